@@ -1,0 +1,115 @@
+/**
+ * Endpoint `/ws/esp32/{device_code}/`: seed 001's board endpoint. Frame names
+ * are the seed's; the fields are defined here for firmware authors.
+ */
+import { Type, type Static } from '@sinclair/typebox';
+
+const Seq = Type.Integer({ minimum: 0, maximum: 4294967295, description: 'Board-local sequence number, +1 per frame of samples.' });
+const SessionId = Type.Optional(Type.Union([Type.String({ maxLength: 64 }), Type.Null()], { description: 'Session the samples belong to (from start_collection).' }));
+const Finite = Type.Number();
+
+export const HeartbeatFrame = Type.Object(
+  {
+    type: Type.Literal('heartbeat'),
+    battery: Type.Optional(Type.Number({ minimum: 0, maximum: 100, description: 'percent' })),
+    rssi: Type.Optional(Type.Number({ minimum: -127, maximum: 0, description: 'dBm' })),
+  },
+  { $id: 'HeartbeatFrame', title: 'heartbeat' },
+);
+
+export const StatusUpdateFrame = Type.Object(
+  {
+    type: Type.Literal('status_update'),
+    status: Type.Record(Type.String(), Type.Unknown(), { description: 'Kept as the board\'s last status and shown to operators: battery, rssi, firmware, state, session_id, ...' }),
+  },
+  { $id: 'StatusUpdateFrame', title: 'status_update' },
+);
+
+export const PollCommandsFrame = Type.Object({ type: Type.Literal('poll_commands') }, { $id: 'PollCommandsFrame', title: 'poll_commands' });
+
+export const SampleObject = Type.Object(
+  { ax: Finite, ay: Finite, az: Finite, gx: Finite, gy: Finite, gz: Finite },
+  { description: 'Accelerometer in g, gyroscope in degrees/s.' },
+);
+
+export const SensorDataFrame = Type.Object(
+  {
+    type: Type.Literal('sensor_data'),
+    seq: Type.Optional(Seq),
+    session_id: SessionId,
+    timestamp: Type.Number({ description: 'Sample time, ms (board clock, or epoch once synced from heartbeat_ack).' }),
+    data: SampleObject,
+  },
+  { $id: 'SensorDataFrame', title: 'sensor_data' },
+);
+export type SensorDataFrame = Static<typeof SensorDataFrame>;
+
+export const MAX_BATCH_SAMPLES = 2000;
+
+export const BatchSensorDataFrame = Type.Object(
+  {
+    type: Type.Literal('batch_sensor_data'),
+    seq: Seq,
+    session_id: SessionId,
+    start_ms: Type.Number({ description: 'Time of the first sample, ms.' }),
+    rate_hz: Type.Number({ exclusiveMinimum: 0, maximum: 10000, description: 'Sample rate; sample i is at start_ms + i*1000/rate_hz.' }),
+    samples: Type.Array(Type.Array(Finite, { minItems: 6, maxItems: 6 }), {
+      minItems: 1,
+      maxItems: MAX_BATCH_SAMPLES,
+      description: 'Each [ax, ay, az, gx, gy, gz].',
+    }),
+  },
+  { $id: 'BatchSensorDataFrame', title: 'batch_sensor_data' },
+);
+export type BatchSensorDataFrame = Static<typeof BatchSensorDataFrame>;
+
+export const UploadCompleteFrame = Type.Object(
+  {
+    type: Type.Literal('upload_complete'),
+    session_id: SessionId,
+    last_seq: Type.Integer({ minimum: -1, description: 'Highest seq sent in the session; -1 if none.' }),
+  },
+  { $id: 'UploadCompleteFrame', title: 'upload_complete' },
+);
+
+export const CommandAckFrame = Type.Object(
+  {
+    type: Type.Literal('command_ack'),
+    command_id: Type.String({ minLength: 1, maxLength: 64 }),
+    ok: Type.Optional(Type.Boolean({ description: 'false if the board could not execute it; default true.' })),
+    result: Type.Optional(Type.Unknown()),
+  },
+  { $id: 'CommandAckFrame', title: 'command_ack' },
+);
+export type CommandAckFrame = Static<typeof CommandAckFrame>;
+
+/** Board -> gateway frames by type. */
+export const BoardFrames = {
+  heartbeat: HeartbeatFrame,
+  status_update: StatusUpdateFrame,
+  poll_commands: PollCommandsFrame,
+  sensor_data: SensorDataFrame,
+  batch_sensor_data: BatchSensorDataFrame,
+  upload_complete: UploadCompleteFrame,
+  command_ack: CommandAckFrame,
+} as const;
+
+/** Commands the gateway sends; boards may support more (any string is allowed). */
+export const KnownCommands = ['start_collection', 'stop_collection', 'status', 'reboot', 'identify'] as const;
+
+export const CommandPayload = Type.Object({
+  command_id: Type.String(),
+  command: Type.String(),
+  params: Type.Unknown(),
+});
+
+// Gateway -> board frames.
+export const GatewayToBoardFrames = {
+  connection_established: Type.Object({ type: Type.Literal('connection_established'), device_code: Type.String(), server_time: Type.Number() }, { $id: 'ConnectionEstablishedFrame' }),
+  heartbeat_ack: Type.Object({ type: Type.Literal('heartbeat_ack'), server_time: Type.Number({ description: 'ms since epoch' }) }, { $id: 'HeartbeatAckFrame' }),
+  status_ack: Type.Object({ type: Type.Literal('status_ack') }, { $id: 'StatusAckFrame' }),
+  commands: Type.Object({ type: Type.Literal('commands'), commands: Type.Array(CommandPayload) }, { $id: 'CommandsFrame' }),
+  command: Type.Object({ type: Type.Literal('command'), command_id: Type.String(), command: Type.String(), params: Type.Unknown() }, { $id: 'CommandFrame' }),
+  data_ack: Type.Object({ type: Type.Literal('data_ack'), seq: Type.Union([Type.Integer(), Type.Null()]) }, { $id: 'DataAckFrame' }),
+  upload_ack: Type.Object({ type: Type.Literal('upload_ack'), last_seq: Type.Integer() }, { $id: 'UploadAckFrame' }),
+} as const;

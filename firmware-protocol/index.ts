@@ -1,0 +1,24 @@
+/**
+ * The contract between Courtside and the boards and apps that talk to it.
+ * Schemas, constants and pure functions only: no I/O, no Node imports.
+ */
+export * from './errors.js';
+export * from './validate.js';
+export * from './frame.js';
+export * from './legacy.js';
+export * from './esp32.js';
+export * from './user.js';
+export * from './operator.js';
+
+/** Bumped when a frame changes incompatibly; advertised in mDNS TXT `pv`. */
+export const PROTOCOL_VERSION = 1;
+
+/** Endpoint paths. */
+export const Paths = {
+  legacy: '/',
+  board: '/ws/esp32/',
+  user: '/ws/miniprogram/',
+  operator: '/ws/admin/',
+} as const;
+
+export const DEFAULT_PORT = 8765;

@@ -1,0 +1,100 @@
+/**
+ * Endpoint `/`: seed 000's room protocol and seed 004's signaling protocol on
+ * the same socket, told apart by the first frame. Existing clients of both
+ * work unchanged, so field names and reply shapes are the seeds' own.
+ */
+import { Type, type Static } from '@sinclair/typebox';
+
+const Id = (description: string) => Type.String({ minLength: 1, maxLength: 128, description });
+
+/** Seed 000, first frame: who the client is and which room it wants. */
+export const IdentityFrame = Type.Object(
+  {
+    device_id: Id('Stable id of the client or board.'),
+    identity: Type.String({ maxLength: 128, description: 'Free-form role, e.g. "mobile_user", "sensor_node".' }),
+    room_id: Type.Optional(Type.Union([Type.String({ maxLength: 32 }), Type.Null()], { description: 'Room to join; omitted: back to the last room, or a new one.' })),
+    presence: Type.Optional(Type.Boolean({ description: 'Courtside: receive join/leave frames for the room.' })),
+    token: Type.Optional(Type.String({ description: 'Courtside: device token when the gateway runs with --device-auth token.' })),
+  },
+  { $id: 'IdentityFrame', title: 'identity (first frame, seed 000)' },
+);
+export type IdentityFrame = Static<typeof IdentityFrame>;
+
+export const RoomMessageFrame = Type.Object(
+  {
+    type: Type.Literal('message'),
+    content: Type.Unknown({ description: 'Text or any JSON value, passed on as sent.' }),
+    target_device_id: Type.Optional(Type.Union([Id('Direct message to this device in the room; omitted: broadcast.'), Type.Null()])),
+    timestamp: Type.Optional(Type.Unknown()),
+    queue: Type.Optional(Type.Boolean({ description: 'Courtside: if the target is offline, store and deliver when it comes back.' })),
+  },
+  { $id: 'RoomMessageFrame', title: 'message (seed 000)' },
+);
+export type RoomMessageFrame = Static<typeof RoomMessageFrame>;
+
+export const QueryRoomFrame = Type.Object({ type: Type.Literal('query_room') }, { $id: 'QueryRoomFrame', title: 'query_room (seed 000)' });
+
+/** Seed 004, first frame. */
+export const RegisterFrame = Type.Object(
+  {
+    type: Type.Literal('register'),
+    client_id: Id('Signaling id others use as target_id.'),
+    token: Type.Optional(Type.String()),
+  },
+  { $id: 'RegisterFrame', title: 'register (seed 004)' },
+);
+export type RegisterFrame = Static<typeof RegisterFrame>;
+
+/** Seed 004, every later frame: forwarded as is, with target_id removed and from added. */
+export const SignalFrame = Type.Object(
+  {
+    type: Type.String({ minLength: 1, maxLength: 64, description: 'offer, answer, candidate, or any other.' }),
+    target_id: Type.Optional(Type.Union([Type.String({ maxLength: 128 }), Type.Null()])),
+  },
+  { $id: 'SignalFrame', title: 'signal (seed 004)', additionalProperties: true },
+);
+export type SignalFrame = Static<typeof SignalFrame>;
+
+// Server -> client frames, for documentation and the JSON Schema export.
+export const RoomStatus = Type.Union([
+  Type.Literal('created_new'),
+  Type.Literal('joined_existing'),
+  Type.Literal('reconnected'),
+  Type.Literal('room_not_found'),
+]);
+export type RoomStatus = Static<typeof RoomStatus>;
+
+export const ServerRoomFrames = {
+  connection: Type.Object({ type: Type.Literal('connection'), message: Type.Literal('Connected successfully') }, { $id: 'ConnectionFrame' }),
+  room: Type.Object({ type: Type.Literal('room'), room_id: Type.Union([Type.String(), Type.Null()]), status: RoomStatus }, { $id: 'RoomFrame' }),
+  message: Type.Object(
+    {
+      type: Type.Literal('message'),
+      content: Type.Unknown(),
+      from_device_id: Type.String(),
+      message_type: Type.Union([Type.Literal('broadcast'), Type.Literal('direct')]),
+      timestamp: Type.String({ description: 'ISO 8601, UTC' }),
+    },
+    { $id: 'DeliveredMessageFrame' },
+  ),
+  room_info: Type.Object(
+    {
+      type: Type.Literal('room_info'),
+      room_id: Type.String(),
+      total_clients: Type.Integer(),
+      clients: Type.Array(Type.Object({ device_id: Type.String(), identity: Type.String() }), { description: 'The other clients in the room.' }),
+    },
+    { $id: 'RoomInfoFrame' },
+  ),
+  presence: Type.Object(
+    { type: Type.Literal('presence'), event: Type.Union([Type.Literal('join'), Type.Literal('leave')]), room_id: Type.String(), device_id: Type.String(), identity: Type.String() },
+    { $id: 'PresenceFrame' },
+  ),
+  queued: Type.Object({ type: Type.Literal('queued'), message_id: Type.Integer(), target_device_id: Type.String() }, { $id: 'QueuedFrame' }),
+  delivered: Type.Object({ type: Type.Literal('delivered'), message_id: Type.Integer(), target_device_id: Type.String() }, { $id: 'DeliveredFrame' }),
+  registered: Type.Object({ type: Type.Literal('registered'), client_id: Type.String() }, { $id: 'RegisteredFrame' }),
+} as const;
+
+/** Room ids: 6 characters from an alphabet without look-alikes (no 0/O, 1/I/L), easy to read aloud. */
+export const ROOM_ID_ALPHABET = 'ABCDEFGHJKMNPQRSTUVWXYZ23456789';
+export const ROOM_ID_LENGTH = 6;

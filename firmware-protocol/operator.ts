@@ -1,0 +1,55 @@
+/**
+ * Endpoint `/ws/admin/` (operator token required): seed 001's admin frames
+ * plus what the UI needs. Every request may carry an `id`, echoed in the
+ * reply (or in the error) so a client can match answers to requests.
+ */
+import { Type, type TProperties } from '@sinclair/typebox';
+
+const RequestId = Type.Optional(Type.Union([Type.String({ maxLength: 64 }), Type.Integer()]));
+const DeviceId = Type.String({ minLength: 1, maxLength: 128 });
+
+function request<P extends TProperties, T extends string>(type: T, props: P) {
+  return Type.Object({ type: Type.Literal(type), id: RequestId, ...props }, { $id: `Operator_${type}`, title: type });
+}
+
+/** Topics an operator can subscribe to. `sensor:<device_id>` narrows sensor to one board. */
+export const OperatorTopics = ['devices', 'rooms', 'messages', 'commands', 'sensor', 'notifications', 'discovery'] as const;
+
+export const OperatorFrames = {
+  get_system_status: request('get_system_status', {}),
+  get_device_list: request('get_device_list', {}),
+  get_rooms: request('get_rooms', {}),
+  get_room: request('get_room', { room_id: Type.String({ minLength: 1, maxLength: 32 }) }),
+  get_messages: request('get_messages', {
+    room_id: Type.Optional(Type.String({ maxLength: 32 })),
+    limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000 })),
+  }),
+  subscribe: request('subscribe', {
+    topics: Type.Array(Type.String({ pattern: '^(devices|rooms|messages|commands|sensor|notifications|discovery)(:.{1,128})?$' }), { minItems: 1, maxItems: 64 }),
+  }),
+  unsubscribe: request('unsubscribe', { topics: Type.Array(Type.String({ maxLength: 140 }), { minItems: 1, maxItems: 64 }) }),
+  send_command: request('send_command', {
+    device_id: DeviceId,
+    command: Type.String({ minLength: 1, maxLength: 64 }),
+    params: Type.Optional(Type.Unknown()),
+  }),
+  broadcast_devices: request('broadcast_devices', {
+    command: Type.String({ minLength: 1, maxLength: 64 }),
+    params: Type.Optional(Type.Unknown()),
+  }),
+  send_room_message: request('send_room_message', {
+    room_id: Type.String({ minLength: 1, maxLength: 32 }),
+    content: Type.Unknown(),
+    target_device_id: Type.Optional(DeviceId),
+  }),
+  system_notification: request('system_notification', {
+    message: Type.String({ minLength: 1, maxLength: 2000 }),
+    level: Type.Optional(Type.Union([Type.Literal('info'), Type.Literal('warning'), Type.Literal('error')])),
+  }),
+  notify_user: request('notify_user', { user_id: DeviceId, payload: Type.Unknown() }),
+  create_device_token: request('create_device_token', { device_id: DeviceId, label: Type.Optional(Type.String({ maxLength: 128 })) }),
+  list_device_tokens: request('list_device_tokens', {}),
+  revoke_device_token: request('revoke_device_token', { device_id: DeviceId }),
+} as const;
+
+export type OperatorRequestType = keyof typeof OperatorFrames;

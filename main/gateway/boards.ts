@@ -1,0 +1,167 @@
+/**
+ * Boards on /ws/esp32/{device_code}/: who is connected, when each was last
+ * heard, and its last status. Online status has its ages so an operator can
+ * tell a fresh board from one that went quiet.
+ */
+import type { GatewayContext } from './context.js';
+import type { Peer } from './peer.js';
+
+export interface BoardState {
+  deviceId: string;
+  online: boolean;
+  ip: string | null;
+  connectedAt: number | null;
+  disconnectedAt: number | null;
+  /** Any frame from the board. */
+  lastSeenAt: number | null;
+  lastHeartbeatAt: number | null;
+  status: Record<string, unknown> | null;
+  statusAt: number | null;
+}
+
+export interface BoardConn {
+  deviceId: string;
+  peer: Peer;
+  connectionId: Promise<number | null>;
+}
+
+export class BoardHub {
+  private readonly conns = new Map<string, BoardConn>();
+  private readonly states = new Map<string, BoardState>();
+
+  constructor(private readonly ctx: GatewayContext) {}
+
+  /** Loads what the store knows of boards, so the device list shows offline ones too. */
+  async load(): Promise<void> {
+    const [devices, statuses] = await Promise.all([this.ctx.store.listDevices('board'), this.ctx.store.listDeviceStatuses()]);
+    for (const d of devices) {
+      const s = this.state(d.deviceId);
+      s.connectedAt = d.lastConnectedAt?.getTime() ?? null;
+    }
+    for (const st of statuses) {
+      const s = this.states.get(st.deviceId);
+      if (!s) continue;
+      s.status = (st.status ?? null) as Record<string, unknown> | null;
+      s.statusAt = st.updatedAt.getTime();
+    }
+  }
+
+  private state(deviceId: string): BoardState {
+    let s = this.states.get(deviceId);
+    if (!s) {
+      s = { deviceId, online: false, ip: null, connectedAt: null, disconnectedAt: null, lastSeenAt: null, lastHeartbeatAt: null, status: null, statusAt: null };
+      this.states.set(deviceId, s);
+    }
+    return s;
+  }
+
+  get(deviceId: string): BoardConn | undefined {
+    return this.conns.get(deviceId);
+  }
+
+  isConnected(deviceId: string): boolean {
+    return this.conns.has(deviceId);
+  }
+
+  connected(): BoardConn[] {
+    return [...this.conns.values()];
+  }
+
+  onlineCount(): number {
+    return this.conns.size;
+  }
+
+  connect(deviceId: string, peer: Peer): BoardConn {
+    const { store, clock } = this.ctx;
+    const old = this.conns.get(deviceId);
+    if (old) {
+      this.conns.delete(deviceId);
+      this.closeRow(old);
+      old.peer.close(4000, 'replaced by a newer connection of the same board');
+    }
+    const now = clock.now();
+    const at = new Date(now);
+    const write = (async () => {
+      await store.upsertDevice({ deviceId, kind: 'board', lastConnectedAt: at });
+      return store.openConnection({ deviceId, kind: 'board', roomId: null, clientIp: peer.ip, connectedAt: at });
+    })();
+    this.ctx.persist(write, 'board connect');
+    const conn: BoardConn = { deviceId, peer, connectionId: write.catch(() => null) };
+    this.conns.set(deviceId, conn);
+    const s = this.state(deviceId);
+    Object.assign(s, { online: true, ip: peer.ip, connectedAt: now, lastSeenAt: now });
+    this.ctx.operators.publish('devices', { event: 'online', device: this.describe(s) });
+    return conn;
+  }
+
+  disconnect(conn: BoardConn): void {
+    if (this.conns.get(conn.deviceId) !== conn) return;
+    this.conns.delete(conn.deviceId);
+    this.closeRow(conn);
+    const s = this.state(conn.deviceId);
+    s.online = false;
+    s.disconnectedAt = this.ctx.clock.now();
+    this.ctx.operators.publish('devices', { event: 'offline', device: this.describe(s) });
+  }
+
+  private closeRow(conn: BoardConn): void {
+    const at = new Date(this.ctx.clock.now());
+    this.ctx.persist(
+      conn.connectionId.then((id) => (id === null ? undefined : this.ctx.store.closeConnection(id, at))),
+      'board disconnect',
+    );
+  }
+
+  seen(deviceId: string): void {
+    const s = this.states.get(deviceId);
+    if (s) s.lastSeenAt = this.ctx.clock.now();
+  }
+
+  heartbeat(deviceId: string, fields: { battery?: number; rssi?: number }): void {
+    const s = this.state(deviceId);
+    s.lastHeartbeatAt = this.ctx.clock.now();
+    if (fields.battery !== undefined || fields.rssi !== undefined) {
+      s.status = { ...(s.status ?? {}), ...fields };
+    }
+  }
+
+  async setStatus(deviceId: string, status: Record<string, unknown>): Promise<void> {
+    const s = this.state(deviceId);
+    const now = this.ctx.clock.now();
+    s.status = status;
+    s.statusAt = now;
+    await this.ctx.store.saveDeviceStatus(deviceId, status, new Date(now));
+    this.ctx.operators.publish('devices', { event: 'status', device: this.describe(s) });
+  }
+
+  /** The device list as operators see it: every board the gateway knows, online first. */
+  list(): ReturnType<BoardHub['describe']>[] {
+    return [...this.states.values()]
+      .sort((a, b) => Number(b.online) - Number(a.online) || a.deviceId.localeCompare(b.deviceId))
+      .map((s) => this.describe(s));
+  }
+
+  find(deviceId: string): ReturnType<BoardHub['describe']> | undefined {
+    const s = this.states.get(deviceId);
+    return s && this.describe(s);
+  }
+
+  describe(s: BoardState) {
+    const now = this.ctx.clock.now();
+    const age = (t: number | null) => (t === null ? null : Math.max(0, now - t));
+    const iso = (t: number | null) => (t === null ? null : new Date(t).toISOString());
+    return {
+      device_id: s.deviceId,
+      online: s.online,
+      ip: s.ip,
+      connected_at: iso(s.connectedAt),
+      disconnected_at: iso(s.disconnectedAt),
+      last_seen_at: iso(s.lastSeenAt),
+      last_seen_age_ms: age(s.lastSeenAt),
+      last_heartbeat_at: iso(s.lastHeartbeatAt),
+      last_heartbeat_age_ms: age(s.lastHeartbeatAt),
+      status: s.status,
+      status_at: iso(s.statusAt),
+    };
+  }
+}

@@ -1,0 +1,71 @@
+/**
+ * Frame intake shared by every endpoint: counting, the per-client budget,
+ * text decoding, and strict in-order handling. A handler may be async (a
+ * store lookup); frames that arrive meanwhile wait their turn, so an identity
+ * frame is always settled before the messages that follow it.
+ */
+import type { RawData } from 'ws';
+import type { GatewayContext } from '../context.js';
+import type { Peer } from '../peer.js';
+
+export type FrameHandler = (text: string) => void | Promise<void>;
+export type BinaryHandler = (data: Buffer) => void | Promise<void>;
+
+function toBuffer(data: RawData): Buffer {
+  if (Buffer.isBuffer(data)) return data;
+  if (Array.isArray(data)) return Buffer.concat(data);
+  return Buffer.from(data);
+}
+
+export function handleFrames(ctx: GatewayContext, peer: Peer, onText: FrameHandler, onBinary?: BinaryHandler): void {
+  const queue: (() => void | Promise<void>)[] = [];
+  let busy = false;
+
+  const fail = (err: unknown) => {
+    ctx.log.warn('frame handling failed', { endpoint: peer.endpoint, ip: peer.ip, error: err instanceof Error ? err.message : String(err) });
+    peer.error('UNAVAILABLE', 'gateway temporarily unavailable, try again');
+  };
+
+  const drain = () => {
+    while (queue.length > 0) {
+      const job = queue.shift()!;
+      let r: void | Promise<void>;
+      try {
+        r = job();
+      } catch (err) {
+        fail(err);
+        continue;
+      }
+      if (r instanceof Promise) {
+        busy = true;
+        r.catch(fail).finally(() => {
+          busy = false;
+          drain();
+        });
+        return;
+      }
+    }
+  };
+
+  peer.ws.on('message', (data: RawData, isBinary: boolean) => {
+    ctx.metrics.framesIn++;
+    if (!peer.admit()) return;
+    const size = Buffer.isBuffer(data) ? data.length : Array.isArray(data) ? data.reduce((n, b) => n + b.length, 0) : data.byteLength;
+    if (size > ctx.options.maxPayloadBytes) {
+      peer.error('FRAME_TOO_LARGE', `frame of ${size} bytes is larger than the limit of ${ctx.options.maxPayloadBytes}`);
+      return;
+    }
+    if (isBinary) {
+      const buf = toBuffer(data);
+      if (!onBinary) {
+        peer.error('BAD_BINARY', 'this endpoint takes JSON text frames only');
+        return;
+      }
+      queue.push(() => onBinary(buf));
+    } else {
+      const text = toBuffer(data).toString('utf8');
+      queue.push(() => onText(text));
+    }
+    if (!busy) drain();
+  });
+}

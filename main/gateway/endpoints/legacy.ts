@@ -1,0 +1,119 @@
+/**
+ * Endpoint `/`: seed 000 rooms and seed 004 signaling on one socket. The first
+ * frame decides: `{"type":"register"}` is a signaling client, a frame with
+ * `device_id` is a room client. Until then, nothing else is accepted.
+ */
+import {
+  FrameParser,
+  IdentityFrame,
+  QueryRoomFrame,
+  RegisterFrame,
+  RoomMessageFrame,
+  SignalFrame,
+  checkOne,
+  compile,
+  isObject,
+  parseJson,
+} from '../../../firmware-protocol/index.js';
+import type { GatewayContext } from '../context.js';
+import type { Peer } from '../peer.js';
+import type { RoomMember } from '../rooms.js';
+import { handleFrames } from './frames.js';
+import { deviceTokenOk } from '../auth.js';
+
+const identityCheck = compile(IdentityFrame);
+const registerCheck = compile(RegisterFrame);
+const signalCheck = compile(SignalFrame);
+const roomFrames = new FrameParser({ message: RoomMessageFrame, query_room: QueryRoomFrame });
+
+export function attachLegacy(ctx: GatewayContext, peer: Peer, queryToken: string | null): void {
+  let member: RoomMember | null = null;
+  let signalId: string | null = null;
+  let greeted = false;
+
+  const greet = () => {
+    if (greeted) return;
+    greeted = true;
+    peer.send({ type: 'connection', message: 'Connected successfully' });
+  };
+
+  async function first(value: Record<string, unknown>): Promise<void> {
+    if (value.type === 'register') {
+      const r = checkOne(registerCheck, value);
+      if (!r.ok) return peer.send(r.error);
+      if (!(await deviceTokenOk(ctx, r.frame.client_id, r.frame.token ?? queryToken))) {
+        peer.error('UNAUTHORIZED', `device token missing or invalid for '${r.frame.client_id}'`);
+        return peer.close(4401, 'unauthorized');
+      }
+      signalId = r.frame.client_id;
+      ctx.signaling.register(signalId, peer);
+      peer.send({ type: 'registered', client_id: signalId });
+      ctx.log.info('signaling client registered', { client_id: signalId, ip: peer.ip });
+      return;
+    }
+    if (value.device_id === undefined && value.type !== undefined) {
+      peer.error('NOT_IDENTIFIED', 'send your identity first: {"device_id","identity","room_id"?} or {"type":"register","client_id"}');
+      return;
+    }
+    const r = checkOne(identityCheck, value);
+    if (!r.ok) return peer.send(r.error);
+    const identity = r.frame;
+    if (!(await deviceTokenOk(ctx, identity.device_id, identity.token ?? queryToken))) {
+      peer.error('UNAUTHORIZED', `device token missing or invalid for '${identity.device_id}'`);
+      return peer.close(4401, 'unauthorized');
+    }
+    const { status, roomId } = await ctx.rooms.resolveRoom(identity);
+    if (!peer.open) return;
+    greet();
+    if (status === 'room_not_found') {
+      // The client may send another identity frame on the same socket.
+      peer.send({ type: 'room', room_id: roomId, status });
+      peer.error('ROOM_NOT_FOUND', `room ${roomId} does not exist`);
+      return;
+    }
+    member = ctx.rooms.join(peer, identity, roomId);
+    peer.send({ type: 'room', room_id: roomId, status });
+    ctx.log.info('room client joined', { device_id: identity.device_id, room_id: roomId, status, ip: peer.ip });
+    await ctx.rooms.deliverQueued(member);
+  }
+
+  async function roomFrame(m: RoomMember, value: unknown): Promise<void> {
+    const p = roomFrames.check(value);
+    if (!p.ok) return peer.send(p.error);
+    const f = p.frame;
+    if (f.type === 'query_room') return peer.send(ctx.rooms.roomInfo(m));
+    if (f.content === undefined) return peer.error('BAD_FRAME', 'content is required');
+    const target = f.target_device_id;
+    if (typeof target !== 'string' || target === '') {
+      ctx.rooms.broadcast(m.roomId, m.deviceId, f.content);
+      return;
+    }
+    const res = await ctx.rooms.direct(m.roomId, m.deviceId, target, f.content, f.queue === true);
+    if (res.kind === 'queued') peer.send({ type: 'queued', message_id: res.messageId, target_device_id: target });
+    else if (res.kind === 'not_found') peer.error('TARGET_NOT_FOUND', `Target device ${target} not found in room ${m.roomId}`);
+  }
+
+  function signal(id: string, value: unknown): void {
+    const r = checkOne(signalCheck, value);
+    if (!r.ok) return peer.send(r.error);
+    const n = ctx.signaling.relay(id, value as Record<string, unknown>);
+    if (n < 0) peer.error('TARGET_NOT_FOUND', `Target client ${String((value as Record<string, unknown>).target_id)} not found`);
+  }
+
+  handleFrames(ctx, peer, (text) => {
+    const j = parseJson(text);
+    if (!j.ok) return peer.error('INVALID_JSON');
+    if (!isObject(j.value)) return peer.error('NOT_AN_OBJECT');
+    if (signalId !== null) return signal(signalId, j.value);
+    if (member !== null) return roomFrame(member, j.value);
+    return first(j.value);
+  });
+
+  peer.ws.on('close', () => {
+    if (member) {
+      ctx.rooms.leave(member);
+      ctx.log.info('room client left', { device_id: member.deviceId, room_id: member.roomId });
+    }
+    if (signalId !== null) ctx.signaling.unregister(signalId, peer);
+  });
+}

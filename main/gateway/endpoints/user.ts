@@ -1,0 +1,30 @@
+/** Endpoint `/ws/miniprogram/{user_id}/`: a player's app. */
+import { FrameParser, UserFrames } from '../../../firmware-protocol/index.js';
+import type { GatewayContext } from '../context.js';
+import type { Peer } from '../peer.js';
+import { handleFrames } from './frames.js';
+
+const parser = new FrameParser(UserFrames);
+
+/** Answers session_status; sessions (issue 3) plug in here. */
+export type SessionStatusProvider = (userId: string, sessionId: string | undefined) => Promise<Record<string, unknown> | null>;
+
+export function attachUser(ctx: GatewayContext, peer: Peer, userId: string, sessionStatus: SessionStatusProvider): void {
+  ctx.users.add(userId, peer);
+  peer.send({ type: 'connection_established', user_id: userId, server_time: ctx.clock.now() });
+  ctx.users.deliverQueued(userId, peer).catch((err: unknown) => {
+    ctx.metrics.storeErrors++;
+    ctx.log.warn('could not deliver queued notifications', { user_id: userId, error: String(err) });
+  });
+
+  handleFrames(ctx, peer, async (text) => {
+    const p = parser.parse(text);
+    if (!p.ok) return peer.send(p.error);
+    const f = p.frame;
+    if (f.type === 'ping') return peer.send({ type: 'pong', server_time: ctx.clock.now() });
+    const session = await sessionStatus(userId, f.session_id);
+    peer.send({ type: 'session_status', user_id: userId, session });
+  });
+
+  peer.ws.on('close', () => ctx.users.remove(userId, peer));
+}

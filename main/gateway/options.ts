@@ -1,0 +1,84 @@
+import { homedir } from 'node:os';
+import { join } from 'node:path';
+import type { Clock } from './clock.js';
+import type { Logger, LogLevel } from './log.js';
+import { DEFAULT_PORT } from '../../firmware-protocol/index.js';
+
+export type DeviceAuthMode = 'open' | 'token';
+
+/** Everything `startGateway` takes. Every field is optional; defaults are given per field. */
+export interface GatewayOptions {
+  /** Address to listen on. Default `0.0.0.0` (every interface, so boards on the LAN reach it). */
+  host?: string;
+  /** TCP port; 0 picks a free one. Default 8765 (the seeds' port). */
+  port?: number;
+  /** A SQLite file path or `mysql://user:pass@host:port/db`. Default `<dataDir>/courtside.sqlite`. */
+  db?: string;
+  /** Folder for the database, the saved operator token and logs. Default: the user's data folder + `courtside`. */
+  dataDir?: string;
+  /** Token for the operator UI and API. Default: one made at first start and kept in `<dataDir>/operator-token`. */
+  operatorToken?: string;
+  /** `open` admits any board or room client (the seeds' behaviour); `token` requires a device token. Default `open`. */
+  deviceAuth?: DeviceAuthMode;
+  /** Default `info`. */
+  logLevel?: LogLevel;
+  /** Replaces the stderr logger (tests, Electron). */
+  logger?: Logger;
+  /** WebSocket ping interval; a silent socket is closed after two. Default 15000 ms (offline within 30 s). */
+  heartbeatIntervalMs?: number;
+  /** Largest frame accepted, bytes. Default 262144 (256 KiB). */
+  maxPayloadBytes?: number;
+  /** Frames per second a client may send, sustained; twice that as a burst. Default 500. */
+  maxFramesPerSecond?: number;
+  /** Open WebSocket connections at most, all endpoints together. Default 2000. */
+  maxConnections?: number;
+  /** Resend a pushed, unacked command to a connected board after this long. Default 10000 ms. */
+  commandResendMs?: number;
+  /** Interval of the status line in the log (seed 000's per-minute report). Default 60000 ms; 0 turns it off. */
+  statusLogIntervalMs?: number;
+  /** Extra origins allowed to use the operator API (besides the gateway's own). Default none. */
+  allowedOrigins?: string[];
+  /** Folder of the built UI served at `/`. Default `dist/renderer` next to the package. */
+  uiDir?: string;
+  /** Time source (tests). Default the system clock. */
+  clock?: Clock;
+}
+
+export interface ResolvedOptions {
+  host: string;
+  port: number;
+  db: string;
+  dataDir: string;
+  operatorToken: string;
+  deviceAuth: DeviceAuthMode;
+  logLevel: LogLevel;
+  heartbeatIntervalMs: number;
+  maxPayloadBytes: number;
+  maxFramesPerSecond: number;
+  maxConnections: number;
+  commandResendMs: number;
+  statusLogIntervalMs: number;
+  allowedOrigins: string[];
+  uiDir: string | null;
+}
+
+/** The platform's per-user data folder, as Electron's app.getPath('userData') would pick it. */
+export function defaultDataDir(env: NodeJS.ProcessEnv = process.env, platform = process.platform): string {
+  if (env.COURTSIDE_DATA_DIR) return env.COURTSIDE_DATA_DIR;
+  if (platform === 'win32') return join(env.APPDATA ?? join(homedir(), 'AppData', 'Roaming'), 'Courtside');
+  if (platform === 'darwin') return join(homedir(), 'Library', 'Application Support', 'Courtside');
+  return join(env.XDG_DATA_HOME ?? join(homedir(), '.local', 'share'), 'courtside');
+}
+
+export const DEFAULTS = {
+  host: '0.0.0.0',
+  port: DEFAULT_PORT,
+  deviceAuth: 'open' as DeviceAuthMode,
+  logLevel: 'info' as LogLevel,
+  heartbeatIntervalMs: 15_000,
+  maxPayloadBytes: 256 * 1024,
+  maxFramesPerSecond: 500,
+  maxConnections: 2000,
+  commandResendMs: 10_000,
+  statusLogIntervalMs: 60_000,
+};

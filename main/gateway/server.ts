@@ -1,0 +1,158 @@
+/**
+ * One HTTP server; WebSocket upgrades routed by path to the four endpoints.
+ * Refusals happen before the upgrade, with a plain HTTP status, so a client
+ * learns why (401 token, 403 origin, 404 path, 503 too many connections).
+ */
+import { createServer, type IncomingMessage, type Server } from 'node:http';
+import type { Duplex } from 'node:stream';
+import { WebSocketServer, type WebSocket } from 'ws';
+import type { GatewayContext } from './context.js';
+import { checkOperator, deviceTokenOk } from './auth.js';
+import { KeepaliveManager } from './keepalive.js';
+import { TokenBucket } from './limits.js';
+import { Peer, type EndpointName } from './peer.js';
+import { handleHttp } from './http-api.js';
+import { attachLegacy } from './endpoints/legacy.js';
+import { attachBoard } from './endpoints/board.js';
+import { attachUser, type SessionStatusProvider } from './endpoints/user.js';
+import { attachOperator } from './endpoints/operator.js';
+
+type Route =
+  | { endpoint: 'legacy' }
+  | { endpoint: 'board'; id: string }
+  | { endpoint: 'user'; id: string }
+  | { endpoint: 'operator' };
+
+const ID = '([A-Za-z0-9_.:@-]{1,128})';
+const BOARD = new RegExp(`^/ws/esp32/${ID}/?$`);
+const USER = new RegExp(`^/ws/miniprogram/${ID}/?$`);
+
+export function route(path: string): Route | null {
+  if (path === '/' || path === '') return { endpoint: 'legacy' };
+  if (path === '/ws/admin/' || path === '/ws/admin') return { endpoint: 'operator' };
+  let m = BOARD.exec(path);
+  if (m) return { endpoint: 'board', id: decodeURIComponent(m[1]!) };
+  m = USER.exec(path);
+  if (m) return { endpoint: 'user', id: decodeURIComponent(m[1]!) };
+  return null;
+}
+
+function refuse(socket: Duplex, status: number, text: string): void {
+  const body = JSON.stringify({ error: text }) + '\n';
+  socket.end(
+    `HTTP/1.1 ${status} ${text}\r\nConnection: close\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
+  );
+}
+
+export function clientIp(req: IncomingMessage): string {
+  return req.socket.remoteAddress?.replace(/^::ffff:/, '') ?? 'unknown';
+}
+
+export interface GatewayServer {
+  http: Server;
+  keepalive: KeepaliveManager;
+  /** Closes every socket (code 1001) and the listener. */
+  close(): Promise<void>;
+}
+
+export function createGatewayServer(ctx: GatewayContext, sessionStatus: SessionStatusProvider): GatewayServer {
+  const { options, metrics, clock } = ctx;
+  // ws closes (1009) past its own maxPayload without telling the client why; set it at 4x the
+  // limit so frames between 1x and 4x get a FRAME_TOO_LARGE error and the connection stays.
+  const wss = new WebSocketServer({ noServer: true, maxPayload: options.maxPayloadBytes * 4, perMessageDeflate: false, clientTracking: true });
+  const keepalive = new KeepaliveManager(clock, options.heartbeatIntervalMs, (s) => {
+    ctx.log.info('connection silent for two heartbeat intervals, closing', { endpoint: (s as WebSocket & { courtsideEndpoint?: string }).courtsideEndpoint });
+  });
+  keepalive.start();
+
+  const http = createServer((req, res) => {
+    handleHttp(ctx, req, res).catch((err: unknown) => {
+      ctx.log.warn('http request failed', { url: req.url, error: err instanceof Error ? err.message : String(err) });
+      if (!res.headersSent) res.writeHead(503, { 'content-type': 'application/json' });
+      res.end(JSON.stringify({ error: { code: 'UNAVAILABLE', message: 'temporarily unavailable, try again' } }));
+    });
+  });
+
+  const accept = (req: IncomingMessage, socket: Duplex, head: Buffer, endpoint: EndpointName, wire: (peer: Peer) => void) => {
+    wss.handleUpgrade(req, socket, head, (ws) => {
+      (ws as WebSocket & { courtsideEndpoint?: string }).courtsideEndpoint = endpoint;
+      const bucket = new TokenBucket(options.maxFramesPerSecond, options.maxFramesPerSecond * 2, clock);
+      const peer = new Peer(ws, clientIp(req), endpoint, bucket, metrics, () => clock.now());
+      keepalive.add(ws);
+      ws.on('pong', () => keepalive.seen(ws));
+      ws.on('message', () => keepalive.seen(ws));
+      ws.on('close', () => keepalive.remove(ws));
+      ws.on('error', (err) => ctx.log.debug('socket error', { endpoint, ip: peer.ip, error: err.message }));
+      wire(peer);
+    });
+  };
+
+  http.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+    socket.on('error', () => socket.destroy());
+    const url = new URL(req.url ?? '/', 'http://gateway.invalid');
+    const r = route(url.pathname);
+    if (!r) {
+      metrics.connectionsRejected++;
+      return refuse(socket, 404, 'Not Found');
+    }
+    if (wss.clients.size >= options.maxConnections) {
+      metrics.connectionsRejected++;
+      ctx.log.warn('connection refused: too many connections', { ip: clientIp(req), limit: options.maxConnections });
+      return refuse(socket, 503, 'Service Unavailable');
+    }
+    switch (r.endpoint) {
+      case 'legacy':
+        // Device auth for room and signaling clients is checked on the first frame, which carries the id.
+        return accept(req, socket, head, 'legacy', (peer) => attachLegacy(ctx, peer, url.searchParams.get('token')));
+      case 'operator': {
+        const auth = checkOperator(ctx, req, url);
+        if (!auth.ok) {
+          metrics.connectionsRejected++;
+          return refuse(socket, auth.status, auth.status === 401 ? 'Unauthorized' : 'Forbidden');
+        }
+        return accept(req, socket, head, 'operator', (peer) => attachOperator(ctx, peer));
+      }
+      case 'board':
+      case 'user': {
+        const id = r.id;
+        const endpoint = r.endpoint;
+        deviceTokenOk(ctx, endpoint === 'user' ? `user:${id}` : id, url.searchParams.get('token')).then(
+          (ok) => {
+            if (!ok) {
+              metrics.connectionsRejected++;
+              return refuse(socket, 401, 'Unauthorized');
+            }
+            if (endpoint === 'board') accept(req, socket, head, 'board', (peer) => attachBoard(ctx, peer, id));
+            else accept(req, socket, head, 'user', (peer) => attachUser(ctx, peer, id, sessionStatus));
+          },
+          (err: unknown) => {
+            ctx.log.warn('device auth failed', { error: String(err) });
+            refuse(socket, 503, 'Service Unavailable');
+          },
+        );
+        return;
+      }
+    }
+  });
+
+  return {
+    http,
+    keepalive,
+    async close() {
+      keepalive.stop();
+      for (const ws of wss.clients) ws.close(1001, 'gateway shutting down');
+      await new Promise<void>((resolve) => {
+        const t = setTimeout(() => {
+          for (const ws of wss.clients) ws.terminate();
+          resolve();
+        }, 1000);
+        t.unref();
+        const check = () => (wss.clients.size === 0 ? (clearTimeout(t), resolve()) : setTimeout(check, 10).unref());
+        check();
+      });
+      wss.close();
+      http.closeAllConnections?.();
+      await new Promise<void>((resolve) => http.close(() => resolve()));
+    },
+  };
+}

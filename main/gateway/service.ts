@@ -1,0 +1,115 @@
+/**
+ * What operators can ask and do, shared by the operator WebSocket and the HTTP
+ * API so both answer the same thing in the same shape.
+ */
+import type { GatewayContext } from './context.js';
+import { createDeviceToken } from './auth.js';
+import { VERSION } from './version.js';
+
+export function systemStatus(ctx: GatewayContext) {
+  const m = ctx.metrics;
+  return {
+    version: VERSION,
+    uptime_s: Math.round((Date.now() - m.startedAt) / 1000),
+    database: { kind: ctx.store.kind, description: ctx.store.description },
+    device_auth: ctx.options.deviceAuth,
+    connections: connectionCounts(ctx),
+    rooms: ctx.rooms.activeRooms().length,
+    boards_online: ctx.boards.onlineCount(),
+    boards_known: ctx.boards.list().length,
+    commands_pending: ctx.commands.pendingCount(),
+    totals: {
+      frames_in: m.framesIn,
+      frames_out: m.framesOut,
+      room_messages: m.messagesRelayed,
+      signals: m.signalsRelayed,
+      sensor_frames: m.sensorFrames,
+      sensor_samples: m.sensorSamples,
+      store_errors: m.storeErrors,
+    },
+    urls: ctx.urls(),
+  };
+}
+
+export function connectionCounts(ctx: GatewayContext): Record<string, number> {
+  return {
+    room: ctx.rooms.connectionCount(),
+    signaling: ctx.signaling.count(),
+    board: ctx.boards.onlineCount(),
+    user: ctx.users.count(),
+    operator: ctx.operators.count(),
+  };
+}
+
+export function roomsList(ctx: GatewayContext) {
+  return ctx.rooms.activeRooms().map(({ roomId, members }) => ({
+    room_id: roomId,
+    total_clients: members.length,
+    members: members.map((m) => ({ device_id: m.deviceId, identity: m.identity, joined_at: new Date(m.joinedAt).toISOString(), presence: m.presence })),
+  }));
+}
+
+export async function roomDetail(ctx: GatewayContext, roomId: string) {
+  const id = roomId.trim().toUpperCase();
+  const members = ctx.rooms.membersOf(id);
+  if (members.length === 0 && !(await ctx.store.roomExists(id))) return null;
+  const messages = await ctx.store.listMessages({ roomId: id, limit: 100 });
+  return {
+    room_id: id,
+    total_clients: members.length,
+    members: members.map((m) => ({ device_id: m.deviceId, identity: m.identity, joined_at: new Date(m.joinedAt).toISOString() })),
+    messages: messages.map(messageJson),
+    queries: await ctx.store.countRoomQueries(id),
+  };
+}
+
+export function messageJson(m: Awaited<ReturnType<GatewayContext['store']['listMessages']>>[number]) {
+  return {
+    id: m.id,
+    room_id: m.roomId,
+    from_device_id: m.fromDeviceId,
+    to_device_id: m.toDeviceId,
+    message_type: m.messageType,
+    content: m.content,
+    sent_at: m.sentAt.toISOString(),
+    status: m.status,
+    delivered_at: m.deliveredAt?.toISOString() ?? null,
+  };
+}
+
+/** Seed 001's HTTP names (start, stop) map onto the board commands. */
+export function boardCommandName(command: string): string {
+  if (command === 'start') return 'start_collection';
+  if (command === 'stop') return 'stop_collection';
+  return command;
+}
+
+export async function broadcastToBoards(ctx: GatewayContext, command: string, params: unknown) {
+  const ids: string[] = [];
+  for (const b of ctx.boards.connected()) ids.push((await ctx.commands.send(b.deviceId, command, params)).commandId);
+  return ids;
+}
+
+export async function mintDeviceToken(ctx: GatewayContext, deviceId: string, label: string | null) {
+  const token = await createDeviceToken(ctx, deviceId, label);
+  ctx.log.info('device token created', { device_id: deviceId });
+  return { device_id: deviceId, token };
+}
+
+export async function deviceTokens(ctx: GatewayContext) {
+  return (await ctx.store.listDeviceTokens()).map((t) => ({
+    device_id: t.deviceId,
+    label: t.label,
+    created_at: t.createdAt.toISOString(),
+    revoked_at: t.revokedAt?.toISOString() ?? null,
+  }));
+}
+
+/** An operator message into a room, from "operator", as a broadcast or a direct message. */
+export async function operatorRoomMessage(ctx: GatewayContext, roomId: string, content: unknown, target?: string) {
+  const id = roomId.trim().toUpperCase();
+  if (ctx.rooms.membersOf(id).length === 0) return null;
+  if (!target) return { recipients: ctx.rooms.broadcast(id, 'operator', content) };
+  const r = await ctx.rooms.direct(id, 'operator', target, content, false);
+  return r.kind === 'sent' ? { recipients: 1 } : { recipients: 0 };
+}

@@ -1,0 +1,69 @@
+/**
+ * Seed 001's mini-program users: a player's phone on /ws/miniprogram/{user_id}/.
+ * Notifications to a user who is away are kept in the messages table (to
+ * `user:<id>`, so a user id never collides with a room device id) and handed
+ * over when the user connects.
+ */
+import type { GatewayContext } from './context.js';
+import type { Peer } from './peer.js';
+
+export const userAddress = (userId: string) => `user:${userId}`;
+
+export class UserHub {
+  private readonly users = new Map<string, Set<Peer>>();
+
+  constructor(private readonly ctx: GatewayContext) {}
+
+  add(userId: string, peer: Peer): void {
+    let set = this.users.get(userId);
+    if (!set) this.users.set(userId, (set = new Set()));
+    set.add(peer);
+  }
+
+  remove(userId: string, peer: Peer): void {
+    const set = this.users.get(userId);
+    if (!set) return;
+    set.delete(peer);
+    if (set.size === 0) this.users.delete(userId);
+  }
+
+  count(): number {
+    let n = 0;
+    for (const s of this.users.values()) n += s.size;
+    return n;
+  }
+
+  isConnected(userId: string): boolean {
+    return this.users.has(userId);
+  }
+
+  /** Sends now if the user is connected, else stores it for later. Resolves to whether it was sent now. */
+  async notify(userId: string, frame: Record<string, unknown>): Promise<boolean> {
+    const set = this.users.get(userId);
+    if (set && set.size > 0) {
+      const text = JSON.stringify(frame);
+      for (const p of set) p.sendText(text);
+      return true;
+    }
+    await this.ctx.store.insertMessage({
+      roomId: null,
+      fromDeviceId: 'gateway',
+      toDeviceId: userAddress(userId),
+      messageType: 'direct',
+      content: JSON.stringify(frame),
+      sentAt: new Date(this.ctx.clock.now()),
+      status: 'queued',
+    });
+    return false;
+  }
+
+  async deliverQueued(userId: string, peer: Peer): Promise<number> {
+    const queued = await this.ctx.store.queuedMessagesFor(userAddress(userId));
+    for (const m of queued) {
+      if (!peer.open) break;
+      peer.sendText(m.content);
+      await this.ctx.store.markMessageDelivered(m.id, new Date(this.ctx.clock.now()));
+    }
+    return queued.length;
+  }
+}
