@@ -1,0 +1,234 @@
+/**
+ * One ordered list of schema migrations shared by both backends. Each has the
+ * DDL for SQLite and for MySQL/MariaDB; the backends apply the pending ones
+ * under their own lock (BEGIN IMMEDIATE / GET_LOCK) and record them in
+ * `schema_migrations`.
+ *
+ * Never edit a migration that has shipped: append a new one.
+ *
+ * SQLite: times are INTEGER milliseconds since the epoch (UTC).
+ * MySQL: times are DATETIME(3) holding UTC (the pool uses timezone 'Z');
+ *   DATETIME rather than TIMESTAMP so the server's time_zone never shifts
+ *   them and years past 2038 work.
+ *   MySQL DDL commits implicitly, so a migration cut short by a crash is
+ *   re-run from its first statement: every MySQL statement must be
+ *   re-runnable (CREATE TABLE IF NOT EXISTS with its indexes inline).
+ *   `{COLLATE}` is replaced by a binary NO PAD collation chosen at run time
+ *   (utf8mb4_0900_bin on MySQL 8, utf8mb4_nopad_bin on MariaDB) so ids compare
+ *   exactly as in SQLite: case-sensitive and with trailing spaces significant.
+ *   JSON goes in MEDIUMTEXT, not the JSON type, so it comes back byte-for-byte
+ *   (MySQL's JSON type reorders keys) and mysql2 does not pre-parse it.
+ */
+import { StoreError } from './errors.js';
+
+export interface Migration {
+  version: number;
+  name: string;
+  sqlite: readonly string[];
+  mysql: readonly string[];
+}
+
+export const SCHEMA_MIGRATIONS_DDL = {
+  sqlite: `CREATE TABLE IF NOT EXISTS schema_migrations (
+    version INTEGER PRIMARY KEY NOT NULL,
+    name TEXT NOT NULL,
+    applied_at INTEGER NOT NULL
+  )`,
+  mysql: `CREATE TABLE IF NOT EXISTS schema_migrations (
+    version INT NOT NULL,
+    name VARCHAR(255) NOT NULL,
+    applied_at DATETIME(3) NOT NULL,
+    PRIMARY KEY (version)
+  ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE={COLLATE}`,
+} as const;
+
+const MYSQL_TABLE = 'ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE={COLLATE}';
+
+export const MIGRATIONS: readonly Migration[] = [
+  {
+    version: 1,
+    name: 'initial schema',
+    sqlite: [
+      `CREATE TABLE rooms (
+        room_id TEXT PRIMARY KEY NOT NULL,
+        created_at INTEGER NOT NULL
+      )`,
+      // kind has no CHECK: DeviceKind may grow, and SQLite cannot alter a CHECK
+      // without rebuilding the table. The gateway validates it.
+      `CREATE TABLE devices (
+        device_id TEXT PRIMARY KEY NOT NULL,
+        kind TEXT NOT NULL,
+        identity TEXT,
+        last_connected_at INTEGER,
+        last_room_id TEXT
+      )`,
+      // INTEGER PRIMARY KEY (no AUTOINCREMENT) is the rowid itself: the
+      // cheapest insert SQLite has, and rows are never deleted by the gateway.
+      `CREATE TABLE connections (
+        id INTEGER PRIMARY KEY,
+        device_id TEXT NOT NULL,
+        kind TEXT NOT NULL,
+        room_id TEXT,
+        client_ip TEXT NOT NULL,
+        connected_at INTEGER NOT NULL,
+        disconnected_at INTEGER
+      )`,
+      `CREATE INDEX connections_disconnected ON connections (disconnected_at)`,
+      `CREATE INDEX connections_device ON connections (device_id, connected_at)`,
+      `CREATE TABLE messages (
+        id INTEGER PRIMARY KEY,
+        room_id TEXT,
+        from_device_id TEXT NOT NULL,
+        to_device_id TEXT,
+        message_type TEXT NOT NULL CHECK (message_type IN ('broadcast', 'direct')),
+        content TEXT NOT NULL,
+        sent_at INTEGER NOT NULL,
+        status TEXT NOT NULL CHECK (status IN ('sent', 'queued', 'delivered')),
+        delivered_at INTEGER
+      )`,
+      `CREATE INDEX messages_room_time ON messages (room_id, sent_at)`,
+      `CREATE INDEX messages_to_status ON messages (to_device_id, status)`,
+      `CREATE INDEX messages_from_time ON messages (from_device_id, sent_at)`,
+      `CREATE TABLE room_queries (
+        id INTEGER PRIMARY KEY,
+        device_id TEXT NOT NULL,
+        room_id TEXT NOT NULL,
+        queried_at INTEGER NOT NULL
+      )`,
+      `CREATE INDEX room_queries_room ON room_queries (room_id)`,
+      // The implicit rowid orders commands created in the same millisecond.
+      `CREATE TABLE commands (
+        command_id TEXT PRIMARY KEY NOT NULL,
+        device_id TEXT NOT NULL,
+        command TEXT NOT NULL,
+        params TEXT,
+        created_at INTEGER NOT NULL,
+        state TEXT NOT NULL DEFAULT 'queued' CHECK (state IN ('queued', 'sent', 'acked', 'failed')),
+        attempts INTEGER NOT NULL DEFAULT 0,
+        last_sent_at INTEGER,
+        acked_at INTEGER,
+        result TEXT
+      )`,
+      `CREATE INDEX commands_device_state ON commands (device_id, state)`,
+      `CREATE TABLE device_status (
+        device_id TEXT PRIMARY KEY NOT NULL,
+        status TEXT,
+        updated_at INTEGER NOT NULL
+      )`,
+      `CREATE TABLE device_tokens (
+        id INTEGER PRIMARY KEY,
+        device_id TEXT NOT NULL,
+        token_hash TEXT NOT NULL,
+        label TEXT,
+        created_at INTEGER NOT NULL,
+        revoked_at INTEGER
+      )`,
+      `CREATE INDEX device_tokens_device_hash ON device_tokens (device_id, token_hash)`,
+    ],
+    mysql: [
+      `CREATE TABLE IF NOT EXISTS rooms (
+        room_id VARCHAR(255) NOT NULL,
+        created_at DATETIME(3) NOT NULL,
+        PRIMARY KEY (room_id)
+      ) ${MYSQL_TABLE}`,
+      `CREATE TABLE IF NOT EXISTS devices (
+        device_id VARCHAR(255) NOT NULL,
+        kind VARCHAR(32) NOT NULL,
+        identity VARCHAR(255) NULL,
+        last_connected_at DATETIME(3) NULL,
+        last_room_id VARCHAR(255) NULL,
+        PRIMARY KEY (device_id)
+      ) ${MYSQL_TABLE}`,
+      `CREATE TABLE IF NOT EXISTS connections (
+        id BIGINT UNSIGNED NOT NULL AUTO_INCREMENT,
+        device_id VARCHAR(255) NOT NULL,
+        kind VARCHAR(32) NOT NULL,
+        room_id VARCHAR(255) NULL,
+        client_ip VARCHAR(64) NOT NULL,
+        connected_at DATETIME(3) NOT NULL,
+        disconnected_at DATETIME(3) NULL,
+        PRIMARY KEY (id),
+        KEY connections_disconnected (disconnected_at),
+        KEY connections_device (device_id, connected_at)
+      ) ${MYSQL_TABLE}`,
+      // MEDIUMTEXT: TEXT stops at 64 KiB and an SDP offer plus candidates can
+      // get close; SQLite has no such limit and the backends must agree.
+      `CREATE TABLE IF NOT EXISTS messages (
+        id BIGINT UNSIGNED NOT NULL AUTO_INCREMENT,
+        room_id VARCHAR(255) NULL,
+        from_device_id VARCHAR(255) NOT NULL,
+        to_device_id VARCHAR(255) NULL,
+        message_type ENUM('broadcast', 'direct') NOT NULL,
+        content MEDIUMTEXT NOT NULL,
+        sent_at DATETIME(3) NOT NULL,
+        status ENUM('sent', 'queued', 'delivered') NOT NULL,
+        delivered_at DATETIME(3) NULL,
+        PRIMARY KEY (id),
+        KEY messages_room_time (room_id, sent_at),
+        KEY messages_to_status (to_device_id, status),
+        KEY messages_from_time (from_device_id, sent_at)
+      ) ${MYSQL_TABLE}`,
+      `CREATE TABLE IF NOT EXISTS room_queries (
+        id BIGINT UNSIGNED NOT NULL AUTO_INCREMENT,
+        device_id VARCHAR(255) NOT NULL,
+        room_id VARCHAR(255) NOT NULL,
+        queried_at DATETIME(3) NOT NULL,
+        PRIMARY KEY (id),
+        KEY room_queries_room (room_id)
+      ) ${MYSQL_TABLE}`,
+      // seq stands in for SQLite's rowid: insertion order for commands created
+      // in the same millisecond.
+      `CREATE TABLE IF NOT EXISTS commands (
+        command_id VARCHAR(255) NOT NULL,
+        seq BIGINT UNSIGNED NOT NULL AUTO_INCREMENT,
+        device_id VARCHAR(255) NOT NULL,
+        command VARCHAR(255) NOT NULL,
+        params MEDIUMTEXT NULL,
+        created_at DATETIME(3) NOT NULL,
+        state ENUM('queued', 'sent', 'acked', 'failed') NOT NULL DEFAULT 'queued',
+        attempts INT UNSIGNED NOT NULL DEFAULT 0,
+        last_sent_at DATETIME(3) NULL,
+        acked_at DATETIME(3) NULL,
+        result MEDIUMTEXT NULL,
+        PRIMARY KEY (command_id),
+        UNIQUE KEY commands_seq (seq),
+        KEY commands_device_state (device_id, state)
+      ) ${MYSQL_TABLE}`,
+      `CREATE TABLE IF NOT EXISTS device_status (
+        device_id VARCHAR(255) NOT NULL,
+        status MEDIUMTEXT NULL,
+        updated_at DATETIME(3) NOT NULL,
+        PRIMARY KEY (device_id)
+      ) ${MYSQL_TABLE}`,
+      `CREATE TABLE IF NOT EXISTS device_tokens (
+        id BIGINT UNSIGNED NOT NULL AUTO_INCREMENT,
+        device_id VARCHAR(255) NOT NULL,
+        token_hash VARCHAR(128) NOT NULL,
+        label VARCHAR(255) NULL,
+        created_at DATETIME(3) NOT NULL,
+        revoked_at DATETIME(3) NULL,
+        PRIMARY KEY (id),
+        KEY device_tokens_device_hash (device_id, token_hash)
+      ) ${MYSQL_TABLE}`,
+    ],
+  },
+];
+
+export const LATEST_SCHEMA_VERSION = MIGRATIONS.reduce((max, m) => Math.max(max, m.version), 0);
+
+/**
+ * The migrations still to apply given the versions already recorded, in
+ * order. Refuses a database that a newer gateway has migrated: running old
+ * code on a newer schema is how data gets silently mangled.
+ */
+export function pendingMigrations(applied: Iterable<number>): Migration[] {
+  const done = new Set(applied);
+  const newest = Math.max(0, ...done);
+  if (newest > LATEST_SCHEMA_VERSION) {
+    throw new StoreError(
+      'STORE_SCHEMA_TOO_NEW',
+      `database schema is at version ${newest} but this gateway knows up to ${LATEST_SCHEMA_VERSION}: upgrade the gateway`,
+    );
+  }
+  return [...MIGRATIONS].sort((a, b) => a.version - b.version).filter((m) => !done.has(m.version));
+}

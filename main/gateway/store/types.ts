@@ -1,0 +1,166 @@
+/**
+ * The one storage interface of the gateway. SQLite (better-sqlite3, WAL) and
+ * MySQL/MariaDB (mysql2) implement it with the same schema and migrations, and
+ * one contract suite (test/store/contract.ts) runs against both.
+ *
+ * Times are JavaScript Dates (stored as UTC milliseconds in SQLite and as
+ * DATETIME(3) UTC in MySQL); JSON columns are plain values in and out.
+ */
+
+/** Which kind of client a row in `devices` is. */
+export type DeviceKind = 'client' | 'board' | 'user' | 'signal' | 'operator';
+
+export interface RoomRow {
+  roomId: string;
+  createdAt: Date;
+}
+
+export interface DeviceRow {
+  deviceId: string;
+  kind: DeviceKind;
+  /** seed 000's identity string ("mobile_user", "sensor_node"), null for boards. */
+  identity: string | null;
+  lastConnectedAt: Date | null;
+  lastRoomId: string | null;
+}
+
+export interface ConnectionOpen {
+  deviceId: string;
+  kind: DeviceKind;
+  roomId: string | null;
+  clientIp: string;
+  connectedAt: Date;
+}
+
+export interface ConnectionRow extends ConnectionOpen {
+  id: number;
+  disconnectedAt: Date | null;
+}
+
+export type MessageType = 'broadcast' | 'direct';
+/** sent: handed to the socket(s); queued: target offline, waiting; delivered: queued then handed over. */
+export type MessageStatus = 'sent' | 'queued' | 'delivered';
+
+export interface MessageInsert {
+  roomId: string | null;
+  fromDeviceId: string;
+  /** null for broadcasts. */
+  toDeviceId: string | null;
+  messageType: MessageType;
+  content: string;
+  sentAt: Date;
+  status: MessageStatus;
+}
+
+export interface MessageRow extends MessageInsert {
+  id: number;
+  deliveredAt: Date | null;
+}
+
+export interface RoomQueryInsert {
+  deviceId: string;
+  roomId: string;
+  queriedAt: Date;
+}
+
+export type CommandState = 'queued' | 'sent' | 'acked' | 'failed';
+
+export interface CommandInsert {
+  /** Gateway-minted id the board echoes in its ack. */
+  commandId: string;
+  deviceId: string;
+  command: string;
+  params: unknown;
+  createdAt: Date;
+}
+
+export interface CommandRow extends CommandInsert {
+  state: CommandState;
+  /** How many times it was pushed to the board. */
+  attempts: number;
+  lastSentAt: Date | null;
+  ackedAt: Date | null;
+  result: unknown;
+}
+
+export interface DeviceStatusRow {
+  deviceId: string;
+  status: unknown;
+  updatedAt: Date;
+}
+
+export interface DeviceTokenRow {
+  deviceId: string;
+  /** sha256 hex of the token; the token itself is shown once and never stored. */
+  tokenHash: string;
+  label: string | null;
+  createdAt: Date;
+  revokedAt: Date | null;
+}
+
+export interface Store {
+  readonly kind: 'sqlite' | 'mysql';
+  /** A description safe to show an operator (no password). */
+  readonly description: string;
+
+  /** Runs pending migrations; idempotent. Called by openStore. */
+  migrate(): Promise<void>;
+  /** Current schema version (highest migration applied). */
+  schemaVersion(): Promise<number>;
+  /** Flushes and closes; later calls reject. */
+  close(): Promise<void>;
+
+  // rooms
+  /** Inserts the room; false if the id is already taken. */
+  createRoom(roomId: string, createdAt: Date): Promise<boolean>;
+  roomExists(roomId: string): Promise<boolean>;
+  listRooms(): Promise<RoomRow[]>;
+
+  // devices
+  getDevice(deviceId: string): Promise<DeviceRow | undefined>;
+  /** Insert or update; fields given as undefined keep their stored value. */
+  upsertDevice(d: { deviceId: string; kind: DeviceKind; identity?: string | null; lastConnectedAt?: Date; lastRoomId?: string | null }): Promise<void>;
+  listDevices(kind?: DeviceKind): Promise<DeviceRow[]>;
+
+  // connections
+  openConnection(c: ConnectionOpen): Promise<number>;
+  closeConnection(id: number, disconnectedAt: Date): Promise<void>;
+  /** Marks every still-open connection closed (after a crash); returns how many. */
+  closeDanglingConnections(at: Date): Promise<number>;
+  listConnections(opts?: { open?: boolean; deviceId?: string; limit?: number }): Promise<ConnectionRow[]>;
+
+  // messages
+  insertMessage(m: MessageInsert): Promise<number>;
+  /** Newest first. */
+  listMessages(opts?: { roomId?: string; deviceId?: string; limit?: number }): Promise<MessageRow[]>;
+  /** Queued direct messages for a device, oldest first. */
+  queuedMessagesFor(toDeviceId: string): Promise<MessageRow[]>;
+  markMessageDelivered(id: number, at: Date): Promise<void>;
+
+  // room queries
+  insertRoomQuery(q: RoomQueryInsert): Promise<void>;
+  countRoomQueries(roomId?: string): Promise<number>;
+
+  // commands to boards
+  enqueueCommand(c: CommandInsert): Promise<void>;
+  getCommand(commandId: string): Promise<CommandRow | undefined>;
+  /** Commands not yet acked (queued or sent), oldest first. */
+  pendingCommands(deviceId: string): Promise<CommandRow[]>;
+  markCommandSent(commandId: string, at: Date): Promise<void>;
+  /** Returns false if unknown or already acked. */
+  ackCommand(commandId: string, at: Date, result: unknown): Promise<boolean>;
+  listCommands(opts?: { deviceId?: string; limit?: number }): Promise<CommandRow[]>;
+
+  // device status (last status_update of a board)
+  saveDeviceStatus(deviceId: string, status: unknown, at: Date): Promise<void>;
+  getDeviceStatus(deviceId: string): Promise<DeviceStatusRow | undefined>;
+  listDeviceStatuses(): Promise<DeviceStatusRow[]>;
+
+  // device tokens
+  saveDeviceToken(t: { deviceId: string; tokenHash: string; label: string | null; createdAt: Date }): Promise<void>;
+  /** True if the device has this hash and it is not revoked. */
+  checkDeviceToken(deviceId: string, tokenHash: string): Promise<boolean>;
+  listDeviceTokens(): Promise<DeviceTokenRow[]>;
+  /** Revokes every token of the device; returns how many. */
+  revokeDeviceTokens(deviceId: string, at: Date): Promise<number>;
+}
