@@ -140,11 +140,11 @@ export async function roomClient(gw: Gateway, identity: Record<string, unknown>)
 }
 
 /** Polls until `fn` returns a truthy value (for store rows written after a reply). */
-export async function eventually<T>(fn: () => Promise<T> | T, ms = 3000): Promise<T> {
+export async function eventually<T>(fn: () => Promise<T> | T, ms = 3000): Promise<NonNullable<T>> {
   const until = Date.now() + ms;
   for (;;) {
     const v = await fn();
-    if (v) return v;
+    if (v) return v as NonNullable<T>;
     if (Date.now() > until) throw new Error('condition not met within ' + ms + ' ms');
     await new Promise((r) => setTimeout(r, 15));
   }
