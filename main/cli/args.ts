@@ -20,6 +20,8 @@ export function parse<O extends Options>(argv: string[], options: O, allowPositi
     if (unknown) throw new UsageError(`unknown option ${unknown[1]} (see --help)`);
     const missing = /Option '([^']+)' argument missing/.exec(msg);
     if (missing) throw new UsageError(`option ${missing[1]!.split(',').pop()!.trim().replace(/ <value>$/, '')} needs a value`);
+    const ambiguous = /Option '([^']+)' argument is ambiguous/.exec(msg);
+    if (ambiguous) throw new UsageError(`option ${ambiguous[1]} got a value starting with '-'; write it as ${ambiguous[1]}=VALUE`);
     const positional = /Unexpected argument '([^']+)'/.exec(msg);
     if (positional) throw new UsageError(`unexpected argument '${positional[1]}' (see --help)`);
     throw new UsageError(msg.split('\n')[0]!);

@@ -72,13 +72,22 @@ export function serveCommand(argv: string[]): Promise<number> {
       throw err;
     }
 
+    // Handlers go in before anything is printed: whoever reads the URL may stop us at once.
+    const stopped = new Promise<void>((resolve) => {
+      const stop = (signal: string) => {
+        process.stdout.write(`\n${signal}: closing (flushing writes)...\n`);
+        resolve();
+      };
+      process.once('SIGINT', () => stop('SIGINT'));
+      process.once('SIGTERM', () => stop('SIGTERM'));
+    });
+
     const urls = gw.context.urls();
     const lines = [
       `Courtside ${VERSION} listening on ${gw.host}:${gw.port} (${gw.store.description})`,
       `  device auth: ${gw.context.options.deviceAuth}`,
       ...urls.board.map((u) => `  boards:      ${u}<device_code>/`),
-      `  operator:    ${gw.operatorUrl}`,
-      ...urls.operator.map((u) => `  operator:    ${u}`),
+      ...[...new Set([gw.operatorUrl, ...urls.operator])].map((u) => `  operator:    ${u}`),
     ];
     process.stdout.write(lines.join('\n') + '\n');
 
@@ -89,14 +98,7 @@ export function serveCommand(argv: string[]): Promise<number> {
       process.stdout.write(`  demo:        ${demo} simulated boards (racket-1..racket-${demo})\n`);
     }
 
-    await new Promise<void>((resolve) => {
-      const stop = (signal: string) => {
-        process.stdout.write(`\n${signal}: closing (flushing writes)...\n`);
-        resolve();
-      };
-      process.once('SIGINT', () => stop('SIGINT'));
-      process.once('SIGTERM', () => stop('SIGTERM'));
-    });
+    await stopped;
     await stopDemo?.();
     await gw.close();
     process.stdout.write('closed\n');

@@ -1,0 +1,75 @@
+/**
+ * Session analysis: detect strokes, measure and classify each one, summarise.
+ */
+import { detectStrokes, estimateRateHz, median, type StrokePeak } from './detect.js';
+import { strokeFeatures } from './features.js';
+import { loadDefaultModel, predict, type StrokeModel } from './classify.js';
+import {
+  STROKE_TYPES,
+  resolveOptions,
+  type AnalysisOptions,
+  type AnalysisResult,
+  type ImuSample,
+  type SessionSummary,
+  type Stroke,
+  type StrokeType,
+} from './types.js';
+
+export interface AnalyzeExtras {
+  /** Classifier to use instead of the shipped stroke-model.json. */
+  model?: StrokeModel;
+}
+
+/** Samples must be sorted by time (parseRecording and the simulator ensure it). */
+export function analyzeSamples(
+  samples: readonly ImuSample[],
+  opts: AnalysisOptions = {},
+  extras: AnalyzeExtras = {},
+): AnalysisResult {
+  const o = resolveOptions(opts);
+  const rateHz = o.rateHz ?? estimateRateHz(samples);
+  const peaks = detectStrokes(samples, o, rateHz);
+  const model = peaks.length ? (extras.model ?? loadDefaultModel()) : undefined;
+  const strokes: Stroke[] = peaks.map((p, index) => {
+    const { type, confidence } = predict(model!, strokeFeatures(samples, p.sample));
+    return {
+      index,
+      t: p.t,
+      peakAngularSpeedDps: p.peakAngularSpeedDps,
+      racketHeadSpeedKmh: p.racketHeadSpeedKmh,
+      peakAccelG: p.peakAccelG,
+      saturated: p.saturated,
+      type,
+      confidence,
+    };
+  });
+  return { strokes, summary: summarise(samples, strokes), rateHz };
+}
+
+export function summarise(samples: readonly ImuSample[], strokes: readonly Stroke[]): SessionSummary {
+  const durationS = samples.length > 1 ? (samples[samples.length - 1]!.t - samples[0]!.t) / 1000 : 0;
+  const speeds = strokes.map((s) => s.racketHeadSpeedKmh);
+  const countsByType = Object.fromEntries(STROKE_TYPES.map((t) => [t, 0])) as Record<StrokeType, number>;
+  for (const s of strokes) countsByType[s.type]++;
+  return {
+    count: strokes.length,
+    durationS,
+    strokesPerMinute: durationS > 0 ? strokes.length / (durationS / 60) : 0,
+    maxSpeedKmh: speeds.length ? Math.max(...speeds) : 0,
+    medianSpeedKmh: speeds.length ? median(speeds) : 0,
+    countsByType,
+  };
+}
+
+/**
+ * Detected peaks with their feature rows, for training and evaluation: the
+ * same detection and features the analysis applies, without a model.
+ */
+export function strokeFeatureRows(
+  samples: readonly ImuSample[],
+  opts: AnalysisOptions = {},
+): { peak: StrokePeak; features: number[] }[] {
+  const o = resolveOptions(opts);
+  const peaks = detectStrokes(samples, o, o.rateHz ?? estimateRateHz(samples));
+  return peaks.map((peak) => ({ peak, features: strokeFeatures(samples, peak.sample) }));
+}

@@ -1,0 +1,154 @@
+/**
+ * `courtside analyze <recording.csv> [--json] [--lever-arm M]`
+ *
+ * Prints a table of strokes and a summary (or JSON with --json) for a racket
+ * IMU recording in either CSV layout csv.ts reads; a file interleaving several
+ * devices is analysed per device. Usage errors and unreadable files print one
+ * line on stderr and return 2, so scripts can tell them from a crash (1).
+ */
+import { basename } from 'node:path';
+import { analyzeSamples } from './analyze.js';
+import { RecordingFormatError, readRecordingFile, type ParsedRecording } from './csv.js';
+import { DEFAULT_OPTIONS, STROKE_TYPES, type AnalysisOptions, type AnalysisResult } from './types.js';
+
+export interface CommandIo {
+  stdout: { write(chunk: string): unknown };
+  stderr: { write(chunk: string): unknown };
+}
+
+const USAGE = `usage: courtside analyze <recording.csv> [--json] [--lever-arm M]
+
+Detects badminton strokes in a racket IMU recording and classifies them
+(clear, drive, lift, smash).
+
+  <recording.csv>   "device,time,ax,ay,az,gx,gy,gz" (time in ms, accel in g,
+                    gyro in dps) or the badminton-imu dataset layout
+  --json            machine-readable output
+  --lever-arm M     wrist to string-bed centre in metres, for racket-head
+                    speed (default ${DEFAULT_OPTIONS.leverArmM})
+  -h, --help        this text
+`;
+
+class UsageError extends Error {}
+
+interface Parsed {
+  help: boolean;
+  json: boolean;
+  file?: string;
+  options: AnalysisOptions;
+}
+
+function parseArgs(argv: readonly string[]): Parsed {
+  const out: Parsed = { help: false, json: false, options: {} };
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i]!;
+    const eq = arg.startsWith('--') ? arg.indexOf('=') : -1;
+    const flag = eq > 0 ? arg.slice(0, eq) : arg;
+    const inline = eq > 0 ? arg.slice(eq + 1) : undefined;
+    if (inline !== undefined && flag !== '--lever-arm') throw new UsageError(`${flag} takes no value`);
+    if (flag === '-h' || flag === '--help') out.help = true;
+    else if (flag === '--json') out.json = true;
+    else if (flag === '--lever-arm') {
+      const value = inline ?? argv[++i];
+      const m = Number(value);
+      if (value === undefined || value.trim() === '' || !Number.isFinite(m) || m <= 0 || m > 3) {
+        throw new UsageError(`--lever-arm needs a length in metres between 0 and 3, got ${value ?? 'nothing'}`);
+      }
+      out.options.leverArmM = m;
+    } else if (arg.startsWith('-') && arg !== '-') throw new UsageError(`unknown option ${flag}`);
+    else if (out.file === undefined) out.file = arg;
+    else throw new UsageError(`one recording at a time (got ${out.file} and ${arg})`);
+  }
+  return out;
+}
+
+/** argv: the arguments after `analyze`. Resolves to the exit code. */
+export async function analyzeCommand(argv: string[], io: CommandIo = process): Promise<number> {
+  const fail = (msg: string) => {
+    io.stderr.write(`courtside analyze: ${msg.replace(/\s+/g, ' ').trim()}\n`);
+    return 2;
+  };
+  let args: Parsed;
+  try {
+    args = parseArgs(argv);
+  } catch (err) {
+    if (err instanceof UsageError) return fail(`${err.message} (see --help)`);
+    throw err;
+  }
+  if (args.help) {
+    io.stdout.write(USAGE);
+    return 0;
+  }
+  if (args.file === undefined) return fail('missing <recording.csv> (see --help)');
+
+  let parsed: ParsedRecording;
+  try {
+    parsed = await readRecordingFile(args.file);
+  } catch (err) {
+    if (err instanceof RecordingFormatError) return fail(`${args.file}: ${err.message}`);
+    const code = (err as NodeJS.ErrnoException).code;
+    const why = code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'is a directory' : (err as Error).message;
+    return fail(`cannot read ${args.file}: ${why}`);
+  }
+  const usable = parsed.recordings.filter((r) => r.samples.length > 0);
+  if (usable.length === 0) return fail(`${args.file}: no samples`);
+
+  const results = usable.map((r) => ({
+    device: r.device,
+    startT: r.samples[0]!.t,
+    ...analyzeSamples(r.samples, args.options),
+  }));
+  if (args.json) {
+    io.stdout.write(
+      JSON.stringify(
+        { file: args.file, format: parsed.format, skippedRows: parsed.skippedRows, recordings: results },
+        // Float noise past a thousandth of a unit is not information.
+        (_key, v: unknown) => (typeof v === 'number' && !Number.isInteger(v) ? Number(v.toFixed(3)) : v),
+        2,
+      ) + '\n',
+    );
+  } else {
+    io.stdout.write(renderText(basename(args.file), parsed, results));
+  }
+  return 0;
+}
+
+function renderText(
+  name: string,
+  parsed: ParsedRecording,
+  results: (AnalysisResult & { device: string | null; startT: number })[],
+): string {
+  const lines: string[] = [];
+  const skipped = parsed.skippedRows ? `, ${parsed.skippedRows} bad rows skipped` : '';
+  lines.push(`${name}: ${parsed.format} layout${skipped}`);
+  for (const r of results) {
+    const s = r.summary;
+    lines.push('');
+    lines.push(`${r.device !== null ? `device ${r.device}, ` : ''}${r.rateHz.toFixed(1)} Hz, ${s.durationS.toFixed(1)} s`);
+    if (r.strokes.length) {
+      lines.push('    #   time s  type   conf  peak dps  head km/h  peak g');
+      for (const k of r.strokes) {
+        lines.push(
+          [
+            String(k.index + 1).padStart(5),
+            ((k.t - r.startT) / 1000).toFixed(1).padStart(8),
+            ' ' + k.type.padEnd(6),
+            k.confidence.toFixed(2).padStart(5),
+            k.peakAngularSpeedDps.toFixed(0).padStart(9),
+            k.racketHeadSpeedKmh.toFixed(1).padStart(10),
+            k.peakAccelG.toFixed(1).padStart(7),
+            k.saturated ? '  saturated' : '',
+          ].join(' ').trimEnd(),
+        );
+      }
+    }
+    lines.push(
+      `${s.count} strokes (${s.strokesPerMinute.toFixed(1)}/min); ` +
+        `racket head max ${s.maxSpeedKmh.toFixed(1)} km/h, median ${s.medianSpeedKmh.toFixed(1)} km/h`,
+    );
+    lines.push(STROKE_TYPES.map((t) => `${t} ${s.countsByType[t]}`).join(', '));
+    const sat = r.strokes.filter((k) => k.saturated).length;
+    if (sat) lines.push(`${sat} stroke(s) hit the sensor's full scale: their speeds are lower bounds`);
+  }
+  return lines.join('\n') + '\n';
+}

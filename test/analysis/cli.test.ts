@@ -1,0 +1,114 @@
+/**
+ * `courtside analyze` through analyzeCommand, with captured output.
+ */
+import { after, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { analyzeCommand } from '../../main/gateway/sessions/analysis/cli.js';
+import { formatCourtsideCsv } from '../../main/gateway/sessions/analysis/csv.js';
+import { createSwingSession } from '../../main/simulator/swing.js';
+import { SKIP_NO_DATASET, datasetFile } from './helpers.js';
+
+async function run(argv: string[]) {
+  let stdout = '';
+  let stderr = '';
+  const code = await analyzeCommand(argv, {
+    stdout: { write: (s: string) => (stdout += s) },
+    stderr: { write: (s: string) => (stderr += s) },
+  });
+  return { code, stdout, stderr };
+}
+
+interface JsonOut {
+  format: string;
+  recordings: { device: string | null; rateHz: number; strokes: { type: string; racketHeadSpeedKmh: number }[]; summary: { count: number; countsByType: Record<string, number> } }[];
+}
+
+describe('courtside analyze', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'courtside-analyze-'));
+  after(() => rmSync(dir, { recursive: true, force: true }));
+
+  test('--json on a dataset recording parses and counts 30 smashes', { skip: SKIP_NO_DATASET }, async () => {
+    const r = await run([datasetFile('smash'), '--json']);
+    assert.equal(r.code, 0);
+    assert.equal(r.stderr, '');
+    const out = JSON.parse(r.stdout) as JsonOut;
+    assert.equal(out.format, 'dataset');
+    assert.equal(out.recordings.length, 1);
+    const rec = out.recordings[0]!;
+    assert.ok(Math.abs(rec.summary.count - 30) <= 1, `${rec.summary.count}`);
+    assert.ok(rec.summary.countsByType.smash! >= rec.summary.count - 1);
+    assert.equal(rec.strokes.length, rec.summary.count);
+  });
+
+  test('--lever-arm scales the speeds', { skip: SKIP_NO_DATASET }, async () => {
+    const a = JSON.parse((await run([datasetFile('lift'), '--json'])).stdout) as JsonOut;
+    const b = JSON.parse((await run(['--json', '--lever-arm', '0.3', datasetFile('lift')])).stdout) as JsonOut;
+    const c = JSON.parse((await run(['--json', '--lever-arm=0.3', datasetFile('lift')])).stdout) as JsonOut;
+    const speed = (o: JsonOut) => o.recordings[0]!.strokes[0]!.racketHeadSpeedKmh;
+    assert.ok(Math.abs(speed(a) / speed(b) - 2) < 0.01);
+    assert.equal(speed(b), speed(c));
+  });
+
+  test('human table by default', { skip: SKIP_NO_DATASET }, async () => {
+    const r = await run([datasetFile('clear')]);
+    assert.equal(r.code, 0);
+    assert.match(r.stdout, /dataset layout/);
+    assert.match(r.stdout, /^ +1 +\d+\.\d +clear /m);
+    assert.match(r.stdout, /^30 strokes/m);
+  });
+
+  test('courtside export with two devices is analysed per device', async () => {
+    const a = createSwingSession({ rateHz: 200, durationS: 12, seed: 1, strokesPerMinute: 30 });
+    const b = createSwingSession({ rateHz: 200, durationS: 12, seed: 2, strokesPerMinute: 20 });
+    const file = join(dir, 'two.csv');
+    writeFileSync(file, formatCourtsideCsv('left', a.samples) + formatCourtsideCsv('right', b.samples).split('\n').slice(1).join('\n'));
+    const r = await run([file, '--json']);
+    assert.equal(r.code, 0, r.stderr);
+    const out = JSON.parse(r.stdout) as JsonOut;
+    assert.equal(out.format, 'courtside');
+    assert.deepEqual(out.recordings.map((x) => x.device), ['left', 'right']);
+    assert.equal(out.recordings[0]!.summary.count, a.truth.length);
+    assert.equal(out.recordings[1]!.summary.count, b.truth.length);
+    assert.ok(Math.abs(out.recordings[0]!.rateHz - 200) < 2);
+    const text = await run([file]);
+    assert.match(text.stdout, /device left, (199|200)\.\d Hz/);
+  });
+
+  test('--help prints usage and succeeds', async () => {
+    const r = await run(['--help']);
+    assert.equal(r.code, 0);
+    assert.match(r.stdout, /^usage: courtside analyze <recording\.csv> \[--json\] \[--lever-arm M\]/);
+  });
+
+  for (const [name, argv, pattern] of [
+    ['unknown flag', ['x.csv', '--bogus'], /unknown option --bogus/],
+    ['missing file argument', ['--json'], /missing <recording\.csv>/],
+    ['two files', ['a.csv', 'b.csv'], /one recording at a time/],
+    ['value on a switch', ['x.csv', '--json=yes'], /--json takes no value/],
+    ['bad lever arm', ['x.csv', '--lever-arm', 'far'], /--lever-arm/],
+    ['lever arm without value', ['x.csv', '--lever-arm'], /--lever-arm/],
+    ['unreadable file', ['/nonexistent/rec.csv'], /cannot read \/nonexistent\/rec\.csv: no such file/],
+  ] as const) {
+    test(`${name}: one line on stderr, exit 2`, async () => {
+      const r = await run([...argv]);
+      assert.equal(r.code, 2);
+      assert.equal(r.stdout, '');
+      assert.match(r.stderr, pattern);
+      assert.match(r.stderr, /^courtside analyze: [^\n]+\n$/);
+    });
+  }
+
+  test('a file that is not a recording: one line, exit 2', async () => {
+    const file = join(dir, 'notes.csv');
+    writeFileSync(file, 'name,score\nana,21\n');
+    const r = await run([file]);
+    assert.equal(r.code, 2);
+    assert.match(r.stderr, /^courtside analyze: .*unrecognised CSV header[^\n]*\n$/);
+    const dirArg = await run([dir]);
+    assert.equal(dirArg.code, 2);
+    assert.match(dirArg.stderr, /is a directory/);
+  });
+});

@@ -1,0 +1,75 @@
+/**
+ * Shared fixtures for the analysis tests: the badminton-imu reference
+ * recordings (skipped, visibly, where the dataset is not mounted) and a
+ * truth-to-detection matcher for simulator sessions.
+ */
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { readRecordingFile } from '../../main/gateway/sessions/analysis/csv.js';
+import type { ImuSample, Stroke, StrokeType } from '../../main/gateway/sessions/analysis/types.js';
+import type { StrokeTruth } from '../../main/simulator/swing.js';
+
+export const DATASET_DIR = process.env.COURTSIDE_BADMINTON_IMU ?? '/work/shared/datasets/badminton-imu';
+export const HAVE_DATASET = existsSync(join(DATASET_DIR, 'clear_x30.csv'));
+export const SKIP_NO_DATASET = HAVE_DATASET ? false : `dataset not found at ${DATASET_DIR}`;
+
+export const datasetFile = (type: StrokeType) => join(DATASET_DIR, `${type}_x30.csv`);
+
+export async function loadDataset(type: StrokeType): Promise<ImuSample[]> {
+  const parsed = await readRecordingFile(datasetFile(type));
+  return parsed.recordings[0]!.samples;
+}
+
+/** Linear interpolation to `factor` times the rate: same motion, denser samples. */
+export function upsample(samples: readonly ImuSample[], factor: number): ImuSample[] {
+  const keys = ['ax', 'ay', 'az', 'gx', 'gy', 'gz'] as const;
+  const out: ImuSample[] = [];
+  for (let i = 0; i + 1 < samples.length; i++) {
+    const a = samples[i]!;
+    const b = samples[i + 1]!;
+    for (let k = 0; k < factor; k++) {
+      const w = k / factor;
+      const s = { t: a.t + (b.t - a.t) * w } as ImuSample;
+      for (const c of keys) s[c] = a[c] + (b[c] - a[c]) * w;
+      out.push(s);
+    }
+  }
+  return out;
+}
+
+export interface MatchReport {
+  matched: { truth: StrokeTruth; stroke: Stroke }[];
+  missed: StrokeTruth[];
+  extra: Stroke[];
+  typeAccuracy: number;
+}
+
+/**
+ * Pairs each true stroke with the nearest unused detection within `tolMs`.
+ * 300 ms because a drive has two peaks of similar height 200 ms apart and
+ * either may win; both are the same stroke.
+ */
+export function matchStrokes(truth: readonly StrokeTruth[], strokes: readonly Stroke[], tolMs = 300): MatchReport {
+  const used = new Set<number>();
+  const matched: MatchReport['matched'] = [];
+  const missed: StrokeTruth[] = [];
+  for (const tr of truth) {
+    let best = -1;
+    strokes.forEach((s, i) => {
+      if (used.has(i) || Math.abs(s.t - tr.t) > tolMs) return;
+      if (best < 0 || Math.abs(s.t - tr.t) < Math.abs(strokes[best]!.t - tr.t)) best = i;
+    });
+    if (best < 0) missed.push(tr);
+    else {
+      used.add(best);
+      matched.push({ truth: tr, stroke: strokes[best]! });
+    }
+  }
+  const right = matched.filter((m) => m.stroke.type === m.truth.type).length;
+  return {
+    matched,
+    missed,
+    extra: strokes.filter((_, i) => !used.has(i)),
+    typeAccuracy: matched.length ? right / matched.length : NaN,
+  };
+}
