@@ -1,0 +1,145 @@
+/*
+ * courtside.h: constants of the Courtside wire protocol for ESP32 firmware
+ * (ESP-IDF or Arduino). Plain C99; also compiles as C++.
+ *
+ * The protocol itself is described in PROTOCOL.md beside this file, and every
+ * frame has a JSON Schema under schemas/. The strings here are the ones the
+ * gateway matches on; test/protocol checks them against the TypeScript source.
+ */
+#ifndef COURTSIDE_H
+#define COURTSIDE_H
+
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* Bumped when a frame changes incompatibly; the gateway advertises it as mDNS TXT "pv". */
+#define COURTSIDE_PROTOCOL_VERSION 1
+
+/* ---- Connecting -------------------------------------------------------- */
+
+/* TCP port of the gateway's HTTP and WebSocket server (the seeds' port). */
+#define COURTSIDE_DEFAULT_PORT 8765
+
+/* Endpoint paths. A board connects to COURTSIDE_PATH_BOARD "<device_code>/",
+ * e.g. "/ws/esp32/racket-01/". Ids: 1 to 128 of [A-Za-z0-9_.:@-], not percent-encoded. */
+#define COURTSIDE_PATH_LEGACY   "/"
+#define COURTSIDE_PATH_BOARD    "/ws/esp32/"
+#define COURTSIDE_PATH_USER     "/ws/miniprogram/"
+#define COURTSIDE_PATH_OPERATOR "/ws/admin/"
+#define COURTSIDE_ID_MAX_LEN    128
+
+/* Query parameter carrying the device token when the gateway runs with --device-auth token:
+ * "/ws/esp32/racket-01/?token=<token>". */
+#define COURTSIDE_TOKEN_PARAM "token"
+
+/* ---- Limits (gateway defaults) ------------------------------------------ */
+
+/* Largest frame accepted, bytes; larger: FRAME_TOO_LARGE; over 4x: the connection is closed (1009). */
+#define COURTSIDE_MAX_FRAME_BYTES 262144
+/* Frames per second a client may send, sustained (twice that as a burst); more: RATE_LIMITED. */
+#define COURTSIDE_MAX_FRAMES_PER_SECOND 500
+/* Samples in one batch_sensor_data frame, at most. */
+#define COURTSIDE_MAX_BATCH_SAMPLES 2000
+/* The gateway pings every 15 s and closes a connection that answered nothing for two pings. */
+#define COURTSIDE_PING_INTERVAL_MS 15000
+/* Send a heartbeat frame this often (recommended), so operators see the board as fresh. */
+#define COURTSIDE_HEARTBEAT_INTERVAL_MS 10000
+/* A pushed command that is not acked is pushed again after this long. */
+#define COURTSIDE_COMMAND_RESEND_MS 10000
+
+/* ---- Frames a board sends (field "type") --------------------------------- */
+
+#define COURTSIDE_FRAME_HEARTBEAT         "heartbeat"
+#define COURTSIDE_FRAME_STATUS_UPDATE     "status_update"
+#define COURTSIDE_FRAME_POLL_COMMANDS     "poll_commands"
+#define COURTSIDE_FRAME_SENSOR_DATA       "sensor_data"
+#define COURTSIDE_FRAME_BATCH_SENSOR_DATA "batch_sensor_data"
+#define COURTSIDE_FRAME_UPLOAD_COMPLETE   "upload_complete"
+#define COURTSIDE_FRAME_COMMAND_ACK       "command_ack"
+
+/* ---- Frames the gateway sends to a board ---------------------------------- */
+
+#define COURTSIDE_FRAME_CONNECTION_ESTABLISHED "connection_established"
+#define COURTSIDE_FRAME_HEARTBEAT_ACK          "heartbeat_ack"
+#define COURTSIDE_FRAME_STATUS_ACK             "status_ack"
+#define COURTSIDE_FRAME_COMMANDS               "commands"
+#define COURTSIDE_FRAME_COMMAND                "command"
+#define COURTSIDE_FRAME_DATA_ACK               "data_ack"
+#define COURTSIDE_FRAME_UPLOAD_ACK             "upload_ack"
+#define COURTSIDE_FRAME_ERROR                  "error"
+
+/* ---- Commands the gateway sends (field "command"); boards may get others -- */
+
+#define COURTSIDE_CMD_START_COLLECTION "start_collection"
+#define COURTSIDE_CMD_STOP_COLLECTION  "stop_collection"
+#define COURTSIDE_CMD_STATUS           "status"
+#define COURTSIDE_CMD_REBOOT           "reboot"
+#define COURTSIDE_CMD_IDENTIFY         "identify"
+
+/* ---- Error codes (field "code" of an error frame) ------------------------ */
+
+#define COURTSIDE_ERR_INVALID_JSON     "INVALID_JSON"
+#define COURTSIDE_ERR_NOT_AN_OBJECT    "NOT_AN_OBJECT"
+#define COURTSIDE_ERR_BAD_FRAME        "BAD_FRAME"
+#define COURTSIDE_ERR_UNKNOWN_TYPE     "UNKNOWN_TYPE"
+#define COURTSIDE_ERR_NOT_IDENTIFIED   "NOT_IDENTIFIED"
+#define COURTSIDE_ERR_ROOM_NOT_FOUND   "ROOM_NOT_FOUND"
+#define COURTSIDE_ERR_TARGET_NOT_FOUND "TARGET_NOT_FOUND"
+#define COURTSIDE_ERR_RATE_LIMITED     "RATE_LIMITED"
+#define COURTSIDE_ERR_FRAME_TOO_LARGE  "FRAME_TOO_LARGE"
+#define COURTSIDE_ERR_UNAUTHORIZED     "UNAUTHORIZED"
+#define COURTSIDE_ERR_NOT_FOUND        "NOT_FOUND"
+#define COURTSIDE_ERR_UNAVAILABLE      "UNAVAILABLE"
+#define COURTSIDE_ERR_BAD_BINARY       "BAD_BINARY"
+
+/* ---- WebSocket close codes the gateway uses ------------------------------ */
+
+#define COURTSIDE_CLOSE_GOING_AWAY   1001 /* the gateway is shutting down: reconnect with backoff */
+#define COURTSIDE_CLOSE_TOO_BIG      1009 /* a frame over 4x COURTSIDE_MAX_FRAME_BYTES */
+#define COURTSIDE_CLOSE_REPLACED     4000 /* a newer connection with the same id took over: do not reconnect in a loop */
+#define COURTSIDE_CLOSE_UNAUTHORIZED 4401 /* endpoint "/": token missing or wrong */
+
+/* ---- Discovery ----------------------------------------------------------- */
+
+/* mDNS/DNS-SD: the gateway advertises _courtside._tcp; with ESP-IDF's mdns component:
+ * mdns_query_ptr(COURTSIDE_MDNS_SERVICE, COURTSIDE_MDNS_PROTO, 3000, 4, &results).
+ * TXT keys: "pv" protocol version, "path" board path, "auth" open|token, "id" gateway id. */
+#define COURTSIDE_MDNS_SERVICE     "_courtside"
+#define COURTSIDE_MDNS_PROTO       "_tcp"
+/* A board may advertise itself as _courtside-dev._tcp (TXT "id", "mac", "board", "fw"). */
+#define COURTSIDE_MDNS_DEV_SERVICE "_courtside-dev"
+
+/* UDP fallback when multicast is dropped: broadcast a courtside_probe frame to this port,
+ * the gateway answers courtside_here unicast. */
+#define COURTSIDE_PROBE_PORT        8766
+#define COURTSIDE_PROBE_MAX_BYTES   512
+#define COURTSIDE_PROBE_TYPE        "courtside_probe"
+#define COURTSIDE_PROBE_ANSWER_TYPE "courtside_here"
+#define COURTSIDE_DISCOVERY_VERSION 1
+
+/* ---- NVS ----------------------------------------------------------------- */
+
+/* Provisioning writes the board's configuration (Wi-Fi, gateway address, device code, token)
+ * to NVS. The namespace and key names are not fixed yet; they will be defined here and in
+ * firmware-protocol/ when provisioning lands. Do not hard-code your own in the meantime. */
+
+/* ---- Samples ------------------------------------------------------------- */
+
+/* One IMU sample, in the order of a batch_sensor_data row: [ax, ay, az, gx, gy, gz]. */
+typedef struct {
+    float ax; /* acceleration along x, g (1 g = 9.80665 m/s^2) */
+    float ay; /* acceleration along y, g */
+    float az; /* acceleration along z, g */
+    float gx; /* angular speed around x, degrees per second */
+    float gy; /* angular speed around y, degrees per second */
+    float gz; /* angular speed around z, degrees per second */
+} courtside_sample_t;
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* COURTSIDE_H */

@@ -1,0 +1,198 @@
+/**
+ * (e) PROTOCOL.md's exchanges and bad examples against a real gateway: each
+ * `→` line is sent as written, each `←` line must be the next frame on that
+ * connection, equal in every field except the ids and times the gateway makes
+ * up, and nothing undocumented may follow.
+ */
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { ManualClock } from '../../main/gateway/clock.js';
+import { OPERATOR_TOKEN, startTestGateway, TestClient, type Frame, type TestGateway } from '../support/gateway.js';
+import { badPair, parseClients, parseSteps, readBlocks, splitName, type Block } from './doc.js';
+
+/** Times the gateway reads from its clock: only their JSON type is compared. */
+const TIMES = new Set(['server_time', 'timestamp', 'at', 'uptime_s', 'created_at', 'joined_at', 'sent_at', 'connected_at', 'last_seen_at', 'last_heartbeat_at', 'status_at']);
+/** Ids the gateway makes up: the example's values stand for the gateway's one to one, so where the example repeats an id the gateway must too, and where it uses another id the gateway must as well. */
+const IDS = new Set(['room_id', 'message_id', 'command_id', 'command_ids', 'token']);
+type Made = 'time' | 'id' | null;
+
+const jsonType = (v: unknown) => (v === null ? 'null' : Array.isArray(v) ? 'array' : typeof v);
+
+/** Documented value -> the value the gateway used, for the ids of one exchange. */
+class Ids {
+  readonly map = new Map<unknown, unknown>();
+
+  /** Replaces documented ids inside a string (room ids in error messages, ids in frames to send). */
+  subst(text: string): string {
+    let out = text;
+    for (const [doc, real] of this.map) {
+      if (typeof doc !== 'string' || typeof real !== 'string' || doc.length < 6) continue;
+      out = out.split(doc).join(real).split(doc.toLowerCase()).join(real.toLowerCase());
+    }
+    return out;
+  }
+}
+
+/** The first difference between a documented frame and a received one, or null. */
+function difference(doc: unknown, got: unknown, ids: Ids, path: string, made: Made): string | null {
+  if (jsonType(doc) !== jsonType(got)) return `${path}: documented ${jsonType(doc)}, got ${JSON.stringify(got)}`;
+  if (Array.isArray(doc)) {
+    const g = got as unknown[];
+    if (doc.length !== g.length) return `${path}: documented ${doc.length} items, got ${g.length}`;
+    for (let i = 0; i < doc.length; i++) {
+      const d = difference(doc[i], g[i], ids, `${path}[${i}]`, made);
+      if (d) return d;
+    }
+    return null;
+  }
+  if (typeof doc === 'object' && doc !== null) {
+    const d = doc as Record<string, unknown>;
+    const g = got as Record<string, unknown>;
+    const dk = Object.keys(d).sort().join(',');
+    const gk = Object.keys(g).sort().join(',');
+    if (dk !== gk) return `${path}: documented fields ${dk}, got ${gk}`;
+    for (const k of Object.keys(d)) {
+      const r = difference(d[k], g[k], ids, path ? `${path}.${k}` : k, made ?? (TIMES.has(k) ? 'time' : IDS.has(k) ? 'id' : null));
+      if (r) return r;
+    }
+    return null;
+  }
+  if (made === 'time') return null;
+  if (made === 'id') {
+    if (ids.map.has(doc)) {
+      const was = ids.map.get(doc);
+      return was === got ? null : `${path}: the example repeats ${JSON.stringify(doc)}, which was ${JSON.stringify(was)}, got ${JSON.stringify(got)}`;
+    }
+    for (const [other, real] of ids.map) {
+      if (real === got) return `${path}: the example has ${JSON.stringify(doc)} where the gateway repeated ${JSON.stringify(got)} (documented before as ${JSON.stringify(other)})`;
+    }
+    ids.map.set(doc, got);
+    return null;
+  }
+  const want = typeof doc === 'string' ? ids.subst(doc) : doc;
+  return want === got ? null : `${path}: documented ${JSON.stringify(want)}, got ${JSON.stringify(got)}`;
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const urlOf = (gw: TestGateway, path: string) => gw.url + path.replace('OPERATOR_TOKEN', OPERATOR_TOKEN);
+
+async function runExchange(b: Block): Promise<void> {
+  const clients = parseClients(b.arg);
+  const steps = parseSteps(b);
+  const clock = new ManualClock(1_732_212_000_000);
+  // Keepalive off: the manual clock only moves when an example says so.
+  const gw = await startTestGateway({ clock, heartbeatIntervalMs: 0, commandResendMs: 10_000 });
+  const open = new Map<string, TestClient>();
+  const ids = new Ids();
+  const conn = async (who: string, line: number) => {
+    const path = clients.get(who);
+    assert.ok(path !== undefined, `PROTOCOL.md:${line}: no connection '${who}' in the marker`);
+    let c = open.get(who);
+    if (!c) open.set(who, (c = await TestClient.connect(urlOf(gw, path))));
+    return c;
+  };
+  try {
+    for (const s of steps) {
+      const at = `PROTOCOL.md:${s.line}`;
+      switch (s.op) {
+        case 'send': {
+          const c = await conn(s.who, s.line);
+          if (s.binary) c.ws.send(s.binary);
+          else c.send(ids.subst(s.text));
+          break;
+        }
+        case 'expect': {
+          const c = await conn(s.who, s.line);
+          let got: Frame;
+          try {
+            got = await c.next(undefined, 3000);
+          } catch (err) {
+            assert.fail(`${at}: ${(err as Error).message}`);
+          }
+          const d = difference(s.frame, got, ids, '', null);
+          assert.equal(d, null, `${at}: ${d}\n  documented: ${JSON.stringify(s.frame)}\n  got:        ${JSON.stringify(got)}`);
+          break;
+        }
+        case 'disconnect': {
+          const c = open.get(s.who);
+          assert.ok(c, `${at}: '${s.who}' is not connected`);
+          await c.close();
+          open.delete(s.who);
+          // Let the gateway run its close handler (leave, presence) before the next step.
+          await sleep(50);
+          break;
+        }
+        case 'later':
+          clock.advance(s.ms);
+          break;
+      }
+    }
+    // The example is the whole story: nothing undocumented follows.
+    for (const [who, c] of open) {
+      const extra = await c.next(undefined, 100).catch(() => null);
+      assert.equal(extra, null, `PROTOCOL.md:${b.line}: '${who}' got an undocumented frame ${JSON.stringify(extra)}`);
+    }
+  } finally {
+    await Promise.all([...open.values()].map((c) => c.close()));
+    await gw.stop();
+  }
+}
+
+const blocks = readBlocks();
+
+describe('(e) PROTOCOL.md exchanges against a real gateway', () => {
+  const exchanges = blocks.filter((b) => b.kind === 'exchange');
+  test('there are exchanges on every endpoint', () => {
+    const paths = exchanges.flatMap((b) => [...parseClients(b.arg).values()]).join(' ');
+    for (const p of ['/ws/esp32/', '/ws/miniprogram/', '/ws/admin/']) assert.ok(paths.includes(p), p);
+    assert.ok(exchanges.some((b) => [...parseClients(b.arg).values()].includes('/')));
+  });
+  for (const b of exchanges) {
+    const first = b.body.split('\n').find((l) => /→|←/.test(l)) ?? '';
+    test(`line ${b.line}: ${b.arg} ${first.slice(0, 70)}`, () => runExchange(b));
+  }
+});
+
+describe('(e) PROTOCOL.md bad examples against a real gateway', () => {
+  let gw: TestGateway;
+  before(async () => {
+    gw = await startTestGateway({ heartbeatIntervalMs: 0 });
+  });
+  after(() => gw.stop());
+
+  /** A connection in the state the frame named by the marker is sent in. */
+  async function ready(name: string, n: number): Promise<TestClient> {
+    const [endpoint, type] = splitName(name);
+    const id = `bad-${n}`;
+    if (endpoint === 'legacy') {
+      const c = await TestClient.connect(gw.url + '/');
+      if (type === 'message' || type === 'query_room') {
+        c.send({ device_id: id, identity: 'test' });
+        await c.next('connection');
+        await c.next('room');
+      } else if (type === 'signal') {
+        await c.ask({ type: 'register', client_id: id }, 'registered');
+      }
+      return c;
+    }
+    const path = { esp32: `/ws/esp32/${id}/`, user: `/ws/miniprogram/${id}/`, operator: `/ws/admin/?token=${OPERATOR_TOKEN}` }[endpoint];
+    assert.ok(path, `no WebSocket endpoint for ${name}`);
+    const c = await TestClient.connect(gw.url + path);
+    assert.equal((await c.next()).type, 'connection_established');
+    return c;
+  }
+
+  const bad = blocks.filter((b) => b.kind === 'bad');
+  bad.forEach((b, n) => {
+    const { text, error } = badPair(b);
+    test(`line ${b.line}: ${b.arg} -> ${error.code}: ${error.message.slice(0, 60)}`, async () => {
+      const c = await ready(b.arg, n);
+      try {
+        c.send(text);
+        assert.deepEqual(await c.next(), error);
+      } finally {
+        await c.close();
+      }
+    });
+  });
+});
