@@ -9,6 +9,7 @@ import type { BoardHub } from './boards.js';
 import type { CommandQueue } from './commands.js';
 import type { UserHub } from './users.js';
 import type { OperatorHub } from './operators.js';
+import type { GatewayExtension } from './extensions.js';
 
 /** What every endpoint and hub can reach: one object, built once in index.ts. */
 export interface GatewayContext {
@@ -23,6 +24,10 @@ export interface GatewayContext {
   readonly commands: CommandQueue;
   readonly users: UserHub;
   readonly operators: OperatorHub;
+  /** Parts plugged in at start (sessions, USB, discovery). */
+  readonly extensions: GatewayExtension[];
+  /** The port actually listened on (known after listen; the configured one before). */
+  readonly port: number;
   /** Runs a store write whose failure must be logged and counted but not awaited by the sender. */
   persist(work: Promise<unknown>, what: string): void;
   /** Public (LAN) addresses the gateway answers on, for printed URLs and discovery. */

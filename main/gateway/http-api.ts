@@ -18,6 +18,7 @@ import {
   systemStatus,
 } from './service.js';
 import { serveStatic } from './static.js';
+import type { HttpContext } from './extensions.js';
 
 const MAX_BODY = 64 * 1024;
 
@@ -157,7 +158,20 @@ async function api(ctx: GatewayContext, req: IncomingMessage, res: ServerRespons
       const n = await ctx.store.revokeDeviceTokens(seg[1]!, new Date(ctx.clock.now()));
       return n > 0 ? json(res, 200, { device_id: seg[1], revoked: n }) : fail(res, 404, 'NOT_FOUND', `token for ${seg[1]}`);
     }
-    default:
+    default: {
+      const h: HttpContext = {
+        req,
+        res,
+        method,
+        path,
+        segments: seg,
+        url: new URL(req.url ?? '/', 'http://gateway.invalid'),
+        json: (status, body) => json(res, status, body),
+        fail: (status, code, message) => json(res, status, { error: { code, message } }),
+        readJson: () => readJson(req),
+      };
+      for (const ext of ctx.extensions) if (ext.http && (await ext.http(h))) return;
       return fail(res, 404, 'NOT_FOUND', `${method} /api${path}`);
+    }
   }
 }

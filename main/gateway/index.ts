@@ -140,6 +140,9 @@ export async function startGateway(options: GatewayOptions = {}): Promise<Gatewa
   ctx.commands = new CommandQueue(ctx);
   ctx.users = new UserHub(ctx);
   ctx.operators = new OperatorHub(ctx);
+  ctx.port = opts.port;
+  ctx.extensions = [];
+  for (const make of options.extensions ?? []) ctx.extensions.push(await make(ctx));
 
   const closed = await store.closeDanglingConnections(new Date(clock.now()));
   if (closed > 0) log.info('closed connections left open by an earlier run', { count: closed });
@@ -161,7 +164,9 @@ export async function startGateway(options: GatewayOptions = {}): Promise<Gatewa
     throw e.code === 'EADDRINUSE' ? gatewayError('PORT_IN_USE', opts.port) : gatewayError('LISTEN_FAILED', e.message);
   }
   listenPort = (server.http.address() as AddressInfo).port;
+  ctx.port = listenPort;
   ctx.commands.start();
+  for (const ext of ctx.extensions) await ext.start?.();
   const statusTimer = opts.statusLogIntervalMs > 0 ? clock.setInterval(() => log.info('status ' + ctx.rooms.statusLine(), { boards: ctx.boards.onlineCount(), signaling: ctx.signaling.count(), users: ctx.users.count(), operators: ctx.operators.count() }), opts.statusLogIntervalMs) : undefined;
 
   const localHost = opts.host === '0.0.0.0' || opts.host === '::' ? '127.0.0.1' : opts.host;
@@ -178,6 +183,9 @@ export async function startGateway(options: GatewayOptions = {}): Promise<Gatewa
       closing ??= (async () => {
         clock.clear(statusTimer);
         ctx.commands.stop();
+        for (const ext of [...ctx.extensions].reverse()) {
+          await ext.close?.().catch((err: unknown) => log.warn('extension close failed', { extension: ext.name, error: String(err) }));
+        }
         await server.close();
         // Close rows written by the socket close handlers must land before the store goes.
         await new Promise((r) => setImmediate(r));

@@ -2,6 +2,7 @@ import { homedir } from 'node:os';
 import { join } from 'node:path';
 import type { Clock } from './clock.js';
 import type { Logger, LogLevel } from './log.js';
+import type { ExtensionFactory } from './extensions.js';
 import { DEFAULT_PORT } from '../../firmware-protocol/index.js';
 
 export type DeviceAuthMode = 'open' | 'token';
@@ -42,6 +43,8 @@ export interface GatewayOptions {
   uiDir?: string;
   /** Time source (tests). Default the system clock. */
   clock?: Clock;
+  /** Parts to plug in (sessions, USB, discovery); `startGateway` adds the standard ones unless `bare` is set. */
+  extensions?: ExtensionFactory[];
 }
 
 export interface ResolvedOptions {

@@ -28,6 +28,7 @@ export function systemStatus(ctx: GatewayContext) {
       store_errors: m.storeErrors,
     },
     urls: ctx.urls(),
+    ...Object.assign({}, ...ctx.extensions.map((e) => e.status?.() ?? {})),
   };
 }
 

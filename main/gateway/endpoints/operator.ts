@@ -1,5 +1,7 @@
 /** Endpoint `/ws/admin/`: operators (the UI). The token and Origin were checked at the upgrade. */
-import { FrameParser, OperatorFrames } from '../../../firmware-protocol/index.js';
+import type { TSchema } from '@sinclair/typebox';
+import { FrameParser, OperatorFrames, type FrameOf } from '../../../firmware-protocol/index.js';
+import type { OperatorRequest } from '../extensions.js';
 import type { GatewayContext } from '../context.js';
 import type { Peer } from '../peer.js';
 import { handleFrames } from './frames.js';
@@ -15,17 +17,37 @@ import {
   systemStatus,
 } from '../service.js';
 
-const parser = new FrameParser(OperatorFrames);
+/** One parser per gateway: the core requests plus every extension's. */
+const parsers = new WeakMap<GatewayContext, FrameParser<Record<string, TSchema>>>();
+function parserFor(ctx: GatewayContext): FrameParser<Record<string, TSchema>> {
+  let p = parsers.get(ctx);
+  if (!p) {
+    const table: Record<string, TSchema> = { ...OperatorFrames };
+    for (const ext of ctx.extensions) Object.assign(table, ext.frames ?? {});
+    parsers.set(ctx, (p = new FrameParser(table)));
+  }
+  return p;
+}
 
 export function attachOperator(ctx: GatewayContext, peer: Peer): void {
+  const parser = parserFor(ctx);
   ctx.operators.add(peer);
   peer.send({ type: 'connection_established', role: 'operator', server_time: ctx.clock.now() });
 
   handleFrames(ctx, peer, async (text) => {
     const p = parser.parse(text);
     if (!p.ok) return peer.send(p.error);
-    const f = p.frame;
-    const reply = (type: string, body: Record<string, unknown>) => peer.send(f.id === undefined ? { type, ...body } : { type, id: f.id, ...body });
+    const reply = (type: string, body: Record<string, unknown>) => {
+      const id = (p.frame as OperatorRequest).id;
+      peer.send(id === undefined ? { type, ...body } : { type, id, ...body });
+    };
+    const type = (p.frame as OperatorRequest).type;
+    if (!(type in OperatorFrames)) {
+      const ext = ctx.extensions.find((e) => e.frames && type in e.frames);
+      const frame = p.frame as OperatorRequest;
+      return ext?.handle?.(frame, { peer, reply, error: (code, message) => peer.error(code, message, frame.id) });
+    }
+    const f = p.frame as FrameOf<typeof OperatorFrames>;
     switch (f.type) {
       case 'get_system_status':
         return reply('system_status', systemStatus(ctx));
