@@ -9,6 +9,7 @@ export * from './legacy.js';
 export * from './esp32.js';
 export * from './user.js';
 export * from './operator.js';
+export * from './sessions.js';
 
 /** Bumped when a frame changes incompatibly; advertised in mDNS TXT `pv`. */
 export const PROTOCOL_VERSION = 1;

@@ -1,0 +1,168 @@
+/**
+ * Badminton sessions: the operator requests that drive them, the session
+ * object every answer and event carries, and the board frames a session adds
+ * (the binary sample frame, resend requests).
+ */
+import { Type, type Static, type TProperties } from '@sinclair/typebox';
+
+const RequestId = Type.Optional(Type.Union([Type.String({ maxLength: 64 }), Type.Integer()]));
+const SessionIdField = Type.String({ minLength: 1, maxLength: 64 });
+
+function request<P extends TProperties, T extends string>(type: T, props: P) {
+  return Type.Object({ type: Type.Literal(type), id: RequestId, ...props }, { $id: `Operator_${type}`, title: type });
+}
+
+export const SessionStates = ['created', 'recording', 'uploading', 'analyzing', 'complete', 'failed'] as const;
+export type SessionState = (typeof SessionStates)[number];
+
+export const SessionOperatorFrames = {
+  create_session: request('create_session', {
+    boards: Type.Array(Type.String({ minLength: 1, maxLength: 128 }), { minItems: 1, maxItems: 64, description: 'Device ids of the racket boards.' }),
+    player_id: Type.Optional(Type.String({ minLength: 1, maxLength: 128, description: 'User id on /ws/miniprogram/{user_id}/.' })),
+    court: Type.Optional(Type.String({ maxLength: 64 })),
+    room_id: Type.Optional(Type.String({ maxLength: 32 })),
+    notes: Type.Optional(Type.String({ maxLength: 4000 })),
+    sample_rate_hz: Type.Optional(Type.Integer({ minimum: 10, maximum: 2000, description: 'Asked of the boards in start_collection. Default 200.' })),
+  }),
+  start_session: request('start_session', { session_id: SessionIdField }),
+  stop_session: request('stop_session', { session_id: SessionIdField }),
+  get_session: request('get_session', { session_id: SessionIdField }),
+  list_sessions: request('list_sessions', {
+    search: Type.Optional(Type.String({ maxLength: 128, description: 'Matches player, court, notes, board ids.' })),
+    state: Type.Optional(Type.Union(SessionStates.map((s) => Type.Literal(s)))),
+    limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 500 })),
+  }),
+} as const;
+
+/** Per board, how far its upload got. */
+export const SessionBoardProgress = Type.Object({
+  device_id: Type.String(),
+  samples: Type.Integer(),
+  frames: Type.Integer(),
+  /** Highest seq stored (durable). */
+  last_seq: Type.Union([Type.Integer(), Type.Null()]),
+  /** From upload_complete; null until the board says it is done. */
+  final_seq: Type.Union([Type.Integer(), Type.Null()]),
+  missing: Type.Array(Type.Integer(), { description: 'Seqs asked again (gaps).' }),
+  complete: Type.Boolean(),
+});
+
+export const SessionJson = Type.Object(
+  {
+    session_id: Type.String(),
+    state: Type.Union(SessionStates.map((s) => Type.Literal(s))),
+    boards: Type.Array(Type.String()),
+    player_id: Type.Union([Type.String(), Type.Null()]),
+    court: Type.Union([Type.String(), Type.Null()]),
+    room_id: Type.Union([Type.String(), Type.Null()]),
+    notes: Type.Union([Type.String(), Type.Null()]),
+    sample_rate_hz: Type.Integer(),
+    created_at: Type.String(),
+    started_at: Type.Union([Type.String(), Type.Null()]),
+    stopped_at: Type.Union([Type.String(), Type.Null()]),
+    completed_at: Type.Union([Type.String(), Type.Null()]),
+    failure_reason: Type.Union([Type.String(), Type.Null()]),
+    progress: Type.Array(SessionBoardProgress),
+    summary: Type.Union([Type.Unknown(), Type.Null()], { description: 'Analysis summary once complete.' }),
+  },
+  { $id: 'Session' },
+);
+export type SessionJson = Static<typeof SessionJson>;
+
+/** Gateway -> board: send these seqs of the session again (gaps found at upload_complete). */
+export const ResendFrame = Type.Object(
+  { type: Type.Literal('resend'), session_id: Type.Union([Type.String(), Type.Null()]), seqs: Type.Array(Type.Integer()) },
+  { $id: 'ResendFrame' },
+);
+
+/**
+ * The binary sample frame (WebSocket binary message on /ws/esp32/), all
+ * little-endian, for boards streaming at 200-1000 Hz:
+ *
+ *   offset size  field
+ *        0    2  magic 'C' 'S' (0x43 0x53)
+ *        2    1  version = 1
+ *        3    1  channels = 6 (ax ay az gx gy gz)
+ *        4    4  seq (uint32)
+ *        8    8  start_ms (float64): time of the first sample
+ *       16    4  rate_hz (float32)
+ *       20    2  count (uint16): samples in this frame
+ *       22    2  reserved = 0
+ *       24    4  accel_scale (float32): g per LSB
+ *       28    4  gyro_scale (float32): degrees/s per LSB
+ *       32  2*channels*count  int16 samples, sample-major
+ */
+export const BINARY_MAGIC_0 = 0x43;
+export const BINARY_MAGIC_1 = 0x53;
+export const BINARY_VERSION = 1;
+export const BINARY_HEADER_BYTES = 32;
+export const BINARY_CHANNELS = 6;
+export const BINARY_MAX_SAMPLES = 4000;
+
+export interface BinaryBatch {
+  seq: number;
+  startMs: number;
+  rateHz: number;
+  accelScale: number;
+  gyroScale: number;
+  /** Scaled values, sample-major: [ax, ay, az, gx, gy, gz] * count. */
+  samples: number[][];
+}
+
+export type BinaryDecode = { ok: true; batch: BinaryBatch } | { ok: false; error: string };
+
+/** Decodes a binary sample frame; never throws. */
+export function decodeBinaryBatch(buf: Uint8Array): BinaryDecode {
+  if (buf.length < BINARY_HEADER_BYTES) return { ok: false, error: `binary frame shorter than its ${BINARY_HEADER_BYTES}-byte header` };
+  if (buf[0] !== BINARY_MAGIC_0 || buf[1] !== BINARY_MAGIC_1) return { ok: false, error: "binary frame must start with 'CS'" };
+  if (buf[2] !== BINARY_VERSION) return { ok: false, error: `binary frame version ${buf[2]} is not supported (expected ${BINARY_VERSION})` };
+  const channels = buf[3]!;
+  if (channels !== BINARY_CHANNELS) return { ok: false, error: `channels must be ${BINARY_CHANNELS}, got ${channels}` };
+  const v = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
+  const seq = v.getUint32(4, true);
+  const startMs = v.getFloat64(8, true);
+  const rateHz = v.getFloat32(16, true);
+  const count = v.getUint16(20, true);
+  const accelScale = v.getFloat32(24, true);
+  const gyroScale = v.getFloat32(28, true);
+  if (!Number.isFinite(startMs)) return { ok: false, error: 'start_ms must be a finite number' };
+  if (!(rateHz > 0 && rateHz <= 10000)) return { ok: false, error: 'rate_hz must be greater than 0 and at most 10000' };
+  if (count < 1 || count > BINARY_MAX_SAMPLES) return { ok: false, error: `count must be between 1 and ${BINARY_MAX_SAMPLES}` };
+  if (!(accelScale > 0) || !(gyroScale > 0)) return { ok: false, error: 'accel_scale and gyro_scale must be greater than 0' };
+  const expected = BINARY_HEADER_BYTES + 2 * channels * count;
+  if (buf.length !== expected) return { ok: false, error: `binary frame of ${count} samples must be ${expected} bytes, got ${buf.length}` };
+  const samples: number[][] = new Array(count);
+  let o = BINARY_HEADER_BYTES;
+  for (let i = 0; i < count; i++) {
+    const s = new Array<number>(6);
+    for (let c = 0; c < 3; c++, o += 2) s[c] = v.getInt16(o, true) * accelScale;
+    for (let c = 3; c < 6; c++, o += 2) s[c] = v.getInt16(o, true) * gyroScale;
+    samples[i] = s;
+  }
+  return { ok: true, batch: { seq, startMs, rateHz, accelScale, gyroScale, samples } };
+}
+
+/** Encodes a binary sample frame (the simulator and tests; firmware does the same in C). */
+export function encodeBinaryBatch(b: Omit<BinaryBatch, 'samples'> & { samples: readonly (readonly number[])[] }): Uint8Array {
+  const count = b.samples.length;
+  const out = new Uint8Array(BINARY_HEADER_BYTES + 2 * BINARY_CHANNELS * count);
+  const v = new DataView(out.buffer);
+  out[0] = BINARY_MAGIC_0;
+  out[1] = BINARY_MAGIC_1;
+  out[2] = BINARY_VERSION;
+  out[3] = BINARY_CHANNELS;
+  v.setUint32(4, b.seq, true);
+  v.setFloat64(8, b.startMs, true);
+  v.setFloat32(16, b.rateHz, true);
+  v.setUint16(20, count, true);
+  v.setUint16(22, 0, true);
+  v.setFloat32(24, b.accelScale, true);
+  v.setFloat32(28, b.gyroScale, true);
+  let o = BINARY_HEADER_BYTES;
+  const clamp = (x: number) => Math.max(-32768, Math.min(32767, Math.round(x)));
+  for (const s of b.samples) {
+    for (let c = 0; c < 3; c++, o += 2) v.setInt16(o, clamp(s[c]! / b.accelScale), true);
+    for (let c = 3; c < 6; c++, o += 2) v.setInt16(o, clamp(s[c]! / b.gyroScale), true);
+  }
+  return out;
+}
