@@ -26,8 +26,11 @@ export function isObject(v: unknown): v is Record<string, unknown> {
 }
 
 function requestId(v: Record<string, unknown>): string | number | undefined {
+  // Echo only ids that are valid ones (what the schemas accept), never arbitrary input.
   const id = v.id;
-  return typeof id === 'string' || typeof id === 'number' ? id : undefined;
+  if (typeof id === 'string' && id.length <= 64) return id;
+  if (typeof id === 'number' && Number.isSafeInteger(id)) return id;
+  return undefined;
 }
 
 /** A dispatcher over a table of frame schemas keyed by `type`, compiled once. */
@@ -42,7 +45,9 @@ export class FrameParser<T extends FrameTable> {
   check(value: unknown): Parsed<FrameOf<T>> {
     if (!isObject(value)) return { ok: false, error: errorFrame('NOT_AN_OBJECT') };
     const type = value.type;
-    if (typeof type !== 'string') return { ok: false, error: errorFrame('BAD_FRAME', 'type is required', requestId(value)) };
+    if (typeof type !== 'string') {
+      return { ok: false, error: errorFrame('BAD_FRAME', type === undefined ? 'type is required' : 'type must be a string', requestId(value)) };
+    }
     const check = this.checks.get(type);
     if (!check) {
       return { ok: false, error: errorFrame('UNKNOWN_TYPE', `unknown message type '${type.slice(0, 64)}'`, requestId(value)) };

@@ -34,6 +34,15 @@ function typeWord(schema: TSchema): string {
   return 'valid';
 }
 
+function valueWord(v: unknown): string {
+  if (typeof v === 'string') return 'a string';
+  if (typeof v === 'number') return Number.isInteger(v) ? 'an integer' : 'a number';
+  if (typeof v === 'boolean') return 'true or false';
+  if (Array.isArray(v)) return 'an array';
+  if (v === null) return 'null';
+  return 'an object';
+}
+
 /** One human sentence for the first (most relevant) error of a frame. */
 export function describeError(e: ValueError): string {
   const field = fieldName(e.path);
@@ -60,13 +69,26 @@ export function describeError(e: ValueError): string {
       return `${field} must be greater than ${String(s.exclusiveMinimum)}`;
     case ValueErrorType.ArrayMinItems:
       if (s.minItems === s.maxItems) return `${field} must have exactly ${String(s.minItems)} items`;
-      return `${field} must have at least ${String(s.minItems)} items`;
+      return `${field} must have at least ${String(s.minItems)} item${s.minItems === 1 ? '' : 's'}`;
     case ValueErrorType.ArrayMaxItems:
       if (s.minItems === s.maxItems) return `${field} must have exactly ${String(s.maxItems)} items`;
       return `${field} must have at most ${String(s.maxItems)} items`;
     case ValueErrorType.Union: {
-      const options = (s.anyOf as TSchema[] | undefined)?.map(typeWord).filter((w) => w !== 'valid');
-      return options?.length ? `${field} must be ${[...new Set(options)].join(' or ')}` : `${field} is not valid`;
+      const branches = (s.anyOf as TSchema[] | undefined) ?? [];
+      if (branches.length > 0 && branches.every((b) => 'const' in b)) {
+        return `${field} must be one of ${branches.map((b) => JSON.stringify((b as unknown as { const: unknown }).const)).join(', ')}`;
+      }
+      // A value of the right kind that fails a branch's rule (an empty string where a
+      // non-empty string or null is allowed): say what that branch wants, not "a string or null".
+      const kind = valueWord(e.value);
+      const nested = (e as ValueError & { errors?: Iterable<ValueError>[] }).errors ?? [];
+      for (let i = 0; i < branches.length; i++) {
+        if (typeWord(branches[i]!) !== kind) continue;
+        const first = nested[i] ? [...nested[i]!][0] : undefined;
+        if (first) return describeError(first.path.startsWith(e.path) ? first : { ...first, path: e.path + first.path });
+      }
+      const options = branches.map(typeWord).filter((w) => w !== 'valid');
+      return options.length ? `${field} must be ${[...new Set(options)].join(' or ')}` : `${field} is not valid`;
     }
     case ValueErrorType.ObjectAdditionalProperties:
       return `${field} has an unknown field`;

@@ -87,6 +87,7 @@ export function createGatewayServer(ctx: GatewayContext, sessionStatus: SessionS
     });
   };
 
+  let pendingUpgrades = 0;
   http.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
     socket.on('error', () => socket.destroy());
     const url = new URL(req.url ?? '/', 'http://gateway.invalid');
@@ -95,7 +96,8 @@ export function createGatewayServer(ctx: GatewayContext, sessionStatus: SessionS
       metrics.connectionsRejected++;
       return refuse(socket, 404, 'Not Found');
     }
-    if (wss.clients.size >= options.maxConnections) {
+    // Upgrades waiting on an async token check count too, or a burst could pass the limit.
+    if (wss.clients.size + pendingUpgrades >= options.maxConnections) {
       metrics.connectionsRejected++;
       ctx.log.warn('connection refused: too many connections', { ip: clientIp(req), limit: options.maxConnections });
       return refuse(socket, 503, 'Service Unavailable');
@@ -116,7 +118,8 @@ export function createGatewayServer(ctx: GatewayContext, sessionStatus: SessionS
       case 'user': {
         const id = r.id;
         const endpoint = r.endpoint;
-        deviceTokenOk(ctx, endpoint === 'user' ? `user:${id}` : id, url.searchParams.get('token')).then(
+        pendingUpgrades++;
+        deviceTokenOk(ctx, endpoint === 'user' ? `user:${id}` : id, url.searchParams.get('token')).finally(() => pendingUpgrades--).then(
           (ok) => {
             if (!ok) {
               metrics.connectionsRejected++;

@@ -94,6 +94,12 @@ export function attachLegacy(ctx: GatewayContext, peer: Peer, queryToken: string
   }
 
   function signal(id: string, value: unknown): void {
+    if ((value as Record<string, unknown>).type === 'register') {
+      // Seed 004 registers once per socket; a repeat is answered, never relayed.
+      const again = (value as Record<string, unknown>).client_id;
+      if (again === id) return peer.send({ type: 'registered', client_id: id });
+      return peer.error('BAD_FRAME', `already registered as '${id}'; open a new connection for another client_id`);
+    }
     const r = checkOne(signalCheck, value);
     if (!r.ok) return peer.send(r.error);
     const n = ctx.signaling.relay(id, value as Record<string, unknown>);

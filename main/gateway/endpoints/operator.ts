@@ -5,6 +5,7 @@ import type { OperatorRequest } from '../extensions.js';
 import type { GatewayContext } from '../context.js';
 import type { Peer } from '../peer.js';
 import { handleFrames } from './frames.js';
+import { normalizeRoomId } from '../rooms.js';
 import {
   boardCommandName,
   broadcastToBoards,
@@ -61,7 +62,7 @@ export function attachOperator(ctx: GatewayContext, peer: Peer): void {
         return reply('room_detail', room);
       }
       case 'get_messages': {
-        const rows = await ctx.store.listMessages({ roomId: f.room_id, limit: f.limit ?? 100 });
+        const rows = await ctx.store.listMessages({ roomId: f.room_id === undefined ? undefined : normalizeRoomId(f.room_id), limit: f.limit ?? 100 });
         return reply('messages', { messages: rows.map(messageJson) });
       }
       case 'subscribe':
