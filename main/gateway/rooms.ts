@@ -30,6 +30,16 @@ export function normalizeRoomId(id: string): string {
   return id.trim().toUpperCase();
 }
 
+/** The content as it was sent: JSON values come back as values, text as text. */
+export function storedContent(m: { content: string; contentJson: boolean }): unknown {
+  if (!m.contentJson) return m.content;
+  try {
+    return JSON.parse(m.content) as unknown;
+  } catch {
+    return m.content;
+  }
+}
+
 function contentText(content: unknown): string {
   return typeof content === 'string' ? content : JSON.stringify(content ?? null);
 }
@@ -163,7 +173,7 @@ export class RoomHub {
     this.ctx.metrics.messagesRelayed++;
     const body = contentText(content);
     this.ctx.persist(
-      this.ctx.store.insertMessage({ roomId, fromDeviceId, toDeviceId: null, messageType: 'broadcast', content: body, sentAt: at, status: 'sent' }),
+      this.ctx.store.insertMessage({ roomId, fromDeviceId, toDeviceId: null, messageType: 'broadcast', content: body, sentAt: at, status: 'sent', contentJson: typeof content !== 'string' }),
       'message',
     );
     this.ctx.operators.publish('messages', { event: 'message', room_id: roomId, from_device_id: fromDeviceId, to_device_id: null, message_type: 'broadcast', content, sent_at: at.toISOString(), recipients: n });
@@ -179,7 +189,7 @@ export class RoomHub {
       m.peer.sendText(this.messageFrame(content, fromDeviceId, 'direct', at));
       this.ctx.metrics.messagesRelayed++;
       this.ctx.persist(
-        this.ctx.store.insertMessage({ roomId, fromDeviceId, toDeviceId: target, messageType: 'direct', content: body, sentAt: at, status: 'sent' }),
+        this.ctx.store.insertMessage({ roomId, fromDeviceId, toDeviceId: target, messageType: 'direct', content: body, sentAt: at, status: 'sent', contentJson: typeof content !== 'string' }),
         'message',
       );
       this.ctx.operators.publish('messages', { event: 'message', room_id: roomId, from_device_id: fromDeviceId, to_device_id: target, message_type: 'direct', content, sent_at: at.toISOString(), recipients: 1 });
@@ -187,18 +197,24 @@ export class RoomHub {
     }
     if (!queue) return { kind: 'not_found' };
     // Stored before the sender hears "queued": a queued message survives a restart.
-    const messageId = await this.ctx.store.insertMessage({ roomId, fromDeviceId, toDeviceId: target, messageType: 'direct', content: body, sentAt: at, status: 'queued' });
+    const messageId = await this.ctx.store.insertMessage({
+      roomId, fromDeviceId, toDeviceId: target, messageType: 'direct', content: body, sentAt: at, status: 'queued', contentJson: typeof content !== 'string',
+    });
     this.ctx.operators.publish('messages', { event: 'queued', message_id: messageId, room_id: roomId, from_device_id: fromDeviceId, to_device_id: target });
     return { kind: 'queued', messageId };
   }
 
-  /** Hands a device the direct messages queued for it, oldest first, and tells each sender. */
+  /**
+   * Hands a device the direct messages queued for it in the room it just
+   * joined, oldest first, and tells each sender. Messages queued in another
+   * room wait until the device is back there: direct messages are room-scoped.
+   */
   async deliverQueued(member: RoomMember): Promise<number> {
     const { store, clock } = this.ctx;
-    const queued: MessageRow[] = await store.queuedMessagesFor(member.deviceId);
+    const queued: MessageRow[] = (await store.queuedMessagesFor(member.deviceId)).filter((m) => m.roomId === member.roomId);
     for (const msg of queued) {
       if (!member.peer.open) break;
-      member.peer.sendText(this.messageFrame(msg.content, msg.fromDeviceId, 'direct', msg.sentAt));
+      member.peer.sendText(this.messageFrame(storedContent(msg), msg.fromDeviceId, 'direct', msg.sentAt));
       await store.markMessageDelivered(msg.id, new Date(clock.now()));
       this.byDevice.get(msg.fromDeviceId)?.peer.send({ type: 'delivered', message_id: msg.id, target_device_id: member.deviceId });
       this.ctx.operators.publish('messages', { event: 'delivered', message_id: msg.id, to_device_id: member.deviceId });

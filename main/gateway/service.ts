@@ -5,6 +5,7 @@
 import type { GatewayContext } from './context.js';
 import { createDeviceToken } from './auth.js';
 import { VERSION } from './version.js';
+import { storedContent } from './rooms.js';
 
 export function systemStatus(ctx: GatewayContext) {
   const m = ctx.metrics;
@@ -71,7 +72,7 @@ export function messageJson(m: Awaited<ReturnType<GatewayContext['store']['listM
     from_device_id: m.fromDeviceId,
     to_device_id: m.toDeviceId,
     message_type: m.messageType,
-    content: m.content,
+    content: storedContent(m),
     sent_at: m.sentAt.toISOString(),
     status: m.status,
     delivered_at: m.deliveredAt?.toISOString() ?? null,

@@ -220,8 +220,8 @@ export function storeContract(name: string, open: () => Promise<Store>): void {
         const idB = await s.insertMessage(b);
         const idD = await s.insertMessage(d);
         assert.ok(idD > idB);
-        assert.deepEqual(await s.listMessages({ roomId: room }), [{ ...b, id: idB, deliveredAt: null }]);
-        assert.deepEqual(await s.listMessages({ deviceId: `${room}-b` }), [{ ...d, id: idD, deliveredAt: null }]);
+        assert.deepEqual(await s.listMessages({ roomId: room }), [{ ...b, id: idB, deliveredAt: null, contentJson: false }]);
+        assert.deepEqual(await s.listMessages({ deviceId: `${room}-b` }), [{ ...d, id: idD, deliveredAt: null, contentJson: false }]);
       });
 
       test('listMessages filters by room and by device (sender or recipient), newest first, with limit', async () => {

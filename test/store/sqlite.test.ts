@@ -10,6 +10,7 @@ import { describeStoreSpec, openStore } from '../../main/gateway/store/index.js'
 import { LATEST_SCHEMA_VERSION, MIGRATIONS } from '../../main/gateway/store/migrations.js';
 import { openSqliteStore } from '../../main/gateway/store/sqlite.js';
 import { storeContract } from './contract.js';
+import { sessionsContract } from './contract-sessions.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'courtside-sqlite-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
@@ -17,6 +18,7 @@ after(() => rmSync(dir, { recursive: true, force: true }));
 // Nested folders that do not exist yet: opening must create them.
 const file = join(dir, 'nested', 'deeper', 'courtside.sqlite');
 storeContract('sqlite', () => openSqliteStore(file));
+sessionsContract('sqlite', () => openSqliteStore(join(dir, 'sessions.sqlite')));
 
 const isCode = (code: string) => (e: unknown) => (e as { code?: unknown }).code === code;
 

@@ -212,6 +212,118 @@ export const MIGRATIONS: readonly Migration[] = [
       ) ${MYSQL_TABLE}`,
     ],
   },
+  {
+    version: 2,
+    name: 'sessions, sample chunks, strokes; typed message content',
+    sqlite: [
+      `ALTER TABLE messages ADD COLUMN content_json INTEGER NOT NULL DEFAULT 0`,
+      `CREATE TABLE sessions (
+        session_id TEXT PRIMARY KEY NOT NULL,
+        state TEXT NOT NULL,
+        boards TEXT NOT NULL,
+        player_id TEXT,
+        court TEXT,
+        room_id TEXT,
+        notes TEXT,
+        sample_rate_hz INTEGER NOT NULL,
+        created_at INTEGER NOT NULL,
+        started_at INTEGER,
+        stopped_at INTEGER,
+        completed_at INTEGER,
+        failure_reason TEXT,
+        summary TEXT
+      )`,
+      `CREATE INDEX sessions_created ON sessions (created_at)`,
+      `CREATE INDEX sessions_state ON sessions (state)`,
+      // The primary key is the duplicate filter: a resent batch is ignored, not stored twice.
+      `CREATE TABLE sample_chunks (
+        session_id TEXT NOT NULL,
+        device_id TEXT NOT NULL,
+        seq INTEGER NOT NULL,
+        start_ms REAL NOT NULL,
+        rate_hz REAL NOT NULL,
+        count INTEGER NOT NULL,
+        data BLOB NOT NULL,
+        received_at INTEGER NOT NULL,
+        PRIMARY KEY (session_id, device_id, seq)
+      )`,
+      `CREATE TABLE session_boards (
+        session_id TEXT NOT NULL,
+        device_id TEXT NOT NULL,
+        final_seq INTEGER NOT NULL,
+        reported_at INTEGER NOT NULL,
+        PRIMARY KEY (session_id, device_id)
+      )`,
+      `CREATE TABLE strokes (
+        session_id TEXT NOT NULL,
+        device_id TEXT NOT NULL,
+        idx INTEGER NOT NULL,
+        t_ms REAL NOT NULL,
+        peak_dps REAL NOT NULL,
+        speed_kmh REAL NOT NULL,
+        peak_g REAL NOT NULL,
+        saturated INTEGER NOT NULL,
+        type TEXT NOT NULL,
+        confidence REAL NOT NULL,
+        PRIMARY KEY (session_id, device_id, idx)
+      )`,
+    ],
+    // Each statement re-runnable (see the header): the ALTER's duplicate-column
+    // error (1060) is tolerated by the MySQL backend.
+    mysql: [
+      `ALTER TABLE messages ADD COLUMN content_json TINYINT NOT NULL DEFAULT 0`,
+      `CREATE TABLE IF NOT EXISTS sessions (
+        session_id VARCHAR(64) NOT NULL,
+        state VARCHAR(16) NOT NULL,
+        boards MEDIUMTEXT NOT NULL,
+        player_id VARCHAR(255) NULL,
+        court VARCHAR(255) NULL,
+        room_id VARCHAR(32) NULL,
+        notes MEDIUMTEXT NULL,
+        sample_rate_hz INT NOT NULL,
+        created_at DATETIME(3) NOT NULL,
+        started_at DATETIME(3) NULL,
+        stopped_at DATETIME(3) NULL,
+        completed_at DATETIME(3) NULL,
+        failure_reason TEXT NULL,
+        summary MEDIUMTEXT NULL,
+        PRIMARY KEY (session_id),
+        KEY sessions_created (created_at),
+        KEY sessions_state (state)
+      ) ${MYSQL_TABLE}`,
+      `CREATE TABLE IF NOT EXISTS sample_chunks (
+        session_id VARCHAR(64) NOT NULL,
+        device_id VARCHAR(255) NOT NULL,
+        seq BIGINT NOT NULL,
+        start_ms DOUBLE NOT NULL,
+        rate_hz DOUBLE NOT NULL,
+        count INT NOT NULL,
+        data MEDIUMBLOB NOT NULL,
+        received_at DATETIME(3) NOT NULL,
+        PRIMARY KEY (session_id, device_id, seq)
+      ) ${MYSQL_TABLE}`,
+      `CREATE TABLE IF NOT EXISTS session_boards (
+        session_id VARCHAR(64) NOT NULL,
+        device_id VARCHAR(255) NOT NULL,
+        final_seq BIGINT NOT NULL,
+        reported_at DATETIME(3) NOT NULL,
+        PRIMARY KEY (session_id, device_id)
+      ) ${MYSQL_TABLE}`,
+      `CREATE TABLE IF NOT EXISTS strokes (
+        session_id VARCHAR(64) NOT NULL,
+        device_id VARCHAR(255) NOT NULL,
+        idx INT NOT NULL,
+        t_ms DOUBLE NOT NULL,
+        peak_dps DOUBLE NOT NULL,
+        speed_kmh DOUBLE NOT NULL,
+        peak_g DOUBLE NOT NULL,
+        saturated TINYINT NOT NULL,
+        type VARCHAR(16) NOT NULL,
+        confidence DOUBLE NOT NULL,
+        PRIMARY KEY (session_id, device_id, idx)
+      ) ${MYSQL_TABLE}`,
+    ],
+  },
 ];
 
 export const LATEST_SCHEMA_VERSION = MIGRATIONS.reduce((max, m) => Math.max(max, m.version), 0);

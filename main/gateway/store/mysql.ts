@@ -168,7 +168,16 @@ export async function openMysqlStore(url: string): Promise<Store> {
         const [rows] = await conn.query('SELECT version FROM schema_migrations');
         for (const m of pendingMigrations((rows as SqlRow[]).map((r) => Number(r.version)))) {
           try {
-            for (const s of m.mysql) await conn.query(ddl(s));
+            for (const s of m.mysql) {
+              try {
+                await conn.query(ddl(s));
+              } catch (err) {
+                // ALTER ... ADD COLUMN has no IF NOT EXISTS on MySQL 8: a column or index already
+                // there (a migration re-run after a crash) is what the statement wanted.
+                const errno = (err as { errno?: number }).errno;
+                if (errno !== 1060 && errno !== 1061) throw err;
+              }
+            }
             await conn.query('INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)', [m.version, m.name, new Date()]);
           } catch (err) {
             const mapped = mapError(err);
@@ -226,6 +235,9 @@ export async function openMysqlStore(url: string): Promise<Store> {
       saveStatus: `INSERT INTO device_status (device_id, status, updated_at) VALUES (?, ?, ?)
         ON DUPLICATE KEY UPDATE status = VALUES(status), updated_at = VALUES(updated_at)`,
       commandSeq: 'seq',
+      insertIgnore: 'INSERT IGNORE',
+      upsertFinalSeq: `INSERT INTO session_boards (session_id, device_id, final_seq, reported_at) VALUES (?, ?, ?, ?)
+        ON DUPLICATE KEY UPDATE final_seq = VALUES(final_seq), reported_at = VALUES(reported_at)`,
     },
   });
 

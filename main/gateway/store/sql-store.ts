@@ -5,11 +5,12 @@
  * connection, locking for migrations, and its dialect bits.
  */
 import { StoreError } from './errors.js';
+import { sessionMethods } from './sessions-sql.js';
 import type {
   CommandRow, ConnectionRow, DeviceKind, DeviceRow, DeviceStatusRow, DeviceTokenRow, MessageRow, RoomRow, Store,
 } from './types.js';
 
-export type SqlValue = string | number | Date | null;
+export type SqlValue = string | number | Date | Buffer | null;
 export type SqlRow = Record<string, unknown>;
 
 export interface SqlDriver {
@@ -34,31 +35,35 @@ export interface SqlDriver {
     saveStatus: string;
     /** Column giving insertion order of commands. */
     commandSeq: string;
+    /** `INSERT OR IGNORE` (SQLite) or `INSERT IGNORE` (MySQL). */
+    insertIgnore: string;
+    /** Params: sessionId, deviceId, finalSeq, reportedAt; replaces an earlier report. */
+    upsertFinalSeq: string;
   };
 }
 
 const ROOM = 'room_id, created_at';
 const DEVICE = 'device_id, kind, identity, last_connected_at, last_room_id';
 const CONNECTION = 'id, device_id, kind, room_id, client_ip, connected_at, disconnected_at';
-const MESSAGE = 'id, room_id, from_device_id, to_device_id, message_type, content, sent_at, status, delivered_at';
+const MESSAGE = 'id, room_id, from_device_id, to_device_id, message_type, content, sent_at, status, delivered_at, content_json';
 const COMMAND = 'command_id, device_id, command, params, created_at, state, attempts, last_sent_at, acked_at, result';
 const STATUS = 'device_id, status, updated_at';
 const TOKEN = 'device_id, token_hash, label, created_at, revoked_at';
 
-function checkDate(d: Date, what: string): Date {
+export function checkDate(d: Date, what: string): Date {
   if (!(d instanceof Date) || Number.isNaN(d.getTime())) throw new TypeError(`${what} must be a valid Date`);
   return d;
 }
 
 /** JSON column encoding: undefined <-> SQL NULL, everything else as JSON text (so null stays null). */
-function toJson(v: unknown): string | null {
+export function toJson(v: unknown): string | null {
   return v === undefined ? null : (JSON.stringify(v) ?? null);
 }
-function fromJson(v: unknown): unknown {
+export function fromJson(v: unknown): unknown {
   return v === null || v === undefined ? undefined : JSON.parse(String(v));
 }
 
-function limitClause(limit: number | undefined): string {
+export function limitClause(limit: number | undefined): string {
   if (limit === undefined) return '';
   // Inlined rather than bound: MySQL rejects some bound LIMIT types in prepared statements.
   if (!Number.isSafeInteger(limit) || limit < 0) throw new RangeError(`limit must be a non-negative integer, got ${limit}`);
@@ -104,6 +109,7 @@ export function createSqlStore(driver: SqlDriver): Store {
     sentAt: driver.date(r.sent_at),
     status: str(r.status) as MessageRow['status'],
     deliveredAt: dateOrNull(r.delivered_at),
+    contentJson: Number(r.content_json) === 1,
   });
   const command = (r: SqlRow): CommandRow => ({
     commandId: str(r.command_id),
@@ -218,9 +224,9 @@ export function createSqlStore(driver: SqlDriver): Store {
 
     insertMessage: (m) => op(async () => {
       const r = await run(
-        'INSERT INTO messages (room_id, from_device_id, to_device_id, message_type, content, sent_at, status)'
-          + ' VALUES (?, ?, ?, ?, ?, ?, ?)',
-        [m.roomId, m.fromDeviceId, m.toDeviceId, m.messageType, m.content, time(m.sentAt, 'sentAt'), m.status],
+        'INSERT INTO messages (room_id, from_device_id, to_device_id, message_type, content, sent_at, status, content_json)'
+          + ' VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
+        [m.roomId, m.fromDeviceId, m.toDeviceId, m.messageType, m.content, time(m.sentAt, 'sentAt'), m.status, m.contentJson ? 1 : 0],
       );
       return r.lastId;
     }),
@@ -318,5 +324,7 @@ export function createSqlStore(driver: SqlDriver): Store {
     revokeDeviceTokens: (deviceId, at) => op(async () =>
       (await run('UPDATE device_tokens SET revoked_at = ? WHERE device_id = ? AND revoked_at IS NULL', [time(at, 'at'), deviceId]))
         .changes),
+
+    ...sessionMethods({ driver, op, time, dateOrNull, toJson, fromJson, limitClause }),
   };
 }

@@ -157,6 +157,9 @@ export async function openSqliteStore(path: string): Promise<Store> {
       saveStatus: `INSERT INTO device_status (device_id, status, updated_at) VALUES (?, ?, ?)
         ON CONFLICT (device_id) DO UPDATE SET status = excluded.status, updated_at = excluded.updated_at`,
       commandSeq: 'rowid',
+      insertIgnore: 'INSERT OR IGNORE',
+      upsertFinalSeq: `INSERT INTO session_boards (session_id, device_id, final_seq, reported_at) VALUES (?, ?, ?, ?)
+        ON CONFLICT (session_id, device_id) DO UPDATE SET final_seq = excluded.final_seq, reported_at = excluded.reported_at`,
     },
   });
 

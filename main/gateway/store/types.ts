@@ -50,11 +50,14 @@ export interface MessageInsert {
   content: string;
   sentAt: Date;
   status: MessageStatus;
+  /** True when `content` is the JSON text of a non-string value (so it can be handed back as that value). Default false. */
+  contentJson?: boolean;
 }
 
 export interface MessageRow extends MessageInsert {
   id: number;
   deliveredAt: Date | null;
+  contentJson: boolean;
 }
 
 export interface RoomQueryInsert {
@@ -96,6 +99,63 @@ export interface DeviceTokenRow {
   label: string | null;
   createdAt: Date;
   revokedAt: Date | null;
+}
+
+export type SessionState = 'created' | 'recording' | 'uploading' | 'analyzing' | 'complete' | 'failed';
+
+export interface SessionRow {
+  sessionId: string;
+  state: SessionState;
+  boards: string[];
+  playerId: string | null;
+  court: string | null;
+  roomId: string | null;
+  notes: string | null;
+  sampleRateHz: number;
+  createdAt: Date;
+  startedAt: Date | null;
+  stoppedAt: Date | null;
+  completedAt: Date | null;
+  failureReason: string | null;
+  /** Analysis summary (JSON) once complete. */
+  summary: unknown;
+}
+
+export type SessionPatch = Partial<Omit<SessionRow, 'sessionId' | 'createdAt' | 'boards'>>;
+
+/**
+ * One frame of samples as stored: a row per batch, not per sample. `data` is
+ * little-endian Float32, six values per sample (ax ay az gx gy gz).
+ */
+export interface SampleChunk {
+  sessionId: string;
+  deviceId: string;
+  seq: number;
+  startMs: number;
+  rateHz: number;
+  count: number;
+  data: Buffer;
+  receivedAt: Date;
+}
+
+export interface ChunkStats {
+  deviceId: string;
+  frames: number;
+  samples: number;
+  maxSeq: number | null;
+}
+
+export interface StrokeRow {
+  sessionId: string;
+  deviceId: string;
+  idx: number;
+  tMs: number;
+  peakDps: number;
+  speedKmh: number;
+  peakG: number;
+  saturated: boolean;
+  type: string;
+  confidence: number;
 }
 
 export interface Store {
@@ -163,4 +223,34 @@ export interface Store {
   listDeviceTokens(): Promise<DeviceTokenRow[]>;
   /** Revokes every token of the device; returns how many. */
   revokeDeviceTokens(deviceId: string, at: Date): Promise<number>;
+
+  // sessions
+  createSession(s: SessionRow): Promise<void>;
+  updateSession(sessionId: string, patch: SessionPatch): Promise<void>;
+  getSession(sessionId: string): Promise<SessionRow | undefined>;
+  /** Newest first; `search` matches player, court, notes and board ids (substring). */
+  listSessions(opts?: { search?: string; state?: SessionState; limit?: number }): Promise<SessionRow[]>;
+  /** Sessions not yet complete or failed (to resume after a restart). */
+  openSessions(): Promise<SessionRow[]>;
+
+  // samples
+  /**
+   * Stores chunks, ignoring any whose (session, device, seq) is already stored,
+   * and resolves only once they are durable. Returns how many were new.
+   */
+  insertChunks(chunks: SampleChunk[]): Promise<number>;
+  /** Stored seqs of one board in a session, ascending. */
+  chunkSeqs(sessionId: string, deviceId: string): Promise<number[]>;
+  chunkStats(sessionId: string): Promise<ChunkStats[]>;
+  /** Chunks in (device, seq) order, fetched a page at a time so memory stays bounded. */
+  readChunks(sessionId: string, opts?: { deviceId?: string; pageSize?: number }): AsyncIterable<SampleChunk>;
+  /** The last seq a board reported in upload_complete. */
+  setFinalSeq(sessionId: string, deviceId: string, finalSeq: number, at: Date): Promise<void>;
+  finalSeqs(sessionId: string): Promise<{ deviceId: string; finalSeq: number }[]>;
+
+  // analysis results
+  /** Replaces the session's strokes. */
+  saveStrokes(sessionId: string, strokes: StrokeRow[]): Promise<void>;
+  /** By device, then idx. */
+  listStrokes(sessionId: string): Promise<StrokeRow[]>;
 }

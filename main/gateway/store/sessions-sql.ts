@@ -1,0 +1,241 @@
+/**
+ * Sessions, sample chunks and strokes, over the same driver as the rest of
+ * the store. Samples are a row per received batch (DESIGN.md, Storage): an
+ * hour of ten boards at 200 Hz is 7.2 million samples but about 72,000 rows.
+ */
+import type { SqlDriver, SqlRow, SqlValue } from './sql-store.js';
+import type { ChunkStats, SampleChunk, SessionPatch, SessionRow, SessionState, Store, StrokeRow } from './types.js';
+
+interface Helpers {
+  driver: SqlDriver;
+  op<T>(fn: () => Promise<T>): Promise<T>;
+  time(d: Date, what: string): SqlValue;
+  dateOrNull(v: unknown): Date | null;
+  toJson(v: unknown): string | null;
+  fromJson(v: unknown): unknown;
+  limitClause(limit: number | undefined): string;
+}
+
+const SESSION =
+  'session_id, state, boards, player_id, court, room_id, notes, sample_rate_hz, created_at, started_at, stopped_at, completed_at, failure_reason, summary';
+const CHUNK = 'session_id, device_id, seq, start_ms, rate_hz, count, data, received_at';
+const STROKE = 'session_id, device_id, idx, t_ms, peak_dps, speed_kmh, peak_g, saturated, type, confidence';
+
+/** Column for each patchable field; the order of SessionPatch keys does not matter. */
+const PATCH_COLUMNS: Record<keyof SessionPatch, string> = {
+  state: 'state',
+  playerId: 'player_id',
+  court: 'court',
+  roomId: 'room_id',
+  notes: 'notes',
+  sampleRateHz: 'sample_rate_hz',
+  startedAt: 'started_at',
+  stoppedAt: 'stopped_at',
+  completedAt: 'completed_at',
+  failureReason: 'failure_reason',
+  summary: 'summary',
+};
+
+/** MySQL caps a statement's placeholders at 65,535; 8 per chunk row leaves a wide margin. */
+const MAX_ROWS_PER_INSERT = 500;
+
+function strOrNull(v: unknown): string | null {
+  return v === null || v === undefined ? null : String(v);
+}
+
+function asBuffer(v: unknown): Buffer {
+  if (Buffer.isBuffer(v)) return v;
+  if (v instanceof Uint8Array) return Buffer.from(v.buffer, v.byteOffset, v.byteLength);
+  throw new TypeError('sample chunk data is not binary');
+}
+
+type SessionMethods = Pick<
+  Store,
+  | 'createSession'
+  | 'updateSession'
+  | 'getSession'
+  | 'listSessions'
+  | 'openSessions'
+  | 'insertChunks'
+  | 'chunkSeqs'
+  | 'chunkStats'
+  | 'readChunks'
+  | 'setFinalSeq'
+  | 'finalSeqs'
+  | 'saveStrokes'
+  | 'listStrokes'
+>;
+
+export function sessionMethods(h: Helpers): SessionMethods {
+  const { driver, op, time, dateOrNull, toJson, fromJson, limitClause } = h;
+  const run = (q: string, p: readonly SqlValue[]) => driver.run(q, p);
+  const all = (q: string, p: readonly SqlValue[]) => driver.all(q, p);
+
+  const session = (r: SqlRow): SessionRow => ({
+    sessionId: String(r.session_id),
+    state: String(r.state) as SessionState,
+    boards: JSON.parse(String(r.boards)) as string[],
+    playerId: strOrNull(r.player_id),
+    court: strOrNull(r.court),
+    roomId: strOrNull(r.room_id),
+    notes: strOrNull(r.notes),
+    sampleRateHz: Number(r.sample_rate_hz),
+    createdAt: driver.date(r.created_at),
+    startedAt: dateOrNull(r.started_at),
+    stoppedAt: dateOrNull(r.stopped_at),
+    completedAt: dateOrNull(r.completed_at),
+    failureReason: strOrNull(r.failure_reason),
+    summary: fromJson(r.summary) ?? null,
+  });
+  const chunk = (r: SqlRow): SampleChunk => ({
+    sessionId: String(r.session_id),
+    deviceId: String(r.device_id),
+    seq: Number(r.seq),
+    startMs: Number(r.start_ms),
+    rateHz: Number(r.rate_hz),
+    count: Number(r.count),
+    data: asBuffer(r.data),
+    receivedAt: driver.date(r.received_at),
+  });
+  const stroke = (r: SqlRow): StrokeRow => ({
+    sessionId: String(r.session_id),
+    deviceId: String(r.device_id),
+    idx: Number(r.idx),
+    tMs: Number(r.t_ms),
+    peakDps: Number(r.peak_dps),
+    speedKmh: Number(r.speed_kmh),
+    peakG: Number(r.peak_g),
+    saturated: Number(r.saturated) === 1,
+    type: String(r.type),
+    confidence: Number(r.confidence),
+  });
+
+  const patchValue = (key: keyof SessionPatch, v: unknown): SqlValue => {
+    if (key === 'summary') return toJson(v ?? null);
+    if (v instanceof Date) return time(v, key);
+    return (v ?? null) as SqlValue;
+  };
+
+  const chunkParams = (c: SampleChunk): SqlValue[] => {
+    if (!Number.isSafeInteger(c.seq) || c.seq < 0) throw new RangeError(`seq must be a non-negative integer, got ${c.seq}`);
+    if (c.data.length !== c.count * 24) throw new RangeError(`chunk data must be ${c.count * 24} bytes for ${c.count} samples, got ${c.data.length}`);
+    return [c.sessionId, c.deviceId, c.seq, c.startMs, c.rateHz, c.count, c.data, time(c.receivedAt, 'receivedAt')];
+  };
+
+  return {
+    createSession: (s) => op(async () => {
+      await run(`INSERT INTO sessions (${SESSION}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, [
+        s.sessionId, s.state, JSON.stringify(s.boards), s.playerId, s.court, s.roomId, s.notes, s.sampleRateHz,
+        time(s.createdAt, 'createdAt'),
+        s.startedAt ? time(s.startedAt, 'startedAt') : null,
+        s.stoppedAt ? time(s.stoppedAt, 'stoppedAt') : null,
+        s.completedAt ? time(s.completedAt, 'completedAt') : null,
+        s.failureReason, toJson(s.summary ?? null),
+      ]);
+    }),
+    updateSession: (sessionId, patch) => op(async () => {
+      const keys = (Object.keys(patch) as (keyof SessionPatch)[]).filter((k) => k in PATCH_COLUMNS && patch[k] !== undefined);
+      if (keys.length === 0) return;
+      await run(
+        `UPDATE sessions SET ${keys.map((k) => `${PATCH_COLUMNS[k]} = ?`).join(', ')} WHERE session_id = ?`,
+        [...keys.map((k) => patchValue(k, patch[k])), sessionId],
+      );
+    }),
+    getSession: (sessionId) => op(async () => {
+      const rows = await all(`SELECT ${SESSION} FROM sessions WHERE session_id = ?`, [sessionId]);
+      return rows[0] ? session(rows[0]) : undefined;
+    }),
+    listSessions: (opts = {}) => op(async () => {
+      const where: string[] = [];
+      const params: SqlValue[] = [];
+      if (opts.state !== undefined) { where.push('state = ?'); params.push(opts.state); }
+      if (opts.search) {
+        // LIKE with the wildcards in the pattern escaped, so "50%" finds "50%" and nothing else.
+        // '!' as the escape: a backslash means different things in MySQL and SQLite string literals.
+        const like = `%${opts.search.replace(/[!%_]/g, (c) => '!' + c)}%`;
+        const cols = ['session_id', 'player_id', 'court', 'notes', 'boards'];
+        where.push(`(${cols.map((c) => `${c} LIKE ? ESCAPE '!'`).join(' OR ')})`);
+        params.push(like, like, like, like, like);
+      }
+      const q = `SELECT ${SESSION} FROM sessions${where.length ? ' WHERE ' + where.join(' AND ') : ''} ORDER BY created_at DESC, session_id DESC${limitClause(opts.limit)}`;
+      return (await all(q, params)).map(session);
+    }),
+    openSessions: () => op(async () =>
+      (await all(`SELECT ${SESSION} FROM sessions WHERE state NOT IN ('complete', 'failed') ORDER BY created_at`, [])).map(session)),
+
+    insertChunks: (chunks) => op(async () => {
+      if (chunks.length === 0) return 0;
+      let inserted = 0;
+      if (driver.kind === 'sqlite') {
+        // One prepared statement per row: the SQLite driver batches the turn's writes into one commit.
+        const pending = chunks.map((c) => run(`${driver.sql.insertIgnore} INTO sample_chunks (${CHUNK}) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`, chunkParams(c)));
+        for (const r of await Promise.all(pending)) inserted += r.changes;
+        return inserted;
+      }
+      for (let i = 0; i < chunks.length; i += MAX_ROWS_PER_INSERT) {
+        const part = chunks.slice(i, i + MAX_ROWS_PER_INSERT);
+        const r = await run(
+          `${driver.sql.insertIgnore} INTO sample_chunks (${CHUNK}) VALUES ${part.map(() => '(?, ?, ?, ?, ?, ?, ?, ?)').join(', ')}`,
+          part.flatMap(chunkParams),
+        );
+        inserted += r.changes;
+      }
+      return inserted;
+    }),
+    chunkSeqs: (sessionId, deviceId) => op(async () =>
+      (await all('SELECT seq FROM sample_chunks WHERE session_id = ? AND device_id = ? ORDER BY seq', [sessionId, deviceId])).map((r) => Number(r.seq))),
+    chunkStats: (sessionId) => op(async () =>
+      (await all(
+        'SELECT device_id, COUNT(*) AS frames, SUM(count) AS samples, MAX(seq) AS max_seq FROM sample_chunks WHERE session_id = ? GROUP BY device_id ORDER BY device_id',
+        [sessionId],
+      )).map((r): ChunkStats => ({
+        deviceId: String(r.device_id),
+        frames: Number(r.frames),
+        samples: Number(r.samples ?? 0),
+        maxSeq: r.max_seq === null || r.max_seq === undefined ? null : Number(r.max_seq),
+      }))),
+    readChunks(sessionId, opts = {}) {
+      const pageSize = opts.pageSize ?? 200;
+      return {
+        async *[Symbol.asyncIterator]() {
+          // Keyset paging on the primary key: each page is one indexed range scan, and
+          // nothing holds a cursor open between pages (MySQL pools, SQLite writers).
+          let lastDevice = opts.deviceId ?? '';
+          let lastSeq = -1;
+          for (;;) {
+            const rows = opts.deviceId !== undefined
+              ? await op(() => all(`SELECT ${CHUNK} FROM sample_chunks WHERE session_id = ? AND device_id = ? AND seq > ? ORDER BY seq${limitClause(pageSize)}`, [sessionId, opts.deviceId!, lastSeq]))
+              : await op(() => all(
+                `SELECT ${CHUNK} FROM sample_chunks WHERE session_id = ? AND (device_id > ? OR (device_id = ? AND seq > ?)) ORDER BY device_id, seq${limitClause(pageSize)}`,
+                [sessionId, lastDevice, lastDevice, lastSeq],
+              ));
+            for (const r of rows) yield chunk(r);
+            if (rows.length < pageSize) return;
+            const last = rows[rows.length - 1]!;
+            lastDevice = String(last.device_id);
+            lastSeq = Number(last.seq);
+          }
+        },
+      };
+    },
+    setFinalSeq: (sessionId, deviceId, finalSeq, at) => op(async () => {
+      await run(driver.sql.upsertFinalSeq, [sessionId, deviceId, finalSeq, time(at, 'at')]);
+    }),
+    finalSeqs: (sessionId) => op(async () =>
+      (await all('SELECT device_id, final_seq FROM session_boards WHERE session_id = ? ORDER BY device_id', [sessionId]))
+        .map((r) => ({ deviceId: String(r.device_id), finalSeq: Number(r.final_seq) }))),
+
+    saveStrokes: (sessionId, strokes) => op(async () => {
+      await run('DELETE FROM strokes WHERE session_id = ?', [sessionId]);
+      for (let i = 0; i < strokes.length; i += MAX_ROWS_PER_INSERT) {
+        const part = strokes.slice(i, i + MAX_ROWS_PER_INSERT);
+        await run(
+          `INSERT INTO strokes (${STROKE}) VALUES ${part.map(() => '(?, ?, ?, ?, ?, ?, ?, ?, ?, ?)').join(', ')}`,
+          part.flatMap((s) => [sessionId, s.deviceId, s.idx, s.tMs, s.peakDps, s.speedKmh, s.peakG, s.saturated ? 1 : 0, s.type, s.confidence]),
+        );
+      }
+    }),
+    listStrokes: (sessionId) => op(async () =>
+      (await all(`SELECT ${STROKE} FROM strokes WHERE session_id = ? ORDER BY device_id, idx`, [sessionId])).map(stroke)),
+  };
+}
