@@ -46,6 +46,8 @@ const child = spawn(
   ],
   { stdio: 'inherit', cwd: root },
 );
+// A runner stopped from outside (CI timeout, Ctrl-C) takes its test process with it.
+for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(sig, () => child.kill(sig));
 child.on('exit', (code, signal) => {
   // Printed after the child is gone so the closing line is really the last one.
   let summary = '';

@@ -1,0 +1,260 @@
+/**
+ * Bench load generator, one process per server under test: D board sockets
+ * sending on a fixed schedule and one subscriber in this same process, so the
+ * send time stamped into each frame and the receive time come from one clock.
+ *
+ *   node --import tsx test/bench/load.ts --target bare|socketio|courtside --port P --pid SERVER_PID
+ *        --boards D --rate HZ --seconds S --warmup W --mode sample|batch --batch-size N --drain-ms MS
+ *
+ * Prints one JSON line with the result. Latency of a sample is receive time
+ * minus the time its frame left this process (the last sample of a frame is
+ * stamped with the send time), so batching delay is not counted: it is the
+ * same for every server and says nothing about them.
+ */
+import { readFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { parseArgs } from 'node:util';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
+import WebSocket from 'ws';
+import { io as ioClient, type Socket } from 'socket.io-client';
+import { createImuSource } from '../../main/simulator/swing.js';
+import { batchSensorDataFrame, boardEndpoint, sampleRow, sensorDataFrame, type SampleRow } from '../../main/simulator/frames.js';
+
+type Target = 'bare' | 'socketio' | 'courtside';
+type OnBatch = (deviceId: string | null, seq: number, startMs: number, rateHz: number, n: number) => void;
+interface BoardLink { send(frame: Record<string, unknown>): void; close(): void }
+
+const { values: a } = parseArgs({
+  strict: true,
+  options: {
+    target: { type: 'string' }, port: { type: 'string' }, pid: { type: 'string' },
+    boards: { type: 'string', default: '50' }, rate: { type: 'string', default: '100' },
+    seconds: { type: 'string', default: '15' }, warmup: { type: 'string', default: '1' },
+    mode: { type: 'string', default: 'sample' }, 'batch-size': { type: 'string', default: '10' },
+    'drain-ms': { type: 'string', default: '3000' },
+  },
+});
+const target = a.target as Target;
+if (!['bare', 'socketio', 'courtside'].includes(target)) throw new Error(`bad --target ${a.target}`);
+const port = Number(a.port);
+const serverPid = Number(a.pid);
+const boards = Number(a.boards);
+const rate = Number(a.rate);
+const seconds = Number(a.seconds);
+const warmup = Number(a.warmup);
+const mode = a.mode as 'sample' | 'batch';
+const perFrame = mode === 'batch' ? Number(a['batch-size']) : 1;
+const drainMs = Number(a['drain-ms']);
+const base = `ws://127.0.0.1:${port}`;
+
+const clock = (): number => performance.timeOrigin + performance.now();
+const frameMs = (perFrame * 1000) / rate;
+const warmupFrames = Math.round((warmup * rate) / perFrame);
+const measuredFrames = Math.round((seconds * rate) / perFrame);
+const totalFrames = warmupFrames + measuredFrames;
+const firstSeq = warmupFrames + 1;
+const lastSeq = totalFrames;
+const expected = boards * measuredFrames * perFrame;
+
+// Generous but bounded: a wedged server must not hang the bench.
+setTimeout(() => { process.stderr.write('load: overall timeout\n'); process.exit(1); }, (warmup + seconds) * 1000 + drainMs + 30_000).unref();
+
+const clkTck = ((): number => {
+  try { return Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100; } catch { return 100; }
+})();
+
+function serverCpuSeconds(): number {
+  const stat = readFileSync(`/proc/${serverPid}/stat`, 'utf8');
+  // The command name may hold spaces or parentheses; the fields after the last ')' are fixed.
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / clkTck; // utime, stime (fields 14 and 15 of stat)
+}
+
+function serverRssMb(): number | null {
+  try {
+    const m = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${serverPid}/status`, 'utf8'));
+    return m ? Math.round(Number(m[1]) / 102.4) / 10 : null;
+  } catch { return null; }
+}
+
+function parseSensorFrame(msg: Record<string, unknown>, onBatch: OnBatch): void {
+  if (msg.type === 'sensor_data') onBatch(null, Number(msg.seq), Number(msg.timestamp), rate, 1);
+  else if (msg.type === 'batch_sensor_data') onBatch(null, Number(msg.seq), Number(msg.start_ms), Number(msg.rate_hz), (msg.samples as unknown[]).length);
+}
+
+function openWs(url: string, onMessage: (msg: Record<string, unknown>) => void, readyWhen: (msg: Record<string, unknown>) => boolean, hello?: object): Promise<WebSocket> {
+  return new Promise((resolve, reject) => {
+    const ws = new WebSocket(url, { handshakeTimeout: 10_000 });
+    let ready = false;
+    ws.on('open', () => {
+      if (hello) ws.send(JSON.stringify(hello));
+      if (readyWhen({})) { ready = true; resolve(ws); }
+    });
+    ws.on('message', (data) => {
+      let msg: Record<string, unknown>;
+      try { msg = JSON.parse(data.toString()) as Record<string, unknown>; } catch { return; }
+      if (!ready && readyWhen(msg)) { ready = true; resolve(ws); }
+      onMessage(msg);
+    });
+    ws.on('error', (e) => { if (!ready) reject(e); });
+    ws.on('close', (code) => { if (!ready) reject(new Error(`${url} closed with ${code} before ready`)); });
+  });
+}
+
+function openSocketIo(): Promise<Socket> {
+  return new Promise((resolve, reject) => {
+    const s = ioClient(`http://127.0.0.1:${port}`, { transports: ['websocket'], forceNew: true, reconnection: false, timeout: 10_000 });
+    s.once('connect', () => resolve(s));
+    s.once('connect_error', reject);
+  });
+}
+
+let acks = 0;
+let errorFrames = 0;
+let firstError: string | null = null;
+function countBoardReply(msg: Record<string, unknown>): void {
+  if (msg.type === 'data_ack') acks++;
+  else if (msg.type === 'error') { errorFrames++; firstError ??= `${String(msg.code)}: ${String(msg.message)}`; }
+}
+
+async function connectBoard(i: number): Promise<BoardLink> {
+  if (target === 'socketio') {
+    const s = await openSocketIo();
+    return { send: (f) => void s.emit('frame', f), close: () => void s.close() };
+  }
+  const ws = target === 'bare'
+    ? await openWs(`${base}/board/racket-${i + 1}`, () => {}, () => true)
+    : await openWs(boardEndpoint(base, `racket-${i + 1}`), countBoardReply, (m) => m.type === 'connection_established');
+  return { send: (f) => ws.send(JSON.stringify(f)), close: () => ws.terminate() };
+}
+
+async function connectSubscriber(onBatch: OnBatch): Promise<() => void> {
+  if (target === 'socketio') {
+    const s = await openSocketIo();
+    s.on('frame', (msg: Record<string, unknown>) => parseSensorFrame(msg, onBatch));
+    await s.timeout(10_000).emitWithAck('subscribe');
+    return () => void s.close();
+  }
+  if (target === 'bare') {
+    const ws = await openWs(`${base}/sub`, (m) => parseSensorFrame(m, onBatch), () => true);
+    return () => ws.terminate();
+  }
+  const ws = await openWs(`${base}/ws/admin/?token=bench-operator-token`, (msg) => {
+    if (msg.type !== 'sensor_samples' || !Array.isArray(msg.batches)) return;
+    for (const b of msg.batches as Record<string, unknown>[]) {
+      onBatch(String(b.device_id), Number(b.seq), Number(b.start_ms), Number(b.rate_hz), (b.samples as unknown[]).length);
+    }
+  }, (m) => m.type === 'subscribed', { type: 'subscribe', topics: ['sensor'] });
+  return () => ws.terminate();
+}
+
+const percentile = (sorted: Float64Array, p: number): number =>
+  sorted.length ? sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]! : NaN;
+const r3 = (v: number): number => Math.round(v * 1000) / 1000;
+
+async function main(): Promise<void> {
+  // Real swing data, precomputed: the generator's cost belongs to no server.
+  const rows: SampleRow[][] = Array.from({ length: boards }, (_, b) => {
+    const src = createImuSource({ rateHz: rate, seed: b + 1, strokesPerMinute: 20 });
+    return Array.from({ length: Math.max(perFrame, rate * 2) }, () => sampleRow(src.next()));
+  });
+
+  const latencies = new Float64Array(expected);
+  let delivered = 0;
+  let duplicates = 0;
+  const seen = new Set<string>();
+  let allIn: () => void = () => {};
+  const allDelivered = new Promise<void>((r) => { allIn = r; });
+  const onBatch: OnBatch = (deviceId, seq, startMs, rateHz, n) => {
+    const now = clock();
+    if (!(seq >= firstSeq && seq <= lastSeq)) return;
+    if (deviceId !== null) {
+      const key = `${deviceId}:${seq}`;
+      if (seen.has(key)) { duplicates++; return; }
+      seen.add(key);
+    }
+    const sentAt = n > 1 ? startMs + ((n - 1) * 1000) / rateHz : startMs;
+    const lat = now - sentAt;
+    for (let i = 0; i < n && delivered < expected; i++) latencies[delivered++] = lat;
+    if (delivered >= expected) allIn();
+  };
+
+  const closeSub = await connectSubscriber(onBatch);
+  const links = await Promise.all(Array.from({ length: boards }, (_, i) => connectBoard(i)));
+
+  // Half a second for the connect burst's garbage and JIT to settle before the schedule starts.
+  const t0 = clock() + 500;
+  const next = new Int32Array(boards);
+  const due = (b: number, k: number): number => t0 + (b / boards) * frameMs + k * frameMs;
+  const lags: number[] = [];
+  const loopDelay = monitorEventLoopDelay({ resolution: 5 });
+  let framesSent = 0;
+  let cpuStart = 0, cpuEnd = 0, loaderStart = process.cpuUsage(), loaderEnd = loaderStart;
+  const windowStart = t0 + warmupFrames * frameMs;
+  let windowOpen = false;
+
+  await new Promise<void>((resolve) => {
+    const tick = (): void => {
+      let now = clock();
+      if (!windowOpen && now >= windowStart) { windowOpen = true; cpuStart = serverCpuSeconds(); loaderStart = process.cpuUsage(); loopDelay.enable(); }
+      let earliest = Infinity;
+      for (let b = 0; b < boards; b++) {
+        let k = next[b]!;
+        while (k < totalFrames && due(b, k) <= now) {
+          const seq = k + 1;
+          const ring = rows[b]!;
+          now = clock();
+          if (perFrame === 1) {
+            links[b]!.send(sensorDataFrame(seq, r3(now), ring[k % ring.length]!, null));
+          } else {
+            const batch: SampleRow[] = [];
+            for (let i = 0; i < perFrame; i++) batch.push(ring[(k * perFrame + i) % ring.length]!);
+            links[b]!.send(batchSensorDataFrame(seq, r3(now - ((perFrame - 1) * 1000) / rate), rate, batch, null));
+          }
+          if (seq >= firstSeq) lags.push(now - due(b, k));
+          framesSent++;
+          k++;
+        }
+        next[b] = k;
+        if (k < totalFrames) earliest = Math.min(earliest, due(b, k));
+      }
+      if (earliest === Infinity) {
+        cpuEnd = serverCpuSeconds();
+        loaderEnd = process.cpuUsage();
+        loopDelay.disable();
+        return resolve();
+      }
+      setTimeout(tick, Math.max(0, earliest - clock()));
+    };
+    setTimeout(tick, Math.max(0, t0 - clock()));
+  });
+
+  await Promise.race([allDelivered, new Promise((r) => setTimeout(r, drainMs))]);
+  closeSub();
+  for (const l of links) l.close();
+
+  const sorted = latencies.slice(0, delivered).sort();
+  const sortedLags = Float64Array.from(lags).sort();
+  const loaderCpu = (loaderEnd.user - loaderStart.user + loaderEnd.system - loaderStart.system) / 1e6;
+  const mean = delivered ? sorted.reduce((s, v) => s + v, 0) / delivered : NaN;
+  const result = {
+    target, mode, boards, rate_hz: rate, seconds, samples_per_frame: perFrame,
+    expected, delivered, delivery_ratio: r3(delivered / expected), duplicates,
+    frames_sent: framesSent,
+    ...(target === 'courtside' ? { acks, error_frames: errorFrames, first_error: firstError } : {}),
+    latency_ms: { p50: r3(percentile(sorted, 50)), p99: r3(percentile(sorted, 99)), max: r3(sorted[sorted.length - 1] ?? NaN), mean: r3(mean) },
+    server_cpu_s: r3(cpuEnd - cpuStart),
+    server_cpu_pct: Math.round(((cpuEnd - cpuStart) / seconds) * 1000) / 10,
+    server_peak_rss_mb: serverRssMb(),
+    loader_cpu_s: r3(loaderCpu),
+    send_lag_ms: { p99: r3(percentile(sortedLags, 99)), max: r3(sortedLags[sortedLags.length - 1] ?? NaN) },
+    loader_loop_delay_ms: { p99: r3(loopDelay.percentile(99) / 1e6), max: r3(loopDelay.max / 1e6) },
+  };
+  process.stdout.write(JSON.stringify(result) + '\n');
+  process.exit(0);
+}
+
+main().catch((e: unknown) => {
+  process.stderr.write(`load: ${e instanceof Error ? e.message : String(e)}\n`);
+  process.exit(1);
+});

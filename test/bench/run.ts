@@ -1,0 +1,204 @@
+/**
+ * Fan-out benchmark: boards stream IMU samples, one operator subscribes to
+ * them, and three servers relay the same traffic one after the other in the
+ * same run: a bare `ws` relay (the floor), a Socket.IO room (what a Node user
+ * would pick) and Courtside itself. Each server and the load generator run in
+ * their own processes so the server's CPU can be read from /proc alone.
+ *
+ *   npm run bench -- [--boards 50] [--rate 100] [--seconds 15] [--warmup 1]
+ *                    [--modes sample,batch] [--batch-size 10] [--only bare,socketio,courtside]
+ *
+ * Prints one JSON document on stdout; progress goes to stderr. Exit 0 when
+ * every run finished, 1 when one failed (its entry then has `error`), 2 on a
+ * bad flag.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { cpus, loadavg } from 'node:os';
+import { resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+
+type Target = 'bare' | 'socketio' | 'courtside';
+const TARGETS: Target[] = ['bare', 'socketio', 'courtside'];
+const SERVER_SCRIPT: Record<Target, string> = { bare: 'bare-relay.ts', socketio: 'socketio-room.ts', courtside: 'courtside.ts' };
+const here = resolve(fileURLToPath(import.meta.url), '..');
+const root = resolve(here, '../..');
+
+const children = new Set<ChildProcess>();
+function killAll(): void {
+  for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
+}
+process.on('exit', killAll);
+for (const sig of ['SIGINT', 'SIGTERM'] as const) process.on(sig, () => { killAll(); process.exit(130); });
+
+function fail(msg: string): never {
+  process.stderr.write(`bench: ${msg}\n`);
+  process.exit(2);
+}
+
+function flags() {
+  let v;
+  try {
+    ({ values: v } = parseArgs({
+      strict: true,
+      options: {
+        boards: { type: 'string', default: '50' }, rate: { type: 'string', default: '100' },
+        seconds: { type: 'string', default: '15' }, warmup: { type: 'string', default: '1' },
+        modes: { type: 'string', default: 'sample,batch' }, 'batch-size': { type: 'string', default: '10' },
+        only: { type: 'string', default: TARGETS.join(',') }, 'drain-ms': { type: 'string', default: '3000' },
+      },
+    }));
+  } catch (e) {
+    fail((e instanceof Error ? e.message : String(e)).split(/\.\s|\n/)[0]!);
+  }
+  const pos = (name: string, raw: string, integer: boolean, max: number): number => {
+    const n = Number(raw);
+    if (!Number.isFinite(n) || n <= 0 || n > max || (integer && !Number.isInteger(n))) fail(`--${name} must be a positive ${integer ? 'integer' : 'number'} up to ${max}, got '${raw}'`);
+    return n;
+  };
+  const modes = v.modes.split(',');
+  for (const m of modes) if (m !== 'sample' && m !== 'batch') fail(`--modes takes sample and/or batch, got '${m}'`);
+  const only = v.only.split(',') as Target[];
+  for (const t of only) if (!TARGETS.includes(t)) fail(`--only takes ${TARGETS.join(', ')}, got '${t}'`);
+  return {
+    boards: pos('boards', v.boards, true, 1000),
+    rate: pos('rate', v.rate, false, 2000),
+    seconds: pos('seconds', v.seconds, false, 600),
+    warmup: v.warmup === '0' ? 0 : pos('warmup', v.warmup, false, 60),
+    modes: modes as ('sample' | 'batch')[],
+    batchSize: pos('batch-size', v['batch-size'], true, 2000),
+    only,
+    drainMs: pos('drain-ms', v['drain-ms'], true, 60_000),
+  };
+}
+
+function spawnTs(script: string, args: string[]): ChildProcess {
+  const child = spawn(process.execPath, ['--import', 'tsx', script, ...args], { cwd: root, stdio: ['pipe', 'pipe', 'pipe'] });
+  children.add(child);
+  child.on('exit', () => children.delete(child));
+  return child;
+}
+
+function tail(chunks: string[]): string {
+  return chunks.join('').trim().split('\n').slice(-5).join(' | ').slice(-600);
+}
+
+async function stopChild(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const gone = new Promise<void>((r) => child.once('exit', () => r()));
+  child.kill('SIGTERM');
+  const t = setTimeout(() => child.kill('SIGKILL'), 3000);
+  await gone;
+  clearTimeout(t);
+}
+
+async function startServer(target: Target): Promise<{ child: ChildProcess; port: number; stderr: string[] }> {
+  const child = spawnTs(resolve(here, 'servers', SERVER_SCRIPT[target]), []);
+  const stderr: string[] = [];
+  child.stderr!.on('data', (d: Buffer) => stderr.push(d.toString()));
+  const port = await new Promise<number>((ok, ko) => {
+    let out = '';
+    const t = setTimeout(() => ko(new Error(`no READY within 30 s; stderr: ${tail(stderr)}`)), 30_000);
+    child.stdout!.on('data', (d: Buffer) => {
+      out += d.toString();
+      const m = /^READY (\d+)$/m.exec(out);
+      if (m) { clearTimeout(t); ok(Number(m[1])); }
+    });
+    child.once('exit', (code, sig) => { clearTimeout(t); ko(new Error(`server exited (${code ?? sig}) before READY; stderr: ${tail(stderr)}`)); });
+  });
+  return { child, port, stderr };
+}
+
+type Cfg = ReturnType<typeof flags>;
+type Result = Record<string, unknown>;
+
+async function runOne(cfg: Cfg, target: Target, mode: 'sample' | 'batch'): Promise<Result> {
+  let server: Awaited<ReturnType<typeof startServer>> | undefined;
+  try {
+    server = await startServer(target);
+    const srv = server;
+    const loader = spawnTs(resolve(here, 'load.ts'), [
+      '--target', target, '--port', String(srv.port), '--pid', String(srv.child.pid),
+      '--boards', String(cfg.boards), '--rate', String(cfg.rate), '--seconds', String(cfg.seconds),
+      '--warmup', String(cfg.warmup), '--mode', mode, '--batch-size', String(cfg.batchSize), '--drain-ms', String(cfg.drainMs),
+    ]);
+    const out: string[] = [];
+    const err: string[] = [];
+    loader.stdout!.on('data', (d: Buffer) => out.push(d.toString()));
+    loader.stderr!.on('data', (d: Buffer) => err.push(d.toString()));
+    const limit = (cfg.warmup + cfg.seconds) * 1000 + cfg.drainMs + 60_000;
+    const code = await new Promise<number | null>((ok) => {
+      const t = setTimeout(() => { loader.kill('SIGKILL'); }, limit);
+      loader.once('exit', (c) => { clearTimeout(t); ok(c); });
+    });
+    if (srv.child.exitCode !== null || srv.child.signalCode !== null) throw new Error(`server died during the run; stderr: ${tail(srv.stderr)}`);
+    if (code !== 0) throw new Error(`load generator failed (${code}): ${tail(err)}; server stderr: ${tail(srv.stderr)}`);
+    const lines = out.join('').trim().split('\n');
+    return JSON.parse(lines[lines.length - 1]!) as Result;
+  } catch (e) {
+    return { target, mode, error: e instanceof Error ? e.message : String(e) };
+  } finally {
+    if (server) await stopChild(server.child);
+  }
+}
+
+function ratio(a: Result | undefined, b: Result | undefined) {
+  if (!a || !b || a.error || b.error) return null;
+  const la = a.latency_ms as Record<string, number>;
+  const lb = b.latency_ms as Record<string, number>;
+  const q = (x: number, y: number): number | null => (y > 0 ? Math.round((x / y) * 100) / 100 : null);
+  return {
+    server_cpu: q(a.server_cpu_s as number, b.server_cpu_s as number),
+    p50: q(la.p50!, lb.p50!),
+    p99: q(la.p99!, lb.p99!),
+  };
+}
+
+async function main(): Promise<number> {
+  const cfg = flags();
+  const startedAt = new Date().toISOString();
+  const loadBefore = loadavg()[0]!;
+  const workloads = [];
+  let failed = false;
+  for (const mode of cfg.modes) {
+    const perFrame = mode === 'batch' ? cfg.batchSize : 1;
+    const servers: Partial<Record<Target, Result>> = {};
+    for (const target of cfg.only) {
+      process.stderr.write(`bench: ${mode} x ${target} (${cfg.boards} boards x ${cfg.rate} Hz x ${cfg.seconds} s)...\n`);
+      const r = await runOne(cfg, target, mode);
+      if (r.error) { failed = true; process.stderr.write(`bench: ${target} failed: ${String(r.error)}\n`); }
+      servers[target] = r;
+    }
+    workloads.push({
+      name: `${cfg.boards} boards x ${cfg.rate} Hz x ${cfg.seconds} s, ${mode === 'sample' ? 'one sensor_data per sample' : `batch_sensor_data of ${perFrame}`}`,
+      mode, boards: cfg.boards, rate_hz: cfg.rate, seconds: cfg.seconds, samples_per_frame: perFrame,
+      servers,
+      ratios: {
+        courtside_over_bare: ratio(servers.courtside, servers.bare),
+        courtside_over_socketio: ratio(servers.courtside, servers.socketio),
+      },
+    });
+  }
+  const doc = {
+    bench: 'sensor fan-out: boards -> server -> one operator subscriber',
+    node: process.version,
+    cpus: cpus().length,
+    started_at: startedAt,
+    // Other work on the machine inflates latency tails far more than any server difference: check these first.
+    loadavg_1m: { before: Math.round(loadBefore * 100) / 100, after: Math.round(loadavg()[0]! * 100) / 100 },
+    notes: [
+      'latency: receive time minus the time the sample\'s frame was sent, per sample, both read in the load process',
+      'server_cpu_s: utime+stime of the server process over the measured window (warm-up excluded); server_cpu_pct is of one core',
+      'send_lag_ms, loader_loop_delay_ms: how late the load generator sent against its fixed schedule and how blocked its event loop was; large values mean the generator or the machine, not the server, was the bottleneck',
+    ],
+    config: { warmup_s: cfg.warmup, drain_ms: cfg.drainMs, batch_size: cfg.batchSize, only: cfg.only },
+    workloads,
+  };
+  process.stdout.write(JSON.stringify(doc, null, 2) + '\n');
+  return failed ? 1 : 0;
+}
+
+main().then(
+  (code) => { killAll(); process.exit(code); },
+  (e: unknown) => { process.stderr.write(`bench: ${e instanceof Error ? e.stack : String(e)}\n`); killAll(); process.exit(1); },
+);
