@@ -10,6 +10,7 @@ import type { CommandQueue } from './commands.js';
 import type { UserHub } from './users.js';
 import type { OperatorHub } from './operators.js';
 import type { GatewayExtension } from './extensions.js';
+import type { SampleSink } from './samples.js';
 
 /** What every endpoint and hub can reach: one object, built once in index.ts. */
 export interface GatewayContext {
@@ -24,6 +25,10 @@ export interface GatewayContext {
   readonly commands: CommandQueue;
   readonly users: UserHub;
   readonly operators: OperatorHub;
+  /** Answers a player's session_status; set by the sessions part. Null: always "no session". */
+  sessionStatus: ((userId: string, sessionId: string | undefined) => Promise<Record<string, unknown> | null>) | null;
+  /** Where sample frames go; set by the sessions part. Null: live view only. */
+  sampleSink: SampleSink | null;
   /** Parts plugged in at start (sessions, USB, discovery). */
   readonly extensions: GatewayExtension[];
   /** The port actually listened on (known after listen; the configured one before). */

@@ -25,8 +25,15 @@ import { openStore } from './store/index.js';
 import type { Store } from './store/types.js';
 import type { SessionStatusProvider } from './endpoints/user.js';
 import { Paths } from '../../firmware-protocol/index.js';
+import type { ExtensionFactory } from './extensions.js';
+import { sessionsExtension } from './sessions/extension.js';
 
 export type { GatewayOptions } from './options.js';
+
+/** The standard parts; `extensions: []` gives a bare gateway (rooms, signaling, boards, operators). */
+export function defaultExtensions(): ExtensionFactory[] {
+  return [sessionsExtension()];
+}
 
 export interface Gateway {
   readonly port: number;
@@ -141,15 +148,17 @@ export async function startGateway(options: GatewayOptions = {}): Promise<Gatewa
   ctx.users = new UserHub(ctx);
   ctx.operators = new OperatorHub(ctx);
   ctx.port = opts.port;
+  ctx.sampleSink = null;
+  ctx.sessionStatus = null;
   ctx.extensions = [];
-  for (const make of options.extensions ?? []) ctx.extensions.push(await make(ctx));
+  for (const make of options.extensions ?? defaultExtensions()) ctx.extensions.push(await make(ctx));
 
   const closed = await store.closeDanglingConnections(new Date(clock.now()));
   if (closed > 0) log.info('closed connections left open by an earlier run', { count: closed });
   await ctx.boards.load();
 
-  const noSessions: SessionStatusProvider = async () => null;
-  const server = createGatewayServer(ctx, noSessions);
+  const sessionStatus: SessionStatusProvider = (userId, sessionId) => ctx.sessionStatus?.(userId, sessionId) ?? Promise.resolve(null);
+  const server = createGatewayServer(ctx, sessionStatus);
   try {
     await new Promise<void>((resolve, reject) => {
       server.http.once('error', reject);

@@ -43,7 +43,7 @@ export interface GatewayOptions {
   uiDir?: string;
   /** Time source (tests). Default the system clock. */
   clock?: Clock;
-  /** Parts to plug in (sessions, USB, discovery); `startGateway` adds the standard ones unless `bare` is set. */
+  /** Parts to plug in. Default: the standard ones (`defaultExtensions()`); `[]` for a bare gateway. */
   extensions?: ExtensionFactory[];
 }
 

@@ -10,11 +10,16 @@
 import { EventEmitter } from 'node:events';
 import WebSocket from 'ws';
 import { createImuSource } from './swing.js';
+import { encodeBinaryBatch } from '../../firmware-protocol/sessions.js';
 import { batchSensorDataFrame, boardEndpoint, hashSeed, prng, sampleRow, sensorDataFrame, type ImuSourceLike, type SampleRow } from './frames.js';
 
 export * from './frames.js';
 
-export type StreamMode = 'sample' | 'batch';
+export type StreamMode = 'sample' | 'batch' | 'binary';
+
+/** Full scale of the simulated IMU (±16 g, ±2000 dps) over int16, as an MPU-6050/ICM-42688 reports it. */
+const ACCEL_SCALE = 16 / 32768;
+const GYRO_SCALE = 2000 / 32768;
 
 export interface BoardTimers {
   setTimeout(fn: () => void, ms: number): unknown;
@@ -38,7 +43,7 @@ export interface VirtualBoardOptions {
   pollIntervalMs?: number;
   /** IMU sample rate. Default 100 Hz. */
   rateHz?: number;
-  /** `sample`: one sensor_data per sample; `batch`: one batch_sensor_data every `batchMs`. Default `batch`. */
+  /** `sample`: one sensor_data per sample; `batch`: one batch_sensor_data every `batchMs`; `binary`: the binary frame every `batchMs`. Default `batch`. */
   mode?: StreamMode;
   /** Batch period in batch mode. Default 100 ms. */
   batchMs?: number;
@@ -131,13 +136,15 @@ export class VirtualBoard extends EventEmitter<BoardEvents> {
   private stopped = true;
   private everConnected = false;
   private attempt = 0;
-  private seq = 0;
-  /** seq -> frame text and whether it ever left the board (to tell resends from first sends). */
-  private readonly unacked = new Map<number, { text: string; sent: boolean }>();
+  /** Last seq per session ('' outside a session): seqs start at 0 in every session. */
+  private readonly seqs = new Map<string, number>();
+  /** `${session}#${seq}` -> frame and whether it ever left the board (to tell resends from first sends). */
+  private readonly unacked = new Map<string, { data: string | Uint8Array; sent: boolean }>();
+  /** upload_complete frames not yet answered by upload_ack, by session: sent again after a reconnect. */
+  private readonly pendingUploads = new Map<string, string>();
   private readonly executed = new Map<string, Outcome>();
   private collecting = false;
   private sessionId: string | null = null;
-  private sessionStartSeq = 0;
   private rateHz: number;
   private streamStart = 0;
   private produced = 0;
@@ -172,7 +179,7 @@ export class VirtualBoard extends EventEmitter<BoardEvents> {
 
   get connected(): boolean { return this.ready; }
   get unackedCount(): number { return this.unacked.size; }
-  get lastSeq(): number { return this.seq; }
+  get lastSeq(): number { return this.seqs.get(this.sessionId ?? '') ?? -1; }
   get isStreaming(): boolean { return this.streamTimer !== null; }
 
   /** Connects (and keeps reconnecting); resolves on the first connection_established. */
@@ -245,10 +252,10 @@ export class VirtualBoard extends EventEmitter<BoardEvents> {
 
   private send(msg: Record<string, unknown>): void { this.sendRaw(JSON.stringify(msg)); }
 
-  private sendRaw(text: string): boolean {
+  private sendRaw(data: string | Uint8Array): boolean {
     // Nothing before connection_established: the gateway may not have registered the board yet.
     if (!this.ready || !this.ws || this.ws.readyState !== WebSocket.OPEN) return false;
-    this.ws.send(text);
+    this.ws.send(data);
     return true;
   }
 
@@ -266,12 +273,20 @@ export class VirtualBoard extends EventEmitter<BoardEvents> {
     switch (msg.type) {
       case 'connection_established': return this.onEstablished(Number(msg.server_time));
       case 'data_ack': {
+        // stored:false (no recording session, or a closed one) is final too: drop the frame.
         const seq = Number(msg.seq);
-        if (this.unacked.delete(seq)) this.stats.acked++;
+        if (this.unacked.delete(unackedKey(msg.session_id, seq))) this.stats.acked++;
         this.emit('ack', { type: 'data_ack', seq });
         return;
       }
-      case 'upload_ack': return void this.emit('ack', { type: 'upload_ack', seq: Number(msg.last_seq) });
+      case 'upload_ack':
+        this.pendingUploads.delete(typeof msg.session_id === 'string' ? msg.session_id : '');
+        return void this.emit('ack', { type: 'upload_ack', seq: Number(msg.last_seq) });
+      case 'resend': {
+        // Gaps found at upload_complete: send those frames again if still held.
+        if (Array.isArray(msg.seqs)) for (const seq of msg.seqs) this.resendOne(unackedKey(msg.session_id, Number(seq)));
+        return;
+      }
       case 'heartbeat_ack':
       case 'status_ack': return void this.emit('ack', { type: msg.type });
       case 'command': return this.onCommand(msg);
@@ -303,14 +318,27 @@ export class VirtualBoard extends EventEmitter<BoardEvents> {
     this.firstConnect = null;
   }
 
+  /** In the order produced (Map order), which is seq order within each session. */
   private resendUnacked(): void {
-    for (const seq of [...this.unacked.keys()].sort((a, b) => a - b)) {
-      const entry = this.unacked.get(seq)!;
-      if (!this.sendRaw(entry.text)) return;
-      this.stats.framesSent++;
-      if (entry.sent) this.stats.resent++;
-      entry.sent = true;
-    }
+    for (const key of [...this.unacked.keys()]) if (!this.resendOne(key)) return;
+    for (const text of this.pendingUploads.values()) this.sendRaw(text);
+  }
+
+  private resendOne(key: string): boolean {
+    const entry = this.unacked.get(key);
+    if (!entry) return true;
+    if (!this.sendRaw(entry.data)) return false;
+    this.stats.framesSent++;
+    if (entry.sent) this.stats.resent++;
+    entry.sent = true;
+    return true;
+  }
+
+  private nextSeq(): number {
+    const key = this.sessionId ?? '';
+    const seq = (this.seqs.get(key) ?? -1) + 1;
+    this.seqs.set(key, seq);
+    return seq;
   }
 
   private clearSessionTimers(): void {
@@ -357,14 +385,16 @@ export class VirtualBoard extends EventEmitter<BoardEvents> {
     switch (command) {
       case 'start_collection': {
         if (this.streamTimer !== null) { this.tick(); this.flushBatch(); } // earlier samples keep their session
-        if (typeof params.session_id === 'string') this.sessionId = params.session_id;
+        if (typeof params.session_id === 'string' && params.session_id !== this.sessionId) {
+          this.sessionId = params.session_id;
+          this.seqs.delete(this.sessionId);
+        }
         const rate = Number(params.rate_hz);
         if (rate > 0 && rate <= 2000 && rate !== this.rateHz) {
           this.stopStream();
           this.rateHz = rate;
           if (this.ownImu) this.imu = this.swings(); // the swing shapes are sampled at the rate they were made for
         }
-        if (!this.collecting) this.sessionStartSeq = this.seq;
         this.collecting = true;
         this.startStream();
         return { ok: true, result: { state: 'recording', session_id: this.sessionId, rate_hz: this.rateHz } };
@@ -375,11 +405,14 @@ export class VirtualBoard extends EventEmitter<BoardEvents> {
           this.collecting = false;
           if (this.o.streamAlways) this.flushBatch();
           else this.stopStream();
-          const lastSeq = this.seq > this.sessionStartSeq ? this.seq : -1;
-          this.send(sessionId === null ? { type: 'upload_complete', last_seq: lastSeq } : { type: 'upload_complete', session_id: sessionId, last_seq: lastSeq });
+          const lastSeq = this.lastSeq;
+          const text = JSON.stringify(sessionId === null ? { type: 'upload_complete', last_seq: lastSeq } : { type: 'upload_complete', session_id: sessionId, last_seq: lastSeq });
+          this.pendingUploads.set(sessionId ?? '', text);
+          this.sendRaw(text);
+          this.sessionId = null;
+          return { ok: true, result: { state: this.isStreaming ? 'recording' : 'idle', last_seq: lastSeq } };
         }
-        this.sessionId = null;
-        return { ok: true, result: { state: this.isStreaming ? 'recording' : 'idle', last_seq: this.seq } };
+        return { ok: true, result: { state: this.isStreaming ? 'recording' : 'idle', last_seq: this.lastSeq } };
       }
       case 'status':
         return { ok: true, result: this.statusObject() };
@@ -416,7 +449,8 @@ export class VirtualBoard extends EventEmitter<BoardEvents> {
       const at = this.streamStart + this.produced * periodMs;
       const row = sampleRow(this.imu.next());
       if (this.o.mode === 'sample') {
-        this.emitData(sensorDataFrame(++this.seq, Math.round(at), row, this.sessionId), 1);
+        const seq = this.nextSeq();
+        this.emitData(seq, JSON.stringify(sensorDataFrame(seq, Math.round(at), row, this.sessionId)), 1);
       } else {
         if (this.batch.length === 0) this.batchStartMs = Math.round(at);
         this.batch.push(row);
@@ -430,19 +464,26 @@ export class VirtualBoard extends EventEmitter<BoardEvents> {
     if (this.batch.length === 0) return;
     const rows = this.batch;
     this.batch = [];
-    this.emitData(batchSensorDataFrame(++this.seq, this.batchStartMs, this.rateHz, rows, this.sessionId), rows.length);
+    const seq = this.nextSeq();
+    const data = this.o.mode === 'binary'
+      ? encodeBinaryBatch({ seq, startMs: this.batchStartMs, rateHz: this.rateHz, accelScale: ACCEL_SCALE, gyroScale: GYRO_SCALE, samples: rows })
+      : JSON.stringify(batchSensorDataFrame(seq, this.batchStartMs, this.rateHz, rows, this.sessionId));
+    this.emitData(seq, data, rows.length);
   }
 
-  private emitData(frame: Record<string, unknown>, samples: number): void {
+  private emitData(seq: number, data: string | Uint8Array, samples: number): void {
     this.stats.dataFrames++;
     this.stats.samples += samples;
-    const text = JSON.stringify(frame);
-    const sent = this.sendRaw(text);
+    const sent = this.sendRaw(data);
     if (sent) this.stats.framesSent++;
-    this.unacked.set(frame.seq as number, { text, sent });
+    this.unacked.set(unackedKey(this.sessionId, seq), { data, sent });
     if (this.unacked.size > this.o.maxUnacked) {
-      this.unacked.delete(this.unacked.keys().next().value as number);
+      this.unacked.delete(this.unacked.keys().next().value as string);
       this.stats.dropped++;
     }
   }
+}
+
+function unackedKey(sessionId: unknown, seq: number): string {
+  return `${typeof sessionId === 'string' ? sessionId : ''}#${seq}`;
 }

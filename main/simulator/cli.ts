@@ -26,7 +26,8 @@ Runs virtual ESP32 racket boards (racket-1..N) against a Courtside gateway.
   --devices N      number of boards, 1-1000 (default 1)
   --rate HZ        IMU samples per second per board, 1-2000 (default 100)
   --seconds S      how long to run, > 0 (default 10)
-  --mode M         sample (one sensor_data per sample) or batch (one
+  --mode M         sample (one sensor_data per sample), binary (the binary
+                   frame every 100 ms) or batch (one
                    batch_sensor_data per 100 ms) (default batch)
   --token T        device token, for a gateway in --device-auth token mode
   --idle           stream only between start_collection and stop_collection
@@ -81,7 +82,7 @@ function parse(argv: string[]): SimulateArgs {
   const url = values.url ?? `ws://127.0.0.1:${DEFAULT_PORT}`;
   if (!/^wss?:\/\/[^/\s]+/.test(url)) throw new UsageError(`--url must start with ws:// or wss://, got '${url}'`);
   const mode = values.mode ?? 'batch';
-  if (mode !== 'sample' && mode !== 'batch') throw new UsageError(`--mode must be sample or batch, got '${mode}'`);
+  if (mode !== 'sample' && mode !== 'batch' && mode !== 'binary') throw new UsageError(`--mode must be sample, batch or binary, got '${mode}'`);
   if (values.token !== undefined && values.token === '') throw new UsageError('--token must not be empty');
   return {
     help: values.help ?? false,

@@ -115,8 +115,9 @@ describe('board endpoint (seed 001)', () => {
     const b = await board('sens-1');
     b.send({ type: 'sensor_data', seq: 1, timestamp: 1000, data: { ax: 0.1, ay: -0.9, az: 0.3, gx: 35.6, gy: -18.1, gz: 9.5 } });
     b.send({ type: 'batch_sensor_data', seq: 2, start_ms: 1010, rate_hz: 100, samples: [[0, 0, 1, 0, 0, 0], [0, 0, 1, 5, 5, 5]] });
-    assert.deepEqual(await b.next('data_ack'), { type: 'data_ack', seq: 1 });
-    assert.deepEqual(await b.next('data_ack'), { type: 'data_ack', seq: 2 });
+    // No recording session: live only, acked as not stored so the board drops them.
+    assert.deepEqual(await b.next('data_ack'), { type: 'data_ack', seq: 1, session_id: null, stored: false });
+    assert.deepEqual(await b.next('data_ack'), { type: 'data_ack', seq: 2, session_id: null, stored: false });
     const got: unknown[] = [];
     while (got.length < 2) {
       const f = await op.next('sensor_samples');
@@ -138,7 +139,7 @@ describe('board endpoint (seed 001)', () => {
 
   test('upload_complete is acked with the last seq', async () => {
     const b = await board('up-1');
-    assert.deepEqual(await b.ask({ type: 'upload_complete', session_id: 's9', last_seq: 41 }, 'upload_ack'), { type: 'upload_ack', last_seq: 41 });
+    assert.deepEqual(await b.ask({ type: 'upload_complete', session_id: 's9', last_seq: 41 }, 'upload_ack'), { type: 'upload_ack', session_id: 's9', last_seq: 41, missing: [] });
     b.send({ type: 'upload_complete' });
     assert.equal((await b.next('error')).message, 'last_seq is required');
     await b.close();

@@ -73,7 +73,7 @@ test('streams batches only between start_collection and stop_collection', { time
   const batches = gw.of('batch_sensor_data');
   const done = gw.of('upload_complete')[0]!;
   assert.deepEqual(done, { type: 'upload_complete', session_id: 's1', last_seq: batches.at(-1)!.seq });
-  assert.deepEqual(seqs(batches), batches.map((_, i) => i + 1));
+  assert.deepEqual(seqs(batches), batches.map((_, i) => i), 'seqs start at 0 in every session');
   for (const b of batches.slice(0, -1)) {
     assert.equal(b.session_id, 's1');
     assert.equal(b.rate_hz, 100);
@@ -94,7 +94,7 @@ test('sample mode sends one sensor_data per sample on the sample clock', { timeo
   await board.start();
   await gw.until(() => gw.of('sensor_data').length >= 20, 3000, 'twenty samples');
   const frames = gw.of('sensor_data');
-  assert.deepEqual(seqs(frames), frames.map((_, i) => i + 1));
+  assert.deepEqual(seqs(frames), frames.map((_, i) => i));
   assert.deepEqual(frames[0]!.data, { ax: 0.1, ay: -0.9877, az: 0.3, gx: 35.61, gy: -18.1, gz: 9.5 });
   assert.ok(!('session_id' in frames[0]!), 'no session_id outside a session');
   const gaps = frames.slice(1, 10).map((f, i) => (f.timestamp as number) - (frames[i]!.timestamp as number));
@@ -144,10 +144,10 @@ test('resends unacked frames in seq order after the server cuts the socket', { t
   await waitFor(() => !board.isStreaming && board.unackedCount === 0, 'everything acked after reconnect');
   const got = seqs(gw.of('batch_sensor_data'));
   const afterCut = got.slice(before);
-  assert.equal(afterCut[0], before + 1, 'resending starts at the first lost frame');
+  assert.equal(afterCut[0], before, 'resending starts at the first lost frame (seqs count from 0)');
   assert.deepEqual(afterCut, [...afterCut].sort((a, b) => a - b), 'resent in seq order, before new frames');
   const uniq = [...new Set(got)].sort((a, b) => a - b);
-  assert.deepEqual(uniq, uniq.map((_, i) => i + 1), 'no seq missing');
+  assert.deepEqual(uniq, uniq.map((_, i) => i), 'no seq missing');
   assert.ok(board.stats.resent >= 3);
   assert.equal(board.stats.reconnects, 1);
   assert.deepEqual(gw.invalid, []);

@@ -17,7 +17,7 @@ const bad: [string[], RegExp][] = [
   [['--rate', 'fast'], /--rate must be a number/],
   [['--rate=-5'], /--rate must be a number/],
   [['--seconds', '0'], /--seconds must be a number/],
-  [['--mode', 'stream'], /--mode must be sample or batch, got 'stream'/],
+  [['--mode', 'stream'], /--mode must be sample, batch or binary, got 'stream'/],
   [['--url', 'http://localhost:8765'], /--url must start with ws:\/\/ or wss:\/\//],
   [['--token', ''], /--token must not be empty/],
   [['extra'], /Unexpected argument 'extra'/],

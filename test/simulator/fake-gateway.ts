@@ -59,7 +59,7 @@ export class FakeGateway {
       const list = this.queued.get(device) ?? [];
       this.queued.delete(device);
       reply({ type: 'commands', commands: list });
-    } else if (isData && this.acking) reply({ type: 'data_ack', seq: msg.seq });
+    } else if (isData && this.acking) reply({ type: 'data_ack', seq: msg.seq, session_id: msg.session_id ?? null, stored: msg.session_id !== undefined });
     else if (type === 'upload_complete') reply({ type: 'upload_ack', last_seq: msg.last_seq });
     for (const l of [...this.listeners]) l();
   }

@@ -2,7 +2,8 @@
  * Endpoint `/ws/esp32/{device_code}/`: seed 001's boards. The device code is
  * the board's id; auth (in token mode) was checked at the upgrade.
  */
-import { BoardFrames, FrameParser } from '../../../firmware-protocol/index.js';
+import { BoardFrames, FrameParser, decodeBinaryBatch } from '../../../firmware-protocol/index.js';
+import type { IncomingBatch, SinkResult } from '../samples.js';
 import type { GatewayContext } from '../context.js';
 import type { Peer } from '../peer.js';
 import { handleFrames } from './frames.js';
@@ -10,6 +11,7 @@ import { handleFrames } from './frames.js';
 const parser = new FrameParser(BoardFrames);
 
 export function attachBoard(ctx: GatewayContext, peer: Peer, deviceId: string): void {
+  let paused = false;
   const conn = ctx.boards.connect(deviceId, peer);
   peer.send({ type: 'connection_established', device_code: deviceId, server_time: ctx.clock.now() });
   ctx.log.info('board connected', { device_id: deviceId, ip: peer.ip });
@@ -35,35 +37,57 @@ export function attachBoard(ctx: GatewayContext, peer: Peer, deviceId: string): 
         return ctx.commands.ack(deviceId, f.command_id, f.ok !== false, f.result).then(() => undefined);
       case 'sensor_data': {
         const d = f.data;
-        ctx.metrics.sensorFrames++;
-        ctx.metrics.sensorSamples++;
-        ctx.operators.pushSensor({
-          device_id: deviceId,
-          seq: f.seq ?? null,
-          session_id: f.session_id ?? null,
-          start_ms: f.timestamp,
-          rate_hz: 0,
-          samples: [[d.ax, d.ay, d.az, d.gx, d.gy, d.gz]],
-        });
-        return peer.send({ type: 'data_ack', seq: f.seq ?? null });
+        return onBatch({ deviceId, sessionId: f.session_id ?? null, seq: f.seq ?? null, startMs: f.timestamp, rateHz: 0, samples: [[d.ax, d.ay, d.az, d.gx, d.gy, d.gz]] });
       }
       case 'batch_sensor_data':
-        ctx.metrics.sensorFrames++;
-        ctx.metrics.sensorSamples += f.samples.length;
-        ctx.operators.pushSensor({
-          device_id: deviceId,
-          seq: f.seq,
-          session_id: f.session_id ?? null,
-          start_ms: f.start_ms,
-          rate_hz: f.rate_hz,
-          samples: f.samples,
-        });
-        return peer.send({ type: 'data_ack', seq: f.seq });
-      case 'upload_complete':
+        return onBatch({ deviceId, sessionId: f.session_id ?? null, seq: f.seq, startMs: f.start_ms, rateHz: f.rate_hz, samples: f.samples });
+      case 'upload_complete': {
         ctx.operators.publish('devices', { event: 'upload_complete', device_id: deviceId, session_id: f.session_id ?? null, last_seq: f.last_seq });
-        return peer.send({ type: 'upload_ack', last_seq: f.last_seq });
+        const sink = ctx.sampleSink;
+        if (!sink) return peer.send({ type: 'upload_ack', session_id: f.session_id ?? null, last_seq: f.last_seq, missing: [] });
+        return sink.uploadComplete(deviceId, f.session_id ?? null, f.last_seq).then((r) => {
+          peer.send({ type: 'upload_ack', session_id: r.sessionId, last_seq: f.last_seq, missing: r.missing });
+        });
+      }
     }
+  }, (buf) => {
+    ctx.boards.seen(deviceId);
+    const d = decodeBinaryBatch(buf);
+    if (!d.ok) return peer.error('BAD_BINARY', d.error);
+    const b = d.batch;
+    return onBatch({ deviceId, sessionId: null, seq: b.seq, startMs: b.startMs, rateHz: b.rateHz, samples: b.samples });
   });
+
+  /**
+   * Every sample frame: fanned out live at once, stored if it belongs to a
+   * recording session, and acked only when durable. While the write queue is
+   * over its mark the socket stops being read, so TCP slows the board down
+   * instead of the gateway buffering without bound.
+   */
+  function onBatch(b: IncomingBatch): void | Promise<void> {
+    ctx.metrics.sensorFrames++;
+    ctx.metrics.sensorSamples += b.samples.length;
+    const sink = ctx.sampleSink;
+    const r: SinkResult = sink ? sink.accept(b) : { kind: 'live', sessionId: null };
+    if (r.kind === 'error') return peer.error(r.code, r.message);
+    ctx.operators.pushSensor({ device_id: deviceId, seq: b.seq, session_id: r.sessionId, start_ms: b.startMs, rate_hz: b.rateHz, samples: b.samples });
+    if (r.kind === 'live') {
+      return peer.send(r.reason ? { type: 'data_ack', seq: b.seq, session_id: r.sessionId, stored: false, reason: r.reason } : { type: 'data_ack', seq: b.seq, session_id: r.sessionId, stored: false });
+    }
+    r.durable.then(
+      () => peer.send({ type: 'data_ack', seq: b.seq, session_id: r.sessionId, stored: true }),
+      // Not acked: the board keeps the batch and sends it again after reconnecting.
+      (err: unknown) => ctx.log.warn('sample batch not stored', { device_id: deviceId, seq: b.seq, error: String(err) }),
+    );
+    if (sink!.pressured && !paused) {
+      paused = true;
+      peer.ws.pause();
+      sink!.onRelief(() => {
+        paused = false;
+        peer.ws.resume();
+      });
+    }
+  }
 
   peer.ws.on('close', () => {
     ctx.boards.disconnect(conn);

@@ -68,6 +68,8 @@ export class WebSerialAdapter {
   readonly signalLog: { dtr: boolean; rts: boolean }[] = [];
   private port: NodePortLike | null = null;
   private baudRate = 115200;
+  /** Ends the current readable stream (so esptool-js's read loop stops). */
+  private endStream: (err?: Error) => void = () => {};
 
   constructor(
     readonly path: string,
@@ -117,6 +119,7 @@ export class WebSerialAdapter {
       this.port = null;
     });
     port.on('error', (err) => finish(err));
+    this.endStream = finish;
     this.writable = new WritableStream<Uint8Array>({
       write: (chunk) => this.writeRaw(chunk),
     });
@@ -137,6 +140,7 @@ export class WebSerialAdapter {
   async close(): Promise<void> {
     const port = this.port;
     this.port = null;
+    this.endStream();
     this.readable = null;
     this.writable = null;
     if (!port || !port.isOpen) return;

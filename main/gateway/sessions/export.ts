@@ -1,0 +1,66 @@
+/**
+ * A session as a zip: samples.csv (device, time, ax, ay, az, gx, gy, gz),
+ * strokes.csv, summary.json, session.json. Streamed: samples are read a page
+ * of chunks at a time and written as the zip is consumed, so a one-hour,
+ * ten-board session exports in bounded memory. Zip framing is yazl's.
+ */
+import { Readable, type Writable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import yazl from 'yazl';
+import type { Store } from '../store/types.js';
+import { unpackSamples } from './ingest.js';
+import { sessionJson } from './json.js';
+
+export const SAMPLES_HEADER = 'device,time,ax,ay,az,gx,gy,gz\n';
+export const STROKES_HEADER = 'device,index,time_ms,type,confidence,peak_dps,speed_kmh,peak_g,saturated\n';
+
+/** Float32 noise trimmed: 5 decimals of g, 3 of degrees/s, 3 of ms. */
+const r5 = (x: number) => String(Math.round(x * 1e5) / 1e5);
+const r3 = (x: number) => String(Math.round(x * 1e3) / 1e3);
+
+function csvField(s: string): string {
+  return /[",\n\r]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
+}
+
+async function* sampleLines(store: Store, sessionId: string): AsyncGenerator<string> {
+  yield SAMPLES_HEADER;
+  for await (const c of store.readChunks(sessionId, { pageSize: 100 })) {
+    const f = unpackSamples(c.data, c.count);
+    const step = c.rateHz > 0 ? 1000 / c.rateHz : 0;
+    const dev = csvField(c.deviceId);
+    let out = '';
+    for (let i = 0; i < c.count; i++) {
+      const o = i * 6;
+      out += `${dev},${r3(c.startMs + i * step)},${r5(f[o]!)},${r5(f[o + 1]!)},${r5(f[o + 2]!)},${r3(f[o + 3]!)},${r3(f[o + 4]!)},${r3(f[o + 5]!)}\n`;
+    }
+    yield out;
+  }
+}
+
+export class ExportError extends Error {
+  readonly code = 'NOT_FOUND';
+}
+
+/** Writes the zip to `out`; rejects with ExportError if the session does not exist. */
+export async function exportSession(store: Store, sessionId: string, out: Writable): Promise<void> {
+  const row = await store.getSession(sessionId);
+  if (!row) throw new ExportError(`session ${sessionId} not found`);
+  const strokes = await store.listStrokes(sessionId);
+  const stats = new Map((await store.chunkStats(sessionId)).map((s) => [s.deviceId, s]));
+  const finals = new Map((await store.finalSeqs(sessionId)).map((f) => [f.deviceId, f.finalSeq]));
+  const progress = new Map(
+    row.boards.map((id) => [id, { deviceId: id, accepted: new Set<number>(), durable: new Set<number>(), frames: stats.get(id)?.frames ?? 0, samples: stats.get(id)?.samples ?? 0, finalSeq: finals.get(id) ?? null, lastSeq: stats.get(id)?.maxSeq ?? null }]),
+  );
+
+  const zip = new yazl.ZipFile();
+  const mtime = row.completedAt ?? row.createdAt;
+  zip.addReadStream(Readable.from(sampleLines(store, sessionId)), 'samples.csv', { mtime });
+  const strokeCsv =
+    STROKES_HEADER +
+    strokes.map((s) => `${csvField(s.deviceId)},${s.idx},${r3(s.tMs)},${s.type},${r3(s.confidence)},${r3(s.peakDps)},${r3(s.speedKmh)},${r3(s.peakG)},${s.saturated ? 1 : 0}\n`).join('');
+  zip.addBuffer(Buffer.from(strokeCsv), 'strokes.csv', { mtime });
+  zip.addBuffer(Buffer.from(JSON.stringify(row.summary ?? null, null, 2) + '\n'), 'summary.json', { mtime });
+  zip.addBuffer(Buffer.from(JSON.stringify(sessionJson(row, progress), null, 2) + '\n'), 'session.json', { mtime });
+  zip.end();
+  await pipeline(zip.outputStream, out);
+}

@@ -1,0 +1,65 @@
+/** The session object every answer and event carries (firmware-protocol/sessions.ts `SessionJson`). */
+import type { SessionJson } from '../../../firmware-protocol/index.js';
+import type { SessionRow } from '../store/types.js';
+
+export interface BoardProgress {
+  deviceId: string;
+  /** Seqs received and queued or written (for gap checks). */
+  accepted: Set<number>;
+  /** Seqs on disk (for progress). */
+  durable: Set<number>;
+  frames: number;
+  samples: number;
+  finalSeq: number | null;
+  /** Highest seq on disk. */
+  lastSeq?: number | null;
+}
+
+const iso = (d: Date | null) => (d ? d.toISOString() : null);
+
+/** At most this many missing seqs are listed per board; the count is what an operator needs. */
+const MISSING_LISTED = 50;
+
+export function sessionJson(row: SessionRow, boards: Map<string, BoardProgress>): SessionJson {
+  return {
+    session_id: row.sessionId,
+    state: row.state,
+    boards: row.boards,
+    player_id: row.playerId,
+    court: row.court,
+    room_id: row.roomId,
+    notes: row.notes,
+    sample_rate_hz: row.sampleRateHz,
+    created_at: row.createdAt.toISOString(),
+    started_at: iso(row.startedAt),
+    stopped_at: iso(row.stoppedAt),
+    completed_at: iso(row.completedAt),
+    failure_reason: row.failureReason,
+    progress: row.boards.map((id) => {
+      const b = boards.get(id);
+      const missing: number[] = [];
+      if (b && b.finalSeq !== null && b.accepted.size > 0) {
+        for (let s = 0; s <= b.finalSeq && missing.length < MISSING_LISTED; s++) if (!b.accepted.has(s)) missing.push(s);
+      }
+      const complete = !!b && b.finalSeq !== null && (row.state === 'complete' || (missing.length === 0 && b.accepted.size >= b.finalSeq + 1));
+      return {
+        device_id: id,
+        samples: b?.samples ?? 0,
+        frames: b?.frames ?? 0,
+        last_seq: b?.lastSeq ?? null,
+        final_seq: b?.finalSeq ?? null,
+        missing,
+        complete,
+      };
+    }),
+    summary: row.summary ?? null,
+  };
+}
+
+/** Seqs from 0 to the board's final seq that never arrived. */
+export function missingSeqs(b: BoardProgress): number[] {
+  if (b.finalSeq === null) return [];
+  const out: number[] = [];
+  for (let seq = 0; seq <= b.finalSeq; seq++) if (!b.accepted.has(seq)) out.push(seq);
+  return out;
+}

@@ -1,0 +1,308 @@
+/**
+ * Session lifecycle (created -> recording -> uploading -> analyzing ->
+ * complete | failed) and the sample sink the board endpoint hands frames to.
+ *
+ * Per board it tracks which seqs it has accepted (for gap checks) and which
+ * are on disk (for progress). Accepted-but-not-yet-durable chunks are never
+ * lost to a gap check: they sit in the writer until written, and a gateway
+ * crash leaves them unacked on the board, which sends them again.
+ */
+import { randomBytes } from 'node:crypto';
+import type { GatewayContext } from '../context.js';
+import type { IncomingBatch, SampleSink, SinkResult, UploadResult } from '../samples.js';
+import type { SessionRow, SessionState } from '../store/types.js';
+import { IngestWriter, packSamples } from './ingest.js';
+import { runAnalysis } from './analysis-run.js';
+import { missingSeqs, sessionJson, type BoardProgress } from './json.js';
+
+export class SessionError extends Error {
+  constructor(
+    readonly code: 'NOT_FOUND' | 'BAD_FRAME' | 'UNAVAILABLE',
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+interface LiveSession {
+  row: SessionRow;
+  boards: Map<string, BoardProgress>;
+  analyzing: Promise<void> | null;
+  lastProgressEvent: number;
+}
+
+/** Seqs per resend frame: keeps the frame well under the board's receive buffer. */
+const MAX_RESEND_SEQS = 500;
+
+export function newSessionId(): string {
+  return 's-' + randomBytes(5).toString('hex');
+}
+
+export class SessionManager implements SampleSink {
+  private readonly live = new Map<string, LiveSession>();
+  /** Board -> the session it records for (recording or uploading). */
+  private readonly activeByBoard = new Map<string, string>();
+
+  constructor(
+    private readonly ctx: GatewayContext,
+    readonly writer: IngestWriter,
+  ) {
+    writer.onWritten = (chunks) => {
+      for (const c of chunks) {
+        const s = this.live.get(c.sessionId);
+        const b = s?.boards.get(c.deviceId);
+        if (!s || !b || b.durable.has(c.seq)) continue;
+        b.durable.add(c.seq);
+        b.lastSeq = Math.max(b.lastSeq ?? -1, c.seq);
+        b.frames++;
+        b.samples += c.count;
+        this.progressEvent(s);
+      }
+    };
+  }
+
+  get pressured(): boolean {
+    return this.writer.pressured;
+  }
+
+  onRelief(fn: () => void): void {
+    this.writer.onRelief(fn);
+  }
+
+  /** After a restart: open sessions come back with what the store holds. */
+  async load(): Promise<void> {
+    const { store } = this.ctx;
+    for (const row of await store.openSessions()) {
+      const s = this.track(row);
+      const finals = new Map((await store.finalSeqs(row.sessionId)).map((f) => [f.deviceId, f.finalSeq]));
+      for (const [deviceId, b] of s.boards) {
+        for (const seq of await store.chunkSeqs(row.sessionId, deviceId)) {
+          b.accepted.add(seq);
+          b.durable.add(seq);
+        }
+        b.frames = b.durable.size;
+        const stats = (await store.chunkStats(row.sessionId)).find((x) => x.deviceId === deviceId);
+        b.samples = stats?.samples ?? 0;
+        b.lastSeq = stats?.maxSeq ?? null;
+        const final = finals.get(deviceId);
+        if (final !== undefined) b.finalSeq = final;
+      }
+      if (row.state === 'analyzing') this.analyze(s);
+      else if (row.state === 'uploading') this.checkComplete(s);
+    }
+  }
+
+  private track(row: SessionRow): LiveSession {
+    const boards = new Map<string, BoardProgress>();
+    for (const id of row.boards) boards.set(id, { deviceId: id, accepted: new Set(), durable: new Set(), frames: 0, samples: 0, finalSeq: null, lastSeq: null });
+    const s: LiveSession = { row, boards, analyzing: null, lastProgressEvent: 0 };
+    this.live.set(row.sessionId, s);
+    if (row.state === 'recording' || row.state === 'uploading') for (const id of row.boards) this.activeByBoard.set(id, row.sessionId);
+    return s;
+  }
+
+  private now(): Date {
+    return new Date(this.ctx.clock.now());
+  }
+
+  async create(o: { boards: string[]; playerId?: string; court?: string; roomId?: string; notes?: string; sampleRateHz?: number }): Promise<ReturnType<typeof sessionJson>> {
+    const boards = [...new Set(o.boards)];
+    const row: SessionRow = {
+      sessionId: newSessionId(),
+      state: 'created',
+      boards,
+      playerId: o.playerId ?? null,
+      court: o.court ?? null,
+      roomId: o.roomId ?? null,
+      notes: o.notes ?? null,
+      sampleRateHz: o.sampleRateHz ?? 200,
+      createdAt: this.now(),
+      startedAt: null,
+      stoppedAt: null,
+      completedAt: null,
+      failureReason: null,
+      summary: null,
+    };
+    await this.ctx.store.createSession(row);
+    const s = this.track(row);
+    this.changed(s);
+    return sessionJson(s.row, s.boards);
+  }
+
+  private open(sessionId: string): LiveSession {
+    const s = this.live.get(sessionId);
+    if (!s) throw new SessionError('NOT_FOUND', `session ${sessionId} is not open (unknown, complete or failed)`);
+    return s;
+  }
+
+  async start(sessionId: string): Promise<ReturnType<typeof sessionJson>> {
+    const s = this.open(sessionId);
+    if (s.row.state !== 'created') throw new SessionError('BAD_FRAME', `session ${sessionId} is ${s.row.state}; only a created session can start`);
+    for (const id of s.row.boards) {
+      const other = this.activeByBoard.get(id);
+      if (other && other !== sessionId) throw new SessionError('BAD_FRAME', `board ${id} is already recording in session ${other}; stop that one first`);
+    }
+    await this.setState(s, 'recording', { startedAt: this.now() });
+    for (const id of s.row.boards) this.activeByBoard.set(id, sessionId);
+    const params = { session_id: sessionId, sample_rate_hz: s.row.sampleRateHz, rate_hz: s.row.sampleRateHz };
+    for (const id of s.row.boards) await this.ctx.commands.send(id, 'start_collection', params);
+    return sessionJson(s.row, s.boards);
+  }
+
+  /** Recording: ask boards to stop and upload. Uploading already: finish now with what is stored. */
+  async stop(sessionId: string): Promise<ReturnType<typeof sessionJson>> {
+    const s = this.open(sessionId);
+    if (s.row.state === 'recording') {
+      await this.setState(s, 'uploading', { stoppedAt: this.now() });
+      for (const id of s.row.boards) await this.ctx.commands.send(id, 'stop_collection', { session_id: sessionId });
+      this.checkComplete(s);
+    } else if (s.row.state === 'uploading') {
+      this.ctx.log.warn('session finished by the operator before every board completed its upload', { session_id: sessionId });
+      this.analyze(s);
+    } else if (s.row.state === 'created') {
+      await this.setState(s, 'failed', { failureReason: 'stopped before it started', completedAt: this.now() });
+      this.live.delete(sessionId);
+    } else {
+      throw new SessionError('BAD_FRAME', `session ${sessionId} is ${s.row.state}`);
+    }
+    return sessionJson(s.row, s.boards);
+  }
+
+  accept(b: IncomingBatch): SinkResult {
+    const sessionId = b.sessionId ?? this.activeByBoard.get(b.deviceId) ?? null;
+    if (sessionId === null) return { kind: 'live', sessionId: null };
+    const s = this.live.get(sessionId);
+    if (!s) return { kind: 'live', sessionId, reason: `session ${sessionId} is not recording` };
+    const board = s.boards.get(b.deviceId);
+    if (!board) return { kind: 'live', sessionId, reason: `board ${b.deviceId} is not part of session ${sessionId}` };
+    if (s.row.state !== 'recording' && s.row.state !== 'uploading') return { kind: 'live', sessionId, reason: `session ${sessionId} is ${s.row.state}` };
+    if (b.seq === null) return { kind: 'error', code: 'BAD_FRAME', message: `seq is required while session ${sessionId} records` };
+    board.accepted.add(b.seq);
+    const durable = this.writer.push({
+      sessionId,
+      deviceId: b.deviceId,
+      seq: b.seq,
+      startMs: b.startMs,
+      rateHz: b.rateHz,
+      count: b.samples.length,
+      data: packSamples(b.samples),
+      receivedAt: this.now(),
+    });
+    if (board.finalSeq !== null) void durable.then(() => this.checkComplete(s), () => undefined);
+    return { kind: 'stored', sessionId, durable };
+  }
+
+  async uploadComplete(deviceId: string, sessionIdGiven: string | null, lastSeq: number): Promise<UploadResult> {
+    const sessionId = sessionIdGiven ?? this.activeByBoard.get(deviceId) ?? null;
+    const s = sessionId ? this.live.get(sessionId) : undefined;
+    const board = s?.boards.get(deviceId);
+    if (!s || !board || (s.row.state !== 'recording' && s.row.state !== 'uploading')) return { sessionId, missing: [] };
+    board.finalSeq = lastSeq;
+    await this.ctx.store.setFinalSeq(s.row.sessionId, deviceId, lastSeq, this.now());
+    const missing = missingSeqs(board);
+    if (missing.length > 0) {
+      this.ctx.log.info('gaps in an upload: asking the board again', { session_id: s.row.sessionId, device_id: deviceId, missing: missing.length });
+      const conn = this.ctx.boards.get(deviceId);
+      for (let i = 0; i < missing.length; i += MAX_RESEND_SEQS) conn?.peer.send({ type: 'resend', session_id: s.row.sessionId, seqs: missing.slice(i, i + MAX_RESEND_SEQS) });
+    }
+    this.progressEvent(s, true);
+    this.checkComplete(s);
+    return { sessionId: s.row.sessionId, missing };
+  }
+
+  /** Uploading and every board reported its last seq with nothing missing: analyze. */
+  private checkComplete(s: LiveSession): void {
+    if (s.row.state !== 'uploading' || s.analyzing) return;
+    for (const b of s.boards.values()) if (b.finalSeq === null || missingSeqs(b).length > 0) return;
+    this.analyze(s);
+  }
+
+  private analyze(s: LiveSession): void {
+    if (s.analyzing) return;
+    s.analyzing = (async () => {
+      try {
+        await this.setState(s, 'analyzing', {});
+        // Everything accepted must be on disk before it is read back.
+        await this.writer.flushed();
+        const summary = await runAnalysis(this.ctx.store, s.row, [...s.boards.values()]);
+        await this.setState(s, 'complete', { completedAt: this.now(), summary });
+        await this.notifyComplete(s);
+      } catch (err) {
+        const reason = err instanceof Error ? err.message : String(err);
+        this.ctx.log.error('session analysis failed', { session_id: s.row.sessionId, error: reason });
+        await this.setState(s, 'failed', { completedAt: this.now(), failureReason: `analysis failed: ${reason}` }).catch(() => undefined);
+      } finally {
+        for (const id of s.row.boards) if (this.activeByBoard.get(id) === s.row.sessionId) this.activeByBoard.delete(id);
+        this.live.delete(s.row.sessionId);
+      }
+    })();
+  }
+
+  private async notifyComplete(s: LiveSession): Promise<void> {
+    const body = { type: 'analysis_complete_notification', session_id: s.row.sessionId, player_id: s.row.playerId, summary: s.row.summary, completed_at: s.row.completedAt?.toISOString() };
+    if (s.row.playerId) await this.ctx.users.notify(s.row.playerId, body);
+    this.ctx.operators.notifyAll(body);
+    this.ctx.log.info('session analysis complete', { session_id: s.row.sessionId });
+  }
+
+  private async setState(s: LiveSession, state: SessionState, patch: Partial<SessionRow>): Promise<void> {
+    await this.ctx.store.updateSession(s.row.sessionId, { state, ...patch });
+    Object.assign(s.row, { state, ...patch });
+    this.changed(s);
+  }
+
+  private changed(s: LiveSession): void {
+    this.ctx.operators.publish('sessions', { event: 'state', session: sessionJson(s.row, s.boards) });
+  }
+
+  /** Progress events at most twice a second per session: charts, not a frame per batch. */
+  private progressEvent(s: LiveSession, force = false): void {
+    const now = this.ctx.clock.now();
+    if (!force && now - s.lastProgressEvent < 500) return;
+    s.lastProgressEvent = now;
+    this.ctx.operators.publish('sessions', { event: 'progress', session: sessionJson(s.row, s.boards) });
+  }
+
+  /** An open session with live progress, else the stored row. */
+  async get(sessionId: string): Promise<ReturnType<typeof sessionJson> | null> {
+    const s = this.live.get(sessionId);
+    if (s) return sessionJson(s.row, s.boards);
+    const row = await this.ctx.store.getSession(sessionId);
+    if (!row) return null;
+    return sessionJson(row, await storedProgress(this.ctx, row));
+  }
+
+  /** For the player's session_status: the session asked for, else their newest. */
+  async forPlayer(playerId: string, sessionId?: string): Promise<ReturnType<typeof sessionJson> | null> {
+    if (sessionId) {
+      const s = await this.get(sessionId);
+      return s && s.player_id === playerId ? s : null;
+    }
+    for (const s of this.live.values()) if (s.row.playerId === playerId) return sessionJson(s.row, s.boards);
+    const rows = await this.ctx.store.listSessions({ search: playerId, limit: 20 });
+    const mine = rows.find((r) => r.playerId === playerId);
+    return mine ? this.get(mine.sessionId) : null;
+  }
+
+  status(): Record<string, unknown> {
+    return { sessions_open: this.live.size, ingest: this.writer.snapshot() };
+  }
+
+  /** Waits for running analyses (clean shutdown). */
+  async idle(): Promise<void> {
+    await Promise.all([...this.live.values()].map((s) => s.analyzing).filter(Boolean));
+  }
+}
+
+
+async function storedProgress(ctx: GatewayContext, row: SessionRow): Promise<Map<string, BoardProgress>> {
+  const stats = new Map((await ctx.store.chunkStats(row.sessionId)).map((s) => [s.deviceId, s]));
+  const finals = new Map((await ctx.store.finalSeqs(row.sessionId)).map((f) => [f.deviceId, f.finalSeq]));
+  const out = new Map<string, BoardProgress>();
+  for (const id of row.boards) {
+    const st = stats.get(id);
+    // Closed sessions: counts are what matters; the seq sets stay empty.
+    out.set(id, { deviceId: id, accepted: new Set(), durable: new Set(), frames: st?.frames ?? 0, samples: st?.samples ?? 0, finalSeq: finals.get(id) ?? null, lastSeq: st?.maxSeq ?? null });
+  }
+  return out;
+}
