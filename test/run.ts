@@ -44,7 +44,9 @@ const child = spawn(
     '--test-reporter=' + join(root, 'test/support/summary-reporter.mjs'), '--test-reporter-destination=' + summaryFile,
     ...files,
   ],
-  { stdio: 'inherit', cwd: root },
+  // No test may multicast or broadcast on the host's network: `courtside serve` started by a test
+  // keeps discovery off; discovery itself is tested inside network namespaces.
+  { stdio: 'inherit', cwd: root, env: { ...process.env, COURTSIDE_DISCOVERY: 'off' } },
 );
 // A runner stopped from outside (CI timeout, Ctrl-C) takes its test process with it.
 for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(sig, () => child.kill(sig));

@@ -1,6 +1,7 @@
 /** `courtside serve`: run the gateway until Ctrl-C. */
 import { LOG_LEVELS } from '../gateway/log.js';
-import { startGateway, type Gateway } from '../gateway/index.js';
+import { defaultExtensions, startGateway, type Gateway } from '../gateway/index.js';
+import { discoveryExtension } from '../gateway/discovery/extension.js';
 import { GatewayError } from '../gateway/errors.js';
 import { VERSION } from '../gateway/version.js';
 import { defaultDataDir, DEFAULTS } from '../gateway/options.js';
@@ -22,6 +23,15 @@ Options:
   --device-auth MODE     open (any board or client) or token (device tokens only) (default open)
   --log-level LEVEL      ${LOG_LEVELS.join(', ')} (default info)
   --demo N               also run N simulated boards against this gateway
+  --mdns-interface X     advertise and browse on this interface (name like wlan0, or
+                         an IPv4 address); repeat for more (default: every non-internal
+                         IPv4 interface)
+  --no-mdns              no mDNS advertising or browsing
+  --udp-probe-port N     answer boards' UDP discovery probes on this port, 0 for off
+                         (default 8766)
+  --allow-origin URL     also accept operator requests from this browser origin; repeatable
+
+Environment: COURTSIDE_DISCOVERY=off turns mDNS and the UDP probe off (containers, tests).
   -h, --help             this help
 `;
 
@@ -40,6 +50,10 @@ export function serveCommand(argv: string[]): Promise<number> {
       'device-auth': { type: 'string' },
       'log-level': { type: 'string' },
       demo: { type: 'string' },
+      'mdns-interface': { type: 'string', multiple: true },
+      'no-mdns': { type: 'boolean' },
+      'udp-probe-port': { type: 'string' },
+      'allow-origin': { type: 'string', multiple: true },
       help: { type: 'boolean', short: 'h' },
     });
     if (values.help) {
@@ -52,6 +66,15 @@ export function serveCommand(argv: string[]): Promise<number> {
     const demo = intFlag('demo', values.demo, 0, 500);
     const deviceAuth = choiceFlag('device-auth', values['device-auth'], ['open', 'token'] as const);
     const logLevel = choiceFlag('log-level', values['log-level'], LOG_LEVELS);
+    const probePort = intFlag('udp-probe-port', values['udp-probe-port'], 0, 65535);
+    for (const o of values['allow-origin'] ?? []) {
+      if (!/^https?:\/\/[^/\s]+$/.test(o)) throw new UsageError(`--allow-origin must look like http://host:port, got '${o}'`);
+    }
+    const discoveryOff = process.env.COURTSIDE_DISCOVERY === 'off';
+    const mdns = !values['no-mdns'] && !discoveryOff;
+    const udpProbePort = discoveryOff || probePort === 0 ? false : probePort;
+    const extensions = [...defaultExtensions()];
+    if (mdns || udpProbePort !== false) extensions.push(discoveryExtension({ interfaces: values['mdns-interface'] ?? [], mdns, udpProbePort }));
 
     let gw: Gateway;
     try {
@@ -63,6 +86,8 @@ export function serveCommand(argv: string[]): Promise<number> {
         operatorToken: values['operator-token'],
         deviceAuth,
         logLevel,
+        allowedOrigins: values['allow-origin'],
+        extensions,
       });
     } catch (err) {
       if (err instanceof GatewayError) {
@@ -89,6 +114,8 @@ export function serveCommand(argv: string[]): Promise<number> {
       ...urls.board.map((u) => `  boards:      ${u}<device_code>/`),
       ...[...new Set([gw.operatorUrl, ...urls.operator])].map((u) => `  operator:    ${u}`),
     ];
+    const disc = gw.context.extensions.find((e) => e.name === 'discovery')?.status?.().discovery as { mdns: number; probe_port: number | null } | undefined;
+    lines.push(disc ? `  discovery:   mDNS on ${disc.mdns} interface${disc.mdns === 1 ? '' : 's'}, UDP probe ${disc.probe_port ?? 'off'}` : '  discovery:   off');
     process.stdout.write(lines.join('\n') + '\n');
 
     let stopDemo: (() => Promise<void>) | undefined;

@@ -11,6 +11,7 @@ import type { UserHub } from './users.js';
 import type { OperatorHub } from './operators.js';
 import type { GatewayExtension } from './extensions.js';
 import type { SampleSink } from './samples.js';
+import type { DiscoveredService } from './discovery/browse.js';
 
 /** What every endpoint and hub can reach: one object, built once in index.ts. */
 export interface GatewayContext {
@@ -27,6 +28,8 @@ export interface GatewayContext {
   readonly operators: OperatorHub;
   /** Answers a player's session_status; set by the sessions part. Null: always "no session". */
   sessionStatus: ((userId: string, sessionId: string | undefined) => Promise<Record<string, unknown> | null>) | null;
+  /** Services seen on the LAN (mDNS); set by the discovery part. */
+  lanDevices: (() => DiscoveredService[]) | null;
   /** Where sample frames go; set by the sessions part. Null: live view only. */
   sampleSink: SampleSink | null;
   /** Parts plugged in at start (sessions, USB, discovery). */

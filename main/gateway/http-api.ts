@@ -9,6 +9,7 @@ import { GatewayErrorCodes, type GatewayErrorCode } from './errors.js';
 import { VERSION } from './version.js';
 import {
   boardCommandName,
+  deviceList,
   connectionCounts,
   deviceTokens,
   messageJson,
@@ -102,7 +103,7 @@ async function api(ctx: GatewayContext, req: IncomingMessage, res: ServerRespons
     case 'GET /status':
       return json(res, 200, systemStatus(ctx));
     case 'GET /devices':
-      return json(res, 200, { devices: ctx.boards.list() });
+      return json(res, 200, { devices: deviceList(ctx) });
     case 'GET /devices/:': {
       const d = ctx.boards.find(seg[1]!);
       return d ? json(res, 200, d) : fail(res, 404, 'NOT_FOUND', `device ${seg[1]}`);

@@ -150,6 +150,7 @@ export async function startGateway(options: GatewayOptions = {}): Promise<Gatewa
   ctx.port = opts.port;
   ctx.sampleSink = null;
   ctx.sessionStatus = null;
+  ctx.lanDevices = null;
   ctx.extensions = [];
   for (const make of options.extensions ?? defaultExtensions()) ctx.extensions.push(await make(ctx));
 

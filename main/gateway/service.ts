@@ -18,6 +18,7 @@ export function systemStatus(ctx: GatewayContext) {
     rooms: ctx.rooms.activeRooms().length,
     boards_online: ctx.boards.onlineCount(),
     boards_known: ctx.boards.list().length,
+    devices_on_lan: ctx.lanDevices?.().length ?? 0,
     commands_pending: ctx.commands.pendingCount(),
     totals: {
       frames_in: m.framesIn,
@@ -114,4 +115,42 @@ export async function operatorRoomMessage(ctx: GatewayContext, roomId: string, c
   if (!target) return { recipients: ctx.rooms.broadcast(id, 'operator', content) };
   const r = await ctx.rooms.direct(id, 'operator', target, content, false);
   return r.kind === 'sent' ? { recipients: 1 } : { recipients: 0 };
+}
+
+/**
+ * The device list operators see: every board the gateway knows (socket,
+ * heartbeat, status), merged with what mDNS sees on the LAN by device id.
+ * Each source keeps its own age; `online` is the socket alone, so a stale
+ * mDNS record never shows a dead board as online.
+ */
+export function deviceList(ctx: GatewayContext) {
+  const now = ctx.clock.now();
+  const lan = ctx.lanDevices?.() ?? [];
+  const byId = new Map<string, typeof lan>();
+  for (const d of lan) byId.set(d.deviceId, [...(byId.get(d.deviceId) ?? []), d]);
+  const mdnsJson = (ds: typeof lan | undefined) =>
+    ds?.length
+      ? ds.map((d) => ({ name: d.name, service_type: d.serviceType, host: d.host, addresses: d.addresses, port: d.port, txt: d.txt, last_seen_age_ms: Math.max(0, now - d.lastSeen) }))
+      : null;
+  const boards = ctx.boards.list().map((b) => {
+    const m = byId.get(b.device_id);
+    byId.delete(b.device_id);
+    return { ...b, source: b.online ? 'connected' : 'known', mdns: mdnsJson(m) };
+  });
+  const lanOnly = [...byId].map(([id, ds]) => ({
+    device_id: id,
+    online: false,
+    source: 'lan',
+    ip: ds[0]!.addresses[0] ?? null,
+    connected_at: null,
+    disconnected_at: null,
+    last_seen_at: new Date(Math.max(...ds.map((d) => d.lastSeen))).toISOString(),
+    last_seen_age_ms: Math.max(0, now - Math.max(...ds.map((d) => d.lastSeen))),
+    last_heartbeat_at: null,
+    last_heartbeat_age_ms: null,
+    status: ds[0]!.txt.fw ? { firmware: ds[0]!.txt.fw, board: ds[0]!.txt.board ?? null, mac: ds[0]!.txt.mac ?? null } : null,
+    status_at: null,
+    mdns: mdnsJson(ds),
+  }));
+  return [...boards, ...lanOnly];
 }

@@ -30,6 +30,8 @@ export interface NsChild {
   /** Every stdout line that parsed as JSON, in order. */
   readonly messages: Record<string, unknown>[];
   readonly stderr: () => string;
+  /** All stdout so far (the last 20,000 characters), JSON or not. */
+  readonly stdoutText: () => string;
   /** Resolves with the first message (already received or later) matching `pred`. */
   waitFor(pred: (m: Record<string, unknown>) => boolean, timeoutMs: number, what?: string): Promise<Record<string, unknown>>;
   /** Writes one line to the child's stdin. */
@@ -81,9 +83,11 @@ function child(proc: ChildProcess): NsChild {
   const messages: Record<string, unknown>[] = [];
   const waiters: { pred: (m: Record<string, unknown>) => boolean; resolve: (m: Record<string, unknown>) => void }[] = [];
   let err = '';
+  let out = '';
   let buf = '';
   proc.stdout!.setEncoding('utf8');
   proc.stdout!.on('data', (chunk: string) => {
+    out = (out + chunk).slice(-20_000);
     buf += chunk;
     let nl: number;
     while ((nl = buf.indexOf('\n')) >= 0) {
@@ -107,6 +111,7 @@ function child(proc: ChildProcess): NsChild {
     proc,
     messages,
     stderr: () => err,
+    stdoutText: () => out,
     exited,
     waitFor(pred, timeoutMs, what = 'message') {
       const hit = messages.find(pred);

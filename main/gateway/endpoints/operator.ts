@@ -8,6 +8,7 @@ import { handleFrames } from './frames.js';
 import { normalizeRoomId } from '../rooms.js';
 import {
   boardCommandName,
+  deviceList,
   broadcastToBoards,
   deviceTokens,
   messageJson,
@@ -53,7 +54,7 @@ export function attachOperator(ctx: GatewayContext, peer: Peer): void {
       case 'get_system_status':
         return reply('system_status', systemStatus(ctx));
       case 'get_device_list':
-        return reply('device_list', { devices: ctx.boards.list() });
+        return reply('device_list', { devices: deviceList(ctx) });
       case 'get_rooms':
         return reply('rooms', { rooms: roomsList(ctx), signaling_clients: ctx.signaling.ids() });
       case 'get_room': {

@@ -79,8 +79,9 @@ export class ImprovStreamParser {
     for (;;) {
       const at = this.buf.indexOf(HEADER);
       if (at < 0) {
-        // Keep a tail that may be the start of a header.
-        const keep = Math.min(this.buf.length, HEADER.length - 1);
+        // Keep only a tail that may be the start of a header ("IMP..."); the rest is console text.
+        let keep = Math.min(this.buf.length, HEADER.length - 1);
+        while (keep > 0 && !this.buf.subarray(this.buf.length - keep).equals(HEADER.subarray(0, keep))) keep--;
         this.text(this.buf.subarray(0, this.buf.length - keep));
         this.buf = this.buf.subarray(this.buf.length - keep);
         return;

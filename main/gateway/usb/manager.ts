@@ -17,7 +17,7 @@ import { FirmwareStore } from './firmware-store.js';
 import { loadBuildDir, type ImageSet } from './images.js';
 import { ImprovClient } from './improv.js';
 import { SerialMonitor } from './monitor.js';
-import { listPorts, type SerialPortInfo } from './ports.js';
+import { listPorts, portExists, type SerialPortInfo } from './ports.js';
 
 export interface TokenStore {
   mint(deviceId: string, label: string): Promise<string>;
@@ -141,6 +141,7 @@ export class UsbManager {
   }
 
   private startJob(kind: JobKind, port: string, run: (job: UsbJob, signal: AbortSignal) => Promise<Record<string, unknown>>): UsbJob {
+    if (!portExists(port)) throw usbError('PORT_NOT_FOUND', port);
     const release = this.claim(port, `${kind} job`);
     const abort = new AbortController();
     const job: UsbJob = { id: randomUUID(), kind, port, state: 'running', started_at: new Date(this.clock.now()).toISOString(), finished_at: null, info: null, progress: null, result: null, error: null };

@@ -160,6 +160,14 @@ function fromOs(p: OsPortInfo, links: Map<string, string>): SerialPortInfo {
   };
 }
 
+function isDir(path: string): boolean {
+  try {
+    return statSync(path).isDirectory();
+  } catch {
+    return true; // a dangling link: not a port (any more)
+  }
+}
+
 /** Existing paths named by `extra` (a `*` in the last segment is a wildcard). */
 export function expandExtra(patterns: readonly string[]): string[] {
   const out: string[] = [];
@@ -172,7 +180,10 @@ export function expandExtra(patterns: readonly string[]): string[] {
     }
     const re = new RegExp('^' + name.split('*').map((s) => s.replace(/[.+?^${}()|[\]\\]/g, '\\$&')).join('.*') + '$');
     try {
-      for (const n of readdirSync(dirname(p)).sort(naturalCompare)) if (re.test(n)) out.push(join(dirname(p), n));
+      for (const n of readdirSync(dirname(p)).sort(naturalCompare)) {
+        const full = join(dirname(p), n);
+        if (re.test(n) && !isDir(full)) out.push(full);
+      }
     } catch {
       /* folder not there (yet) */
     }
