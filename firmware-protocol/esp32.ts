@@ -110,6 +110,23 @@ export const GatewayToBoardFrames = {
   status_ack: Type.Object({ type: Type.Literal('status_ack') }, { $id: 'StatusAckFrame' }),
   commands: Type.Object({ type: Type.Literal('commands'), commands: Type.Array(CommandPayload) }, { $id: 'CommandsFrame' }),
   command: Type.Object({ type: Type.Literal('command'), command_id: Type.String(), command: Type.String(), params: Type.Unknown() }, { $id: 'CommandFrame' }),
-  data_ack: Type.Object({ type: Type.Literal('data_ack'), seq: Type.Union([Type.Integer(), Type.Null()]) }, { $id: 'DataAckFrame' }),
-  upload_ack: Type.Object({ type: Type.Literal('upload_ack'), last_seq: Type.Integer() }, { $id: 'UploadAckFrame' }),
+  data_ack: Type.Object(
+    {
+      type: Type.Literal('data_ack'),
+      seq: Type.Union([Type.Integer(), Type.Null()]),
+      session_id: Type.Union([Type.String(), Type.Null()]),
+      stored: Type.Boolean({ description: 'true: on disk, drop it. false: live only (no recording session, or the session is closed), drop it too.' }),
+      reason: Type.Optional(Type.String()),
+    },
+    { $id: 'DataAckFrame' },
+  ),
+  upload_ack: Type.Object(
+    {
+      type: Type.Literal('upload_ack'),
+      session_id: Type.Union([Type.String(), Type.Null()]),
+      last_seq: Type.Integer(),
+      missing: Type.Array(Type.Integer(), { description: 'Seqs the gateway lacks; a resend frame asks for them.' }),
+    },
+    { $id: 'UploadAckFrame' },
+  ),
 } as const;
