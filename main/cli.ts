@@ -10,12 +10,6 @@ Commands:
   analyze     stroke analysis of a recording (CSV)
   discover    list Courtside gateways and ESP32 boards on the LAN (mDNS)
   nvs         generate an ESP-IDF NVS partition image from a CSV
-  ports       list serial ports (USB ids, board hints)
-  flash       write firmware to a board over USB
-  provision   write a board's configuration (Wi-Fi, gateway, id, token) over USB
-  monitor     a board's serial console
-  bulk        flash and provision boards one after another
-  improv      Improv Wi-Fi over serial (state, info, scan, wifi)
   version     print the version
 
 Run 'courtside <command> --help' for a command's options.
@@ -29,12 +23,6 @@ const commands: Record<string, () => Promise<Command>> = {
   analyze: async () => (await import('./gateway/sessions/analysis/cli.js')).analyzeCommand,
   discover: async () => (await import('./gateway/discovery/cli.js')).discoverCommand,
   nvs: async () => (await import('./gateway/usb/nvs/cli.js')).nvsCommand,
-  ports: async () => (await import('./gateway/usb/cli/ports.js')).portsCommand,
-  flash: async () => (await import('./gateway/usb/cli/flash.js')).flashCommand,
-  provision: async () => (await import('./gateway/usb/cli/provision.js')).provisionCommand,
-  monitor: async () => (await import('./gateway/usb/cli/monitor.js')).monitorCommand,
-  bulk: async () => (await import('./gateway/usb/cli/bulk.js')).bulkCommand,
-  improv: async () => (await import('./gateway/usb/cli/improv.js')).improvCommand,
 };
 
 export async function main(argv: string[]): Promise<number> {
