@@ -43,6 +43,8 @@ extern "C" {
 #define COURTSIDE_MAX_FRAMES_PER_SECOND 500
 /* Samples in one batch_sensor_data frame, at most. */
 #define COURTSIDE_MAX_BATCH_SAMPLES 2000
+/* Samples in one binary sample frame, at most (see courtside_batch_header_t). */
+#define COURTSIDE_BINARY_MAX_SAMPLES 4000
 /* The gateway pings every 15 s and closes a connection that answered nothing for two pings. */
 #define COURTSIDE_PING_INTERVAL_MS 15000
 /* Send a heartbeat frame this often (recommended), so operators see the board as fresh. */
@@ -69,6 +71,7 @@ extern "C" {
 #define COURTSIDE_FRAME_COMMAND                "command"
 #define COURTSIDE_FRAME_DATA_ACK               "data_ack"
 #define COURTSIDE_FRAME_UPLOAD_ACK             "upload_ack"
+#define COURTSIDE_FRAME_RESEND                 "resend"
 #define COURTSIDE_FRAME_ERROR                  "error"
 
 /* ---- Commands the gateway sends (field "command"); boards may get others -- */
@@ -123,8 +126,8 @@ extern "C" {
 /* ---- NVS ----------------------------------------------------------------- */
 
 /* Provisioning writes the board's configuration (Wi-Fi, gateway address, device code, token)
- * to NVS. The namespace and key names are not fixed yet; they will be defined here and in
- * firmware-protocol/ when provisioning lands. Do not hard-code your own in the meantime. */
+ * to NVS. The namespace and key names are being settled in firmware-protocol/nvs-config.ts;
+ * they will be defined here once that lands. Do not hard-code your own in the meantime. */
 
 /* ---- Samples ------------------------------------------------------------- */
 
@@ -137,6 +140,55 @@ typedef struct {
     float gy; /* angular speed around y, degrees per second */
     float gz; /* angular speed around z, degrees per second */
 } courtside_sample_t;
+
+/* ---- Binary sample frame -------------------------------------------------- */
+
+/* A WebSocket *binary* message on the board endpoint: this 32-byte header, then `count`
+ * samples of six int16 (courtside_raw_sample_t), everything little-endian (as the ESP32 is,
+ * so a board copies its structs as they are). Sample values are raw sensor counts:
+ * g = ax * accel_scale, degrees/s = gx * gyro_scale. Acked by data_ack like a
+ * batch_sensor_data frame; the board's current session is assumed. */
+#define COURTSIDE_BINARY_MAGIC_0      0x43 /* 'C' */
+#define COURTSIDE_BINARY_MAGIC_1      0x53 /* 'S' */
+#define COURTSIDE_BINARY_VERSION      1
+#define COURTSIDE_BINARY_CHANNELS     6
+#define COURTSIDE_BINARY_HEADER_BYTES 32
+
+#if defined(__GNUC__) || defined(__clang__)
+#define COURTSIDE_PACKED __attribute__((packed))
+#else
+#define COURTSIDE_PACKED /* the fields are naturally aligned: no padding either way */
+#endif
+
+typedef struct COURTSIDE_PACKED {
+    uint8_t  magic[2];    /* offset  0: COURTSIDE_BINARY_MAGIC_0, COURTSIDE_BINARY_MAGIC_1 ("CS") */
+    uint8_t  version;     /* offset  2: COURTSIDE_BINARY_VERSION */
+    uint8_t  channels;    /* offset  3: COURTSIDE_BINARY_CHANNELS (ax ay az gx gy gz) */
+    uint32_t seq;         /* offset  4: +1 per sample frame, from 0 in every session */
+    double   start_ms;    /* offset  8: time of the first sample, ms (float64, finite) */
+    float    rate_hz;     /* offset 16: sample rate, > 0 and <= 10000; sample i at start_ms + i*1000/rate_hz */
+    uint16_t count;       /* offset 20: samples that follow, 1 to COURTSIDE_BINARY_MAX_SAMPLES */
+    uint16_t reserved;    /* offset 22: 0 */
+    float    accel_scale; /* offset 24: g per LSB, > 0 (16.0f/32768 for +-16 g) */
+    float    gyro_scale;  /* offset 28: degrees/s per LSB, > 0 (2000.0f/32768 for +-2000 dps) */
+} courtside_batch_header_t;
+
+/* One sample of a binary frame, in raw sensor counts. */
+typedef struct COURTSIDE_PACKED {
+    int16_t ax, ay, az; /* times accel_scale: g */
+    int16_t gx, gy, gz; /* times gyro_scale: degrees per second */
+} courtside_raw_sample_t;
+
+#if defined(__cplusplus) && __cplusplus >= 201103L
+static_assert(sizeof(courtside_batch_header_t) == COURTSIDE_BINARY_HEADER_BYTES, "courtside_batch_header_t must be 32 bytes");
+static_assert(sizeof(courtside_raw_sample_t) == 2 * COURTSIDE_BINARY_CHANNELS, "courtside_raw_sample_t must be 12 bytes");
+#elif defined(__STDC_VERSION__) && __STDC_VERSION__ >= 201112L
+_Static_assert(sizeof(courtside_batch_header_t) == COURTSIDE_BINARY_HEADER_BYTES, "courtside_batch_header_t must be 32 bytes");
+_Static_assert(sizeof(courtside_raw_sample_t) == 2 * COURTSIDE_BINARY_CHANNELS, "courtside_raw_sample_t must be 12 bytes");
+#else /* C99: an array of negative size fails the build */
+typedef char courtside_batch_header_is_32_bytes[(sizeof(courtside_batch_header_t) == COURTSIDE_BINARY_HEADER_BYTES) ? 1 : -1];
+typedef char courtside_raw_sample_is_12_bytes[(sizeof(courtside_raw_sample_t) == 2 * COURTSIDE_BINARY_CHANNELS) ? 1 : -1];
+#endif
 
 #ifdef __cplusplus
 }

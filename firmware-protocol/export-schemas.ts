@@ -33,6 +33,9 @@ import {
   ServerRoomFrames,
   SignalFrame,
   UserFrames,
+  ResendFrame,
+  SessionJson,
+  SessionOperatorFrames,
 } from './index.js';
 import { ProbeAnswerFrame, ProbeFrame, PROBE_ANSWER_TYPE, PROBE_MAX_BYTES, PROBE_PORT, PROBE_TYPE } from './discovery.js';
 
@@ -63,11 +66,12 @@ const WHERE: Record<Endpoint, string> = {
 };
 
 // ---------------------------------------------------------------------------
-// Frames the gateway sends on /ws/miniprogram/ and /ws/admin/. The endpoint
-// code builds them inline and firmware-protocol/user.ts and operator.ts have
-// no schemas for them yet, so they are described here; test/protocol checks
-// them against a live gateway so they cannot drift. They belong in user.ts
-// and operator.ts once those files are next edited.
+// Frames the gateway sends on /ws/miniprogram/ and /ws/admin/, and the
+// discovery part's operator request. The endpoint code builds them inline and
+// firmware-protocol/user.ts, operator.ts and discovery.ts have no schemas for
+// them yet, so they are described here; test/protocol checks them against a
+// live gateway so they cannot drift. They belong in those files once they are
+// next edited.
 // ---------------------------------------------------------------------------
 
 const Str = Type.String();
@@ -78,23 +82,55 @@ const StrOrNull = Type.Union([Type.String(), Type.Null()]);
 const ServerTime = Type.Number({ description: 'Gateway clock, ms since epoch' });
 const EchoId = Type.Optional(Type.Union([Type.String(), Type.Integer()], { description: 'The request\'s id, when it had one.' }));
 
+/** Sent to the session's player and to every operator when a session's analysis is done. */
+const AnalysisCompleteNotification = Type.Object(
+  {
+    type: Type.Literal('analysis_complete_notification'),
+    session_id: Str,
+    player_id: StrOrNull,
+    summary: Type.Unknown({ description: 'The session\'s analysis summary (as in the session object).' }),
+    completed_at: Iso,
+  },
+  { description: 'A session finished its analysis.' },
+);
+
 const UserServerFrames = {
   connection_established: Type.Object({ type: Type.Literal('connection_established'), user_id: Str, server_time: ServerTime }),
   pong: Type.Object({ type: Type.Literal('pong'), server_time: ServerTime }),
   session_status: Type.Object({
     type: Type.Literal('session_status'),
     user_id: Str,
-    session: Type.Union([Type.Record(Type.String(), Type.Unknown()), Type.Null()], { description: 'null while the player has no session.' }),
+    session: Type.Union([SessionJson, Type.Null()], { description: 'The session asked for, else the player\'s newest (an open one first); null when there is none.' }),
   }),
+  analysis_complete_notification: AnalysisCompleteNotification,
+} as const;
+
+/** The discovery part's request (main/gateway/discovery/extension.ts; test/protocol checks they agree). */
+export const DiscoveryOperatorFrames = {
+  get_discovered: Type.Object({ type: Type.Literal('get_discovered'), id: Type.Optional(Type.Union([Type.String({ maxLength: 64 }), Type.Integer()])) }),
 } as const;
 
 function reply<P extends TProperties, T extends string>(type: T, props: P) {
   return Type.Object({ type: Type.Literal(type), id: EchoId, ...props });
 }
 
+/** A service seen over mDNS, as the device list shows it. */
+const MdnsRecord = Type.Object({
+  name: Type.String({ description: 'DNS-SD instance name.' }),
+  service_type: Type.String({ description: 'e.g. `_courtside-dev._tcp`.' }),
+  host: Str,
+  addresses: Type.Array(Str),
+  port: Int,
+  txt: Type.Record(Type.String(), Type.String()),
+  last_seen_age_ms: Type.Number(),
+});
+
 const BoardDescription = Type.Object({
   device_id: Str,
-  online: Type.Boolean(),
+  online: Type.Boolean({ description: 'Connected now (the socket alone decides).' }),
+  source: Type.Union([Type.Literal('connected'), Type.Literal('known'), Type.Literal('lan')], {
+    description: 'connected: online now; known: has connected before; lan: only seen over mDNS.',
+  }),
   ip: StrOrNull,
   connected_at: IsoOrNull,
   disconnected_at: IsoOrNull,
@@ -104,6 +140,7 @@ const BoardDescription = Type.Object({
   last_heartbeat_age_ms: Type.Union([Type.Number(), Type.Null()]),
   status: Type.Union([Type.Record(Type.String(), Type.Unknown()), Type.Null()]),
   status_at: IsoOrNull,
+  mdns: Type.Union([Type.Array(MdnsRecord), Type.Null()], { description: 'What mDNS sees of this device id; null when nothing (or discovery is off).' }),
 });
 
 const StoredMessage = Type.Object({
@@ -129,6 +166,34 @@ const SensorBatch = Type.Object({
 
 const Counts = (keys: string[]) => Type.Object(Object.fromEntries(keys.map((k) => [k, Int])));
 
+/** A stroke of a complete session (get_session). */
+const Stroke = Type.Object({
+  device_id: Str,
+  index: Int,
+  t_ms: Type.Number({ description: 'Time of the stroke, on the board\'s sample clock (ms).' }),
+  type: Type.String({ description: 'clear, drive, lift or smash.' }),
+  confidence: Type.Number(),
+  peak_dps: Type.Number(),
+  speed_kmh: Type.Number(),
+  peak_g: Type.Number(),
+  saturated: Type.Boolean(),
+});
+
+/** A service seen on the LAN (get_discovered, `discovery` events). */
+const DiscoveredDevice = Type.Object({
+  device_id: Type.String({ description: 'TXT `id`, else the instance name.' }),
+  name: Str,
+  host: Str,
+  addresses: Type.Array(Str),
+  port: Int,
+  service_type: Str,
+  txt: Type.Record(Type.String(), Type.String()),
+  interface: Str,
+  first_seen: Iso,
+  last_seen: Iso,
+  last_seen_age_ms: Type.Number(),
+});
+
 const OperatorServerFrames = {
   connection_established: Type.Object({ type: Type.Literal('connection_established'), role: Type.Literal('operator'), server_time: ServerTime }),
   system_status: reply('system_status', {
@@ -140,9 +205,23 @@ const OperatorServerFrames = {
     rooms: Int,
     boards_online: Int,
     boards_known: Int,
+    devices_on_lan: Type.Integer({ description: 'Services seen over mDNS (0 with discovery off).' }),
     commands_pending: Int,
     totals: Counts(['frames_in', 'frames_out', 'room_messages', 'signals', 'sensor_frames', 'sensor_samples', 'store_errors']),
     urls: Type.Object({ board: Type.Array(Str), operator: Type.Array(Str) }),
+    sessions_open: Type.Optional(Type.Integer({ description: 'Sessions part: sessions not yet complete or failed.' })),
+    ingest: Type.Optional(
+      Type.Object(
+        { queued: Int, written: Int, duplicates: Int, failed_writes: Int, pressured: Type.Boolean() },
+        { description: 'Sessions part: the sample write queue.' },
+      ),
+    ),
+    discovery: Type.Optional(
+      Type.Object(
+        { gateway_id: Str, mdns: Type.Integer({ description: 'Interfaces with mDNS running.' }), probe_port: Type.Union([Int, Type.Null()]), discovered: Int },
+        { description: 'Discovery part (off in `courtside serve` with --no-mdns and --udp-probe-port 0).' },
+      ),
+    ),
   }),
   device_list: reply('device_list', { devices: Type.Array(BoardDescription) }),
   rooms: reply('rooms', {
@@ -175,7 +254,11 @@ const OperatorServerFrames = {
   device_token_revoked: reply('device_token_revoked', { device_id: Str, revoked: Int }),
   event: Type.Object(
     { type: Type.Literal('event'), topic: Str, at: Iso, event: Type.Optional(Str) },
-    { description: 'A live event on a subscribed topic; the other fields depend on topic and event.' },
+    {
+      description:
+        'A live event on a subscribed topic; the other fields depend on topic and event. sessions: state and progress, with `session` (the session object); ' +
+        'discovery: added, updated, removed (with `reason`), with `device`; devices, rooms, messages, commands, usb: see PROTOCOL.md.',
+    },
   ),
   sensor_samples: Type.Object({ type: Type.Literal('sensor_samples'), batches: Type.Array(SensorBatch) }),
   system_notification: Type.Object({
@@ -184,6 +267,23 @@ const OperatorServerFrames = {
     level: Type.Union([Type.Literal('info'), Type.Literal('warning'), Type.Literal('error')]),
     timestamp: Iso,
   }),
+  session: reply('session', {
+    session: SessionJson,
+    strokes: Type.Optional(Type.Array(Stroke, { description: 'get_session only: the strokes once the session is complete, else empty.' })),
+  }),
+  sessions: reply('sessions', { sessions: Type.Array(SessionJson, { description: 'Newest first.' }) }),
+  discovered: reply('discovered', {
+    gateway_id: Type.String({ description: 'This gateway\'s id (mDNS TXT `id`, `gateway_id` of probe answers).' }),
+    devices: Type.Array(DiscoveredDevice),
+    links: Type.Array(Type.Object({ name: Str, addresses: Type.Array(Str) }), { description: 'Interfaces discovery runs on.' }),
+    mdns: Type.Array(Type.Object({ interface: Str, address: Str }), { description: 'Interfaces with an mDNS socket open.' }),
+    probe_port: Type.Union([Int, Type.Null()], { description: 'UDP probe port, null when the responder is off.' }),
+    probes: Type.Union(
+      [Type.Object({ received: Int, answered: Int, malformed: Int, rate_limited: Int, ignored: Int }), Type.Null()],
+      { description: 'Probe counters; null when discovery has not started.' },
+    ),
+  }),
+  analysis_complete_notification: AnalysisCompleteNotification,
 } as const;
 
 /** A forwarded seed 004 signal: the sender's frame without target_id, with `from`. */
@@ -232,10 +332,13 @@ export function schemaEntries(): SchemaEntry[] {
     }),
     ...entriesOf('legacy', 'gateway-to-client', { ...ServerRoomFrames, signal: ForwardedSignal }),
     ...entriesOf('esp32', 'client-to-gateway', BoardFrames),
-    ...entriesOf('esp32', 'gateway-to-client', GatewayToBoardFrames),
+    ...entriesOf('esp32', 'gateway-to-client', {
+      ...GatewayToBoardFrames,
+      resend: { ...ResendFrame, description: 'Gaps found at upload_complete: send these frames of the session again (the board keeps every frame until its data_ack).' },
+    }),
     ...entriesOf('user', 'client-to-gateway', UserFrames),
     ...entriesOf('user', 'gateway-to-client', UserServerFrames),
-    ...entriesOf('operator', 'client-to-gateway', OperatorFrames),
+    ...entriesOf('operator', 'client-to-gateway', { ...OperatorFrames, ...SessionOperatorFrames, ...DiscoveryOperatorFrames }),
     ...entriesOf('operator', 'gateway-to-client', OperatorServerFrames),
     {
       file: `discovery/${PROBE_TYPE}.json`,

@@ -4,6 +4,7 @@
  */
 
 import type { ImuSample } from './swing.js';
+import { mulberry32 } from '../gateway/sessions/analysis/prng.js';
 
 export type { ImuSample };
 export interface ImuSourceLike { next(): ImuSample }
@@ -39,17 +40,8 @@ export function boardEndpoint(url: string, deviceCode: string, token?: string): 
   return `${base}/ws/esp32/${encodeURIComponent(deviceCode)}/${q}`;
 }
 
-/** mulberry32: tiny and seedable, so two runs of a board jitter the same way. */
-export function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** Seeded, so two runs of a board jitter the same way. */
+export const prng = mulberry32;
 
 export function hashSeed(s: string): number {
   let h = 2166136261;

@@ -18,6 +18,7 @@
  * so one seed gives the same swings at every rate.
  */
 import type { ImuSample, StrokeType } from '../gateway/sessions/analysis/types.js';
+import { mulberry32 } from '../gateway/sessions/analysis/prng.js';
 
 export type { ImuSample, StrokeType };
 
@@ -125,17 +126,6 @@ interface Swing extends StrokeTruth {
   post: Vec3;
 }
 
-/** Small seeded PRNG (mulberry32). */
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** The stroke after one at `lastT` (or the first), ±15 % around the mean interval. */
 function nextSpec(rand: () => number, spm: number, lastT: number | undefined): StrokeSpec {

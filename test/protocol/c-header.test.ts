@@ -1,8 +1,9 @@
 /**
- * (d) courtside.h compiles (C99 and C++, warnings as errors), says what the
- * TypeScript contract says, and the C in PROTOCOL.md compiles; the batch
- * builder is run and the frames it prints must pass the gateway's validation
- * and the exported JSON Schema.
+ * (d) courtside.h compiles (C99, C11 and C++, warnings as errors), says what
+ * the TypeScript contract says (the binary frame header's layout included),
+ * and the C in PROTOCOL.md compiles; the builders are run, and the frames they
+ * print must pass the gateway's validation and the exported JSON Schema, or
+ * (binary frames) decode to what was put in.
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -11,8 +12,15 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
+  BINARY_CHANNELS,
+  BINARY_HEADER_BYTES,
+  BINARY_MAGIC_0,
+  BINARY_MAGIC_1,
+  BINARY_MAX_SAMPLES,
+  BINARY_VERSION,
   BoardFrames,
   DEFAULT_PORT,
+  decodeBinaryBatch,
   FrameErrorCodes,
   GatewayToBoardFrames,
   KnownCommands,
@@ -58,10 +66,13 @@ function defines(): Map<string, string | number> {
 }
 
 describe('(d) courtside.h', () => {
-  test('compiles with gcc as C (plain, and C99 -Wall -Wextra -Werror -pedantic)', () => {
+  test('compiles with gcc as C (plain, and C99 and C11 with -Wall -Wextra -Werror -pedantic)', () => {
     let r = run('gcc', ['-fsyntax-only', '-x', 'c', HEADER]);
     assert.equal(r.code, 0, r.out);
     r = run('gcc', ['-fsyntax-only', '-std=c99', '-Wall', '-Wextra', '-Werror', '-pedantic', '-x', 'c', HEADER]);
+    assert.equal(r.code, 0, r.out);
+    // C11 takes the _Static_assert branch (ESP-IDF builds with gnu17).
+    r = run('gcc', ['-fsyntax-only', '-std=c11', '-Wall', '-Wextra', '-Werror', '-pedantic', '-x', 'c', HEADER]);
     assert.equal(r.code, 0, r.out);
   });
 
@@ -84,12 +95,20 @@ describe('(d) courtside.h', () => {
     want('COURTSIDE_PING_INTERVAL_MS', DEFAULTS.heartbeatIntervalMs);
     want('COURTSIDE_COMMAND_RESEND_MS', DEFAULTS.commandResendMs);
     want('COURTSIDE_MAX_BATCH_SAMPLES', MAX_BATCH_SAMPLES);
-    for (const t of [...Object.keys(BoardFrames), ...Object.keys(GatewayToBoardFrames), 'error']) want(`COURTSIDE_FRAME_${t.toUpperCase()}`, t);
+    // Frames on the board endpoint: what boards send, what the gateway sends them (resend comes with sessions), error.
+    const boardEndpointFrames = [...Object.keys(BoardFrames), ...Object.keys(GatewayToBoardFrames), 'resend', 'error'];
+    for (const t of boardEndpointFrames) want(`COURTSIDE_FRAME_${t.toUpperCase()}`, t);
     for (const c of KnownCommands) want(`COURTSIDE_CMD_${c.toUpperCase()}`, c);
     for (const code of Object.keys(FrameErrorCodes)) want(`COURTSIDE_ERR_${code}`, code);
     // Nothing in the header that the contract does not know.
     const frames = [...d.keys()].filter((k) => k.startsWith('COURTSIDE_FRAME_')).length;
-    assert.equal(frames, Object.keys(BoardFrames).length + Object.keys(GatewayToBoardFrames).length + 1);
+    assert.equal(frames, boardEndpointFrames.length);
+    want('COURTSIDE_BINARY_MAGIC_0', BINARY_MAGIC_0);
+    want('COURTSIDE_BINARY_MAGIC_1', BINARY_MAGIC_1);
+    want('COURTSIDE_BINARY_VERSION', BINARY_VERSION);
+    want('COURTSIDE_BINARY_CHANNELS', BINARY_CHANNELS);
+    want('COURTSIDE_BINARY_HEADER_BYTES', BINARY_HEADER_BYTES);
+    want('COURTSIDE_BINARY_MAX_SAMPLES', BINARY_MAX_SAMPLES);
     assert.equal([...d.keys()].filter((k) => k.startsWith('COURTSIDE_ERR_')).length, Object.keys(FrameErrorCodes).length);
     want('COURTSIDE_PROBE_PORT', PROBE_PORT);
     want('COURTSIDE_PROBE_MAX_BYTES', PROBE_MAX_BYTES);
@@ -102,6 +121,51 @@ describe('(d) courtside.h', () => {
     const max = d.get('COURTSIDE_ID_MAX_LEN') as number;
     assert.ok(route(`${Paths.board}${'a'.repeat(max)}/`));
     assert.equal(route(`${Paths.board}${'a'.repeat(max + 1)}/`), null);
+  });
+});
+
+describe('(d) courtside.h: the binary frame header', () => {
+  /** Offsets and sizes as the comment in firmware-protocol/sessions.ts gives them (decodeBinaryBatch reads these). */
+  const LAYOUT: [string, number, number][] = [
+    ['magic', 0, 2], ['version', 2, 1], ['channels', 3, 1], ['seq', 4, 4], ['start_ms', 8, 8], ['rate_hz', 16, 4],
+    ['count', 20, 2], ['reserved', 22, 2], ['accel_scale', 24, 4], ['gyro_scale', 28, 4],
+  ];
+  let dir: string;
+  before(() => (dir = mkdtempSync(join(tmpdir(), 'courtside-layout-'))));
+  after(() => rmSync(dir, { recursive: true, force: true }));
+
+  for (const [lang, std] of [['c', 'c99'], ['c', 'gnu17'], ['c++', 'c++11']] as const) {
+    test(`courtside_batch_header_t has the wire layout (${std})`, { skip: lang === 'c++' && !hasGpp ? 'g++ not installed' : false }, () => {
+      const src = join(dir, `layout-${std}.${lang === 'c' ? 'c' : 'cpp'}`);
+      writeFileSync(src, `#include <stddef.h>
+#include <stdio.h>
+#include "courtside.h"
+#define F(f) printf("%s %u %u\\n", #f, (unsigned)offsetof(courtside_batch_header_t, f), (unsigned)sizeof(((courtside_batch_header_t *)0)->f))
+int main(void) {
+    F(magic); F(version); F(channels); F(seq); F(start_ms); F(rate_hz); F(count); F(reserved); F(accel_scale); F(gyro_scale);
+    printf("size %u %u\\n", (unsigned)sizeof(courtside_batch_header_t), (unsigned)sizeof(courtside_raw_sample_t));
+    return 0;
+}
+`);
+      const exe = join(dir, `layout-${std}`);
+      const cc = run(lang === 'c' ? 'gcc' : 'g++', [`-std=${std}`, '-Wall', '-Wextra', '-Werror', `-I${HEADER_DIR}`, '-o', exe, src]);
+      assert.equal(cc.code, 0, cc.out);
+      const out = run(exe, []);
+      assert.equal(out.code, 0, out.out);
+      const lines = out.out.trim().split('\n');
+      assert.deepEqual(lines.slice(0, -1), LAYOUT.map(([f, o, n]) => `${f} ${o} ${n}`));
+      assert.equal(lines.at(-1), `size ${BINARY_HEADER_BYTES} ${2 * BINARY_CHANNELS}`);
+    });
+  }
+
+  test('the size check fails the build when the struct is not 32 bytes', () => {
+    const broken = readFileSync(HEADER, 'utf8').replace('uint16_t reserved;', 'uint32_t reserved;');
+    const h = join(dir, 'courtside.h');
+    writeFileSync(h, broken);
+    for (const std of ['c99', 'c11']) {
+      const r = run('gcc', ['-fsyntax-only', `-std=${std}`, '-x', 'c', h]);
+      assert.notEqual(r.code, 0, `${std}: a 34-byte header compiled`);
+    }
   });
 });
 
@@ -144,6 +208,23 @@ int main(void) {
     printf("%.*s\\n", (int)n, buf);
     n = courtside_build_ack(buf, sizeof buf, "c_5f2a9d0e1b7c4a63", false);
     printf("%.*s\\n", (int)n, buf);
+    /* Binary frames, printed as hex: one sample, then the largest frame. */
+    static uint8_t bin[COURTSIDE_BINARY_HEADER_BYTES + COURTSIDE_BINARY_MAX_SAMPLES * sizeof(courtside_raw_sample_t)];
+    courtside_raw_sample_t raw[2] = { { 48, -2000, 102, 24, -37, 0 }, { -32768, 32767, 2048, -1, 1, 16384 } };
+    size_t bn = courtside_build_binary(bin, sizeof bin, 0u, 1732212000250.0, 200.0f, 16.0f / 32768, 2000.0f / 32768, raw, 1);
+    for (size_t i = 0; i < bn; i++) printf("%02x", bin[i]);
+    printf("\\n");
+    static courtside_raw_sample_t rows[COURTSIDE_BINARY_MAX_SAMPLES];
+    for (int i = 0; i < COURTSIDE_BINARY_MAX_SAMPLES; i++) rows[i] = raw[i % 2];
+    bn = courtside_build_binary(bin, sizeof bin, 4294967295u, 0.5, 1000.0f, 16.0f / 32768, 2000.0f / 32768, rows, COURTSIDE_BINARY_MAX_SAMPLES);
+    for (size_t i = 0; i < bn; i++) printf("%02x", bin[i]);
+    printf("\\n");
+    /* Refused binary builds: no samples, too many, buffer too small, rate 0. */
+    printf("%zu %zu %zu %zu\\n",
+           courtside_build_binary(bin, sizeof bin, 1u, 0.0, 100.0f, 1.0f, 1.0f, raw, 0),
+           courtside_build_binary(bin, sizeof bin, 1u, 0.0, 100.0f, 1.0f, 1.0f, rows, COURTSIDE_BINARY_MAX_SAMPLES + 1),
+           courtside_build_binary(bin, 40, 1u, 0.0, 100.0f, 1.0f, 1.0f, raw, 2),
+           courtside_build_binary(bin, sizeof bin, 1u, 0.0, 0.0f, 1.0f, 1.0f, raw, 1));
     /* Refused: buffer too small, no samples, too many, NaN, rate 0. */
     courtside_sample_t bad = { 0.0f, 0.0f, 0.0f, 0.0f, 0.0f, 0.0f };
     bad.gz = NAN;
@@ -190,8 +271,9 @@ describe('(d) the C in PROTOCOL.md', () => {
     const out = run(exe, []);
     assert.equal(out.code, 0, out.out);
     const lines = out.out.trimEnd().split('\n');
-    assert.equal(lines.length, 7, out.out);
-    assert.equal(lines[6], '0 0 0 0 0', 'refused builds return 0');
+    assert.equal(lines.length, 10, out.out.slice(0, 2000));
+    assert.equal(lines[8], '0 0 0 0', 'refused binary builds return 0');
+    assert.equal(lines[9], '0 0 0 0 0', 'refused builds return 0');
     const batchSchema = JSON.parse(readFileSync(join(HEADER_DIR, 'schemas/esp32/batch_sensor_data.json'), 'utf8')) as Record<string, unknown>;
     const ackSchema = JSON.parse(readFileSync(join(HEADER_DIR, 'schemas/esp32/command_ack.json'), 'utf8')) as Record<string, unknown>;
     for (const [i, line] of lines.slice(0, 6).entries()) {
@@ -210,5 +292,23 @@ describe('(d) the C in PROTOCOL.md', () => {
     // A full batch of 5-digit values stays under the frame limit.
     assert.ok(Buffer.byteLength(big) < DEFAULTS.maxPayloadBytes, `${Buffer.byteLength(big)} bytes`);
     assert.deepEqual(JSON.parse(lines[5]!), { type: 'command_ack', command_id: 'c_5f2a9d0e1b7c4a63', ok: false });
+
+    // The binary frames: the gateway's decoder reads back what the C put in.
+    const A = 16 / 32768;
+    const G = 2000 / 32768;
+    const one = decodeBinaryBatch(Buffer.from(lines[6]!, 'hex'));
+    assert.ok(one.ok, one.ok ? '' : one.error);
+    assert.deepEqual(one.batch, { seq: 0, startMs: 1732212000250, rateHz: 200, accelScale: A, gyroScale: G, samples: [[48 * A, -2000 * A, 102 * A, 24 * G, -37 * G, 0]] });
+    // The same bytes as the example frame in PROTOCOL.md.
+    const doc = readBlocks().find((b) => b.kind === 'exchange' && b.body.includes('<binary 43 53 01 06 00 00 00 00'))!;
+    const hex = /<binary ((?:[0-9a-f]{2} ?)+)>/.exec(doc.body)![1]!.replace(/ /g, '');
+    assert.equal(lines[6], hex);
+    const full = decodeBinaryBatch(Buffer.from(lines[7]!, 'hex'));
+    assert.ok(full.ok, full.ok ? '' : full.error);
+    assert.equal(full.batch.seq, 4294967295);
+    assert.equal(full.batch.startMs, 0.5);
+    assert.equal(full.batch.samples.length, BINARY_MAX_SAMPLES);
+    assert.deepEqual(full.batch.samples[1], [-32768 * A, 32767 * A, 2048 * A, -1 * G, 1 * G, 16384 * G]);
+    assert.ok(lines[7]!.length / 2 < DEFAULTS.maxPayloadBytes);
   });
 });

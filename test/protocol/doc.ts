@@ -15,6 +15,7 @@ import {
   QueryRoomFrame,
   RegisterFrame,
   RoomMessageFrame,
+  SessionOperatorFrames,
   SignalFrame,
   UserFrames,
   checkOne,
@@ -25,6 +26,7 @@ import {
   type ErrorFrame,
 } from '../../firmware-protocol/index.js';
 import { parseProbe } from '../../firmware-protocol/discovery.js';
+import { DiscoveryOperatorFrames, schemaEntries } from '../../firmware-protocol/export-schemas.js';
 
 export const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 export const PROTOCOL_MD = join(ROOT, 'firmware-protocol/PROTOCOL.md');
@@ -121,6 +123,33 @@ export function endpointOf(path: string): 'legacy' | 'esp32' | 'user' | 'operato
   throw new Error(`no endpoint for ${path}`);
 }
 
+// ---------------------------------------------------------------------------
+// Elision: an object in a documented gateway frame may carry the field
+// `"...": "..."`, which stands for the fields not shown. Those are not
+// compared; the frame the gateway really sent is still checked against its
+// schema when the exchange runs.
+// ---------------------------------------------------------------------------
+
+export const ELIDED = '...';
+
+/** True if the frame, at any depth, leaves fields out. */
+export function hasElision(v: unknown): boolean {
+  if (Array.isArray(v)) return v.some(hasElision);
+  if (typeof v !== 'object' || v === null) return false;
+  const o = v as Record<string, unknown>;
+  return (ELIDED in o && o[ELIDED] === ELIDED) || Object.values(o).some(hasElision);
+}
+
+/** The schema file of a frame the gateway sent on an endpoint, or null for a notification whose shape the sender chose. */
+export function fileForGatewayFrame(endpoint: string, frame: Record<string, unknown>): string | null {
+  if (frame.type === 'error') return 'error.json';
+  if (endpoint === 'legacy' && 'from' in frame && !('from_device_id' in frame)) return 'legacy/server/signal.json';
+  const file = `${endpoint}/server/${String(frame.type)}.json`;
+  if (schemaEntries().some((e) => e.file === file)) return file;
+  if (endpoint === 'user') return null;
+  throw new Error(`no schema for a '${String(frame.type)}' frame on ${endpoint}`);
+}
+
 /** A `bad` block: exactly one frame sent and the error it gets. */
 export function badPair(b: Block): { text: string; error: ErrorFrame } {
   const steps = parseSteps(b);
@@ -148,7 +177,8 @@ export function splitName(arg: string): [string, string] {
 
 const board = new FrameParser(BoardFrames);
 const user = new FrameParser(UserFrames);
-const operator = new FrameParser(OperatorFrames);
+// The operator endpoint's table: the core requests plus those of the parts the test gateways run (sessions, discovery).
+const operator = new FrameParser({ ...OperatorFrames, ...SessionOperatorFrames, ...DiscoveryOperatorFrames });
 const room = new FrameParser({ message: RoomMessageFrame, query_room: QueryRoomFrame });
 const identityCheck = compile(IdentityFrame);
 const registerCheck = compile(RegisterFrame);

@@ -2,18 +2,43 @@
  * (e) PROTOCOL.md's exchanges and bad examples against a real gateway: each
  * `→` line is sent as written, each `←` line must be the next frame on that
  * connection, equal in every field except the ids and times the gateway makes
- * up, and nothing undocumented may follow.
+ * up (and the fields an example elides with `"...": "..."`), every frame the
+ * gateway sends must fit its exported schema, and nothing undocumented may
+ * follow.
+ *
+ * The gateways run the standard parts (sessions) plus discovery with mDNS and
+ * the UDP probe off, so every operator request the document shows is answered.
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { ManualClock } from '../../main/gateway/clock.js';
+import { defaultExtensions } from '../../main/gateway/index.js';
+import { discoveryExtension } from '../../main/gateway/discovery/extension.js';
+import { OperatorFrames } from '../../firmware-protocol/index.js';
+import { schemaEntries } from '../../firmware-protocol/export-schemas.js';
 import { OPERATOR_TOKEN, startTestGateway, TestClient, type Frame, type TestGateway } from '../support/gateway.js';
-import { badPair, parseClients, parseSteps, readBlocks, splitName, type Block } from './doc.js';
+import { ELIDED, SCHEMA_DIR, badPair, endpointOf, fileForGatewayFrame, parseClients, parseSteps, readBlocks, splitName, type Block } from './doc.js';
+import { firstError } from './json-schema.js';
+
+/** The parts every test gateway here runs: no multicast, no broadcast, no UDP port. */
+const extensions = () => [...defaultExtensions(), discoveryExtension({ mdns: false, udpProbePort: false })];
 
 /** Times the gateway reads from its clock: only their JSON type is compared. */
-const TIMES = new Set(['server_time', 'timestamp', 'at', 'uptime_s', 'created_at', 'joined_at', 'sent_at', 'connected_at', 'last_seen_at', 'last_heartbeat_at', 'status_at']);
+const TIMES = new Set([
+  'server_time', 'timestamp', 'at', 'uptime_s', 'created_at', 'joined_at', 'sent_at', 'connected_at', 'last_seen_at', 'last_heartbeat_at', 'status_at',
+  'started_at', 'stopped_at', 'completed_at', 'first_seen', 'last_seen',
+]);
 /** Ids the gateway makes up: the example's values stand for the gateway's one to one, so where the example repeats an id the gateway must too, and where it uses another id the gateway must as well. */
-const IDS = new Set(['room_id', 'message_id', 'command_id', 'command_ids', 'token']);
+const IDS = new Set(['room_id', 'message_id', 'command_id', 'command_ids', 'token', 'session_id', 'gateway_id']);
+
+const schemaCache = new Map<string, Record<string, unknown>>();
+function schemaFile(file: string): Record<string, unknown> {
+  let s = schemaCache.get(file);
+  if (!s) schemaCache.set(file, (s = JSON.parse(readFileSync(join(SCHEMA_DIR, file), 'utf8')) as Record<string, unknown>));
+  return s;
+}
 type Made = 'time' | 'id' | null;
 
 const jsonType = (v: unknown) => (v === null ? 'null' : Array.isArray(v) ? 'array' : typeof v);
@@ -48,10 +73,17 @@ function difference(doc: unknown, got: unknown, ids: Ids, path: string, made: Ma
   if (typeof doc === 'object' && doc !== null) {
     const d = doc as Record<string, unknown>;
     const g = got as Record<string, unknown>;
-    const dk = Object.keys(d).sort().join(',');
-    const gk = Object.keys(g).sort().join(',');
-    if (dk !== gk) return `${path}: documented fields ${dk}, got ${gk}`;
-    for (const k of Object.keys(d)) {
+    const elided = d[ELIDED] === ELIDED;
+    const shown = Object.keys(d).filter((k) => !(elided && k === ELIDED));
+    if (elided) {
+      const absent = shown.filter((k) => !(k in g));
+      if (absent.length) return `${path}: documented fields ${absent.join(',')} are not in ${JSON.stringify(got).slice(0, 200)}`;
+    } else {
+      const dk = shown.sort().join(',');
+      const gk = Object.keys(g).sort().join(',');
+      if (dk !== gk) return `${path}: documented fields ${dk}, got ${gk}`;
+    }
+    for (const k of shown) {
       const r = difference(d[k], g[k], ids, path ? `${path}.${k}` : k, made ?? (TIMES.has(k) ? 'time' : IDS.has(k) ? 'id' : null));
       if (r) return r;
     }
@@ -81,7 +113,7 @@ async function runExchange(b: Block): Promise<void> {
   const steps = parseSteps(b);
   const clock = new ManualClock(1_732_212_000_000);
   // Keepalive off: the manual clock only moves when an example says so.
-  const gw = await startTestGateway({ clock, heartbeatIntervalMs: 0, commandResendMs: 10_000 });
+  const gw = await startTestGateway({ clock, heartbeatIntervalMs: 0, commandResendMs: 10_000, extensions: extensions() });
   const open = new Map<string, TestClient>();
   const ids = new Ids();
   const conn = async (who: string, line: number) => {
@@ -111,6 +143,12 @@ async function runExchange(b: Block): Promise<void> {
           }
           const d = difference(s.frame, got, ids, '', null);
           assert.equal(d, null, `${at}: ${d}\n  documented: ${JSON.stringify(s.frame)}\n  got:        ${JSON.stringify(got)}`);
+          // What the gateway really sent, elided fields included, fits the exported schema.
+          const file = fileForGatewayFrame(endpointOf(clients.get(s.who)!), got);
+          if (file !== null) {
+            const e = firstError(schemaFile(file), got);
+            assert.equal(e, null, `${at}: the gateway's frame does not fit ${file}: ${e}\n  got: ${JSON.stringify(got)}`);
+          }
           break;
         }
         case 'disconnect': {
@@ -156,9 +194,22 @@ describe('(e) PROTOCOL.md exchanges against a real gateway', () => {
 describe('(e) PROTOCOL.md bad examples against a real gateway', () => {
   let gw: TestGateway;
   before(async () => {
-    gw = await startTestGateway({ heartbeatIntervalMs: 0 });
+    gw = await startTestGateway({ heartbeatIntervalMs: 0, extensions: extensions() });
   });
   after(() => gw.stop());
+
+  test('every operator request the gateway answers is exported with the schema it validates with', () => {
+    const table: Record<string, unknown> = { ...OperatorFrames };
+    for (const ext of gw.context.extensions) Object.assign(table, ext.frames ?? {});
+    const exported = new Map(schemaEntries().filter((e) => e.endpoint === 'operator' && e.direction === 'client-to-gateway').map((e) => [e.type, e.schema]));
+    // JSON.stringify drops TypeBox's symbols: what is compared is the JSON Schema itself, less its $id and title.
+    const plain = (x: unknown) => JSON.stringify({ ...(x as object), $id: undefined, title: undefined });
+    for (const [type, schema] of Object.entries(table)) {
+      assert.ok(exported.has(type), `operator request '${type}' has no exported schema`);
+      assert.equal(plain(exported.get(type)), plain(schema), type);
+    }
+    assert.deepEqual([...exported.keys()].filter((t) => !(t in table)), [], 'exported operator requests the gateway does not answer');
+  });
 
   /** A connection in the state the frame named by the marker is sent in. */
   async function ready(name: string, n: number): Promise<TestClient> {

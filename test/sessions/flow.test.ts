@@ -181,8 +181,12 @@ describe('upload protocol, frame by frame', () => {
     b!.send(batch(0, { session_id: 's-elsewhere' }));
     const ack = await b!.next('data_ack');
     assert.deepEqual([ack.stored, ack.reason], [false, 'session s-elsewhere is not recording']);
+    // An empty session_id is the same as none: the board's current session.
+    b!.send(batch(0, { session_id: '' }));
+    assert.deepEqual(await b!.next('data_ack'), { type: 'data_ack', seq: 0, session_id: id, stored: true });
     await op.ask({ type: 'stop_session', session_id: id }, 'session');
-    b!.send({ type: 'upload_complete', session_id: id, last_seq: -1 });
+    b!.send({ type: 'upload_complete', session_id: '', last_seq: 0 });
+    assert.deepEqual(await b!.next('upload_ack'), { type: 'upload_ack', session_id: id, last_seq: 0, missing: [] });
     const done = await waitState(op, id, 'complete');
     assert.equal((done.summary as { count: number }).count, 0);
     await b!.close();

@@ -45,6 +45,8 @@ export function sessionsContract(name: string, open: () => Promise<Store>): void
       assert.deepEqual((await store.listSessions({ search: '%' })).map((s) => s.sessionId), ['s-a']);
       assert.deepEqual((await store.listSessions({ search: 'racket-2', limit: 1 })).map((s) => s.sessionId), ['s-b']);
       assert.deepEqual((await store.listSessions({ state: 'complete' })).map((s) => s.sessionId), ['s-a']);
+      assert.deepEqual((await store.listSessions({ playerId: 'player-9' })).map((s) => s.sessionId), ['s-b']);
+      assert.deepEqual((await store.listSessions({ playerId: 'player' })).map((s) => s.sessionId), [], 'exact, not a substring');
       assert.deepEqual((await store.openSessions()).map((s) => s.sessionId), ['s-b']);
       assert.equal(await store.getSession('nope'), undefined);
     });

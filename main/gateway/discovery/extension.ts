@@ -53,13 +53,17 @@ export function discoveryExtension(o: DiscoveryPartOptions = {}): ExtensionFacto
     let discovery: Discovery | null = null;
     const gatewayId = gatewayIdFor(ctx.options.dataDir);
     const list = () => (discovery?.devices() ?? []).map((d) => discoveredJson(d, ctx.clock.now()));
+    const probes = () => {
+      const p = discovery?.probeStats();
+      return p ? { received: p.received, answered: p.answered, malformed: p.malformed, rate_limited: p.rateLimited, ignored: p.ignored } : null;
+    };
     const snapshot = () => ({
       gateway_id: gatewayId,
       devices: list(),
       links: (discovery?.links() ?? []).map((l) => ({ name: l.name, addresses: l.addresses.map((a) => a.address) })),
       mdns: discovery?.status().mdns ?? [],
       probe_port: discovery?.status().probePort ?? null,
-      probes: discovery?.probeStats() ?? null,
+      probes: probes(),
     });
     (ctx as { lanDevices: GatewayContext['lanDevices'] }).lanDevices = () => discovery?.devices() ?? [];
 

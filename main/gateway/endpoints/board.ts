@@ -37,15 +37,15 @@ export function attachBoard(ctx: GatewayContext, peer: Peer, deviceId: string): 
         return ctx.commands.ack(deviceId, f.command_id, f.ok !== false, f.result).then(() => undefined);
       case 'sensor_data': {
         const d = f.data;
-        return onBatch({ deviceId, sessionId: f.session_id ?? null, seq: f.seq ?? null, startMs: f.timestamp, rateHz: 0, samples: [[d.ax, d.ay, d.az, d.gx, d.gy, d.gz]] });
+        return onBatch({ deviceId, sessionId: f.session_id || null, seq: f.seq ?? null, startMs: f.timestamp, rateHz: 0, samples: [[d.ax, d.ay, d.az, d.gx, d.gy, d.gz]] });
       }
       case 'batch_sensor_data':
-        return onBatch({ deviceId, sessionId: f.session_id ?? null, seq: f.seq, startMs: f.start_ms, rateHz: f.rate_hz, samples: f.samples });
+        return onBatch({ deviceId, sessionId: f.session_id || null, seq: f.seq, startMs: f.start_ms, rateHz: f.rate_hz, samples: f.samples });
       case 'upload_complete': {
         ctx.operators.publish('devices', { event: 'upload_complete', device_id: deviceId, session_id: f.session_id ?? null, last_seq: f.last_seq });
         const sink = ctx.sampleSink;
         if (!sink) return peer.send({ type: 'upload_ack', session_id: f.session_id ?? null, last_seq: f.last_seq, missing: [] });
-        return sink.uploadComplete(deviceId, f.session_id ?? null, f.last_seq).then((r) => {
+        return sink.uploadComplete(deviceId, f.session_id || null, f.last_seq).then((r) => {
           peer.send({ type: 'upload_ack', session_id: r.sessionId, last_seq: f.last_seq, missing: r.missing });
         });
       }

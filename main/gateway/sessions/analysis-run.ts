@@ -3,14 +3,34 @@
  * back in seq order, analysed, and the strokes and a session summary stored.
  */
 import type { Store, SessionRow, StrokeRow } from '../store/types.js';
-import { analyzeSamples } from './analysis/analyze.js';
-import { median } from './analysis/detect.js';
-import { STROKE_TYPES, type ImuSample, type SessionSummary, type StrokeType } from './analysis/types.js';
+import { analyzeSamples, summariseStrokes } from './analysis/analyze.js';
+import type { ImuSample, SessionSummary, StrokeType } from './analysis/types.js';
 import { unpackSamples } from './ingest.js';
 import { missingSeqs, type BoardProgress } from './json.js';
 
-export interface SessionAnalysisSummary extends SessionSummary {
-  boards: Record<string, SessionSummary & { rateHz: number; samples: number; incomplete: boolean }>;
+/** A summary as it goes on the wire and into the store: snake_case like every other field. */
+export interface WireSummary {
+  count: number;
+  duration_s: number;
+  strokes_per_minute: number;
+  max_speed_kmh: number;
+  median_speed_kmh: number;
+  counts_by_type: Record<string, number>;
+}
+
+export interface SessionAnalysisSummary extends WireSummary {
+  boards: Record<string, WireSummary & { rate_hz: number; samples: number; incomplete: boolean }>;
+}
+
+function wire(s: SessionSummary): WireSummary {
+  return {
+    count: s.count,
+    duration_s: s.durationS,
+    strokes_per_minute: s.strokesPerMinute,
+    max_speed_kmh: s.maxSpeedKmh,
+    median_speed_kmh: s.medianSpeedKmh,
+    counts_by_type: { ...s.countsByType },
+  };
 }
 
 /** One board's samples in time order. */
@@ -39,7 +59,7 @@ export async function runAnalysis(store: Store, row: SessionRow, boards: BoardPr
     const r = analyzeSamples(samples);
     // Finished by the operator before the board reported its last seq, or with seqs still missing.
     const incomplete = b.finalSeq === null || missingSeqs(b).length > 0;
-    perBoard[b.deviceId] = { ...r.summary, rateHz: Math.round(r.rateHz * 10) / 10, samples: samples.length, incomplete };
+    perBoard[b.deviceId] = { ...wire(r.summary), rate_hz: Math.round(r.rateHz * 10) / 10, samples: samples.length, incomplete };
     durationS = Math.max(durationS, r.summary.durationS);
     for (const s of r.strokes) {
       strokes.push({
@@ -58,16 +78,9 @@ export async function runAnalysis(store: Store, row: SessionRow, boards: BoardPr
     await yieldToLoop();
   }
   await store.saveStrokes(row.sessionId, strokes);
-  const speeds = strokes.map((s) => s.speedKmh);
-  const countsByType = Object.fromEntries(STROKE_TYPES.map((t) => [t, 0])) as Record<StrokeType, number>;
-  for (const s of strokes) if (s.type in countsByType) countsByType[s.type as StrokeType]++;
+  const all = strokes.map((s) => ({ racketHeadSpeedKmh: s.speedKmh, type: s.type as StrokeType }));
   return {
-    count: strokes.length,
-    durationS,
-    strokesPerMinute: durationS > 0 ? strokes.length / (durationS / 60) : 0,
-    maxSpeedKmh: speeds.length ? Math.max(...speeds) : 0,
-    medianSpeedKmh: speeds.length ? median(speeds) : 0,
-    countsByType,
+    ...wire(summariseStrokes(durationS, all)),
     boards: perBoard,
   };
 }

@@ -33,7 +33,7 @@ export interface IngestStats {
   queued: number;
   written: number;
   duplicates: number;
-  failedWrites: number;
+  failed_writes: number;
   pressured: boolean;
 }
 
@@ -71,7 +71,7 @@ export class IngestWriter {
   }
 
   snapshot(): IngestStats {
-    return { queued: this.queue.length, ...this.stats, pressured: this.pressure };
+    return { queued: this.queue.length, written: this.stats.written, duplicates: this.stats.duplicates, failed_writes: this.stats.failedWrites, pressured: this.pressure };
   }
 
   /** Resolves when the chunk is durable (or was already stored). */

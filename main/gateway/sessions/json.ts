@@ -37,11 +37,10 @@ export function sessionJson(row: SessionRow, boards: Map<string, BoardProgress>)
     failure_reason: row.failureReason,
     progress: row.boards.map((id) => {
       const b = boards.get(id);
-      const missing: number[] = [];
-      if (b && b.finalSeq !== null && b.accepted.size > 0) {
-        for (let s = 0; s <= b.finalSeq && missing.length < MISSING_LISTED; s++) if (!b.accepted.has(s)) missing.push(s);
-      }
-      const complete = !!b && b.finalSeq !== null && (row.state === 'complete' || (missing.length === 0 && b.accepted.size >= b.finalSeq + 1));
+      // Only an open session knows its seqs; a closed one's progress comes from counts in the store.
+      const open = row.state === 'recording' || row.state === 'uploading' || row.state === 'analyzing';
+      const missing = b && open ? missingSeqs(b).slice(0, MISSING_LISTED) : [];
+      const complete = !!b && b.finalSeq !== null && (row.state === 'complete' || (open && missingSeqs(b).length === 0));
       return {
         device_id: id,
         samples: b?.samples ?? 0,

@@ -279,8 +279,7 @@ export class SessionManager implements SampleSink {
       return s && s.player_id === playerId ? s : null;
     }
     for (const s of this.live.values()) if (s.row.playerId === playerId) return sessionJson(s.row, s.boards);
-    const rows = await this.ctx.store.listSessions({ search: playerId, limit: 20 });
-    const mine = rows.find((r) => r.playerId === playerId);
+    const [mine] = await this.ctx.store.listSessions({ playerId, limit: 1 });
     return mine ? this.get(mine.sessionId) : null;
   }
 

@@ -149,6 +149,7 @@ export function sessionMethods(h: Helpers): SessionMethods {
       const where: string[] = [];
       const params: SqlValue[] = [];
       if (opts.state !== undefined) { where.push('state = ?'); params.push(opts.state); }
+      if (opts.playerId !== undefined) { where.push('player_id = ?'); params.push(opts.playerId); }
       if (opts.search) {
         // LIKE with the wildcards in the pattern escaped, so "50%" finds "50%" and nothing else.
         // '!' as the escape: a backslash means different things in MySQL and SQLite string literals.

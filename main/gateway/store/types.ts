@@ -229,7 +229,7 @@ export interface Store {
   updateSession(sessionId: string, patch: SessionPatch): Promise<void>;
   getSession(sessionId: string): Promise<SessionRow | undefined>;
   /** Newest first; `search` matches player, court, notes and board ids (substring). */
-  listSessions(opts?: { search?: string; state?: SessionState; limit?: number }): Promise<SessionRow[]>;
+  listSessions(opts?: { search?: string; state?: SessionState; playerId?: string; limit?: number }): Promise<SessionRow[]>;
   /** Sessions not yet complete or failed (to resume after a restart). */
   openSessions(): Promise<SessionRow[]>;
 

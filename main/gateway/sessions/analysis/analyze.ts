@@ -48,6 +48,11 @@ export function analyzeSamples(
 
 export function summarise(samples: readonly ImuSample[], strokes: readonly Stroke[]): SessionSummary {
   const durationS = samples.length > 1 ? (samples[samples.length - 1]!.t - samples[0]!.t) / 1000 : 0;
+  return summariseStrokes(durationS, strokes);
+}
+
+/** The summary of strokes over a known duration (several boards of one session share it). */
+export function summariseStrokes(durationS: number, strokes: readonly Pick<Stroke, 'racketHeadSpeedKmh' | 'type'>[]): SessionSummary {
   const speeds = strokes.map((s) => s.racketHeadSpeedKmh);
   const countsByType = Object.fromEntries(STROKE_TYPES.map((t) => [t, 0])) as Record<StrokeType, number>;
   for (const s of strokes) countsByType[s.type]++;

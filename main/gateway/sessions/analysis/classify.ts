@@ -12,6 +12,8 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { STROKE_TYPES, type StrokeType } from './types.js';
 import { FEATURE_NAMES } from './features.js';
+import { mulberry32 } from './prng.js';
+export { mulberry32 };
 
 export interface CrossValidation {
   folds: number;
@@ -146,17 +148,6 @@ function axpy(y: Float64Array, yo: number, a: number, x: Float64Array, xo: numbe
   for (let j = 0; j < n; j++) y[yo + j]! += a * x[xo + j]!;
 }
 
-/** Small seeded PRNG (mulberry32): fold assignment must not change run to run. */
-export function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /**
  * k-fold cross-validation, stratified by class. `blocks` gives each fold a
