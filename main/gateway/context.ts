@@ -11,6 +11,7 @@ import type { UserHub } from './users.js';
 import type { OperatorHub } from './operators.js';
 import type { GatewayExtension } from './extensions.js';
 import type { SampleSink } from './samples.js';
+import type { KeepaliveManager } from './keepalive.js';
 import type { DiscoveredService } from './discovery/browse.js';
 
 /** What every endpoint and hub can reach: one object, built once in index.ts. */
@@ -32,6 +33,8 @@ export interface GatewayContext {
   lanDevices: (() => DiscoveredService[]) | null;
   /** Where sample frames go; set by the sessions part. Null: live view only. */
   sampleSink: SampleSink | null;
+  /** WebSocket liveness; any frame counts as a sign of life. Set by the server. */
+  keepalive: KeepaliveManager | null;
   /** Parts plugged in at start (sessions, USB, discovery). */
   readonly extensions: GatewayExtension[];
   /** The port actually listened on (known after listen; the configured one before). */

@@ -151,6 +151,7 @@ export async function startGateway(options: GatewayOptions = {}): Promise<Gatewa
   ctx.sampleSink = null;
   ctx.sessionStatus = null;
   ctx.lanDevices = null;
+  ctx.keepalive = null;
   ctx.extensions = [];
   for (const make of options.extensions ?? defaultExtensions()) ctx.extensions.push(await make(ctx));
 

@@ -64,6 +64,7 @@ export function createGatewayServer(ctx: GatewayContext, sessionStatus: SessionS
     ctx.log.info('connection silent for two heartbeat intervals, closing', { endpoint: (s as WebSocket & { courtsideEndpoint?: string }).courtsideEndpoint });
   });
   keepalive.start();
+  (ctx as { keepalive: KeepaliveManager | null }).keepalive = keepalive;
 
   const http = createServer((req, res) => {
     handleHttp(ctx, req, res).catch((err: unknown) => {
@@ -80,7 +81,6 @@ export function createGatewayServer(ctx: GatewayContext, sessionStatus: SessionS
       const peer = new Peer(ws, clientIp(req), endpoint, bucket, metrics, () => clock.now());
       keepalive.add(ws);
       ws.on('pong', () => keepalive.seen(ws));
-      ws.on('message', () => keepalive.seen(ws));
       ws.on('close', () => keepalive.remove(ws));
       ws.on('error', (err) => ctx.log.debug('socket error', { endpoint, ip: peer.ip, error: err.message }));
       wire(peer);

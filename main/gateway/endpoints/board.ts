@@ -72,7 +72,9 @@ export function attachBoard(ctx: GatewayContext, peer: Peer, deviceId: string): 
     if (r.kind === 'error') return peer.error(r.code, r.message);
     ctx.operators.pushSensor({ device_id: deviceId, seq: b.seq, session_id: r.sessionId, start_ms: b.startMs, rate_hz: b.rateHz, samples: b.samples });
     if (r.kind === 'live') {
-      return peer.send(r.reason ? { type: 'data_ack', seq: b.seq, session_id: r.sessionId, stored: false, reason: r.reason } : { type: 'data_ack', seq: b.seq, session_id: r.sessionId, stored: false });
+      if (r.reason) return peer.send({ type: 'data_ack', seq: b.seq, session_id: r.sessionId, stored: false, reason: r.reason });
+      // The hot path of live streaming: a template, not JSON.stringify, for the one frame a sample costs.
+      return peer.sendText(r.sessionId === null ? `{"type":"data_ack","seq":${b.seq === null ? 'null' : b.seq},"session_id":null,"stored":false}` : JSON.stringify({ type: 'data_ack', seq: b.seq, session_id: r.sessionId, stored: false }));
     }
     r.durable.then(
       () => peer.send({ type: 'data_ack', seq: b.seq, session_id: r.sessionId, stored: true }),

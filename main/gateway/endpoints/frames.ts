@@ -18,6 +18,7 @@ function toBuffer(data: RawData): Buffer {
 }
 
 export function handleFrames(ctx: GatewayContext, peer: Peer, onText: FrameHandler, onBinary?: BinaryHandler): void {
+  const keepalive = ctx.keepalive;
   const queue: (() => void | Promise<void>)[] = [];
   let busy = false;
 
@@ -26,29 +27,31 @@ export function handleFrames(ctx: GatewayContext, peer: Peer, onText: FrameHandl
     peer.error('UNAVAILABLE', 'gateway temporarily unavailable, try again');
   };
 
-  const drain = () => {
-    while (queue.length > 0) {
-      const job = queue.shift()!;
-      let r: void | Promise<void>;
-      try {
-        r = job();
-      } catch (err) {
-        fail(err);
-        continue;
-      }
-      if (r instanceof Promise) {
-        busy = true;
-        r.catch(fail).finally(() => {
-          busy = false;
-          drain();
-        });
-        return;
-      }
+  /** Runs one job; true if it went async (later frames must wait for it). */
+  const run = (job: () => void | Promise<void>): boolean => {
+    let r: void | Promise<void>;
+    try {
+      r = job();
+    } catch (err) {
+      fail(err);
+      return false;
     }
+    if (!(r instanceof Promise)) return false;
+    busy = true;
+    r.catch(fail).finally(() => {
+      busy = false;
+      drain();
+    });
+    return true;
+  };
+
+  const drain = () => {
+    while (queue.length > 0) if (run(queue.shift()!)) return;
   };
 
   peer.ws.on('message', (data: RawData, isBinary: boolean) => {
     ctx.metrics.framesIn++;
+    keepalive?.seen(peer.ws);
     if (!peer.admit()) return;
     const size = Buffer.isBuffer(data) ? data.length : Array.isArray(data) ? data.reduce((n, b) => n + b.length, 0) : data.byteLength;
     if (size > ctx.options.maxPayloadBytes) {
@@ -61,11 +64,15 @@ export function handleFrames(ctx: GatewayContext, peer: Peer, onText: FrameHandl
         peer.error('BAD_BINARY', 'this endpoint takes JSON text frames only');
         return;
       }
-      queue.push(() => onBinary(buf));
+      const job = () => onBinary(buf);
+      // The common case (nothing waiting) runs at once, without queueing a closure.
+      if (busy || queue.length > 0) queue.push(job);
+      else run(job);
     } else {
       const text = toBuffer(data).toString('utf8');
-      queue.push(() => onText(text));
+      const job = () => onText(text);
+      if (busy || queue.length > 0) queue.push(job);
+      else run(job);
     }
-    if (!busy) drain();
   });
 }
