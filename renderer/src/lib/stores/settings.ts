@@ -1,0 +1,87 @@
+/**
+ * Settings: device tokens (list, mint, revoke) and the gateway's own settings
+ * as far as the gateway exposes them. A minted token is shown once, so it is
+ * kept here until the operator dismisses it, not in the list.
+ *
+ * Network interfaces for mDNS and the data folder come from the discovery
+ * and status parts when the gateway has them (`get_discovery_settings`,
+ * `set_discovery_interfaces`); without them the view says how to set them at start.
+ */
+import { writable, type Readable } from 'svelte/store';
+import type { GatewayClient } from '../client.js';
+import { describeError, GatewayRequestError } from '../errors.js';
+import type { DeviceToken } from '../protocol.js';
+
+export interface InterfaceChoice {
+  name: string;
+  address: string;
+  selected: boolean;
+}
+
+export interface SettingsState {
+  tokens: DeviceToken[];
+  /** The token just minted (shown once), with its device. */
+  minted: { device_id: string; token: string } | null;
+  /** null: the gateway has no discovery part to ask. */
+  interfaces: InterfaceChoice[] | null;
+  error: string | null;
+  busy: boolean;
+}
+
+export function createSettingsStore(client: GatewayClient) {
+  let state: SettingsState = { tokens: [], minted: null, interfaces: null, error: null, busy: false };
+  const store = writable<SettingsState>(state);
+  const set = (patch: Partial<SettingsState>) => store.set((state = { ...state, ...patch }));
+
+  async function load(): Promise<void> {
+    try {
+      const r = await client.request('list_device_tokens', {});
+      set({ tokens: r.tokens, error: null });
+    } catch (err) {
+      set({ error: describeError(err) });
+    }
+    try {
+      const d = await client.requestAny('get_discovery_settings');
+      const list = Array.isArray(d.interfaces) ? (d.interfaces as InterfaceChoice[]) : null;
+      set({ interfaces: list });
+    } catch (err) {
+      if (!(err instanceof GatewayRequestError && err.code === 'UNKNOWN_TYPE')) set({ error: describeError(err) });
+      else set({ interfaces: null });
+    }
+  }
+
+  async function act<T>(work: () => Promise<T>): Promise<T | undefined> {
+    set({ busy: true, error: null });
+    try {
+      return await work();
+    } catch (err) {
+      set({ error: describeError(err) });
+      return undefined;
+    } finally {
+      set({ busy: false });
+    }
+  }
+
+  return {
+    subscribe: store.subscribe as Readable<SettingsState>['subscribe'],
+    load,
+    async mint(deviceId: string, label: string): Promise<void> {
+      const r = await act(() => client.request('create_device_token', { device_id: deviceId, ...(label ? { label } : {}) }));
+      if (r) {
+        set({ minted: { device_id: r.device_id, token: r.token } });
+        await load();
+      }
+    },
+    async revoke(deviceId: string): Promise<void> {
+      const r = await act(() => client.request('revoke_device_token', { device_id: deviceId }));
+      if (r) await load();
+    },
+    async setInterfaces(names: string[]): Promise<void> {
+      const r = await act(() => client.requestAny('set_discovery_interfaces', { interfaces: names }));
+      if (r) await load();
+    },
+    dismissMinted: () => set({ minted: null }),
+  };
+}
+
+export type SettingsStore = ReturnType<typeof createSettingsStore>;

@@ -1,0 +1,251 @@
+/**
+ * Provisioning over USB (firmware-protocol/usb.ts): the serial ports, the
+ * uploaded firmware images, running jobs with their progress, the serial
+ * monitor's lines, and the bulk queue. Long jobs answer at once with a job;
+ * progress and results arrive as `usb` events, which update the job here.
+ * A gateway without the USB part answers UNKNOWN_TYPE: `available` is false.
+ */
+import { writable, type Readable } from 'svelte/store';
+import type { GatewayClient } from '../client.js';
+import { describeError, GatewayRequestError } from '../errors.js';
+import type { EventFrame } from '../protocol.js';
+
+export interface UsbPort {
+  path: string;
+  vendor_id: string | null;
+  product_id: string | null;
+  serial_number: string | null;
+  manufacturer: string | null;
+  product: string | null;
+  location: string | null;
+  by_id: string | null;
+  hint: string | null;
+  source: string;
+}
+
+export interface FirmwareMeta {
+  id: string;
+  name: string | null;
+  size: number;
+  uploaded_at: string;
+  chip: string | null;
+}
+
+export interface Progress {
+  bytes: number;
+  total: number;
+  percent: number;
+  rate_bps: number;
+  file_index?: number;
+  files?: number;
+}
+
+export interface UsbJob {
+  id: string;
+  kind: 'flash' | 'provision' | 'board_info';
+  port: string;
+  state: 'running' | 'done' | 'failed' | 'cancelled';
+  info: { chip: string; description: string; mac: string; flash_size: number | null } | null;
+  progress: Progress | null;
+  result: Record<string, unknown> | null;
+  error: { code: string; message: string } | null;
+}
+
+export interface BulkRow {
+  port: string;
+  mac: string | null;
+  chip: string | null;
+  device_id: string | null;
+  result: 'ok' | 'failed';
+  error_code: string | null;
+  error: string | null;
+  finished_at: string;
+}
+
+export interface BulkStatus {
+  state: 'running' | 'stopping' | 'stopped';
+  current: string | null;
+  queued: string[];
+  done: number;
+  ok: number;
+  failed: number;
+  next_id: string;
+}
+
+export interface MonitorLine {
+  key: number;
+  port: string;
+  text: string;
+  level?: string;
+  at?: string | number;
+}
+
+export interface UsbState {
+  /** null until asked; false when the gateway has no USB part. */
+  available: boolean | null;
+  ports: UsbPort[];
+  firmware: FirmwareMeta[];
+  jobs: Record<string, UsbJob>;
+  /** Progress of the board the bulk queue is writing, by port. */
+  bulkProgress: Record<string, Progress>;
+  bulk: BulkStatus | null;
+  bulkRows: BulkRow[];
+  monitor: { port: string | null; status: string | null; lines: MonitorLine[] };
+  error: string | null;
+}
+
+/** Serial monitor lines kept; older ones scroll away. */
+export const MONITOR_LINES = 1000;
+
+/** The bulk status in one shape: the gateway sends only `{state, rows}` while no queue has run. */
+export function normalizeBulk(v: unknown): { status: BulkStatus | null; rows: BulkRow[] | null } {
+  if (typeof v !== 'object' || v === null) return { status: null, rows: null };
+  const b = v as Partial<BulkStatus> & { rows?: BulkRow[] };
+  const status: BulkStatus = {
+    state: b.state ?? 'stopped',
+    current: b.current ?? null,
+    queued: Array.isArray(b.queued) ? b.queued : [],
+    done: b.done ?? 0,
+    ok: b.ok ?? 0,
+    failed: b.failed ?? 0,
+    next_id: b.next_id ?? '',
+  };
+  return { status, rows: Array.isArray(b.rows) ? b.rows : null };
+}
+
+export function createUsbStore(client: GatewayClient) {
+  let state: UsbState = { available: null, ports: [], firmware: [], jobs: {}, bulkProgress: {}, bulk: null, bulkRows: [], monitor: { port: null, status: null, lines: [] }, error: null };
+  const store = writable<UsbState>(state);
+  const set = (patch: Partial<UsbState>) => store.set((state = { ...state, ...patch }));
+  let lineKey = 0;
+
+  const patchJob = (id: string, patch: Partial<UsbJob>) => {
+    const cur = state.jobs[id];
+    if (cur) set({ jobs: { ...state.jobs, [id]: { ...cur, ...patch } } });
+  };
+
+  async function load(): Promise<void> {
+    try {
+      const [ports, fw, bulk] = await Promise.all([client.requestAny('usb_list_ports'), client.requestAny('usb_list_firmware'), client.requestAny('usb_bulk_status')]);
+      const b = normalizeBulk(bulk.bulk);
+      set({
+        available: true,
+        ports: Array.isArray(ports.ports) ? (ports.ports as UsbPort[]) : [],
+        firmware: Array.isArray(fw.firmware) ? (fw.firmware as FirmwareMeta[]) : [],
+        bulk: b.status?.done || b.status?.state !== 'stopped' ? b.status : null,
+        bulkRows: b.rows ?? state.bulkRows,
+        error: null,
+      });
+    } catch (err) {
+      if (err instanceof GatewayRequestError && err.code === 'UNKNOWN_TYPE') set({ available: false });
+      else set({ error: describeError(err) });
+    }
+  }
+
+  function onEvent(e: EventFrame): void {
+    const jobId = typeof e.job_id === 'string' ? e.job_id : null;
+    switch (e.event) {
+      case 'ports_changed':
+        if (Array.isArray(e.ports)) set({ ports: e.ports as UsbPort[] });
+        return;
+      case 'board_info':
+        if (jobId) patchJob(jobId, { info: e.info as UsbJob['info'] });
+        return;
+      case 'flash_progress': {
+        const p = { bytes: Number(e.bytes), total: Number(e.total), percent: Number(e.percent), rate_bps: Number(e.rate_bps) };
+        if (jobId) patchJob(jobId, { progress: p });
+        else if (e.bulk && typeof e.port === 'string') set({ bulkProgress: { ...state.bulkProgress, [e.port]: p } });
+        return;
+      }
+      case 'flash_done':
+      case 'provision_done':
+        if (jobId) patchJob(jobId, { state: e.state as UsbJob['state'], result: (e.result as UsbJob['result']) ?? null, error: (e.error as UsbJob['error']) ?? null, info: (e.info as UsbJob['info']) ?? state.jobs[jobId]?.info ?? null });
+        return;
+      case 'monitor_line':
+        if (e.port !== state.monitor.port) return;
+        set({ monitor: { ...state.monitor, lines: [...state.monitor.lines, { key: ++lineKey, port: String(e.port), text: String(e.text ?? ''), level: e.level as string, at: e.at as string }].slice(-MONITOR_LINES) } });
+        return;
+      case 'monitor_status':
+        if (e.port === state.monitor.port) set({ monitor: { ...state.monitor, status: String(e.status) } });
+        return;
+      case 'bulk_board': {
+        const { topic: _t, at: _a, event: _e, type: _ty, ...row } = e;
+        set({ bulkRows: [...state.bulkRows, row as unknown as BulkRow].slice(-500) });
+        return;
+      }
+      case 'bulk_status': {
+        set({ bulk: normalizeBulk(e).status });
+        return;
+      }
+    }
+  }
+
+  async function act<T>(work: () => Promise<T>): Promise<T | null> {
+    set({ error: null });
+    try {
+      return await work();
+    } catch (err) {
+      set({ error: describeError(err) });
+      return null;
+    }
+  }
+
+  function track(job: unknown): UsbJob | null {
+    const j = job as UsbJob | undefined;
+    if (!j || typeof j.id !== 'string') return null;
+    set({ jobs: { ...state.jobs, [j.id]: j } });
+    return j;
+  }
+
+  const offs: (() => void)[] = [];
+  return {
+    subscribe: store.subscribe as Readable<UsbState>['subscribe'],
+    load,
+    /** Uploads a firmware image (raw bytes); it is then listed and can be flashed by id. */
+    uploadFirmware: (name: string, data: ArrayBuffer) =>
+      act(async () => {
+        const r = await client.http<{ firmware: FirmwareMeta }>(`/api/usb/firmware?name=${encodeURIComponent(name)}`, { method: 'POST', raw: data });
+        await load();
+        return r.firmware;
+      }),
+    flash: (port: string, firmwareId: string, erase: boolean) => act(async () => track((await client.requestAny('usb_flash', { port, firmware_id: firmwareId, erase })).job)),
+    provision: (port: string, config: Record<string, unknown>, mintToken: boolean) =>
+      act(async () => track((await client.requestAny('usb_provision', { port, config, mint_token: mintToken })).job)),
+    improvWifi: (port: string, ssid: string, password: string) => act(() => client.requestAny('usb_improv_wifi', { port, ssid, password }, 60_000)),
+    boardInfo: (port: string) => act(async () => (await client.requestAny('usb_board_info', { port }, 60_000)).info as UsbJob['info']),
+    cancel: (jobId: string) => act(async () => track((await client.requestAny('usb_cancel', { job_id: jobId })).job)),
+    async monitor(port: string | null): Promise<void> {
+      const prev = state.monitor.port;
+      if (prev && prev !== port) await act(() => client.requestAny('usb_monitor_stop', { port: prev }));
+      set({ monitor: { port, status: null, lines: prev === port ? state.monitor.lines : [] } });
+      if (port) {
+        const r = await act(() => client.requestAny('usb_monitor_start', { port }));
+        if (state.monitor.port !== port) return;
+        if (r) set({ monitor: { ...state.monitor, status: state.monitor.status ?? (r.running === false ? 'closed' : 'open') } });
+        else set({ monitor: { port: null, status: null, lines: [] } });
+      }
+    },
+    bulkStart: (opts: { firmware_id: string; id_template: string; start: number; config: Record<string, unknown>; erase: boolean }) =>
+      act(async () => {
+        set({ bulkRows: [], bulkProgress: {} });
+        const r = await client.requestAny('usb_bulk_start', opts);
+        set({ bulk: normalizeBulk(r.bulk).status });
+      }),
+    bulkStop: () => act(async () => set({ bulk: normalizeBulk((await client.requestAny('usb_bulk_stop')).bulk).status })),
+    bulkReport: () => act(() => client.download('/api/usb/bulk/report.csv')),
+    start(): void {
+      if (offs.length) return;
+      offs.push(client.watch(['usb']));
+      offs.push(client.onEvent('usb', onEvent));
+      offs.push(client.onOpen(() => void load()));
+      if (client.connection.status === 'open') void load();
+    },
+    stop(): void {
+      if (state.monitor.port) void client.requestAny('usb_monitor_stop', { port: state.monitor.port }).catch(() => {});
+      set({ monitor: { port: null, status: null, lines: [] } });
+      for (const off of offs.splice(0)) off();
+    },
+  };
+}
+
+export type UsbStore = ReturnType<typeof createUsbStore>;

@@ -1,0 +1,218 @@
+/** The renderer's one client, against a real gateway (and a fake socket where the gateway cannot misbehave on cue). */
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { GatewayClient } from '../../renderer/src/lib/client.js';
+import { describeError, GatewayRequestError } from '../../renderer/src/lib/errors.js';
+import { startTestGateway, TestClient, type TestGateway } from '../support/gateway.js';
+import { clientFor, connected, FakeSocket, sleep, stateWhere } from './helpers.js';
+
+describe('GatewayClient against a gateway', () => {
+  let gw: TestGateway;
+  before(async () => {
+    gw = await startTestGateway();
+  });
+  after(async () => {
+    await gw.stop();
+  });
+
+  test('requests are matched to replies by id, also when several are in flight', async () => {
+    const c = await connected(gw);
+    const [status, devices, rooms] = await Promise.all([
+      c.request('get_system_status', {}),
+      c.request('get_device_list', {}),
+      c.request('get_rooms', {}),
+    ]);
+    assert.equal(typeof status.version, 'string');
+    assert.equal(status.database.kind, 'sqlite');
+    assert.deepEqual(devices.devices, []);
+    assert.deepEqual(rooms.rooms, []);
+    c.close();
+  });
+
+  test('an error reply rejects that request with the gateway code, said in words', async () => {
+    const c = await connected(gw);
+    const err = await c.request('get_room', { room_id: 'NOPE99' }).then(
+      () => assert.fail('expected an error'),
+      (e: unknown) => e,
+    );
+    assert.ok(err instanceof GatewayRequestError);
+    assert.equal(err.code, 'NOT_FOUND');
+    assert.equal(describeError(err), 'Room NOPE99 not found.');
+    const unknown = await rejection(c.requestAny('no_such_request'));
+    assert.equal(unknown.code, 'UNKNOWN_TYPE');
+    assert.match(describeError(unknown), /does not offer that/);
+    c.close();
+  });
+
+  test('watch counts topics: the gateway keeps sending until the last watcher lets go', async () => {
+    const c = await connected(gw);
+    const events: string[] = [];
+    c.onEvent('devices', (e) => events.push(`${e.event}:${(e.device as { device_id: string }).device_id}`));
+    const a = c.watch(['devices']);
+    const b = c.watch(['devices']);
+    await sleep(50);
+    const board = await TestClient.connect(`${gw.url}/ws/esp32/board-w1/`);
+    await board.next('connection_established');
+    await waitFor(() => events.includes('online:board-w1'));
+    a();
+    assert.deepEqual(c.watchedTopics(), ['devices']);
+    await board.close();
+    await waitFor(() => events.includes('offline:board-w1'));
+    b();
+    assert.deepEqual(c.watchedTopics(), []);
+    await sleep(50);
+    const board2 = await TestClient.connect(`${gw.url}/ws/esp32/board-w2/`);
+    await sleep(150);
+    assert.ok(!events.some((e) => e.endsWith('board-w2')), 'no events after unsubscribe');
+    await board2.close();
+    c.close();
+  });
+
+  test('requests fail at once while disconnected, with a sentence that says so', async () => {
+    const c = clientFor(gw);
+    const err = await rejection(c.request('get_rooms', {}));
+    assert.equal(err.code, 'DISCONNECTED');
+    assert.match(describeError(err), /Not connected/);
+  });
+
+  test('a wrong token ends in "unauthorized" and no more retries', async () => {
+    const c = clientFor(gw, { token: 'wrong-token-0123456789abcdef' });
+    c.connect();
+    const s = await stateWhere(c, (x) => x.status === 'unauthorized');
+    assert.equal(s.retryAt, null);
+    await sleep(300);
+    assert.equal(c.connection.status, 'unauthorized');
+    c.close();
+  });
+
+  test('http() sends the token and turns gateway errors into GatewayRequestError', async () => {
+    const c = clientFor(gw);
+    const status = await c.http<{ version: string }>('/api/status');
+    assert.equal(typeof status.version, 'string');
+    const err = await rejection(c.http('/api/devices/nobody'));
+    assert.equal(err.code, 'NOT_FOUND');
+    assert.equal(err.httpStatus, 404);
+    const bad = clientFor(gw, { token: 'wrong-token-0123456789abcdef' });
+    const denied = await rejection(bad.http('/api/status'));
+    assert.equal(denied.code, 'UNAUTHORIZED');
+    assert.match(describeError(denied), /token was not accepted/);
+    const file = await c.download('/api/status');
+    assert.ok(file.data.byteLength > 10);
+    assert.match(file.type, /json/);
+  });
+
+  test('sensor_samples frames reach onSensor', async () => {
+    const c = await connected(gw);
+    const got: string[] = [];
+    c.onSensor((batches) => got.push(...batches.map((b) => `${b.device_id}:${b.samples.length}`)));
+    c.watch(['sensor:board-s1']);
+    await sleep(50);
+    const board = await TestClient.connect(`${gw.url}/ws/esp32/board-s1/`);
+    await board.next('connection_established');
+    board.send({ type: 'batch_sensor_data', seq: 1, start_ms: 1000, rate_hz: 100, samples: [[0, 0, 1, 0, 0, 0], [0, 0, 1, 1, 1, 1]] });
+    await waitFor(() => got.includes('board-s1:2'));
+    await board.close();
+    c.close();
+  });
+});
+
+describe('GatewayClient reconnects', () => {
+  test('with backoff while the gateway is down, then resubscribes and reloads', async () => {
+    let gw = await startTestGateway();
+    const port = gw.port;
+    const c = await connected(gw);
+    let opens = 0;
+    c.onOpen(() => opens++);
+    c.watch(['devices']);
+    const events: string[] = [];
+    c.onEvent('devices', (e) => events.push(String(e.event)));
+    await gw.stop();
+    const s1 = await stateWhere(c, (s) => s.status === 'reconnecting' && s.attempt >= 2);
+    assert.ok(s1.retryAt !== null && s1.lastError !== null);
+    gw = await startTestGateway({ port });
+    try {
+      await stateWhere(c, (s) => s.status === 'open', 8000);
+      assert.ok(opens >= 1);
+      await sleep(100);
+      const board = await TestClient.connect(`${gw.url}/ws/esp32/board-r1/`);
+      await board.next('connection_established');
+      await waitFor(() => events.includes('online'));
+      await board.close();
+    } finally {
+      c.close();
+      await gw.stop();
+    }
+  });
+
+  test('delays grow from the minimum to the ceiling', async () => {
+    const sockets: FakeSocket[] = [];
+    const c = new GatewayClient({
+      baseUrl: 'http://127.0.0.1:9',
+      token: 'x'.repeat(20),
+      createSocket: (url) => {
+        const s = new FakeSocket(url, false);
+        sockets.push(s);
+        return s;
+      },
+      fetch: (async () => {
+        throw new Error('offline');
+      }) as unknown as typeof fetch,
+      backoffMinMs: 20,
+      backoffMaxMs: 100,
+    });
+    const delays: number[] = [];
+    c.state.subscribe((s) => {
+      if (s.status === 'reconnecting' && s.retryAt) delays.push(s.retryAt - Date.now());
+    });
+    c.connect();
+    await stateWhere(c, (s) => s.attempt >= 6, 3000);
+    c.close();
+    assert.ok(delays[0]! < 40, `first delay ${delays[0]}`);
+    assert.ok(Math.max(...delays) <= 125, `ceiling respected: ${delays.join(',')}`);
+    assert.ok(delays.at(-1)! > delays[0]!, 'delays grow');
+  });
+
+  test('a request with no answer times out; a silent socket is replaced', async () => {
+    const sockets: FakeSocket[] = [];
+    const c = new GatewayClient({
+      baseUrl: 'http://127.0.0.1:9',
+      token: 'x'.repeat(20),
+      createSocket: (url) => {
+        const s = new FakeSocket(url);
+        sockets.push(s);
+        return s;
+      },
+      requestTimeoutMs: 60,
+      idleCheckMs: 100,
+      backoffMinMs: 10,
+    });
+    c.connect();
+    await stateWhere(c, (s) => s.status === 'open');
+    const err = await rejection(c.request('get_rooms', {}));
+    assert.equal(err.code, 'TIMEOUT');
+    assert.equal(sockets[0]!.sent.at(-1)!.type, 'get_rooms');
+    assert.equal(typeof sockets[0]!.sent.at(-1)!.id, 'string');
+    // Nothing arrives: the idle check asks for the status, gets no answer and reconnects.
+    await stateWhere(c, () => sockets.length >= 2, 2000);
+    c.close();
+  });
+});
+
+async function waitFor(cond: () => boolean, ms = 3000): Promise<void> {
+  const until = Date.now() + ms;
+  while (!cond()) {
+    if (Date.now() > until) throw new Error('condition not met');
+    await sleep(10);
+  }
+}
+
+/** The GatewayRequestError a promise rejects with (fails the test if it resolves). */
+async function rejection(p: Promise<unknown>): Promise<GatewayRequestError> {
+  try {
+    await p;
+  } catch (err) {
+    assert.ok(err instanceof GatewayRequestError, `expected a GatewayRequestError, got ${String(err)}`);
+    return err;
+  }
+  return assert.fail('expected a rejection');
+}
