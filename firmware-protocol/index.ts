@@ -9,6 +9,8 @@ export * from './legacy.js';
 export * from './esp32.js';
 export * from './user.js';
 export * from './operator.js';
+export * from './nvs-config.js';
+export * from './usb.js';
 export * from './sessions.js';
 
 /** Bumped when a frame changes incompatibly; advertised in mDNS TXT `pv`. */

@@ -8,8 +8,15 @@ Commands:
   serve       run the gateway (rooms, signaling, boards, players, operator UI)
   simulate    run simulated ESP32 boards against a gateway
   analyze     stroke analysis of a recording (CSV)
+  export      write a recorded session as a zip of CSV + JSON
   discover    list Courtside gateways and ESP32 boards on the LAN (mDNS)
   nvs         generate an ESP-IDF NVS partition image from a CSV
+  ports       list serial ports (USB ids, board hints)
+  flash       write firmware to a board over USB
+  provision   write a board's configuration (Wi-Fi, gateway, id, token) over USB
+  monitor     a board's serial console
+  bulk        flash and provision boards one after another
+  improv      Improv Wi-Fi over serial (state, info, scan, wifi)
   version     print the version
 
 Run 'courtside <command> --help' for a command's options.
@@ -21,8 +28,15 @@ const commands: Record<string, () => Promise<Command>> = {
   serve: async () => (await import('./cli/serve.js')).serveCommand,
   simulate: async () => (await import('./simulator/cli.js')).simulateCommand,
   analyze: async () => (await import('./gateway/sessions/analysis/cli.js')).analyzeCommand,
+  export: async () => (await import('./cli/export.js')).exportCommand,
   discover: async () => (await import('./gateway/discovery/cli.js')).discoverCommand,
   nvs: async () => (await import('./gateway/usb/nvs/cli.js')).nvsCommand,
+  ports: async () => (await import('./gateway/usb/cli/ports.js')).portsCommand,
+  flash: async () => (await import('./gateway/usb/cli/flash.js')).flashCommand,
+  provision: async () => (await import('./gateway/usb/cli/provision.js')).provisionCommand,
+  monitor: async () => (await import('./gateway/usb/cli/monitor.js')).monitorCommand,
+  bulk: async () => (await import('./gateway/usb/cli/bulk.js')).bulkCommand,
+  improv: async () => (await import('./gateway/usb/cli/improv.js')).improvCommand,
 };
 
 export async function main(argv: string[]): Promise<number> {

@@ -27,12 +27,13 @@ import type { SessionStatusProvider } from './endpoints/user.js';
 import { Paths } from '../../firmware-protocol/index.js';
 import type { ExtensionFactory } from './extensions.js';
 import { sessionsExtension } from './sessions/extension.js';
+import { usbExtension } from './usb/extension.js';
 
 export type { GatewayOptions } from './options.js';
 
 /** The standard parts; `extensions: []` gives a bare gateway (rooms, signaling, boards, operators). */
 export function defaultExtensions(): ExtensionFactory[] {
-  return [sessionsExtension()];
+  return [sessionsExtension(), usbExtension];
 }
 
 export interface Gateway {

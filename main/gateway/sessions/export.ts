@@ -54,7 +54,8 @@ export async function exportSession(store: Store, sessionId: string, out: Writab
 
   const zip = new yazl.ZipFile();
   const mtime = row.completedAt ?? row.createdAt;
-  zip.addReadStream(Readable.from(sampleLines(store, sessionId)), 'samples.csv', { mtime });
+  // Level 1: the hour-long export spends half its CPU in deflate at the default level for ~10 % less size.
+  zip.addReadStream(Readable.from(sampleLines(store, sessionId)), 'samples.csv', { mtime, compressionLevel: 1 });
   const strokeCsv =
     STROKES_HEADER +
     strokes.map((s) => `${csvField(s.deviceId)},${s.idx},${r3(s.tMs)},${s.type},${r3(s.confidence)},${r3(s.peakDps)},${r3(s.speedKmh)},${r3(s.peakG)},${s.saturated ? 1 : 0}\n`).join('');

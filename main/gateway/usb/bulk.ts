@@ -1,0 +1,211 @@
+/**
+ * Bulk mode: boards are plugged in one after another; each gets the firmware
+ * and its own configuration (the next device id from a template such as
+ * `racket-{n}`, and a fresh device token registered in the store) in one
+ * flashing session. A board that fails is reported and the queue goes on.
+ *
+ * A port counts as a new board when it appears (or reappears after being
+ * gone). Ids are given out only to boards that passed the checks, and an id
+ * whose board then failed is revoked and handed to the next board, so the
+ * ids of working boards have no gaps and no token outlives a failed write.
+ */
+import { deviceIdFromTemplate, type BoardConfig, type BoardConfigTemplate } from '../../../firmware-protocol/nvs-config.js';
+import { systemClock, type Clock, type TimerHandle } from '../clock.js';
+import { errorText, isUsbError, usbError, type UsbError } from './errors.js';
+import { EspSession, type BoardInfo, type ConnectOptions, type WriteProgress } from './esp.js';
+import { overlay, type ImageSet } from './images.js';
+import { portExists, type SerialPortInfo } from './ports.js';
+import { configImage } from './provision.js';
+
+export interface BulkRow {
+  port: string;
+  mac: string | null;
+  chip: string | null;
+  device_id: string | null;
+  result: 'ok' | 'failed';
+  error_code: string | null;
+  error: string | null;
+  finished_at: string;
+}
+
+export interface BulkOptions {
+  firmware: ImageSet;
+  idTemplate: string;
+  /** First n to try (default 1). */
+  start?: number;
+  config: BoardConfigTemplate;
+  /** Only these ports (present when their device node exists); default every port listPorts() reports. */
+  ports?: readonly string[];
+  listPorts: () => Promise<SerialPortInfo[]>;
+  /** Mints and stores a token for a device id, returning the token. */
+  mintToken: (deviceId: string) => Promise<string>;
+  /** Revokes every token of a device id. */
+  revokeToken: (deviceId: string) => Promise<void>;
+  /** Device ids that already have a live token (skipped when numbering). */
+  takenIds: () => Promise<Set<string>>;
+  /** Lets the queue use a port now; returns a release function, or null if the port is busy elsewhere. */
+  claimPort?: (path: string) => (() => void) | null;
+  erase?: boolean;
+  connect?: ConnectOptions;
+  clock?: Clock;
+  /** How often to look for new ports (default 500 ms). */
+  pollMs?: number;
+  onBoard?: (row: BulkRow) => void;
+  onStart?: (port: string) => void;
+  onInfo?: (port: string, info: BoardInfo) => void;
+  onProgress?: (port: string, p: WriteProgress) => void;
+}
+
+export type BulkState = 'running' | 'stopping' | 'stopped';
+
+const CSV_COLUMNS: (keyof BulkRow)[] = ['port', 'mac', 'chip', 'device_id', 'result', 'error_code', 'error', 'finished_at'];
+
+function csvField(v: unknown): string {
+  const s = v === null || v === undefined ? '' : String(v);
+  return /[",\r\n]/.test(s) || /^[=+\-@]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
+}
+
+export function bulkCsv(rows: readonly BulkRow[]): string {
+  return [CSV_COLUMNS.join(','), ...rows.map((r) => CSV_COLUMNS.map((c) => csvField(r[c])).join(','))].join('\r\n') + '\r\n';
+}
+
+export class BulkQueue {
+  readonly rows: BulkRow[] = [];
+  state: BulkState = 'stopped';
+  /** The port being provisioned now. */
+  current: string | null = null;
+  private readonly clock: Clock;
+  private timer: TimerHandle | undefined;
+  /** Ports seen in the last poll: a port is a new board when it is not in here. */
+  private present = new Set<string>();
+  private queue: string[] = [];
+  private working: Promise<void> | null = null;
+  private nextN: number;
+  private abort = new AbortController();
+  private idle: Promise<void> = Promise.resolve();
+  private scanning = false;
+
+  constructor(private readonly opts: BulkOptions) {
+    this.clock = opts.clock ?? systemClock;
+    this.nextN = opts.start ?? 1;
+  }
+
+  start(): void {
+    if (this.state === 'running') return;
+    this.state = 'running';
+    this.abort = new AbortController();
+    this.timer = this.clock.setInterval(() => void this.scan(), this.opts.pollMs ?? 500);
+    void this.scan();
+  }
+
+  /** Stops watching; the board being written finishes (cancelling it would leave it half-flashed). */
+  async stop(): Promise<void> {
+    if (this.state !== 'running') return;
+    this.state = 'stopping';
+    this.clock.clear(this.timer);
+    this.queue = [];
+    await this.working;
+    await this.idle;
+    this.state = 'stopped';
+  }
+
+  status(): { state: BulkState; current: string | null; queued: string[]; done: number; ok: number; failed: number; next_id: string } {
+    const ok = this.rows.filter((r) => r.result === 'ok').length;
+    return { state: this.state, current: this.current, queued: [...this.queue], done: this.rows.length, ok, failed: this.rows.length - ok, next_id: deviceIdFromTemplate(this.opts.idTemplate, this.nextN) };
+  }
+
+  csv(): string {
+    return bulkCsv(this.rows);
+  }
+
+  /** Looks for ports that appeared since the last look. */
+  async scan(): Promise<void> {
+    if (this.state !== 'running' || this.scanning) return;
+    this.scanning = true;
+    let now: string[];
+    try {
+      // Named ports count when their device node exists (virtual ones are not in any listing).
+      now = this.opts.ports ? this.opts.ports.filter(portExists) : (await this.opts.listPorts()).map((p) => p.path);
+    } catch {
+      return;
+    } finally {
+      this.scanning = false;
+    }
+    const fresh = now.filter((p) => !this.present.has(p) && p !== this.current && !this.queue.includes(p));
+    this.present = new Set(now);
+    if (this.state !== 'running') return;
+    this.queue.push(...fresh);
+    this.pump();
+  }
+
+  private pump(): void {
+    if (this.working || this.state !== 'running') return;
+    const port = this.queue.shift();
+    if (!port) return;
+    this.working = this.board(port).finally(() => {
+      this.working = null;
+      this.current = null;
+      this.pump();
+    });
+    this.idle = this.working;
+  }
+
+  private async nextId(): Promise<string> {
+    const taken = await this.opts.takenIds();
+    let id = deviceIdFromTemplate(this.opts.idTemplate, this.nextN);
+    while (taken.has(id)) id = deviceIdFromTemplate(this.opts.idTemplate, ++this.nextN);
+    return id;
+  }
+
+  private async board(port: string): Promise<void> {
+    this.current = port;
+    this.opts.onStart?.(port);
+    let info: BoardInfo | null = null;
+    let deviceId: string | null = null;
+    let minted = false;
+    const release = this.opts.claimPort ? this.opts.claimPort(port) : () => {};
+    const finish = (err: unknown) => {
+      const e = err as UsbError | undefined;
+      const row: BulkRow = {
+        port,
+        mac: info?.mac ?? null,
+        chip: info?.chip ?? null,
+        device_id: err ? null : deviceId,
+        result: err ? 'failed' : 'ok',
+        error_code: err ? (isUsbError(err) ? e!.code : 'FLASH_FAILED') : null,
+        error: err ? errorText(err) : null,
+        finished_at: new Date(this.clock.now()).toISOString(),
+      };
+      this.rows.push(row);
+      this.opts.onBoard?.(row);
+    };
+    if (!release) return finish(usbError('PORT_BUSY', port, 'another job (a monitor or a flash)'));
+    let session: EspSession | null = null;
+    try {
+      session = await EspSession.open(port, { ...this.opts.connect, signal: this.abort.signal });
+      info = session.info;
+      this.opts.onInfo?.(port, info);
+      if (this.rows.some((r) => r.result === 'ok' && r.mac === info!.mac)) {
+        // Already done in this run: a native-USB board re-enumerates after its reset and looks new.
+        await session.hardReset();
+        return;
+      }
+      session.check(this.opts.firmware);
+      deviceId = await this.nextId();
+      const token = await this.opts.mintToken(deviceId);
+      minted = true;
+      const config: BoardConfig = { ...this.opts.config, device_id: deviceId, device_token: token };
+      const nvs = await configImage(session, config, this.opts.firmware.images);
+      await session.write(overlay(this.opts.firmware.images, nvs), { erase: this.opts.erase, onProgress: (p) => this.opts.onProgress?.(port, p), now: () => this.clock.now() });
+      await session.hardReset();
+      this.nextN++;
+      finish(null);
+    } catch (err) {
+      if (minted && deviceId) await this.opts.revokeToken(deviceId).catch(() => {});
+      finish(err);
+    } finally {
+      await session?.close().catch(() => {});
+      release();
+    }
+  }
+}

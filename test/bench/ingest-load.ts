@@ -1,0 +1,200 @@
+/**
+ * Load process of the ingest benchmark (test/bench/ingest.ts): B board
+ * sockets stream into one recording session as fast as the gateway stores,
+ * each keeping up to W frames in flight (a closed loop, like a board that
+ * holds unacked frames), and only `data_ack` with `stored: true` counts.
+ *
+ *   node --import tsx test/bench/ingest-load.ts --port P --pid GATEWAY_PID --token T
+ *        --mode json|binary --boards B --samples-per-frame N --window W --seconds S --warmup S
+ *
+ * Prints one JSON line. samples_per_s = samples acked during the measured
+ * window / its length; frames sent in the warm-up or still in flight at the
+ * window's edges count where their ack lands.
+ */
+import { readFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { parseArgs } from 'node:util';
+import WebSocket from 'ws';
+import { createImuSource } from '../../main/simulator/swing.js';
+import { boardEndpoint, sampleRow, type SampleRow } from '../../main/simulator/frames.js';
+import { encodeBinaryBatch } from '../../firmware-protocol/sessions.js';
+
+const { values: a } = parseArgs({
+  strict: true,
+  options: {
+    port: { type: 'string' }, pid: { type: 'string' }, token: { type: 'string' },
+    mode: { type: 'string', default: 'json' }, boards: { type: 'string', default: '20' },
+    'samples-per-frame': { type: 'string', default: '100' }, window: { type: 'string', default: '16' },
+    seconds: { type: 'string', default: '10' }, warmup: { type: 'string', default: '1' },
+    'max-fps': { type: 'string', default: '400' },
+  },
+});
+const mode = a.mode as 'json' | 'binary';
+const port = Number(a.port);
+const pid = Number(a.pid);
+const boards = Number(a.boards);
+const perFrame = Number(a['samples-per-frame']);
+const window = Number(a.window);
+const seconds = Number(a.seconds);
+const warmup = Number(a.warmup);
+// The gateway allows 500 frames/s per board (twice that in a burst); a board over it gets
+// frames dropped, which a closed loop would wait on forever. Stay under it and say so.
+const maxFps = Number(a['max-fps']);
+const base = `http://127.0.0.1:${port}`;
+const RATE = 200;
+
+setTimeout(() => { process.stderr.write('ingest-load: overall timeout\n'); process.exit(1); }, (warmup + seconds) * 1000 + 60_000).unref();
+
+const clkTck = ((): number => {
+  try { return Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100; } catch { return 100; }
+})();
+function cpuSeconds(p: number): number {
+  const stat = readFileSync(`/proc/${p}/stat`, 'utf8');
+  const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(f[11]) + Number(f[12])) / clkTck;
+}
+function peakRssMb(p: number): number | null {
+  const m = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${p}/status`, 'utf8'));
+  return m ? Math.round(Number(m[1]) / 102.4) / 10 : null;
+}
+
+async function api(method: string, path: string, body?: unknown): Promise<Record<string, unknown>> {
+  const res = await fetch(base + path, {
+    method,
+    headers: { authorization: `Bearer ${a.token}`, 'content-type': 'application/json' },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  const json = (await res.json()) as Record<string, unknown>;
+  if (!res.ok) throw new Error(`${method} ${path}: HTTP ${res.status} ${JSON.stringify(json)}`);
+  return json;
+}
+
+interface Board {
+  id: string;
+  ws: WebSocket;
+  seq: number;
+  inFlight: number;
+  lastSendAt: number;
+  frame(seq: number, startMs: number): string | Buffer;
+}
+
+let ackedFrames = 0;
+let windowSamples = 0;
+let windowFrames = 0;
+let notStored = 0;
+let errorFrames = 0;
+let firstError: string | null = null;
+let sending = false;
+let measuring = false;
+let lastAckAt = 0;
+
+function makeFrames(id: string, sessionId: string, b: number): Board['frame'] {
+  const src = createImuSource({ rateHz: RATE, seed: b + 1, strokesPerMinute: 20 });
+  const rows: SampleRow[] = Array.from({ length: perFrame }, () => sampleRow(src.next()));
+  if (mode === 'json') {
+    // The frame the simulator sends, with the samples serialized once: the loader's CPU is not what is measured.
+    const samples = JSON.stringify(rows);
+    return (seq, startMs) => `{"type":"batch_sensor_data","seq":${seq},"session_id":"${sessionId}","start_ms":${startMs},"rate_hz":${RATE},"samples":${samples}}`;
+  }
+  const template = Buffer.from(encodeBinaryBatch({ seq: 0, startMs: 0, rateHz: RATE, accelScale: 16 / 32768, gyroScale: 2000 / 32768, samples: rows }));
+  return (seq, startMs) => {
+    const f = Buffer.from(template); // ws may mask the buffer it is given in place
+    f.writeUInt32LE(seq, 4);
+    f.writeDoubleLE(startMs, 8);
+    return f;
+  };
+}
+
+function pump(b: Board): void {
+  const minGap = 1000 / maxFps;
+  while (sending && b.inFlight < window) {
+    const now = performance.now();
+    if (now - b.lastSendAt < minGap) {
+      setTimeout(() => pump(b), minGap - (now - b.lastSendAt));
+      return;
+    }
+    b.lastSendAt = now;
+    const seq = b.seq++;
+    b.ws.send(b.frame(seq, seq * ((perFrame * 1000) / RATE)));
+    b.inFlight++;
+  }
+}
+
+function connect(id: string, sessionId: string, i: number): Promise<Board> {
+  return new Promise((resolve, reject) => {
+    const ws = new WebSocket(boardEndpoint(`ws://127.0.0.1:${port}`, id), { handshakeTimeout: 10_000 });
+    const b: Board = { id, ws, seq: 0, inFlight: 0, lastSendAt: 0, frame: makeFrames(id, sessionId, i) };
+    ws.on('message', (data) => {
+      const m = JSON.parse(data.toString()) as Record<string, unknown>;
+      switch (m.type) {
+        case 'connection_established': return resolve(b);
+        case 'data_ack':
+          b.inFlight--;
+          if (m.stored === true) {
+            ackedFrames++;
+            lastAckAt = performance.now();
+            if (measuring) { windowFrames++; windowSamples += perFrame; }
+          } else notStored++;
+          return pump(b);
+        case 'command': // start_collection: acked, as a board would, so it is not pushed again
+          return ws.send(JSON.stringify({ type: 'command_ack', command_id: m.command_id, ok: true }));
+        case 'error':
+          errorFrames++;
+          firstError ??= `${String(m.code)}: ${String(m.message)}`;
+          return;
+      }
+    });
+    ws.on('error', reject);
+  });
+}
+
+async function main(): Promise<void> {
+  const ids = Array.from({ length: boards }, (_, i) => `bench-${i + 1}`);
+  const created = (await api('POST', '/api/sessions', { boards: ids, sample_rate_hz: RATE })).session as { session_id: string };
+  const sessionId = created.session_id;
+  await api('POST', `/api/sessions/${sessionId}/start`);
+  const links = await Promise.all(ids.map((id, i) => connect(id, sessionId, i)));
+
+  const loaderCpu0 = process.cpuUsage();
+  sending = true;
+  for (const b of links) pump(b);
+  await new Promise((r) => setTimeout(r, warmup * 1000));
+  const cpu0 = cpuSeconds(pid);
+  const t0 = performance.now();
+  measuring = true;
+  await new Promise((r) => setTimeout(r, seconds * 1000));
+  measuring = false;
+  const wall = (performance.now() - t0) / 1000;
+  const cpu1 = cpuSeconds(pid);
+  const loaderCpu = process.cpuUsage(loaderCpu0);
+  sending = false;
+
+  // Drain: every frame sent gets its ack before the stored count is compared.
+  const until = Date.now() + 30_000;
+  while (links.some((b) => b.inFlight > 0) && Date.now() < until) await new Promise((r) => setTimeout(r, 20));
+  const inFlightLeft = links.reduce((n, b) => n + b.inFlight, 0);
+  const framesSent = links.reduce((n, b) => n + b.seq, 0);
+  const got = (await api('GET', `/api/sessions/${sessionId}`)).session as { progress: { samples: number }[] };
+  const storedSamples = got.progress.reduce((n, p) => n + p.samples, 0);
+  for (const b of links) b.ws.terminate();
+
+  const r1 = (x: number) => Math.round(x * 10) / 10;
+  process.stdout.write(JSON.stringify({
+    mode, boards, samples_per_frame: perFrame, window, seconds: r1(wall), warmup_s: warmup,
+    samples_per_s: Math.round(windowSamples / wall),
+    frames_per_s: Math.round(windowFrames / wall),
+    frames_sent: framesSent, acked_frames: ackedFrames, acked_samples: ackedFrames * perFrame,
+    stored_samples: storedSamples, in_flight_left: inFlightLeft,
+    not_stored_acks: notStored, error_frames: errorFrames, first_error: firstError,
+    gateway_cpu_pct: r1(((cpu1 - cpu0) / wall) * 100),
+    gateway_peak_rss_mb: peakRssMb(pid),
+    loader_cpu_pct: r1(((loaderCpu.user + loaderCpu.system) / 1e6 / (wall + warmup)) * 100),
+    last_ack_ms_after_window: Math.max(0, Math.round(lastAckAt - t0 - wall * 1000)),
+  }) + '\n');
+  process.exit(0);
+}
+
+main().catch((e: unknown) => {
+  process.stderr.write(`ingest-load: ${e instanceof Error ? e.message : String(e)}\n`);
+  process.exit(1);
+});
