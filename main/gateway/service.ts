@@ -13,6 +13,7 @@ export function systemStatus(ctx: GatewayContext) {
     version: VERSION,
     uptime_s: Math.round((Date.now() - m.startedAt) / 1000),
     database: { kind: ctx.store.kind, description: ctx.store.description },
+    data_dir: ctx.options.dataDir,
     device_auth: ctx.options.deviceAuth,
     connections: connectionCounts(ctx),
     rooms: ctx.rooms.activeRooms().length,

@@ -6,6 +6,7 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { readFileSync, rmSync } from 'node:fs';
 import { createNetnsPair, PYTHON, type NetnsPair, type NsChild } from '../support/netns.js';
 
 const FIX = 'test/discovery/fixtures';
@@ -27,6 +28,7 @@ describe('courtside serve with discovery, across namespaces', { timeout: 90_000 
     for (const c of children) c.kill();
     gw?.kill();
     await net?.destroy();
+    rmSync(`/tmp/courtside-netns-${process.pid}`, { recursive: true, force: true });
   });
 
   async function waitForText(c: NsChild, re: RegExp, ms: number): Promise<void> {
@@ -77,5 +79,27 @@ describe('courtside serve with discovery, across namespaces', { timeout: 90_000 
     assert.equal(mdns[0]!.txt.fw, '1.4.2');
     assert.equal(typeof mdns[0]!.last_seen_age_ms, 'number');
     assert.equal(typeof d[0]!.last_seen_age_ms, 'number');
+  });
+
+  test('operators see the interfaces and can choose them; the choice is saved', async () => {
+    const l = net.links[0]!;
+    const ask = async (frame: object) => {
+      const c = net.node(net.b, `${FIX}/operator-request.ts`, [`ws://${l.a}:8765`, TOKEN, JSON.stringify(frame)]);
+      return (await c.waitFor((m) => m.event === 'reply', 15_000, 'reply')).frame as Record<string, unknown>;
+    };
+    const s = await ask({ type: 'get_discovery_settings' });
+    assert.equal(s.type, 'discovery_settings');
+    assert.deepEqual(s.interfaces, [{ name: l.name, address: l.a, selected: true }]);
+    assert.deepEqual(s.chosen, [l.name]);
+    const bad = await ask({ type: 'set_discovery_interfaces', id: 1, interfaces: ['wlan9'] });
+    assert.deepEqual([bad.type, bad.code, bad.message], ['error', 'NOT_FOUND', "no interface 'wlan9' on this machine"]);
+    const all = await ask({ type: 'set_discovery_interfaces', interfaces: [] });
+    assert.deepEqual(all.chosen, []);
+    // Kept in the data folder for the next start (flags given at start still win).
+    assert.deepEqual(JSON.parse(readFileSync(`/tmp/courtside-netns-${process.pid}/discovery.json`, 'utf8')), { interfaces: [] });
+    // Still advertised and answering after the restart of discovery.
+    const b = net.node(net.b, `${FIX}/board-connect.ts`, [JSON.stringify({ timeoutMs: 10_000, mdns: true, udp: false, interface: l.name }), 'after-change']);
+    children.push(b);
+    assert.equal((await b.waitFor((m) => m.event === 'found', 20_000, 'found')).via, 'mdns');
   });
 });

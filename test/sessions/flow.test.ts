@@ -82,6 +82,18 @@ describe('a session with simulated boards', () => {
     assert.equal((got.strokes as unknown[]).length, summary.count);
     const http = (await (await gw.http(`/api/sessions/${created.session_id}`)).json()) as { session: Session; strokes: unknown[] };
     assert.equal(http.session.state, 'complete');
+    const signal = (await (await gw.http(`/api/sessions/${created.session_id}/signal?points=100`)).json()) as { boards: { device_id: string; t_ms: number[]; gyro_dps: number[] }[] };
+    assert.deepEqual(signal.boards.map((b) => b.device_id), ['racket-1', 'racket-2']);
+    for (const b of signal.boards) {
+      assert.ok(b.t_ms.length >= 50 && b.t_ms.length <= 100, String(b.t_ms.length));
+      assert.equal(b.t_ms.length, b.gyro_dps.length);
+      assert.ok(b.t_ms.every((t, i) => i === 0 || t > b.t_ms[i - 1]!), 'time increases');
+    }
+    // Peaks survive the thinning: the fastest stroke's angular speed is in the signal.
+    const strokes = got.strokes as { device_id: string; peak_dps: number }[];
+    const top = strokes.reduce((a, b) => (b.peak_dps > a.peak_dps ? b : a));
+    const board = signal.boards.find((b) => b.device_id === top.device_id)!;
+    assert.ok(Math.max(...board.gyro_dps) >= top.peak_dps * 0.9, `${Math.max(...board.gyro_dps)} vs ${top.peak_dps}`);
     const listed = (await (await gw.http('/api/sessions?search=smash')).json()) as { sessions: Session[] };
     assert.deepEqual(listed.sessions.map((s) => s.session_id), [created.session_id]);
     const statusDone = await player.ask({ type: 'session_status', session_id: created.session_id }, 'session_status');

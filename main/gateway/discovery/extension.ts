@@ -4,6 +4,7 @@
  * `GET /api/discovery`), and the LAN view merged into the device list.
  */
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { networkInterfaces } from 'node:os';
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { Type } from '@sinclair/typebox';
@@ -48,10 +49,36 @@ export function discoveredJson(d: DiscoveredService, now: number) {
   };
 }
 
+/** The operator's interface choice from the UI, kept in the data folder; flags at start win over it. */
+function savedInterfaces(dataDir: string): string[] | null {
+  try {
+    const v = JSON.parse(readFileSync(join(dataDir, 'discovery.json'), 'utf8')) as { interfaces?: unknown };
+    return Array.isArray(v.interfaces) && v.interfaces.every((x) => typeof x === 'string') ? (v.interfaces as string[]) : null;
+  } catch {
+    return null;
+  }
+}
+
+/** Non-internal IPv4 interfaces of this machine, as choices for the operator. */
+function interfaceChoices(chosen: readonly string[]) {
+  const out: { name: string; address: string; selected: boolean }[] = [];
+  for (const [name, list] of Object.entries(networkInterfaces())) {
+    for (const a of list ?? []) {
+      if (a.family !== 'IPv4' || a.internal) continue;
+      out.push({ name, address: a.address, selected: chosen.length === 0 || chosen.includes(name) || chosen.includes(a.address) });
+    }
+  }
+  return out;
+}
+
+const RequestId = Type.Optional(Type.Union([Type.String({ maxLength: 64 }), Type.Integer()]));
+
 export function discoveryExtension(o: DiscoveryPartOptions = {}): ExtensionFactory {
   return (ctx: GatewayContext): GatewayExtension => {
     let discovery: Discovery | null = null;
     const gatewayId = gatewayIdFor(ctx.options.dataDir);
+    let chosen: string[] = o.interfaces?.length ? o.interfaces : (savedInterfaces(ctx.options.dataDir) ?? []);
+    const settings = () => ({ interfaces: interfaceChoices(chosen), chosen, mdns: o.mdns ?? true, udp_probe_port: o.udpProbePort === false ? null : (o.udpProbePort ?? 8766) });
     const list = () => (discovery?.devices() ?? []).map((d) => discoveredJson(d, ctx.clock.now()));
     const probes = () => {
       const p = discovery?.probeStats();
@@ -69,9 +96,30 @@ export function discoveryExtension(o: DiscoveryPartOptions = {}): ExtensionFacto
 
     return {
       name: 'discovery',
-      frames: { get_discovered: Type.Object({ type: Type.Literal('get_discovered'), id: Type.Optional(Type.Union([Type.String({ maxLength: 64 }), Type.Integer()])) }) },
-      handle(_frame, op) {
-        op.reply('discovered', snapshot());
+      frames: {
+        get_discovered: Type.Object({ type: Type.Literal('get_discovered'), id: RequestId }),
+        get_discovery_settings: Type.Object({ type: Type.Literal('get_discovery_settings'), id: RequestId }),
+        set_discovery_interfaces: Type.Object({
+          type: Type.Literal('set_discovery_interfaces'),
+          id: RequestId,
+          interfaces: Type.Array(Type.String({ minLength: 1, maxLength: 64 }), { maxItems: 32, description: 'Names or IPv4 addresses; [] for every interface.' }),
+        }),
+      },
+      async handle(frame, op) {
+        if (frame.type === 'get_discovered') return op.reply('discovered', snapshot());
+        if (frame.type === 'get_discovery_settings') return op.reply('discovery_settings', settings());
+        const wanted = frame.interfaces as string[];
+        const known = interfaceChoices([]);
+        const unknown = wanted.filter((w) => !known.some((k) => k.name === w || k.address === w));
+        if (unknown.length) return op.error('NOT_FOUND', `no interface ${unknown.map((u) => `'${u}'`).join(', ')} on this machine`);
+        chosen = [...new Set(wanted)];
+        writeFileSync(join(ctx.options.dataDir, 'discovery.json'), JSON.stringify({ interfaces: chosen }) + '\n');
+        // Goodbyes on the old interfaces, announcements on the new ones.
+        await discovery?.close();
+        discovery = null;
+        await start();
+        ctx.log.info('discovery interfaces changed by an operator', { interfaces: chosen.join(',') || 'all' });
+        return op.reply('discovery_settings', settings());
       },
       async http(h) {
         if (h.segments[0] !== 'discovery' || h.segments.length !== 1 || h.method !== 'GET') return false;
@@ -79,28 +127,30 @@ export function discoveryExtension(o: DiscoveryPartOptions = {}): ExtensionFacto
         return true;
       },
       status: () => ({ discovery: { gateway_id: gatewayId, mdns: discovery?.status().mdns.length ?? 0, probe_port: discovery?.status().probePort ?? null, discovered: discovery?.devices().length ?? 0 } }),
-      async start() {
-        discovery = await startDiscovery({
-          port: ctx.port,
-          gatewayId,
-          deviceAuth: ctx.options.deviceAuth,
-          interfaces: o.interfaces ?? [],
-          mdns: o.mdns ?? true,
-          udpProbePort: o.udpProbePort ?? 8766,
-          logger: ctx.log,
-          clock: ctx.clock,
-        });
-        const now = () => ctx.clock.now();
-        discovery.on('added', (d) => ctx.operators.publish('discovery', { event: 'added', device: discoveredJson(d, now()) }));
-        discovery.on('updated', (d) => ctx.operators.publish('discovery', { event: 'updated', device: discoveredJson(d, now()) }));
-        discovery.on('removed', (d, reason) => ctx.operators.publish('discovery', { event: 'removed', reason, device: discoveredJson(d, now()) }));
-        const st = discovery.status();
-        ctx.log.info('discovery', { gateway_id: gatewayId, mdns: st.mdns.map((m) => `${m.interface}=${m.address}`).join(',') || 'off', udp_probe_port: st.probePort ?? 'off' });
-      },
+      start,
       async close() {
         await discovery?.close();
         discovery = null;
       },
     };
+
+    async function start(): Promise<void> {
+      discovery = await startDiscovery({
+        port: ctx.port,
+        gatewayId,
+        deviceAuth: ctx.options.deviceAuth,
+        interfaces: chosen,
+        mdns: o.mdns ?? true,
+        udpProbePort: o.udpProbePort ?? 8766,
+        logger: ctx.log,
+        clock: ctx.clock,
+      });
+      const now = () => ctx.clock.now();
+      discovery.on('added', (d) => ctx.operators.publish('discovery', { event: 'added', device: discoveredJson(d, now()) }));
+      discovery.on('updated', (d) => ctx.operators.publish('discovery', { event: 'updated', device: discoveredJson(d, now()) }));
+      discovery.on('removed', (d, reason) => ctx.operators.publish('discovery', { event: 'removed', reason, device: discoveredJson(d, now()) }));
+      const st = discovery.status();
+      ctx.log.info('discovery', { gateway_id: gatewayId, mdns: st.mdns.map((m) => `${m.interface}=${m.address}`).join(',') || 'off', udp_probe_port: st.probePort ?? 'off' });
+    }
   };
 }

@@ -10,6 +10,33 @@ import type { GatewayContext } from '../context.js';
 import { IngestWriter, type IngestOptions } from './ingest.js';
 import { SessionError, SessionManager } from './manager.js';
 import { exportSession, ExportError } from './export.js';
+import { boardSamples } from './analysis-run.js';
+import type { ImuSample } from './analysis/types.js';
+
+/**
+ * The gyroscope magnitude cut to about `points` points for a chart: each
+ * bucket keeps its largest value, so stroke peaks survive the thinning.
+ */
+export function downsampleGyro(samples: readonly ImuSample[], points: number): { t_ms: number[]; gyro_dps: number[] } {
+  const t_ms: number[] = [];
+  const gyro_dps: number[] = [];
+  const per = Math.max(1, Math.ceil(samples.length / points));
+  for (let i = 0; i < samples.length; i += per) {
+    let best = -1;
+    let at = i;
+    for (let j = i; j < Math.min(samples.length, i + per); j++) {
+      const s = samples[j]!;
+      const m = Math.hypot(s.gx, s.gy, s.gz);
+      if (m > best) {
+        best = m;
+        at = j;
+      }
+    }
+    t_ms.push(samples[at]!.t);
+    gyro_dps.push(Math.round(best * 10) / 10);
+  }
+  return { t_ms, gyro_dps };
+}
 
 const { type: _t, id: _i, ...createFields } = SessionOperatorFrames.create_session.properties;
 const createBody = compile(Type.Object(createFields));
@@ -103,6 +130,15 @@ export function sessionsExtension(ingest: IngestOptions = {}): ExtensionFactory 
           }
           if (h.method === 'POST' && (action === 'start' || action === 'stop')) {
             h.json(200, { session: action === 'start' ? await sessions.start(id) : await sessions.stop(id) });
+            return true;
+          }
+          if (h.method === 'GET' && action === 'signal') {
+            const points = Math.min(20_000, Math.max(10, Number(h.url.searchParams.get('points') ?? 2000) || 2000));
+            const row = await ctx.store.getSession(id);
+            if (!row) return (h.fail(404, 'NOT_FOUND', `session ${id} not found`), true);
+            const boards = [];
+            for (const deviceId of row.boards) boards.push({ device_id: deviceId, ...downsampleGyro(await boardSamples(ctx.store, id, deviceId), points) });
+            h.json(200, { session_id: id, boards });
             return true;
           }
           if (h.method === 'GET' && action === 'export') {
