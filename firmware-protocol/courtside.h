@@ -125,9 +125,25 @@ extern "C" {
 
 /* ---- NVS ----------------------------------------------------------------- */
 
-/* Provisioning writes the board's configuration (Wi-Fi, gateway address, device code, token)
- * to NVS. The namespace and key names are being settled in firmware-protocol/nvs-config.ts;
- * they will be defined here once that lands. Do not hard-code your own in the meantime. */
+/* USB provisioning writes the board's configuration to NVS, namespace COURTSIDE_NVS_NAMESPACE
+ * of partition COURTSIDE_NVS_PARTITION (it rewrites that whole partition). Read it at boot:
+ * nvs_open_from_partition(COURTSIDE_NVS_PARTITION, COURTSIDE_NVS_NAMESPACE, NVS_READONLY, &h).
+ * Absent cfg_ver, wifi_ssid or device_id: the board is not provisioned. Absent optional keys:
+ * the default given below. String lengths are in bytes, without the NUL. */
+#define COURTSIDE_NVS_PARTITION      "nvs"
+#define COURTSIDE_NVS_NAMESPACE      "courtside"
+#define COURTSIDE_NVS_CONFIG_VERSION 1 /* cfg_ver this header describes; a higher one: do not guess */
+
+#define COURTSIDE_NVS_KEY_CFG_VER      "cfg_ver"      /* u8, required: layout version, 1 */
+#define COURTSIDE_NVS_KEY_WIFI_SSID    "wifi_ssid"    /* string, required, up to 32 bytes */
+#define COURTSIDE_NVS_KEY_WIFI_PASS    "wifi_pass"    /* string, up to 64 bytes; absent or empty: open network */
+#define COURTSIDE_NVS_KEY_GW_HOST      "gw_host"      /* string, up to 253 bytes; absent: find the gateway by mDNS */
+#define COURTSIDE_NVS_KEY_GW_PORT      "gw_port"      /* u16, 1 to 65535; absent: COURTSIDE_DEFAULT_PORT */
+#define COURTSIDE_NVS_KEY_GW_PATH      "gw_path"      /* string, up to 64 bytes; absent: COURTSIDE_PATH_BOARD */
+#define COURTSIDE_NVS_KEY_DEVICE_ID    "device_id"    /* string, required, up to 64 bytes: the device code */
+#define COURTSIDE_NVS_KEY_DEVICE_TOKEN "device_token" /* string, up to 128 bytes; absent: connect without ?token= */
+#define COURTSIDE_NVS_KEY_ROOM_ID      "room_id"      /* string, up to 32 bytes; absent: no room */
+#define COURTSIDE_NVS_KEY_SAMPLE_HZ    "sample_hz"    /* u16, 1 to 4000; absent: the firmware's own rate */
 
 /* ---- Samples ------------------------------------------------------------- */
 

@@ -36,7 +36,9 @@ import {
   ResendFrame,
   SessionJson,
   SessionOperatorFrames,
+  UsbFrames,
 } from './index.js';
+import { UsbErrorCodes } from '../main/gateway/usb/errors.js';
 import { ProbeAnswerFrame, ProbeFrame, PROBE_ANSWER_TYPE, PROBE_MAX_BYTES, PROBE_PORT, PROBE_TYPE } from './discovery.js';
 
 export const JSON_SCHEMA_DIALECT = 'https://json-schema.org/draft/2020-12/schema';
@@ -66,10 +68,10 @@ const WHERE: Record<Endpoint, string> = {
 };
 
 // ---------------------------------------------------------------------------
-// Frames the gateway sends on /ws/miniprogram/ and /ws/admin/, and the
-// discovery part's operator request. The endpoint code builds them inline and
-// firmware-protocol/user.ts, operator.ts and discovery.ts have no schemas for
-// them yet, so they are described here; test/protocol checks them against a
+// Frames the gateway sends on /ws/miniprogram/ and /ws/admin/ (USB replies
+// included), and the discovery part's operator requests. The endpoint code
+// builds them inline and firmware-protocol/user.ts, operator.ts, usb.ts and
+// discovery.ts have no schemas for them yet, so they are described here; test/protocol checks them against a
 // live gateway so they cannot drift. They belong in those files once they are
 // next edited.
 // ---------------------------------------------------------------------------
@@ -105,9 +107,17 @@ const UserServerFrames = {
   analysis_complete_notification: AnalysisCompleteNotification,
 } as const;
 
-/** The discovery part's request (main/gateway/discovery/extension.ts; test/protocol checks they agree). */
+const RequestId = Type.Optional(Type.Union([Type.String({ maxLength: 64 }), Type.Integer()]));
+
+/** The discovery part's requests (main/gateway/discovery/extension.ts; test/protocol checks they agree). */
 export const DiscoveryOperatorFrames = {
-  get_discovered: Type.Object({ type: Type.Literal('get_discovered'), id: Type.Optional(Type.Union([Type.String({ maxLength: 64 }), Type.Integer()])) }),
+  get_discovered: Type.Object({ type: Type.Literal('get_discovered'), id: RequestId }),
+  get_discovery_settings: Type.Object({ type: Type.Literal('get_discovery_settings'), id: RequestId }),
+  set_discovery_interfaces: Type.Object({
+    type: Type.Literal('set_discovery_interfaces'),
+    id: RequestId,
+    interfaces: Type.Array(Type.String({ minLength: 1, maxLength: 64 }), { maxItems: 32, description: 'Names or IPv4 addresses; [] for every interface.' }),
+  }),
 } as const;
 
 function reply<P extends TProperties, T extends string>(type: T, props: P) {
@@ -194,12 +204,82 @@ const DiscoveredDevice = Type.Object({
   last_seen_age_ms: Type.Number(),
 });
 
+// USB provisioning replies (main/gateway/usb/manager.ts builds them).
+
+const SerialPortInfo = Type.Object({
+  path: Type.String({ description: 'What to pass as `port`: /dev/ttyUSB0, /dev/cu.usbserial-0001, COM3.' }),
+  vendor_id: Type.Union([Str, Type.Null()], { description: 'USB vendor id, 4 lower-case hex digits.' }),
+  product_id: StrOrNull,
+  serial_number: StrOrNull,
+  manufacturer: StrOrNull,
+  product: StrOrNull,
+  location: Type.Union([Str, Type.Null()], { description: 'USB topology (`1-1.3`): tells hub ports apart.' }),
+  by_id: Type.Union([Str, Type.Null()], { description: 'Stable name under /dev/serial/by-id.' }),
+  hint: Type.Union([Str, Type.Null()], { description: 'CP210x, CH340, FTDI, Espressif native USB, virtual...' }),
+  source: Type.Union([Type.Literal('os'), Type.Literal('sysfs'), Type.Literal('extra')]),
+});
+
+const BoardInfo = Type.Object({
+  port: Str,
+  chip: Type.String({ description: 'ESP32, ESP32-S3, ...' }),
+  description: Str,
+  features: Type.Array(Str),
+  mac: Str,
+  crystal_mhz: Type.Number(),
+  flash_id: StrOrNull,
+  flash_size: Type.Union([Int, Type.Null()], { description: 'Bytes; null when the flash chip did not say.' }),
+  stub: Type.Boolean({ description: 'The flasher stub ran (false: ROM loader only).' }),
+  reset_lines: Type.Boolean({ description: 'The port has DTR/RTS, so the gateway can reset the board.' }),
+});
+
+const WriteProgress = Type.Object({ bytes: Int, total: Int, percent: Type.Number(), rate_bps: Type.Number(), file_index: Int, files: Int });
+const UsbErrorJson = Type.Object({ code: Str, message: Str });
+
+const UsbJob = Type.Object({
+  id: Type.String({ description: 'The job id: usb_job, usb_cancel, and job_id of its usb events.' }),
+  kind: Type.Union([Type.Literal('flash'), Type.Literal('provision'), Type.Literal('board_info')]),
+  port: Str,
+  state: Type.Union([Type.Literal('running'), Type.Literal('done'), Type.Literal('failed'), Type.Literal('cancelled')]),
+  started_at: Iso,
+  finished_at: IsoOrNull,
+  info: Type.Union([BoardInfo, Type.Null()]),
+  progress: Type.Union([WriteProgress, Type.Null()]),
+  result: Type.Union([Type.Record(Type.String(), Type.Unknown()), Type.Null()], { description: 'flash: bytes, seconds, reset, images; provision: device_id, token_minted, partition, reset.' }),
+  error: Type.Union([UsbErrorJson, Type.Null()], { description: 'A USB error code and its message.' }),
+});
+
+const BulkRow = Type.Object({
+  port: Str,
+  mac: StrOrNull,
+  chip: StrOrNull,
+  device_id: StrOrNull,
+  result: Type.Union([Type.Literal('ok'), Type.Literal('failed')]),
+  error_code: StrOrNull,
+  error: StrOrNull,
+  finished_at: Iso,
+});
+
+const BulkStatus = Type.Object(
+  {
+    state: Type.Union([Type.Literal('running'), Type.Literal('stopping'), Type.Literal('stopped')]),
+    current: Type.Optional(Type.Union([Str, Type.Null()], { description: 'The port being provisioned now.' })),
+    queued: Type.Optional(Type.Array(Str)),
+    done: Type.Optional(Int),
+    ok: Type.Optional(Int),
+    failed: Type.Optional(Int),
+    next_id: Type.Optional(Type.String({ description: 'The next id to try; when a board comes, ids that already have a live token are skipped.' })),
+    rows: Type.Optional(Type.Array(BulkRow, { description: 'usb_bulk_status only: one row per board.' })),
+  },
+  { description: 'Only `state` (and `rows`) before bulk mode first ran.' },
+);
+
 const OperatorServerFrames = {
   connection_established: Type.Object({ type: Type.Literal('connection_established'), role: Type.Literal('operator'), server_time: ServerTime }),
   system_status: reply('system_status', {
     version: Str,
     uptime_s: Type.Number(),
     database: Type.Object({ kind: Str, description: Str }),
+    data_dir: Type.String({ description: 'The data folder: database (SQLite), operator token, uploaded firmware, saved settings.' }),
     device_auth: Type.Union([Type.Literal('open'), Type.Literal('token')]),
     connections: Counts(['room', 'signaling', 'board', 'user', 'operator']),
     rooms: Int,
@@ -220,6 +300,12 @@ const OperatorServerFrames = {
       Type.Object(
         { gateway_id: Str, mdns: Type.Integer({ description: 'Interfaces with mDNS running.' }), probe_port: Type.Union([Int, Type.Null()]), discovered: Int },
         { description: 'Discovery part (off in `courtside serve` with --no-mdns and --udp-probe-port 0).' },
+      ),
+    ),
+    usb: Type.Optional(
+      Type.Object(
+        { jobs_running: Int, monitors: Type.Array(Str, { description: 'Ports with a serial monitor.' }), bulk: Type.Union([Type.Literal('running'), Type.Literal('stopping'), Type.Literal('stopped')]) },
+        { description: 'USB provisioning part.' },
       ),
     ),
   }),
@@ -284,6 +370,38 @@ const OperatorServerFrames = {
     ),
   }),
   analysis_complete_notification: AnalysisCompleteNotification,
+  discovery_settings: reply('discovery_settings', {
+    interfaces: Type.Array(Type.Object({ name: Str, address: Str, selected: Type.Boolean() }), { description: 'Non-internal IPv4 interfaces of the gateway\'s machine.' }),
+    chosen: Type.Array(Str, { description: 'The choice in force; [] means every interface.' }),
+    mdns: Type.Boolean(),
+    udp_probe_port: Type.Union([Int, Type.Null()], { description: 'null when the probe responder is off.' }),
+  }),
+  usb_ports: reply('usb_ports', { ports: Type.Array(SerialPortInfo) }),
+  usb_firmware: reply('usb_firmware', {
+    firmware: Type.Array(
+      Type.Object({
+        id: Type.String({ description: 'sha256 of the image: firmware_id of usb_flash.' }),
+        name: StrOrNull,
+        size: Int,
+        uploaded_at: Iso,
+        chip: Type.Union([Str, Type.Null()], { description: 'The chip the image header names.' }),
+      }),
+    ),
+  }),
+  usb_board_info: reply('usb_board_info', { info: BoardInfo }),
+  usb_job: reply('usb_job', { job: UsbJob }),
+  usb_jobs: reply('usb_jobs', { jobs: Type.Array(UsbJob, { description: 'The last 100 jobs, oldest first.' }) }),
+  usb_improv: reply('usb_improv', {
+    port: Str,
+    state: Type.Optional(Type.String({ description: 'authorization_required, authorized, provisioning, provisioned.' })),
+    code: Type.Optional(Type.Integer({ description: 'usb_improv_state: the Improv state byte.' })),
+    url: Type.Optional(Type.Union([Str, Type.Null()], { description: 'The URL a provisioned board reports, if any.' })),
+    info: Type.Optional(Type.Object({ firmware: Str, version: Str, chip: Str, name: Str, os_name: StrOrNull, os_version: StrOrNull })),
+    networks: Type.Optional(Type.Array(Type.Object({ ssid: Str, rssi: Type.Number(), secured: Type.Boolean() }))),
+  }),
+  usb_monitor: reply('usb_monitor', { port: Str, running: Type.Boolean() }),
+  usb_reset: reply('usb_reset', { port: Str, mode: Type.Union([Type.Literal('run'), Type.Literal('bootloader')]) }),
+  usb_bulk: reply('usb_bulk', { bulk: BulkStatus }),
 } as const;
 
 /** A forwarded seed 004 signal: the sender's frame without target_id, with `from`. */
@@ -295,8 +413,8 @@ const ForwardedSignal = Type.Object(
 export const ErrorFrameSchema = Type.Object({
   type: Type.Literal('error'),
   code: Type.Union(
-    Object.keys(FrameErrorCodes).map((c) => Type.Literal(c)),
-    { description: 'Stable; match on this, not on message.' },
+    [...Object.keys(FrameErrorCodes), ...Object.keys(UsbErrorCodes).filter((c) => !(c in FrameErrorCodes))].map((c) => Type.Literal(c)),
+    { description: 'Stable; match on this, not on message. The USB codes (PORT_NOT_FOUND, ...) come only from usb_* requests on /ws/admin/.' },
   ),
   message: Type.String({ description: 'For people; may name the field or value at fault.' }),
   // Number, not integer: a refused request's id is echoed as it came, even when it was not a valid id.
@@ -338,7 +456,7 @@ export function schemaEntries(): SchemaEntry[] {
     }),
     ...entriesOf('user', 'client-to-gateway', UserFrames),
     ...entriesOf('user', 'gateway-to-client', UserServerFrames),
-    ...entriesOf('operator', 'client-to-gateway', { ...OperatorFrames, ...SessionOperatorFrames, ...DiscoveryOperatorFrames }),
+    ...entriesOf('operator', 'client-to-gateway', { ...OperatorFrames, ...SessionOperatorFrames, ...DiscoveryOperatorFrames, ...UsbFrames }),
     ...entriesOf('operator', 'gateway-to-client', OperatorServerFrames),
     {
       file: `discovery/${PROBE_TYPE}.json`,

@@ -90,8 +90,13 @@ export function describeError(e: ValueError): string {
       const options = branches.map(typeWord).filter((w) => w !== 'valid');
       return options.length ? `${field} must be ${[...new Set(options)].join(' or ')}` : `${field} is not valid`;
     }
-    case ValueErrorType.ObjectAdditionalProperties:
-      return `${field} has an unknown field`;
+    case ValueErrorType.ObjectAdditionalProperties: {
+      // The path names the unknown key itself: report it against its parent object.
+      const parts = e.path.split('/').filter(Boolean);
+      const key = parts.pop();
+      const parent = fieldName('/' + parts.join('/'));
+      return key === undefined ? `${field} has an unknown field` : `${parent} has an unknown field '${key}'`;
+    }
     default:
       return `${field} must be ${typeWord(e.schema)}`;
   }

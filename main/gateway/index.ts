@@ -95,6 +95,7 @@ export function resolveOptions(o: GatewayOptions): ResolvedOptions {
     commandResendMs: o.commandResendMs ?? DEFAULTS.commandResendMs,
     statusLogIntervalMs: o.statusLogIntervalMs ?? DEFAULTS.statusLogIntervalMs,
     allowedOrigins: o.allowedOrigins ?? [],
+    sensorFlushMs: o.sensorFlushMs ?? DEFAULTS.sensorFlushMs,
     uiDir: o.uiDir ?? defaultUiDir(),
   };
 }

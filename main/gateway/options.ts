@@ -37,6 +37,8 @@ export interface GatewayOptions {
   commandResendMs?: number;
   /** Interval of the status line in the log (seed 000's per-minute report). Default 60000 ms; 0 turns it off. */
   statusLogIntervalMs?: number;
+  /** Sensor batches to operators are gathered this long and sent as one frame; 0: every event-loop turn. Default 2 ms. */
+  sensorFlushMs?: number;
   /** Extra origins allowed to use the operator API (besides the gateway's own). Default none. */
   allowedOrigins?: string[];
   /** Folder of the built UI served at `/`. Default `dist/renderer` next to the package. */
@@ -62,6 +64,7 @@ export interface ResolvedOptions {
   commandResendMs: number;
   statusLogIntervalMs: number;
   allowedOrigins: string[];
+  sensorFlushMs: number;
   uiDir: string | null;
 }
 
@@ -84,4 +87,5 @@ export const DEFAULTS = {
   maxConnections: 2000,
   commandResendMs: 10_000,
   statusLogIntervalMs: 60_000,
+  sensorFlushMs: 2,
 };

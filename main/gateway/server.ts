@@ -59,7 +59,9 @@ export function createGatewayServer(ctx: GatewayContext, sessionStatus: SessionS
   const { options, metrics, clock } = ctx;
   // ws closes (1009) past its own maxPayload without telling the client why; set it at 4x the
   // limit so frames between 1x and 4x get a FRAME_TOO_LARGE error and the connection stays.
-  const wss = new WebSocketServer({ noServer: true, maxPayload: options.maxPayloadBytes * 4, perMessageDeflate: false, clientTracking: true });
+  // skipUTF8Validation: every text frame goes through JSON.parse, which rejects what matters;
+  // bytes that are not UTF-8 decode to U+FFFD and fail validation as any bad value would.
+  const wss = new WebSocketServer({ noServer: true, maxPayload: options.maxPayloadBytes * 4, perMessageDeflate: false, clientTracking: true, skipUTF8Validation: true });
   const keepalive = new KeepaliveManager(clock, options.heartbeatIntervalMs, (s) => {
     ctx.log.info('connection silent for two heartbeat intervals, closing', { endpoint: (s as WebSocket & { courtsideEndpoint?: string }).courtsideEndpoint });
   });

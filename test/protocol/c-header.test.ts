@@ -37,6 +37,7 @@ import {
   PROBE_PORT,
   PROBE_TYPE,
 } from '../../firmware-protocol/discovery.js';
+import { NVS_CONFIG_KEYS, NVS_CONFIG_NAMESPACE, NVS_CONFIG_PARTITION, NVS_CONFIG_VERSION } from '../../firmware-protocol/nvs-config.js';
 import { DEFAULTS } from '../../main/gateway/options.js';
 import { route } from '../../main/gateway/server.js';
 import { ROOT, readBlocks, validateAs } from './doc.js';
@@ -117,11 +118,35 @@ describe('(d) courtside.h', () => {
     want('COURTSIDE_DISCOVERY_VERSION', DISCOVERY_VERSION);
     assert.equal(`${String(d.get('COURTSIDE_MDNS_SERVICE'))}.${String(d.get('COURTSIDE_MDNS_PROTO'))}`, GATEWAY_SERVICE_TYPE);
     assert.equal(`${String(d.get('COURTSIDE_MDNS_DEV_SERVICE'))}.${String(d.get('COURTSIDE_MDNS_PROTO'))}`, DEVICE_SERVICE_TYPE);
+    // Board configuration in NVS: where it is, every key the gateway writes and nothing else.
+    want('COURTSIDE_NVS_NAMESPACE', NVS_CONFIG_NAMESPACE);
+    want('COURTSIDE_NVS_PARTITION', NVS_CONFIG_PARTITION);
+    want('COURTSIDE_NVS_CONFIG_VERSION', NVS_CONFIG_VERSION);
+    for (const k of NVS_CONFIG_KEYS) want(`COURTSIDE_NVS_KEY_${k.key.toUpperCase()}`, k.key);
+    assert.equal([...d.keys()].filter((k) => k.startsWith('COURTSIDE_NVS_KEY_')).length, NVS_CONFIG_KEYS.length);
+    // NVS keys are at most 15 bytes.
+    for (const k of NVS_CONFIG_KEYS) assert.ok(Buffer.byteLength(k.key) <= 15, k.key);
     // The id length the header promises is the one the gateway routes.
     const max = d.get('COURTSIDE_ID_MAX_LEN') as number;
     assert.ok(route(`${Paths.board}${'a'.repeat(max)}/`));
     assert.equal(route(`${Paths.board}${'a'.repeat(max + 1)}/`), null);
   });
+});
+
+test('(d) courtside.h: each NVS key\'s comment gives its NVS type, whether it is required, and its largest value', () => {
+  const comments = new Map<string, string>();
+  for (const line of readFileSync(HEADER, 'utf8').split('\n')) {
+    const m = /^#define\s+COURTSIDE_NVS_KEY_\w+\s+"([^"]+)"\s*\/\*\s*(.*?)\s*\*\/\s*$/.exec(line);
+    if (m) comments.set(m[1]!, m[2]!);
+  }
+  for (const k of NVS_CONFIG_KEYS) {
+    const c = comments.get(k.key);
+    assert.ok(c, `${k.key}: no comment`);
+    assert.equal(c.split(',')[0], k.type, `${k.key}: ${c}`);
+    assert.equal(/\brequired\b/.test(c), k.required, `${k.key}: ${c}`);
+    if (k.type === 'string') assert.match(c, new RegExp(`up to ${k.max} bytes`), k.key);
+    else if (k.key !== 'cfg_ver') assert.match(c, new RegExp(`${'min' in k ? k.min : 0} to ${k.max}\\b`), k.key);
+  }
 });
 
 describe('(d) courtside.h: the binary frame header', () => {
@@ -184,6 +209,21 @@ void cJSON_Delete(cJSON *item);
 #define cJSON_ArrayForEach(element, array) for(element = (array != NULL) ? (array)->child : NULL; element != NULL; element = element->next)
 `;
 
+/** ESP-IDF's nvs.h declarations (v5): enough to compile the configuration example. */
+const NVS_STUB = `#include <stddef.h>
+#include <stdint.h>
+typedef int esp_err_t;
+typedef uint32_t nvs_handle_t;
+typedef enum { NVS_READONLY, NVS_READWRITE } nvs_open_mode_t;
+#define ESP_OK 0
+#define ESP_ERR_NVS_NOT_FOUND 0x1102
+esp_err_t nvs_open_from_partition(const char *part_name, const char *namespace_name, nvs_open_mode_t open_mode, nvs_handle_t *out_handle);
+esp_err_t nvs_get_u8(nvs_handle_t handle, const char *key, uint8_t *out_value);
+esp_err_t nvs_get_u16(nvs_handle_t handle, const char *key, uint16_t *out_value);
+esp_err_t nvs_get_str(nvs_handle_t handle, const char *key, char *out_value, size_t *length);
+void nvs_close(nvs_handle_t handle);
+`;
+
 /** Drives the documented builders: each line printed is one frame, or a number for a refused build. */
 const RUN_MAIN = `
 #include <stdio.h>
@@ -243,13 +283,14 @@ describe('(d) the C in PROTOCOL.md', () => {
   before(() => {
     dir = mkdtempSync(join(tmpdir(), 'courtside-c-'));
     writeFileSync(join(dir, 'cJSON.h'), CJSON_STUB);
+    writeFileSync(join(dir, 'nvs.h'), NVS_STUB);
   });
   after(() => rmSync(dir, { recursive: true, force: true }));
 
   const blocks = readBlocks().filter((b) => b.kind === 'c');
   const flags = ['-std=c99', '-Wall', '-Wextra', '-Werror', '-pedantic', `-I${HEADER_DIR}`];
 
-  test('the parsing example compiles against cJSON\'s declarations', () => {
+  test('the parsing and configuration examples compile against cJSON\'s and NVS\'s declarations', () => {
     const syntax = blocks.filter((b) => b.arg === 'syntax');
     assert.ok(syntax.length > 0);
     for (const b of syntax) {

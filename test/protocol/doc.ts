@@ -18,6 +18,7 @@ import {
   SessionOperatorFrames,
   SignalFrame,
   UserFrames,
+  UsbFrames,
   checkOne,
   compile,
   errorFrame,
@@ -177,8 +178,8 @@ export function splitName(arg: string): [string, string] {
 
 const board = new FrameParser(BoardFrames);
 const user = new FrameParser(UserFrames);
-// The operator endpoint's table: the core requests plus those of the parts the test gateways run (sessions, discovery).
-const operator = new FrameParser({ ...OperatorFrames, ...SessionOperatorFrames, ...DiscoveryOperatorFrames });
+// The operator endpoint's table: the core requests plus those of the parts the test gateways run (sessions, USB, discovery).
+const operator = new FrameParser({ ...OperatorFrames, ...SessionOperatorFrames, ...DiscoveryOperatorFrames, ...UsbFrames });
 const room = new FrameParser({ message: RoomMessageFrame, query_room: QueryRoomFrame });
 const identityCheck = compile(IdentityFrame);
 const registerCheck = compile(RegisterFrame);

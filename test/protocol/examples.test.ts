@@ -133,4 +133,22 @@ describe('PROTOCOL.md examples', () => {
       assert.match(md, new RegExp(`^\\| \`${code}\` \\| ${message.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} \\|`, 'm'), code);
     }
   });
+
+  test('the USB error code table lists every USB error code, and error.json accepts each', async () => {
+    const { UsbErrorCodes } = await import('../../main/gateway/usb/errors.js');
+    const md = readFileSync(join(SCHEMA_DIR, '../PROTOCOL.md'), 'utf8');
+    const usbTable = md.slice(md.indexOf('### USB error codes'));
+    const listed = [...usbTable.matchAll(/^\| `([A-Z_]+)` \|/gm)].map((m) => m[1]);
+    assert.deepEqual(listed.sort(), Object.keys(UsbErrorCodes).sort());
+    for (const code of Object.keys(UsbErrorCodes)) {
+      assert.equal(firstError(schemaFile('error.json'), { type: 'error', code, message: 'x', id: 1 }), null, code);
+    }
+  });
+
+  test('the NVS table lists every key the gateway writes, with its NVS type', async () => {
+    const { NVS_CONFIG_KEYS } = await import('../../firmware-protocol/nvs-config.js');
+    const md = readFileSync(join(SCHEMA_DIR, '../PROTOCOL.md'), 'utf8');
+    const rows = [...md.matchAll(/^\| `(\w+)` \| (u8|u16|string)\b/gm)].map((m) => [m[1], m[2]]);
+    assert.deepEqual(rows, NVS_CONFIG_KEYS.map((k) => [k.key, k.type]));
+  });
 });

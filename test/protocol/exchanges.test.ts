@@ -6,7 +6,7 @@
  * gateway sends must fit its exported schema, and nothing undocumented may
  * follow.
  *
- * The gateways run the standard parts (sessions) plus discovery with mDNS and
+ * The gateways run the standard parts (sessions, USB) plus discovery with mDNS and
  * the UDP probe off, so every operator request the document shows is answered.
  */
 import { after, before, describe, test } from 'node:test';

@@ -114,7 +114,8 @@ export function createUsbExtension(options: UsbExtensionOptions = {}): Extension
       dataDir: ctx.options.dataDir,
       clock: ctx.clock,
       publish: (payload) => ctx.operators.publish('usb', payload),
-      watching: () => ctx.operators.count() > 0,
+      // Port polling spawns udevadm: only while an operator listens to USB events.
+      watching: () => ctx.operators.hasSubscribers('usb'),
       log: (m) => ctx.log.warn(m),
       tokens: {
         mint: (deviceId, label) => createDeviceToken(ctx, deviceId, label),

@@ -315,7 +315,8 @@ export class UsbManager {
       baud,
       clock: this.clock,
       listPorts: () => this.listPorts(),
-      onLine: (l) => this.publish('monitor_line', { port, text: l.text, level: l.level, at: l.at }),
+      // ISO like every event's `at`: the line's own time replaces the publish time.
+      onLine: (l) => this.publish('monitor_line', { port, text: l.text, level: l.level, at: new Date(l.at).toISOString() }),
       onStatus: (status, path) => this.publish('monitor_status', { port, status, path }),
     });
     this.monitors.set(port, mon);
