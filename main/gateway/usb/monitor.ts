@@ -87,12 +87,14 @@ export class SerialMonitor {
     this.port = port;
     port.on('data', (chunk: Buffer) => this.onData(chunk));
     port.on('error', () => {});
-    port.on('close', (err) => {
+    port.on('close', () => {
       if (this.port !== port) return;
       this.port = null;
       this.flush();
       if (this.stopping || this.paused) return;
-      if (err?.disconnected || !portExists(this.path)) this.lost();
+      // Any close we did not ask for is a lost board: whether the OS has already removed the
+      // device node (or the reason says "disconnected") is a race, so look for it either way.
+      this.lost();
     });
   }
 
