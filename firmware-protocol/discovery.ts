@@ -137,3 +137,16 @@ export function gatewayBaseUrl(address: string, port: number, scheme: 'ws' | 'ws
   const host = address.includes(':') ? `[${address}]` : address;
   return `${scheme}://${host}:${port}/`;
 }
+
+const OperatorRequestId = Type.Optional(Type.Union([Type.String({ maxLength: 64 }), Type.Integer()]));
+
+/** Operator requests of the discovery part (answered by main/gateway/discovery/extension.ts). */
+export const DiscoveryOperatorFrames = {
+  get_discovered: Type.Object({ type: Type.Literal('get_discovered'), id: OperatorRequestId }),
+  get_discovery_settings: Type.Object({ type: Type.Literal('get_discovery_settings'), id: OperatorRequestId }),
+  set_discovery_interfaces: Type.Object({
+    type: Type.Literal('set_discovery_interfaces'),
+    id: OperatorRequestId,
+    interfaces: Type.Array(Type.String({ minLength: 1, maxLength: 64 }), { maxItems: 32, description: 'Names or IPv4 addresses; [] for every interface.' }),
+  }),
+} as const;

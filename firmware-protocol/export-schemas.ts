@@ -39,7 +39,8 @@ import {
   UsbFrames,
 } from './index.js';
 import { UsbErrorCodes } from '../main/gateway/usb/errors.js';
-import { ProbeAnswerFrame, ProbeFrame, PROBE_ANSWER_TYPE, PROBE_MAX_BYTES, PROBE_PORT, PROBE_TYPE } from './discovery.js';
+import { DiscoveryOperatorFrames, ProbeAnswerFrame, ProbeFrame, PROBE_ANSWER_TYPE, PROBE_MAX_BYTES, PROBE_PORT, PROBE_TYPE } from './discovery.js';
+export { DiscoveryOperatorFrames };
 
 export const JSON_SCHEMA_DIALECT = 'https://json-schema.org/draft/2020-12/schema';
 export const DEFAULT_SCHEMA_DIR = join(dirname(fileURLToPath(import.meta.url)), 'schemas');
@@ -107,18 +108,7 @@ const UserServerFrames = {
   analysis_complete_notification: AnalysisCompleteNotification,
 } as const;
 
-const RequestId = Type.Optional(Type.Union([Type.String({ maxLength: 64 }), Type.Integer()]));
 
-/** The discovery part's requests (main/gateway/discovery/extension.ts; test/protocol checks they agree). */
-export const DiscoveryOperatorFrames = {
-  get_discovered: Type.Object({ type: Type.Literal('get_discovered'), id: RequestId }),
-  get_discovery_settings: Type.Object({ type: Type.Literal('get_discovery_settings'), id: RequestId }),
-  set_discovery_interfaces: Type.Object({
-    type: Type.Literal('set_discovery_interfaces'),
-    id: RequestId,
-    interfaces: Type.Array(Type.String({ minLength: 1, maxLength: 64 }), { maxItems: 32, description: 'Names or IPv4 addresses; [] for every interface.' }),
-  }),
-} as const;
 
 function reply<P extends TProperties, T extends string>(type: T, props: P) {
   return Type.Object({ type: Type.Literal(type), id: EchoId, ...props });

@@ -5,17 +5,12 @@
  * once for all operators who take every board (charts want batches, not a
  * frame per sample).
  */
+import type { SensorBatch } from '../../firmware-protocol/index.js';
 import type { GatewayContext } from './context.js';
+
+export type { SensorBatch };
 import type { Peer } from './peer.js';
 
-export interface SensorBatch {
-  device_id: string;
-  seq: number | null;
-  session_id: string | null;
-  start_ms: number;
-  rate_hz: number;
-  samples: number[][];
-}
 
 interface OperatorConn {
   peer: Peer;

@@ -7,7 +7,7 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { networkInterfaces } from 'node:os';
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
-import { Type } from '@sinclair/typebox';
+import { DiscoveryOperatorFrames } from '../../../firmware-protocol/discovery.js';
 import type { ExtensionFactory, GatewayExtension } from '../extensions.js';
 import type { GatewayContext } from '../context.js';
 import { startDiscovery, type DiscoveredService, type Discovery } from './index.js';
@@ -71,8 +71,6 @@ function interfaceChoices(chosen: readonly string[]) {
   return out;
 }
 
-const RequestId = Type.Optional(Type.Union([Type.String({ maxLength: 64 }), Type.Integer()]));
-
 export function discoveryExtension(o: DiscoveryPartOptions = {}): ExtensionFactory {
   return (ctx: GatewayContext): GatewayExtension => {
     let discovery: Discovery | null = null;
@@ -96,15 +94,7 @@ export function discoveryExtension(o: DiscoveryPartOptions = {}): ExtensionFacto
 
     return {
       name: 'discovery',
-      frames: {
-        get_discovered: Type.Object({ type: Type.Literal('get_discovered'), id: RequestId }),
-        get_discovery_settings: Type.Object({ type: Type.Literal('get_discovery_settings'), id: RequestId }),
-        set_discovery_interfaces: Type.Object({
-          type: Type.Literal('set_discovery_interfaces'),
-          id: RequestId,
-          interfaces: Type.Array(Type.String({ minLength: 1, maxLength: 64 }), { maxItems: 32, description: 'Names or IPv4 addresses; [] for every interface.' }),
-        }),
-      },
+      frames: DiscoveryOperatorFrames,
       async handle(frame, op) {
         if (frame.type === 'get_discovered') return op.reply('discovered', snapshot());
         if (frame.type === 'get_discovery_settings') return op.reply('discovery_settings', settings());

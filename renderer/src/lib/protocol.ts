@@ -107,15 +107,7 @@ export interface DiscoveredDevice {
   interface?: string;
 }
 
-export interface SensorBatch {
-  device_id: string;
-  seq: number | null;
-  session_id: string | null;
-  start_ms: number;
-  rate_hz: number;
-  /** Each [ax, ay, az, gx, gy, gz]: g and degrees/s. */
-  samples: number[][];
-}
+export type { SensorBatch } from '../../../firmware-protocol/operator.js';
 
 export interface EventFrame {
   type: 'event';
