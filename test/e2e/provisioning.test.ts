@@ -60,10 +60,12 @@ describe('provisioning in the UI', { skip: noBrowser || noSocat }, () => {
     // EN pressed: the new firmware runs and logs.
     peer.reset('run');
     await page.waitForTimeout(300);
-    peer.print('\x1b[0;32mI (312) courtside: firmware started\x1b[0m');
-    peer.print('I (900) courtside: connected to gateway');
+    // The boot log after the reset may show too (it also says "firmware started"), so the lines
+    // printed here are ones the boot log never has.
+    peer.print('\x1b[0;32mI (1312) courtside: imu ready\x1b[0m');
+    peer.print('I (1900) courtside: connected to gateway');
     const log = page.getByRole('log', { name: 'Serial output' });
-    await log.getByText('I (312) courtside: firmware started').waitFor({ timeout: 10_000 });
+    await log.getByText('I (1312) courtside: imu ready').waitFor({ timeout: 10_000 });
     await log.getByText('connected to gateway').waitFor();
     await h.shot('provisioning-monitor');
     await page.getByRole('button', { name: 'Stop', exact: true }).click();
