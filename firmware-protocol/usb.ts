@@ -148,3 +148,34 @@ export function boardHint(vendorId: string | undefined, productId: string | unde
   if (v === '0403') return 'FTDI';
   return null;
 }
+
+/** A serial port as the gateway lists it (`usb_ports`, `GET /api/usb/ports`). */
+export interface UsbPortInfo {
+  path: string;
+  /** USB vendor id, 4 lower-case hex digits. */
+  vendor_id: string | null;
+  product_id: string | null;
+  serial_number: string | null;
+  manufacturer: string | null;
+  product: string | null;
+  /** USB topology (`1-1.3`: bus 1, hub port 1, port 3): tells hub ports apart. */
+  location: string | null;
+  /** Stable name under /dev/serial/by-id, when there is one. */
+  by_id: string | null;
+  /** CP210x, CH340, FTDI, Espressif native USB... */
+  hint: string | null;
+  /** Where the facts came from. */
+  source: 'os' | 'sysfs' | 'extra';
+}
+
+/** One board's line in the bulk report (`bulk_board` events, the CSV). */
+export interface UsbBulkRow {
+  port: string;
+  mac: string | null;
+  chip: string | null;
+  device_id: string | null;
+  result: 'ok' | 'failed';
+  error_code: string | null;
+  error: string | null;
+  finished_at: string;
+}

@@ -16,17 +16,9 @@ import { EspSession, type BoardInfo, type ConnectOptions, type WriteProgress } f
 import { overlay, type ImageSet } from './images.js';
 import { portExists, type SerialPortInfo } from './ports.js';
 import { configImage } from './provision.js';
+import type { UsbBulkRow } from '../../../firmware-protocol/usb.js';
 
-export interface BulkRow {
-  port: string;
-  mac: string | null;
-  chip: string | null;
-  device_id: string | null;
-  result: 'ok' | 'failed';
-  error_code: string | null;
-  error: string | null;
-  finished_at: string;
-}
+export type BulkRow = UsbBulkRow;
 
 export interface BulkOptions {
   firmware: ImageSet;

@@ -7,26 +7,10 @@
 import { existsSync, readdirSync, readFileSync, readlinkSync, realpathSync, statSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { SerialPort } from 'serialport';
-import { boardHint } from '../../../firmware-protocol/usb.js';
+import { boardHint, type UsbPortInfo } from '../../../firmware-protocol/usb.js';
 import { errorText, usbErrorWithCause } from './errors.js';
 
-export interface SerialPortInfo {
-  path: string;
-  /** USB vendor id, 4 lower-case hex digits. */
-  vendor_id: string | null;
-  product_id: string | null;
-  serial_number: string | null;
-  manufacturer: string | null;
-  product: string | null;
-  /** USB topology (`1-1.3`: bus 1, hub port 1, port 3): tells hub ports apart. */
-  location: string | null;
-  /** Stable name under /dev/serial/by-id, when there is one. */
-  by_id: string | null;
-  /** CP210x, CH340, FTDI, Espressif native USB... */
-  hint: string | null;
-  /** Where the facts came from. */
-  source: 'os' | 'sysfs' | 'extra';
-}
+export type SerialPortInfo = UsbPortInfo;
 
 /** What node serialport's list() returns (the fields we use). */
 export interface OsPortInfo {

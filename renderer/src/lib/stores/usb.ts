@@ -9,19 +9,9 @@ import { writable, type Readable } from 'svelte/store';
 import type { GatewayClient } from '../client.js';
 import { describeError, GatewayRequestError } from '../errors.js';
 import type { EventFrame } from '../protocol.js';
+import type { UsbBulkRow, UsbPortInfo } from '../../../../firmware-protocol/usb.js';
 
-export interface UsbPort {
-  path: string;
-  vendor_id: string | null;
-  product_id: string | null;
-  serial_number: string | null;
-  manufacturer: string | null;
-  product: string | null;
-  location: string | null;
-  by_id: string | null;
-  hint: string | null;
-  source: string;
-}
+export type UsbPort = UsbPortInfo;
 
 export interface FirmwareMeta {
   id: string;
@@ -51,16 +41,7 @@ export interface UsbJob {
   error: { code: string; message: string } | null;
 }
 
-export interface BulkRow {
-  port: string;
-  mac: string | null;
-  chip: string | null;
-  device_id: string | null;
-  result: 'ok' | 'failed';
-  error_code: string | null;
-  error: string | null;
-  finished_at: string;
-}
+export type BulkRow = UsbBulkRow;
 
 export interface BulkStatus {
   state: 'running' | 'stopping' | 'stopped';
