@@ -102,9 +102,67 @@ export function describeError(e: ValueError): string {
   }
 }
 
+/**
+ * Bounds on the shape of any JSON value a client sends, free-form fields
+ * included (a status, a message's content, a command's params or result).
+ * JSON.parse accepts 20,000 levels of nesting, but JSON.stringify, the store
+ * and every reader after it recurse; a value past these bounds is refused
+ * before anything keeps it.
+ */
+export const MAX_JSON_DEPTH = 32;
+/** Object members plus array items in one frame; a full batch_sensor_data has 14,000. */
+export const MAX_JSON_VALUES = 50_000;
+
+/**
+ * Why `value` is over MAX_JSON_DEPTH (the frame itself is level 1) or
+ * MAX_JSON_VALUES, or null. Iterative, so a hostile depth cannot overflow the
+ * stack, and stops at the first bound passed, so a hostile width costs no more
+ * than the limit.
+ */
+export function jsonShapeError(value: unknown, maxDepth = MAX_JSON_DEPTH, maxValues = MAX_JSON_VALUES): string | null {
+  if (typeof value !== 'object' || value === null) return null;
+  const stack: object[] = [value];
+  const depths: number[] = [1];
+  const roots: string[] = ['frame'];
+  let values = 0;
+  while (stack.length > 0) {
+    const v = stack.pop()!;
+    const d = depths.pop()!;
+    const root = roots.pop()!;
+    if (d > maxDepth) return `${root} is nested deeper than ${maxDepth} levels`;
+    if (Array.isArray(v)) {
+      values += v.length;
+      if (values > maxValues) return `frame has more than ${maxValues} values (object fields and array items)`;
+      for (let i = 0; i < v.length; i++) {
+        const x: unknown = v[i];
+        if (typeof x === 'object' && x !== null) {
+          stack.push(x);
+          depths.push(d + 1);
+          roots.push(d === 1 ? `frame[${i}]` : root);
+        }
+      }
+    } else {
+      for (const k in v) {
+        if (++values > maxValues) return `frame has more than ${maxValues} values (object fields and array items)`;
+        const x: unknown = (v as Record<string, unknown>)[k];
+        if (typeof x === 'object' && x !== null) {
+          stack.push(x);
+          depths.push(d + 1);
+          // Name the top-level field a firmware author can find in their code.
+          roots.push(d === 1 ? k.slice(0, 64) : root);
+        }
+      }
+    }
+  }
+  return null;
+}
+
 export type Validation<T> = { ok: true; value: T } | { ok: false; error: string };
 
 export function validate<T extends TSchema>(check: TypeCheck<T>, value: unknown): Validation<Static<T>> {
+  // Before the schema: free-form fields pass any schema, and no check should walk a hostile shape.
+  const shape = jsonShapeError(value);
+  if (shape !== null) return { ok: false, error: shape };
   if (check.Check(value)) return { ok: true, value };
   // Required-field errors first: "content is required" beats a type error elsewhere.
   const errors = [...check.Errors(value)];

@@ -126,11 +126,12 @@ export class BoardHub {
   }
 
   async setStatus(deviceId: string, status: Record<string, unknown>): Promise<void> {
-    const s = this.state(deviceId);
     const now = this.ctx.clock.now();
+    // Kept only once stored: a status the store refuses must not reach the device list.
+    await this.ctx.store.saveDeviceStatus(deviceId, status, new Date(now));
+    const s = this.state(deviceId);
     s.status = status;
     s.statusAt = now;
-    await this.ctx.store.saveDeviceStatus(deviceId, status, new Date(now));
     this.ctx.operators.publish('devices', { event: 'status', device: this.describe(s) });
   }
 
