@@ -11,121 +11,30 @@ import { EventEmitter } from 'node:events';
 import WebSocket from 'ws';
 import { createImuSource } from './swing.js';
 import { encodeBinaryBatch } from '../../firmware-protocol/sessions.js';
+import { createSystemClock, type Clock, type TimerHandle } from '../shared/clock.js';
+import { DEFAULTS, GatewayError, type BoardEvents, type BoardStats, type VirtualBoardOptions } from './board-options.js';
 import { batchSensorDataFrame, boardEndpoint, hashSeed, prng, sampleRow, sensorDataFrame, type ImuSourceLike, type SampleRow } from './frames.js';
+import { Outbox } from './outbox.js';
 
 export * from './frames.js';
-
-export type StreamMode = 'sample' | 'batch' | 'binary';
+export * from './board-options.js';
 
 /** Full scale of the simulated IMU (±16 g, ±2000 dps) over int16, as an MPU-6050/ICM-42688 reports it. */
 const ACCEL_SCALE = 16 / 32768;
 const GYRO_SCALE = 2000 / 32768;
 
-export interface BoardTimers {
-  setTimeout(fn: () => void, ms: number): unknown;
-  clearTimeout(handle: unknown): void;
-  setInterval(fn: () => void, ms: number): unknown;
-  clearInterval(handle: unknown): void;
-}
-
-export interface VirtualBoardOptions {
-  /** Gateway base URL such as `ws://127.0.0.1:8765`; the board appends `/ws/esp32/{deviceCode}/`. Required. */
-  url: string;
-  /** The board's device code. Default `racket-1`. */
-  deviceCode?: string;
-  /** Per-device token sent as `?token=`. Default none (lab mode). */
-  token?: string;
-  /** Heartbeat period while connected. Default 10000 ms. */
-  heartbeatIntervalMs?: number;
-  /** status_update period while connected (one is also sent on every connect). Default 30000 ms. */
-  statusIntervalMs?: number;
-  /** poll_commands period while connected (one is also sent on every connect); 0 polls only on connect. Default 0. */
-  pollIntervalMs?: number;
-  /** IMU sample rate. Default 100 Hz. */
-  rateHz?: number;
-  /** `sample`: one sensor_data per sample; `batch`: one batch_sensor_data every `batchMs`; `binary`: the binary frame every `batchMs`. Default `batch`. */
-  mode?: StreamMode;
-  /** Batch period in batch mode. Default 100 ms. */
-  batchMs?: number;
-  /** Stream from start() on instead of only between start_collection and stop_collection. Default false. */
-  streamAlways?: boolean;
-  /** Reconnect after the socket closes. Default true. */
-  reconnect?: boolean;
-  /** First reconnect delay; doubles per failed attempt, with jitter. Default 250 ms. */
-  reconnectMinMs?: number;
-  /** Reconnect delay ceiling. Default 5000 ms. */
-  reconnectMaxMs?: number;
-  /** Most unacked data frames kept; the oldest are dropped past it, as a board with full RAM would. Default 6000. */
-  maxUnacked?: number;
-  /** Seed for the swing generator and the jitter. Default derived from deviceCode. */
-  seed?: number;
-  /** Swings per minute of the default IMU source. Default 20. */
-  strokesPerMinute?: number;
-  /** Reported firmware version. Default `1.2.0`. */
-  firmware?: string;
-  /** Replaces the swing generator (tests use fixed values). Default createImuSource(). */
-  imuSource?: ImuSourceLike;
-  /** Wall clock in ms since the epoch; sample timestamps come from it. Default Date.now. */
-  now?: () => number;
-  /** Timer functions, injectable so tests can drive time. Default the globals. */
-  timers?: BoardTimers;
-}
-
-export interface BoardStats {
-  /** Data frames produced (sensor_data or batch_sensor_data), each with its own seq. */
-  dataFrames: number;
-  /** Data frames written to a socket, resends included. */
-  framesSent: number;
-  /** Data frames sent again after a reconnect. */
-  resent: number;
-  /** Distinct seqs the gateway acked. */
-  acked: number;
-  samples: number;
-  /** Gateway error frames and socket errors. */
-  errors: number;
-  reconnects: number;
-  /** Unacked frames dropped because maxUnacked was reached. */
-  dropped: number;
-}
-
-export type AckType = 'data_ack' | 'heartbeat_ack' | 'status_ack' | 'upload_ack';
-
-export interface BoardEvents {
-  connected: [info: { deviceCode: string; serverTime: number; reconnect: boolean }];
-  disconnected: [info: { code: number; reason: string }];
-  command: [cmd: { commandId: string; command: string; params: Record<string, unknown>; duplicate: boolean; ok: boolean }];
-  ack: [ack: { type: AckType; seq?: number }];
-  error: [err: Error];
-  /** Every JSON frame from the gateway, before it is handled. */
-  frame: [msg: Record<string, unknown>];
-}
-
-/** A gateway `{"type":"error"}` frame. */
-export class GatewayError extends Error {
-  constructor(readonly code: string, message: string) { super(message); this.name = 'GatewayError'; }
-}
-
-const defaultTimers: BoardTimers = {
-  setTimeout: (fn, ms) => setTimeout(fn, ms),
-  clearTimeout: (h) => clearTimeout(h as NodeJS.Timeout),
-  setInterval: (fn, ms) => setInterval(fn, ms),
-  clearInterval: (h) => clearInterval(h as NodeJS.Timeout),
-};
-
 interface Outcome { ok: boolean; result: Record<string, unknown> }
 
-const DEFAULTS = {
-  deviceCode: 'racket-1', heartbeatIntervalMs: 10_000, statusIntervalMs: 30_000, pollIntervalMs: 0, rateHz: 100,
-  mode: 'batch' as StreamMode, batchMs: 100, streamAlways: false, reconnect: true, reconnectMinMs: 250,
-  reconnectMaxMs: 5000, maxUnacked: 6000, strokesPerMinute: 20, firmware: '1.2.0',
-};
+/** Timers that keep the process alive, as the globals do: a board retries until stopped. */
+const defaultClock: Clock = createSystemClock({ unref: false });
 
 export class VirtualBoard extends EventEmitter<BoardEvents> {
   readonly deviceCode: string;
   readonly endpoint: string;
   readonly stats: BoardStats = { dataFrames: 0, framesSent: 0, resent: 0, acked: 0, samples: 0, errors: 0, reconnects: 0, dropped: 0 };
 
-  private readonly o: Required<Omit<VirtualBoardOptions, 'token' | 'imuSource' | 'seed'>>;
+  private readonly o: Required<Omit<VirtualBoardOptions, 'token' | 'imuSource' | 'seed' | 'clock'>>;
+  private readonly clock: Clock;
   private imu: ImuSourceLike;
   private readonly seed: number;
   private readonly ownImu: boolean;
@@ -136,12 +45,7 @@ export class VirtualBoard extends EventEmitter<BoardEvents> {
   private stopped = true;
   private everConnected = false;
   private attempt = 0;
-  /** Last seq per session ('' outside a session): seqs start at 0 in every session. */
-  private readonly seqs = new Map<string, number>();
-  /** `${session}#${seq}` -> frame and whether it ever left the board (to tell resends from first sends). */
-  private readonly unacked = new Map<string, { data: string | Uint8Array; sent: boolean }>();
-  /** upload_complete frames not yet answered by upload_ack, by session: sent again after a reconnect. */
-  private readonly pendingUploads = new Map<string, string>();
+  private readonly outbox: Outbox;
   private readonly executed = new Map<string, Outcome>();
   private collecting = false;
   private sessionId: string | null = null;
@@ -150,17 +54,20 @@ export class VirtualBoard extends EventEmitter<BoardEvents> {
   private produced = 0;
   private batch: SampleRow[] = [];
   private batchStartMs = 0;
-  private streamTimer: unknown = null;
-  private heartbeatTimer: unknown = null;
-  private statusTimer: unknown = null;
-  private pollTimer: unknown = null;
-  private reconnectTimer: unknown = null;
+  private streamTimer: TimerHandle | null = null;
+  private heartbeatTimer: TimerHandle | null = null;
+  private statusTimer: TimerHandle | null = null;
+  private pollTimer: TimerHandle | null = null;
+  private reconnectTimer: TimerHandle | null = null;
   private firstConnect: { resolve: () => void; reject: (e: Error) => void } | null = null;
 
   constructor(options: VirtualBoardOptions) {
     super();
     const given = Object.fromEntries(Object.entries(options).filter(([, v]) => v !== undefined));
-    this.o = { ...DEFAULTS, now: Date.now, timers: defaultTimers, ...given } as VirtualBoard['o'];
+    const { clock, ...rest } = given as VirtualBoardOptions;
+    this.o = { ...DEFAULTS, ...rest } as VirtualBoard['o'];
+    this.clock = clock ?? defaultClock;
+    this.outbox = new Outbox(this.o.maxUnacked, this.stats);
     const deviceCode = this.o.deviceCode;
     if (!(this.o.rateHz > 0)) throw new RangeError('rateHz must be positive');
     this.deviceCode = deviceCode;
@@ -170,7 +77,7 @@ export class VirtualBoard extends EventEmitter<BoardEvents> {
     this.rateHz = this.o.rateHz;
     this.ownImu = options.imuSource === undefined;
     this.imu = options.imuSource ?? this.swings();
-    this.bornAt = this.o.now();
+    this.bornAt = this.clock.now();
   }
 
   private swings(): ImuSourceLike {
@@ -178,8 +85,8 @@ export class VirtualBoard extends EventEmitter<BoardEvents> {
   }
 
   get connected(): boolean { return this.ready; }
-  get unackedCount(): number { return this.unacked.size; }
-  get lastSeq(): number { return this.seqs.get(this.sessionId ?? '') ?? -1; }
+  get unackedCount(): number { return this.outbox.size; }
+  get lastSeq(): number { return this.outbox.lastSeq(this.sessionId); }
   get isStreaming(): boolean { return this.streamTimer !== null; }
 
   /** Connects (and keeps reconnecting); resolves on the first connection_established. */
@@ -200,13 +107,13 @@ export class VirtualBoard extends EventEmitter<BoardEvents> {
     this.firstConnect = null;
     this.stopStream();
     this.clearSessionTimers();
-    if (this.reconnectTimer !== null) this.o.timers.clearTimeout(this.reconnectTimer);
+    this.clock.clear(this.reconnectTimer ?? undefined);
     this.reconnectTimer = null;
     const ws = this.ws;
     if (!ws || ws.readyState === WebSocket.CLOSED) return;
     await new Promise<void>((resolve) => {
-      const t = setTimeout(() => { ws.terminate(); resolve(); }, 1000);
-      ws.once('close', () => { clearTimeout(t); resolve(); });
+      const t = this.clock.setTimeout(() => { ws.terminate(); resolve(); }, 1000);
+      ws.once('close', () => { this.clock.clear(t); resolve(); });
       if (ws.readyState === WebSocket.CONNECTING) ws.terminate();
       else ws.close(1000, 'board stopped');
     });
@@ -241,7 +148,7 @@ export class VirtualBoard extends EventEmitter<BoardEvents> {
     this.attempt++;
     // Full-range jitter would let a whole fleet reconnect in one burst after a gateway restart.
     const delay = Math.round(ceiling * (0.5 + this.rand() * 0.5));
-    this.reconnectTimer = this.o.timers.setTimeout(() => { this.reconnectTimer = null; this.connect(); }, delay);
+    this.reconnectTimer = this.clock.setTimeout(() => { this.reconnectTimer = null; this.connect(); }, delay);
   }
 
   private fail(err: Error): void {
@@ -251,6 +158,8 @@ export class VirtualBoard extends EventEmitter<BoardEvents> {
   }
 
   private send(msg: Record<string, unknown>): void { this.sendRaw(JSON.stringify(msg)); }
+
+  private readonly sendData = (data: string | Uint8Array): boolean => this.sendRaw(data);
 
   private sendRaw(data: string | Uint8Array): boolean {
     // Nothing before connection_established: the gateway may not have registered the board yet.
@@ -275,18 +184,16 @@ export class VirtualBoard extends EventEmitter<BoardEvents> {
       case 'data_ack': {
         // stored:false (no recording session, or a closed one) is final too: drop the frame.
         const seq = Number(msg.seq);
-        if (this.unacked.delete(unackedKey(msg.session_id, seq))) this.stats.acked++;
+        this.outbox.ack(msg.session_id, seq);
         this.emit('ack', { type: 'data_ack', seq });
         return;
       }
       case 'upload_ack':
-        this.pendingUploads.delete(typeof msg.session_id === 'string' ? msg.session_id : '');
+        this.outbox.uploadAcked(msg.session_id);
         return void this.emit('ack', { type: 'upload_ack', seq: Number(msg.last_seq) });
-      case 'resend': {
-        // Gaps found at upload_complete: send those frames again if still held.
-        if (Array.isArray(msg.seqs)) for (const seq of msg.seqs) this.resendOne(unackedKey(msg.session_id, Number(seq)));
+      case 'resend':
+        if (Array.isArray(msg.seqs)) this.outbox.resendSeqs(msg.session_id, msg.seqs, this.sendData);
         return;
-      }
       case 'heartbeat_ack':
       case 'status_ack': return void this.emit('ack', { type: msg.type });
       case 'command': return this.onCommand(msg);
@@ -308,8 +215,8 @@ export class VirtualBoard extends EventEmitter<BoardEvents> {
     this.attempt = 0;
     this.sendStatus();
     this.send({ type: 'poll_commands' });
-    this.resendUnacked();
-    const t = this.o.timers;
+    this.outbox.resendAll(this.sendData);
+    const t = this.clock;
     this.heartbeatTimer = t.setInterval(() => this.send({ type: 'heartbeat', battery: this.battery(), rssi: this.rssi() }), this.o.heartbeatIntervalMs);
     this.statusTimer = t.setInterval(() => this.sendStatus(), this.o.statusIntervalMs);
     if (this.o.pollIntervalMs > 0) this.pollTimer = t.setInterval(() => this.send({ type: 'poll_commands' }), this.o.pollIntervalMs);
@@ -318,38 +225,14 @@ export class VirtualBoard extends EventEmitter<BoardEvents> {
     this.firstConnect = null;
   }
 
-  /** In the order produced (Map order), which is seq order within each session. */
-  private resendUnacked(): void {
-    for (const key of [...this.unacked.keys()]) if (!this.resendOne(key)) return;
-    for (const text of this.pendingUploads.values()) this.sendRaw(text);
-  }
-
-  private resendOne(key: string): boolean {
-    const entry = this.unacked.get(key);
-    if (!entry) return true;
-    if (!this.sendRaw(entry.data)) return false;
-    this.stats.framesSent++;
-    if (entry.sent) this.stats.resent++;
-    entry.sent = true;
-    return true;
-  }
-
-  private nextSeq(): number {
-    const key = this.sessionId ?? '';
-    const seq = (this.seqs.get(key) ?? -1) + 1;
-    this.seqs.set(key, seq);
-    return seq;
-  }
-
   private clearSessionTimers(): void {
-    const t = this.o.timers;
-    for (const h of [this.heartbeatTimer, this.statusTimer, this.pollTimer]) if (h !== null) t.clearInterval(h);
+    for (const h of [this.heartbeatTimer, this.statusTimer, this.pollTimer]) if (h !== null) this.clock.clear(h);
     this.heartbeatTimer = this.statusTimer = this.pollTimer = null;
   }
 
   private battery(): number {
     // About one percent per three minutes of uptime: enough for a UI to show movement.
-    return Math.max(5, 100 - Math.floor((this.o.now() - this.bornAt) / 180_000));
+    return Math.max(5, 100 - Math.floor((this.clock.now() - this.bornAt) / 180_000));
   }
 
   private rssi(): number { return -48 - Math.floor(this.rand() * 12); }
@@ -387,7 +270,7 @@ export class VirtualBoard extends EventEmitter<BoardEvents> {
         if (this.streamTimer !== null) { this.tick(); this.flushBatch(); } // earlier samples keep their session
         if (typeof params.session_id === 'string' && params.session_id !== this.sessionId) {
           this.sessionId = params.session_id;
-          this.seqs.delete(this.sessionId);
+          this.outbox.restartSeqs(this.sessionId);
         }
         const rate = Number(params.rate_hz);
         if (rate > 0 && rate <= 2000 && rate !== this.rateHz) {
@@ -407,7 +290,7 @@ export class VirtualBoard extends EventEmitter<BoardEvents> {
           else this.stopStream();
           const lastSeq = this.lastSeq;
           const text = JSON.stringify(sessionId === null ? { type: 'upload_complete', last_seq: lastSeq } : { type: 'upload_complete', session_id: sessionId, last_seq: lastSeq });
-          this.pendingUploads.set(sessionId ?? '', text);
+          this.outbox.uploadSent(sessionId, text);
           this.sendRaw(text);
           this.sessionId = null;
           return { ok: true, result: { state: this.isStreaming ? 'recording' : 'idle', last_seq: lastSeq } };
@@ -423,25 +306,25 @@ export class VirtualBoard extends EventEmitter<BoardEvents> {
 
   private startStream(): void {
     if (this.streamTimer !== null) return;
-    this.streamStart = this.o.now();
+    this.streamStart = this.clock.now();
     this.produced = 0;
     this.batch = [];
     const period = this.o.mode === 'sample' ? 1000 / this.rateHz : this.o.batchMs;
-    this.streamTimer = this.o.timers.setInterval(() => this.tick(), Math.max(1, Math.floor(period)));
+    this.streamTimer = this.clock.setInterval(() => this.tick(), Math.max(1, Math.floor(period)));
   }
 
   private stopStream(): void {
     if (this.streamTimer === null) return;
     this.tick();
     this.flushBatch();
-    this.o.timers.clearInterval(this.streamTimer);
+    this.clock.clear(this.streamTimer);
     this.streamTimer = null;
   }
 
   /** Generates every sample due by now on a fixed schedule, so timer lateness costs no samples. */
   private tick(): void {
     const periodMs = 1000 / this.rateHz;
-    const due = Math.floor((this.o.now() - this.streamStart) / periodMs) + 1;
+    const due = Math.floor((this.clock.now() - this.streamStart) / periodMs) + 1;
     // A clock that jumps hours (a suspended laptop, a fake clock) must not freeze the process making samples.
     const upTo = Math.min(due, this.produced + this.rateHz * 10);
     const perBatch = Math.max(1, Math.round((this.o.batchMs * this.rateHz) / 1000));
@@ -449,7 +332,7 @@ export class VirtualBoard extends EventEmitter<BoardEvents> {
       const at = this.streamStart + this.produced * periodMs;
       const row = sampleRow(this.imu.next());
       if (this.o.mode === 'sample') {
-        const seq = this.nextSeq();
+        const seq = this.outbox.nextSeq(this.sessionId);
         this.emitData(seq, JSON.stringify(sensorDataFrame(seq, Math.round(at), row, this.sessionId)), 1);
       } else {
         if (this.batch.length === 0) this.batchStartMs = Math.round(at);
@@ -464,7 +347,7 @@ export class VirtualBoard extends EventEmitter<BoardEvents> {
     if (this.batch.length === 0) return;
     const rows = this.batch;
     this.batch = [];
-    const seq = this.nextSeq();
+    const seq = this.outbox.nextSeq(this.sessionId);
     const data = this.o.mode === 'binary'
       ? encodeBinaryBatch({ seq, startMs: this.batchStartMs, rateHz: this.rateHz, accelScale: ACCEL_SCALE, gyroScale: GYRO_SCALE, samples: rows })
       : JSON.stringify(batchSensorDataFrame(seq, this.batchStartMs, this.rateHz, rows, this.sessionId));
@@ -474,16 +357,6 @@ export class VirtualBoard extends EventEmitter<BoardEvents> {
   private emitData(seq: number, data: string | Uint8Array, samples: number): void {
     this.stats.dataFrames++;
     this.stats.samples += samples;
-    const sent = this.sendRaw(data);
-    if (sent) this.stats.framesSent++;
-    this.unacked.set(unackedKey(this.sessionId, seq), { data, sent });
-    if (this.unacked.size > this.o.maxUnacked) {
-      this.unacked.delete(this.unacked.keys().next().value as string);
-      this.stats.dropped++;
-    }
+    this.outbox.add(this.sessionId, seq, data, this.sendRaw(data));
   }
-}
-
-function unackedKey(sessionId: unknown, seq: number): string {
-  return `${typeof sessionId === 'string' ? sessionId : ''}#${seq}`;
 }

@@ -3,6 +3,7 @@
  * not hit the gateway with N handshakes in the same millisecond (real boards
  * power up seconds apart).
  */
+import { createSystemClock, type Clock, type TimerHandle } from '../shared/clock.js';
 import { VirtualBoard, type BoardStats, type VirtualBoardOptions } from './board.js';
 
 export interface FleetOptions extends Omit<VirtualBoardOptions, 'deviceCode' | 'seed' | 'imuSource'> {
@@ -30,18 +31,21 @@ export class Fleet {
   /** Resolves once every board has connected once; rejects if the fleet is stopped first. */
   readonly ready: Promise<void>;
   /** Staggered starts not yet due, with the way to fail their start promise if the fleet stops first. */
-  private readonly pending = new Map<NodeJS.Timeout, (e: Error) => void>();
+  private readonly pending = new Map<TimerHandle, (e: Error) => void>();
+  private readonly clock: Clock;
   private readonly started = new Set<VirtualBoard>();
   private readonly connectedOnce = new Set<VirtualBoard>();
   private stopped = false;
 
   constructor(options: FleetOptions) {
     const { devices, prefix = 'racket-', staggerMs = 20, tokenFor, ...boardOptions } = options;
+    // One clock for the fleet and its boards, so a test's clock drives the staggered starts too.
+    const clock = (this.clock = boardOptions.clock ?? createSystemClock({ unref: false }));
     if (!Number.isInteger(devices) || devices < 1) throw new RangeError('devices must be a positive integer');
     this.boards = Array.from({ length: devices }, (_, i) => {
       const deviceCode = `${prefix}${i + 1}`;
       const token = tokenFor?.(deviceCode) ?? boardOptions.token;
-      const board = new VirtualBoard({ ...boardOptions, deviceCode, seed: i + 1, ...(token ? { token } : {}) });
+      const board = new VirtualBoard({ ...boardOptions, clock, deviceCode, seed: i + 1, ...(token ? { token } : {}) });
       board.once('connected', () => this.connectedOnce.add(board));
       return board;
     });
@@ -54,7 +58,7 @@ export class Fleet {
             board.start().then(resolve, reject);
           };
           if (i === 0 || staggerMs <= 0) return go();
-          const t = setTimeout(() => { this.pending.delete(t); go(); }, i * staggerMs);
+          const t = clock.setTimeout(() => { this.pending.delete(t); go(); }, i * staggerMs);
           this.pending.set(t, reject);
         }),
     );
@@ -77,17 +81,17 @@ export class Fleet {
 
   /** Waits until every board's frames are acked, or `timeoutMs` passes. */
   async drain(timeoutMs: number): Promise<boolean> {
-    const until = Date.now() + timeoutMs;
+    const until = this.clock.now() + timeoutMs;
     while (this.boards.some((b) => b.unackedCount > 0)) {
-      if (Date.now() >= until) return false;
-      await new Promise((r) => setTimeout(r, 20));
+      if (this.clock.now() >= until) return false;
+      await new Promise<void>((r) => this.clock.setTimeout(r, 20));
     }
     return true;
   }
 
   async stop(): Promise<void> {
     this.stopped = true;
-    for (const [t, reject] of this.pending) { clearTimeout(t); reject(new Error('fleet stopped')); }
+    for (const [t, reject] of this.pending) { this.clock.clear(t); reject(new Error('fleet stopped')); }
     this.pending.clear();
     await Promise.all([...this.started].map((b) => b.stop()));
   }

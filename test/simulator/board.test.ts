@@ -2,7 +2,8 @@ import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
 import { createServer } from 'node:net';
-import { VirtualBoard, type BoardTimers, type ImuSourceLike, type VirtualBoardOptions } from '../../main/simulator/board.js';
+import { ManualClock, type Clock } from '../../main/shared/clock.js';
+import { VirtualBoard, type ImuSourceLike, type VirtualBoardOptions } from '../../main/simulator/board.js';
 import { startFleet } from '../../main/simulator/fleet.js';
 import { FakeGateway } from './fake-gateway.js';
 
@@ -168,22 +169,45 @@ test('keeps sampling offline and never throws without an error listener', { time
   await assert.rejects(started, /stopped before it connected/);
 });
 
-test('generates samples on a fixed schedule from the injected clock and timers', { timeout: 15_000 }, async () => {
-  let now = 1_000_000;
-  const intervals: (() => void)[] = [];
-  const timers: BoardTimers = {
-    setTimeout: () => 0, clearTimeout: () => {},
-    setInterval: (fn) => intervals.push(fn), clearInterval: () => {},
+test('generates samples on a fixed schedule from the injected clock', { timeout: 15_000 }, async () => {
+  const manual = new ManualClock(1_000_000);
+  // The wall clock runs `late` ms ahead of the timers: a timer that fires late, as on a busy event loop.
+  let late = 0;
+  const clock: Clock = {
+    now: () => manual.now() + late,
+    setTimeout: (fn, ms) => manual.setTimeout(fn, ms),
+    setInterval: (fn, ms) => manual.setInterval(fn, ms),
+    clear: (h) => manual.clear(h),
   };
-  const board = new VirtualBoard({ url: 'ws://127.0.0.1:9', imuSource: fixedImu(), streamAlways: true, reconnect: false, now: () => now, timers });
+  const board = new VirtualBoard({ url: 'ws://127.0.0.1:9', imuSource: fixedImu(), streamAlways: true, reconnect: false, clock });
   board.on('error', () => {});
   void board.start();
-  assert.equal(intervals.length, 1, 'one stream timer');
-  now += 1000; // a single late tick must still produce every sample that fell due
-  intervals[0]!();
+  assert.equal(manual.pending(), 1, 'one stream timer');
+  late = 900;
+  manual.advance(100); // a single late tick must still produce every sample that fell due
   assert.equal(board.stats.samples, 100);
   assert.equal(board.stats.dataFrames, 10);
+  manual.advance(900); // no more late ticks: one batch per tick, nothing made twice
+  assert.equal(board.stats.samples, 190);
+  assert.equal(board.stats.dataFrames, 19);
   await board.stop();
+  assert.equal(manual.pending(), 0, 'stop clears every timer');
+});
+
+test('a fleet staggers its starts on the injected clock', { timeout: 15_000 }, async () => {
+  const gw = await FakeGateway.start();
+  gateways.push(gw);
+  const clock = new ManualClock();
+  const fleet = startFleet({ url: gw.url, devices: 3, staggerMs: 1000, clock });
+  await gw.until(() => gw.isConnected('racket-1'), 3000, 'racket-1 at once');
+  assert.equal(fleet.boards[1]!.connected || fleet.boards[2]!.connected, false, 'the others wait for the clock');
+  clock.advance(1000);
+  await gw.until(() => gw.isConnected('racket-2'), 3000, 'racket-2 after one stagger');
+  assert.equal(gw.isConnected('racket-3'), false);
+  clock.advance(1000);
+  await fleet.ready;
+  assert.equal(gw.isConnected('racket-3'), true);
+  await fleet.stop();
 });
 
 test('a fleet starts racket-1..N staggered and stops them all', { timeout: 15_000 }, async () => {
