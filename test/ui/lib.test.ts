@@ -1,10 +1,7 @@
-/** Ring buffers, the QR encoder (checked by decoding what it draws), tokens in URLs, formatting. */
+/** Ring buffers, tokens in URLs, formatting (the QR code has its own file, qr.test.ts). */
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { BoardStream, SampleRing, windowArrays } from '../../renderer/src/lib/ring.js';
-import {
-  alignmentPositions, dataCodewordsM, dataModuleOrder, eccParamsM, encodeQr, formatBits, formatPositions, functionPatterns, gfMul, maskBit, rawDataModules,
-} from '../../renderer/src/lib/qr.js';
 import { takeTokenFromUrl, loadToken, saveToken } from '../../renderer/src/lib/auth.js';
 import { age, ago, compact, signalWords } from '../../renderer/src/lib/format.js';
 import { snapSpan } from '../../renderer/src/lib/live-charts-math.js';
@@ -72,87 +69,6 @@ describe('SampleRing', () => {
     assert.equal(snapSpan('accel', [[3.5]], 8), 8, 'does not shrink while near the smaller span');
     assert.equal(snapSpan('accel', [[1]], 8), 2);
     assert.equal(snapSpan('gyro', [[1900]], 250), 2000);
-  });
-});
-
-/** Reads a matrix the way a scanner does once it has the grid: format bits, unmask, de-interleave, RS check, byte-mode payload. */
-function decode(modules: boolean[][]): string {
-  const size = modules.length;
-  const version = (size - 17) / 4;
-  let format = 0;
-  formatPositions(size).forEach(([a], i) => {
-    if (modules[a[1]]![a[0]]) format |= 1 << i;
-  });
-  let second = 0;
-  formatPositions(size).forEach(([, b], i) => {
-    if (modules[b[1]]![b[0]]) second |= 1 << i;
-  });
-  assert.equal(format, second, 'both format copies agree');
-  const mask = [0, 1, 2, 3, 4, 5, 6, 7].find((m) => formatBits(m) === format);
-  assert.ok(mask !== undefined, 'format bits are level M with a valid BCH code');
-  const fn = functionPatterns(version).fn;
-  const order = dataModuleOrder(fn);
-  const raw = Math.floor(rawDataModules(version) / 8);
-  const codewords: number[] = [];
-  for (let i = 0; i < raw; i++) {
-    let b = 0;
-    for (let k = 0; k < 8; k++) {
-      const [x, y] = order[i * 8 + k]!;
-      b = (b << 1) | (modules[y]![x]! !== maskBit(mask!, x, y) ? 1 : 0);
-    }
-    codewords.push(b);
-  }
-  const { eccPerBlock, blocks } = eccParamsM(version);
-  const shortBlocks = blocks - (raw % blocks);
-  const shortLen = Math.floor(raw / blocks);
-  const lens = Array.from({ length: blocks }, (_, i) => shortLen + (i < shortBlocks ? 0 : 1));
-  const dataLens = lens.map((l) => l - eccPerBlock);
-  const blockBytes: number[][] = lens.map(() => []);
-  let k = 0;
-  for (let i = 0; i < Math.max(...dataLens); i++) for (let j = 0; j < blocks; j++) if (i < dataLens[j]!) blockBytes[j]!.push(codewords[k++]!);
-  for (let i = 0; i < eccPerBlock; i++) for (let j = 0; j < blocks; j++) blockBytes[j]!.push(codewords[k++]!);
-  // Every block must be a codeword: its syndromes at alpha^0..alpha^(ecc-1) are zero.
-  for (const blk of blockBytes) {
-    let alpha = 1;
-    for (let s = 0; s < eccPerBlock; s++) {
-      let acc = 0;
-      for (const c of blk) acc = gfMul(acc, alpha) ^ c;
-      assert.equal(acc, 0, `syndrome ${s} of a block`);
-      alpha = gfMul(alpha, 2);
-    }
-  }
-  const data = blockBytes.flatMap((b, j) => b.slice(0, dataLens[j]));
-  assert.equal(data.length, dataCodewordsM(version));
-  const bits = data.flatMap((b) => [7, 6, 5, 4, 3, 2, 1, 0].map((i) => (b >>> i) & 1));
-  let p = 0;
-  const take = (n: number) => bits.slice(p, (p += n)).reduce((a, b) => (a << 1) | b, 0);
-  assert.equal(take(4), 0b0100, 'byte mode');
-  const count = take(version < 10 ? 8 : 16);
-  return new TextDecoder().decode(new Uint8Array(Array.from({ length: count }, () => take(8))));
-}
-
-describe('QR encoder', () => {
-  for (const text of ['ws://192.168.4.2:8765/', 'http://192.168.178.23:8765/?token=QkJ2x0a9-example_token_value_1234567890', 'Courtside · 羽毛球', 'x'.repeat(300)]) {
-    test(`round-trips ${JSON.stringify(text.slice(0, 40))}`, () => {
-      const q = encodeQr(text);
-      assert.equal(q.size, q.version * 4 + 17);
-      assert.equal(decode(q.modules), text);
-    });
-  }
-
-  test('finder patterns and timing are where scanners look', () => {
-    const q = encodeQr('ws://10.0.0.1:8765/');
-    const m = q.modules;
-    for (const [x0, y0] of [[0, 0], [q.size - 7, 0], [0, q.size - 7]] as const) {
-      assert.ok(m[y0]![x0] && m[y0 + 6]![x0 + 6] && m[y0 + 3]![x0 + 3] && !m[y0 + 1]![x0 + 1]);
-    }
-    for (let i = 8; i < q.size - 8; i++) assert.equal(m[6]![i], i % 2 === 0);
-  });
-
-  test('tables agree with the standard\'s capacities (level M)', () => {
-    assert.deepEqual([1, 2, 5, 10, 20, 40].map(dataCodewordsM), [16, 28, 86, 216, 669, 2334]);
-    assert.deepEqual(alignmentPositions(7), [6, 22, 38]);
-    assert.deepEqual(alignmentPositions(32), [6, 34, 60, 86, 112, 138]);
   });
 });
 
