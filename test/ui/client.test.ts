@@ -1,7 +1,9 @@
 /** The renderer's one client, against a real gateway (and a fake socket where the gateway cannot misbehave on cue). */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { GatewayClient } from '../../renderer/src/lib/client.js';
+import WebSocket from 'ws';
+import { ManualClock } from '../../main/shared/clock.js';
+import { GatewayClient, type WebSocketLike } from '../../renderer/src/lib/client.js';
 import { describeError, GatewayRequestError } from '../../renderer/src/lib/errors.js';
 import { startTestGateway, TestClient, type TestGateway } from '../support/gateway.js';
 import { clientFor, connected, FakeSocket, sleep, stateWhere } from './helpers.js';
@@ -76,12 +78,20 @@ describe('GatewayClient against a gateway', () => {
   });
 
   test('a wrong token ends in "unauthorized" and no more retries', async () => {
-    const c = clientFor(gw, { token: 'wrong-token-0123456789abcdef' });
+    const clock = new ManualClock();
+    let sockets = 0;
+    const createSocket = (url: string): WebSocketLike => {
+      sockets++;
+      return new WebSocket(url) as unknown as WebSocketLike;
+    };
+    const c = clientFor(gw, { token: 'wrong-token-0123456789abcdef', clock, createSocket });
     c.connect();
     const s = await stateWhere(c, (x) => x.status === 'unauthorized');
     assert.equal(s.retryAt, null);
-    await sleep(300);
+    clock.advance(60_000); // far past the longest backoff: a retry left scheduled would run now
     assert.equal(c.connection.status, 'unauthorized');
+    assert.equal(sockets, 1, 'no attempt after the token was refused');
+    assert.equal(clock.pending(), 0);
     c.close();
   });
 
@@ -120,17 +130,24 @@ describe('GatewayClient reconnects', () => {
   test('with backoff while the gateway is down, then resubscribes and reloads', async () => {
     let gw = await startTestGateway();
     const port = gw.port;
-    const c = await connected(gw);
+    const clock = new ManualClock();
+    const c = await connected(gw, { clock });
     let opens = 0;
     c.onOpen(() => opens++);
     c.watch(['devices']);
     const events: string[] = [];
     c.onEvent('devices', (e) => events.push(String(e.event)));
     await gw.stop();
-    const s1 = await stateWhere(c, (s) => s.status === 'reconnecting' && s.attempt >= 2);
+    // Each retry waits for the clock; a refused connection then counts one more attempt.
+    const s0 = await stateWhere(c, (s) => s.status === 'reconnecting' && s.attempt >= 1 && s.retryAt !== null);
+    clock.advance(s0.retryAt! - clock.now());
+    const s1 = await stateWhere(c, (s) => s.status === 'reconnecting' && s.attempt >= 2 && s.retryAt !== null);
     assert.ok(s1.retryAt !== null && s1.lastError !== null);
+    assert.ok(s1.retryAt - clock.now() > s0.retryAt! - s0.since, 'the second delay is longer');
     gw = await startTestGateway({ port });
     try {
+      assert.equal(c.connection.status, 'reconnecting', 'no attempt before the delay ran out');
+      clock.advance(s1.retryAt - clock.now());
       await stateWhere(c, (s) => s.status === 'open', 8000);
       assert.ok(opens >= 1);
       await sleep(100);
@@ -145,6 +162,7 @@ describe('GatewayClient reconnects', () => {
   });
 
   test('delays grow from the minimum to the ceiling', async () => {
+    const clock = new ManualClock();
     const sockets: FakeSocket[] = [];
     const c = new GatewayClient({
       baseUrl: 'http://127.0.0.1:9',
@@ -159,13 +177,23 @@ describe('GatewayClient reconnects', () => {
       }) as unknown as typeof fetch,
       backoffMinMs: 20,
       backoffMaxMs: 100,
+      clock,
     });
     const delays: number[] = [];
     c.state.subscribe((s) => {
-      if (s.status === 'reconnecting' && s.retryAt) delays.push(s.retryAt - Date.now());
+      if (s.status === 'reconnecting' && s.retryAt) delays.push(s.retryAt - clock.now());
     });
     c.connect();
-    await stateWhere(c, (s) => s.attempt >= 6, 3000);
+    for (let attempt = 1; attempt <= 6; attempt++) {
+      const s = await stateWhere(c, (x) => x.attempt >= attempt && x.retryAt !== null, 3000);
+      const delay = s.retryAt! - clock.now();
+      const base = Math.min(100, 20 * 2 ** (attempt - 1));
+      assert.ok(delay >= base * 0.8 && delay <= base * 1.2, `attempt ${attempt}: ${delay} ms is ${base} ms ± 20 %`);
+      clock.advance(delay - 1);
+      assert.equal(sockets.length, attempt, 'no attempt before its delay ran out');
+      clock.advance(1);
+      assert.equal(sockets.length, attempt + 1);
+    }
     c.close();
     assert.ok(delays[0]! < 40, `first delay ${delays[0]}`);
     assert.ok(Math.max(...delays) <= 125, `ceiling respected: ${delays.join(',')}`);
@@ -173,6 +201,7 @@ describe('GatewayClient reconnects', () => {
   });
 
   test('a request with no answer times out; a silent socket is replaced', async () => {
+    const clock = new ManualClock();
     const sockets: FakeSocket[] = [];
     const c = new GatewayClient({
       baseUrl: 'http://127.0.0.1:9',
@@ -185,18 +214,39 @@ describe('GatewayClient reconnects', () => {
       requestTimeoutMs: 60,
       idleCheckMs: 100,
       backoffMinMs: 10,
+      clock,
     });
     c.connect();
     await stateWhere(c, (s) => s.status === 'open');
-    const err = await rejection(c.request('get_rooms', {}));
+    let settled = false;
+    const timedOut = rejection(c.request('get_rooms', {})).finally(() => (settled = true));
+    clock.advance(59);
+    await turn();
+    assert.equal(settled, false, 'still waiting 1 ms before the timeout');
+    clock.advance(1);
+    const err = await timedOut;
     assert.equal(err.code, 'TIMEOUT');
     assert.equal(sockets[0]!.sent.at(-1)!.type, 'get_rooms');
     assert.equal(typeof sockets[0]!.sent.at(-1)!.id, 'string');
-    // Nothing arrives: the idle check asks for the status, gets no answer and reconnects.
-    await stateWhere(c, () => sockets.length >= 2, 2000);
+    // Nothing arrives: the idle check (every max(1 s, idleCheckMs / 2)) asks for the status...
+    clock.advance(939);
+    assert.equal(sockets[0]!.sent.length, 1, 'no check before the first second');
+    clock.advance(1);
+    assert.equal(sockets[0]!.sent.at(-1)!.type, 'get_system_status');
+    // ...gets no answer within the request timeout and reconnects.
+    clock.advance(60);
+    await stateWhere(c, (s) => s.status === 'reconnecting', 2000);
+    assert.equal(sockets[0]!.readyState, 3, 'the silent socket is closed');
+    clock.advance(12); // past the first backoff (10 ms + 20 % jitter)
+    assert.equal(sockets.length, 2);
+    await stateWhere(c, (s) => s.status === 'open');
+    assert.equal(c.serverNow(), clock.now(), 'server time from the injected clock (no connection_established yet)');
     c.close();
   });
 });
+
+/** Lets sockets and promises settle: one turn of the real event loop, no waiting on time. */
+const turn = (): Promise<void> => new Promise((r) => setImmediate(r));
 
 async function waitFor(cond: () => boolean, ms = 3000): Promise<void> {
   const until = Date.now() + ms;

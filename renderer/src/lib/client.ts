@@ -11,9 +11,14 @@
  *   tells a wrong token from a gateway that is down).
  * - No DOM types: the same code runs in the browser, in Electron and in the
  *   Node unit tests (which pass `ws` as the socket).
+ * - Time comes from an injected Clock (the gateway's own type), so tests
+ *   drive backoff, timeouts and the idle check without sleeping.
  */
-import { writable, type Readable } from 'svelte/store';
+import { writable, type Readable, type Writable } from 'svelte/store';
+import { createSystemClock, type Clock, type TimerHandle } from '../../../main/shared/clock.js';
 import { GatewayRequestError } from './errors.js';
+import { GatewayHttp, type HttpInit } from './http.js';
+import { TopicCounts } from './topics.js';
 import type { EventFrame, NotificationFrame, RequestMap, SensorBatch } from './protocol.js';
 
 export interface WebSocketLike {
@@ -55,26 +60,33 @@ export interface ClientOptions {
   backoffMaxMs?: number;
   /** With nothing received for this long, the client asks for the status to check the socket; default 20000 ms. */
   idleCheckMs?: number;
+  /** Timestamps, reconnect backoff, request timeouts and the idle check. Default the system clock. */
+  clock?: Clock;
 }
 
-type Pending = { resolve: (v: Record<string, unknown>) => void; reject: (e: Error) => void; timer: ReturnType<typeof setTimeout>; type: string };
+type Pending = { resolve: (v: Record<string, unknown>) => void; reject: (e: Error) => void; timer: TimerHandle; type: string };
 type Listener<T> = (value: T) => void;
 
 const OPEN = 1;
 
+/** Timers that keep a Node process alive, as the globals did: a reconnecting client retries until closed. */
+const defaultClock: Clock = createSystemClock({ unref: false });
+
 export class GatewayClient {
   readonly baseUrl: string;
   readonly token: string;
-  private readonly o: Required<Omit<ClientOptions, 'baseUrl' | 'token'>>;
-  private readonly stateStore = writable<ConnectionState>({ status: 'idle', attempt: 0, retryAt: null, lastError: null, since: Date.now() });
-  readonly state: Readable<ConnectionState> = { subscribe: this.stateStore.subscribe };
-  private current: ConnectionState = { status: 'idle', attempt: 0, retryAt: null, lastError: null, since: Date.now() };
+  private readonly o: Required<Omit<ClientOptions, 'baseUrl' | 'token' | 'fetch' | 'clock'>>;
+  private readonly clock: Clock;
+  private readonly api: GatewayHttp;
+  private readonly stateStore: Writable<ConnectionState>;
+  readonly state: Readable<ConnectionState>;
+  private current: ConnectionState;
   private ws: WebSocketLike | null = null;
   private nextId = 1;
   private readonly pending = new Map<string, Pending>();
-  private readonly topics = new Map<string, number>();
-  private retryTimer: ReturnType<typeof setTimeout> | null = null;
-  private idleTimer: ReturnType<typeof setInterval> | null = null;
+  private readonly topics = new TopicCounts();
+  private retryTimer: TimerHandle | null = null;
+  private idleTimer: TimerHandle | null = null;
   private lastFrameAt = 0;
   private wanted = false;
   /** Server clock minus ours, from connection_established. */
@@ -92,9 +104,13 @@ export class GatewayClient {
     this.baseUrl = options.baseUrl.replace(/\/+$/, '');
     this.token = options.token;
     const g = globalThis as unknown as { WebSocket?: new (url: string) => WebSocketLike; fetch?: typeof fetch };
+    this.clock = options.clock ?? defaultClock;
+    this.api = new GatewayHttp(this.baseUrl, this.token, options.fetch ?? ((...a) => g.fetch!(...a)));
+    this.current = { status: 'idle', attempt: 0, retryAt: null, lastError: null, since: this.clock.now() };
+    this.stateStore = writable<ConnectionState>(this.current);
+    this.state = { subscribe: this.stateStore.subscribe };
     this.o = {
       createSocket: options.createSocket ?? ((url) => new g.WebSocket!(url)),
-      fetch: options.fetch ?? ((...a) => g.fetch!(...a)),
       requestTimeoutMs: options.requestTimeoutMs ?? 10_000,
       backoffMinMs: options.backoffMinMs ?? 500,
       backoffMaxMs: options.backoffMaxMs ?? 15_000,
@@ -108,7 +124,7 @@ export class GatewayClient {
 
   /** The gateway's clock, for ages computed from its timestamps. */
   serverNow(): number {
-    return Date.now() + this.clockOffsetMs;
+    return this.clock.now() + this.clockOffsetMs;
   }
 
   connect(): void {
@@ -120,7 +136,7 @@ export class GatewayClient {
   /** Closes for good (sign out, page unload, tests). Pending requests fail. */
   close(): void {
     this.wanted = false;
-    if (this.retryTimer) clearTimeout(this.retryTimer);
+    this.clock.clear(this.retryTimer ?? undefined);
     this.retryTimer = null;
     this.stopIdleCheck();
     const ws = this.ws;
@@ -146,7 +162,7 @@ export class GatewayClient {
     }
     const id = `c${this.nextId++}`;
     return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => {
+      const timer = this.clock.setTimeout(() => {
         this.pending.delete(id);
         reject(new GatewayRequestError('TIMEOUT', `no answer to ${type} within ${timeoutMs} ms`, type));
       }, timeoutMs);
@@ -161,29 +177,20 @@ export class GatewayClient {
    * (re)sent on every open.
    */
   watch(topics: string[]): () => void {
-    const added = topics.filter((t) => {
-      const n = this.topics.get(t) ?? 0;
-      this.topics.set(t, n + 1);
-      return n === 0;
-    });
+    const added = this.topics.add(topics);
     if (added.length) this.sendTopics('subscribe', added);
     let released = false;
     return () => {
       if (released) return;
       released = true;
-      const removed = topics.filter((t) => {
-        const n = (this.topics.get(t) ?? 1) - 1;
-        if (n <= 0) this.topics.delete(t);
-        else this.topics.set(t, n);
-        return n <= 0;
-      });
+      const removed = this.topics.remove(topics);
       if (removed.length) this.sendTopics('unsubscribe', removed);
     };
   }
 
   /** Topics currently watched (tests, debugging). */
   watchedTopics(): string[] {
-    return [...this.topics.keys()].sort();
+    return this.topics.list().sort();
   }
 
   private sendTopics(kind: 'subscribe' | 'unsubscribe', topics: string[]): void {
@@ -236,55 +243,13 @@ export class GatewayClient {
   }
 
   /** `/api/*` with the token; resolves with the JSON body, rejects with a GatewayRequestError. */
-  async http<T = unknown>(path: string, init: { method?: string; body?: unknown; raw?: ArrayBuffer } = {}): Promise<T> {
-    const res = await this.fetchRaw(path, init);
-    const text = await res.text();
-    let body: unknown = null;
-    try {
-      body = text ? JSON.parse(text) : null;
-    } catch {
-      throw new GatewayRequestError('BAD_REPLY', `not JSON: ${text.slice(0, 80)}`, path, res.status);
-    }
-    return body as T;
+  http<T = unknown>(path: string, init: HttpInit = {}): Promise<T> {
+    return this.api.json<T>(path, init);
   }
 
   /** A file from `/api/*` (exports): its bytes and the name the gateway gave it. */
-  async download(path: string): Promise<{ data: ArrayBuffer; filename: string; type: string }> {
-    const res = await this.fetchRaw(path, {});
-    const cd = res.headers.get('content-disposition') ?? '';
-    const m = /filename\*?=(?:UTF-8'')?"?([^";]+)"?/i.exec(cd);
-    const filename = m ? decodeURIComponent(m[1]!) : path.split('/').filter(Boolean).pop() ?? 'download';
-    return { data: await res.arrayBuffer(), filename, type: res.headers.get('content-type') ?? 'application/octet-stream' };
-  }
-
-  /** `raw` sends bytes as they are (firmware uploads); `body` sends JSON. */
-  private async fetchRaw(path: string, init: { method?: string; body?: unknown; raw?: ArrayBuffer }): Promise<Response> {
-    const headers: Record<string, string> = { authorization: `Bearer ${this.token}` };
-    if (init.raw !== undefined) headers['content-type'] = 'application/octet-stream';
-    else if (init.body !== undefined) headers['content-type'] = 'application/json';
-    let res: Response;
-    try {
-      res = await this.o.fetch(this.baseUrl + path, {
-        method: init.method ?? 'GET',
-        headers,
-        body: init.raw !== undefined ? new Uint8Array(init.raw) : init.body === undefined ? undefined : JSON.stringify(init.body),
-      });
-    } catch (err) {
-      throw new GatewayRequestError('NETWORK', err instanceof Error ? err.message : String(err), path);
-    }
-    if (!res.ok) {
-      let code = `HTTP_${res.status}`;
-      let message = res.statusText;
-      try {
-        const j = (await res.json()) as { error?: { code?: string; message?: string } };
-        if (j.error?.code) code = j.error.code;
-        if (j.error?.message) message = j.error.message;
-      } catch {
-        /* not JSON: keep the status text */
-      }
-      throw new GatewayRequestError(code, message, path, res.status);
-    }
-    return res;
+  download(path: string): Promise<{ data: ArrayBuffer; filename: string; type: string }> {
+    return this.api.download(path);
   }
 
   private socketUrl(): string {
@@ -293,7 +258,7 @@ export class GatewayClient {
 
   private setState(patch: Partial<ConnectionState>): void {
     const statusChanged = patch.status !== undefined && patch.status !== this.current.status;
-    this.current = { ...this.current, ...patch, since: statusChanged ? Date.now() : this.current.since };
+    this.current = { ...this.current, ...patch, since: statusChanged ? this.clock.now() : this.current.since };
     this.stateStore.set(this.current);
   }
 
@@ -310,10 +275,10 @@ export class GatewayClient {
     let opened = false;
     ws.onopen = () => {
       opened = true;
-      this.lastFrameAt = Date.now();
+      this.lastFrameAt = this.clock.now();
       this.setState({ status: 'open', attempt: 0, lastError: null, retryAt: null });
       this.startIdleCheck();
-      if (this.topics.size) this.sendTopics('subscribe', [...this.topics.keys()]);
+      if (this.topics.size) this.sendTopics('subscribe', this.topics.list());
       this.emit(this.listeners.open, undefined);
     };
     ws.onmessage = (ev) => this.onFrame(ev.data);
@@ -334,14 +299,14 @@ export class GatewayClient {
     if (!this.wanted) return;
     const attempt = this.current.attempt + 1;
     const delay = Math.min(this.o.backoffMaxMs, this.o.backoffMinMs * 2 ** Math.min(attempt - 1, 16)) * (0.8 + Math.random() * 0.4);
-    this.setState({ status: 'reconnecting', attempt, lastError: reason, retryAt: Date.now() + delay });
-    this.retryTimer = setTimeout(() => this.open(), delay);
+    this.setState({ status: 'reconnecting', attempt, lastError: reason, retryAt: this.clock.now() + delay });
+    this.retryTimer = this.clock.setTimeout(() => this.open(), delay);
     if (neverOpened) {
       // A refused upgrade looks like a network failure to a browser; ask over HTTP why.
       this.http('/api/status').catch((err: unknown) => {
         if (!(err instanceof GatewayRequestError) || !this.wanted || this.current.status === 'open') return;
         if (err.code === 'UNAUTHORIZED' || err.code === 'FORBIDDEN_ORIGIN') {
-          if (this.retryTimer) clearTimeout(this.retryTimer);
+          this.clock.clear(this.retryTimer ?? undefined);
           this.retryTimer = null;
           this.setState({ status: err.code === 'UNAUTHORIZED' ? 'unauthorized' : 'forbidden', retryAt: null, lastError: err.message });
         }
@@ -352,15 +317,15 @@ export class GatewayClient {
   /** Reconnects now instead of waiting for the backoff (the "retry now" button). */
   retryNow(): void {
     if (!this.wanted || this.ws) return;
-    if (this.retryTimer) clearTimeout(this.retryTimer);
+    this.clock.clear(this.retryTimer ?? undefined);
     this.open();
   }
 
   private startIdleCheck(): void {
     this.stopIdleCheck();
     // A laptop that slept or a Wi-Fi that dropped can leave a socket that looks open; a request that times out tells.
-    this.idleTimer = setInterval(() => {
-      if (Date.now() - this.lastFrameAt < this.o.idleCheckMs) return;
+    this.idleTimer = this.clock.setInterval(() => {
+      if (this.clock.now() - this.lastFrameAt < this.o.idleCheckMs) return;
       const ws = this.ws;
       this.request('get_system_status', {}, Math.min(this.o.requestTimeoutMs, 5000)).catch((err: unknown) => {
         if (err instanceof GatewayRequestError && err.code === 'TIMEOUT' && ws && this.ws === ws) {
@@ -372,20 +337,20 @@ export class GatewayClient {
   }
 
   private stopIdleCheck(): void {
-    if (this.idleTimer) clearInterval(this.idleTimer);
+    this.clock.clear(this.idleTimer ?? undefined);
     this.idleTimer = null;
   }
 
   private failPending(code: 'DISCONNECTED', message: string): void {
     for (const [id, p] of this.pending) {
-      clearTimeout(p.timer);
+      this.clock.clear(p.timer);
       p.reject(new GatewayRequestError(code, message, p.type));
       this.pending.delete(id);
     }
   }
 
   private onFrame(data: unknown): void {
-    this.lastFrameAt = Date.now();
+    this.lastFrameAt = this.clock.now();
     if (typeof data !== 'string') return;
     let f: Record<string, unknown> & { type?: unknown; id?: unknown };
     try {
@@ -397,7 +362,7 @@ export class GatewayClient {
     const p = id === undefined ? undefined : this.pending.get(id);
     if (p) {
       this.pending.delete(id!);
-      clearTimeout(p.timer);
+      this.clock.clear(p.timer);
       if (f.type === 'error') p.reject(new GatewayRequestError(String(f.code ?? 'ERROR'), String(f.message ?? ''), p.type));
       else p.resolve(f);
       return;
@@ -411,7 +376,7 @@ export class GatewayClient {
       case 'system_notification':
         return this.emit(this.listeners.notification, f as unknown as NotificationFrame);
       case 'connection_established':
-        if (typeof f.server_time === 'number') this.clockOffsetMs = f.server_time - Date.now();
+        if (typeof f.server_time === 'number') this.clockOffsetMs = f.server_time - this.clock.now();
         return;
       case 'error':
         return this.emit(this.listeners.error, new GatewayRequestError(String(f.code ?? 'ERROR'), String(f.message ?? ''), 'gateway'));
