@@ -95,6 +95,20 @@ export const ServerRoomFrames = {
   registered: Type.Object({ type: Type.Literal('registered'), client_id: Type.String() }, { $id: 'RegisteredFrame' }),
 } as const;
 
+/**
+ * The players' namespace: a player's token is minted for `user:<user_id>` and
+ * the gateway queues a player's notifications under that address. Room device
+ * ids, signaling client ids and board device codes never start with it (in
+ * any case), so no id, token or message of one endpoint reaches another's.
+ */
+export const PLAYER_ADDRESS_PREFIX = 'user:';
+
+/** Why `id` cannot be a room device, signaling client or board id (it is a player address), or null. */
+export function reservedIdError(field: string, id: string): string | null {
+  if (id.slice(0, PLAYER_ADDRESS_PREFIX.length).toLowerCase() !== PLAYER_ADDRESS_PREFIX) return null;
+  return `${field} '${id.slice(0, 128)}' is a player app's address: ids starting with '${PLAYER_ADDRESS_PREFIX}' belong to player apps, never to devices`;
+}
+
 /** Room ids: 6 characters from an alphabet without look-alikes (no 0/O, 1/I/L), easy to read aloud. */
 export const ROOM_ID_ALPHABET = 'ABCDEFGHJKMNPQRSTUVWXYZ23456789';
 export const ROOM_ID_LENGTH = 6;

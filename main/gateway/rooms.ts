@@ -3,7 +3,7 @@
  * devices, connections, messages and room queries in the store.
  */
 import { randomInt } from 'node:crypto';
-import { ROOM_ID_ALPHABET, ROOM_ID_LENGTH, type IdentityFrame, type RoomStatus } from '../../firmware-protocol/index.js';
+import { ROOM_ID_ALPHABET, ROOM_ID_LENGTH, reservedIdError, type IdentityFrame, type RoomStatus } from '../../firmware-protocol/index.js';
 import type { GatewayContext } from './context.js';
 import type { MessageRow } from './store/types.js';
 import type { Peer } from './peer.js';
@@ -44,7 +44,8 @@ function contentText(content: unknown): string {
   return typeof content === 'string' ? content : JSON.stringify(content ?? null);
 }
 
-export type DirectResult = { kind: 'sent' } | { kind: 'queued'; messageId: number } | { kind: 'not_found' };
+/** bad_target: the id can never name a room device (another endpoint's address); nothing was sent or stored. */
+export type DirectResult = { kind: 'sent' } | { kind: 'queued'; messageId: number } | { kind: 'not_found' } | { kind: 'bad_target'; message: string };
 
 export class RoomHub {
   private readonly rooms = new Map<string, Map<string, RoomMember>>();
@@ -182,6 +183,10 @@ export class RoomHub {
 
   /** A direct message to a member of the same room; queued in the store when asked and the target is away. */
   async direct(roomId: string, fromDeviceId: string, target: string, content: unknown, queue: boolean): Promise<DirectResult> {
+    // Room traffic stays in the room namespace: a queued row under a player's address would
+    // otherwise be read back as that player's notification.
+    const reserved = reservedIdError('target_device_id', target);
+    if (reserved !== null) return { kind: 'bad_target', message: `${reserved}; room messages reach only devices in the room` };
     const at = new Date(this.ctx.clock.now());
     const body = contentText(content);
     const m = this.rooms.get(roomId)?.get(target);

@@ -6,8 +6,22 @@
  */
 import type { GatewayContext } from './context.js';
 import type { Peer } from './peer.js';
+import type { MessageRow } from './store/types.js';
 
 export const userAddress = (userId: string) => `user:${userId}`;
+
+/** `from_device_id` of the rows notify() queues; with no room, it marks a frame the gateway built. */
+export const GATEWAY_ORIGIN = 'gateway';
+
+/**
+ * A row the gateway queued for a player itself. Room messages always carry
+ * their room, so even one addressed to `user:<id>` (written before room
+ * targets were checked, or by a room device that named itself so) is never
+ * handed to the app.
+ */
+export function isGatewayNotification(m: MessageRow): boolean {
+  return m.roomId === null && m.fromDeviceId === GATEWAY_ORIGIN;
+}
 
 export class UserHub {
   private readonly users = new Map<string, Set<Peer>>();
@@ -47,7 +61,7 @@ export class UserHub {
     }
     await this.ctx.store.insertMessage({
       roomId: null,
-      fromDeviceId: 'gateway',
+      fromDeviceId: GATEWAY_ORIGIN,
       toDeviceId: userAddress(userId),
       messageType: 'direct',
       content: JSON.stringify(frame),
@@ -58,7 +72,8 @@ export class UserHub {
   }
 
   async deliverQueued(userId: string, peer: Peer): Promise<number> {
-    const queued = await this.ctx.store.queuedMessagesFor(userAddress(userId));
+    // What a player app receives is only what the gateway wrote for it.
+    const queued = (await this.ctx.store.queuedMessagesFor(userAddress(userId))).filter(isGatewayNotification);
     for (const m of queued) {
       if (!peer.open) break;
       peer.sendText(m.content);

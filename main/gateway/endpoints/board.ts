@@ -2,7 +2,7 @@
  * Endpoint `/ws/esp32/{device_code}/`: seed 001's boards. The device code is
  * the board's id; auth (in token mode) was checked at the upgrade.
  */
-import { BoardFrames, FrameParser, decodeBinaryBatch } from '../../../firmware-protocol/index.js';
+import { BoardFrames, FrameParser, decodeBinaryBatch, reservedIdError } from '../../../firmware-protocol/index.js';
 import type { IncomingBatch, SinkResult } from '../samples.js';
 import type { GatewayContext } from '../context.js';
 import type { Peer } from '../peer.js';
@@ -11,6 +11,13 @@ import { handleFrames } from './frames.js';
 const parser = new FrameParser(BoardFrames);
 
 export function attachBoard(ctx: GatewayContext, peer: Peer, deviceId: string): void {
+  const reserved = reservedIdError('device code', deviceId);
+  if (reserved !== null) {
+    // A player's id (and its token, minted for user:<id>) never acts as a board. The route
+    // should refuse such a path before the upgrade; this holds even if it does not.
+    peer.error('UNAUTHORIZED', reserved);
+    return peer.close(4401, 'reserved device code');
+  }
   let paused = false;
   const conn = ctx.boards.connect(deviceId, peer);
   peer.send({ type: 'connection_established', device_code: deviceId, server_time: ctx.clock.now() });

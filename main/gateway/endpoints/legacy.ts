@@ -14,6 +14,7 @@ import {
   compile,
   isObject,
   parseJson,
+  reservedIdError,
 } from '../../../firmware-protocol/index.js';
 import type { GatewayContext } from '../context.js';
 import type { Peer } from '../peer.js';
@@ -41,6 +42,9 @@ export function attachLegacy(ctx: GatewayContext, peer: Peer, queryToken: string
     if (value.type === 'register') {
       const r = checkOne(registerCheck, value);
       if (!r.ok) return peer.send(r.error);
+      // Before the token check: a player's token (minted for user:<id>) opens no signaling client.
+      const reservedClient = reservedIdError('client_id', r.frame.client_id);
+      if (reservedClient !== null) return peer.error('BAD_FRAME', reservedClient);
       if (!(await deviceTokenOk(ctx, r.frame.client_id, r.frame.token ?? queryToken))) {
         peer.error('UNAUTHORIZED', `device token missing or invalid for '${r.frame.client_id}'`);
         return peer.close(4401, 'unauthorized');
@@ -58,6 +62,9 @@ export function attachLegacy(ctx: GatewayContext, peer: Peer, queryToken: string
     const r = checkOne(identityCheck, value);
     if (!r.ok) return peer.send(r.error);
     const identity = r.frame;
+    // Room device ids are never player addresses: room traffic cannot reach a player's queue.
+    const reservedDevice = reservedIdError('device_id', identity.device_id);
+    if (reservedDevice !== null) return peer.error('BAD_FRAME', reservedDevice);
     if (!(await deviceTokenOk(ctx, identity.device_id, identity.token ?? queryToken))) {
       peer.error('UNAUTHORIZED', `device token missing or invalid for '${identity.device_id}'`);
       return peer.close(4401, 'unauthorized');
@@ -91,6 +98,7 @@ export function attachLegacy(ctx: GatewayContext, peer: Peer, queryToken: string
     const res = await ctx.rooms.direct(m.roomId, m.deviceId, target, f.content, f.queue === true);
     if (res.kind === 'queued') peer.send({ type: 'queued', message_id: res.messageId, target_device_id: target });
     else if (res.kind === 'not_found') peer.error('TARGET_NOT_FOUND', `Target device ${target} not found in room ${m.roomId}`);
+    else if (res.kind === 'bad_target') peer.error('BAD_FRAME', res.message);
   }
 
   function signal(id: string, value: unknown): void {
