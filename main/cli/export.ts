@@ -14,7 +14,8 @@ import { defaultDataDir } from '../gateway/options.js';
 import { openStore } from '../gateway/store/index.js';
 import { exportSession } from '../gateway/sessions/export.js';
 import type { Store } from '../gateway/store/types.js';
-import { parse, runCommand, UsageError } from './args.js';
+import { HELP_OPTION, parse, runCommand, UsageError } from './args.js';
+import { signalExitCode, type CommandIO } from './io.js';
 
 export const EXPORT_HELP = `Usage: courtside export --session ID --out FILE.zip [options]
 
@@ -34,57 +35,63 @@ function isMysql(spec: string): boolean {
   return /^(mysql|mariadb):\/\//i.test(spec.trim());
 }
 
+/** A SQLite path made absolute from the command's folder; URLs and :memory: as given. */
+function storeSpec(spec: string, cwd: string): string {
+  return /^[a-z][a-z0-9+.-]*:\/\//i.test(spec.trim()) || spec === ':memory:' ? spec : resolve(cwd, spec.trim());
+}
+
 function sizeText(bytes: number): string {
   return bytes >= 1024 * 1024 ? `${(bytes / 1024 / 1024).toFixed(1)} MB` : `${Math.max(1, Math.round(bytes / 1024))} KB`;
 }
 
-export function exportCommand(argv: string[]): Promise<number> {
-  return runCommand(async () => {
+export function exportCommand(argv: string[], io: CommandIO): Promise<number> {
+  return runCommand(io, async () => {
     const { values } = parse(argv, {
       session: { type: 'string' },
       out: { type: 'string' },
       db: { type: 'string' },
       'data-dir': { type: 'string' },
-      help: { type: 'boolean', short: 'h' },
+      ...HELP_OPTION,
     });
     if (values.help) {
-      process.stdout.write(EXPORT_HELP);
+      io.stdout.write(EXPORT_HELP);
       return 0;
     }
     const sessionId = values.session?.trim();
     if (!sessionId) throw new UsageError('--session is required (see --help)');
     if (!values.out?.trim()) throw new UsageError('--out is required (see --help)');
     if (values.db !== undefined && values.db.trim() === '') throw new UsageError('--db must not be empty');
-    const out = resolve(values.out);
-    const db = values.db ?? join(values['data-dir'] ?? defaultDataDir(), 'courtside.sqlite');
+    const out = resolve(io.cwd, values.out);
+    const dataDir = values['data-dir'] === undefined ? defaultDataDir(io.env) : resolve(io.cwd, values['data-dir']);
+    const db = values.db === undefined ? join(dataDir, 'courtside.sqlite') : storeSpec(values.db, io.cwd);
 
     const folder = dirname(out);
     if (!statSync(folder, { throwIfNoEntry: false })?.isDirectory()) {
-      process.stderr.write(`courtside: cannot write ${out}: folder ${folder} does not exist\n`);
+      io.stderr.write(`courtside: cannot write ${out}: folder ${folder} does not exist\n`);
       return 1;
     }
     // Opening a SQLite path creates the file: an export must not leave an empty database behind a typo.
     if (!isMysql(db) && db !== ':memory:' && !existsSync(db)) {
-      process.stderr.write(`courtside: no database at ${resolve(db)} (give --db or --data-dir)\n`);
+      io.stderr.write(`courtside: no database at ${db} (give --db or --data-dir)\n`);
       return 1;
     }
     let store: Store;
     try {
       store = await openStore(db);
     } catch (err) {
-      process.stderr.write(`courtside: ${err instanceof Error ? err.message : String(err)}\n`);
+      io.stderr.write(`courtside: ${err instanceof Error ? err.message : String(err)}\n`);
       return 1;
     }
     try {
       if (!(await store.getSession(sessionId))) {
-        process.stderr.write(`courtside: session ${sessionId} not found\n`);
+        io.stderr.write(`courtside: session ${sessionId} not found\n`);
         return 1;
       }
-      const bytes = await writeAtomically(out, (stream) => exportSession(store, sessionId, stream));
-      process.stdout.write(`exported session ${sessionId} to ${out} (${sizeText(bytes)})\n`);
+      const bytes = await writeAtomically(io, out, (stream) => exportSession(store, sessionId, stream));
+      io.stdout.write(`exported session ${sessionId} to ${out} (${sizeText(bytes)})\n`);
       return 0;
     } catch (err) {
-      process.stderr.write(`courtside: export of session ${sessionId} failed: ${err instanceof Error ? err.message : String(err)}\n`);
+      io.stderr.write(`courtside: export of session ${sessionId} failed: ${err instanceof Error ? err.message : String(err)}\n`);
       return 1;
     } finally {
       await store.close();
@@ -96,14 +103,14 @@ export function exportCommand(argv: string[]): Promise<number> {
  * Runs `write` into a temporary file in the target's folder (same file
  * system, so the rename is atomic), syncs it and renames it over `out`.
  * On failure or Ctrl-C the temporary file is removed and `out` is untouched.
+ * A stop ends the process, as the signal would have without us (a database
+ * read cannot be cancelled halfway), once the temporary file is gone.
  */
-async function writeAtomically(out: string, write: (stream: Writable) => Promise<void>): Promise<number> {
+async function writeAtomically(io: CommandIO, out: string, write: (stream: Writable) => Promise<void>): Promise<number> {
   const tmp = join(dirname(out), `.${basename(out)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
-  const onSignal = (signal: NodeJS.Signals) => {
-    void rm(tmp, { force: true }).finally(() => process.exit(signal === 'SIGINT' ? 130 : 143));
-  };
-  process.once('SIGINT', onSignal);
-  process.once('SIGTERM', onSignal);
+  const dispose = io.onStop((signal) => {
+    void rm(tmp, { force: true }).finally(() => process.exit(signalExitCode(signal)));
+  });
   try {
     const stream = createWriteStream(tmp, { flags: 'wx' });
     await write(stream);
@@ -121,7 +128,6 @@ async function writeAtomically(out: string, write: (stream: Writable) => Promise
     await rm(tmp, { force: true });
     throw err;
   } finally {
-    process.removeListener('SIGINT', onSignal);
-    process.removeListener('SIGTERM', onSignal);
+    dispose();
   }
 }

@@ -3,20 +3,11 @@
  * for demos and quick load checks. Prints one summary line; exit 2 on a bad
  * command line, 1 if no board ever connected.
  */
-import { parseArgs } from 'node:util';
 import { DEFAULT_PORT } from '../../firmware-protocol/index.js';
+import { HELP_OPTION, numberFlag, parse, runCommand, UsageError } from '../cli/args.js';
+import { untilStopped, type CommandIO } from '../cli/io.js';
 import { startFleet } from './fleet.js';
 import type { StreamMode } from './board.js';
-
-export interface CliIo {
-  out(line: string): void;
-  err(line: string): void;
-}
-
-const processIo: CliIo = {
-  out: (line) => void process.stdout.write(line + '\n'),
-  err: (line) => void process.stderr.write(line + '\n'),
-};
 
 export const SIMULATE_HELP = `usage: courtside simulate [options]
 
@@ -32,18 +23,8 @@ Runs virtual ESP32 racket boards (racket-1..N) against a Courtside gateway.
   --token T        device token, for a gateway in --device-auth token mode
   --idle           stream only between start_collection and stop_collection
                    commands instead of from the start
-  -h, --help       show this help`;
-
-class UsageError extends Error {}
-
-function num(name: string, raw: string | undefined, dflt: number, min: number, max: number, integer: boolean): number {
-  if (raw === undefined) return dflt;
-  const v = Number(raw);
-  if (raw.trim() === '' || !Number.isFinite(v) || (integer && !Number.isInteger(v)) || v < min || v > max) {
-    throw new UsageError(`--${name} must be ${integer ? 'an integer' : 'a number'} from ${min} to ${max}, got '${raw}'`);
-  }
-  return v;
-}
+  -h, --help       show this help
+`;
 
 interface SimulateArgs {
   help: boolean;
@@ -56,29 +37,17 @@ interface SimulateArgs {
   idle: boolean;
 }
 
-function parse(argv: string[]): SimulateArgs {
-  let values;
-  try {
-    ({ values } = parseArgs({
-      args: argv,
-      strict: true,
-      allowPositionals: false,
-      options: {
-        url: { type: 'string' },
-        devices: { type: 'string' },
-        rate: { type: 'string' },
-        seconds: { type: 'string' },
-        mode: { type: 'string' },
-        token: { type: 'string' },
-        idle: { type: 'boolean' },
-        help: { type: 'boolean', short: 'h' },
-      },
-    }));
-  } catch (e) {
-    // parseArgs appends advice about '--' to some messages; the first sentence is the part a user needs.
-    const msg = (e instanceof Error ? e.message : String(e)).split(/\.\s|\n/)[0]!.replace(/\.$/, '');
-    throw new UsageError(msg);
-  }
+function parseSimulateArgs(argv: string[]): SimulateArgs {
+  const { values } = parse(argv, {
+    url: { type: 'string' },
+    devices: { type: 'string' },
+    rate: { type: 'string' },
+    seconds: { type: 'string' },
+    mode: { type: 'string' },
+    token: { type: 'string' },
+    idle: { type: 'boolean' },
+    ...HELP_OPTION,
+  });
   const url = values.url ?? `ws://127.0.0.1:${DEFAULT_PORT}`;
   if (!/^wss?:\/\/[^/\s]+/.test(url)) throw new UsageError(`--url must start with ws:// or wss://, got '${url}'`);
   const mode = values.mode ?? 'batch';
@@ -87,26 +56,22 @@ function parse(argv: string[]): SimulateArgs {
   return {
     help: values.help ?? false,
     url,
-    devices: num('devices', values.devices, 1, 1, 1000, true),
-    rate: num('rate', values.rate, 100, 1, 2000, false),
-    seconds: num('seconds', values.seconds, 10, 0.001, 7 * 24 * 3600, false),
+    devices: numberFlag('devices', values.devices, { min: 1, max: 1000, integer: true }) ?? 1,
+    rate: numberFlag('rate', values.rate, { min: 1, max: 2000 }) ?? 100,
+    seconds: numberFlag('seconds', values.seconds, { min: 0.001, max: 7 * 24 * 3600 }) ?? 10,
     mode,
     token: values.token,
     idle: values.idle ?? false,
   };
 }
 
-export async function simulateCommand(argv: string[], io: CliIo = processIo): Promise<number> {
-  let args: SimulateArgs;
-  try {
-    args = parse(argv);
-  } catch (e) {
-    if (!(e instanceof UsageError)) throw e;
-    io.err(`courtside simulate: ${e.message} (see --help)`);
-    return 2;
-  }
+export function simulateCommand(argv: string[], io: CommandIO): Promise<number> {
+  return runCommand(io, () => simulate(parseSimulateArgs(argv), io), { prefix: 'courtside simulate', seeHelp: true });
+}
+
+async function simulate(args: SimulateArgs, io: CommandIO): Promise<number> {
   if (args.help) {
-    io.out(SIMULATE_HELP);
+    io.stdout.write(SIMULATE_HELP);
     return 0;
   }
 
@@ -120,9 +85,8 @@ export async function simulateCommand(argv: string[], io: CliIo = processIo): Pr
   });
   const startedAt = Date.now();
   // Ctrl-C ends the run early but still prints the summary.
-  let interrupt: () => void = () => {};
-  const interrupted = new Promise<void>((resolve) => { interrupt = resolve; });
-  process.once('SIGINT', interrupt);
+  const stop = untilStopped(io);
+  const interrupted = stop.stopped.then(() => {});
   let timer: NodeJS.Timeout | undefined;
   try {
     await Promise.race([interrupted, new Promise<void>((r) => { timer = setTimeout(r, args.seconds * 1000); })]);
@@ -130,14 +94,14 @@ export async function simulateCommand(argv: string[], io: CliIo = processIo): Pr
     if (fleet.totals().connected > 0) await Promise.race([interrupted, fleet.drain(2000)]);
   } finally {
     clearTimeout(timer);
-    process.removeListener('SIGINT', interrupt);
+    stop.dispose();
     await fleet.stop();
   }
   const t = fleet.totals();
   const secs = ((Date.now() - startedAt) / 1000).toFixed(1);
-  io.out(
+  io.stdout.write(
     `simulated ${t.boards} board${t.boards === 1 ? '' : 's'} (${t.everConnected} connected) for ${secs} s at ${args.rate} Hz, ${args.mode} mode: ` +
-      `${t.framesSent} frames sent (${t.resent} resent), ${t.acked} acked, ${t.errors} errors, ${t.reconnects} reconnects`,
+      `${t.framesSent} frames sent (${t.resent} resent), ${t.acked} acked, ${t.errors} errors, ${t.reconnects} reconnects\n`,
   );
   return t.everConnected > 0 ? 0 : 1;
 }

@@ -10,15 +10,12 @@ import { analyzeCommand } from '../../main/gateway/sessions/analysis/cli.js';
 import { formatCourtsideCsv } from '../../main/gateway/sessions/analysis/csv.js';
 import { createSwingSession } from '../../main/simulator/swing.js';
 import { SKIP_NO_DATASET, datasetFile } from './helpers.js';
+import { captureIO } from '../support/cli.js';
 
 async function run(argv: string[]) {
-  let stdout = '';
-  let stderr = '';
-  const code = await analyzeCommand(argv, {
-    stdout: { write: (s: string) => (stdout += s) },
-    stderr: { write: (s: string) => (stderr += s) },
-  });
-  return { code, stdout, stderr };
+  const c = captureIO();
+  const code = await analyzeCommand(argv, c.io);
+  return { code, stdout: c.stdout(), stderr: c.stderr() };
 }
 
 interface JsonOut {
@@ -85,6 +82,7 @@ describe('courtside analyze', () => {
 
   for (const [name, argv, pattern] of [
     ['unknown flag', ['x.csv', '--bogus'], /unknown option --bogus/],
+    ['mistyped flag', ['x.csv', '--jsno'], /unknown option --jsno \(did you mean --json\?\)/],
     ['missing file argument', ['--json'], /missing <recording\.csv>/],
     ['two files', ['a.csv', 'b.csv'], /one recording at a time/],
     ['value on a switch', ['x.csv', '--json=yes'], /--json takes no value/],

@@ -1,10 +1,15 @@
-/** `courtside` and `courtside serve` as an operator runs them: help, flag errors, the printed URLs, a clean stop. */
+/**
+ * `courtside` and `courtside serve` as an operator runs them: help, flag
+ * errors, the printed URLs, a clean stop. Most run in this process through
+ * the dispatcher; the binary itself is checked for its exit codes and signals.
+ */
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { runCli, startCli } from '../support/cli.js';
+import { serveCommand } from '../../main/cli/serve.js';
+import { captureIO, runCli, runInProcess, startCli } from '../support/cli.js';
 import { TestClient } from '../support/gateway.js';
 
 describe('courtside CLI', () => {
@@ -14,6 +19,16 @@ describe('courtside CLI', () => {
     for (const c of ['serve', 'simulate', 'analyze', 'discover', 'nvs']) assert.match(help.stdout, new RegExp(`^  ${c} `, 'm'));
     const none = await runCli([]);
     assert.equal(none.code, 2);
+  });
+
+  test('the binary: a mistyped flag or command is one line with a suggestion and exit code 2', async () => {
+    const flag = await runCli(['serve', '--prot', '8765']);
+    assert.equal(flag.code, 2);
+    assert.equal(flag.stderr, 'courtside: unknown option --prot (did you mean --port?)\n');
+    assert.equal(flag.stdout, '');
+    const command = await runCli(['serv']);
+    assert.equal(command.code, 2);
+    assert.equal(command.stderr, "courtside: unknown command 'serv' (did you mean serve?)\n");
   });
 
   test('an unknown command or flag, or a bad value: one line on stderr, exit 2', async () => {
@@ -33,7 +48,7 @@ describe('courtside CLI', () => {
     const dataDir = mkdtempSync(join(tmpdir(), 'courtside-cli-'));
     try {
       for (const [args, err] of cases) {
-        const r = await runCli([args[0]!, '--data-dir', dataDir, ...args.slice(1)]);
+        const r = await runInProcess([args[0]!, '--data-dir', dataDir, ...args.slice(1)]);
         assert.equal(r.code, 2, `${args.join(' ')}: ${r.stderr}`);
         assert.match(r.stderr, err, args.join(' '));
         assert.equal(r.stderr.trim().split('\n').length, 1, args.join(' '));
@@ -45,7 +60,7 @@ describe('courtside CLI', () => {
   });
 
   test('serve --help documents every flag with its default', async () => {
-    const r = await runCli(['serve', '--help']);
+    const r = await runInProcess(['serve', '--help']);
     assert.equal(r.code, 0);
     for (const f of ['--host', '--port', '--db', '--data-dir', '--operator-token', '--device-auth', '--log-level', '--demo']) assert.ok(r.stdout.includes(f), f);
     assert.match(r.stdout, /default 8765/);
@@ -84,7 +99,7 @@ describe('courtside CLI', () => {
   test('serve with an unreachable MySQL says so in one line and exits 1', async () => {
     const dataDir = mkdtempSync(join(tmpdir(), 'courtside-cli-'));
     try {
-      const r = await runCli(['serve', '--port', '0', '--data-dir', dataDir, '--db', 'mysql://u:secret@127.0.0.1:1/db']);
+      const r = await runInProcess(['serve', '--port', '0', '--data-dir', dataDir, '--db', 'mysql://u:secret@127.0.0.1:1/db']);
       assert.equal(r.code, 1);
       assert.match(r.stderr, /^courtside: cannot open the database: .*127\.0\.0\.1:1/);
       assert.doesNotMatch(r.stderr, /secret/);
@@ -94,16 +109,39 @@ describe('courtside CLI', () => {
     }
   });
 
+  test('serve in this process: prints its URLs, answers, and closes on a stop request', async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'courtside-cli-'));
+    const c = captureIO();
+    const run = serveCommand(['--host', '127.0.0.1', '--port', '0', '--data-dir', dataDir, '--log-level', 'warn'], c.io);
+    try {
+      const [, port] = await c.waitFor(/operator: +http:\/\/127\.0\.0\.1:(\d+)\/\?token=[A-Za-z0-9_-]+\n/);
+      assert.equal((await fetch(`http://127.0.0.1:${port}/api/health`)).status, 200);
+      assert.equal(c.listeners(), 1, 'serve listens for Ctrl-C while running');
+      c.stop('SIGTERM');
+      assert.equal(await run, 0);
+      assert.match(c.stdout(), /\nSIGTERM: closing \(flushing writes\)\.\.\.\nclosed\n$/);
+      assert.equal(c.listeners(), 0);
+      assert.equal(c.stderr(), '');
+      await assert.rejects(fetch(`http://127.0.0.1:${port}/api/health`));
+    } finally {
+      c.stop('SIGTERM');
+      await run;
+      rmSync(dataDir, { recursive: true, force: true });
+    }
+  });
+
   test('serve on a port in use says so and exits 1', async () => {
     const dataDir = mkdtempSync(join(tmpdir(), 'courtside-cli-'));
-    const first = await startCli(['serve', '--host', '127.0.0.1', '--port', '0', '--data-dir', dataDir, '--log-level', 'warn'], /listening on 127\.0\.0\.1:(\d+)/);
+    const first = captureIO();
+    const running = serveCommand(['--host', '127.0.0.1', '--port', '0', '--data-dir', dataDir, '--log-level', 'warn'], first.io);
     try {
-      const r = await runCli(['serve', '--host', '127.0.0.1', '--port', first.match[1]!, '--data-dir', dataDir]);
+      const [, port] = await first.waitFor(/listening on 127\.0\.0\.1:(\d+)/);
+      const r = await runInProcess(['serve', '--host', '127.0.0.1', '--port', port!, '--data-dir', dataDir]);
       assert.equal(r.code, 1);
-      assert.match(r.stderr, new RegExp(`^courtside: port ${first.match[1]} is already in use; choose another with --port\\n$`));
+      assert.match(r.stderr, new RegExp(`^courtside: port ${port} is already in use; choose another with --port\\n$`));
     } finally {
-      first.proc.kill('SIGTERM');
-      await new Promise((r) => first.proc.on('exit', r));
+      first.stop('SIGTERM');
+      await running;
       rmSync(dataDir, { recursive: true, force: true });
     }
   });

@@ -1,31 +1,32 @@
 /** `courtside discover` argument handling and output; no network (bad flags fail before any socket). */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { discoverCommand, formatTable, parseDiscoverArgs, toJson, type DiscoverIo } from '../../main/gateway/discovery/cli.js';
+import { discoverCommand, formatTable, parseDiscoverArgs, toJson } from '../../main/gateway/discovery/cli.js';
 import type { DiscoveredService } from '../../main/gateway/discovery/browse.js';
-
-function io() {
-  const out: string[] = [];
-  const err: string[] = [];
-  const x: DiscoverIo = { out: (t) => out.push(t), err: (l) => err.push(l), wait: async () => {} };
-  return { x, out, err };
-}
+import { captureIO } from '../support/cli.js';
 
 test('a bad flag: one line on stderr, exit code 2', async () => {
-  for (const argv of [['--bogus'], ['--seconds'], ['--seconds', 'soon'], ['--seconds=-1'], ['--interface'], ['--json', 'extra']]) {
-    const t = io();
-    assert.equal(await discoverCommand(argv, t.x), 2, argv.join(' '));
-    assert.equal(t.err.length, 1, argv.join(' '));
-    assert.equal(t.err[0]!.split('\n').length, 1);
-    assert.match(t.err[0]!, /^courtside discover: /);
-    assert.deepEqual(t.out, []);
+  for (const argv of [['--bogus'], ['--seconds'], ['--seconds', 'soon'], ['--seconds=-1'], ['--interface'], ['--interface='], ['--json', 'extra']]) {
+    const t = captureIO();
+    assert.equal(await discoverCommand(argv, t.io), 2, argv.join(' '));
+    const err = t.stderr();
+    assert.equal(err.split('\n').length, 2, argv.join(' '));
+    assert.ok(err.endsWith('\n'));
+    assert.match(err, /^courtside discover: .* \(see --help\)\n$/);
+    assert.equal(t.stdout(), '');
   }
 });
 
+test('a mistyped flag gets the nearest one suggested', async () => {
+  const t = captureIO();
+  assert.equal(await discoverCommand(['--secnods', '2'], t.io), 2);
+  assert.equal(t.stderr(), 'courtside discover: unknown option --secnods (did you mean --seconds?)\n');
+});
+
 test('--help prints usage and exits 0', async () => {
-  const t = io();
-  assert.equal(await discoverCommand(['--help'], t.x), 0);
-  assert.match(t.out.join(''), /usage: courtside discover/);
+  const t = captureIO();
+  assert.equal(await discoverCommand(['--help'], t.io), 0);
+  assert.match(t.stdout(), /usage: courtside discover/);
 });
 
 test('flags parse in both spellings and --interface repeats', () => {

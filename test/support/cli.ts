@@ -1,6 +1,12 @@
-/** Runs the `courtside` command as a user would (a child process), from source through tsx. */
+/**
+ * Runs `courtside` commands: in this process with captured output (most
+ * tests), or as a user would, a child process from source through tsx (exit
+ * codes, signals, the binary's own path).
+ */
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { courtside } from '../../main/cli/courtside.js';
+import type { CommandIO, StopReason } from '../../main/cli/io.js';
 
 export const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 export const CLI = fileURLToPath(new URL('../../main/cli.ts', import.meta.url));
@@ -9,6 +15,78 @@ export interface CliResult {
   code: number | null;
   stdout: string;
   stderr: string;
+}
+
+export interface CapturedIO {
+  io: CommandIO;
+  stdout: () => string;
+  stderr: () => string;
+  /** Sends the command a stop request, as Ctrl-C (SIGINT) or SIGTERM would. */
+  stop: (reason?: StopReason) => void;
+  /** How many stop listeners the command holds right now. */
+  listeners: () => number;
+  /** Resolves with the match once stdout matches `re`. */
+  waitFor: (re: RegExp, timeoutMs?: number) => Promise<RegExpMatchArray>;
+}
+
+/** An IO whose output is kept in strings; env defaults to this process's, cwd to ROOT. */
+export function captureIO(opts: { env?: NodeJS.ProcessEnv; cwd?: string; tty?: boolean } = {}): CapturedIO {
+  let out = '';
+  let err = '';
+  const listeners = new Set<(reason: StopReason) => void>();
+  const waiting = new Set<() => void>();
+  const io: CommandIO = {
+    stdout: {
+      write: (s: string) => {
+        out += s;
+        for (const w of [...waiting]) w();
+        return true;
+      },
+      isTTY: opts.tty ?? false,
+    },
+    stderr: { write: (s: string) => (err += s), isTTY: opts.tty ?? false },
+    env: { ...process.env, ...opts.env },
+    cwd: opts.cwd ?? ROOT,
+    onStop(listener) {
+      listeners.add(listener);
+      return () => void listeners.delete(listener);
+    },
+  };
+  return {
+    io,
+    stdout: () => out,
+    stderr: () => err,
+    stop: (reason = 'SIGINT') => {
+      for (const l of [...listeners]) l(reason);
+    },
+    listeners: () => listeners.size,
+    waitFor: (re, timeoutMs = 20000) =>
+      new Promise((resolve, reject) => {
+        const check = () => {
+          const m = out.match(re);
+          if (!m) return;
+          done();
+          resolve(m);
+        };
+        const t = setTimeout(() => {
+          done();
+          reject(new Error(`no ${re} on stdout within ${timeoutMs} ms\n${out}\n${err}`));
+        }, timeoutMs);
+        const done = () => {
+          clearTimeout(t);
+          waiting.delete(check);
+        };
+        waiting.add(check);
+        check();
+      }),
+  };
+}
+
+/** Runs `courtside <args>` through the dispatcher in this process. */
+export async function runInProcess(args: string[], opts: { env?: NodeJS.ProcessEnv; cwd?: string } = {}): Promise<CliResult & { code: number }> {
+  const c = captureIO(opts);
+  const code = await courtside(args, c.io);
+  return { code, stdout: c.stdout(), stderr: c.stderr() };
 }
 
 export function runCli(args: string[], opts: { env?: NodeJS.ProcessEnv; timeoutMs?: number } = {}): Promise<CliResult> {

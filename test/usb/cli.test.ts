@@ -10,27 +10,19 @@ import { hashToken } from '../../main/gateway/auth.js';
 import { parseNvsPartition } from '../../main/gateway/usb/nvs/index.js';
 import { openStore } from '../../main/gateway/store/index.js';
 import { spawn } from 'node:child_process';
-import { CLI, ROOT, runCli } from '../support/cli.js';
+import { captureIO, CLI, ROOT, runCli } from '../support/cli.js';
 import { startBoardPeer, type BoardPeer } from '../support/rom-peer/index.js';
 import { buildDir, firmware, tempDir, until, writeTemp } from './fixtures.js';
 import { flashCommand } from '../../main/gateway/usb/cli/flash.js';
 import { improvCommand } from '../../main/gateway/usb/cli/improv.js';
 import { portsCommand } from '../../main/gateway/usb/cli/ports.js';
 import { provisionCommand } from '../../main/gateway/usb/cli/provision.js';
-import type { Io } from '../../main/gateway/usb/cli/common.js';
+import type { CommandIO } from '../../main/cli/io.js';
 
-/** Runs a command in this process, capturing what it prints (usage errors go to process.stderr). */
-async function inProcess(run: (io: Io) => Promise<number>): Promise<{ code: number; stdout: string; stderr: string }> {
-  let stdout = '';
-  let stderr = '';
-  const io: Io = { out: (t) => void (stdout += t), err: (t) => void (stderr += t), tty: false };
-  const write = process.stderr.write.bind(process.stderr);
-  process.stderr.write = ((chunk: string | Uint8Array) => ((stderr += String(chunk)), true)) as typeof process.stderr.write;
-  try {
-    return { code: await run(io), stdout, stderr };
-  } finally {
-    process.stderr.write = write;
-  }
+/** Runs a command in this process, capturing what it prints. */
+async function inProcess(run: (io: CommandIO) => Promise<number>, env?: NodeJS.ProcessEnv): Promise<{ code: number; stdout: string; stderr: string }> {
+  const c = captureIO({ env });
+  return { code: await run(c.io), stdout: c.stdout(), stderr: c.stderr() };
 }
 
 const dir = tempDir();
@@ -56,15 +48,10 @@ describe('courtside USB commands', () => {
     assert.equal(r.code, 0, r.stderr);
     const ports = JSON.parse(r.stdout) as { path: string; source: string }[];
     assert.ok(ports.some((p) => p.path === b.path && p.source === 'extra'));
-    process.env.COURTSIDE_EXTRA_PORTS = env.COURTSIDE_EXTRA_PORTS;
-    try {
-      const table = await inProcess((io) => portsCommand([], io));
-      assert.match(table.stdout, /^PORT\s+USB ID\s+SERIAL\s+BOARD/m);
-      assert.match(table.stdout, new RegExp(`${b.path}\\s+-\\s+-\\s+virtual`));
-    } finally {
-      delete process.env.COURTSIDE_EXTRA_PORTS;
-    }
-    const cases: [string, (io: Io) => Promise<number>][] = [
+    const table = await inProcess((io) => portsCommand([], io), env);
+    assert.match(table.stdout, /^PORT\s+USB ID\s+SERIAL\s+BOARD/m);
+    assert.match(table.stdout, new RegExp(`${b.path}\\s+-\\s+-\\s+virtual`));
+    const cases: [string, (io: CommandIO) => Promise<number>][] = [
       ['--bogus', (io) => portsCommand(['--bogus'], io)],
       ['no --port', (io) => flashCommand([merged], io)],
       ['--baud fast', (io) => flashCommand(['--port', b.path, '--baud', 'fast', merged], io)],

@@ -5,6 +5,8 @@
  * gateway does not see it". Browses only; advertises nothing.
  */
 import { BROWSED_SERVICE_TYPES, GATEWAY_SERVICE_TYPE } from '../../../firmware-protocol/discovery.js';
+import { HELP_OPTION, numberFlag, parse, runCommand, UsageError } from '../../cli/args.js';
+import type { CommandIO } from '../../cli/io.js';
 import { systemClock } from '../clock.js';
 import { createLogger, silentLogger } from '../log.js';
 import type { DiscoveredService } from './browse.js';
@@ -12,26 +14,14 @@ import { ServiceBrowser } from './browse.js';
 import { LinkWatcher, unmatchedSpec } from './links.js';
 import { MdnsPool } from './mdns-pool.js';
 
-export interface DiscoverIo {
-  out(text: string): void;
-  err(line: string): void;
-  /** Waits while listening (tests replace it). */
-  wait(ms: number): Promise<void>;
-}
-
-const defaultIo: DiscoverIo = {
-  out: (t) => process.stdout.write(t.endsWith('\n') ? t : t + '\n'),
-  err: (l) => process.stderr.write(l + '\n'),
-  wait: (ms) => new Promise((r) => setTimeout(r, ms)),
-};
-
 export const DISCOVER_USAGE = `usage: courtside discover [--seconds S] [--json] [--interface NAME|ADDRESS]...
   --seconds S     listen this long (default 3)
   --json          print a JSON array instead of a table
   --interface X   only this interface (name or IPv4 address); repeatable
-  --verbose       log mDNS activity to stderr`;
+  --verbose       log mDNS activity to stderr
+`;
 
-interface Args {
+export interface DiscoverArgs {
   seconds: number;
   json: boolean;
   interfaces: string[];
@@ -39,43 +29,22 @@ interface Args {
   help: boolean;
 }
 
-export function parseDiscoverArgs(argv: readonly string[]): Args | string {
-  const a: Args = { seconds: 3, json: false, interfaces: [], verbose: false, help: false };
-  for (let i = 0; i < argv.length; i++) {
-    const raw = argv[i]!;
-    const eq = raw.startsWith('--') ? raw.indexOf('=') : -1;
-    const flag = eq > 0 ? raw.slice(0, eq) : raw;
-    const inline = eq > 0 ? raw.slice(eq + 1) : undefined;
-    const value = (): string | undefined => inline ?? argv[++i];
-    switch (flag) {
-      case '--json':
-        a.json = true;
-        break;
-      case '--verbose':
-        a.verbose = true;
-        break;
-      case '-h':
-      case '--help':
-        a.help = true;
-        break;
-      case '--seconds': {
-        const v = value();
-        const n = Number(v);
-        if (v === undefined || v === '' || !Number.isFinite(n) || n <= 0 || n > 3600) return `--seconds needs a number of seconds between 0 and 3600, got ${v ?? 'nothing'}`;
-        a.seconds = n;
-        break;
-      }
-      case '--interface': {
-        const v = value();
-        if (!v || v.startsWith('--')) return '--interface needs an interface name or IPv4 address';
-        a.interfaces.push(v);
-        break;
-      }
-      default:
-        return `unknown option ${raw}`;
-    }
-  }
-  return a;
+export function parseDiscoverArgs(argv: string[]): DiscoverArgs {
+  const { values } = parse(argv, {
+    seconds: { type: 'string' },
+    json: { type: 'boolean' },
+    interface: { type: 'string', multiple: true },
+    verbose: { type: 'boolean' },
+    ...HELP_OPTION,
+  });
+  if (values.interface?.some((x) => x.trim() === '')) throw new UsageError('--interface needs an interface name or IPv4 address');
+  return {
+    seconds: numberFlag('seconds', values.seconds, { above: 0, max: 3600 }) ?? 3,
+    json: values.json ?? false,
+    interfaces: values.interface ?? [],
+    verbose: values.verbose ?? false,
+    help: values.help ?? false,
+  };
 }
 
 function txtSummary(s: DiscoveredService): string {
@@ -105,29 +74,29 @@ export function toJson(list: readonly DiscoveredService[]): string {
   ) + '\n';
 }
 
-export async function discoverCommand(argv: string[], io: DiscoverIo = defaultIo): Promise<number> {
-  const args = parseDiscoverArgs(argv);
-  if (typeof args === 'string') {
-    io.err(`courtside discover: ${args} (see --help)`);
-    return 2;
-  }
+export function discoverCommand(argv: string[], io: CommandIO): Promise<number> {
+  return runCommand(io, () => discover(parseDiscoverArgs(argv), io), { prefix: 'courtside discover', seeHelp: true });
+}
+
+async function discover(args: DiscoverArgs, io: CommandIO): Promise<number> {
+  const err = (line: string) => void io.stderr.write(line + '\n');
   if (args.help) {
-    io.out(DISCOVER_USAGE);
+    io.stdout.write(DISCOVER_USAGE);
     return 0;
   }
-  for (const s of unmatchedSpec(args.interfaces)) io.err(`courtside discover: no interface or address ${s} here`);
+  for (const s of unmatchedSpec(args.interfaces)) err(`courtside discover: no interface or address ${s} here`);
 
-  const log = args.verbose ? createLogger('debug', io.err) : silentLogger;
+  const log = args.verbose ? createLogger('debug', err) : silentLogger;
   const clock = systemClock;
   const watcher = new LinkWatcher({ spec: args.interfaces, clock, pollMs: 0 });
   if (watcher.current().length === 0) {
-    io.err('courtside discover: no usable IPv4 interface');
+    err('courtside discover: no usable IPv4 interface');
     return 1;
   }
   const pool = new MdnsPool(watcher, log);
   await pool.start();
   if (pool.endpoints().length === 0) {
-    io.err('courtside discover: could not open mDNS (UDP 5353) on any interface');
+    err('courtside discover: could not open mDNS (UDP 5353) on any interface');
     await pool.close();
     return 1;
   }
@@ -140,12 +109,13 @@ export async function discoverCommand(argv: string[], io: DiscoverIo = defaultIo
   );
   browser.start();
   try {
-    await io.wait(args.seconds * 1000);
+    // A plain (ref'd) timer: the clock's are unref'd and would let the process end before the listing.
+    await new Promise<void>((resolve) => setTimeout(resolve, args.seconds * 1000));
   } finally {
     browser.close();
     await pool.close();
   }
   const list = browser.devices();
-  io.out(args.json ? toJson(list) : formatTable(list));
+  io.stdout.write(args.json ? toJson(list) : formatTable(list));
   return 0;
 }

@@ -6,15 +6,12 @@
  * devices is analysed per device. Usage errors and unreadable files print one
  * line on stderr and return 2, so scripts can tell them from a crash (1).
  */
-import { basename } from 'node:path';
+import { basename, resolve } from 'node:path';
+import { HELP_OPTION, numberFlag, parse, runCommand, UsageError } from '../../../cli/args.js';
+import type { CommandIO } from '../../../cli/io.js';
 import { analyzeSamples } from './analyze.js';
 import { RecordingFormatError, readRecordingFile, type ParsedRecording } from './csv.js';
 import { DEFAULT_OPTIONS, STROKE_TYPES, type AnalysisOptions, type AnalysisResult } from './types.js';
-
-export interface CommandIo {
-  stdout: { write(chunk: string): unknown };
-  stderr: { write(chunk: string): unknown };
-}
 
 const USAGE = `usage: courtside analyze <recording.csv> [--json] [--lever-arm M]
 
@@ -29,8 +26,6 @@ Detects badminton strokes in a racket IMU recording and classifies them
   -h, --help        this text
 `;
 
-class UsageError extends Error {}
-
 interface Parsed {
   help: boolean;
   json: boolean;
@@ -38,52 +33,37 @@ interface Parsed {
   options: AnalysisOptions;
 }
 
-function parseArgs(argv: readonly string[]): Parsed {
-  const out: Parsed = { help: false, json: false, options: {} };
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i]!;
-    const eq = arg.startsWith('--') ? arg.indexOf('=') : -1;
-    const flag = eq > 0 ? arg.slice(0, eq) : arg;
-    const inline = eq > 0 ? arg.slice(eq + 1) : undefined;
-    if (inline !== undefined && flag !== '--lever-arm') throw new UsageError(`${flag} takes no value`);
-    if (flag === '-h' || flag === '--help') out.help = true;
-    else if (flag === '--json') out.json = true;
-    else if (flag === '--lever-arm') {
-      const value = inline ?? argv[++i];
-      const m = Number(value);
-      if (value === undefined || value.trim() === '' || !Number.isFinite(m) || m <= 0 || m > 3) {
-        throw new UsageError(`--lever-arm needs a length in metres between 0 and 3, got ${value ?? 'nothing'}`);
-      }
-      out.options.leverArmM = m;
-    } else if (arg.startsWith('-') && arg !== '-') throw new UsageError(`unknown option ${flag}`);
-    else if (out.file === undefined) out.file = arg;
-    else throw new UsageError(`one recording at a time (got ${out.file} and ${arg})`);
-  }
-  return out;
+function parseAnalyzeArgs(argv: string[]): Parsed {
+  const { values, positionals } = parse(argv, { json: { type: 'boolean' }, 'lever-arm': { type: 'string' }, ...HELP_OPTION }, true);
+  if (positionals.length > 1) throw new UsageError(`one recording at a time (got ${positionals[0]} and ${positionals[1]})`);
+  const leverArmM = numberFlag('lever-arm', values['lever-arm'], { above: 0, max: 3 });
+  return {
+    help: values.help ?? false,
+    json: values.json ?? false,
+    file: positionals[0],
+    options: leverArmM === undefined ? {} : { leverArmM },
+  };
 }
 
 /** argv: the arguments after `analyze`. Resolves to the exit code. */
-export async function analyzeCommand(argv: string[], io: CommandIo = process): Promise<number> {
+export function analyzeCommand(argv: string[], io: CommandIO): Promise<number> {
+  return runCommand(io, () => analyze(parseAnalyzeArgs(argv), io), { prefix: 'courtside analyze', seeHelp: true });
+}
+
+async function analyze(args: Parsed, io: CommandIO): Promise<number> {
   const fail = (msg: string) => {
     io.stderr.write(`courtside analyze: ${msg.replace(/\s+/g, ' ').trim()}\n`);
     return 2;
   };
-  let args: Parsed;
-  try {
-    args = parseArgs(argv);
-  } catch (err) {
-    if (err instanceof UsageError) return fail(`${err.message} (see --help)`);
-    throw err;
-  }
   if (args.help) {
     io.stdout.write(USAGE);
     return 0;
   }
-  if (args.file === undefined) return fail('missing <recording.csv> (see --help)');
+  if (args.file === undefined) throw new UsageError('missing <recording.csv>');
 
   let parsed: ParsedRecording;
   try {
-    parsed = await readRecordingFile(args.file);
+    parsed = await readRecordingFile(resolve(io.cwd, args.file));
   } catch (err) {
     if (err instanceof RecordingFormatError) return fail(`${args.file}: ${err.message}`);
     const code = (err as NodeJS.ErrnoException).code;

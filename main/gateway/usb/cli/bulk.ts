@@ -1,11 +1,13 @@
 /** `courtside bulk`: provision a box of boards, plugged in one after another. */
 import { writeFileSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { validIdTemplate, type BoardConfigTemplate } from '../../../../firmware-protocol/nvs-config.js';
-import { intFlag, parse, runCommand, UsageError } from '../../../cli/args.js';
+import { HELP_OPTION, intFlag, parse, runCommand, UsageError } from '../../../cli/args.js';
+import { untilStopped, type CommandIO } from '../../../cli/io.js';
 import { BulkQueue, bulkCsv, type BulkRow } from '../bulk.js';
 import { resolveFlashInputs } from '../images.js';
-import { listPorts } from '../ports.js';
-import { attemptsFlag, baudFlag, describeBoard, openTokenStore, printFailure, stdio, STORE_FLAGS, type Io } from './common.js';
+import { extraFromEnv, listPorts } from '../ports.js';
+import { attemptsFlag, baudFlag, describeBoard, openTokenStore, printFailure, STORE_FLAGS } from './common.js';
 
 export const BULK_HELP = `Usage: courtside bulk --firmware <what> --id-template racket-{n} --ssid SSID [--host HOST] [options]
 
@@ -29,8 +31,8 @@ Options:
   -h, --help              this help
 `;
 
-export function bulkCommand(argv: string[], io: Io = stdio): Promise<number> {
-  return runCommand(async () => {
+export function bulkCommand(argv: string[], io: CommandIO): Promise<number> {
+  return runCommand(io, async () => {
     const { values } = parse(argv, {
       firmware: { type: 'string', multiple: true },
       'id-template': { type: 'string' },
@@ -49,10 +51,10 @@ export function bulkCommand(argv: string[], io: Io = stdio): Promise<number> {
       baud: { type: 'string' },
       erase: { type: 'boolean' },
       'connect-attempts': { type: 'string' },
-      help: { type: 'boolean', short: 'h' },
+      ...HELP_OPTION,
     });
     if (values.help) {
-      io.out(BULK_HELP);
+      io.stdout.write(BULK_HELP);
       return 0;
     }
     if (!values.firmware?.length) throw new UsageError('--firmware is required');
@@ -72,14 +74,15 @@ export function bulkCommand(argv: string[], io: Io = stdio): Promise<number> {
     const baud = baudFlag(values.baud);
     const connectAttempts = attemptsFlag(values['connect-attempts']);
     const report = values.report ?? `courtside-bulk-${new Date().toISOString().replace(/[:.]/g, '-')}.csv`;
+    const reportPath = resolve(io.cwd, report);
 
     let firmware;
     try {
-      firmware = resolveFlashInputs(values.firmware);
+      firmware = resolveFlashInputs(values.firmware, io.cwd);
     } catch (err) {
       return printFailure(io, err);
     }
-    const { store, tokens } = await openTokenStore(values);
+    const { store, tokens } = await openTokenStore(values, io);
     const rows: BulkRow[] = [];
     let finish: () => void = () => {};
     const finished = new Promise<void>((r) => (finish = r));
@@ -91,34 +94,32 @@ export function bulkCommand(argv: string[], io: Io = stdio): Promise<number> {
       ports: values.port,
       erase: values.erase,
       connect: { baud, connectAttempts },
-      listPorts: () => listPorts(),
+      listPorts: () => listPorts({ extra: extraFromEnv(io.env) }),
       mintToken: (id) => tokens.mint(id, 'courtside bulk'),
       revokeToken: (id) => tokens.revoke(id),
       takenIds: () => tokens.taken(),
-      onStart: (port) => io.err(`${port}: board found, connecting...\n`),
-      onInfo: (port, info) => io.err(`${port}: ${describeBoard(info)}\n`),
+      onStart: (port) => io.stderr.write(`${port}: board found, connecting...\n`),
+      onInfo: (port, info) => io.stderr.write(`${port}: ${describeBoard(info)}\n`),
       onBoard: (row) => {
         rows.push(row);
-        writeFileSync(report, bulkCsv(rows));
-        io.out(row.result === 'ok' ? `OK      ${row.port}  ${row.mac}  ${row.device_id}\n` : `FAILED  ${row.port}  ${row.mac ?? '-'}  ${row.error}\n`);
+        writeFileSync(reportPath, bulkCsv(rows));
+        io.stdout.write(row.result === 'ok' ? `OK      ${row.port}  ${row.mac}  ${row.device_id}\n` : `FAILED  ${row.port}  ${row.mac ?? '-'}  ${row.error}\n`);
         if (count !== undefined && rows.length >= count) finish();
       },
     });
-    writeFileSync(report, bulkCsv(rows));
+    writeFileSync(reportPath, bulkCsv(rows));
     const keepAlive = setInterval(() => {}, 1 << 30);
-    const stop = () => finish();
-    process.once('SIGINT', stop);
-    process.once('SIGTERM', stop);
-    io.err(`Waiting for boards${values.port ? ` on ${values.port.join(', ')}` : ''}; next id ${queue.status().next_id}. Ctrl-C to stop.\n`);
+    const stop = untilStopped(io);
+    void stop.stopped.then(() => finish());
+    io.stderr.write(`Waiting for boards${values.port ? ` on ${values.port.join(', ')}` : ''}; next id ${queue.status().next_id}. Ctrl-C to stop.\n`);
     queue.start();
     await finished;
-    process.off('SIGINT', stop);
-    process.off('SIGTERM', stop);
+    stop.dispose();
     await queue.stop();
     clearInterval(keepAlive);
     await store.close();
     const ok = rows.filter((r) => r.result === 'ok').length;
-    io.out(`${ok} board(s) provisioned, ${rows.length - ok} failed; report: ${report}\n`);
+    io.stdout.write(`${ok} board(s) provisioned, ${rows.length - ok} failed; report: ${report}\n`);
     return rows.length - ok > 0 ? 1 : 0;
   });
 }

@@ -1,9 +1,10 @@
 /** `courtside flash`: write firmware to a board over USB, verified by MD5. */
-import { parse, runCommand, UsageError } from '../../../cli/args.js';
+import { HELP_OPTION, parse, runCommand, UsageError } from '../../../cli/args.js';
+import { stopSignal, type CommandIO } from '../../../cli/io.js';
 import { DEFAULT_FLASH_BAUD } from '../esp.js';
 import { flashBoard } from '../flash.js';
 import { resolveFlashInputs } from '../images.js';
-import { attemptsFlag, baudFlag, cancelOnSignal, describeBoard, kb, printFailure, progressBar, stdio, type Io } from './common.js';
+import { attemptsFlag, baudFlag, describeBoard, kb, printFailure, progressBar } from './common.js';
 
 export const FLASH_HELP = `Usage: courtside flash --port PORT [options] <what>
 
@@ -28,8 +29,8 @@ Options:
 Ctrl-C cancels (the flash is then incomplete).
 `;
 
-export function flashCommand(argv: string[], io: Io = stdio): Promise<number> {
-  return runCommand(async () => {
+export function flashCommand(argv: string[], io: CommandIO): Promise<number> {
+  return runCommand(io, async () => {
     const { values, positionals } = parse(
       argv,
       {
@@ -39,12 +40,12 @@ export function flashCommand(argv: string[], io: Io = stdio): Promise<number> {
         'no-stub': { type: 'boolean' },
         'connect-attempts': { type: 'string' },
         json: { type: 'boolean' },
-        help: { type: 'boolean', short: 'h' },
+        ...HELP_OPTION,
       },
       true,
     );
     if (values.help) {
-      io.out(FLASH_HELP);
+      io.stdout.write(FLASH_HELP);
       return 0;
     }
     if (!values.port) throw new UsageError('--port is required (see courtside ports)');
@@ -52,29 +53,29 @@ export function flashCommand(argv: string[], io: Io = stdio): Promise<number> {
     if (values.erase && values['no-stub']) throw new UsageError('--erase needs the flasher stub; drop --no-stub');
     const baud = baudFlag(values.baud);
     const connectAttempts = attemptsFlag(values['connect-attempts']);
-    const cancel = cancelOnSignal();
+    const cancel = stopSignal(io);
     try {
-      const set = resolveFlashInputs(positionals);
-      io.err(`Connecting to ${values.port}...\n`);
+      const set = resolveFlashInputs(positionals, io.cwd);
+      io.stderr.write(`Connecting to ${values.port}...\n`);
       const r = await flashBoard(values.port, set, {
         baud,
         connectAttempts,
         erase: values.erase,
         noStub: values['no-stub'],
         signal: cancel.signal,
-        onInfo: (info) => io.err(`Board: ${describeBoard(info)}\n${values.erase ? 'Erasing the whole flash, then writing' : 'Writing'} ${set.images.map((i) => `${i.name}@0x${i.address.toString(16)}`).join(', ')}\n`),
+        onInfo: (info) => io.stderr.write(`Board: ${describeBoard(info)}\n${values.erase ? 'Erasing the whole flash, then writing' : 'Writing'} ${set.images.map((i) => `${i.name}@0x${i.address.toString(16)}`).join(', ')}\n`),
         onProgress: values.json ? undefined : progressBar(io),
       });
       if (values.json) {
-        io.out(JSON.stringify({ ok: true, port: values.port, info: r.info, bytes: r.bytes, seconds: r.seconds, reset: r.reset, images: r.images }, null, 2) + '\n');
+        io.stdout.write(JSON.stringify({ ok: true, port: values.port, info: r.info, bytes: r.bytes, seconds: r.seconds, reset: r.reset, images: r.images }, null, 2) + '\n');
       } else {
-        io.out(`Wrote ${kb(r.bytes)} in ${r.seconds.toFixed(1)} s to ${r.info.chip} ${r.info.mac}; verified (MD5).\n`);
-        io.out(r.reset ? 'Board reset: it is running the new firmware.\n' : 'This port cannot reset the board: press EN (RST) to start the new firmware.\n');
+        io.stdout.write(`Wrote ${kb(r.bytes)} in ${r.seconds.toFixed(1)} s to ${r.info.chip} ${r.info.mac}; verified (MD5).\n`);
+        io.stdout.write(r.reset ? 'Board reset: it is running the new firmware.\n' : 'This port cannot reset the board: press EN (RST) to start the new firmware.\n');
       }
       return 0;
     } catch (err) {
       const code = printFailure(io, err);
-      return cancel.interrupted() ? 130 : code;
+      return cancel.stoppedBy() ? 130 : code;
     } finally {
       cancel.dispose();
     }

@@ -1,7 +1,8 @@
 /** `courtside improv`: Improv Wi-Fi over serial, for boards whose firmware speaks it. */
-import { parse, runCommand, UsageError } from '../../../cli/args.js';
+import { HELP_OPTION, parse, runCommand, UsageError } from '../../../cli/args.js';
+import type { CommandIO } from '../../../cli/io.js';
 import { ImprovClient } from '../improv.js';
-import { baudFlag, printFailure, stdio, type Io } from './common.js';
+import { baudFlag, printFailure } from './common.js';
 
 export const IMPROV_HELP = `Usage: courtside improv --port PORT <state|info|scan|wifi> [options]
 
@@ -19,8 +20,8 @@ Options:
   -h, --help           this help
 `;
 
-export function improvCommand(argv: string[], io: Io = stdio): Promise<number> {
-  return runCommand(async () => {
+export function improvCommand(argv: string[], io: CommandIO): Promise<number> {
+  return runCommand(io, async () => {
     const { values, positionals } = parse(
       argv,
       {
@@ -29,12 +30,12 @@ export function improvCommand(argv: string[], io: Io = stdio): Promise<number> {
         password: { type: 'string' },
         baud: { type: 'string', short: 'b' },
         json: { type: 'boolean' },
-        help: { type: 'boolean', short: 'h' },
+        ...HELP_OPTION,
       },
       true,
     );
     if (values.help) {
-      io.out(IMPROV_HELP);
+      io.stdout.write(IMPROV_HELP);
       return 0;
     }
     if (!values.port) throw new UsageError('--port is required (see courtside ports)');
@@ -51,10 +52,10 @@ export function improvCommand(argv: string[], io: Io = stdio): Promise<number> {
       else if (action === 'info') result = { ...(await client.deviceInfo()) };
       else if (action === 'scan') result = { networks: await client.scan() };
       else result = { state: 'provisioned', ...(await client.sendWifi(values.ssid!, values.password ?? '')) };
-      if (values.json) io.out(JSON.stringify(result, null, 2) + '\n');
+      if (values.json) io.stdout.write(JSON.stringify(result, null, 2) + '\n');
       else if (action === 'scan') {
-        for (const n of result.networks as { ssid: string; rssi: number; secured: boolean }[]) io.out(`${String(n.rssi).padStart(4)} dBm  ${n.secured ? 'secured' : 'open   '}  ${n.ssid}\n`);
-      } else for (const [k, v] of Object.entries(result)) io.out(`${k}: ${v ?? '-'}\n`);
+        for (const n of result.networks as { ssid: string; rssi: number; secured: boolean }[]) io.stdout.write(`${String(n.rssi).padStart(4)} dBm  ${n.secured ? 'secured' : 'open   '}  ${n.ssid}\n`);
+      } else for (const [k, v] of Object.entries(result)) io.stdout.write(`${k}: ${v ?? '-'}\n`);
       return 0;
     } catch (err) {
       return printFailure(io, err);

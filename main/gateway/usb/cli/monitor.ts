@@ -1,7 +1,8 @@
 /** `courtside monitor`: a board's console, surviving resets that re-enumerate the USB device. */
-import { choiceFlag, parse, runCommand, UsageError } from '../../../cli/args.js';
+import { choiceFlag, HELP_OPTION, parse, runCommand, UsageError } from '../../../cli/args.js';
+import { untilStopped, type CommandIO } from '../../../cli/io.js';
 import { SerialMonitor } from '../monitor.js';
-import { baudFlag, printFailure, stdio, type Io } from './common.js';
+import { baudFlag, printFailure } from './common.js';
 
 export const MONITOR_HELP = `Usage: courtside monitor --port PORT [options]
 
@@ -16,17 +17,17 @@ Options:
   -h, --help            this help
 `;
 
-export function monitorCommand(argv: string[], io: Io = stdio, stopSignal?: AbortSignal): Promise<number> {
-  return runCommand(async () => {
+export function monitorCommand(argv: string[], io: CommandIO): Promise<number> {
+  return runCommand(io, async () => {
     const { values } = parse(argv, {
       port: { type: 'string', short: 'p' },
       baud: { type: 'string', short: 'b' },
       reset: { type: 'string' },
       plain: { type: 'boolean' },
-      help: { type: 'boolean', short: 'h' },
+      ...HELP_OPTION,
     });
     if (values.help) {
-      io.out(MONITOR_HELP);
+      io.stdout.write(MONITOR_HELP);
       return 0;
     }
     if (!values.port) throw new UsageError('--port is required (see courtside ports)');
@@ -36,11 +37,11 @@ export function monitorCommand(argv: string[], io: Io = stdio, stopSignal?: Abor
     const mon = new SerialMonitor(values.port, {
       baud,
       // Default: the bytes as sent (colours kept); --plain: lines without colour codes.
-      onData: values.plain ? undefined : (chunk) => io.out(chunk.toString('utf8')),
-      onLine: values.plain ? (l) => io.out(l.text + '\n') : undefined,
+      onData: values.plain ? undefined : (chunk) => io.stdout.write(chunk.toString('utf8')),
+      onLine: values.plain ? (l) => io.stdout.write(l.text + '\n') : undefined,
       onStatus: (s, path) => {
-        if (s === 'lost') io.err(`-- ${path} is gone; waiting for the board to come back (Ctrl-C to quit) --\n`);
-        if (s === 'reconnected') io.err(`-- connected again on ${path} --\n`);
+        if (s === 'lost') io.stderr.write(`-- ${path} is gone; waiting for the board to come back (Ctrl-C to quit) --\n`);
+        if (s === 'reconnected') io.stderr.write(`-- connected again on ${path} --\n`);
       },
     });
     try {
@@ -48,7 +49,7 @@ export function monitorCommand(argv: string[], io: Io = stdio, stopSignal?: Abor
     } catch (err) {
       return printFailure(io, err);
     }
-    io.err(`-- monitoring ${values.port} at ${baud} baud; Ctrl-C to quit --\n`);
+    io.stderr.write(`-- monitoring ${values.port} at ${baud} baud; Ctrl-C to quit --\n`);
     if (reset) {
       try {
         await mon.reset(reset);
@@ -58,12 +59,7 @@ export function monitorCommand(argv: string[], io: Io = stdio, stopSignal?: Abor
     }
     // Waiting for a vanished board uses unref'd timers: this keeps the process alive until Ctrl-C.
     const keepAlive = setInterval(() => {}, 1 << 30);
-    await new Promise<void>((resolve) => {
-      const done = () => resolve();
-      process.once('SIGINT', done);
-      process.once('SIGTERM', done);
-      stopSignal?.addEventListener('abort', done, { once: true });
-    });
+    await untilStopped(io).stopped;
     clearInterval(keepAlive);
     await mon.stop();
     return 0;

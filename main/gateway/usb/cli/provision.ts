@@ -1,9 +1,10 @@
 /** `courtside provision`: write a board's configuration (Wi-Fi, gateway, device id and token) to its NVS partition. */
 import { NVS_CONFIG_PARTITION, type BoardConfig } from '../../../../firmware-protocol/nvs-config.js';
-import { intFlag, parse, runCommand, UsageError } from '../../../cli/args.js';
+import { HELP_OPTION, intFlag, parse, runCommand, UsageError } from '../../../cli/args.js';
+import { stopSignal, type CommandIO } from '../../../cli/io.js';
 import { DEFAULT_FLASH_BAUD } from '../esp.js';
 import { provisionBoard } from '../flash.js';
-import { attemptsFlag, baudFlag, cancelOnSignal, describeBoard, openTokenStore, printFailure, progressBar, stdio, STORE_FLAGS, type Io } from './common.js';
+import { attemptsFlag, baudFlag, describeBoard, openTokenStore, printFailure, progressBar, STORE_FLAGS } from './common.js';
 
 export const PROVISION_HELP = `Usage: courtside provision --port PORT --ssid SSID --device-id ID [--host HOST] [options]
 
@@ -31,8 +32,8 @@ Options:
   -h, --help              this help
 `;
 
-export function provisionCommand(argv: string[], io: Io = stdio): Promise<number> {
-  return runCommand(async () => {
+export function provisionCommand(argv: string[], io: CommandIO): Promise<number> {
+  return runCommand(io, async () => {
     const { values } = parse(argv, {
       port: { type: 'string', short: 'p' },
       ssid: { type: 'string' },
@@ -50,10 +51,10 @@ export function provisionCommand(argv: string[], io: Io = stdio): Promise<number
       baud: { type: 'string', short: 'b' },
       'connect-attempts': { type: 'string' },
       json: { type: 'boolean' },
-      help: { type: 'boolean', short: 'h' },
+      ...HELP_OPTION,
     });
     if (values.help) {
-      io.out(PROVISION_HELP);
+      io.stdout.write(PROVISION_HELP);
       return 0;
     }
     for (const f of ['port', 'ssid', 'device-id'] as const) if (!values[f]) throw new UsageError(`--${f} is required`);
@@ -71,35 +72,35 @@ export function provisionCommand(argv: string[], io: Io = stdio): Promise<number
     const baud = baudFlag(values.baud);
     const connectAttempts = attemptsFlag(values['connect-attempts']);
 
-    const cancel = cancelOnSignal();
-    const store = values['mint-token'] ? await openTokenStore(values) : null;
+    const cancel = stopSignal(io);
+    const store = values['mint-token'] ? await openTokenStore(values, io) : null;
     let minted = false;
     try {
       if (store) {
         config.device_token = await store.tokens.mint(config.device_id, `courtside provision ${values.port}`);
         minted = true;
       }
-      io.err(`Connecting to ${values.port}...\n`);
+      io.stderr.write(`Connecting to ${values.port}...\n`);
       const r = await provisionBoard(values.port!, config, {
         baud,
         connectAttempts,
         partition: values.partition,
         signal: cancel.signal,
-        onInfo: (info) => io.err(`Board: ${describeBoard(info)}\n`),
+        onInfo: (info) => io.stderr.write(`Board: ${describeBoard(info)}\n`),
         onProgress: values.json ? undefined : progressBar(io),
       });
       const where = `partition '${r.partition.label}' at 0x${r.partition.offset.toString(16)} (${r.partition.size / 1024} KB)`;
       if (values.json) {
-        io.out(JSON.stringify({ ok: true, port: values.port, device_id: config.device_id, token_minted: minted, partition: r.partition, mac: r.info.mac, reset: r.reset }, null, 2) + '\n');
+        io.stdout.write(JSON.stringify({ ok: true, port: values.port, device_id: config.device_id, token_minted: minted, partition: r.partition, mac: r.info.mac, reset: r.reset }, null, 2) + '\n');
       } else {
-        io.out(`Configured ${r.info.mac} as ${config.device_id}${minted ? ' with a new device token' : ''}: ${where}; verified (MD5).\n`);
-        io.out(r.reset ? 'Board reset: it now joins the network.\n' : 'Press EN (RST) on the board to start it with the new configuration.\n');
+        io.stdout.write(`Configured ${r.info.mac} as ${config.device_id}${minted ? ' with a new device token' : ''}: ${where}; verified (MD5).\n`);
+        io.stdout.write(r.reset ? 'Board reset: it now joins the network.\n' : 'Press EN (RST) on the board to start it with the new configuration.\n');
       }
       return 0;
     } catch (err) {
       if (minted && store) await store.tokens.revoke(config.device_id).catch(() => {});
       const code = printFailure(io, err);
-      return cancel.interrupted() ? 130 : code;
+      return cancel.stoppedBy() ? 130 : code;
     } finally {
       cancel.dispose();
       await store?.store.close();

@@ -7,6 +7,8 @@
 import { mkdirSync, readFileSync, renameSync, unlinkSync, writeFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { dirname, extname, isAbsolute, join } from 'node:path';
+import { choiceFlag, closest, parse, runCommand, UsageError } from '../../../cli/args.js';
+import type { CommandIO } from '../../../cli/io.js';
 import { NvsError, parseNvsCsv } from './csv.js';
 import { csvRowsToEntries, generateNvsPartition, parseNvsSize, type NvsEntry } from './generate.js';
 
@@ -25,76 +27,59 @@ Builds an NVS partition image byte-identical to ESP-IDF's nvs_partition_gen.py.
   -h, --help    show this help
 `;
 
-export interface NvsCommandIo {
-  out?: (text: string) => void;
-  err?: (text: string) => void;
-  /** Stands in for process.cwd(): relative inputs, outputs and `file` rows. */
-  cwd?: string;
-}
-
-class UsageError extends Error {}
-
 interface GenerateArgs { inputs: string[]; output: string; size: string; version: 1 | 2; outdir: string | undefined }
 
-function parseArgs(args: string[]): GenerateArgs {
-  const positional: string[] = [];
-  let version: 1 | 2 = 2;
-  let outdir: string | undefined;
-  for (let i = 0; i < args.length; i++) {
-    const a = args[i]!;
-    const m = /^(--version|--outdir)(?:=(.*))?$/.exec(a);
-    if (m) {
-      const value = m[2] ?? args[++i];
-      if (value === undefined) throw new UsageError(`${m[1]} needs a value`);
-      if (m[1] === '--outdir') outdir = value;
-      else if (value === '1' || value === '2') version = Number(value) as 1 | 2;
-      else throw new UsageError(`--version must be 1 or 2 (got '${value}')`);
-    } else if (a === '--') {
-      positional.push(...args.slice(i + 1));
-      break;
-    } else if (a.startsWith('-') && a !== '-') {
-      throw new UsageError(`unknown option '${a}'`);
-    } else {
-      positional.push(a);
-    }
-  }
-  if (positional.length < 3) {
+function parseGenerateArgs(args: string[]): GenerateArgs {
+  const { values, positionals } = parse(args, { version: { type: 'string' }, outdir: { type: 'string' } }, true);
+  const version = choiceFlag('version', values.version, ['1', '2'] as const) ?? '2';
+  if (positionals.length < 3) {
     throw new UsageError('expected <input.csv>... <output.bin> <size>; see courtside nvs --help');
   }
-  const size = positional.pop()!;
-  const output = positional.pop()!;
-  return { inputs: positional, output, size, version, outdir };
-}
-
-function oneLine(text: string): string {
-  return text.replace(/\s*\n\s*/g, ' ').trim();
+  const size = positionals.pop()!;
+  const output = positionals.pop()!;
+  return { inputs: positionals, output, size, version: Number(version) as 1 | 2, outdir: values.outdir };
 }
 
 /** Runs `courtside nvs ...` (argv after `nvs`); resolves to the exit code. */
-export async function nvsCommand(argv: string[], io: NvsCommandIo = {}): Promise<number> {
-  const out = io.out ?? ((t: string) => void process.stdout.write(t));
-  const err = io.err ?? ((t: string) => void process.stderr.write(t));
-  const cwd = io.cwd ?? process.cwd();
-  const complain = (msg: string, code: number): number => { err(`courtside nvs: ${oneLine(msg)}\n`); return code; };
+export function nvsCommand(argv: string[], io: CommandIO): Promise<number> {
+  return runCommand(io, () => nvs(argv, io), { prefix: 'courtside nvs' });
+}
 
-  if (argv.includes('-h') || argv.includes('--help')) { out(NVS_USAGE); return 0; }
+async function nvs(argv: string[], io: CommandIO): Promise<number> {
+  const cwd = io.cwd;
+  const complain = (msg: string, code: number): number => {
+    io.stderr.write(`courtside nvs: ${msg.replace(/\s*\n\s*/g, ' ').trim()}\n`);
+    return code;
+  };
+
+  // Help wins wherever it is, as with the ESP-IDF tool.
+  if (argv.includes('-h') || argv.includes('--help')) {
+    io.stdout.write(NVS_USAGE);
+    return 0;
+  }
   const [command, ...rest] = argv;
-  if (command === undefined) { err(NVS_USAGE); return 2; }
+  if (command === undefined) {
+    io.stderr.write(NVS_USAGE);
+    return 2;
+  }
   if (command !== 'generate') {
-    return complain(`unknown command '${command}'; only 'generate' is supported (see courtside nvs --help)`, 2);
+    const near = closest(command, ['generate']);
+    throw new UsageError(`unknown command '${command}'; ${near ? `did you mean ${near}? ` : ''}only 'generate' is supported (see courtside nvs --help)`);
   }
 
   let target: string;
   let image: Buffer;
   try {
-    const args = parseArgs(rest);
+    const args = parseGenerateArgs(rest);
     const size = parseNvsSize(args.size);
     // Checked up front, as the tool does, so a typo does not cost a generation.
     if (extname(args.output) !== '.bin') throw new UsageError(`output '${args.output}' must end in .bin`);
     const entries: NvsEntry[] = [];
     for (const input of args.inputs) {
       let text: string;
-      try { text = readFileSync(isAbsolute(input) ? input : join(cwd, input), 'utf8'); } catch (e) {
+      try {
+        text = readFileSync(isAbsolute(input) ? input : join(cwd, input), 'utf8');
+      } catch (e) {
         throw new UsageError(`cannot read '${input}' (${(e as NodeJS.ErrnoException).code ?? String(e)})`);
       }
       entries.push(...csvRowsToEntries(parseNvsCsv(text, input), { baseDir: cwd, source: input }));
@@ -104,7 +89,6 @@ export async function nvsCommand(argv: string[], io: NvsCommandIo = {}): Promise
     // Like the tool, an absolute output ignores --outdir.
     target = isAbsolute(args.output) ? args.output : join(outdir, args.output);
   } catch (e) {
-    if (e instanceof UsageError) return complain(e.message, 2);
     if (e instanceof NvsError) return complain(`${e.message} (${e.code})`, 2);
     throw e;
   }
@@ -120,6 +104,6 @@ export async function nvsCommand(argv: string[], io: NvsCommandIo = {}): Promise
     try { unlinkSync(temp); } catch { /* never created */ }
     return complain(`cannot write '${target}' (${(e as NodeJS.ErrnoException).code ?? String(e)})`, 1);
   }
-  out(`Created NVS binary (${image.length} bytes): ${target}\n`);
+  io.stdout.write(`Created NVS binary (${image.length} bytes): ${target}\n`);
   return 0;
 }

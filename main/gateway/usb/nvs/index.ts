@@ -12,4 +12,4 @@ export {
   type NvsIntEncoding,
 } from './generate.js';
 export { parseNvsPartition, type NvsNamespace, type NvsParsedEntry, type NvsParsedPartition, type NvsValueType } from './parse.js';
-export { NVS_USAGE, nvsCommand, type NvsCommandIo } from './cli.js';
+export { NVS_USAGE, nvsCommand } from './cli.js';
