@@ -1,5 +1,7 @@
 /**
- * The durable-ingest benchmark (test/bench/ingest.ts) run tiny: it must
+ * The durable-ingest benchmark (test/bench/ingest.ts) run tiny, for
+ * `npm run bench:check` (the same guarantee with a fixed amount of data is in
+ * npm test: test/sessions/ingest-closed-loop.test.ts): it must
  * finish, print one JSON document, and its counts must agree with each other
  * and with what the gateway stored. The figures themselves are not asserted:
  * a shared CI machine makes them noise at this size.
