@@ -1,21 +1,29 @@
 /**
  * Shared fixtures for the analysis tests: the badminton-imu reference
- * recordings (skipped, visibly, where the dataset is not mounted) and a
- * truth-to-detection matcher for simulator sessions.
+ * recordings (shared/datasets beside the repository; missing, they fail a CI
+ * run and are skipped visibly elsewhere) and a truth-to-detection matcher for
+ * simulator sessions.
  */
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
+import { sharedData, sharedPath } from '../support/shared-data.js';
 import { readRecordingFile } from '../../main/gateway/sessions/analysis/csv.js';
-import type { ImuSample, Stroke, StrokeType } from '../../main/gateway/sessions/analysis/types.js';
+import { STROKE_TYPES, type ImuSample, type Stroke, type StrokeType } from '../../main/gateway/sessions/analysis/types.js';
 import type { StrokeTruth } from '../../main/simulator/swing.js';
 
-export const DATASET_DIR = process.env.COURTSIDE_BADMINTON_IMU ?? '/work/shared/datasets/badminton-imu';
-export const HAVE_DATASET = existsSync(join(DATASET_DIR, 'clear_x30.csv'));
-export const SKIP_NO_DATASET = HAVE_DATASET ? false : `dataset not found at ${DATASET_DIR}`;
+export const DATASET_DIR = sharedPath('datasets/badminton-imu', 'COURTSIDE_BADMINTON_IMU');
+export const DATASET = sharedData(
+  'the badminton-imu dataset', DATASET_DIR,
+  STROKE_TYPES.every((t) => existsSync(join(DATASET_DIR, `${t}_x30.csv`))), 'COURTSIDE_BADMINTON_IMU',
+);
+export const HAVE_DATASET = DATASET.present;
+/** For node:test's `skip`: a reason outside CI when the dataset is missing, else false (in CI the tests then fail). */
+export const SKIP_NO_DATASET = DATASET.skip;
 
 export const datasetFile = (type: StrokeType) => join(DATASET_DIR, `${type}_x30.csv`);
 
 export async function loadDataset(type: StrokeType): Promise<ImuSample[]> {
+  if (!existsSync(datasetFile(type))) throw new Error(`${DATASET.missing} (${type}_x30.csv)`);
   const parsed = await readRecordingFile(datasetFile(type));
   return parsed.recordings[0]!.samples;
 }

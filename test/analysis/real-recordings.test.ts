@@ -9,7 +9,7 @@ import { analyzeSamples, strokeFeatureRows } from '../../main/gateway/sessions/a
 import { crossValidate, loadDefaultModel, trainModel } from '../../main/gateway/sessions/analysis/classify.js';
 import { estimateRateHz } from '../../main/gateway/sessions/analysis/detect.js';
 import { STROKE_TYPES, type ImuSample, type StrokeType } from '../../main/gateway/sessions/analysis/types.js';
-import { SKIP_NO_DATASET, loadDataset, upsample } from './helpers.js';
+import { DATASET, SKIP_NO_DATASET, loadDataset, upsample } from './helpers.js';
 
 const TOLERANCE: Record<StrokeType, number> = { clear: 1, drive: 3, lift: 1, smash: 1 };
 
@@ -20,6 +20,11 @@ async function recording(type: StrokeType): Promise<ImuSample[]> {
 }
 
 describe('real recordings', { skip: SKIP_NO_DATASET }, () => {
+  // Fails with where it looked, rather than as the first unreadable file.
+  test('the dataset is there: one file per stroke type', () => {
+    assert.ok(DATASET.present, DATASET.missing);
+  });
+
   for (const type of STROKE_TYPES) {
     test(`${type}_x30: 30 strokes ±${TOLERANCE[type]}`, async () => {
       const samples = await recording(type);

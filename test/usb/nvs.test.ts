@@ -2,20 +2,20 @@ import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import * as zlib from 'node:zlib';
 import {
   NvsError, generateNvsFromCsv, generateNvsPartition, nvsCommand, nvsCrc32, parseNvsCsv, parseNvsPartition,
   type NvsEntry, type NvsErrorCode, type NvsParsedEntry,
 } from '../../main/gateway/usb/nvs/index.js';
+import { sharedData, sharedPath } from '../support/shared-data.js';
 
-const repo = resolve(fileURLToPath(import.meta.url), '../../..');
 // The official tool's outputs; shared read-only with the firmware team.
-const VECTORS = process.env.COURTSIDE_NVS_VECTORS ?? resolve(repo, '../shared/test-vectors/nvs');
+const VECTORS = sharedPath('test-vectors/nvs', 'COURTSIDE_NVS_VECTORS');
 const vectors = existsSync(VECTORS)
   ? readdirSync(VECTORS).filter((f) => f.endsWith('.csv') && existsSync(join(VECTORS, f.replace(/\.csv$/, '.bin')))).sort()
   : [];
+const VECTOR_DATA = sharedData('NVS test vectors (<name>.csv + <name>.bin pairs)', VECTORS, vectors.length > 0, 'COURTSIDE_NVS_VECTORS');
 
 const tmp = (): string => mkdtempSync(join(tmpdir(), 'courtside-nvs-'));
 
@@ -52,8 +52,8 @@ function assertSameEntries(actual: NvsParsedEntry[], expected: Omit<NvsParsedEnt
 }
 
 describe('nvs vectors from the official tool', () => {
-  test('the shared vector folder has vectors', () => {
-    assert.ok(vectors.length > 0, `no <name>.csv + <name>.bin pairs in ${VECTORS}`);
+  test('the shared vector folder has vectors', { skip: VECTOR_DATA.skip }, () => {
+    assert.ok(VECTOR_DATA.present, VECTOR_DATA.missing);
   });
   for (const name of vectors) {
     const csv = readFileSync(join(VECTORS, name), 'utf8');
