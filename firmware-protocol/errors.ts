@@ -30,6 +30,8 @@ export const FrameErrorCodes = {
   UNAVAILABLE: 'gateway temporarily unavailable',
   /** A binary frame on an endpoint that takes none, or a malformed binary frame. */
   BAD_BINARY: 'binary frame not valid',
+  /** The request does not fit the current state (a session that already started, a board busy in another session). */
+  CONFLICT: 'the request conflicts with the current state',
 } as const;
 
 export type FrameErrorCode = keyof typeof FrameErrorCodes;

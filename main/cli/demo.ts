@@ -1,12 +1,11 @@
 /** `serve --demo N`: simulated boards in the same process, with tokens minted when device auth is on. */
 import type { Gateway } from '../gateway/index.js';
-import { createDeviceToken } from '../gateway/auth.js';
 import { startFleet } from '../simulator/fleet.js';
 
 export async function startDemoFleet(gw: Gateway, devices: number): Promise<() => Promise<void>> {
   const tokens = new Map<string, string>();
-  if (gw.context.options.deviceAuth === 'token') {
-    for (let i = 1; i <= devices; i++) tokens.set(`racket-${i}`, await createDeviceToken(gw.context, `racket-${i}`, 'demo'));
+  if (gw.core.options.deviceAuth === 'token') {
+    for (let i = 1; i <= devices; i++) tokens.set(`racket-${i}`, await gw.core.tokens.mint(`racket-${i}`, 'demo'));
   }
   const fleet = startFleet({
     url: gw.url,

@@ -8,7 +8,8 @@
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { app, BrowserWindow, dialog } from 'electron';
-import { startGateway, type Gateway } from '../gateway/index.js';
+import type { Gateway } from '../gateway/index.js';
+import { startDesktopGateway } from './compose.js';
 import { GatewayError } from '../gateway/errors.js';
 import { registerIpc } from './ipc.js';
 import { lockDown } from './security.js';
@@ -74,7 +75,8 @@ async function main(): Promise<void> {
   app.on('second-instance', show);
   await app.whenReady();
   try {
-    gateway = await startGateway({ dataDir: app.getPath('userData') });
+    // Port, database, device auth and discovery come from settings.json in this folder (the Settings view edits it).
+    gateway = await startDesktopGateway(app.getPath('userData'));
   } catch (err) {
     const message = err instanceof GatewayError ? err.message : err instanceof Error ? err.message : String(err);
     dialog.showErrorBox('Courtside could not start its gateway', message);

@@ -4,7 +4,7 @@ import { app, clipboard, Menu, nativeImage, Tray } from 'electron';
 import type { Gateway } from '../gateway/index.js';
 
 export function trayStatus(gw: Gateway): string {
-  const c = gw.context;
+  const c = gw.core;
   const boards = c.boards.onlineCount();
   const rooms = c.rooms.activeRooms().length;
   return `Courtside on port ${gw.port}: ${boards} ${boards === 1 ? 'board' : 'boards'} online, ${rooms} ${rooms === 1 ? 'room' : 'rooms'}`;
@@ -13,7 +13,7 @@ export function trayStatus(gw: Gateway): string {
 export function createTray(gw: Gateway, actions: { show(): void; quit(): void }): () => void {
   const icon = nativeImage.createFromPath(join(app.getAppPath(), 'build', 'tray.png'));
   const tray = new Tray(icon);
-  const lanUrl = gw.context.urls().operator[0] ?? gw.operatorUrl;
+  const lanUrl = gw.core.urls().operator[0] ?? gw.operatorUrl;
   const render = () => {
     const status = trayStatus(gw);
     tray.setToolTip(status);

@@ -7,7 +7,7 @@
  */
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
-import type { GatewayContext } from './context.js';
+import type { Base } from './base.js';
 
 export function mintToken(bytes = 24): string {
   return randomBytes(bytes).toString('base64url');
@@ -55,7 +55,7 @@ export function originAllowed(req: IncomingMessage, allowed: readonly string[]):
 
 export type OperatorAuth = { ok: true } | { ok: false; status: 401 | 403; code: 'UNAUTHORIZED' | 'FORBIDDEN_ORIGIN' };
 
-export function checkOperator(ctx: GatewayContext, req: IncomingMessage, url: URL): OperatorAuth {
+export function checkOperator(ctx: Pick<Base, 'options'>, req: IncomingMessage, url: URL): OperatorAuth {
   if (!originAllowed(req, ctx.options.allowedOrigins)) return { ok: false, status: 403, code: 'FORBIDDEN_ORIGIN' };
   const t = presentedToken(req, url);
   if (t === null || !safeEqual(t, ctx.options.operatorToken)) return { ok: false, status: 401, code: 'UNAUTHORIZED' };
@@ -63,14 +63,14 @@ export function checkOperator(ctx: GatewayContext, req: IncomingMessage, url: UR
 }
 
 /** In `open` mode always true; in `token` mode the device's unrevoked token must match. */
-export async function deviceTokenOk(ctx: GatewayContext, deviceId: string, token: string | null | undefined): Promise<boolean> {
+export async function deviceTokenOk(ctx: Pick<Base, 'options' | 'store'>, deviceId: string, token: string | null | undefined): Promise<boolean> {
   if (ctx.options.deviceAuth === 'open') return true;
   if (!token) return false;
   return ctx.store.checkDeviceToken(deviceId, hashToken(token));
 }
 
 /** Mints a device token, stores its hash, and returns the token (shown once). */
-export async function createDeviceToken(ctx: GatewayContext, deviceId: string, label: string | null): Promise<string> {
+export async function createDeviceToken(ctx: Pick<Base, 'store' | 'clock'>, deviceId: string, label: string | null): Promise<string> {
   const token = mintToken();
   await ctx.store.saveDeviceToken({ deviceId, tokenHash: hashToken(token), label, createdAt: new Date(ctx.clock.now()) });
   return token;

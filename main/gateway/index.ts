@@ -1,39 +1,58 @@
 /**
- * `startGateway`: the whole gateway in one call, free of Electron, so the CLI,
- * the desktop app, the tests and the benchmark all run the same thing.
+ * `startGateway`: the whole gateway in one call, free of Electron. The one
+ * composition: `courtside serve`, `--demo`, the tests and the desktop app
+ * all start the same parts from the same options, built in dependency order
+ * (base services, core hubs, parts, dispatcher, server) with nothing filled
+ * in afterwards.
  */
 import { mkdirSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
 import { networkInterfaces } from 'node:os';
 import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
+import type { TSchema } from '@sinclair/typebox';
 import { fileURLToPath } from 'node:url';
-import { systemClock } from './clock.js';
-import type { GatewayContext } from './context.js';
-import { gatewayError, GatewayError } from './errors.js';
+import { systemClock, type Clock } from './clock.js';
+import type { Base } from './base.js';
+import { createCore, type Core, type PartFactory } from './core.js';
+import { Dispatcher } from './dispatch.js';
+import { coreRequests } from './core-requests.js';
+import { errorText, gatewayError, GatewayError } from './errors.js';
 import { createLogger, type Logger } from './log.js';
 import { Metrics } from './metrics.js';
-import { DEFAULTS, defaultDataDir, type GatewayOptions, type ResolvedOptions } from './options.js';
-import { RoomHub } from './rooms.js';
-import { SignalHub } from './signaling.js';
-import { BoardHub } from './boards.js';
-import { CommandQueue } from './commands.js';
-import { UserHub } from './users.js';
-import { OperatorHub } from './operators.js';
+import { DEFAULTS, defaultDataDir, type CoreOptions, type ResolvedOptions } from './options.js';
+import type { GatewayPart, HookName, PartHooks } from './parts.js';
 import { createGatewayServer } from './server.js';
 import { mintToken, OPERATOR_TOKEN_PATTERN } from './auth.js';
 import { openStore } from './store/index.js';
 import type { Store } from './store/types.js';
-import type { SessionStatusProvider } from './endpoints/user.js';
-import { Paths } from '../../firmware-protocol/index.js';
-import type { ExtensionFactory } from './extensions.js';
-import { sessionsExtension } from './sessions/extension.js';
-import { usbExtension } from './usb/extension.js';
+import type { GatewayView } from './service.js';
+import { sessionsPart } from './sessions/part.js';
+import type { IngestOptions } from './sessions/ingest.js';
+import { usbPart, type UsbPartOptions } from './usb/part.js';
+import { discoveryPart } from './discovery/part.js';
+import { settingsPart } from './settings-part.js';
 
-export type { GatewayOptions } from './options.js';
+export type { CoreOptions } from './options.js';
 
-/** The standard parts; `extensions: []` gives a bare gateway (rooms, signaling, boards, operators). */
-export function defaultExtensions(): ExtensionFactory[] {
-  return [sessionsExtension(), usbExtension];
+/** Everything `startGateway` takes: the settings, plus injected services and test hooks of the parts. */
+export interface GatewayOptions extends CoreOptions {
+  /** Replaces the stderr logger (tests, Electron). */
+  logger?: Logger;
+  /** Time source (tests). Default the system clock. */
+  clock?: Clock;
+  /** Write-queue tuning of the sessions part (tests, benchmarks). */
+  ingest?: IngestOptions;
+  /** Port sources of the USB part (tests: pty board peers). */
+  usb?: UsbPartOptions;
+  /** The environment (`COURTSIDE_DISCOVERY=off`). Default `process.env`. */
+  env?: NodeJS.ProcessEnv;
+  /** Replaces the standard parts; `[]` gives a bare gateway (rooms, signaling, boards, operators). Default `standardParts(options)`. */
+  parts?: PartFactory[];
+}
+
+/** The parts every way of running the gateway has. */
+export function standardParts(o: Pick<GatewayOptions, 'ingest' | 'usb'> = {}): PartFactory[] {
+  return [sessionsPart(o.ingest), usbPart(o.usb), discoveryPart(), settingsPart()];
 }
 
 export interface Gateway {
@@ -44,7 +63,15 @@ export interface Gateway {
   /** http:// URL of the operator UI with the token, for this machine. */
   readonly operatorUrl: string;
   readonly operatorToken: string;
-  readonly context: GatewayContext;
+  readonly options: ResolvedOptions;
+  /** The hubs and base services. */
+  readonly core: Core;
+  /** The parts, by name, in start order. */
+  readonly parts: readonly GatewayPart[];
+  /** The parts' data-plane hooks (the sample sink, the LAN view). */
+  readonly hooks: PartHooks;
+  /** Every operator request the dispatcher answers, with the schema it validates with. */
+  readonly requestSchemas: Readonly<Record<string, TSchema>>;
   readonly store: Store;
   /** Closes sockets, stops timers, flushes and closes the store. Idempotent. */
   close(): Promise<void>;
@@ -73,13 +100,14 @@ function defaultUiDir(): string {
   return candidates.find((c) => existsSync(join(c, 'index.html'))) ?? candidates[1]!;
 }
 
-export function resolveOptions(o: GatewayOptions): ResolvedOptions {
+export function resolveOptions(o: CoreOptions, env: NodeJS.ProcessEnv = process.env): ResolvedOptions {
   const dataDir = o.dataDir ?? defaultDataDir();
   try {
-    mkdirSync(dataDir, { recursive: true });
+    mkdirSync(dataDir, { recursive: true, mode: 0o700 });
   } catch {
     throw gatewayError('DATA_DIR_UNWRITABLE', dataDir);
   }
+  const off = env.COURTSIDE_DISCOVERY === 'off';
   return {
     host: o.host ?? DEFAULTS.host,
     port: o.port ?? DEFAULTS.port,
@@ -97,6 +125,11 @@ export function resolveOptions(o: GatewayOptions): ResolvedOptions {
     allowedOrigins: o.allowedOrigins ?? [],
     sensorFlushMs: o.sensorFlushMs ?? DEFAULTS.sensorFlushMs,
     uiDir: o.uiDir ?? defaultUiDir(),
+    discovery: {
+      mdns: off ? false : (o.discovery?.mdns ?? true),
+      udpProbePort: off ? false : (o.discovery?.udpProbePort ?? 8766),
+      interfaces: o.discovery?.interfaces ?? [],
+    },
   };
 }
 
@@ -109,61 +142,65 @@ export function lanAddresses(): string[] {
   return out;
 }
 
+/** Data-plane hooks from the parts; two parts offering the same hook is an error at start. */
+function collectHooks(parts: readonly GatewayPart[]): PartHooks {
+  const hooks: Record<string, unknown> = {};
+  const owner: Record<string, string> = {};
+  for (const p of parts) {
+    for (const [name, hook] of Object.entries(p.hooks ?? {}) as [HookName, unknown][]) {
+      if (hook === undefined) continue;
+      if (owner[name]) throw gatewayError('DUPLICATE_HOOK', name, owner[name], p.name);
+      owner[name] = p.name;
+      hooks[name] = hook;
+    }
+  }
+  return hooks as PartHooks;
+}
+
 export async function startGateway(options: GatewayOptions = {}): Promise<Gateway> {
-  const opts = resolveOptions(options);
+  const opts = resolveOptions(options, options.env);
   const log: Logger = options.logger ?? createLogger(opts.logLevel);
   const clock = options.clock ?? systemClock;
   let store: Store;
   try {
     store = await openStore(opts.db);
   } catch (err) {
-    throw gatewayError('DB_OPEN_FAILED', err instanceof Error ? err.message : String(err));
+    throw gatewayError('DB_OPEN_FAILED', errorText(err));
   }
   const metrics = new Metrics();
   let listenPort = opts.port;
-  const hosts = () => (opts.host === '0.0.0.0' || opts.host === '::' ? lanAddresses() : [opts.host]);
-
-  const ctx = {
+  const base: Base = {
     options: opts,
     store,
     log,
     clock,
     metrics,
-    persist(work: Promise<unknown>, what: string) {
+    persist(work, what) {
       work.catch((err: unknown) => {
         metrics.storeErrors++;
-        log.warn('database write failed', { what, error: err instanceof Error ? err.message : String(err) });
+        log.warn('database write failed', { what, error: errorText(err) });
       });
     },
-    urls() {
-      const hs = hosts();
-      return {
-        board: hs.map((h) => `ws://${h}:${listenPort}${Paths.board}`),
-        operator: hs.map((h) => `http://${h}:${listenPort}/?token=${opts.operatorToken}`),
-      };
-    },
-  } as unknown as { -readonly [K in keyof GatewayContext]: GatewayContext[K] };
-  ctx.rooms = new RoomHub(ctx);
-  ctx.signaling = new SignalHub(ctx);
-  ctx.boards = new BoardHub(ctx);
-  ctx.commands = new CommandQueue(ctx);
-  ctx.users = new UserHub(ctx);
-  ctx.operators = new OperatorHub(ctx);
-  ctx.port = opts.port;
-  ctx.sampleSink = null;
-  ctx.sessionStatus = null;
-  ctx.lanDevices = null;
-  ctx.keepalive = null;
-  ctx.extensions = [];
-  for (const make of options.extensions ?? defaultExtensions()) ctx.extensions.push(await make(ctx));
+  };
+  const core = createCore(base, { hosts: () => (opts.host === '0.0.0.0' || opts.host === '::' ? lanAddresses() : [opts.host]), port: () => listenPort });
 
-  const closed = await store.closeDanglingConnections(new Date(clock.now()));
-  if (closed > 0) log.info('closed connections left open by an earlier run', { count: closed });
-  await ctx.boards.load();
-
-  const sessionStatus: SessionStatusProvider = (userId, sessionId) => ctx.sessionStatus?.(userId, sessionId) ?? Promise.resolve(null);
-  const server = createGatewayServer(ctx, sessionStatus);
+  const parts: GatewayPart[] = [];
+  let server: ReturnType<typeof createGatewayServer>;
+  let requestSchemas: Record<string, TSchema> = {};
+  let hooks: PartHooks = {};
   try {
+    for (const make of options.parts ?? standardParts(options)) parts.push(await make(core));
+    hooks = collectHooks(parts);
+    const view: GatewayView = {
+      core,
+      lanDevices: () => hooks.lanDevices?.() ?? [],
+      partStatus: () => Object.assign({}, ...parts.map((p) => p.status?.() ?? {})),
+    };
+    const dispatcher = new Dispatcher([{ name: 'core', requests: coreRequests(view) }, ...parts], log);
+    const closed = await store.closeDanglingConnections(new Date(clock.now()));
+    if (closed > 0) log.info('closed connections left open by an earlier run', { count: closed });
+    await core.boards.load();
+    server = createGatewayServer({ core, dispatcher, hooks });
     await new Promise<void>((resolve, reject) => {
       server.http.once('error', reject);
       server.http.listen(opts.port, opts.host, () => {
@@ -171,16 +208,18 @@ export async function startGateway(options: GatewayOptions = {}): Promise<Gatewa
         resolve();
       });
     });
+    requestSchemas = dispatcher.schemas();
   } catch (err) {
+    for (const p of [...parts].reverse()) await p.close?.().catch(() => {});
     await store.close().catch(() => {});
     const e = err as NodeJS.ErrnoException;
-    throw e.code === 'EADDRINUSE' ? gatewayError('PORT_IN_USE', opts.port) : gatewayError('LISTEN_FAILED', e.message);
+    if (err instanceof GatewayError) throw err;
+    throw e.code === 'EADDRINUSE' ? gatewayError('PORT_IN_USE', opts.port) : gatewayError('LISTEN_FAILED', errorText(err));
   }
   listenPort = (server.http.address() as AddressInfo).port;
-  ctx.port = listenPort;
-  ctx.commands.start();
-  for (const ext of ctx.extensions) await ext.start?.();
-  const statusTimer = opts.statusLogIntervalMs > 0 ? clock.setInterval(() => log.info('status ' + ctx.rooms.statusLine(), { boards: ctx.boards.onlineCount(), signaling: ctx.signaling.count(), users: ctx.users.count(), operators: ctx.operators.count() }), opts.statusLogIntervalMs) : undefined;
+  core.commands.start();
+  for (const p of parts) await p.start?.({ port: listenPort });
+  const statusTimer = opts.statusLogIntervalMs > 0 ? clock.setInterval(() => log.info('status ' + core.rooms.statusLine(), { boards: core.boards.onlineCount(), signaling: core.signaling.count(), users: core.users.count(), operators: core.operators.count() }), opts.statusLogIntervalMs) : undefined;
 
   const localHost = opts.host === '0.0.0.0' || opts.host === '::' ? '127.0.0.1' : opts.host;
   let closing: Promise<void> | undefined;
@@ -190,14 +229,18 @@ export async function startGateway(options: GatewayOptions = {}): Promise<Gatewa
     url: `ws://${localHost}:${listenPort}`,
     operatorUrl: `http://${localHost}:${listenPort}/?token=${opts.operatorToken}`,
     operatorToken: opts.operatorToken,
-    context: ctx,
+    options: opts,
+    core,
+    parts,
+    hooks,
+    requestSchemas,
     store,
     close() {
       closing ??= (async () => {
         clock.clear(statusTimer);
-        ctx.commands.stop();
-        for (const ext of [...ctx.extensions].reverse()) {
-          await ext.close?.().catch((err: unknown) => log.warn('extension close failed', { extension: ext.name, error: String(err) }));
+        core.commands.stop();
+        for (const p of [...parts].reverse()) {
+          await p.close?.().catch((err: unknown) => log.warn('part close failed', { part: p.name, error: errorText(err) }));
         }
         await server.close();
         // Close rows written by the socket close handlers must land before the store goes.

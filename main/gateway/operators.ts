@@ -6,7 +6,7 @@
  * frame per sample).
  */
 import type { SensorBatch } from '../../firmware-protocol/index.js';
-import type { GatewayContext } from './context.js';
+import type { Base } from './base.js';
 
 export type { SensorBatch };
 import type { Peer } from './peer.js';
@@ -25,7 +25,7 @@ export class OperatorHub {
   /** Operators subscribed to any sensor topic; kept so boards pay nothing when nobody watches. */
   private sensorWatchers = 0;
 
-  constructor(private readonly ctx: GatewayContext) {}
+  constructor(private readonly ctx: Pick<Base, 'clock' | 'options'>) {}
 
   add(peer: Peer): void {
     const c = { peer, topics: new Set<string>() };

@@ -1,14 +1,26 @@
 import { homedir } from 'node:os';
 import { join } from 'node:path';
-import type { Clock } from './clock.js';
-import type { Logger, LogLevel } from './log.js';
-import type { ExtensionFactory } from './extensions.js';
+import type { LogLevel } from './log.js';
 import { DEFAULT_PORT } from '../../firmware-protocol/index.js';
 
 export type DeviceAuthMode = 'open' | 'token';
 
-/** Everything `startGateway` takes. Every field is optional; defaults are given per field. */
-export interface GatewayOptions {
+/** Where and how discovery runs. */
+export interface DiscoveryOptions {
+  /** mDNS advertise and browse. Default true. */
+  mdns?: boolean;
+  /** UDP port of the probe responder; false turns it off. Default 8766. */
+  udpProbePort?: number | false;
+  /** Interface names or IPv4 addresses; empty: every non-internal IPv4 interface (or the operator's saved choice). Default []. */
+  interfaces?: readonly string[];
+}
+
+/**
+ * The gateway's settings, as plain values (flags, the settings file).
+ * Every field is optional; defaults are given per field. `startGateway`
+ * takes these plus the parts and injected services (index.ts).
+ */
+export interface CoreOptions {
   /** Address to listen on. Default `0.0.0.0` (every interface, so boards on the LAN reach it). */
   host?: string;
   /** TCP port; 0 picks a free one. Default 8765 (the seeds' port). */
@@ -23,8 +35,6 @@ export interface GatewayOptions {
   deviceAuth?: DeviceAuthMode;
   /** Default `info`. */
   logLevel?: LogLevel;
-  /** Replaces the stderr logger (tests, Electron). */
-  logger?: Logger;
   /** WebSocket ping interval; a silent socket is closed after two. Default 15000 ms (offline within 30 s). */
   heartbeatIntervalMs?: number;
   /** Largest frame accepted, bytes. Default 262144 (256 KiB). */
@@ -43,10 +53,8 @@ export interface GatewayOptions {
   allowedOrigins?: string[];
   /** Folder of the built UI served at `/`. Default `dist/renderer` next to the package. */
   uiDir?: string;
-  /** Time source (tests). Default the system clock. */
-  clock?: Clock;
-  /** Parts to plug in. Default: the standard ones (`defaultExtensions()`); `[]` for a bare gateway. */
-  extensions?: ExtensionFactory[];
+  /** mDNS and the UDP probe. Default on, on every interface; `COURTSIDE_DISCOVERY=off` in the environment turns both off. */
+  discovery?: DiscoveryOptions;
 }
 
 export interface ResolvedOptions {
@@ -66,6 +74,7 @@ export interface ResolvedOptions {
   allowedOrigins: string[];
   sensorFlushMs: number;
   uiDir: string | null;
+  discovery: { mdns: boolean; udpProbePort: number | false; interfaces: readonly string[] };
 }
 
 /** The platform's per-user data folder, as Electron's app.getPath('userData') would pick it. */

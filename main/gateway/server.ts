@@ -6,15 +6,17 @@
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
-import type { GatewayContext } from './context.js';
 import { checkOperator, deviceTokenOk } from './auth.js';
+import type { Core } from './core.js';
+import { sendError, userError, type Dispatcher } from './dispatch.js';
+import type { PartHooks } from './parts.js';
 import { KeepaliveManager } from './keepalive.js';
 import { TokenBucket } from './limits.js';
 import { Peer, type EndpointName } from './peer.js';
-import { handleHttp } from './http-api.js';
+import { handleHttp, requestUrl } from './http-api.js';
 import { attachLegacy } from './endpoints/legacy.js';
 import { attachBoard } from './endpoints/board.js';
-import { attachUser, type SessionStatusProvider } from './endpoints/user.js';
+import { attachUser } from './endpoints/user.js';
 import { attachOperator } from './endpoints/operator.js';
 
 type Route =
@@ -30,10 +32,11 @@ const USER = new RegExp(`^/ws/miniprogram/${ID}/?$`);
 export function route(path: string): Route | null {
   if (path === '/' || path === '') return { endpoint: 'legacy' };
   if (path === '/ws/admin/' || path === '/ws/admin') return { endpoint: 'operator' };
+  // The id pattern has no `%`, so there is nothing to decode (and no URIError to throw).
   let m = BOARD.exec(path);
-  if (m) return { endpoint: 'board', id: decodeURIComponent(m[1]!) };
+  if (m) return { endpoint: 'board', id: m[1]! };
   m = USER.exec(path);
-  if (m) return { endpoint: 'user', id: decodeURIComponent(m[1]!) };
+  if (m) return { endpoint: 'user', id: m[1]! };
   return null;
 }
 
@@ -55,8 +58,15 @@ export interface GatewayServer {
   close(): Promise<void>;
 }
 
-export function createGatewayServer(ctx: GatewayContext, sessionStatus: SessionStatusProvider): GatewayServer {
-  const { options, metrics, clock } = ctx;
+export interface ServerDeps {
+  readonly core: Core;
+  readonly dispatcher: Dispatcher;
+  readonly hooks: PartHooks;
+}
+
+export function createGatewayServer({ core, dispatcher, hooks }: ServerDeps): GatewayServer {
+  const ctx = core;
+  const { options, metrics, clock } = core;
   // ws closes (1009) past its own maxPayload without telling the client why; set it at 4x the
   // limit so frames between 1x and 4x get a FRAME_TOO_LARGE error and the connection stays.
   // skipUTF8Validation: every text frame goes through JSON.parse, which rejects what matters;
@@ -66,13 +76,17 @@ export function createGatewayServer(ctx: GatewayContext, sessionStatus: SessionS
     ctx.log.info('connection silent for two heartbeat intervals, closing', { endpoint: (s as WebSocket & { courtsideEndpoint?: string }).courtsideEndpoint });
   });
   keepalive.start();
-  (ctx as { keepalive: KeepaliveManager | null }).keepalive = keepalive;
+  const intake = { log: core.log, metrics, options, keepalive };
+  const sessionStatus = hooks.sessionStatus ?? (() => Promise.resolve(null));
+  const boardDeps = { ...intake, clock, boards: core.boards, commands: core.commands, operators: core.operators, sampleSink: hooks.sampleSink ?? null };
+  const userDeps = { ...intake, clock, users: core.users };
+  const legacyDeps = { ...intake, store: core.store, rooms: core.rooms, signaling: core.signaling };
+  const operatorDeps = { ...intake, clock, operators: core.operators, dispatcher };
 
   const http = createServer((req, res) => {
-    handleHttp(ctx, req, res).catch((err: unknown) => {
-      ctx.log.warn('http request failed', { url: req.url, error: err instanceof Error ? err.message : String(err) });
-      if (!res.headersSent) res.writeHead(503, { 'content-type': 'application/json' });
-      res.end(JSON.stringify({ error: { code: 'UNAVAILABLE', message: 'temporarily unavailable, try again' } }));
+    handleHttp(core, dispatcher, req, res).catch((err: unknown) => {
+      // The path only: query strings carry operator tokens, and logs must not.
+      sendError(res, userError(err, core.log, `${req.method ?? '?'} ${requestUrl(req)?.pathname ?? '(bad target)'}`));
     });
   });
 
@@ -92,7 +106,11 @@ export function createGatewayServer(ctx: GatewayContext, sessionStatus: SessionS
   let pendingUpgrades = 0;
   http.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
     socket.on('error', () => socket.destroy());
-    const url = new URL(req.url ?? '/', 'http://gateway.invalid');
+    const url = requestUrl(req);
+    if (!url) {
+      metrics.connectionsRejected++;
+      return refuse(socket, 400, 'Bad Request');
+    }
     const r = route(url.pathname);
     if (!r) {
       metrics.connectionsRejected++;
@@ -107,14 +125,14 @@ export function createGatewayServer(ctx: GatewayContext, sessionStatus: SessionS
     switch (r.endpoint) {
       case 'legacy':
         // Device auth for room and signaling clients is checked on the first frame, which carries the id.
-        return accept(req, socket, head, 'legacy', (peer) => attachLegacy(ctx, peer, url.searchParams.get('token')));
+        return accept(req, socket, head, 'legacy', (peer) => attachLegacy(legacyDeps, peer, url.searchParams.get('token')));
       case 'operator': {
         const auth = checkOperator(ctx, req, url);
         if (!auth.ok) {
           metrics.connectionsRejected++;
           return refuse(socket, auth.status, auth.status === 401 ? 'Unauthorized' : 'Forbidden');
         }
-        return accept(req, socket, head, 'operator', (peer) => attachOperator(ctx, peer));
+        return accept(req, socket, head, 'operator', (peer) => attachOperator(operatorDeps, peer));
       }
       case 'board':
       case 'user': {
@@ -127,8 +145,8 @@ export function createGatewayServer(ctx: GatewayContext, sessionStatus: SessionS
               metrics.connectionsRejected++;
               return refuse(socket, 401, 'Unauthorized');
             }
-            if (endpoint === 'board') accept(req, socket, head, 'board', (peer) => attachBoard(ctx, peer, id));
-            else accept(req, socket, head, 'user', (peer) => attachUser(ctx, peer, id, sessionStatus));
+            if (endpoint === 'board') accept(req, socket, head, 'board', (peer) => attachBoard(boardDeps, peer, id));
+            else accept(req, socket, head, 'user', (peer) => attachUser(userDeps, peer, id, sessionStatus));
           },
           (err: unknown) => {
             ctx.log.warn('device auth failed', { error: String(err) });

@@ -2,12 +2,20 @@
  * What operators can ask and do, shared by the operator WebSocket and the HTTP
  * API so both answer the same thing in the same shape.
  */
-import type { GatewayContext } from './context.js';
-import { createDeviceToken } from './auth.js';
+import type { Core } from './core.js';
+import type { DiscoveredService } from './discovery/browse.js';
 import { VERSION } from './version.js';
 import { storedContent } from './rooms.js';
 
-export function systemStatus(ctx: GatewayContext) {
+/** What the views read beyond the core: the LAN (discovery's hook) and the parts' status. */
+export interface GatewayView {
+  readonly core: Core;
+  lanDevices(): DiscoveredService[];
+  partStatus(): Record<string, unknown>;
+}
+
+export function systemStatus(view: GatewayView) {
+  const ctx = view.core;
   const m = ctx.metrics;
   return {
     version: VERSION,
@@ -19,7 +27,7 @@ export function systemStatus(ctx: GatewayContext) {
     rooms: ctx.rooms.activeRooms().length,
     boards_online: ctx.boards.onlineCount(),
     boards_known: ctx.boards.list().length,
-    devices_on_lan: ctx.lanDevices?.().length ?? 0,
+    devices_on_lan: view.lanDevices().length,
     commands_pending: ctx.commands.pendingCount(),
     totals: {
       frames_in: m.framesIn,
@@ -31,11 +39,11 @@ export function systemStatus(ctx: GatewayContext) {
       store_errors: m.storeErrors,
     },
     urls: ctx.urls(),
-    ...Object.assign({}, ...ctx.extensions.map((e) => e.status?.() ?? {})),
+    ...view.partStatus(),
   };
 }
 
-export function connectionCounts(ctx: GatewayContext): Record<string, number> {
+export function connectionCounts(ctx: Core): Record<string, number> {
   return {
     room: ctx.rooms.connectionCount(),
     signaling: ctx.signaling.count(),
@@ -45,7 +53,7 @@ export function connectionCounts(ctx: GatewayContext): Record<string, number> {
   };
 }
 
-export function roomsList(ctx: GatewayContext) {
+export function roomsList(ctx: Core) {
   return ctx.rooms.activeRooms().map(({ roomId, members }) => ({
     room_id: roomId,
     total_clients: members.length,
@@ -53,7 +61,7 @@ export function roomsList(ctx: GatewayContext) {
   }));
 }
 
-export async function roomDetail(ctx: GatewayContext, roomId: string) {
+export async function roomDetail(ctx: Core, roomId: string) {
   const id = roomId.trim().toUpperCase();
   const members = ctx.rooms.membersOf(id);
   if (members.length === 0 && !(await ctx.store.roomExists(id))) return null;
@@ -67,7 +75,7 @@ export async function roomDetail(ctx: GatewayContext, roomId: string) {
   };
 }
 
-export function messageJson(m: Awaited<ReturnType<GatewayContext['store']['listMessages']>>[number]) {
+export function messageJson(m: Awaited<ReturnType<Core['store']['listMessages']>>[number]) {
   return {
     id: m.id,
     room_id: m.roomId,
@@ -81,26 +89,26 @@ export function messageJson(m: Awaited<ReturnType<GatewayContext['store']['listM
   };
 }
 
-/** Seed 001's HTTP names (start, stop) map onto the board commands. */
+/** The badminton protocol's HTTP command names (start, stop) map onto the board commands. */
 export function boardCommandName(command: string): string {
   if (command === 'start') return 'start_collection';
   if (command === 'stop') return 'stop_collection';
   return command;
 }
 
-export async function broadcastToBoards(ctx: GatewayContext, command: string, params: unknown) {
+export async function broadcastToBoards(ctx: Core, command: string, params: unknown) {
   const ids: string[] = [];
   for (const b of ctx.boards.connected()) ids.push((await ctx.commands.send(b.deviceId, command, params)).commandId);
   return ids;
 }
 
-export async function mintDeviceToken(ctx: GatewayContext, deviceId: string, label: string | null) {
-  const token = await createDeviceToken(ctx, deviceId, label);
+export async function mintDeviceToken(ctx: Core, deviceId: string, label: string | null) {
+  const token = await ctx.tokens.mint(deviceId, label);
   ctx.log.info('device token created', { device_id: deviceId });
   return { device_id: deviceId, token };
 }
 
-export async function deviceTokens(ctx: GatewayContext) {
+export async function deviceTokens(ctx: Core) {
   return (await ctx.store.listDeviceTokens()).map((t) => ({
     device_id: t.deviceId,
     label: t.label,
@@ -110,7 +118,7 @@ export async function deviceTokens(ctx: GatewayContext) {
 }
 
 /** An operator message into a room, from "operator", as a broadcast or a direct message. */
-export async function operatorRoomMessage(ctx: GatewayContext, roomId: string, content: unknown, target?: string) {
+export async function operatorRoomMessage(ctx: Core, roomId: string, content: unknown, target?: string) {
   const id = roomId.trim().toUpperCase();
   if (ctx.rooms.membersOf(id).length === 0) return null;
   if (!target) return { recipients: ctx.rooms.broadcast(id, 'operator', content) };
@@ -124,9 +132,10 @@ export async function operatorRoomMessage(ctx: GatewayContext, roomId: string, c
  * Each source keeps its own age; `online` is the socket alone, so a stale
  * mDNS record never shows a dead board as online.
  */
-export function deviceList(ctx: GatewayContext) {
+export function deviceList(view: GatewayView) {
+  const ctx = view.core;
   const now = ctx.clock.now();
-  const lan = ctx.lanDevices?.() ?? [];
+  const lan = view.lanDevices();
   const byId = new Map<string, typeof lan>();
   for (const d of lan) byId.set(d.deviceId, [...(byId.get(d.deviceId) ?? []), d]);
   const mdnsJson = (ds: typeof lan | undefined) =>

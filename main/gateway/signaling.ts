@@ -1,11 +1,11 @@
 /** Seed 004: WebRTC signaling by client id. Nothing here is stored: signals are ephemeral. */
-import type { GatewayContext } from './context.js';
+import type { Base, EventPublisher } from './base.js';
 import type { Peer } from './peer.js';
 
 export class SignalHub {
   private readonly clients = new Map<string, Peer>();
 
-  constructor(private readonly ctx: GatewayContext) {}
+  constructor(private readonly ctx: Pick<Base, 'metrics'> & { readonly operators: EventPublisher }) {}
 
   register(clientId: string, peer: Peer): void {
     const old = this.clients.get(clientId);

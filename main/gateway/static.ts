@@ -5,7 +5,8 @@
 import { createReadStream, existsSync, statSync } from 'node:fs';
 import { extname, join, normalize, resolve, sep } from 'node:path';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { GatewayContext } from './context.js';
+import type { Base } from './base.js';
+import { decodeSegment } from './dispatch.js';
 import { VERSION } from './version.js';
 
 const TYPES: Record<string, string> = {
@@ -29,7 +30,7 @@ const SECURITY_HEADERS = {
   'content-security-policy': "default-src 'self'; connect-src 'self' ws: wss:; img-src 'self' data:; style-src 'self' 'unsafe-inline'; script-src 'self'",
 };
 
-function placeholder(ctx: GatewayContext): string {
+function placeholder(ctx: Pick<Base, 'store'>): string {
   return `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Courtside</title></head>
 <body><main><h1>Courtside gateway ${VERSION}</h1>
 <p>The gateway is running. The operator UI has not been built into this install.</p>
@@ -38,7 +39,7 @@ players to <code>/ws/miniprogram/&lt;user_id&gt;/</code>. Health: <a href="/api/
 <p>Database: ${ctx.store.kind}.</p></main></body></html>`;
 }
 
-export function serveStatic(ctx: GatewayContext, req: IncomingMessage, res: ServerResponse, path: string): void {
+export function serveStatic(ctx: Pick<Base, 'options' | 'store'>, req: IncomingMessage, res: ServerResponse, path: string): void {
   const root = ctx.options.uiDir;
   if (!root || !existsSync(join(root, 'index.html'))) {
     if (path !== '/' && path !== '/index.html') {
@@ -49,7 +50,7 @@ export function serveStatic(ctx: GatewayContext, req: IncomingMessage, res: Serv
     res.writeHead(200, { 'content-type': 'text/html; charset=utf-8', ...SECURITY_HEADERS });
     return void res.end(req.method === 'HEAD' ? undefined : body);
   }
-  let file = resolve(root, '.' + normalize(decodeURIComponent(path)));
+  let file = resolve(root, '.' + normalize(decodeSegment(path)));
   if (!file.startsWith(resolve(root) + sep) && file !== resolve(root)) {
     res.writeHead(400);
     return void res.end();

@@ -3,8 +3,6 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { sessionsExtension } from '../../main/gateway/sessions/extension.js';
-import { createUsbExtension } from '../../main/gateway/usb/extension.js';
 import { startBoardPeer, type BoardPeer } from '../support/rom-peer/index.js';
 import { firmware, tempDir } from '../usb/fixtures.js';
 import { noBrowser, startHarness, type Harness } from './support.js';
@@ -16,7 +14,7 @@ describe('provisioning in the UI', { skip: noBrowser || noSocat }, () => {
   let peer: BoardPeer;
   before(async () => {
     peer = await startBoardPeer({ mac: '24:0a:c4:aa:bb:07' });
-    h = await startHarness({ gateway: { extensions: [sessionsExtension(), createUsbExtension({ extraPorts: [peer.path], portPollMs: 200 })] } });
+    h = await startHarness({ gateway: { usb: { extraPorts: [peer.path], portPollMs: 200 } } });
   });
   after(async () => {
     await h.close();

@@ -45,7 +45,7 @@ describe('board endpoint (seed 001)', () => {
     const b = await board('hb-1');
     const ack = await b.ask({ type: 'heartbeat', battery: 77, rssi: -61 }, 'heartbeat_ack');
     assert.equal(ack.server_time, clock.now());
-    const d = gw.context.boards.find('hb-1');
+    const d = gw.core.boards.find('hb-1');
     assert.equal(d?.last_heartbeat_at, new Date(clock.now()).toISOString());
     assert.deepEqual(d?.status, { battery: 77, rssi: -61 });
     await b.close();
@@ -173,7 +173,7 @@ describe('board endpoint (seed 001)', () => {
     const b1 = await board('twin-1');
     const b2 = await board('twin-1');
     assert.equal((await b1.closed).code, 4000);
-    assert.equal(gw.context.boards.isConnected('twin-1'), true);
+    assert.equal(gw.core.boards.isConnected('twin-1'), true);
     assert.equal((await b2.ask({ type: 'heartbeat' }, 'heartbeat_ack')).type, 'heartbeat_ack');
     await b2.close();
   });

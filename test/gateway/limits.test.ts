@@ -114,11 +114,11 @@ describe('liveness', () => {
       clock.advance(15_000);
       // The operator answers its ping; give the pong time to arrive before the next sweep.
       await new Promise((r) => setTimeout(r, 100));
-      assert.equal(gw.context.boards.isConnected('wifi-drop'), true);
+      assert.equal(gw.core.boards.isConnected('wifi-drop'), true);
       clock.advance(15_000);
       const off = await op.next((f) => f.event === 'offline');
       assert.equal((off.device as { device_id: string }).device_id, 'wifi-drop');
-      assert.equal(gw.context.boards.isConnected('wifi-drop'), false);
+      assert.equal(gw.core.boards.isConnected('wifi-drop'), false);
       await op.close();
     } finally {
       await gw.stop();

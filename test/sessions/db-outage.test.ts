@@ -13,7 +13,6 @@ import { promisify } from 'node:util';
 import { startTestGateway, type TestGateway } from '../support/gateway.js';
 import { ROOT } from '../support/cli.js';
 import { startFleet, type Fleet } from '../../main/simulator/fleet.js';
-import { sessionsExtension } from '../../main/gateway/sessions/extension.js';
 import type { SessionManager } from '../../main/gateway/sessions/manager.js';
 import { AckRecorder, assertAllStored, assertSummary, operatorApi, sleep, waitFor } from './support.js';
 
@@ -30,7 +29,7 @@ async function mariadbUp(): Promise<void> {
 }
 
 function manager(gw: TestGateway): SessionManager {
-  return gw.context.sampleSink as unknown as SessionManager;
+  return gw.hooks.sampleSink as unknown as SessionManager;
 }
 
 test('MariaDB shut down for 10 s mid-session: no acks while down, nothing lost, the session completes', { timeout: 90_000 }, async (t) => {
@@ -88,7 +87,7 @@ test('MariaDB shut down for 10 s mid-session: no acks while down, nothing lost, 
 
 test('SQLite with a slowed insertChunks: boards are paused near the high-water mark, nothing lost', { timeout: 60_000 }, async (t) => {
   const ingest = { batchSize: 10, highWater: 60, lowWater: 20 };
-  const gw = await startTestGateway({ extensions: [sessionsExtension(ingest)] });
+  const gw = await startTestGateway({ ingest });
   let fleet: Fleet | undefined;
   let monitor: NodeJS.Timeout | undefined;
   try {
@@ -119,7 +118,7 @@ test('SQLite with a slowed insertChunks: boards are paused near the high-water m
 
     let minFrameBytes = Infinity;
     for (const b of boards) {
-      gw.context.boards.get(b.deviceCode)!.peer.ws.on('message', (data: Buffer, isBinary: boolean) => {
+      gw.core.boards.get(b.deviceCode)!.peer.ws.on('message', (data: Buffer, isBinary: boolean) => {
         if (!isBinary && data.length > 1000) minFrameBytes = Math.min(minFrameBytes, data.length);
       });
     }
@@ -130,7 +129,7 @@ test('SQLite with a slowed insertChunks: boards are paused near the high-water m
     monitor = setInterval(() => {
       maxQueued = Math.max(maxQueued, writer.queued);
       if (writer.pressured) pressuredSeen++;
-      for (const b of boards) if (gw.context.boards.get(b.deviceCode)?.peer.ws.isPaused) pausedSeen++;
+      for (const b of boards) if (gw.core.boards.get(b.deviceCode)?.peer.ws.isPaused) pausedSeen++;
     }, 2);
     await api.start(id);
     await sleep(3000);

@@ -110,12 +110,12 @@ test('the gateway closing the socket: the board reconnects and keeps streaming',
   await b.start();
   await waitFor(() => b.stats.acked >= 3, 'first acks');
   const reconnected = once(b, 'connected');
-  gw.context.boards.get('sim-c')!.peer.ws.terminate();
+  gw.core.boards.get('sim-c')!.peer.ws.terminate();
   const [info] = await reconnected;
   assert.equal(info.reconnect, true);
   const acked = b.stats.acked;
   await waitFor(() => b.stats.acked >= acked + 3, 'acks after reconnect');
-  assert.equal(gw.context.boards.isConnected('sim-c'), true);
+  assert.equal(gw.core.boards.isConnected('sim-c'), true);
 });
 
 /** A TCP hop that can stall (frames pile up unacked on the board) and then cut every link. */

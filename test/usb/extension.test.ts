@@ -8,7 +8,6 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { join } from 'node:path';
-import { createUsbExtension } from '../../main/gateway/usb/extension.js';
 import { parseNvsPartition } from '../../main/gateway/usb/nvs/index.js';
 import { OPERATOR_TOKEN, startTestGateway, TestClient, type Frame, type TestGateway } from '../support/gateway.js';
 import { startBoardPeer, type BoardPeer } from '../support/rom-peer/index.js';
@@ -33,7 +32,7 @@ const CONFIG = { wifi_ssid: 'Court-5', wifi_pass: 'shuttle-cock', gw_host: '127.
 before(async () => {
   gw = await startTestGateway({
     deviceAuth: 'token',
-    extensions: [createUsbExtension({ extraPorts: [join(dir, 'board-*')], portPollMs: 300, bulkPollMs: 150, connect: { baud: 921600, connectAttempts: 2 } })],
+    usb: { extraPorts: [join(dir, 'board-*')], portPollMs: 300, bulkPollMs: 150, connect: { baud: 921600, connectAttempts: 2 } },
   });
   op = await TestClient.connect(`${gw.url}/ws/admin/?token=${OPERATOR_TOKEN}`);
   await op.next('connection_established');

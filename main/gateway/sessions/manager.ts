@@ -8,21 +8,17 @@
  * crash leaves them unacked on the board, which sends them again.
  */
 import { randomBytes } from 'node:crypto';
-import type { GatewayContext } from '../context.js';
+import type { Core } from '../core.js';
+import { gatewayError } from '../errors.js';
+
+/** What the session manager uses of the core. */
+export type SessionDeps = Pick<Core, 'store' | 'clock' | 'log' | 'boards' | 'commands' | 'operators' | 'users'>;
 import type { IncomingBatch, SampleSink, SinkResult, UploadResult } from '../samples.js';
-import type { SessionRow, SessionState } from '../store/types.js';
+import type { ChunkStats, SessionRow, SessionState } from '../store/types.js';
 import { IngestWriter, packSamples } from './ingest.js';
 import { runAnalysis } from './analysis-run.js';
 import { missingSeqs, sessionJson, type BoardProgress } from './json.js';
 
-export class SessionError extends Error {
-  constructor(
-    readonly code: 'NOT_FOUND' | 'BAD_FRAME' | 'UNAVAILABLE',
-    message: string,
-  ) {
-    super(message);
-  }
-}
 
 interface LiveSession {
   row: SessionRow;
@@ -44,7 +40,7 @@ export class SessionManager implements SampleSink {
   private readonly activeByBoard = new Map<string, string>();
 
   constructor(
-    private readonly ctx: GatewayContext,
+    private readonly ctx: SessionDeps,
     readonly writer: IngestWriter,
   ) {
     writer.onWritten = (chunks) => {
@@ -131,16 +127,16 @@ export class SessionManager implements SampleSink {
 
   private open(sessionId: string): LiveSession {
     const s = this.live.get(sessionId);
-    if (!s) throw new SessionError('NOT_FOUND', `session ${sessionId} is not open (unknown, complete or failed)`);
+    if (!s) throw gatewayError('NOT_FOUND', `session ${sessionId} is not open (unknown, complete or failed)`);
     return s;
   }
 
   async start(sessionId: string): Promise<ReturnType<typeof sessionJson>> {
     const s = this.open(sessionId);
-    if (s.row.state !== 'created') throw new SessionError('BAD_FRAME', `session ${sessionId} is ${s.row.state}; only a created session can start`);
+    if (s.row.state !== 'created') throw gatewayError('CONFLICT', `session ${sessionId} is ${s.row.state}; only a created session can start`);
     for (const id of s.row.boards) {
       const other = this.activeByBoard.get(id);
-      if (other && other !== sessionId) throw new SessionError('BAD_FRAME', `board ${id} is already recording in session ${other}; stop that one first`);
+      if (other && other !== sessionId) throw gatewayError('CONFLICT', `board ${id} is already recording in session ${other}; stop that one first`);
     }
     await this.setState(s, 'recording', { startedAt: this.now() });
     for (const id of s.row.boards) this.activeByBoard.set(id, sessionId);
@@ -163,7 +159,7 @@ export class SessionManager implements SampleSink {
       await this.setState(s, 'failed', { failureReason: 'stopped before it started', completedAt: this.now() });
       this.live.delete(sessionId);
     } else {
-      throw new SessionError('BAD_FRAME', `session ${sessionId} is ${s.row.state}`);
+      throw gatewayError('CONFLICT', `session ${sessionId} is ${s.row.state}`);
     }
     return sessionJson(s.row, s.boards);
   }
@@ -272,6 +268,18 @@ export class SessionManager implements SampleSink {
     return sessionJson(row, await storedProgress(this.ctx, row));
   }
 
+  /**
+   * A page of the session list, each as `get` gives it, newest first: three
+   * queries for the page (store.listSessionSummaries), not three per session.
+   */
+  async list(opts: { search?: string; state?: SessionState; limit?: number } = {}): Promise<ReturnType<typeof sessionJson>[]> {
+    const page = await this.ctx.store.listSessionSummaries(opts);
+    return page.map(({ row, chunks, finals }) => {
+      const s = this.live.get(row.sessionId);
+      return s ? sessionJson(s.row, s.boards) : sessionJson(row, progressFrom(row, chunks, finals));
+    });
+  }
+
   /** For the player's session_status: the session asked for, else their newest. */
   async forPlayer(playerId: string, sessionId?: string): Promise<ReturnType<typeof sessionJson> | null> {
     if (sessionId) {
@@ -294,14 +302,19 @@ export class SessionManager implements SampleSink {
 }
 
 
-async function storedProgress(ctx: GatewayContext, row: SessionRow): Promise<Map<string, BoardProgress>> {
-  const stats = new Map((await ctx.store.chunkStats(row.sessionId)).map((s) => [s.deviceId, s]));
-  const finals = new Map((await ctx.store.finalSeqs(row.sessionId)).map((f) => [f.deviceId, f.finalSeq]));
+async function storedProgress(ctx: Pick<Core, 'store'>, row: SessionRow): Promise<Map<string, BoardProgress>> {
+  return progressFrom(row, await ctx.store.chunkStats(row.sessionId), await ctx.store.finalSeqs(row.sessionId));
+}
+
+/** A stored session's progress per board, from its chunk stats and final seqs. */
+function progressFrom(row: SessionRow, chunks: readonly ChunkStats[], finals: readonly { deviceId: string; finalSeq: number }[]): Map<string, BoardProgress> {
+  const stats = new Map(chunks.map((s) => [s.deviceId, s]));
+  const finalSeqs = new Map(finals.map((f) => [f.deviceId, f.finalSeq]));
   const out = new Map<string, BoardProgress>();
   for (const id of row.boards) {
     const st = stats.get(id);
     // Closed sessions: counts are what matters; the seq sets stay empty.
-    out.set(id, { deviceId: id, accepted: new Set(), durable: new Set(), frames: st?.frames ?? 0, samples: st?.samples ?? 0, finalSeq: finals.get(id) ?? null, lastSeq: st?.maxSeq ?? null });
+    out.set(id, { deviceId: id, accepted: new Set(), durable: new Set(), frames: st?.frames ?? 0, samples: st?.samples ?? 0, finalSeq: finalSeqs.get(id) ?? null, lastSeq: st?.maxSeq ?? null });
   }
   return out;
 }

@@ -4,6 +4,9 @@
  * `{code, message}`. Raise them with `usbError(code, ...)` so the wording
  * stays here.
  */
+import { CourtsideError, errorText } from '../errors.js';
+import type { UsbErrorCode as UsbErrorCodeName } from '../../../firmware-protocol/usb.js';
+
 export const UsbErrorCodes = {
   PORT_NOT_FOUND: (port: string) => `no serial port ${port}: the board was unplugged or the name is wrong (see 'courtside ports')`,
   PORT_BUSY: (port: string, by?: string) =>
@@ -40,49 +43,44 @@ export const UsbErrorCodes = {
   BULK_RUNNING: () => 'bulk mode is already running: stop it first',
   BULK_NOT_RUNNING: () => 'bulk mode is not running',
   MONITOR_NOT_RUNNING: (port: string) => `no serial monitor on ${port}`,
-} as const;
+  // The codes are the contract's (firmware-protocol/usb.ts): one missing or extra here fails the build.
+} as const satisfies Record<UsbErrorCodeName, (...args: never[]) => string>;
 
 export type UsbErrorCode = keyof typeof UsbErrorCodes;
 
-export class UsbError extends Error {
-  constructor(
-    readonly code: UsbErrorCode,
-    message: string,
-    /** The lower-level error, for logs (never shown as the message). */
-    readonly detail?: unknown,
-  ) {
-    super(message);
+/** HTTP status of each USB code on the operator API. */
+function usbStatus(code: UsbErrorCode): number {
+  switch (code) {
+    case 'PORT_NOT_FOUND':
+    case 'FIRMWARE_NOT_FOUND':
+    case 'JOB_NOT_FOUND':
+    case 'MONITOR_NOT_RUNNING':
+      return 404;
+    case 'PORT_BUSY':
+    case 'BULK_RUNNING':
+    case 'BULK_NOT_RUNNING':
+      return 409;
+    case 'BAD_INPUT':
+    case 'CONFIG_INVALID':
+    case 'WRONG_CHIP':
+    case 'IMAGE_TOO_LARGE':
+    case 'IMAGES_OVERLAP':
+    case 'STUB_REQUIRED':
+      return 400;
+    case 'FIRMWARE_TOO_LARGE':
+      return 413;
+    default:
+      return 502;
+  }
+}
+
+/** A USB error: the gateway's error type with a USB code, so the dispatcher and the CLI treat it like any other. */
+export class UsbError extends CourtsideError {
+  declare readonly code: UsbErrorCode;
+
+  constructor(code: UsbErrorCode, message: string, detail?: unknown) {
+    super(code, message, usbStatus(code), detail);
     this.name = 'UsbError';
-  }
-
-  /** HTTP status for the operator API. */
-  get httpStatus(): number {
-    switch (this.code) {
-      case 'PORT_NOT_FOUND':
-      case 'FIRMWARE_NOT_FOUND':
-      case 'JOB_NOT_FOUND':
-      case 'MONITOR_NOT_RUNNING':
-        return 404;
-      case 'PORT_BUSY':
-      case 'BULK_RUNNING':
-      case 'BULK_NOT_RUNNING':
-        return 409;
-      case 'BAD_INPUT':
-      case 'CONFIG_INVALID':
-      case 'WRONG_CHIP':
-      case 'IMAGE_TOO_LARGE':
-      case 'IMAGES_OVERLAP':
-      case 'STUB_REQUIRED':
-        return 400;
-      case 'FIRMWARE_TOO_LARGE':
-        return 413;
-      default:
-        return 502;
-    }
-  }
-
-  toJSON(): { code: UsbErrorCode; message: string } {
-    return { code: this.code, message: this.message };
   }
 }
 
@@ -102,10 +100,7 @@ export function isUsbError(e: unknown): e is UsbError {
   return e instanceof UsbError;
 }
 
-/** The message of anything thrown, for detail strings. */
-export function errorText(e: unknown): string {
-  return e instanceof Error ? e.message : String(e);
-}
+export { errorText };
 
 /** Maps what node serialport says when opening fails. */
 export function openError(port: string, err: unknown): UsbError {

@@ -1,0 +1,68 @@
+/**
+ * The core of the gateway: the hubs, built in dependency order from the base
+ * services, each given exactly what it uses. Parts (sessions, USB,
+ * discovery) are made from the finished core; nothing is filled in later.
+ */
+import type { Base } from './base.js';
+import type { GatewayPart } from './parts.js';
+import { RoomHub } from './rooms.js';
+import { SignalHub } from './signaling.js';
+import { BoardHub } from './boards.js';
+import { CommandQueue } from './commands.js';
+import { UserHub } from './users.js';
+import { OperatorHub } from './operators.js';
+import { createDeviceToken } from './auth.js';
+import { Paths } from '../../firmware-protocol/index.js';
+
+/** Device tokens as parts use them: the store keeps only hashes. */
+export interface DeviceTokens {
+  /** Mints a token for a device and returns it (shown once). */
+  mint(deviceId: string, label: string | null): Promise<string>;
+  /** Revokes every token of a device; resolves the number revoked. */
+  revoke(deviceId: string): Promise<number>;
+  /** Device ids that hold an unrevoked token. */
+  holders(): Promise<Set<string>>;
+}
+
+export interface Core extends Base {
+  readonly operators: OperatorHub;
+  readonly rooms: RoomHub;
+  readonly signaling: SignalHub;
+  readonly boards: BoardHub;
+  readonly commands: CommandQueue;
+  readonly users: UserHub;
+  readonly tokens: DeviceTokens;
+  /** Public (LAN) addresses the gateway answers on, for printed URLs and discovery. */
+  urls(): { board: string[]; operator: string[] };
+}
+
+/** Makes a part from the finished core. */
+export type PartFactory = (core: Core) => GatewayPart | Promise<GatewayPart>;
+
+export function createCore(base: Base, where: { hosts: () => string[]; port: () => number }): Core {
+  const operators = new OperatorHub(base);
+  const boards = new BoardHub({ ...base, operators });
+  const tokens: DeviceTokens = {
+    mint: (deviceId, label) => createDeviceToken(base, deviceId, label),
+    revoke: (deviceId) => base.store.revokeDeviceTokens(deviceId, new Date(base.clock.now())),
+    holders: async () => new Set((await base.store.listDeviceTokens()).filter((t) => t.revokedAt === null).map((t) => t.deviceId)),
+  };
+  return {
+    ...base,
+    operators,
+    rooms: new RoomHub({ ...base, operators }),
+    signaling: new SignalHub({ ...base, operators }),
+    boards,
+    commands: new CommandQueue({ ...base, operators, boards }),
+    users: new UserHub(base),
+    tokens,
+    urls() {
+      const port = where.port();
+      const hs = where.hosts();
+      return {
+        board: hs.map((h) => `ws://${h}:${port}${Paths.board}`),
+        operator: hs.map((h) => `http://${h}:${port}/?token=${base.options.operatorToken}`),
+      };
+    },
+  };
+}

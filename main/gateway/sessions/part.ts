@@ -1,0 +1,129 @@
+/**
+ * Sessions as a gateway part: the sample sink, the operator requests
+ * (create/start/stop/get/list, the chart signal) with their `/api/sessions`
+ * routes, the zip export, the player's session_status, and a clean shutdown
+ * that flushes the write queue.
+ */
+import { Type } from '@sinclair/typebox';
+import { SessionOperatorFrames, type SessionState } from '../../../firmware-protocol/index.js';
+import type { Core, PartFactory } from '../core.js';
+import { defineRequest, type GatewayPart } from '../parts.js';
+import { gatewayError } from '../errors.js';
+import { IngestWriter, type IngestOptions } from './ingest.js';
+import { SessionManager } from './manager.js';
+import { exportSession, ExportError } from './export.js';
+import { boardSamples } from './analysis-run.js';
+import type { ImuSample } from './analysis/types.js';
+
+/**
+ * The gyroscope magnitude cut to about `points` points for a chart: each
+ * bucket keeps its largest value, so stroke peaks survive the thinning.
+ */
+export function downsampleGyro(samples: readonly ImuSample[], points: number): { t_ms: number[]; gyro_dps: number[] } {
+  const t_ms: number[] = [];
+  const gyro_dps: number[] = [];
+  const per = Math.max(1, Math.ceil(samples.length / points));
+  for (let i = 0; i < samples.length; i += per) {
+    let best = -1;
+    let at = i;
+    for (let j = i; j < Math.min(samples.length, i + per); j++) {
+      const s = samples[j]!;
+      const m = Math.hypot(s.gx, s.gy, s.gz);
+      if (m > best) {
+        best = m;
+        at = j;
+      }
+    }
+    t_ms.push(samples[at]!.t);
+    gyro_dps.push(Math.round(best * 10) / 10);
+  }
+  return { t_ms, gyro_dps };
+}
+
+
+function strokeJson(s: { deviceId: string; idx: number; tMs: number; type: string; confidence: number; peakDps: number; speedKmh: number; peakG: number; saturated: boolean }) {
+  return { device_id: s.deviceId, index: s.idx, t_ms: s.tMs, type: s.type, confidence: s.confidence, peak_dps: s.peakDps, speed_kmh: s.speedKmh, peak_g: s.peakG, saturated: s.saturated };
+}
+
+/** Until the contract has it: the chart signal of a session (the `/api/sessions/:id/signal` route). */
+const GetSessionSignal = Type.Object(
+  {
+    type: Type.Literal('get_session_signal'),
+    id: Type.Optional(Type.Union([Type.String({ maxLength: 64 }), Type.Integer()])),
+    session_id: Type.String({ minLength: 1, maxLength: 64 }),
+    points: Type.Optional(Type.Integer({ minimum: 10, maximum: 20_000, description: 'Points per board at most. Default 2000.' })),
+  },
+  { $id: 'Operator_get_session_signal', title: 'get_session_signal' },
+);
+
+export function sessionsPart(ingest: IngestOptions = {}): PartFactory {
+  return async (core: Core): Promise<GatewayPart> => {
+    const { store } = core;
+    const writer = new IngestWriter(store, core.clock, core.log, ingest);
+    const sessions = new SessionManager(core, writer);
+    await sessions.load();
+
+    const withStrokes = async (sessionId: string) => {
+      const s = await sessions.get(sessionId);
+      if (!s) throw gatewayError('NOT_FOUND', `session ${sessionId} not found`);
+      const strokes = s.state === 'complete' ? (await store.listStrokes(sessionId)).map(strokeJson) : [];
+      return { session: s, strokes };
+    };
+
+    const list = async (search?: string, state?: SessionState, limit = 100) => sessions.list({ search, state, limit });
+
+    const F = SessionOperatorFrames;
+    return {
+      name: 'sessions',
+      hooks: { sampleSink: sessions, sessionStatus: (userId, sessionId) => sessions.forPlayer(userId, sessionId) },
+      requests: {
+        create_session: defineRequest(F.create_session, {
+          http: 'POST /sessions',
+          status: 201,
+          handle: async (f) => ({
+            type: 'session',
+            body: { session: await sessions.create({ boards: f.boards, playerId: f.player_id, court: f.court, roomId: f.room_id, notes: f.notes, sampleRateHz: f.sample_rate_hz }) },
+          }),
+        }),
+        start_session: defineRequest(F.start_session, { http: 'POST /sessions/:session_id/start', handle: async (f) => ({ type: 'session', body: { session: await sessions.start(f.session_id) } }) }),
+        stop_session: defineRequest(F.stop_session, { http: 'POST /sessions/:session_id/stop', handle: async (f) => ({ type: 'session', body: { session: await sessions.stop(f.session_id) } }) }),
+        get_session: defineRequest(F.get_session, { http: 'GET /sessions/:session_id', handle: async (f) => ({ type: 'session', body: await withStrokes(f.session_id) }) }),
+        list_sessions: defineRequest(F.list_sessions, { http: 'GET /sessions', handle: async (f) => ({ type: 'sessions', body: { sessions: await list(f.search, f.state, f.limit ?? 100) } }) }),
+        get_session_signal: defineRequest(GetSessionSignal, {
+          http: 'GET /sessions/:session_id/signal',
+          async handle(f) {
+            const row = await store.getSession(f.session_id);
+            if (!row) throw gatewayError('NOT_FOUND', `session ${f.session_id} not found`);
+            const boards = [];
+            for (const deviceId of row.boards) boards.push({ device_id: deviceId, ...downsampleGyro(await boardSamples(store, f.session_id, deviceId), f.points ?? 2000) });
+            return { type: 'session_signal', body: { session_id: f.session_id, boards } };
+          },
+        }),
+      },
+      rawRoutes: [
+        {
+          http: 'GET /sessions/:session_id/export',
+          async handle(h) {
+            const id = h.params.session_id!;
+            if (!(await store.getSession(id))) throw gatewayError('NOT_FOUND', `session ${id} not found`);
+            h.res.writeHead(200, {
+              'content-type': 'application/zip',
+              'content-disposition': `attachment; filename="courtside-${id.replace(/[^A-Za-z0-9_-]/g, '_')}.zip"`,
+              'cache-control': 'no-store',
+            });
+            await exportSession(store, id, h.res).catch((err: unknown) => {
+              if (err instanceof ExportError && !h.res.headersSent) throw gatewayError('NOT_FOUND', err.message);
+              core.log.warn('export failed', { session_id: id, error: String(err) });
+              h.res.destroy();
+            });
+          },
+        },
+      ],
+      status: () => sessions.status(),
+      async close() {
+        await sessions.idle();
+        await writer.close();
+      },
+    };
+  };
+}
