@@ -1,6 +1,7 @@
 /**
- * The `courtside` USB commands as an operator runs them (child processes),
- * against board peers on ptys: ports, flash, provision, monitor, bulk, improv.
+ * The `courtside` USB commands against board peers on ptys: ports, flash,
+ * provision, monitor, bulk, improv. Most run in this process with captured
+ * output; flash and monitor also run as the binary (exit code, Ctrl-C).
  */
 import { after, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -17,6 +18,8 @@ import { flashCommand } from '../../main/gateway/usb/cli/flash.js';
 import { improvCommand } from '../../main/gateway/usb/cli/improv.js';
 import { portsCommand } from '../../main/gateway/usb/cli/ports.js';
 import { provisionCommand } from '../../main/gateway/usb/cli/provision.js';
+import { bulkCommand } from '../../main/gateway/usb/cli/bulk.js';
+import { monitorCommand } from '../../main/gateway/usb/cli/monitor.js';
 import type { CommandIO } from '../../main/cli/io.js';
 
 /** Runs a command in this process, capturing what it prints. */
@@ -44,7 +47,7 @@ const nvsOf = (b: BoardPeer) => Object.fromEntries(parseNvsPartition(b.flash.sub
 describe('courtside USB commands', () => {
   test('ports --json lists the board; the table shows it; bad flags are one line and exit 2', async () => {
     const b = await board('board-p');
-    const r = await runCli(['ports', '--json'], { env });
+    const r = await inProcess((io) => portsCommand(['--json'], io), env);
     assert.equal(r.code, 0, r.stderr);
     const ports = JSON.parse(r.stdout) as { path: string; source: string }[];
     assert.ok(ports.some((p) => p.path === b.path && p.source === 'extra'));
@@ -93,7 +96,7 @@ describe('courtside USB commands', () => {
   test('provision --mint-token writes the config with a token the store admits', async () => {
     const b = await board('board-pv', { flash: fw.merged });
     const data = tempDir();
-    const r = await runCli(['provision', '--port', b.path, '--ssid', 'Court-5', '--password', 'shuttle-cock', '--host', '192.168.4.2', '--device-id', 'racket-09', '--room', 'HALL01', '--mint-token', '--data-dir', data, '--baud', '921600']);
+    const r = await inProcess((io) => provisionCommand(['--port', b.path, '--ssid', 'Court-5', '--password', 'shuttle-cock', '--host', '192.168.4.2', '--device-id', 'racket-09', '--room', 'HALL01', '--mint-token', '--data-dir', data, '--baud', '921600'], io));
     assert.equal(r.code, 0, r.stderr);
     assert.match(r.stdout, /Configured 24:0a:c4:12:34:56 as racket-09 with a new device token: partition 'nvs' at 0x9000 \(24 KB\)/);
     const cfg = nvsOf(b);
@@ -132,12 +135,30 @@ describe('courtside USB commands', () => {
     }
   });
 
+  test('monitor in this process prints the console and ends on a stop request', async () => {
+    const b = await board('board-m2', { mode: 'app' });
+    const c = captureIO();
+    const run = monitorCommand(['--port', b.path, '--plain'], c.io);
+    try {
+      await until(() => /monitoring/.test(c.stderr()), 10000, 'monitor started');
+      b.print('I (12) courtside: in-process');
+      await until(() => c.stdout().includes('I (12) courtside: in-process\n'), 5000, 'the line');
+      assert.equal(c.listeners(), 1);
+      c.stop('SIGINT');
+      assert.equal(await run, 0);
+      assert.equal(c.listeners(), 0);
+    } finally {
+      c.stop('SIGINT');
+      await run;
+    }
+  });
+
   test('bulk: two boards, a CSV report and tokens in the store', async () => {
     const b1 = await board('board-k1', { mac: '24:0a:c4:00:09:01' });
     const b2 = await board('board-k2', { mac: '24:0a:c4:00:09:02' });
     const data = tempDir();
     const report = join(data, 'report.csv');
-    const r = await runCli(['bulk', '--firmware', merged, '--id-template', 'bat-{n:3}', '--ssid', 'Court-5', '--host', 'gw.local', '--port', b1.path, '--port', b2.path, '--count', '2', '--report', report, '--data-dir', data, '--baud', '921600'], { timeoutMs: 40000 });
+    const r = await inProcess((io) => bulkCommand(['--firmware', merged, '--id-template', 'bat-{n:3}', '--ssid', 'Court-5', '--host', 'gw.local', '--port', b1.path, '--port', b2.path, '--count', '2', '--report', report, '--data-dir', data, '--baud', '921600'], io));
     assert.equal(r.code, 0, r.stderr + r.stdout);
     assert.match(r.stdout, /2 board\(s\) provisioned, 0 failed/);
     const rows = readFileSync(report, 'utf8').trim().split('\r\n');
