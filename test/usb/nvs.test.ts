@@ -4,6 +4,7 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, writeFil
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as zlib from 'node:zlib';
+import { captureIO } from '../support/cli.js';
 import {
   NvsError, generateNvsFromCsv, generateNvsPartition, nvsCommand, nvsCrc32, parseNvsCsv, parseNvsPartition,
   type NvsEntry, type NvsErrorCode, type NvsParsedEntry,
@@ -221,10 +222,9 @@ describe('nvs errors', () => {
 
 describe('courtside nvs generate', () => {
   const run = async (argv: string[], cwd?: string) => {
-    let out = '';
-    let err = '';
-    const code = await nvsCommand(argv, { out: (t) => { out += t; }, err: (t) => { err += t; }, cwd });
-    return { code, out, err };
+    const c = captureIO({ cwd });
+    const code = await nvsCommand(argv, c.io);
+    return { code, out: c.stdout(), err: c.stderr() };
   };
 
   for (const name of vectors) {
