@@ -62,8 +62,8 @@ for (const backend of ['sqlite', 'mysql'] as Backend[]) {
       await b.ask({ type: 'status_update', status: { battery: 50 } }, 'status_ack');
       const cyclic: Record<string, unknown> = { battery: 1 };
       cyclic.self = cyclic;
-      await assert.rejects(gw.context.boards.setStatus('cyc-1', cyclic));
-      assert.deepEqual(gw.context.boards.find('cyc-1')?.status, { battery: 50 });
+      await assert.rejects(gw.core.boards.setStatus('cyc-1', cyclic));
+      assert.deepEqual(gw.core.boards.find('cyc-1')?.status, { battery: 50 });
       assert.equal((await gw.http('/api/devices')).status, 200);
       assert.equal((await gw.http('/api/devices/cyc-1')).status, 200);
       const list = await op.ask({ type: 'get_device_list', id: 2 }, (f) => f.id === 2);
