@@ -5,18 +5,18 @@
  * go. The operator endpoint and the HTTP API both call into this one object,
  * and everything an operator should see live goes out through `publish`.
  */
-import { randomUUID } from 'node:crypto';
 import type { BoardConfig, BoardConfigTemplate } from '../../../firmware-protocol/nvs-config.js';
 import type { UsbEvent } from '../../../firmware-protocol/usb.js';
 import { validIdTemplate } from '../../../firmware-protocol/nvs-config.js';
 import { systemClock, type Clock, type TimerHandle } from '../clock.js';
 import { BulkQueue, type BulkRow } from './bulk.js';
-import { errorText, isUsbError, usbError, type UsbError } from './errors.js';
-import type { BoardInfo, ConnectOptions, WriteProgress } from './esp.js';
+import { usbError } from './errors.js';
+import type { BoardInfo, ConnectOptions } from './esp.js';
 import { boardInfo, flashBoard, provisionBoard } from './flash.js';
 import { FirmwareStore } from './firmware-store.js';
 import { loadBuildDir, type ImageSet } from './images.js';
 import { ImprovClient } from './improv.js';
+import { UsbJobs, type JobKind, type JobRun, type UsbJob } from './jobs.js';
 import { SerialMonitor } from './monitor.js';
 import { listPorts, portExists, type SerialPortInfo } from './ports.js';
 
@@ -45,20 +45,7 @@ export interface UsbManagerOptions {
   log?: (msg: string) => void;
 }
 
-export type JobKind = 'flash' | 'provision' | 'board_info';
-
-export interface UsbJob {
-  id: string;
-  kind: JobKind;
-  port: string;
-  state: 'running' | 'done' | 'failed' | 'cancelled';
-  started_at: string;
-  finished_at: string | null;
-  info: BoardInfo | null;
-  progress: WriteProgress | null;
-  result: Record<string, unknown> | null;
-  error: { code: string; message: string } | null;
-}
+export type { JobKind, UsbJob } from './jobs.js';
 
 export interface FirmwareSource {
   firmware_id?: string;
@@ -66,12 +53,10 @@ export interface FirmwareSource {
   images?: { address: number; firmware_id: string }[];
 }
 
-const MAX_JOBS_KEPT = 100;
-
 export class UsbManager {
   readonly firmware: FirmwareStore;
   private readonly clock: Clock;
-  private readonly jobs = new Map<string, UsbJob & { abort: AbortController; done: Promise<void> }>();
+  private readonly jobs: UsbJobs;
   private readonly owners = new Map<string, string>();
   private readonly monitors = new Map<string, SerialMonitor>();
   private bulk: BulkQueue | null = null;
@@ -81,6 +66,7 @@ export class UsbManager {
   constructor(private readonly opts: UsbManagerOptions) {
     this.clock = opts.clock ?? systemClock;
     this.firmware = new FirmwareStore(opts.dataDir, () => this.clock.now());
+    this.jobs = new UsbJobs(this.clock, (event, body) => this.publish(event, body), opts.log);
   }
 
   private publish(event: UsbEvent, body: Record<string, unknown>): void {
@@ -167,68 +153,15 @@ export class UsbManager {
     return { images: src.images!.map((i) => ({ address: i.address, data: this.firmware.read(i.firmware_id), name: i.firmware_id.slice(0, 12) })), chip: null };
   }
 
-  private startJob(kind: JobKind, port: string, run: (job: UsbJob, signal: AbortSignal) => Promise<Record<string, unknown>>): UsbJob {
+  private startJob(kind: JobKind, port: string, run: JobRun): UsbJob {
     if (!portExists(port)) throw usbError('PORT_NOT_FOUND', port);
-    const release = this.claim(port, `${kind} job`);
-    const abort = new AbortController();
-    const job: UsbJob = { id: randomUUID(), kind, port, state: 'running', started_at: new Date(this.clock.now()).toISOString(), finished_at: null, info: null, progress: null, result: null, error: null };
-    const entry = Object.assign(job, { abort, done: Promise.resolve() });
-    this.jobs.set(job.id, entry);
-    this.trimJobs();
-    this.publish('job_started', { job_id: job.id, kind, port });
-    entry.done = this.withPort(port, `${kind} job`, () => run(job, abort.signal), release).then(
-      (result) => {
-        job.state = 'done';
-        job.result = result;
-      },
-      (err: unknown) => {
-        const e: UsbError = isUsbError(err) ? err : usbError('FLASH_FAILED', errorText(err));
-        job.state = e.code === 'CANCELLED' || abort.signal.aborted ? 'cancelled' : 'failed';
-        job.error = e.toJSON();
-        if (!isUsbError(err)) this.opts.log?.(`usb ${kind} on ${port}: ${errorText(err)}`);
-      },
-    ).then(() => {
-      job.finished_at = new Date(this.clock.now()).toISOString();
-      this.publish(kind === 'provision' ? 'provision_done' : 'flash_done', { job_id: job.id, kind, port, ok: job.state === 'done', state: job.state, info: job.info, result: job.result, error: job.error });
-    });
-    return this.jobView(entry);
-  }
-
-  private trimJobs(): void {
-    for (const [id, j] of this.jobs) {
-      if (this.jobs.size <= MAX_JOBS_KEPT) break;
-      if (j.state !== 'running') this.jobs.delete(id);
-    }
-  }
-
-  private jobView(j: UsbJob): UsbJob {
-    const { id, kind, port, state, started_at, finished_at, info, progress, result, error } = j;
-    return { id, kind, port, state, started_at, finished_at, info, progress, result, error };
-  }
-
-  private progressPublisher(job: UsbJob): (p: WriteProgress) => void {
-    let last = -Infinity;
-    return (p) => {
-      job.progress = p;
-      const now = this.clock.now();
-      // At most ten a second, but always the first and the last.
-      if (p.bytes !== 0 && p.bytes !== p.total && now - last < 100) return;
-      last = now;
-      this.publish('flash_progress', { job_id: job.id, port: job.port, ...p });
-    };
+    const who = `${kind} job`;
+    const release = this.claim(port, who);
+    return this.jobs.start(kind, port, (onPort) => this.withPort(port, who, onPort, release), run);
   }
 
   private jobHooks(job: UsbJob, signal: AbortSignal) {
-    return {
-      ...this.opts.connect,
-      signal,
-      now: () => this.clock.now(),
-      onInfo: (info: BoardInfo) => {
-        job.info = info;
-        this.publish('board_info', { job_id: job.id, port: job.port, info });
-      },
-      onProgress: this.progressPublisher(job),
-    };
+    return { ...this.opts.connect, signal, now: () => this.clock.now(), ...this.jobs.hooks(job) };
   }
 
   startFlash(req: FirmwareSource & { port: string; baud?: number; erase?: boolean; no_stub?: boolean }): UsbJob {
@@ -262,28 +195,20 @@ export class UsbManager {
   }
 
   job(id: string): UsbJob {
-    const j = this.jobs.get(id);
-    if (!j) throw usbError('JOB_NOT_FOUND', id);
-    return this.jobView(j);
+    return this.jobs.get(id);
   }
 
   /** Waits for a job to finish (tests, CLI-like callers). */
-  async settled(id: string): Promise<UsbJob> {
-    const j = this.jobs.get(id);
-    if (!j) throw usbError('JOB_NOT_FOUND', id);
-    await j.done;
-    return this.jobView(j);
+  settled(id: string): Promise<UsbJob> {
+    return this.jobs.settled(id);
   }
 
   jobList(): UsbJob[] {
-    return [...this.jobs.values()].map((j) => this.jobView(j));
+    return this.jobs.list();
   }
 
   cancel(id: string): UsbJob {
-    const j = this.jobs.get(id);
-    if (!j) throw usbError('JOB_NOT_FOUND', id);
-    if (j.state === 'running') j.abort.abort();
-    return this.jobView(j);
+    return this.jobs.cancel(id);
   }
 
   // ---- Improv -----------------------------------------------------------------
@@ -407,7 +332,7 @@ export class UsbManager {
 
   status(): Record<string, unknown> {
     return {
-      jobs_running: [...this.jobs.values()].filter((j) => j.state === 'running').length,
+      jobs_running: this.jobs.running,
       monitors: [...this.monitors.keys()],
       bulk: this.bulk?.state ?? 'stopped',
     };
@@ -416,8 +341,7 @@ export class UsbManager {
   async close(): Promise<void> {
     this.clock.clear(this.watch);
     if (this.bulk && this.bulk.state === 'running') await this.bulk.stop();
-    for (const j of this.jobs.values()) if (j.state === 'running') j.abort.abort();
-    await Promise.all([...this.jobs.values()].map((j) => j.done));
+    await this.jobs.close();
     await Promise.all([...this.monitors.values()].map((m) => m.stop()));
     this.monitors.clear();
   }
