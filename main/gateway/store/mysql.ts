@@ -6,7 +6,7 @@ import { createHash } from 'node:crypto';
 import mysql from 'mysql2/promise';
 import { StoreError, errorText } from './errors.js';
 import { SCHEMA_MIGRATIONS_DDL, pendingMigrations } from './migrations.js';
-import { createSqlStore, type SqlRow, type SqlValue } from './sql-store.js';
+import { createSqlStore, type SqlRow, type SqlValue, type StoreHooks } from './sql-store.js';
 import type { Store } from './types.js';
 
 export interface MysqlTarget {
@@ -112,7 +112,7 @@ function quoteId(name: string): string {
   return '`' + name.replace(/`/g, '``') + '`';
 }
 
-export async function openMysqlStore(url: string): Promise<Store> {
+export async function openMysqlStore(url: string, hooks: StoreHooks = {}): Promise<Store> {
   const target = parseMysqlUrl(url);
   const description = describeMysqlTarget(target);
   const base: mysql.PoolOptions = {
@@ -239,7 +239,7 @@ export async function openMysqlStore(url: string): Promise<Store> {
       upsertFinalSeq: `INSERT INTO session_boards (session_id, device_id, final_seq, reported_at) VALUES (?, ?, ?, ?)
         ON DUPLICATE KEY UPDATE final_seq = VALUES(final_seq), reported_at = VALUES(reported_at)`,
     },
-  });
+  }, hooks);
 
   try {
     await store.migrate();

@@ -4,7 +4,7 @@
  * hour of ten boards at 200 Hz is 7.2 million samples but about 72,000 rows.
  */
 import type { SqlDriver, SqlRow, SqlValue } from './sql-store.js';
-import type { ChunkStats, SampleChunk, SessionPatch, SessionRow, SessionState, Store, StrokeRow } from './types.js';
+import type { ChunkStats, SampleChunk, SessionPatch, SessionRow, SessionState, SessionSummary, Store, StrokeRow } from './types.js';
 
 interface Helpers {
   driver: SqlDriver;
@@ -38,6 +38,10 @@ const PATCH_COLUMNS: Record<keyof SessionPatch, string> = {
 
 /** MySQL caps a statement's placeholders at 65,535; 8 per chunk row leaves a wide margin. */
 const MAX_ROWS_PER_INSERT = 500;
+/** Session ids per IN (...) list: a whole page of the session list (at most 500) in one statement. */
+const MAX_IDS_PER_IN = 500;
+
+type ListOptions = Parameters<Store['listSessions']>[0];
 
 function strOrNull(v: unknown): string | null {
   return v === null || v === undefined ? null : String(v);
@@ -55,6 +59,7 @@ type SessionMethods = Pick<
   | 'updateSession'
   | 'getSession'
   | 'listSessions'
+  | 'listSessionSummaries'
   | 'openSessions'
   | 'insertChunks'
   | 'chunkSeqs'
@@ -116,6 +121,39 @@ export function sessionMethods(h: Helpers): SessionMethods {
     return (v ?? null) as SqlValue;
   };
 
+  const listQuery = (opts: NonNullable<ListOptions>): [string, SqlValue[]] => {
+    const where: string[] = [];
+    const params: SqlValue[] = [];
+    if (opts.state !== undefined) { where.push('state = ?'); params.push(opts.state); }
+    if (opts.playerId !== undefined) { where.push('player_id = ?'); params.push(opts.playerId); }
+    if (opts.search) {
+      // LIKE with the wildcards in the pattern escaped, so "50%" finds "50%" and nothing else.
+      // '!' as the escape: a backslash means different things in MySQL and SQLite string literals.
+      const like = `%${opts.search.replace(/[!%_]/g, (c) => '!' + c)}%`;
+      const cols = ['session_id', 'player_id', 'court', 'notes', 'boards'];
+      where.push(`(${cols.map((c) => `${c} LIKE ? ESCAPE '!'`).join(' OR ')})`);
+      params.push(like, like, like, like, like);
+    }
+    return [`SELECT ${SESSION} FROM sessions${where.length ? ' WHERE ' + where.join(' AND ') : ''} ORDER BY created_at DESC, session_id DESC${limitClause(opts.limit)}`, params];
+  };
+
+  /** Rows of `select` (which ends in `IN`) for every id, IN lists of MAX_IDS_PER_IN. */
+  const allIn = async (select: (inList: string) => string, ids: readonly string[]): Promise<SqlRow[]> => {
+    const out: SqlRow[] = [];
+    for (let i = 0; i < ids.length; i += MAX_IDS_PER_IN) {
+      const part = ids.slice(i, i + MAX_IDS_PER_IN);
+      out.push(...(await all(select(`(${part.map(() => '?').join(', ')})`), part)));
+    }
+    return out;
+  };
+
+  const chunkStats = (r: SqlRow): ChunkStats => ({
+    deviceId: String(r.device_id),
+    frames: Number(r.frames),
+    samples: Number(r.samples ?? 0),
+    maxSeq: r.max_seq === null || r.max_seq === undefined ? null : Number(r.max_seq),
+  });
+
   const chunkParams = (c: SampleChunk): SqlValue[] => {
     if (!Number.isSafeInteger(c.seq) || c.seq < 0) throw new RangeError(`seq must be a non-negative integer, got ${c.seq}`);
     if (c.data.length !== c.count * 24) throw new RangeError(`chunk data must be ${c.count * 24} bytes for ${c.count} samples, got ${c.data.length}`);
@@ -145,21 +183,18 @@ export function sessionMethods(h: Helpers): SessionMethods {
       const rows = await all(`SELECT ${SESSION} FROM sessions WHERE session_id = ?`, [sessionId]);
       return rows[0] ? session(rows[0]) : undefined;
     }),
-    listSessions: (opts = {}) => op(async () => {
-      const where: string[] = [];
-      const params: SqlValue[] = [];
-      if (opts.state !== undefined) { where.push('state = ?'); params.push(opts.state); }
-      if (opts.playerId !== undefined) { where.push('player_id = ?'); params.push(opts.playerId); }
-      if (opts.search) {
-        // LIKE with the wildcards in the pattern escaped, so "50%" finds "50%" and nothing else.
-        // '!' as the escape: a backslash means different things in MySQL and SQLite string literals.
-        const like = `%${opts.search.replace(/[!%_]/g, (c) => '!' + c)}%`;
-        const cols = ['session_id', 'player_id', 'court', 'notes', 'boards'];
-        where.push(`(${cols.map((c) => `${c} LIKE ? ESCAPE '!'`).join(' OR ')})`);
-        params.push(like, like, like, like, like);
-      }
-      const q = `SELECT ${SESSION} FROM sessions${where.length ? ' WHERE ' + where.join(' AND ') : ''} ORDER BY created_at DESC, session_id DESC${limitClause(opts.limit)}`;
-      return (await all(q, params)).map(session);
+    listSessions: (opts = {}) => op(async () => (await all(...listQuery(opts))).map(session)),
+    listSessionSummaries: (opts = {}) => op(async () => {
+      const rows = (await all(...listQuery(opts))).map(session);
+      const ids = rows.map((r) => r.sessionId);
+      const summaries = new Map<string, SessionSummary>(rows.map((row) => [row.sessionId, { row, chunks: [], finals: [] }]));
+      const stats = await allIn((list) =>
+        `SELECT session_id, device_id, COUNT(*) AS frames, SUM(count) AS samples, MAX(seq) AS max_seq FROM sample_chunks WHERE session_id IN ${list} GROUP BY session_id, device_id ORDER BY session_id, device_id`, ids);
+      for (const r of stats) summaries.get(String(r.session_id))?.chunks.push(chunkStats(r));
+      const finals = await allIn((list) =>
+        `SELECT session_id, device_id, final_seq FROM session_boards WHERE session_id IN ${list} ORDER BY session_id, device_id`, ids);
+      for (const r of finals) summaries.get(String(r.session_id))?.finals.push({ deviceId: String(r.device_id), finalSeq: Number(r.final_seq) });
+      return [...summaries.values()];
     }),
     openSessions: () => op(async () =>
       (await all(`SELECT ${SESSION} FROM sessions WHERE state NOT IN ('complete', 'failed') ORDER BY created_at`, [])).map(session)),
@@ -189,12 +224,7 @@ export function sessionMethods(h: Helpers): SessionMethods {
       (await all(
         'SELECT device_id, COUNT(*) AS frames, SUM(count) AS samples, MAX(seq) AS max_seq FROM sample_chunks WHERE session_id = ? GROUP BY device_id ORDER BY device_id',
         [sessionId],
-      )).map((r): ChunkStats => ({
-        deviceId: String(r.device_id),
-        frames: Number(r.frames),
-        samples: Number(r.samples ?? 0),
-        maxSeq: r.max_seq === null || r.max_seq === undefined ? null : Number(r.max_seq),
-      }))),
+      )).map(chunkStats)),
     readChunks(sessionId, opts = {}) {
       const pageSize = opts.pageSize ?? 200;
       return {

@@ -42,6 +42,12 @@ export interface SqlDriver {
   };
 }
 
+/** Observers of the store's statements (tests count the queries a call makes). */
+export interface StoreHooks {
+  /** Called with each statement's SQL as it is sent, migrations aside. */
+  onQuery?: (sql: string) => void;
+}
+
 const ROOM = 'room_id, created_at';
 const DEVICE = 'device_id, kind, identity, last_connected_at, last_room_id';
 const CONNECTION = 'id, device_id, kind, room_id, client_ip, connected_at, disconnected_at';
@@ -77,7 +83,13 @@ function strOrNull(v: unknown): string | null {
   return v === null || v === undefined ? null : String(v);
 }
 
-export function createSqlStore(driver: SqlDriver): Store {
+export function createSqlStore(given: SqlDriver, hooks: StoreHooks = {}): Store {
+  const { onQuery } = hooks;
+  const driver: SqlDriver = !onQuery ? given : {
+    ...given,
+    run: (q, p) => (onQuery(q), given.run(q, p)),
+    all: (q, p) => (onQuery(q), given.all(q, p)),
+  };
   const { sql } = driver;
   const time = (d: Date, what: string): SqlValue => driver.time(checkDate(d, what));
   const dateOrNull = (v: unknown): Date | null => (v === null || v === undefined ? null : driver.date(v));

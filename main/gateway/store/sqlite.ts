@@ -12,7 +12,7 @@ import { dirname, resolve } from 'node:path';
 import Database from 'better-sqlite3';
 import { StoreError, errorText } from './errors.js';
 import { SCHEMA_MIGRATIONS_DDL, pendingMigrations } from './migrations.js';
-import { createSqlStore, type SqlRow, type SqlValue } from './sql-store.js';
+import { createSqlStore, type SqlRow, type SqlValue, type StoreHooks } from './sql-store.js';
 import type { Store } from './types.js';
 
 /** How long a write waits for another process holding the lock before failing. */
@@ -22,7 +22,7 @@ function isMemory(path: string): boolean {
   return path === ':memory:' || path === '';
 }
 
-export async function openSqliteStore(path: string): Promise<Store> {
+export async function openSqliteStore(path: string, hooks: StoreHooks = {}): Promise<Store> {
   const memory = isMemory(path);
   const file = memory ? ':memory:' : resolve(path);
   const description = memory ? 'sqlite::memory:' : `sqlite:${file}`;
@@ -161,7 +161,7 @@ export async function openSqliteStore(path: string): Promise<Store> {
       upsertFinalSeq: `INSERT INTO session_boards (session_id, device_id, final_seq, reported_at) VALUES (?, ?, ?, ?)
         ON CONFLICT (session_id, device_id) DO UPDATE SET final_seq = excluded.final_seq, reported_at = excluded.reported_at`,
     },
-  });
+  }, hooks);
 
   try {
     await store.migrate();

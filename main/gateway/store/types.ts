@@ -145,6 +145,15 @@ export interface ChunkStats {
   maxSeq: number | null;
 }
 
+/** A stored session with what its progress is computed from: a row of the session list. */
+export interface SessionSummary {
+  row: SessionRow;
+  /** Per board with stored chunks, by device. */
+  chunks: ChunkStats[];
+  /** Per board that reported upload_complete, by device. */
+  finals: { deviceId: string; finalSeq: number }[];
+}
+
 export interface StrokeRow {
   sessionId: string;
   deviceId: string;
@@ -230,6 +239,12 @@ export interface Store {
   getSession(sessionId: string): Promise<SessionRow | undefined>;
   /** Newest first; `search` matches player, court, notes and board ids (substring). */
   listSessions(opts?: { search?: string; state?: SessionState; playerId?: string; limit?: number }): Promise<SessionRow[]>;
+  /**
+   * listSessions with each session's chunk stats and final seqs, in three
+   * queries for a page of up to 500 sessions (one more pair per further 500),
+   * instead of two more per session.
+   */
+  listSessionSummaries(opts?: { search?: string; state?: SessionState; playerId?: string; limit?: number }): Promise<SessionSummary[]>;
   /** Sessions not yet complete or failed (to resume after a restart). */
   openSessions(): Promise<SessionRow[]>;
 
