@@ -1,11 +1,12 @@
 /** `courtside serve`: run the gateway until Ctrl-C. */
 import { LOG_LEVELS } from '../gateway/log.js';
-import { defaultExtensions, startGateway, type Gateway } from '../gateway/index.js';
-import { discoveryExtension } from '../gateway/discovery/extension.js';
+import { startGateway, type Gateway } from '../gateway/index.js';
+import { launchOptions } from '../gateway/launch.js';
 import { GatewayError } from '../gateway/errors.js';
 import { VERSION } from '../gateway/version.js';
 import { defaultDataDir, DEFAULTS } from '../gateway/options.js';
-import { choiceFlag, intFlag, parse, runCommand, UsageError } from './args.js';
+import { choiceFlag, HELP_OPTION, intFlag, parse, runCommand, UsageError } from './args.js';
+import { untilStopped, type CommandIO } from './io.js';
 
 export const SERVE_HELP = `Usage: courtside serve [options]
 
@@ -30,6 +31,17 @@ Options:
   --udp-probe-port N     answer boards' UDP discovery probes on this port, 0 for off
                          (default 8766)
   --allow-origin URL     also accept operator requests from this browser origin; repeatable
+  --max-connections N    WebSocket connections at most, all clients together
+                         (default ${DEFAULTS.maxConnections})
+  --max-connections-per-address N
+                         WebSocket connections at most from one IP address; this machine
+                         (127.0.0.1, ::1) is not counted (default ${DEFAULTS.maxConnectionsPerAddress})
+  --identify-timeout-ms N
+                         close a connection on / that has not sent its identity or register
+                         frame after N ms, 0 for never (default ${DEFAULTS.identifyTimeoutMs})
+
+Settings from <data-dir>/settings.json (the UI's Settings view writes it) apply first;
+flags win over them.
 
 Environment: COURTSIDE_DISCOVERY=off turns mDNS and the UDP probe off (containers, tests).
   -h, --help             this help
@@ -39,8 +51,8 @@ function validHost(h: string): boolean {
   return /^[A-Za-z0-9.:-]{1,253}$/.test(h);
 }
 
-export function serveCommand(argv: string[]): Promise<number> {
-  return runCommand(async () => {
+export function serveCommand(argv: string[], io: CommandIO): Promise<number> {
+  return runCommand(io, async () => {
     const { values } = parse(argv, {
       host: { type: 'string' },
       port: { type: 'string' },
@@ -54,10 +66,13 @@ export function serveCommand(argv: string[]): Promise<number> {
       'no-mdns': { type: 'boolean' },
       'udp-probe-port': { type: 'string' },
       'allow-origin': { type: 'string', multiple: true },
-      help: { type: 'boolean', short: 'h' },
+      'max-connections': { type: 'string' },
+      'max-connections-per-address': { type: 'string' },
+      'identify-timeout-ms': { type: 'string' },
+      ...HELP_OPTION,
     });
     if (values.help) {
-      process.stdout.write(SERVE_HELP);
+      io.stdout.write(SERVE_HELP);
       return 0;
     }
     if (values.host !== undefined && !validHost(values.host)) throw new UsageError(`--host must be an address or host name, got '${values.host}'`);
@@ -67,68 +82,69 @@ export function serveCommand(argv: string[]): Promise<number> {
     const deviceAuth = choiceFlag('device-auth', values['device-auth'], ['open', 'token'] as const);
     const logLevel = choiceFlag('log-level', values['log-level'], LOG_LEVELS);
     const probePort = intFlag('udp-probe-port', values['udp-probe-port'], 0, 65535);
+    const maxConnections = intFlag('max-connections', values['max-connections'], 1, 100_000);
+    const maxConnectionsPerAddress = intFlag('max-connections-per-address', values['max-connections-per-address'], 1, 100_000);
+    const identifyTimeoutMs = intFlag('identify-timeout-ms', values['identify-timeout-ms'], 0, 3_600_000);
     for (const o of values['allow-origin'] ?? []) {
       if (!/^https?:\/\/[^/\s]+$/.test(o)) throw new UsageError(`--allow-origin must look like http://host:port, got '${o}'`);
     }
-    const discoveryOff = process.env.COURTSIDE_DISCOVERY === 'off';
-    const mdns = !values['no-mdns'] && !discoveryOff;
-    const udpProbePort = discoveryOff || probePort === 0 ? false : probePort;
-    const extensions = [...defaultExtensions()];
-    if (mdns || udpProbePort !== false) extensions.push(discoveryExtension({ interfaces: values['mdns-interface'] ?? [], mdns, udpProbePort }));
-
     let gw: Gateway;
     try {
+      // The settings file (data folder) first, the flags over it: the same composition as the desktop app.
       gw = await startGateway({
-        host: values.host,
-        port,
-        db: values.db,
-        dataDir: values['data-dir'],
-        operatorToken: values['operator-token'],
-        deviceAuth,
-        logLevel,
-        allowedOrigins: values['allow-origin'],
-        extensions,
+        ...launchOptions({
+          host: values.host,
+          port,
+          db: values.db,
+          dataDir: values['data-dir'],
+          operatorToken: values['operator-token'],
+          deviceAuth,
+          logLevel,
+          allowedOrigins: values['allow-origin'],
+          maxConnections,
+          maxConnectionsPerAddress,
+          identifyTimeoutMs,
+          discovery: {
+            mdns: values['no-mdns'] ? false : undefined,
+            udpProbePort: probePort === 0 ? false : probePort,
+            interfaces: values['mdns-interface'],
+          },
+        }),
+        env: io.env,
       });
     } catch (err) {
       if (err instanceof GatewayError) {
-        process.stderr.write(`courtside: ${err.message}\n`);
+        io.stderr.write(`courtside: ${err.message}\n`);
         return err.code === 'BAD_OPERATOR_TOKEN' ? 2 : 1;
       }
       throw err;
     }
 
     // Handlers go in before anything is printed: whoever reads the URL may stop us at once.
-    const stopped = new Promise<void>((resolve) => {
-      const stop = (signal: string) => {
-        process.stdout.write(`\n${signal}: closing (flushing writes)...\n`);
-        resolve();
-      };
-      process.once('SIGINT', () => stop('SIGINT'));
-      process.once('SIGTERM', () => stop('SIGTERM'));
-    });
+    const stopped = untilStopped(io).stopped.then((signal) => void io.stdout.write(`\n${signal}: closing (flushing writes)...\n`));
 
-    const urls = gw.context.urls();
+    const urls = gw.core.urls();
     const lines = [
       `Courtside ${VERSION} listening on ${gw.host}:${gw.port} (${gw.store.description})`,
-      `  device auth: ${gw.context.options.deviceAuth}`,
+      `  device auth: ${gw.core.options.deviceAuth}`,
       ...urls.board.map((u) => `  boards:      ${u}<device_code>/`),
       ...[...new Set([gw.operatorUrl, ...urls.operator])].map((u) => `  operator:    ${u}`),
     ];
-    const disc = gw.context.extensions.find((e) => e.name === 'discovery')?.status?.().discovery as { mdns: number; probe_port: number | null } | undefined;
-    lines.push(disc ? `  discovery:   mDNS on ${disc.mdns} interface${disc.mdns === 1 ? '' : 's'}, UDP probe ${disc.probe_port ?? 'off'}` : '  discovery:   off');
-    process.stdout.write(lines.join('\n') + '\n');
+    const disc = gw.parts.find((p) => p.name === 'discovery')?.status?.().discovery as { mdns: number; probe_port: number | null } | undefined;
+    lines.push(disc && (disc.mdns > 0 || disc.probe_port !== null) ? `  discovery:   mDNS on ${disc.mdns} interface${disc.mdns === 1 ? '' : 's'}, UDP probe ${disc.probe_port ?? 'off'}` : '  discovery:   off');
+    io.stdout.write(lines.join('\n') + '\n');
 
     let stopDemo: (() => Promise<void>) | undefined;
     if (demo) {
       const { startDemoFleet } = await import('./demo.js');
       stopDemo = await startDemoFleet(gw, demo);
-      process.stdout.write(`  demo:        ${demo} simulated boards (racket-1..racket-${demo})\n`);
+      io.stdout.write(`  demo:        ${demo} simulated boards (racket-1..racket-${demo})\n`);
     }
 
     await stopped;
     await stopDemo?.();
     await gw.close();
-    process.stdout.write('closed\n');
+    io.stdout.write('closed\n');
     return 0;
   });
 }

@@ -120,6 +120,8 @@ export function resolveOptions(o: CoreOptions, env: NodeJS.ProcessEnv = process.
     maxPayloadBytes: o.maxPayloadBytes ?? DEFAULTS.maxPayloadBytes,
     maxFramesPerSecond: o.maxFramesPerSecond ?? DEFAULTS.maxFramesPerSecond,
     maxConnections: o.maxConnections ?? DEFAULTS.maxConnections,
+    maxConnectionsPerAddress: o.maxConnectionsPerAddress ?? DEFAULTS.maxConnectionsPerAddress,
+    identifyTimeoutMs: o.identifyTimeoutMs ?? DEFAULTS.identifyTimeoutMs,
     commandResendMs: o.commandResendMs ?? DEFAULTS.commandResendMs,
     statusLogIntervalMs: o.statusLogIntervalMs ?? DEFAULTS.statusLogIntervalMs,
     allowedOrigins: o.allowedOrigins ?? [],

@@ -43,6 +43,13 @@ export interface CoreOptions {
   maxFramesPerSecond?: number;
   /** Open WebSocket connections at most, all endpoints together. Default 2000. */
   maxConnections?: number;
+  /**
+   * Open WebSocket connections at most from one IP address (127.0.0.1 and ::1, the machine
+   * itself, are not counted: the demo fleet and local tools). Default 64.
+   */
+  maxConnectionsPerAddress?: number;
+  /** On `/`, a connection that has not identified (identity or register frame) this long is closed with 4408. Default 10000 ms. */
+  identifyTimeoutMs?: number;
   /** Resend a pushed, unacked command to a connected board after this long. Default 10000 ms. */
   commandResendMs?: number;
   /** Interval of the status line in the log (seed 000's per-minute report). Default 60000 ms; 0 turns it off. */
@@ -69,6 +76,8 @@ export interface ResolvedOptions {
   maxPayloadBytes: number;
   maxFramesPerSecond: number;
   maxConnections: number;
+  maxConnectionsPerAddress: number;
+  identifyTimeoutMs: number;
   commandResendMs: number;
   statusLogIntervalMs: number;
   allowedOrigins: string[];
@@ -94,6 +103,8 @@ export const DEFAULTS = {
   maxPayloadBytes: 256 * 1024,
   maxFramesPerSecond: 500,
   maxConnections: 2000,
+  maxConnectionsPerAddress: 64,
+  identifyTimeoutMs: 10_000,
   commandResendMs: 10_000,
   statusLogIntervalMs: 60_000,
   sensorFlushMs: 2,

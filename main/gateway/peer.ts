@@ -13,6 +13,7 @@ export type EndpointName = 'legacy' | 'board' | 'user' | 'operator';
 export class Peer {
   /** Error replies are themselves limited, so a flood cannot turn into one back. */
   private lastRateError = 0;
+  private identifiedFlag = false;
 
   constructor(
     readonly ws: WebSocket,
@@ -22,6 +23,15 @@ export class Peer {
     private readonly metrics: Metrics,
     private readonly now: () => number,
   ) {}
+
+  /** True once the first frame named who this is (endpoint `/`); other endpoints identify at the upgrade. */
+  get identified(): boolean {
+    return this.identifiedFlag;
+  }
+
+  markIdentified(): void {
+    this.identifiedFlag = true;
+  }
 
   get open(): boolean {
     return this.ws.readyState === WebSocket.OPEN;

@@ -47,6 +47,9 @@ function refuse(socket: Duplex, status: number, text: string): void {
   );
 }
 
+/** The machine itself (the demo fleet, local tools): not held to the per-address limit. */
+const LOCAL_ADDRESSES = new Set(['127.0.0.1', '::1']);
+
 export function clientIp(req: IncomingMessage): string {
   return req.socket.remoteAddress?.replace(/^::ffff:/, '') ?? 'unknown';
 }
@@ -88,6 +91,8 @@ export function createGatewayServer({ core, dispatcher, hooks }: ServerDeps): Ga
       // The path only: query strings carry operator tokens, and logs must not.
       sendError(res, userError(err, core.log, `${req.method ?? '?'} ${requestUrl(req)?.pathname ?? '(bad target)'}`));
     });
+  // A client that opens a socket and sends its headers a byte at a time holds a slot: bound it.
+  http.headersTimeout = 15_000;
   });
 
   const accept = (req: IncomingMessage, socket: Duplex, head: Buffer, endpoint: EndpointName, wire: (peer: Peer) => void) => {
@@ -99,11 +104,19 @@ export function createGatewayServer({ core, dispatcher, hooks }: ServerDeps): Ga
       ws.on('pong', () => keepalive.seen(ws));
       ws.on('close', () => keepalive.remove(ws));
       ws.on('error', (err) => ctx.log.debug('socket error', { endpoint, ip: peer.ip, error: err.message }));
+      if (endpoint === 'legacy' && options.identifyTimeoutMs > 0) {
+        // A socket on `/` costs a slot until it says who it is; one that never does gives the slot back.
+        const timer = clock.setTimeout(() => {
+          if (!peer.identified) peer.close(4408, 'identify timeout: send the identity or register frame first');
+        }, options.identifyTimeoutMs);
+        ws.on('close', () => clock.clear(timer));
+      }
       wire(peer);
     });
   };
 
   let pendingUpgrades = 0;
+  const perAddress = new Map<string, number>();
   http.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
     socket.on('error', () => socket.destroy());
     const url = requestUrl(req);
@@ -121,6 +134,22 @@ export function createGatewayServer({ core, dispatcher, hooks }: ServerDeps): Ga
       metrics.connectionsRejected++;
       ctx.log.warn('connection refused: too many connections', { ip: clientIp(req), limit: options.maxConnections });
       return refuse(socket, 503, 'Service Unavailable');
+    }
+    const ip = clientIp(req);
+    if (!LOCAL_ADDRESSES.has(ip)) {
+      const held = perAddress.get(ip) ?? 0;
+      if (held >= options.maxConnectionsPerAddress) {
+        metrics.connectionsRejected++;
+        metrics.countError('TOO_MANY_FROM_ADDRESS');
+        return refuse(socket, 429, 'Too Many Requests');
+      }
+      // Counted from the upgrade to the socket's close, whatever happens in between.
+      perAddress.set(ip, held + 1);
+      socket.once('close', () => {
+        const n = (perAddress.get(ip) ?? 1) - 1;
+        if (n <= 0) perAddress.delete(ip);
+        else perAddress.set(ip, n);
+      });
     }
     switch (r.endpoint) {
       case 'legacy':

@@ -16,10 +16,12 @@ import {
   parseJson,
   reservedIdError,
 } from '../../../firmware-protocol/index.js';
-import type { GatewayContext } from '../context.js';
+import type { Base } from '../base.js';
+import type { RoomHub } from '../rooms.js';
+import type { SignalHub } from '../signaling.js';
 import type { Peer } from '../peer.js';
 import type { RoomMember } from '../rooms.js';
-import { handleFrames } from './frames.js';
+import { handleFrames, type Intake } from './frames.js';
 import { deviceTokenOk } from '../auth.js';
 
 const identityCheck = compile(IdentityFrame);
@@ -27,7 +29,10 @@ const registerCheck = compile(RegisterFrame);
 const signalCheck = compile(SignalFrame);
 const roomFrames = new FrameParser({ message: RoomMessageFrame, query_room: QueryRoomFrame });
 
-export function attachLegacy(ctx: GatewayContext, peer: Peer, queryToken: string | null): void {
+/** What the room and signaling endpoint uses. */
+export type LegacyEndpointDeps = Intake & Pick<Base, 'store'> & { readonly rooms: RoomHub; readonly signaling: SignalHub };
+
+export function attachLegacy(ctx: LegacyEndpointDeps, peer: Peer, queryToken: string | null): void {
   let member: RoomMember | null = null;
   let signalId: string | null = null;
   let greeted = false;
@@ -50,6 +55,7 @@ export function attachLegacy(ctx: GatewayContext, peer: Peer, queryToken: string
         return peer.close(4401, 'unauthorized');
       }
       signalId = r.frame.client_id;
+      peer.markIdentified();
       ctx.signaling.register(signalId, peer);
       peer.send({ type: 'registered', client_id: signalId });
       ctx.log.info('signaling client registered', { client_id: signalId, ip: peer.ip });
@@ -78,6 +84,7 @@ export function attachLegacy(ctx: GatewayContext, peer: Peer, queryToken: string
       peer.error('ROOM_NOT_FOUND', `room ${roomId} does not exist`);
       return;
     }
+    peer.markIdentified();
     member = ctx.rooms.join(peer, identity, roomId);
     peer.send({ type: 'room', room_id: roomId, status });
     ctx.log.info('room client joined', { device_id: identity.device_id, room_id: roomId, status, ip: peer.ip });
