@@ -40,6 +40,8 @@ const INTEGRATION = [
   'sessions/', // MariaDB, gateways killed mid-write, database outages
   'usb/', // socat pty pairs standing in for boards
   'discovery/netns-', // network namespaces
+  'electron/', // the desktop composition in a network namespace
+  'hardening/http-fuzz.test.ts', // courtside serve as a process
   'gateway/seed-clients.test.ts', // the Python seed clients, MariaDB
   'hardening/status-depth.test.ts', // MariaDB
   'protocol/c-header.test.ts', // gcc

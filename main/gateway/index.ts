@@ -197,6 +197,8 @@ export async function startGateway(options: GatewayOptions = {}): Promise<Gatewa
       core,
       lanDevices: () => hooks.lanDevices?.() ?? [],
       partStatus: () => Object.assign({}, ...parts.map((p) => p.status?.() ?? {})),
+      partNames: () => parts.map((p) => p.name),
+      requestTypes: () => Object.keys(requestSchemas),
     };
     const dispatcher = new Dispatcher([{ name: 'core', requests: coreRequests(view) }, ...parts], log);
     const closed = await store.closeDanglingConnections(new Date(clock.now()));

@@ -6,6 +6,7 @@
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
+import { reservedIdError } from '../../firmware-protocol/index.js';
 import { checkOperator, deviceTokenOk } from './auth.js';
 import type { Core } from './core.js';
 import { sendError, userError, type Dispatcher } from './dispatch.js';
@@ -34,7 +35,8 @@ export function route(path: string): Route | null {
   if (path === '/ws/admin/' || path === '/ws/admin') return { endpoint: 'operator' };
   // The id pattern has no `%`, so there is nothing to decode (and no URIError to throw).
   let m = BOARD.exec(path);
-  if (m) return { endpoint: 'board', id: m[1]! };
+  // `user:` ids are the players' namespace: no board may take one (a player's token must open nothing else).
+  if (m) return reservedIdError('device code', m[1]!) === null ? { endpoint: 'board', id: m[1]! } : null;
   m = USER.exec(path);
   if (m) return { endpoint: 'user', id: m[1]! };
   return null;

@@ -12,6 +12,10 @@ export interface GatewayView {
   readonly core: Core;
   lanDevices(): DiscoveredService[];
   partStatus(): Record<string, unknown>;
+  /** The parts plugged in, in start order. */
+  partNames(): string[];
+  /** Every operator request type the gateway answers. */
+  requestTypes(): string[];
 }
 
 export function systemStatus(view: GatewayView) {
@@ -39,6 +43,8 @@ export function systemStatus(view: GatewayView) {
       store_errors: m.storeErrors,
     },
     urls: ctx.urls(),
+    parts: view.partNames(),
+    requests: view.requestTypes(),
     ...view.partStatus(),
   };
 }
