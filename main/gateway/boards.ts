@@ -3,7 +3,10 @@
  * heard, and its last status. Online status has its ages so an operator can
  * tell a fresh board from one that went quiet.
  */
-import type { GatewayContext } from './context.js';
+import type { Base, EventPublisher } from './base.js';
+
+/** What the board hub uses. */
+export type BoardHubDeps = Pick<Base, 'store' | 'clock' | 'persist'> & { readonly operators: EventPublisher };
 import type { Peer } from './peer.js';
 
 export interface BoardState {
@@ -29,7 +32,7 @@ export class BoardHub {
   private readonly conns = new Map<string, BoardConn>();
   private readonly states = new Map<string, BoardState>();
 
-  constructor(private readonly ctx: GatewayContext) {}
+  constructor(private readonly ctx: BoardHubDeps) {}
 
   /** Loads what the store knows of boards, so the device list shows offline ones too. */
   async load(): Promise<void> {

@@ -6,7 +6,14 @@
  * pushed, so resends need no database polling.
  */
 import { randomBytes } from 'node:crypto';
-import type { GatewayContext } from './context.js';
+import type { Base, EventPublisher } from './base.js';
+import type { BoardHub } from './boards.js';
+
+/** What the command queue uses: the boards only to find a board's socket. */
+export type CommandQueueDeps = Pick<Base, 'store' | 'clock' | 'metrics' | 'persist' | 'options'> & {
+  readonly operators: EventPublisher;
+  readonly boards: Pick<BoardHub, 'get' | 'isConnected'>;
+};
 import type { CommandRow } from './store/types.js';
 import type { TimerHandle } from './clock.js';
 
@@ -34,7 +41,7 @@ export class CommandQueue {
   private readonly outstanding = new Map<string, Outstanding>();
   private timer: TimerHandle | undefined;
 
-  constructor(private readonly ctx: GatewayContext) {}
+  constructor(private readonly ctx: CommandQueueDeps) {}
 
   start(): void {
     const every = this.ctx.options.commandResendMs;

@@ -4,7 +4,10 @@
  */
 import { randomInt } from 'node:crypto';
 import { ROOM_ID_ALPHABET, ROOM_ID_LENGTH, reservedIdError, type IdentityFrame, type RoomStatus } from '../../firmware-protocol/index.js';
-import type { GatewayContext } from './context.js';
+import type { Base, EventPublisher } from './base.js';
+
+/** What the room hub uses. */
+export type RoomHubDeps = Pick<Base, 'store' | 'clock' | 'metrics' | 'persist'> & { readonly operators: EventPublisher };
 import type { MessageRow } from './store/types.js';
 import type { Peer } from './peer.js';
 
@@ -51,7 +54,7 @@ export class RoomHub {
   private readonly rooms = new Map<string, Map<string, RoomMember>>();
   private readonly byDevice = new Map<string, RoomMember>();
 
-  constructor(private readonly ctx: GatewayContext) {}
+  constructor(private readonly ctx: RoomHubDeps) {}
 
   member(deviceId: string): RoomMember | undefined {
     return this.byDevice.get(deviceId);

@@ -4,7 +4,7 @@
  * `user:<id>`, so a user id never collides with a room device id) and handed
  * over when the user connects.
  */
-import type { GatewayContext } from './context.js';
+import type { Base } from './base.js';
 import type { Peer } from './peer.js';
 import type { MessageRow } from './store/types.js';
 
@@ -26,7 +26,7 @@ export function isGatewayNotification(m: MessageRow): boolean {
 export class UserHub {
   private readonly users = new Map<string, Set<Peer>>();
 
-  constructor(private readonly ctx: GatewayContext) {}
+  constructor(private readonly ctx: Pick<Base, 'store' | 'clock'>) {}
 
   add(userId: string, peer: Peer): void {
     let set = this.users.get(userId);

@@ -4,13 +4,21 @@
  */
 import { BoardFrames, FrameParser, decodeBinaryBatch, reservedIdError } from '../../../firmware-protocol/index.js';
 import type { IncomingBatch, SinkResult } from '../samples.js';
-import type { GatewayContext } from '../context.js';
+import type { Base } from '../base.js';
+import type { BoardHub } from '../boards.js';
+import type { CommandQueue } from '../commands.js';
+import type { OperatorHub } from '../operators.js';
+import type { SampleSink } from '../samples.js';
 import type { Peer } from '../peer.js';
-import { handleFrames } from './frames.js';
+import { handleFrames, type Intake } from './frames.js';
+
+/** What the board endpoint uses; `sampleSink` null: samples are live-only. */
+export type BoardEndpointDeps = Intake &
+  Pick<Base, 'clock'> & { readonly boards: BoardHub; readonly commands: CommandQueue; readonly operators: OperatorHub; readonly sampleSink: SampleSink | null };
 
 const parser = new FrameParser(BoardFrames);
 
-export function attachBoard(ctx: GatewayContext, peer: Peer, deviceId: string): void {
+export function attachBoard(ctx: BoardEndpointDeps, peer: Peer, deviceId: string): void {
   const reserved = reservedIdError('device code', deviceId);
   if (reserved !== null) {
     // A player's id (and its token, minted for user:<id>) never acts as a board. The route

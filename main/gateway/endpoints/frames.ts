@@ -5,7 +5,11 @@
  * frame is always settled before the messages that follow it.
  */
 import type { RawData } from 'ws';
-import type { GatewayContext } from '../context.js';
+import type { Base } from '../base.js';
+import type { KeepaliveManager } from '../keepalive.js';
+
+/** What frame intake uses: limits, counters, and the liveness tracker of the server. */
+export type Intake = Pick<Base, 'log' | 'metrics' | 'options'> & { readonly keepalive: KeepaliveManager | null };
 import type { Peer } from '../peer.js';
 
 export type FrameHandler = (text: string) => void | Promise<void>;
@@ -17,7 +21,7 @@ function toBuffer(data: RawData): Buffer {
   return Buffer.from(data);
 }
 
-export function handleFrames(ctx: GatewayContext, peer: Peer, onText: FrameHandler, onBinary?: BinaryHandler): void {
+export function handleFrames(ctx: Intake, peer: Peer, onText: FrameHandler, onBinary?: BinaryHandler): void {
   const keepalive = ctx.keepalive;
   const queue: (() => void | Promise<void>)[] = [];
   let busy = false;

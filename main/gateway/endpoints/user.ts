@@ -1,15 +1,19 @@
 /** Endpoint `/ws/miniprogram/{user_id}/`: a player's app. */
 import { FrameParser, UserFrames } from '../../../firmware-protocol/index.js';
-import type { GatewayContext } from '../context.js';
+import type { Base } from '../base.js';
+import type { UserHub } from '../users.js';
 import type { Peer } from '../peer.js';
-import { handleFrames } from './frames.js';
+import { handleFrames, type Intake } from './frames.js';
+
+/** What the player endpoint uses. */
+export type UserEndpointDeps = Intake & Pick<Base, 'clock'> & { readonly users: UserHub };
 
 const parser = new FrameParser(UserFrames);
 
 /** Answers session_status; sessions (issue 3) plug in here. */
 export type SessionStatusProvider = (userId: string, sessionId: string | undefined) => Promise<Record<string, unknown> | null>;
 
-export function attachUser(ctx: GatewayContext, peer: Peer, userId: string, sessionStatus: SessionStatusProvider): void {
+export function attachUser(ctx: UserEndpointDeps, peer: Peer, userId: string, sessionStatus: SessionStatusProvider): void {
   ctx.users.add(userId, peer);
   peer.send({ type: 'connection_established', user_id: userId, server_time: ctx.clock.now() });
   ctx.users.deliverQueued(userId, peer).catch((err: unknown) => {
