@@ -1,5 +1,5 @@
 /**
- * Commands to boards (seed 001's start/stop and any other): stored first,
+ * Commands to boards (the badminton protocol's start/stop and any other): stored first,
  * pushed if the board is connected, resent after reconnect and every
  * `commandResendMs` while unacked, answered from the queue on poll_commands.
  * The store is the truth; `outstanding` only remembers when each was last

@@ -38,8 +38,8 @@ export class Metrics {
     metric('courtside_boards_online', 'gauge', 'Boards connected on /ws/esp32/.', [['', gauges.boardsOnline]]);
     metric('courtside_frames_received_total', 'counter', 'Frames received on all endpoints.', [['', this.framesIn]]);
     metric('courtside_frames_sent_total', 'counter', 'Frames sent on all endpoints.', [['', this.framesOut]]);
-    metric('courtside_room_messages_total', 'counter', 'Room messages relayed (seed 000).', [['', this.messagesRelayed]]);
-    metric('courtside_signals_total', 'counter', 'Signaling frames relayed (seed 004).', [['', this.signalsRelayed]]);
+    metric('courtside_room_messages_total', 'counter', 'Room messages relayed (the room protocol).', [['', this.messagesRelayed]]);
+    metric('courtside_signals_total', 'counter', 'Signaling frames relayed (the signaling protocol).', [['', this.signalsRelayed]]);
     metric('courtside_sensor_frames_total', 'counter', 'Sensor frames accepted from boards.', [['', this.sensorFrames]]);
     metric('courtside_sensor_samples_total', 'counter', 'Sensor samples accepted from boards.', [['', this.sensorSamples]]);
     metric('courtside_commands_sent_total', 'counter', 'Commands pushed to boards (resends included).', [['', this.commandsSent]]);

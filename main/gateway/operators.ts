@@ -78,7 +78,7 @@ export class OperatorHub {
     }
   }
 
-  /** To every operator, subscribed or not (seed 001's system_notification). */
+  /** To every operator, subscribed or not (the badminton protocol's system_notification). */
   notifyAll(frame: Record<string, unknown>): number {
     const text = JSON.stringify(frame);
     for (const c of this.conns) c.peer.sendText(text);

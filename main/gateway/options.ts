@@ -23,7 +23,7 @@ export interface DiscoveryOptions {
 export interface CoreOptions {
   /** Address to listen on. Default `0.0.0.0` (every interface, so boards on the LAN reach it). */
   host?: string;
-  /** TCP port; 0 picks a free one. Default 8765 (the seeds' port). */
+  /** TCP port; 0 picks a free one. Default 8765 (the port of the room server Courtside replaces). */
   port?: number;
   /** A SQLite file path or `mysql://user:pass@host:port/db`. Default `<dataDir>/courtside.sqlite`. */
   db?: string;
@@ -31,7 +31,7 @@ export interface CoreOptions {
   dataDir?: string;
   /** Token for the operator UI and API. Default: one made at first start and kept in `<dataDir>/operator-token`. */
   operatorToken?: string;
-  /** `open` admits any board or room client (the seeds' behaviour); `token` requires a device token. Default `open`. */
+  /** `open` admits any board or room client (what the systems Courtside replaces did); `token` requires a device token. Default `open`. */
   deviceAuth?: DeviceAuthMode;
   /** Default `info`. */
   logLevel?: LogLevel;
@@ -52,7 +52,7 @@ export interface CoreOptions {
   identifyTimeoutMs?: number;
   /** Resend a pushed, unacked command to a connected board after this long. Default 10000 ms. */
   commandResendMs?: number;
-  /** Interval of the status line in the log (seed 000's per-minute report). Default 60000 ms; 0 turns it off. */
+  /** Interval of the status line in the log (the room protocol's per-minute report). Default 60000 ms; 0 turns it off. */
   statusLogIntervalMs?: number;
   /** Sensor batches to operators are gathered this long and sent as one frame; 0: every event-loop turn. Default 2 ms. */
   sensorFlushMs?: number;

@@ -1,5 +1,5 @@
 /**
- * Seed 000's rooms: membership in memory (who is connected where), rooms,
+ * The room protocol's rooms: membership in memory (who is connected where), rooms,
  * devices, connections, messages and room queries in the store.
  */
 import { randomInt } from 'node:crypto';
@@ -85,7 +85,7 @@ export class RoomHub {
     throw new Error('could not find a free room id');
   }
 
-  /** Decides the room for an identity frame (seed 000's four statuses). */
+  /** Decides the room for an identity frame (the room protocol's four statuses). */
   async resolveRoom(identity: IdentityFrame): Promise<{ status: RoomStatus; roomId: string }> {
     const { store } = this.ctx;
     const requested = typeof identity.room_id === 'string' ? normalizeRoomId(identity.room_id) : '';
@@ -244,7 +244,7 @@ export class RoomHub {
     };
   }
 
-  /** Seed 000's status line: connections, rooms, devices per room. */
+  /** The room protocol's status line: connections, rooms, devices per room. */
   statusLine(): string {
     const per = [...this.rooms].map(([id, m]) => `${id}:${m.size}`).join(',');
     return `connections=${this.byDevice.size} rooms=${this.rooms.size} devices_per_room={${per}}`;

@@ -1,4 +1,4 @@
-/** Seed 004: WebRTC signaling by client id. Nothing here is stored: signals are ephemeral. */
+/** The signaling protocol: WebRTC signaling by client id. Nothing here is stored: signals are ephemeral. */
 import type { Base, EventPublisher } from './base.js';
 import type { Peer } from './peer.js';
 

@@ -1,5 +1,5 @@
 /**
- * Seed 001's mini-program users: a player's phone on /ws/miniprogram/{user_id}/.
+ * The badminton protocol's mini-program users: a player's phone on /ws/miniprogram/{user_id}/.
  * Notifications to a user who is away are kept in the messages table (to
  * `user:<id>`, so a user id never collides with a room device id) and handed
  * over when the user connects.

@@ -1,10 +1,10 @@
-/** Seed 001's board endpoint: every frame, commands queued/pushed/resent/acked, and what operators see. */
+/** The badminton protocol's board endpoint: every frame, commands queued/pushed/resent/acked, and what operators see. */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { ManualClock } from '../../main/gateway/clock.js';
 import { eventually, OPERATOR_TOKEN, startTestGateway, TestClient, type TestGateway } from '../support/gateway.js';
 
-describe('board endpoint (seed 001)', () => {
+describe('board endpoint (the badminton protocol)', () => {
   let gw: TestGateway;
   let clock: ManualClock;
   let op: TestClient;

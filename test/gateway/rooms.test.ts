@@ -1,10 +1,10 @@
-/** Seed 000's room protocol against a real gateway, frame by frame, and what lands in the store. */
+/** The room protocol against a real gateway, frame by frame, and what lands in the store. */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { ROOM_ID_ALPHABET } from '../../firmware-protocol/index.js';
 import { eventually, roomClient, startTestGateway, TestClient, type TestGateway } from '../support/gateway.js';
 
-describe('rooms (seed 000)', () => {
+describe('rooms (the room protocol)', () => {
   let gw: TestGateway;
   before(async () => {
     gw = await startTestGateway();

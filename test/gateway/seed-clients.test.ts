@@ -1,7 +1,7 @@
 /**
- * The seeds' own clients, unchanged, against a real gateway on both backends:
- * seed 000's Python client (the `websockets` library), a seed 004 offer/answer
- * exchange, seed 001's board frames; then what they did is in the tables.
+ * The replaced systems' own clients, unchanged, against a real gateway on both backends:
+ * the room protocol's own Python client (the `websockets` library), a signaling-protocol offer/answer
+ * exchange, the badminton protocol's board frames; then what they did is in the tables.
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -31,7 +31,7 @@ for (const backend of ['sqlite', 'mysql'] as Backend[]) {
     });
     after(() => gw.stop());
 
-    test('seed 000: the Python example client comes back to its room and talks with a Node client', async () => {
+    test('room protocol: the Python example client comes back to its room and talks with a Node client', async () => {
       // A Node client holds a room, and python_client was there before: the example (no room_id) is "reconnected".
       const host = await roomClient(gw, { device_id: 'node_peer', identity: 'desktop_user' });
       const roomId = String(host.room.room_id);
@@ -73,7 +73,7 @@ for (const backend of ['sqlite', 'mysql'] as Backend[]) {
       assert.ok(conns.every((c) => c.clientIp === '127.0.0.1' && c.roomId === roomId));
     });
 
-    test('seed 000: query_room is logged in room_queries', async () => {
+    test('room protocol: query_room is logged in room_queries', async () => {
       const a = await roomClient(gw, { device_id: 'rq_client', identity: 'mobile_user' });
       const info = await a.c.ask({ type: 'query_room' }, 'room_info');
       assert.equal(info.total_clients, 1);
@@ -81,7 +81,7 @@ for (const backend of ['sqlite', 'mysql'] as Backend[]) {
       await a.c.close();
     });
 
-    test('seed 004: an offer/answer exchange between two clients', async () => {
+    test('signaling protocol: an offer/answer exchange between two clients', async () => {
       const caller = await TestClient.connect(gw.url);
       const callee = await TestClient.connect(gw.url);
       assert.deepEqual(await caller.ask({ type: 'register', client_id: 'sender_001' }), { type: 'registered', client_id: 'sender_001' });
@@ -93,7 +93,7 @@ for (const backend of ['sqlite', 'mysql'] as Backend[]) {
       await Promise.all([caller.close(), callee.close()]);
     });
 
-    test('seed 001: a board\'s frames, and its commands and status in the tables', async () => {
+    test('badminton protocol: a board\'s frames, and its commands and status in the tables', async () => {
       const b = await TestClient.connect(`${gw.url}/ws/esp32/ESP32_001/`);
       await b.next('connection_established');
       await b.ask({ type: 'heartbeat' }, 'heartbeat_ack');

@@ -1,4 +1,4 @@
-/** Seed 004's signaling on `/`, beside the rooms. */
+/** The signaling protocol on `/`, beside the rooms. */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { startTestGateway, TestClient, type TestGateway } from '../support/gateway.js';
@@ -9,7 +9,7 @@ async function register(gw: TestGateway, id: string): Promise<TestClient> {
   return c;
 }
 
-describe('signaling (seed 004)', () => {
+describe('signaling (the signaling protocol)', () => {
   let gw: TestGateway;
   before(async () => {
     gw = await startTestGateway();

@@ -1,9 +1,9 @@
-/** Seed 001's mini-program endpoint: session_status and notifications, queued while the player is away. */
+/** The badminton protocol's mini-program endpoint: session_status and notifications, queued while the player is away. */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { OPERATOR_TOKEN, startTestGateway, TestClient, type TestGateway } from '../support/gateway.js';
 
-describe('user endpoint (seed 001 mini-program)', () => {
+describe('user endpoint (the badminton protocol's mini-program)', () => {
   let gw: TestGateway;
   let op: TestClient;
   before(async () => {

@@ -1,6 +1,6 @@
 /**
- * The durability promise across a gateway crash (DESIGN.md, "Data flow of a
- * session"): `courtside serve` runs as a child process and is killed with
+ * The durability promise across a gateway crash (once a sample is acked it
+ * survives a crash of the gateway): `courtside serve` runs as a child process and is killed with
  * SIGKILL while three boards stream into a recording session; a second
  * gateway on the same port and database takes over, the boards reconnect and
  * send what was never acked, and the session completes with every sample

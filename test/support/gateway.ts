@@ -130,7 +130,7 @@ export class TestClient {
   }
 }
 
-/** A room client (seed 000) that has sent its identity and read `connection` + `room`. */
+/** A room client (the room protocol) that has sent its identity and read `connection` + `room`. */
 export async function roomClient(gw: Gateway, identity: Record<string, unknown>): Promise<{ c: TestClient; room: Frame }> {
   const c = await TestClient.connect(gw.url + '/');
   c.send(identity);

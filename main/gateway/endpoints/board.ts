@@ -1,5 +1,5 @@
 /**
- * Endpoint `/ws/esp32/{device_code}/`: seed 001's boards. The device code is
+ * Endpoint `/ws/esp32/{device_code}/`: the badminton protocol's boards (the Django Channels app Courtside replaces). The device code is
  * the board's id; auth (in token mode) was checked at the upgrade.
  */
 import { BoardFrames, FrameParser, decodeBinaryBatch, reservedIdError } from '../../../firmware-protocol/index.js';

@@ -1,5 +1,5 @@
 /**
- * Endpoint `/`: seed 000 rooms and seed 004 signaling on one socket. The first
+ * Endpoint `/`: the room protocol and the signaling protocol on one socket. The first
  * frame decides: `{"type":"register"}` is a signaling client, a frame with
  * `device_id` is a room client. Until then, nothing else is accepted.
  */
@@ -110,7 +110,7 @@ export function attachLegacy(ctx: LegacyEndpointDeps, peer: Peer, queryToken: st
 
   function signal(id: string, value: unknown): void {
     if ((value as Record<string, unknown>).type === 'register') {
-      // Seed 004 registers once per socket; a repeat is answered, never relayed.
+      // The signaling protocol registers once per socket; a repeat is answered, never relayed.
       const again = (value as Record<string, unknown>).client_id;
       if (again === id) return peer.send({ type: 'registered', client_id: id });
       return peer.error('BAD_FRAME', `already registered as '${id}'; open a new connection for another client_id`);

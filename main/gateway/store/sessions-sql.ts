@@ -1,6 +1,6 @@
 /**
  * Sessions, sample chunks and strokes, over the same driver as the rest of
- * the store. Samples are a row per received batch (DESIGN.md, Storage): an
+ * the store. Samples are a row per received batch, not a row per sample: an
  * hour of ten boards at 200 Hz is 7.2 million samples but about 72,000 rows.
  */
 import type { SqlDriver, SqlRow, SqlValue } from './sql-store.js';

@@ -18,7 +18,7 @@ export interface RoomRow {
 export interface DeviceRow {
   deviceId: string;
   kind: DeviceKind;
-  /** seed 000's identity string ("mobile_user", "sensor_node"), null for boards. */
+  /** the room protocol's identity string ("mobile_user", "sensor_node"), null for boards. */
   identity: string | null;
   lastConnectedAt: Date | null;
   lastRoomId: string | null;
