@@ -23,6 +23,12 @@ export interface ImuSample {
 
 export const STROKE_TYPES = ['clear', 'drive', 'lift', 'smash'] as const;
 export type StrokeType = (typeof STROKE_TYPES)[number];
+/**
+ * What a stroke can be reported as: one of the types, or `unknown` when its
+ * features lie outside what the classifier was trained on.
+ */
+export const OUTCOMES = [...STROKE_TYPES, 'unknown'] as const;
+export type StrokeOutcome = (typeof OUTCOMES)[number];
 
 export interface Stroke {
   /** 0-based position of the stroke in the session. */
