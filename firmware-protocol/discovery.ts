@@ -9,6 +9,7 @@
 import { Type, type Static } from '@sinclair/typebox';
 import { compile, validate, type Validation } from './validate.js';
 import { parseJson } from './frame.js';
+import { Int, Iso, Str, event, reply, type PayloadOf } from './wire.js';
 
 /** Version of the probe/answer frames (`v`). */
 export const DISCOVERY_VERSION = 1;
@@ -150,3 +151,53 @@ export const DiscoveryOperatorFrames = {
     interfaces: Type.Array(Type.String({ minLength: 1, maxLength: 64 }), { maxItems: 32, description: 'Names or IPv4 addresses; [] for every interface.' }),
   }),
 } as const;
+
+/** A service seen on the LAN (get_discovered, `discovery` events). */
+export const DiscoveredDeviceSchema = Type.Object({
+  device_id: Type.String({ description: 'TXT `id`, else the instance name.' }),
+  name: Str,
+  host: Str,
+  addresses: Type.Array(Str),
+  port: Int,
+  service_type: Str,
+  txt: Type.Record(Type.String(), Type.String()),
+  interface: Str,
+  first_seen: Iso,
+  last_seen: Iso,
+  last_seen_age_ms: Type.Number(),
+});
+export type DiscoveredDevice = Static<typeof DiscoveredDeviceSchema>;
+
+export const DiscoveryInterfaceSchema = Type.Object({ name: Str, address: Str, selected: Type.Boolean() });
+export type DiscoveryInterface = Static<typeof DiscoveryInterfaceSchema>;
+
+/** Replies to DiscoveryOperatorFrames (set_discovery_interfaces answers discovery_settings too). */
+export const DiscoveryReplyFrames = {
+  discovered: reply('discovered', {
+    gateway_id: Type.String({ description: 'This gateway\'s id (mDNS TXT `id`, `gateway_id` of probe answers).' }),
+    devices: Type.Array(DiscoveredDeviceSchema),
+    links: Type.Array(Type.Object({ name: Str, addresses: Type.Array(Str) }), { description: 'Interfaces discovery runs on.' }),
+    mdns: Type.Array(Type.Object({ interface: Str, address: Str }), { description: 'Interfaces with an mDNS socket open.' }),
+    probe_port: Type.Union([Int, Type.Null()], { description: 'UDP probe port, null when the responder is off.' }),
+    probes: Type.Union(
+      [Type.Object({ received: Int, answered: Int, malformed: Int, rate_limited: Int, ignored: Int }), Type.Null()],
+      { description: 'Probe counters; null when discovery has not started.' },
+    ),
+  }),
+  discovery_settings: reply('discovery_settings', {
+    interfaces: Type.Array(DiscoveryInterfaceSchema, { description: 'Non-internal IPv4 interfaces of the gateway\'s machine.' }),
+    chosen: Type.Array(Str, { description: 'The choice in force; [] means every interface.' }),
+    mdns: Type.Boolean(),
+    udp_probe_port: Type.Union([Int, Type.Null()], { description: 'null when the probe responder is off.' }),
+  }),
+} as const;
+export type DiscoveredReply = Static<typeof DiscoveryReplyFrames.discovered>;
+export type DiscoverySettingsReply = Static<typeof DiscoveryReplyFrames.discovery_settings>;
+
+/** Events on topic `discovery`: a service appeared, changed, or left (a goodbye, or its record expired). */
+export const DiscoveryEvents = {
+  added: event('discovery', 'added', { device: DiscoveredDeviceSchema }),
+  updated: event('discovery', 'updated', { device: DiscoveredDeviceSchema }),
+  removed: event('discovery', 'removed', { reason: Type.Union([Type.Literal('goodbye'), Type.Literal('expired')]), device: DiscoveredDeviceSchema }),
+} as const;
+export type DiscoveryEventPayload<E extends keyof typeof DiscoveryEvents> = PayloadOf<(typeof DiscoveryEvents)[E]>;

@@ -12,6 +12,12 @@ export * from './operator.js';
 export * from './nvs-config.js';
 export * from './usb.js';
 export * from './sessions.js';
+export * from './wire.js';
+export * from './operator-replies.js';
+export * from './operator-events.js';
+export * from './usb-replies.js';
+export * from './error-frame.js';
+export * from './operator-api.js';
 
 /** Bumped when a frame changes incompatibly; advertised in mDNS TXT `pv`. */
 export const PROTOCOL_VERSION = 1;

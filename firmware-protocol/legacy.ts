@@ -95,6 +95,18 @@ export const ServerRoomFrames = {
   registered: Type.Object({ type: Type.Literal('registered'), client_id: Type.String() }, { $id: 'RegisteredFrame' }),
 } as const;
 
+export type ServerRoomFrame = { [K in keyof typeof ServerRoomFrames]: Static<(typeof ServerRoomFrames)[K]> }[keyof typeof ServerRoomFrames];
+
+/** A forwarded signal (the signaling protocol): the sender's frame without target_id, with `from`. */
+export const ForwardedSignal = Type.Object(
+  { type: Type.String({ minLength: 1 }), from: Type.String({ description: 'client_id of the sender.' }) },
+  { additionalProperties: true },
+);
+export type ForwardedSignal = Static<typeof ForwardedSignal>;
+
+/** Every frame the gateway sends on `/`, by type (`signal` stands for any forwarded signal). */
+export const LegacyServerFrames = { ...ServerRoomFrames, signal: ForwardedSignal } as const;
+
 /**
  * The players' namespace: a player's token is minted for `user:<user_id>` and
  * the gateway queues a player's notifications under that address. Room device

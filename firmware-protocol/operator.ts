@@ -54,14 +54,5 @@ export const OperatorFrames = {
 
 export type OperatorRequestType = keyof typeof OperatorFrames;
 
-/** One board's samples in a `sensor_samples` frame (gateway -> operator). */
-export interface SensorBatch {
-  device_id: string;
-  seq: number | null;
-  session_id: string | null;
-  start_ms: number;
-  /** 0 for a single sample (sensor_data). */
-  rate_hz: number;
-  /** Each [ax, ay, az, gx, gy, gz]: g and degrees/s. */
-  samples: number[][];
-}
+/** Replies and events: operator-replies.ts and operator-events.ts. */
+export type { SensorBatch } from './operator-replies.js';

@@ -4,6 +4,7 @@
  * (the binary sample frame, resend requests).
  */
 import { Type, type Static, type TProperties } from '@sinclair/typebox';
+import { Iso, Str, StrOrNull, event, reply, type PayloadOf } from './wire.js';
 
 const RequestId = Type.Optional(Type.Union([Type.String({ maxLength: 64 }), Type.Integer()]));
 const SessionIdField = Type.String({ minLength: 1, maxLength: 64 });
@@ -69,11 +70,76 @@ export const SessionJson = Type.Object(
 );
 export type SessionJson = Static<typeof SessionJson>;
 
+/** A stroke of a complete session (get_session). */
+export const StrokeSchema = Type.Object({
+  device_id: Str,
+  index: Type.Integer(),
+  t_ms: Type.Number({ description: 'Time of the stroke, on the board\'s sample clock (ms).' }),
+  type: Type.String({ description: 'clear, drive, lift or smash.' }),
+  confidence: Type.Number(),
+  peak_dps: Type.Number(),
+  speed_kmh: Type.Number(),
+  peak_g: Type.Number(),
+  saturated: Type.Boolean(),
+});
+export type Stroke = Static<typeof StrokeSchema>;
+
+/** Replies to the session requests (create, start, stop and get answer `session`; list answers `sessions`). */
+export const SessionReplyFrames = {
+  session: reply('session', {
+    session: SessionJson,
+    strokes: Type.Optional(Type.Array(StrokeSchema, { description: 'get_session only: the strokes once the session is complete, else empty.' })),
+  }),
+  sessions: reply('sessions', { sessions: Type.Array(SessionJson, { description: 'Newest first.' }) }),
+} as const;
+export type SessionReply = Static<typeof SessionReplyFrames.session>;
+export type SessionsReply = Static<typeof SessionReplyFrames.sessions>;
+
+/**
+ * The chart signal of a session (`GET /api/sessions/:id/signal`): per board,
+ * the gyroscope magnitude thinned to at most `points` points, peaks kept.
+ * Not yet in SessionOperatorFrames/SessionReplyFrames: it joins them with its
+ * PROTOCOL.md examples once the gateway serves it over the operator table.
+ */
+export const GetSessionSignalRequest = request('get_session_signal', {
+  session_id: SessionIdField,
+  points: Type.Optional(Type.Integer({ minimum: 10, maximum: 20_000, description: 'Points per board at most. Default 2000.' })),
+});
+export const SessionSignalBoardSchema = Type.Object({ device_id: Str, t_ms: Type.Array(Type.Number()), gyro_dps: Type.Array(Type.Number()) });
+export const SessionSignalReplyFrame = reply('session_signal', { session_id: Str, boards: Type.Array(SessionSignalBoardSchema) });
+export type SessionSignalReply = Static<typeof SessionSignalReplyFrame>;
+export type SessionSignal = Omit<SessionSignalReply, 'type' | 'id'>;
+
+/** Sent to the session's player and to every operator when a session's analysis is done. */
+export const AnalysisCompleteNotification = Type.Object(
+  {
+    type: Type.Literal('analysis_complete_notification'),
+    session_id: Str,
+    player_id: StrOrNull,
+    summary: Type.Unknown({ description: 'The session\'s analysis summary (as in the session object).' }),
+    completed_at: Iso,
+  },
+  { description: 'A session finished its analysis.' },
+);
+export type AnalysisCompleteNotification = Static<typeof AnalysisCompleteNotification>;
+
+/** Events on topic `sessions`: the session object after a change of state or of upload progress. */
+export const SessionEvents = {
+  state: event('sessions', 'state', { session: SessionJson }),
+  progress: event('sessions', 'progress', { session: SessionJson }),
+} as const;
+export type SessionEventPayload<E extends keyof typeof SessionEvents> = PayloadOf<(typeof SessionEvents)[E]>;
+
 /** Gateway -> board: send these seqs of the session again (gaps found at upload_complete). */
 export const ResendFrame = Type.Object(
   { type: Type.Literal('resend'), session_id: Type.Union([Type.String(), Type.Null()]), seqs: Type.Array(Type.Integer()) },
   { $id: 'ResendFrame' },
 );
+
+/** Frames the sessions part sends a board, as exported (PROTOCOL.md wording). */
+export const SessionBoardFrames = {
+  resend: { ...ResendFrame, description: 'Gaps found at upload_complete: send these frames of the session again (the board keeps every frame until its data_ack).' },
+} as const;
 
 /**
  * The binary sample frame (WebSocket binary message on /ws/esp32/), all
@@ -98,6 +164,8 @@ export const BINARY_VERSION = 1;
 export const BINARY_HEADER_BYTES = 32;
 export const BINARY_CHANNELS = 6;
 export const BINARY_MAX_SAMPLES = 4000;
+/** Largest accel_scale or gyro_scale: 32768 times it stays a finite Float32. */
+export const BINARY_MAX_SCALE = 1e30;
 
 export interface BinaryBatch {
   seq: number;
@@ -125,10 +193,12 @@ export function decodeBinaryBatch(buf: Uint8Array): BinaryDecode {
   const count = v.getUint16(20, true);
   const accelScale = v.getFloat32(24, true);
   const gyroScale = v.getFloat32(28, true);
-  if (!Number.isFinite(startMs)) return { ok: false, error: 'start_ms must be a finite number' };
+  if (!Number.isFinite(startMs) || Math.abs(startMs) > 8.64e15) return { ok: false, error: 'start_ms must be a finite time in ms (at most 8.64e15 either side of 0)' };
   if (!(rateHz > 0 && rateHz <= 10000)) return { ok: false, error: 'rate_hz must be greater than 0 and at most 10000' };
   if (count < 1 || count > BINARY_MAX_SAMPLES) return { ok: false, error: `count must be between 1 and ${BINARY_MAX_SAMPLES}` };
   if (!(accelScale > 0) || !(gyroScale > 0)) return { ok: false, error: 'accel_scale and gyro_scale must be greater than 0' };
+  // Scaled values are stored as Float32: a scale that can take an int16 past its range is refused.
+  if (!(accelScale <= BINARY_MAX_SCALE) || !(gyroScale <= BINARY_MAX_SCALE)) return { ok: false, error: `accel_scale and gyro_scale must be finite and at most ${BINARY_MAX_SCALE}` };
   const expected = BINARY_HEADER_BYTES + 2 * channels * count;
   if (buf.length !== expected) return { ok: false, error: `binary frame of ${count} samples must be ${expected} bytes, got ${buf.length}` };
   const samples: number[][] = new Array(count);

@@ -24,7 +24,8 @@
  * POST /api/usb/jobs/ID/cancel, POST /api/usb/bulk/{start,stop},
  * GET /api/usb/bulk, GET /api/usb/bulk/report.csv.
  */
-import { Type, type TProperties } from '@sinclair/typebox';
+import { Type, type Static, type TProperties } from '@sinclair/typebox';
+import { Iso, StrOrNull } from './wire.js';
 import { BoardConfigSchema, BoardConfigTemplateSchema } from './nvs-config.js';
 
 const RequestId = Type.Optional(Type.Union([Type.String({ maxLength: 64 }), Type.Integer()]));
@@ -149,33 +150,68 @@ export function boardHint(vendorId: string | undefined, productId: string | unde
   return null;
 }
 
-/** A serial port as the gateway lists it (`usb_ports`, `GET /api/usb/ports`). */
-export interface UsbPortInfo {
-  path: string;
-  /** USB vendor id, 4 lower-case hex digits. */
-  vendor_id: string | null;
-  product_id: string | null;
-  serial_number: string | null;
-  manufacturer: string | null;
-  product: string | null;
-  /** USB topology (`1-1.3`: bus 1, hub port 1, port 3): tells hub ports apart. */
-  location: string | null;
-  /** Stable name under /dev/serial/by-id, when there is one. */
-  by_id: string | null;
-  /** CP210x, CH340, FTDI, Espressif native USB... */
-  hint: string | null;
-  /** Where the facts came from. */
-  source: 'os' | 'sysfs' | 'extra';
-}
+/** A serial port as the gateway lists it (`usb_ports`, `GET /api/usb/ports`, `ports_changed` events). */
+export const UsbPortInfoSchema = Type.Object({
+  path: Type.String({ description: 'What to pass as `port`: /dev/ttyUSB0, /dev/cu.usbserial-0001, COM3.' }),
+  vendor_id: Type.Union([Type.String(), Type.Null()], { description: 'USB vendor id, 4 lower-case hex digits.' }),
+  product_id: StrOrNull,
+  serial_number: StrOrNull,
+  manufacturer: StrOrNull,
+  product: StrOrNull,
+  location: Type.Union([Type.String(), Type.Null()], { description: 'USB topology (`1-1.3`): tells hub ports apart.' }),
+  by_id: Type.Union([Type.String(), Type.Null()], { description: 'Stable name under /dev/serial/by-id.' }),
+  hint: Type.Union([Type.String(), Type.Null()], { description: 'CP210x, CH340, FTDI, Espressif native USB, virtual...' }),
+  source: Type.Union([Type.Literal('os'), Type.Literal('sysfs'), Type.Literal('extra')]),
+});
+export type UsbPortInfo = Static<typeof UsbPortInfoSchema>;
 
-/** One board's line in the bulk report (`bulk_board` events, the CSV). */
-export interface UsbBulkRow {
-  port: string;
-  mac: string | null;
-  chip: string | null;
-  device_id: string | null;
-  result: 'ok' | 'failed';
-  error_code: string | null;
-  error: string | null;
-  finished_at: string;
-}
+/** One board's line in the bulk report (`bulk_board` events, usb_bulk_status rows, the CSV). */
+export const UsbBulkRowSchema = Type.Object({
+  port: Type.String(),
+  mac: StrOrNull,
+  chip: StrOrNull,
+  device_id: StrOrNull,
+  result: Type.Union([Type.Literal('ok'), Type.Literal('failed')]),
+  error_code: StrOrNull,
+  error: StrOrNull,
+  finished_at: Iso,
+});
+export type UsbBulkRow = Static<typeof UsbBulkRowSchema>;
+
+/**
+ * The codes of USB errors (in `error` frames of usb_* requests, and `error.code`
+ * of failed jobs). main/gateway/usb/errors.ts holds each one's message.
+ */
+export const UsbErrorCodeNames = [
+  'PORT_NOT_FOUND',
+  'PORT_BUSY',
+  'PORT_ACCESS',
+  'PORT_OPEN_FAILED',
+  'PORT_LOST',
+  'PORT_LIST_FAILED',
+  'NO_ANSWER',
+  'BOARD_STOPPED',
+  'UNKNOWN_CHIP',
+  'WRONG_CHIP',
+  'IMAGE_TOO_LARGE',
+  'IMAGES_OVERLAP',
+  'BAD_INPUT',
+  'VERIFY_FAILED',
+  'FLASH_FAILED',
+  'STUB_REQUIRED',
+  'CANCELLED',
+  'NO_PARTITION_TABLE',
+  'NO_NVS_PARTITION',
+  'CONFIG_INVALID',
+  'LINES_UNSUPPORTED',
+  'IMPROV_NOT_DETECTED',
+  'IMPROV_ERROR',
+  'IMPROV_TIMEOUT',
+  'FIRMWARE_NOT_FOUND',
+  'FIRMWARE_TOO_LARGE',
+  'JOB_NOT_FOUND',
+  'BULK_RUNNING',
+  'BULK_NOT_RUNNING',
+  'MONITOR_NOT_RUNNING',
+] as const;
+export type UsbErrorCode = (typeof UsbErrorCodeNames)[number];

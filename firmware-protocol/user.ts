@@ -1,5 +1,7 @@
 /** Endpoint `/ws/miniprogram/{user_id}/`: seed 001's player (mini-program) endpoint. */
-import { Type } from '@sinclair/typebox';
+import { Type, type Static } from '@sinclair/typebox';
+import { ServerTime, Str } from './wire.js';
+import { AnalysisCompleteNotification, SessionJson } from './sessions.js';
 
 export const SessionStatusRequest = Type.Object(
   { type: Type.Literal('session_status'), session_id: Type.Optional(Type.String({ maxLength: 64 })) },
@@ -9,3 +11,18 @@ export const SessionStatusRequest = Type.Object(
 export const PingFrame = Type.Object({ type: Type.Literal('ping') }, { $id: 'UserPingFrame', title: 'ping' });
 
 export const UserFrames = { session_status: SessionStatusRequest, ping: PingFrame } as const;
+
+/** Frames the gateway sends on /ws/miniprogram/. Notifications from notify_user are the operator's own JSON and have no schema. */
+export const UserServerFrames = {
+  connection_established: Type.Object({ type: Type.Literal('connection_established'), user_id: Str, server_time: ServerTime }),
+  pong: Type.Object({ type: Type.Literal('pong'), server_time: ServerTime }),
+  session_status: Type.Object({
+    type: Type.Literal('session_status'),
+    user_id: Str,
+    session: Type.Union([SessionJson, Type.Null()], { description: 'The session asked for, else the player\'s newest (an open one first); null when there is none.' }),
+  }),
+  analysis_complete_notification: AnalysisCompleteNotification,
+} as const;
+export type UserConnectionEstablished = Static<typeof UserServerFrames.connection_established>;
+export type PongFrame = Static<typeof UserServerFrames.pong>;
+export type SessionStatusReply = Static<typeof UserServerFrames.session_status>;

@@ -27,7 +27,8 @@ import {
   type ErrorFrame,
 } from '../../firmware-protocol/index.js';
 import { parseProbe } from '../../firmware-protocol/discovery.js';
-import { DiscoveryOperatorFrames, schemaEntries } from '../../firmware-protocol/export-schemas.js';
+import { DiscoveryOperatorFrames } from '../../firmware-protocol/discovery.js';
+import { eventFile, schemaEntries } from '../../firmware-protocol/export-schemas.js';
 
 export const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 export const PROTOCOL_MD = join(ROOT, 'firmware-protocol/PROTOCOL.md');
@@ -141,10 +142,16 @@ export function hasElision(v: unknown): boolean {
   return (ELIDED in o && o[ELIDED] === ELIDED) || Object.values(o).some(hasElision);
 }
 
-/** The schema file of a frame the gateway sent on an endpoint, or null for a notification whose shape the sender chose. */
+/** The schema file of a frame the gateway sent on an endpoint (an event's own file for an event), or null for a notification whose shape the sender chose. */
 export function fileForGatewayFrame(endpoint: string, frame: Record<string, unknown>): string | null {
   if (frame.type === 'error') return 'error.json';
   if (endpoint === 'legacy' && 'from' in frame && !('from_device_id' in frame)) return 'legacy/server/signal.json';
+  if (endpoint === 'operator' && frame.type === 'event') {
+    // An event is checked against its own schema, not only the envelope every event shares.
+    const file = eventFile(String(frame.topic).split(':')[0]!, String(frame.event));
+    if (schemaEntries().some((e) => e.file === file)) return file;
+    throw new Error(`no schema for event '${String(frame.event)}' on topic '${String(frame.topic)}'`);
+  }
   const file = `${endpoint}/server/${String(frame.type)}.json`;
   if (schemaEntries().some((e) => e.file === file)) return file;
   if (endpoint === 'user') return null;

@@ -86,6 +86,13 @@ describe('PROTOCOL.md examples', () => {
       if (b.arg !== 'error') assert.equal(frame.type, splitName(b.arg)[1], where(b));
       const e = firstError(schemaFile(serverFile(b.arg)), frame);
       assert.equal(e, null, `${where(b)}: ${String(e)}`);
+      // An event also fits the full schema of its topic and event, not only the envelope.
+      if (frame.type === 'event') {
+        const file = fileForGatewayFrame('operator', frame)!;
+        assert.notEqual(file, serverFile(b.arg), where(b));
+        const ee = firstError(schemaFile(file), frame);
+        assert.equal(ee, null, `${where(b)}: ${file}: ${String(ee)}`);
+      }
     }
     for (const b of of('exchange')) {
       const clients = parseClients(b.arg);
@@ -116,7 +123,8 @@ describe('PROTOCOL.md examples', () => {
       }
     }
     const missing: string[] = [];
-    for (const e of schemaEntries()) {
+    // Each event's own schema is exercised wherever an event example or exchange shows it; the envelope (event.json) needs an example.
+    for (const e of schemaEntries().filter((x) => x.topic === undefined)) {
       if (e.direction === 'client-to-gateway') {
         if (!good.has(e.file)) missing.push(`frame: ${e.file}`);
         // A malformed discovery probe gets no answer, so there is no error to document.
@@ -136,10 +144,13 @@ describe('PROTOCOL.md examples', () => {
 
   test('the USB error code table lists every USB error code, and error.json accepts each', async () => {
     const { UsbErrorCodes } = await import('../../main/gateway/usb/errors.js');
+    const { UsbErrorCodeNames } = await import('../../firmware-protocol/usb.js');
     const md = readFileSync(join(SCHEMA_DIR, '../PROTOCOL.md'), 'utf8');
     const usbTable = md.slice(md.indexOf('### USB error codes'));
     const listed = [...usbTable.matchAll(/^\| `([A-Z_]+)` \|/gm)].map((m) => m[1]);
     assert.deepEqual(listed.sort(), Object.keys(UsbErrorCodes).sort());
+    // The contract's list of codes is the gateway's catalogue, neither more nor less.
+    assert.deepEqual([...UsbErrorCodeNames].sort(), Object.keys(UsbErrorCodes).sort());
     for (const code of Object.keys(UsbErrorCodes)) {
       assert.equal(firstError(schemaFile('error.json'), { type: 'error', code, message: 'x', id: 1 }), null, code);
     }
