@@ -60,8 +60,13 @@ export class FakeSocket implements WebSocketLike {
     }, 0);
   }
 
+  /** Called with each frame sent; a test answers requests from here. */
+  onSend: ((frame: Record<string, unknown>) => void) | null = null;
+
   send(data: string): void {
-    this.sent.push(JSON.parse(data) as Record<string, unknown>);
+    const frame = JSON.parse(data) as Record<string, unknown>;
+    this.sent.push(frame);
+    this.onSend?.(frame);
   }
 
   receive(frame: unknown): void {

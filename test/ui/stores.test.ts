@@ -2,7 +2,10 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { get } from 'svelte/store';
-import { createDevicesStore, mergeDevices } from '../../renderer/src/lib/stores/devices.js';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { createDevicesStore, liveChoices, mergeDevices } from '../../renderer/src/lib/stores/devices.js';
+import { GatewayClient, type WebSocketLike } from '../../renderer/src/lib/client.js';
 import { createRoomsStore } from '../../renderer/src/lib/stores/rooms.js';
 import { createStatusStore, ratesBetween, warningsFor } from '../../renderer/src/lib/stores/status.js';
 import { createLiveStore } from '../../renderer/src/lib/stores/live.js';
@@ -12,7 +15,9 @@ import { normalizeBulk } from '../../renderer/src/lib/stores/usb.js';
 import type { DeviceInfo, SystemStatus } from '../../renderer/src/lib/protocol.js';
 import { startFleet, type Fleet } from '../../main/simulator/fleet.js';
 import { roomClient, startTestGateway, type TestGateway } from '../support/gateway.js';
-import { connected, sleep } from './helpers.js';
+import { connected, FakeSocket, sleep } from './helpers.js';
+import { firstError } from '../protocol/json-schema.js';
+import { SCHEMA_DIR } from '../protocol/doc.js';
 
 async function until<T>(fn: () => T | undefined | null | false, ms = 4000): Promise<T> {
   const end = Date.now() + ms;
@@ -25,7 +30,7 @@ async function until<T>(fn: () => T | undefined | null | false, ms = 4000): Prom
 }
 
 const device = (id: string, online: boolean, status: DeviceInfo['status'] = null): DeviceInfo => ({
-  device_id: id, online, ip: online ? '10.0.0.5' : null, connected_at: null, disconnected_at: null,
+  device_id: id, online, source: online ? 'connected' : 'known', mdns: null, ip: online ? '10.0.0.5' : null, connected_at: null, disconnected_at: null,
   last_seen_at: '2024-11-21T18:00:00.000Z', last_seen_age_ms: 0, last_heartbeat_at: null, last_heartbeat_age_ms: null, status, status_at: null,
 });
 
@@ -46,6 +51,72 @@ describe('pure store rules', () => {
     assert.equal(rows[1]!.usbPort, '/dev/ttyUSB0');
     assert.equal(rows[3]!.firmware, '0.14');
     assert.equal(rows[3]!.online, false);
+  });
+
+  test('a board seen only over mDNS is listed as not connected and never offered in Live', async () => {
+    const mdns = (id: string, address: string) => ({
+      name: id, service_type: '_courtside-dev._tcp', host: `${id}.local`, addresses: [address], port: 80, txt: { id, fw: '1.4.0' }, last_seen_age_ms: 1200,
+    });
+    // The shape the gateway sends (the device list merges its boards with mDNS by device id).
+    const reply = {
+      type: 'device_list',
+      devices: [
+        { ...device('racket-1', true, { battery: 90 }), mdns: [mdns('racket-1', '10.0.0.5')] },
+        device('racket-2', false),
+        {
+          device_id: 'racket-9', online: false, source: 'lan', ip: '10.0.0.9', connected_at: null, disconnected_at: null,
+          last_seen_at: '2024-11-21T18:00:00.000Z', last_seen_age_ms: 1200, last_heartbeat_at: null, last_heartbeat_age_ms: null,
+          status: { firmware: '1.4.0', board: null, mac: null }, status_at: null, mdns: [mdns('racket-9', '10.0.0.9')],
+        },
+      ],
+    };
+    const schema = JSON.parse(readFileSync(join(SCHEMA_DIR, 'operator/server/device_list.json'), 'utf8')) as Record<string, unknown>;
+    assert.equal(firstError(schema, { ...reply, id: 1 }), null, 'the test frame is one the contract allows');
+
+    const sockets: FakeSocket[] = [];
+    const client = new GatewayClient({
+      baseUrl: 'http://127.0.0.1:9',
+      token: 'x'.repeat(20),
+      createSocket: (url) => {
+        const s = new FakeSocket(url);
+        // The parts' lists come from the same frame kinds; this gateway has no USB part.
+        s.onSend = (f) => {
+          const answer =
+            f.type === 'get_device_list' ? { ...reply, id: f.id }
+            : f.type === 'get_discovered' ? { type: 'discovered', id: f.id, gateway_id: 'gw-1', devices: [], links: [], mdns: [], probe_port: null, probes: null }
+            : f.type === 'subscribe' || f.type === 'unsubscribe' ? { type: `${f.type}d`, id: f.id, topics: f.topics }
+            : { type: 'error', code: 'UNKNOWN_TYPE', message: `unknown message type '${String(f.type)}'`, id: f.id };
+          setTimeout(() => s.receive(answer), 0);
+        };
+        sockets.push(s);
+        return s as WebSocketLike;
+      },
+    });
+    const store = createDevicesStore(client, { subscribe: (fn: (m: ReadonlyMap<string, string>) => void) => (fn(new Map()), () => {}) });
+    try {
+      client.connect();
+      store.start();
+      const rows = await until(() => {
+        const r = get(store).rows;
+        return r.length === 3 && !get(store).loading ? r : null;
+      });
+      const lan = rows.find((r) => r.device_id === 'racket-9')!;
+      assert.equal(lan.connected, false);
+      assert.equal(lan.online, false);
+      assert.deepEqual(lan.sources, ['lan']);
+      assert.equal(lan.lanAddress, '10.0.0.9');
+      assert.equal(lan.firmware, '1.4.0');
+      const on = rows.find((r) => r.device_id === 'racket-1')!;
+      assert.equal(on.connected, true);
+      assert.deepEqual(on.sources, ['gateway', 'lan']);
+      assert.equal(rows.find((r) => r.device_id === 'racket-2')!.connected, true);
+      // Online first, then the boards that connected before, then the LAN-only one.
+      assert.deepEqual(rows.map((r) => r.device_id), ['racket-1', 'racket-2', 'racket-9']);
+      assert.deepEqual(liveChoices(rows).map((r) => r.device_id), ['racket-1', 'racket-2']);
+    } finally {
+      store.stop();
+      client.close();
+    }
   });
 
   test('rates come from total deltas; a restarted gateway gives no point', () => {

@@ -9,24 +9,27 @@
 import { writable, type Readable } from 'svelte/store';
 import type { GatewayClient } from '../client.js';
 import { describeError, GatewayRequestError } from '../errors.js';
-import type { DeviceInfo, DiscoveredDevice, EventFrame } from '../protocol.js';
+import type { BoardState, CommandEvent, DeviceEvent, DeviceInfo, DiscoveredDevice, DiscoveryEvent, EventFrame, UsbEventFrame, UsbPortInfo } from '../protocol.js';
 
+/** Where the UI saw a board: connected to the gateway (now or before), on the LAN (mDNS), on a USB port. */
 export type DeviceSource = 'gateway' | 'lan' | 'usb';
 
-export interface UsbPortInfo {
-  path: string;
-  device_id?: string | null;
-  manufacturer?: string | null;
-  serial_number?: string | null;
-  vendor_id?: string | null;
-  product_id?: string | null;
-  [k: string]: unknown;
-}
+/**
+ * A board as the device list or a `devices` event has it: events carry the
+ * gateway's own view, without `source` and `mdns`, which only the list adds.
+ */
+export type DeviceEntry = BoardState & Partial<Pick<DeviceInfo, 'source' | 'mdns'>>;
+/** A LAN service; only its id is required, so a partial record from an older gateway still merges. */
+export type LanEntry = Pick<DiscoveredDevice, 'device_id'> & Partial<DiscoveredDevice>;
+/** A serial port, with the board id when the USB part knows which board is on it. */
+export type UsbEntry = Pick<UsbPortInfo, 'path'> & Partial<UsbPortInfo> & { device_id?: string | null };
 
 export interface DeviceRow {
   device_id: string;
   sources: DeviceSource[];
   online: boolean;
+  /** Has connected to the gateway at least once (a board only seen on the LAN has not). */
+  connected: boolean;
   ip: string | null;
   /** Epoch ms (gateway clock) of the last frame, for the age shown next to the status. */
   lastSeenAt: number | null;
@@ -54,9 +57,9 @@ const ms = (iso: string | number | null | undefined): number | null => (iso === 
 
 /** Pure merge, so the rules are unit-tested: gateway data wins, the others fill in what it lacks. */
 export function mergeDevices(input: {
-  devices: DeviceInfo[];
-  discovered: DiscoveredDevice[];
-  usb: UsbPortInfo[];
+  devices: DeviceEntry[];
+  discovered: LanEntry[];
+  usb: UsbEntry[];
   roomOf: ReadonlyMap<string, string>;
   commands: ReadonlyMap<string, DeviceRow['lastCommand']>;
 }): DeviceRow[] {
@@ -64,16 +67,28 @@ export function mergeDevices(input: {
   const row = (id: string): DeviceRow => {
     let r = rows.get(id);
     if (!r) {
-      r = { device_id: id, sources: [], online: false, ip: null, lastSeenAt: null, battery: null, rssi: null, firmware: null, state: null, room: null, usbPort: null, lanAddress: null, lastCommand: null };
+      r = { device_id: id, sources: [], online: false, connected: false, ip: null, lastSeenAt: null, battery: null, rssi: null, firmware: null, state: null, room: null, usbPort: null, lanAddress: null, lastCommand: null };
       rows.set(id, r);
     }
     return r;
   };
   for (const d of input.devices) {
     const r = row(d.device_id);
-    r.sources.push('gateway');
+    // The gateway lists boards it only saw over mDNS too (`source: 'lan'`): seen, never connected.
+    const lanOnly = d.source === 'lan' && !d.online;
+    if (lanOnly) {
+      r.sources.push('lan');
+      r.lanAddress ??= d.ip ?? d.mdns?.[0]?.addresses[0] ?? null;
+    } else {
+      r.sources.push('gateway');
+      r.connected = true;
+      if (d.mdns?.length) {
+        r.sources.push('lan');
+        r.lanAddress ??= d.mdns[0]!.addresses[0] ?? null;
+      }
+    }
     r.online = d.online;
-    r.ip = d.ip;
+    r.ip = lanOnly ? null : d.ip;
     r.lastSeenAt = ms(d.last_seen_at) ?? ms(d.disconnected_at) ?? ms(d.connected_at);
     r.battery = num(d.status?.battery);
     r.rssi = num(d.status?.rssi);
@@ -83,10 +98,10 @@ export function mergeDevices(input: {
   }
   for (const d of input.discovered) {
     const r = row(d.device_id);
-    r.sources.push('lan');
+    if (!r.sources.includes('lan')) r.sources.push('lan');
     r.lanAddress ??= d.addresses?.[0] ?? d.host ?? null;
     r.firmware ??= str(d.txt?.fw);
-    if (!r.sources.includes('gateway')) r.lastSeenAt = ms(d.last_seen);
+    if (!r.connected) r.lastSeenAt = ms(d.last_seen) ?? r.lastSeenAt;
   }
   for (const p of input.usb) {
     const r = row(str(p.device_id) ?? p.path);
@@ -97,10 +112,15 @@ export function mergeDevices(input: {
     r.room = input.roomOf.get(r.device_id) ?? r.room;
     r.lastCommand = input.commands.get(r.device_id) ?? null;
   }
-  // Online first, then the ones the gateway knows, then by name: the order the operator scans.
+  // Online first, then the ones that have connected, then by name: the order the operator scans.
   return [...rows.values()].sort(
-    (a, b) => Number(b.online) - Number(a.online) || Number(b.sources.includes('gateway')) - Number(a.sources.includes('gateway')) || a.device_id.localeCompare(b.device_id, undefined, { numeric: true }),
+    (a, b) => Number(b.online) - Number(a.online) || Number(b.connected) - Number(a.connected) || a.device_id.localeCompare(b.device_id, undefined, { numeric: true }),
   );
+}
+
+/** The boards the Live view offers: those that have connected to the gateway (only they can stream samples). */
+export function liveChoices(rows: readonly DeviceRow[]): DeviceRow[] {
+  return rows.filter((r) => r.connected);
 }
 
 /** Replies of parts that may be missing (older gateway, part not started): UNKNOWN_TYPE means "none". */
@@ -116,9 +136,9 @@ async function optionalList<T>(p: Promise<Record<string, unknown>>, key: string)
 }
 
 export function createDevicesStore(client: GatewayClient, roomOf: Readable<ReadonlyMap<string, string>>) {
-  const devices = new Map<string, DeviceInfo>();
-  const discovered = new Map<string, DiscoveredDevice>();
-  let usb: UsbPortInfo[] = [];
+  const devices = new Map<string, DeviceEntry>();
+  const discovered = new Map<string, LanEntry>();
+  let usb: UsbEntry[] = [];
   let rooms: ReadonlyMap<string, string> = new Map();
   const commands = new Map<string, DeviceRow['lastCommand']>();
   const commandDevice = new Map<string, string>();
@@ -132,8 +152,8 @@ export function createDevicesStore(client: GatewayClient, roomOf: Readable<Reado
     try {
       const [list, lan, ports] = await Promise.all([
         client.request('get_device_list', {}),
-        optionalList<DiscoveredDevice>(client.requestAny('get_discovered'), 'devices'),
-        optionalList<UsbPortInfo>(client.requestAny('usb_list_ports'), 'ports'),
+        optionalList<LanEntry>(client.requestAny('get_discovered'), 'devices'),
+        optionalList<UsbEntry>(client.requestAny('usb_list_ports'), 'ports'),
       ]);
       devices.clear();
       for (const d of list.devices) devices.set(d.device_id, d);
@@ -147,12 +167,19 @@ export function createDevicesStore(client: GatewayClient, roomOf: Readable<Reado
   }
 
   function onDeviceEvent(e: EventFrame): void {
-    const d = e.device as DeviceInfo | undefined;
-    if (d && typeof d.device_id === 'string') devices.set(d.device_id, d);
+    const ev = e as unknown as DeviceEvent;
+    if (!('device' in ev)) return;
+    const d = ev.device;
+    if (d && typeof d.device_id === 'string') {
+      // The event is the gateway's own view: it has connected, whatever mDNS said before; keep what mDNS sees.
+      const was = devices.get(d.device_id);
+      devices.set(d.device_id, { ...d, source: d.online ? 'connected' : 'known', mdns: was?.mdns ?? null });
+    }
     publish();
   }
 
-  function onCommandEvent(e: EventFrame): void {
+  function onCommandEvent(frame: EventFrame): void {
+    const e = frame as unknown as CommandEvent;
     const id = String(e.command_id ?? '');
     const deviceId = typeof e.device_id === 'string' ? e.device_id : commandDevice.get(id);
     if (!deviceId) return;
@@ -163,17 +190,19 @@ export function createDevicesStore(client: GatewayClient, roomOf: Readable<Reado
     }
   }
 
-  function onDiscoveryEvent(e: EventFrame): void {
-    const d = (e.device ?? e.service) as DiscoveredDevice | undefined;
+  function onDiscoveryEvent(frame: EventFrame): void {
+    const e = frame as unknown as DiscoveryEvent;
+    const d = e.device as LanEntry | undefined;
     if (!d || typeof d.device_id !== 'string') return;
     if (e.event === 'removed') discovered.delete(d.device_id);
     else discovered.set(d.device_id, d);
     publish();
   }
 
-  function onUsbEvent(e: EventFrame): void {
-    if (Array.isArray(e.ports)) {
-      usb = (e.ports as UsbPortInfo[]).filter((p) => p && typeof p.path === 'string');
+  function onUsbEvent(frame: EventFrame): void {
+    const e = frame as unknown as UsbEventFrame;
+    if (e.event === 'ports_changed' && Array.isArray(e.ports)) {
+      usb = (e.ports as UsbEntry[]).filter((p) => p && typeof p.path === 'string');
       publish();
     }
   }

@@ -8,7 +8,7 @@
 import { derived, writable, type Readable } from 'svelte/store';
 import type { GatewayClient } from '../client.js';
 import { describeError } from '../errors.js';
-import type { EventFrame, RoomSummary, StoredMessage } from '../protocol.js';
+import type { EventFrame, RoomMessageEvent, RoomSummary, StoredMessage } from '../protocol.js';
 
 export interface LogEntry {
   key: string;
@@ -52,12 +52,13 @@ export function entryFromStored(m: StoredMessage): LogEntry {
 }
 
 let liveKey = 0;
-export function entryFromEvent(e: EventFrame): LogEntry {
+export function entryFromEvent(frame: EventFrame): LogEntry {
+  const e = frame as unknown as Partial<Extract<RoomMessageEvent, { event: 'message' }>> & { at?: string };
   return {
     key: `e${++liveKey}`,
-    room_id: (e.room_id as string | null) ?? null,
+    room_id: e.room_id ?? null,
     from: String(e.from_device_id ?? ''),
-    to: (e.to_device_id as string | null) ?? null,
+    to: e.to_device_id ?? null,
     kind: e.message_type === 'direct' ? 'direct' : 'broadcast',
     content: contentText(e.content),
     at: String(e.sent_at ?? e.at),

@@ -12,6 +12,7 @@ import { writable, type Readable } from 'svelte/store';
 import type { GatewayClient } from '../client.js';
 import { describeError } from '../errors.js';
 import { sessionOf, type EventFrame, type SessionJson, type SessionState } from '../protocol.js';
+import type { RequestFields, SessionSignal as SessionSignalBody } from '../../../../firmware-protocol/index.js';
 
 export interface StrokeView {
   device_id: string | null;
@@ -90,9 +91,8 @@ export function readResults(summary: unknown, strokeList?: unknown): ResultsView
 export const STATE_ORDER: SessionState[] = ['created', 'recording', 'uploading', 'analyzing', 'complete'];
 
 /** Per board, times (ms, the recording's time base) and gyroscope magnitude (degrees/s). */
-export interface SessionSignal {
-  boards: { device_id: string; t_ms: number[]; gyro_dps: number[] }[];
-}
+/** What the timeline draws: the boards of the session's chart signal. */
+export type SessionSignal = Pick<SessionSignalBody, 'boards'>;
 
 export interface SessionsState {
   list: SessionJson[];
@@ -106,13 +106,8 @@ export interface SessionsState {
   error: string | null;
 }
 
-export interface NewSession {
-  boards: string[];
-  player_id?: string;
-  court?: string;
-  notes?: string;
-  sample_rate_hz?: number;
-}
+/** The new-session form: create_session's fields less the room. */
+export type NewSession = Omit<RequestFields<'create_session'>, 'room_id'>;
 
 export function createSessionsStore(client: GatewayClient) {
   let state: SessionsState = { list: [], search: '', stateFilter: '', selected: null, strokes: [], loading: false, busy: false, error: null };

@@ -10,13 +10,9 @@
 import { writable, type Readable } from 'svelte/store';
 import type { GatewayClient } from '../client.js';
 import { describeError, GatewayRequestError } from '../errors.js';
-import type { DeviceToken } from '../protocol.js';
+import type { DeviceToken, DiscoveryInterface } from '../protocol.js';
 
-export interface InterfaceChoice {
-  name: string;
-  address: string;
-  selected: boolean;
-}
+export type InterfaceChoice = DiscoveryInterface;
 
 export interface SettingsState {
   tokens: DeviceToken[];

@@ -49,7 +49,6 @@ export function warningsFor(status: SystemStatus | null, connected: boolean): st
   if (status.urls.operator.length === 0) out.push('The gateway has no network address other than this computer: phones and boards cannot reach it.');
   if (status.device_auth === 'open') out.push('Boards may join without a token (lab mode). Start the gateway with --device-auth token to require one.');
   if (status.commands_pending > 0) out.push(`${status.commands_pending} commands wait for boards that are offline.`);
-  for (const w of Array.isArray(status.warnings) ? status.warnings : []) if (typeof w === 'string') out.push(w);
   return out;
 }
 

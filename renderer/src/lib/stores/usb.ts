@@ -8,50 +8,21 @@
 import { writable, type Readable } from 'svelte/store';
 import type { GatewayClient } from '../client.js';
 import { describeError, GatewayRequestError } from '../errors.js';
-import type { EventFrame } from '../protocol.js';
-import type { UsbBulkRow, UsbPortInfo } from '../../../../firmware-protocol/usb.js';
+import type { EventFrame, FirmwareMeta, UsbBoardInfo, UsbBulkRow, UsbBulkStatus, UsbEventFrame, UsbJob as UsbJobJson, UsbPortInfo, UsbWriteProgress } from '../protocol.js';
 
+export type { FirmwareMeta };
 export type UsbPort = UsbPortInfo;
 
-export interface FirmwareMeta {
-  id: string;
-  name: string | null;
-  size: number;
-  uploaded_at: string;
-  chip: string | null;
-}
+/** A write's progress as the UI shows it; bulk boards and older gateways may leave out the file counts. */
+export type Progress = Pick<UsbWriteProgress, 'bytes' | 'total' | 'percent' | 'rate_bps'> & Partial<Pick<UsbWriteProgress, 'file_index' | 'files'>>;
 
-export interface Progress {
-  bytes: number;
-  total: number;
-  percent: number;
-  rate_bps: number;
-  file_index?: number;
-  files?: number;
-}
-
-export interface UsbJob {
-  id: string;
-  kind: 'flash' | 'provision' | 'board_info';
-  port: string;
-  state: 'running' | 'done' | 'failed' | 'cancelled';
-  info: { chip: string; description: string; mac: string; flash_size: number | null } | null;
-  progress: Progress | null;
-  result: Record<string, unknown> | null;
-  error: { code: string; message: string } | null;
-}
+/** A job as the UI tracks it: the gateway's job, its progress as shown. */
+export type UsbJob = Omit<UsbJobJson, 'progress'> & { progress: Progress | null };
 
 export type BulkRow = UsbBulkRow;
 
-export interface BulkStatus {
-  state: 'running' | 'stopping' | 'stopped';
-  current: string | null;
-  queued: string[];
-  done: number;
-  ok: number;
-  failed: number;
-  next_id: string;
-}
+/** The bulk status with every field filled in (the gateway sends only `state` and `rows` before a queue first ran). */
+export type BulkStatus = Required<Omit<UsbBulkStatus, 'rows'>>;
 
 export interface MonitorLine {
   key: number;
@@ -81,7 +52,7 @@ export const MONITOR_LINES = 1000;
 /** The bulk status in one shape: the gateway sends only `{state, rows}` while no queue has run. */
 export function normalizeBulk(v: unknown): { status: BulkStatus | null; rows: BulkRow[] | null } {
   if (typeof v !== 'object' || v === null) return { status: null, rows: null };
-  const b = v as Partial<BulkStatus> & { rows?: BulkRow[] };
+  const b = v as Partial<UsbBulkStatus>;
   const status: BulkStatus = {
     state: b.state ?? 'stopped',
     current: b.current ?? null,
@@ -123,14 +94,15 @@ export function createUsbStore(client: GatewayClient) {
     }
   }
 
-  function onEvent(e: EventFrame): void {
-    const jobId = typeof e.job_id === 'string' ? e.job_id : null;
+  function onEvent(frame: EventFrame): void {
+    const e = frame as unknown as UsbEventFrame;
+    const jobId = 'job_id' in e && typeof e.job_id === 'string' ? e.job_id : null;
     switch (e.event) {
       case 'ports_changed':
         if (Array.isArray(e.ports)) set({ ports: e.ports as UsbPort[] });
         return;
       case 'board_info':
-        if (jobId) patchJob(jobId, { info: e.info as UsbJob['info'] });
+        if (jobId) patchJob(jobId, { info: e.info });
         return;
       case 'flash_progress': {
         const p = { bytes: Number(e.bytes), total: Number(e.total), percent: Number(e.percent), rate_bps: Number(e.rate_bps) };
@@ -140,18 +112,18 @@ export function createUsbStore(client: GatewayClient) {
       }
       case 'flash_done':
       case 'provision_done':
-        if (jobId) patchJob(jobId, { state: e.state as UsbJob['state'], result: (e.result as UsbJob['result']) ?? null, error: (e.error as UsbJob['error']) ?? null, info: (e.info as UsbJob['info']) ?? state.jobs[jobId]?.info ?? null });
+        if (jobId) patchJob(jobId, { state: e.state, result: e.result ?? null, error: e.error ?? null, info: e.info ?? state.jobs[jobId]?.info ?? null });
         return;
       case 'monitor_line':
         if (e.port !== state.monitor.port) return;
-        set({ monitor: { ...state.monitor, lines: [...state.monitor.lines, { key: ++lineKey, port: String(e.port), text: String(e.text ?? ''), level: e.level as string, at: e.at as string }].slice(-MONITOR_LINES) } });
+        set({ monitor: { ...state.monitor, lines: [...state.monitor.lines, { key: ++lineKey, port: String(e.port), text: String(e.text ?? ''), level: e.level ?? undefined, at: e.at }].slice(-MONITOR_LINES) } });
         return;
       case 'monitor_status':
         if (e.port === state.monitor.port) set({ monitor: { ...state.monitor, status: String(e.status) } });
         return;
       case 'bulk_board': {
         const { topic: _t, at: _a, event: _e, type: _ty, ...row } = e;
-        set({ bulkRows: [...state.bulkRows, row as unknown as BulkRow].slice(-500) });
+        set({ bulkRows: [...state.bulkRows, row].slice(-500) });
         return;
       }
       case 'bulk_status': {
@@ -193,7 +165,7 @@ export function createUsbStore(client: GatewayClient) {
     provision: (port: string, config: Record<string, unknown>, mintToken: boolean) =>
       act(async () => track((await client.requestAny('usb_provision', { port, config, mint_token: mintToken })).job)),
     improvWifi: (port: string, ssid: string, password: string) => act(() => client.requestAny('usb_improv_wifi', { port, ssid, password }, 60_000)),
-    boardInfo: (port: string) => act(async () => (await client.requestAny('usb_board_info', { port }, 60_000)).info as UsbJob['info']),
+    boardInfo: (port: string) => act(async () => (await client.requestAny('usb_board_info', { port }, 60_000)).info as UsbBoardInfo),
     cancel: (jobId: string) => act(async () => track((await client.requestAny('usb_cancel', { job_id: jobId })).job)),
     async monitor(port: string | null): Promise<void> {
       const prev = state.monitor.port;
