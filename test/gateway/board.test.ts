@@ -106,7 +106,8 @@ describe('board endpoint (the badminton protocol)', () => {
     const r = await op.ask({ type: 'send_command', device_id: 'own-a', command: 'identify' }, 'command_queued');
     await a.next('command');
     other.send({ type: 'command_ack', command_id: r.command_id });
-    await new Promise((res) => setTimeout(res, 100));
+    // One connection's frames are handled in order: this reply comes after the ack was dealt with.
+    await other.ask({ type: 'heartbeat' }, 'heartbeat_ack');
     assert.equal((await gw.store.getCommand(String(r.command_id)))?.state, 'sent');
     await Promise.all([a.close(), other.close()]);
   });

@@ -1,4 +1,5 @@
 /** Frame size, frame rate and connection limits, liveness by ping/pong, and the status line; time is a ManualClock. */
+import { once } from 'node:events';
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { ManualClock } from '../../main/gateway/clock.js';
@@ -6,6 +7,7 @@ import { KeepaliveManager } from '../../main/gateway/keepalive.js';
 import { TokenBucket } from '../../main/gateway/limits.js';
 import { createLogger } from '../../main/gateway/log.js';
 import { OPERATOR_TOKEN, startTestGateway, TestClient } from '../support/gateway.js';
+import { openConnections, waitFor } from '../support/wait.js';
 
 describe('limits', () => {
   test('token bucket: burst, then refill at the rate', () => {
@@ -67,7 +69,7 @@ describe('limits', () => {
       const b = await TestClient.connect(`${gw.url}/ws/esp32/c2/`);
       await assert.rejects(TestClient.connect(`${gw.url}/ws/esp32/c3/`), { status: 503 });
       await a.close();
-      await new Promise((r) => setTimeout(r, 50));
+      await waitFor(async () => (await openConnections(gw)).board === 1, { what: 'the gateway seeing c1 close' });
       const c = await TestClient.connect(`${gw.url}/ws/esp32/c3/`);
       await Promise.all([b.close(), c.close()]);
       const metrics = await (await gw.http('/metrics')).text();
@@ -111,9 +113,12 @@ describe('liveness', () => {
       const b = await TestClient.connect(`${gw.url}/ws/esp32/wifi-drop/`, { autoPong: false });
       await b.next('connection_established');
       await op.next((f) => f.event === 'online');
+      const pinged = once(op.ws, 'ping');
       clock.advance(15_000);
-      // The operator answers its ping; give the pong time to arrive before the next sweep.
-      await new Promise((r) => setTimeout(r, 100));
+      // The operator answers its ping at once (ws does); the reply to a later frame on the same
+      // socket means the gateway has read that pong too, before the next sweep.
+      await pinged;
+      await op.ask({ type: 'subscribe', topics: ['devices'] }, 'subscribed');
       assert.equal(gw.core.boards.isConnected('wifi-drop'), true);
       clock.advance(15_000);
       const off = await op.next((f) => f.event === 'offline');

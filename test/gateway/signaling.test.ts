@@ -2,6 +2,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { startTestGateway, TestClient, type TestGateway } from '../support/gateway.js';
+import { openConnections, waitFor } from '../support/wait.js';
 
 async function register(gw: TestGateway, id: string): Promise<TestClient> {
   const c = await TestClient.connect(gw.url + '/');
@@ -71,8 +72,9 @@ describe('signaling (the signaling protocol)', () => {
   test('a client that leaves is no longer a target', async () => {
     const a = await register(gw, 'gone_a');
     const b = await register(gw, 'gone_b');
+    const registered = (await openConnections(gw)).signaling!;
     await b.close();
-    await new Promise((r) => setTimeout(r, 50));
+    await waitFor(async () => (await openConnections(gw)).signaling === registered - 1, { what: 'the gateway seeing gone_b leave' });
     a.send({ type: 'offer', sdp: 'x', target_id: 'gone_b' });
     assert.equal((await a.next('error')).code, 'TARGET_NOT_FOUND');
     await a.close();

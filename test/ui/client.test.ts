@@ -6,7 +6,8 @@ import { ManualClock } from '../../main/shared/clock.js';
 import { GatewayClient, type WebSocketLike } from '../../renderer/src/lib/client.js';
 import { describeError, GatewayRequestError } from '../../renderer/src/lib/errors.js';
 import { startTestGateway, TestClient, type TestGateway } from '../support/gateway.js';
-import { clientFor, connected, FakeSocket, sleep, stateWhere } from './helpers.js';
+import { clientFor, connected, FakeSocket, stateWhere } from './helpers.js';
+import { waitFor as waitUntil } from '../support/wait.js';
 
 describe('GatewayClient against a gateway', () => {
   let gw: TestGateway;
@@ -52,7 +53,7 @@ describe('GatewayClient against a gateway', () => {
     c.onEvent('devices', (e) => events.push(`${e.event}:${(e.device as { device_id: string }).device_id}`));
     const a = c.watch(['devices']);
     const b = c.watch(['devices']);
-    await sleep(50);
+    await handled(c);
     const board = await TestClient.connect(`${gw.url}/ws/esp32/board-w1/`);
     await board.next('connection_established');
     await waitFor(() => events.includes('online:board-w1'));
@@ -62,11 +63,20 @@ describe('GatewayClient against a gateway', () => {
     await waitFor(() => events.includes('offline:board-w1'));
     b();
     assert.deepEqual(c.watchedTopics(), []);
-    await sleep(50);
+    await handled(c);
+    // A second operator still watching sees board-w2 come online; the event went to every
+    // subscriber at once, so after one more round trip `c` would have it too, had it stayed.
+    const witness = await connected(gw);
+    const seen: string[] = [];
+    witness.onEvent('devices', (e) => seen.push(`${e.event}:${(e.device as { device_id: string }).device_id}`));
+    witness.watch(['devices']);
+    await handled(witness);
     const board2 = await TestClient.connect(`${gw.url}/ws/esp32/board-w2/`);
-    await sleep(150);
+    await waitFor(() => seen.includes('online:board-w2'));
+    await handled(c);
     assert.ok(!events.some((e) => e.endsWith('board-w2')), 'no events after unsubscribe');
     await board2.close();
+    witness.close();
     c.close();
   });
 
@@ -116,7 +126,7 @@ describe('GatewayClient against a gateway', () => {
     const got: string[] = [];
     c.onSensor((batches) => got.push(...batches.map((b) => `${b.device_id}:${b.samples.length}`)));
     c.watch(['sensor:board-s1']);
-    await sleep(50);
+    await handled(c);
     const board = await TestClient.connect(`${gw.url}/ws/esp32/board-s1/`);
     await board.next('connection_established');
     board.send({ type: 'batch_sensor_data', seq: 1, start_ms: 1000, rate_hz: 100, samples: [[0, 0, 1, 0, 0, 0], [0, 0, 1, 1, 1, 1]] });
@@ -150,7 +160,7 @@ describe('GatewayClient reconnects', () => {
       clock.advance(s1.retryAt - clock.now());
       await stateWhere(c, (s) => s.status === 'open', 8000);
       assert.ok(opens >= 1);
-      await sleep(100);
+      await handled(c); // the topics sent again on open
       const board = await TestClient.connect(`${gw.url}/ws/esp32/board-r1/`);
       await board.next('connection_established');
       await waitFor(() => events.includes('online'));
@@ -248,12 +258,16 @@ describe('GatewayClient reconnects', () => {
 /** Lets sockets and promises settle: one turn of the real event loop, no waiting on time. */
 const turn = (): Promise<void> => new Promise((r) => setImmediate(r));
 
-async function waitFor(cond: () => boolean, ms = 3000): Promise<void> {
-  const until = Date.now() + ms;
-  while (!cond()) {
-    if (Date.now() > until) throw new Error('condition not met');
-    await sleep(10);
-  }
+const waitFor = (cond: () => boolean, ms = 3000) => waitUntil(cond, { timeoutMs: ms });
+
+/**
+ * Resolves once the gateway has handled every frame `c` sent so far (a
+ * subscribe, an unsubscribe): it answers one connection's frames in order, so
+ * the reply to a request sent now comes after them, and any event they caused
+ * or stopped arrives (or not) before that reply.
+ */
+async function handled(c: GatewayClient): Promise<void> {
+  await c.request('get_rooms', {});
 }
 
 /** The GatewayRequestError a promise rejects with (fails the test if it resolves). */
