@@ -19,6 +19,7 @@
  */
 import type { ImuSample, StrokeType } from '../gateway/sessions/analysis/types.js';
 import { mulberry32 } from '../gateway/sessions/analysis/prng.js';
+import type { Rotation } from '../gateway/sessions/analysis/rotate.js';
 
 export type { ImuSample, StrokeType };
 
@@ -89,6 +90,25 @@ export interface StrokeTruth {
   peakDps: number;
 }
 
+/**
+ * Another player, racket and mounting than the one the templates came from.
+ * Every field defaults to the template's own (no change).
+ */
+export interface PlayerOptions {
+  /** The board's mounting: both sensors turned by this rotation. */
+  mounting?: Rotation;
+  /** Peak angular speeds times this (a faster or slower player). */
+  speedScale?: number;
+  /**
+   * Swing accelerations (everything but gravity) times this: a longer arm or
+   * a board mounted further up the shaft feels more of the centripetal and
+   * tangential acceleration at the same angular speed.
+   */
+  armScale?: number;
+  /** Swing duration times this (>1 a slower, longer swing). */
+  tempo?: number;
+}
+
 export interface SwingSessionOptions {
   rateHz: number;
   durationS: number;
@@ -97,6 +117,7 @@ export interface SwingSessionOptions {
   strokes?: StrokeSpec[];
   /** Default 20. */
   strokesPerMinute?: number;
+  player?: PlayerOptions;
 }
 
 export interface ImuSourceOptions {
@@ -105,6 +126,7 @@ export interface ImuSourceOptions {
   /** Default 20. */
   strokesPerMinute?: number;
   strokes?: StrokeSpec[];
+  player?: PlayerOptions;
 }
 
 export interface ImuSource {
@@ -155,15 +177,22 @@ function rotate(v: Vec3, k: Vec3, a: number): Vec3 {
   return [0, 1, 2].map((i) => v[i]! * c + cross[i]! * s + k[i]! * dot * (1 - c)) as Vec3;
 }
 
+const turnBy = (r: Rotation, v: Vec3): Vec3 => [
+  r[0] * v[0] + r[1] * v[1] + r[2] * v[2],
+  r[3] * v[0] + r[4] * v[1] + r[5] * v[2],
+  r[6] * v[0] + r[7] * v[1] + r[8] * v[2],
+];
+
 /** Gravity model of a template: preparation before -300 ms, follow-through after +300 ms. */
 function templateGravity(pre: Vec3, post: Vec3, offsetMs: number): Vec3 {
   return unit(lerp3(pre, post, smoothstep((offsetMs + 300) / 600)));
 }
 
-function makeSwing(spec: StrokeSpec, rand: () => number): Swing {
+function makeSwing(spec: StrokeSpec, rand: () => number, player: PlayerOptions): Swing {
   const key = KEYFRAMES[spec.type];
   const [lo, hi] = PEAK_DPS[spec.type];
-  const peakDps = spec.peakDps ?? lo + (hi - lo) * rand();
+  const peakDps = spec.peakDps ?? (lo + (hi - lo) * rand()) * (player.speedScale ?? 1);
+  const arm = player.armScale ?? 1;
   const mid = key[KEY_MID]!;
   const amp = peakDps / Math.hypot(mid[3]!, mid[4]!, mid[5]!);
   const axis = unit([gaussian(rand), gaussian(rand), gaussian(rand)]);
@@ -179,9 +208,10 @@ function makeSwing(spec: StrokeSpec, rand: () => number): Swing {
     const j = i === KEY_MID ? 0 : 1;
     const g = templateGravity(pre, post, (i - KEY_MID) * KEY_MS);
     gyro.push(turn([0, 1, 2].map((c) => amp * (k[c + 3]! * (1 + 0.08 * j * gaussian(rand)) + 10 * j * gaussian(rand))) as Vec3));
-    dev.push(turn([0, 1, 2].map((c) => amp * (k[c]! - g[c]!) * (1 + 0.08 * gaussian(rand)) + 0.05 * gaussian(rand)) as Vec3));
+    dev.push(turn([0, 1, 2].map((c) => arm * amp * (k[c]! - g[c]!) * (1 + 0.08 * gaussian(rand)) + 0.05 * gaussian(rand)) as Vec3));
   });
-  return { t: spec.t, type: spec.type, peakDps, stretch: 0.9 + 0.2 * rand(), half: 800, gyro, dev, pre: turn(pre), post: turn(post) };
+  const stretch = (0.9 + 0.2 * rand()) * (player.tempo ?? 1);
+  return { t: spec.t, type: spec.type, peakDps, stretch, half: 800, gyro, dev, pre: turn(pre), post: turn(post) };
 }
 
 /** Catmull-Rom through the keyframes at offset u (ms, unstretched), ends held. */
@@ -216,6 +246,10 @@ export function createImuSource(opts: ImuSourceOptions): ImuSource {
   const noiseRand = mulberry32(opts.seed ^ 0x9e3779b9);
   const spm = opts.strokesPerMinute ?? 20;
   const explicit = opts.strokes ? [...opts.strokes].sort((a, b) => a.t - b.t) : undefined;
+  const player = opts.player ?? {};
+  const mount = player.mounting;
+  // Swings reach 1000 ms (x1.1 stretch, x tempo) from their peak.
+  const reach = 1100 * Math.max(1, player.tempo ?? 1);
   const swings: Swing[] = [];
 
   // Idle wobble: a few slow sines per axis, fixed per session.
@@ -234,7 +268,7 @@ export function createImuSource(opts: ImuSourceOptions): ImuSource {
   const moves: { t: number; half: number; axis: Vec3; amp: number }[] = [];
 
   function push(spec: StrokeSpec): void {
-    const s = makeSwing(spec, strokeRand);
+    const s = makeSwing(spec, strokeRand, player);
     const prev = swings[swings.length - 1];
     if (prev) {
       const room = Math.max(150, (s.t - prev.t) / 2 - 100);
@@ -289,11 +323,10 @@ export function createImuSource(opts: ImuSourceOptions): ImuSource {
       lastT = t;
       scheduleUntil(t + 3000);
       while (lo < swings.length - 1 && swings[lo + 1]!.t - swings[lo + 1]!.half <= t) lo++;
-      // Swings reach 1000 ms (x1.1 stretch) from their peak.
-      while (first < swings.length && swings[first]!.t + 1100 < t) first++;
+      while (first < swings.length && swings[first]!.t + reach < t) first++;
       const acc: Vec3 = [...gravityAt(t, lo)];
       const gyr: Vec3 = [0, 0, 0];
-      for (let k = first; k < swings.length && swings[k]!.t - 1100 <= t; k++) {
+      for (let k = first; k < swings.length && swings[k]!.t - reach <= t; k++) {
         const s = swings[k]!;
         const u = (t - s.t) / s.stretch;
         const w = taper(u);
@@ -313,8 +346,9 @@ export function createImuSource(opts: ImuSourceOptions): ImuSource {
         const w = m.amp * Math.cos((x * Math.PI) / 2) ** 2;
         for (let c = 0; c < 3; c++) gyr[c] += w * m.axis[c]!;
       }
+      const [accB, gyrB] = mount ? [turnBy(mount, acc), turnBy(mount, gyr)] : [acc, gyr];
       const out = [0, 1, 2, 3, 4, 5].map((c) => {
-        const base = c < 3 ? acc[c]! : gyr[c - 3]!;
+        const base = c < 3 ? accB[c]! : gyrB[c - 3]!;
         const noise = c < 3 ? 0.01 : 1.0;
         const fs = c < 3 ? ACCEL_FS : GYRO_FS;
         return Math.max(-fs, Math.min(fs, base + wob(c, t) + noise * gaussian(noiseRand)));
@@ -346,7 +380,7 @@ export function createSwingSession(opts: SwingSessionOptions): { samples: ImuSam
       strokes.push(s);
     }
   }
-  const source = createImuSource({ rateHz: opts.rateHz, seed: opts.seed, strokes });
+  const source = createImuSource({ rateHz: opts.rateHz, seed: opts.seed, strokes, player: opts.player });
   const n = Math.floor(opts.durationS * opts.rateHz);
   const samples: ImuSample[] = [];
   for (let k = 0; k < n; k++) samples.push(source.next());

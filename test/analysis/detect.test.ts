@@ -34,7 +34,7 @@ describe('detector', () => {
     const empty = analyzeSamples(bursts(100, 5000, []));
     assert.deepEqual(empty.summary, {
       count: 0, durationS: 4.99, strokesPerMinute: 0, maxSpeedKmh: 0, medianSpeedKmh: 0,
-      countsByType: { clear: 0, drive: 0, lift: 0, smash: 0 },
+      countsByType: { clear: 0, drive: 0, lift: 0, smash: 0, unknown: 0 },
     });
   });
 

@@ -81,3 +81,21 @@ export function matchStrokes(truth: readonly StrokeTruth[], strokes: readonly St
     typeAccuracy: matched.length ? right / matched.length : NaN,
   };
 }
+
+/** Linear interpolation onto a uniform grid at `rateHz`: the same motion as a board at another rate records it. */
+export function resample(samples: readonly ImuSample[], rateHz: number): ImuSample[] {
+  const keys = ['ax', 'ay', 'az', 'gx', 'gy', 'gz'] as const;
+  const out: ImuSample[] = [];
+  const step = 1000 / rateHz;
+  let i = 0;
+  for (let t = samples[0]!.t; t <= samples[samples.length - 1]!.t; t += step) {
+    while (i + 2 < samples.length && samples[i + 1]!.t <= t) i++;
+    const a = samples[i]!;
+    const b = samples[i + 1] ?? a;
+    const w = b.t > a.t ? Math.min(1, (t - a.t) / (b.t - a.t)) : 0;
+    const s = { t } as ImuSample;
+    for (const c of keys) s[c] = a[c] + (b[c] - a[c]) * w;
+    out.push(s);
+  }
+  return out;
+}

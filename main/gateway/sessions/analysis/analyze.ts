@@ -5,14 +5,14 @@ import { detectStrokes, estimateRateHz, median, type StrokePeak } from './detect
 import { strokeFeatures } from './features.js';
 import { loadDefaultModel, predict, type StrokeModel } from './classify.js';
 import {
-  STROKE_TYPES,
+  OUTCOMES,
   resolveOptions,
   type AnalysisOptions,
   type AnalysisResult,
   type ImuSample,
   type SessionSummary,
   type Stroke,
-  type StrokeType,
+  type StrokeOutcome,
 } from './types.js';
 
 export interface AnalyzeExtras {
@@ -54,7 +54,7 @@ export function summarise(samples: readonly ImuSample[], strokes: readonly Strok
 /** The summary of strokes over a known duration (several boards of one session share it). */
 export function summariseStrokes(durationS: number, strokes: readonly Pick<Stroke, 'racketHeadSpeedKmh' | 'type'>[]): SessionSummary {
   const speeds = strokes.map((s) => s.racketHeadSpeedKmh);
-  const countsByType = Object.fromEntries(STROKE_TYPES.map((t) => [t, 0])) as Record<StrokeType, number>;
+  const countsByType = Object.fromEntries(OUTCOMES.map((t) => [t, 0])) as Record<StrokeOutcome, number>;
   for (const s of strokes) countsByType[s.type]++;
   return {
     count: strokes.length,

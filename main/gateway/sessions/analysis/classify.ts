@@ -10,7 +10,7 @@
  * that produced the shipped weights.
  */
 import { existsSync, readFileSync } from 'node:fs';
-import { STROKE_TYPES, type StrokeType } from './types.js';
+import { STROKE_TYPES, type StrokeOutcome, type StrokeType } from './types.js';
 import { FEATURE_NAMES } from './features.js';
 import { mulberry32 } from './prng.js';
 export { mulberry32 };
@@ -22,9 +22,26 @@ export interface CrossValidation {
   overall: number;
 }
 
+/**
+ * What the model knows, for the `unknown` outcome: per class, the centre and
+ * the inverse covariance (regularised) of its training rows in standardised
+ * feature space, and the largest Mahalanobis distance (RMS per feature) a
+ * stroke of that class may lie from its centre. A full covariance, not a
+ * spread per feature: a stroke can be out of place only in how its features
+ * go together (a fast rotation with no acceleration at all).
+ */
+export interface KnownRegion {
+  centre: number[][];
+  precision: number[][][];
+  limit: number[];
+  /** Quantile of the training rows' own distances the limit is built from, and the margin over it. */
+  quantile: number;
+  margin: number;
+}
+
 export interface StrokeModel {
   format: 'courtside-stroke-model';
-  version: 1;
+  version: 2;
   classes: StrokeType[];
   featureNames: string[];
   /** Standardisation: z = (x - mean) / std, per feature. */
@@ -33,6 +50,7 @@ export interface StrokeModel {
   /** weights[k][j] for class k and standardised feature j. */
   weights: number[][];
   bias: number[];
+  known?: KnownRegion;
   training: {
     source: string;
     strokesPerClass: Record<string, number>;
@@ -40,14 +58,19 @@ export interface StrokeModel {
     iterations: number;
     learningRate: number;
     seed: number;
+    augmentation?: { copies: number; seed: number; evalSeed: number };
     crossValidation: CrossValidation[];
   };
 }
 
 export interface Prediction {
-  type: StrokeType;
+  /** `unknown` when the features lie outside the known region of the best class. */
+  type: StrokeOutcome;
+  /** Probability of the best class (also for `unknown`: how sure the softmax alone would have been). */
   confidence: number;
   probabilities: number[];
+  /** RMS distance from the best class's centre in its spreads; NaN without a known region. */
+  distance: number;
 }
 
 export interface TrainOptions {
@@ -64,7 +87,88 @@ export function predict(model: StrokeModel, x: readonly number[]): Prediction {
   const p = softmax(logits);
   let best = 0;
   for (let k = 1; k < p.length; k++) if (p[k]! > p[best]!) best = k;
-  return { type: model.classes[best]!, confidence: p[best]!, probabilities: p };
+  const distance = model.known ? classDistance(model.known, best, z) : NaN;
+  const known = !model.known || distance <= model.known.limit[best]!;
+  return { type: known ? model.classes[best]! : 'unknown', confidence: p[best]!, probabilities: p, distance };
+}
+
+function classDistance(k: KnownRegion, cls: number, z: readonly number[]): number {
+  const c = k.centre[cls]!;
+  const P = k.precision[cls]!;
+  const d = z.map((v, j) => v - c[j]!);
+  let sum = 0;
+  for (let i = 0; i < d.length; i++) {
+    const row = P[i]!;
+    let r = 0;
+    for (let j = 0; j < d.length; j++) r += row[j]! * d[j]!;
+    sum += d[i]! * r;
+  }
+  return Math.sqrt(Math.max(0, sum) / d.length);
+}
+
+/** Inverse of a symmetric positive definite matrix by Gauss-Jordan (d is ~40). */
+function invert(m: number[][]): number[][] {
+  const n = m.length;
+  const a = m.map((row, i) => [...row, ...Array.from({ length: n }, (_, j) => (i === j ? 1 : 0))]);
+  for (let c = 0; c < n; c++) {
+    let p = c;
+    for (let r = c + 1; r < n; r++) if (Math.abs(a[r]![c]!) > Math.abs(a[p]![c]!)) p = r;
+    [a[c], a[p]] = [a[p]!, a[c]!];
+    const pivot = a[c]![c]!;
+    for (let j = 0; j < 2 * n; j++) a[c]![j]! /= pivot;
+    for (let r = 0; r < n; r++) {
+      if (r === c) continue;
+      const f = a[r]![c]!;
+      if (f !== 0) for (let j = 0; j < 2 * n; j++) a[r]![j]! -= f * a[c]![j]!;
+    }
+  }
+  return a.map((row) => row.slice(n));
+}
+
+/**
+ * Adds the known region from the rows the model was fitted on. The limit is
+ * the `quantile` of each class's own distances times `margin`: the strokes a
+ * class was trained on (real and augmented) nearly all pass, a stroke far
+ * outside all of them (another motion, a broken sensor) does not. The ridge
+ * added to each covariance keeps a direction the training rows never vary in
+ * from making every new stroke unknown.
+ */
+export function withKnownRegion<M extends Omit<StrokeModel, 'known' | 'training'>>(
+  model: M,
+  X: readonly (readonly number[])[],
+  y: readonly number[],
+  quantile = 0.995,
+  margin = 1.5,
+  ridge = 0.05,
+): M & { known: KnownRegion } {
+  const d = model.mean.length;
+  const K = model.classes.length;
+  const round = (v: number) => Number(v.toPrecision(6));
+  const centre: number[][] = [];
+  const precision: number[][][] = [];
+  const limit: number[] = [];
+  const Zs: number[][][] = [];
+  for (let k = 0; k < K; k++) {
+    const Z = X.filter((_, i) => y[i] === k).map((x) => x.map((v, j) => (v - model.mean[j]!) / model.std[j]!));
+    Zs.push(Z);
+    const c = new Array<number>(d).fill(0);
+    for (const z of Z) for (let j = 0; j < d; j++) c[j]! += z[j]! / Z.length;
+    const cov = Array.from({ length: d }, (_, i) => Array.from({ length: d }, (_, j) => (i === j ? ridge : 0)));
+    for (const z of Z) {
+      for (let i = 0; i < d; i++) {
+        const di = (z[i]! - c[i]!) / Z.length;
+        for (let j = 0; j < d; j++) cov[i]![j]! += di * (z[j]! - c[j]!);
+      }
+    }
+    centre.push(c.map(round));
+    precision.push(invert(cov).map((row) => row.map(round)));
+  }
+  const known: KnownRegion = { centre, precision, limit, quantile, margin };
+  for (let k = 0; k < K; k++) {
+    const ds = Zs[k]!.map((z) => classDistance(known, k, z)).sort((a, b) => a - b);
+    limit.push(round(margin * (ds[Math.min(ds.length - 1, Math.floor(quantile * ds.length))] ?? 0)));
+  }
+  return { ...model, known };
 }
 
 function softmax(logits: readonly number[]): number[] {
@@ -125,7 +229,7 @@ export function trainModel(
   const round = (v: number) => Number(v.toPrecision(6));
   return {
     format: 'courtside-stroke-model',
-    version: 1,
+    version: 2,
     classes: [...STROKE_TYPES],
     featureNames: [...FEATURE_NAMES],
     mean: mean.map(round),
@@ -183,7 +287,8 @@ export function crossValidate(
     const test = y.map((_, i) => i).filter((i) => fold[i] === f);
     if (test.length === 0) continue;
     const model = trainModel(train.map((i) => X[i]!), train.map((i) => y[i]!), opts) as StrokeModel;
-    for (const i of test) confusion[y[i]!]![STROKE_TYPES.indexOf(predict(model, X[i]!).type)]!++;
+    // Without a known region predict never says unknown.
+    for (const i of test) confusion[y[i]!]![STROKE_TYPES.indexOf(predict(model, X[i]!).type as StrokeType)]!++;
   }
   const perClass: Record<string, number> = {};
   let right = 0;
@@ -225,7 +330,12 @@ export function parseModel(json: string): StrokeModel {
     m.weights?.length !== m.classes?.length ||
     m.weights.some((w) => w.length !== d) ||
     m.mean?.length !== d ||
-    m.std?.length !== d
+    m.std?.length !== d ||
+    (m.known !== undefined &&
+      (m.known.centre?.length !== m.classes.length ||
+        m.known.precision?.length !== m.classes.length ||
+        m.known.limit?.length !== m.classes.length ||
+        m.known.centre.some((c) => c.length !== d)))
   ) {
     throw new Error('stroke model does not match the feature layout of this build; retrain it');
   }

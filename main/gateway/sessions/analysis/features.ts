@@ -8,13 +8,22 @@
  * fast boards see the signal the model knows instead of aliased spikes. A bin
  * with no sample (rate under 10 Hz, dropped packets) is interpolated.
  *
- * Features (44):
- * - pre-stroke gravity direction: mean accel of -800…-500 ms (3): where the
- *   racket points while the player prepares (above the head vs below the hand)
- * - post-stroke gravity: mean accel of +500…+800 ms (3): end of follow-through
- * - gyro per axis at -300…+300 ms (21): the rotation path through the hit
- * - accel per axis at -200…+200 ms (15): the push and the snap at impact
+ * Features (42), all in a frame the stroke defines itself, so they do not
+ * change when the board is mounted another way (a fixed rotation of the
+ * sensor axes rotates every vector of the stroke alike and leaves this frame
+ * fixed to the racket's motion):
+ *   e1 = the rotation axis at the peak (direction of the peak gyro bin),
+ *   e2 = gravity before the stroke (mean accel -800…-500 ms) with its e1
+ *        part removed, e3 = e1 × e2.
+ * - cos of the angle between that gravity and the rotation axis (1): racket
+ *   overhead vs below the hand, measured against the swing itself
+ * - post-stroke gravity (mean accel +500…+800 ms) in the frame (3): the turn
+ *   of the gravity direction through the swing
+ * - gyro in the frame at -300…+300 ms (21): the rotation path through the hit
+ * - accel in the frame at -200…+200 ms (15): the push and the snap at impact
  * - ln |gyro| of the peak bin (1) and the largest |accel| bin near it (1)
+ * A right-handed frame is kept (e3 from the cross product): rotations keep
+ * it, a mirror image (a left-handed player) does not, which is a limit.
  */
 import type { ImuSample } from './types.js';
 
@@ -70,29 +79,59 @@ const GYRO = range(-300, 300);
 const ACCEL = range(-200, 200);
 const PEAK = binAt(0);
 
+const AXES = ['r', 'g', 'n'] as const;
 export const FEATURE_NAMES: readonly string[] = [
-  ...['x', 'y', 'z'].map((a) => `pre_a${a}`),
-  ...['x', 'y', 'z'].map((a) => `post_a${a}`),
-  ...GYRO.flatMap((b) => ['x', 'y', 'z'].map((a) => `g${a}@${BIN_OFFSETS[b]}`)),
-  ...ACCEL.flatMap((b) => ['x', 'y', 'z'].map((a) => `a${a}@${BIN_OFFSETS[b]}`)),
+  'cos_gravity_axis',
+  ...AXES.map((a) => `post_a${a}`),
+  ...GYRO.flatMap((b) => AXES.map((a) => `g${a}@${BIN_OFFSETS[b]}`)),
+  ...ACCEL.flatMap((b) => AXES.map((a) => `a${a}@${BIN_OFFSETS[b]}`)),
   'ln_peak_gyro',
   'peak_accel',
 ];
 
+type V3 = [number, number, number];
+const dot = (a: V3, b: V3) => a[0] * b[0] + a[1] * b[1] + a[2] * b[2];
+const cross = (a: V3, b: V3): V3 => [a[1] * b[2] - a[2] * b[1], a[2] * b[0] - a[0] * b[2], a[0] * b[1] - a[1] * b[0]];
+const scale = (a: V3, k: number): V3 => [a[0] * k, a[1] * k, a[2] * k];
+const sub = (a: V3, b: V3): V3 => [a[0] - b[0], a[1] - b[1], a[2] - b[2]];
+const unit = (a: V3): V3 => scale(a, 1 / (Math.hypot(...a) || 1));
+
+/**
+ * The stroke's own axes from its peak rotation and the gravity before it.
+ * When gravity lies along the rotation axis (never in the reference data,
+ * the closest is 20°) e2 falls back to the accel at the peak, then to any
+ * perpendicular, so the frame is always defined.
+ */
+export function strokeFrame(peakGyro: V3, preAccel: V3, peakAccel: V3): [V3, V3, V3] {
+  const e1 = Math.hypot(...peakGyro) > 0 ? unit(peakGyro) : ([1, 0, 0] as V3);
+  let e2: V3 = [0, 0, 0];
+  for (const ref of [preAccel, peakAccel, [0, 0, 1] as V3, [0, 1, 0] as V3]) {
+    const r = sub(ref, scale(e1, dot(ref, e1)));
+    if (Math.hypot(...r) > 0.05 * (Math.hypot(...ref) || 1)) {
+      e2 = unit(r);
+      break;
+    }
+  }
+  return [e1, e2, cross(e1, e2)];
+}
+
 export function featuresFromBins(bins: readonly (readonly number[])[]): number[] {
   const mean = (idx: number[], c: number) => idx.reduce((s, b) => s + bins[b]![c]!, 0) / idx.length;
-  const out: number[] = [];
-  for (let c = 0; c < 3; c++) out.push(mean(PRE, c));
-  for (let c = 0; c < 3; c++) out.push(mean(POST, c));
+  const vec = (b: number, from: number): V3 => [bins[b]![from]!, bins[b]![from + 1]!, bins[b]![from + 2]!];
+  const pre: V3 = [mean(PRE, 0), mean(PRE, 1), mean(PRE, 2)];
+  const post: V3 = [mean(POST, 0), mean(POST, 1), mean(POST, 2)];
+  const frame = strokeFrame(vec(PEAK, 3), pre, vec(PEAK, 0));
+  const local = (v: V3) => frame.map((e) => dot(e, v));
+  const out: number[] = [dot(frame[0], unit(pre))];
+  out.push(...local(post));
   // Gyro in hundreds of dps keeps every raw feature within a few units.
-  for (const b of GYRO) for (let c = 3; c < 6; c++) out.push(bins[b]![c]! / 100);
-  for (const b of ACCEL) for (let c = 0; c < 3; c++) out.push(bins[b]![c]!);
+  for (const b of GYRO) out.push(...local(vec(b, 3)).map((v) => v / 100));
+  for (const b of ACCEL) out.push(...local(vec(b, 0)));
   const p = bins[PEAK]!;
   out.push(Math.log(Math.max(1, Math.hypot(p[3]!, p[4]!, p[5]!))));
   out.push(Math.max(...ACCEL.map((b) => Math.hypot(bins[b]![0]!, bins[b]![1]!, bins[b]![2]!))));
   return out;
 }
-
 export function strokeFeatures(samples: readonly ImuSample[], peakIndex: number): number[] {
   return featuresFromBins(binStroke(samples, peakIndex));
 }

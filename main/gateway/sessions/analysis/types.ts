@@ -46,8 +46,9 @@ export interface Stroke {
    * accelerations of this stroke are then lower bounds, not measurements.
    */
   saturated: boolean;
-  type: StrokeType;
-  /** Classifier probability of `type`, 0..1. */
+  /** One of the four types, or `unknown` when the stroke is unlike anything the model was trained on. */
+  type: StrokeOutcome;
+  /** Classifier probability of the most likely type, 0..1 (for `unknown` too). */
   confidence: number;
 }
 
@@ -60,7 +61,8 @@ export interface SessionSummary {
   /** Fastest racket-head speed, km/h (0 without strokes). */
   maxSpeedKmh: number;
   medianSpeedKmh: number;
-  countsByType: Record<StrokeType, number>;
+  /** Every outcome, `unknown` included, zeros too. */
+  countsByType: Record<StrokeOutcome, number>;
 }
 
 export interface AnalysisResult {
