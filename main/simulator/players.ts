@@ -42,7 +42,7 @@ export function pairStrokes(truth: readonly StrokeTruth[], strokes: readonly Str
   for (const tr of truth) {
     let best = -1;
     strokes.forEach((s, i) => {
-      if (!used.has(i) && Math.abs(s.t - tr.t) <= tolMs && (best < 0 || Math.abs(s.t - tr.t) < Math.abs(strokes[best]!.t - tr.t))) best = i;
+      if (!used.has(i) && Math.abs(s.tMs - tr.t) <= tolMs && (best < 0 || Math.abs(s.tMs - tr.t) < Math.abs(strokes[best]!.tMs - tr.t))) best = i;
     });
     if (best < 0) missed++;
     else {

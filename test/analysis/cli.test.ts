@@ -20,7 +20,8 @@ async function run(argv: string[]) {
 
 interface JsonOut {
   format: string;
-  recordings: { device: string | null; rateHz: number; strokes: { type: string; racketHeadSpeedKmh: number }[]; summary: { count: number; countsByType: Record<string, number> } }[];
+  skipped_rows: number;
+  recordings: { device: string | null; rate_hz: number; strokes: { type: string; speed_kmh: number; t_ms: number }[]; summary: { count: number; counts_by_type: Record<string, number> } }[];
 }
 
 describe('courtside analyze', () => {
@@ -36,15 +37,39 @@ describe('courtside analyze', () => {
     assert.equal(out.recordings.length, 1);
     const rec = out.recordings[0]!;
     assert.ok(Math.abs(rec.summary.count - 30) <= 1, `${rec.summary.count}`);
-    assert.ok(rec.summary.countsByType.smash! >= rec.summary.count - 1);
+    assert.ok(rec.summary.counts_by_type.smash! >= rec.summary.count - 1);
     assert.equal(rec.strokes.length, rec.summary.count);
+  });
+
+  test('--json is snake_case with the unit in every measured name, like the wire', { skip: SKIP_NO_DATASET }, async () => {
+    const r = await run([datasetFile('drive'), '--json']);
+    const out = JSON.parse(r.stdout) as JsonOut & Record<string, unknown>;
+    const keys = new Set<string>();
+    const walk = (v: unknown, counts: boolean): void => {
+      if (Array.isArray(v)) v.forEach((x) => walk(x, false));
+      else if (v && typeof v === 'object') for (const [k, x] of Object.entries(v)) {
+        if (!counts) keys.add(k);
+        walk(x, k === 'counts_by_type');
+      }
+    };
+    walk(out, false);
+    for (const k of keys) assert.match(k, /^[a-z][a-z0-9_]*$/, `key ${k}`);
+    const stroke = out.recordings[0]!.strokes[0]!;
+    assert.deepEqual(Object.keys(stroke), ['index', 't_ms', 'type', 'confidence', 'peak_dps', 'speed_kmh', 'peak_g', 'saturated']);
+    assert.deepEqual(Object.keys(out.recordings[0]!.summary.counts_by_type), ['clear', 'drive', 'lift', 'smash', 'unknown']);
+    assert.equal(out.skipped_rows, 0);
+    // The text table names the same quantity the same way.
+    const text = (await run([datasetFile('drive')])).stdout;
+    assert.match(text, /speed km\/h/);
+    assert.match(text, /speed max \d+\.\d km\/h, median/);
+    assert.doesNotMatch(text, /head km\/h|swing/);
   });
 
   test('--lever-arm scales the speeds', { skip: SKIP_NO_DATASET }, async () => {
     const a = JSON.parse((await run([datasetFile('lift'), '--json'])).stdout) as JsonOut;
     const b = JSON.parse((await run(['--json', '--lever-arm', '0.3', datasetFile('lift')])).stdout) as JsonOut;
     const c = JSON.parse((await run(['--json', '--lever-arm=0.3', datasetFile('lift')])).stdout) as JsonOut;
-    const speed = (o: JsonOut) => o.recordings[0]!.strokes[0]!.racketHeadSpeedKmh;
+    const speed = (o: JsonOut) => o.recordings[0]!.strokes[0]!.speed_kmh;
     assert.ok(Math.abs(speed(a) / speed(b) - 2) < 0.01);
     assert.equal(speed(b), speed(c));
   });
@@ -69,7 +94,7 @@ describe('courtside analyze', () => {
     assert.deepEqual(out.recordings.map((x) => x.device), ['left', 'right']);
     assert.equal(out.recordings[0]!.summary.count, a.truth.length);
     assert.equal(out.recordings[1]!.summary.count, b.truth.length);
-    assert.ok(Math.abs(out.recordings[0]!.rateHz - 200) < 2);
+    assert.ok(Math.abs(out.recordings[0]!.rate_hz - 200) < 2);
     const text = await run([file]);
     assert.match(text.stdout, /device left, (199|200)\.\d Hz/);
   });

@@ -46,8 +46,8 @@ describe('detector', () => {
     assert.equal(analyzeSamples(joined).summary.count, 1);
     // 1.2 s apart with quiet between: two strokes, at the right times and speeds.
     const two = analyzeSamples(bursts(500, 4000, [{ t: 1000, dps: 900 }, { t: 2200, dps: 1200 }]));
-    assert.deepEqual(two.strokes.map((s) => s.t), [1000, 2200]);
-    assert.ok(Math.abs(two.strokes[1]!.peakAngularSpeedDps - 1200) < 1);
+    assert.deepEqual(two.strokes.map((s) => s.tMs), [1000, 2200]);
+    assert.ok(Math.abs(two.strokes[1]!.peakDps - 1200) < 1);
     const kmh = ((1200 * Math.PI) / 180) * 0.6 * 3.6;
     assert.ok(Math.abs(two.summary.maxSpeedKmh - kmh) < 0.01);
   });
@@ -66,7 +66,7 @@ describe('detector', () => {
     const hit = bursts(200, 4000, [{ t: 2000, dps: 1200 }]).map((s) => (s.t === 2100 ? { ...s, az: -16 } : s));
     const r = analyzeSamples(hit).strokes[0]!;
     assert.equal(r.saturated, true);
-    assert.equal(r.peakAccelG, 16);
+    assert.equal(r.peakG, 16);
     // 400 ms after the peak is outside the stroke window.
     const late = bursts(200, 4000, [{ t: 2000, dps: 1200 }]).map((s) => (s.t === 2400 ? { ...s, az: -16 } : s));
     assert.equal(analyzeSamples(late).strokes[0]!.saturated, false);

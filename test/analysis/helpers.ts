@@ -64,8 +64,8 @@ export function matchStrokes(truth: readonly StrokeTruth[], strokes: readonly St
   for (const tr of truth) {
     let best = -1;
     strokes.forEach((s, i) => {
-      if (used.has(i) || Math.abs(s.t - tr.t) > tolMs) return;
-      if (best < 0 || Math.abs(s.t - tr.t) < Math.abs(strokes[best]!.t - tr.t)) best = i;
+      if (used.has(i) || Math.abs(s.tMs - tr.t) > tolMs) return;
+      if (best < 0 || Math.abs(s.tMs - tr.t) < Math.abs(strokes[best]!.tMs - tr.t)) best = i;
     });
     if (best < 0) missed.push(tr);
     else {

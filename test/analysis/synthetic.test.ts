@@ -22,7 +22,7 @@ describe('synthetic sessions', () => {
         assert.ok(m.typeAccuracy >= 0.9, `type accuracy ${m.typeAccuracy}`);
         for (const { truth: tr, stroke } of m.matched) {
           if (tr.type === 'drive') continue; // two near-equal peaks: either may be reported
-          assert.ok(Math.abs(stroke.peakAngularSpeedDps / tr.peakDps - 1) < 0.05, `${stroke.peakAngularSpeedDps} vs ${tr.peakDps}`);
+          assert.ok(Math.abs(stroke.peakDps / tr.peakDps - 1) < 0.05, `${stroke.peakDps} vs ${tr.peakDps}`);
         }
       }
     });
@@ -43,9 +43,9 @@ describe('synthetic sessions', () => {
     assert.deepEqual(fast.strokes.map((s) => s.type), strokes.map((s) => s.type));
     slow.strokes.forEach((s, i) => {
       const f = fast.strokes[i]!;
-      assert.ok(Math.abs(s.t - f.t) < 15, `#${i} at ${s.t} vs ${f.t}`);
-      assert.ok(Math.abs(s.peakAngularSpeedDps / f.peakAngularSpeedDps - 1) < 0.03);
-      assert.ok(Math.abs(s.peakAccelG / f.peakAccelG - 1) < 0.1);
+      assert.ok(Math.abs(s.tMs - f.tMs) < 15, `#${i} at ${s.tMs} vs ${f.tMs}`);
+      assert.ok(Math.abs(s.peakDps / f.peakDps - 1) < 0.03);
+      assert.ok(Math.abs(s.peakG / f.peakG - 1) < 0.1);
     });
   });
 
@@ -63,7 +63,7 @@ describe('synthetic sessions', () => {
     for (const s of samples) for (const v of [s.gx, s.gy, s.gz]) assert.ok(Math.abs(v) <= 2000);
     const { strokes } = analyzeSamples(samples);
     assert.deepEqual(strokes.map((s) => s.saturated), [true, false, false]);
-    assert.ok(strokes[0]!.peakAngularSpeedDps < 2600, 'a clipped peak reads low');
+    assert.ok(strokes[0]!.peakDps < 2600, 'a clipped peak reads low');
     // The flag follows the configured ranges (this smash also clips the ±16 g accelerometer).
     const wide = analyzeSamples(samples, { gyroFullScaleDps: 4000, accelFullScaleG: 32 });
     assert.equal(wide.strokes[0]!.saturated, false);
@@ -92,7 +92,7 @@ describe('synthetic sessions', () => {
     const end = samples[samples.length - 1]!.t;
     // Only strokes fully inside the minute: one at the very end may be cut.
     const truth = src.truth().filter((s) => s.t < end - 1200);
-    const found = analyzeSamples(samples).strokes.filter((s) => s.t < end - 1200);
+    const found = analyzeSamples(samples).strokes.filter((s) => s.tMs < end - 1200);
     assert.ok(truth.length >= 18, `${truth.length} strokes`);
     assert.ok(Math.abs(found.length - truth.length) <= 1, `${found.length} vs ${truth.length}`);
     assert.ok(matchStrokes(truth, found).typeAccuracy >= 0.9);

@@ -4,34 +4,18 @@
  */
 import type { Store, SessionRow, StrokeRow } from '../store/types.js';
 import { analyzeSamples, summariseStrokes } from './analysis/analyze.js';
-import type { ImuSample, SessionSummary, StrokeType } from './analysis/types.js';
+import type { ImuSample, StrokeOutcome } from './analysis/types.js';
+import { summaryJson, type WireSummary } from './analysis/wire.js';
 import { unpackSamples } from './ingest.js';
 import { missingSeqs, type BoardProgress } from './json.js';
 
-/** A summary as it goes on the wire and into the store: snake_case like every other field. */
-export interface WireSummary {
-  count: number;
-  duration_s: number;
-  strokes_per_minute: number;
-  max_speed_kmh: number;
-  median_speed_kmh: number;
-  counts_by_type: Record<string, number>;
-}
+export type { WireSummary };
 
 export interface SessionAnalysisSummary extends WireSummary {
   boards: Record<string, WireSummary & { rate_hz: number; samples: number; incomplete: boolean }>;
 }
 
-function wire(s: SessionSummary): WireSummary {
-  return {
-    count: s.count,
-    duration_s: s.durationS,
-    strokes_per_minute: s.strokesPerMinute,
-    max_speed_kmh: s.maxSpeedKmh,
-    median_speed_kmh: s.medianSpeedKmh,
-    counts_by_type: { ...s.countsByType },
-  };
-}
+const wire = summaryJson;
 
 /** One board's samples in time order. */
 export async function boardSamples(store: Store, sessionId: string, deviceId: string): Promise<ImuSample[]> {
@@ -66,10 +50,10 @@ export async function runAnalysis(store: Store, row: SessionRow, boards: BoardPr
         sessionId: row.sessionId,
         deviceId: b.deviceId,
         idx: s.index,
-        tMs: s.t,
-        peakDps: s.peakAngularSpeedDps,
-        speedKmh: s.racketHeadSpeedKmh,
-        peakG: s.peakAccelG,
+        tMs: s.tMs,
+        peakDps: s.peakDps,
+        speedKmh: s.speedKmh,
+        peakG: s.peakG,
         saturated: s.saturated,
         type: s.type,
         confidence: s.confidence,
@@ -78,7 +62,7 @@ export async function runAnalysis(store: Store, row: SessionRow, boards: BoardPr
     await yieldToLoop();
   }
   await store.saveStrokes(row.sessionId, strokes);
-  const all = strokes.map((s) => ({ racketHeadSpeedKmh: s.speedKmh, type: s.type as StrokeType }));
+  const all = strokes.map((s) => ({ speedKmh: s.speedKmh, type: s.type as StrokeOutcome }));
   return {
     ...wire(summariseStrokes(durationS, all)),
     boards: perBoard,

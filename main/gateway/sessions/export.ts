@@ -12,7 +12,7 @@ import { unpackSamples } from './ingest.js';
 import { sessionJson } from './json.js';
 
 export const SAMPLES_HEADER = 'device,time,ax,ay,az,gx,gy,gz\n';
-export const STROKES_HEADER = 'device,index,time_ms,type,confidence,peak_dps,speed_kmh,peak_g,saturated\n';
+export const STROKES_HEADER = 'device,index,t_ms,type,confidence,peak_dps,speed_kmh,peak_g,saturated\n';
 
 /** Float32 noise trimmed: 5 decimals of g, 3 of degrees/s, 3 of ms. */
 const r5 = (x: number) => String(Math.round(x * 1e5) / 1e5);

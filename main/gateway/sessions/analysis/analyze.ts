@@ -34,10 +34,10 @@ export function analyzeSamples(
     const { type, confidence } = predict(model!, strokeFeatures(samples, p.sample));
     return {
       index,
-      t: p.t,
-      peakAngularSpeedDps: p.peakAngularSpeedDps,
-      racketHeadSpeedKmh: p.racketHeadSpeedKmh,
-      peakAccelG: p.peakAccelG,
+      tMs: p.tMs,
+      peakDps: p.peakDps,
+      speedKmh: p.speedKmh,
+      peakG: p.peakG,
       saturated: p.saturated,
       type,
       confidence,
@@ -52,8 +52,8 @@ export function summarise(samples: readonly ImuSample[], strokes: readonly Strok
 }
 
 /** The summary of strokes over a known duration (several boards of one session share it). */
-export function summariseStrokes(durationS: number, strokes: readonly Pick<Stroke, 'racketHeadSpeedKmh' | 'type'>[]): SessionSummary {
-  const speeds = strokes.map((s) => s.racketHeadSpeedKmh);
+export function summariseStrokes(durationS: number, strokes: readonly Pick<Stroke, 'speedKmh' | 'type'>[]): SessionSummary {
+  const speeds = strokes.map((s) => s.speedKmh);
   const countsByType = Object.fromEntries(OUTCOMES.map((t) => [t, 0])) as Record<StrokeOutcome, number>;
   for (const s of strokes) countsByType[s.type]++;
   return {

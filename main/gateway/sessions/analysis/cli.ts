@@ -11,12 +11,14 @@ import { HELP_OPTION, numberFlag, parse, runCommand, UsageError } from '../../..
 import type { CommandIO } from '../../../cli/io.js';
 import { analyzeSamples } from './analyze.js';
 import { RecordingFormatError, readRecordingFile, type ParsedRecording } from './csv.js';
-import { DEFAULT_OPTIONS, STROKE_TYPES, type AnalysisOptions, type AnalysisResult } from './types.js';
+import { DEFAULT_OPTIONS, OUTCOMES, type AnalysisOptions, type AnalysisResult } from './types.js';
+import { strokeJson, summaryJson } from './wire.js';
 
 const USAGE = `usage: courtside analyze <recording.csv> [--json] [--lever-arm M]
 
 Detects badminton strokes in a racket IMU recording and classifies them
-(clear, drive, lift, smash).
+(clear, drive, lift, smash, or unknown when a stroke is unlike any the model
+was trained on). Speed is the racket-head speed: peak angular speed x lever arm.
 
   <recording.csv>   "device,time,ax,ay,az,gx,gy,gz" (time in ms, accel in g,
                     gyro in dps) or the badminton-imu dataset layout
@@ -79,9 +81,17 @@ async function analyze(args: Parsed, io: CommandIO): Promise<number> {
     ...analyzeSamples(r.samples, args.options),
   }));
   if (args.json) {
+    // snake_case with units in the names, like the wire and the export.
+    const recordings = results.map((r) => ({
+      device: r.device,
+      rate_hz: r.rateHz,
+      start_t_ms: r.startT,
+      strokes: r.strokes.map(strokeJson),
+      summary: summaryJson(r.summary),
+    }));
     io.stdout.write(
       JSON.stringify(
-        { file: args.file, format: parsed.format, skippedRows: parsed.skippedRows, recordings: results },
+        { file: args.file, format: parsed.format, skipped_rows: parsed.skippedRows, recordings },
         // Float noise past a thousandth of a unit is not information.
         (_key, v: unknown) => (typeof v === 'number' && !Number.isInteger(v) ? Number(v.toFixed(3)) : v),
         2,
@@ -106,17 +116,17 @@ function renderText(
     lines.push('');
     lines.push(`${r.device !== null ? `device ${r.device}, ` : ''}${r.rateHz.toFixed(1)} Hz, ${s.durationS.toFixed(1)} s`);
     if (r.strokes.length) {
-      lines.push('    #   time s  type   conf  peak dps  head km/h  peak g');
+      lines.push('    #   time s  type     conf  peak dps  speed km/h  peak g');
       for (const k of r.strokes) {
         lines.push(
           [
             String(k.index + 1).padStart(5),
-            ((k.t - r.startT) / 1000).toFixed(1).padStart(8),
-            ' ' + k.type.padEnd(6),
+            ((k.tMs - r.startT) / 1000).toFixed(1).padStart(8),
+            ' ' + k.type.padEnd(8),
             k.confidence.toFixed(2).padStart(5),
-            k.peakAngularSpeedDps.toFixed(0).padStart(9),
-            k.racketHeadSpeedKmh.toFixed(1).padStart(10),
-            k.peakAccelG.toFixed(1).padStart(7),
+            k.peakDps.toFixed(0).padStart(9),
+            k.speedKmh.toFixed(1).padStart(11),
+            k.peakG.toFixed(1).padStart(7),
             k.saturated ? '  saturated' : '',
           ].join(' ').trimEnd(),
         );
@@ -124,9 +134,9 @@ function renderText(
     }
     lines.push(
       `${s.count} strokes (${s.strokesPerMinute.toFixed(1)}/min); ` +
-        `racket head max ${s.maxSpeedKmh.toFixed(1)} km/h, median ${s.medianSpeedKmh.toFixed(1)} km/h`,
+        `speed max ${s.maxSpeedKmh.toFixed(1)} km/h, median ${s.medianSpeedKmh.toFixed(1)} km/h`,
     );
-    lines.push(STROKE_TYPES.map((t) => `${t} ${s.countsByType[t]}`).join(', '));
+    lines.push(OUTCOMES.map((t) => `${t} ${s.countsByType[t]}`).join(', '));
     const sat = r.strokes.filter((k) => k.saturated).length;
     if (sat) lines.push(`${sat} stroke(s) hit the sensor's full scale: their speeds are lower bounds`);
   }

@@ -20,10 +20,10 @@ const DEG = Math.PI / 180;
 export interface StrokePeak {
   /** Sample index of the peak (raw maximum next to the smoothed one). */
   sample: number;
-  t: number;
-  peakAngularSpeedDps: number;
-  racketHeadSpeedKmh: number;
-  peakAccelG: number;
+  tMs: number;
+  peakDps: number;
+  speedKmh: number;
+  peakG: number;
   saturated: boolean;
 }
 
@@ -151,10 +151,10 @@ function measure(
   }
   return {
     sample: k,
-    t: tPeak,
-    peakAngularSpeedDps: peak,
-    racketHeadSpeedKmh: peak * DEG * opts.leverArmM * 3.6,
-    peakAccelG: peakAccel,
+    tMs: tPeak,
+    peakDps: peak,
+    speedKmh: peak * DEG * opts.leverArmM * 3.6,
+    peakG: peakAccel,
     saturated,
   };
 }

@@ -38,10 +38,10 @@ export function recordingRows(rec: SourceRecording, copies: number, seed: number
   drawAugmentations(copies, seed + label).forEach((a, c) => {
     for (const r of strokeFeatureRows(augment(rec.samples, a))) {
       // The copy's stroke is the real one nearest in (un-stretched) time.
-      const t = r.peak.t / a.tempo;
+      const t = r.peak.tMs / a.tempo;
       let best = 0;
       base.forEach((b, i) => {
-        if (Math.abs(b.peak.t - t) < Math.abs(base[best]!.peak.t - t)) best = i;
+        if (Math.abs(b.peak.tMs - t) < Math.abs(base[best]!.peak.tMs - t)) best = i;
       });
       rows.push({ features: r.features, label, stroke: best, copy: c + 1 });
     }

@@ -34,13 +34,13 @@ export interface Stroke {
   /** 0-based position of the stroke in the session. */
   index: number;
   /** Time of the angular-speed peak, ms, in the recording's own time base. */
-  t: number;
+  tMs: number;
   /** Highest gyroscope magnitude in the stroke, degrees/s (raw, unsmoothed). */
-  peakAngularSpeedDps: number;
+  peakDps: number;
   /** peak angular speed (rad/s) x lever arm, in km/h. */
-  racketHeadSpeedKmh: number;
+  speedKmh: number;
   /** Highest accelerometer magnitude around the peak, g. */
-  peakAccelG: number;
+  peakG: number;
   /**
    * An axis reached the sensor's full scale near the peak: speeds and
    * accelerations of this stroke are then lower bounds, not measurements.
