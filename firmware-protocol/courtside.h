@@ -97,6 +97,7 @@ extern "C" {
 #define COURTSIDE_ERR_NOT_FOUND        "NOT_FOUND"
 #define COURTSIDE_ERR_UNAVAILABLE      "UNAVAILABLE"
 #define COURTSIDE_ERR_BAD_BINARY       "BAD_BINARY"
+#define COURTSIDE_ERR_CONFLICT         "CONFLICT"
 
 /* ---- WebSocket close codes the gateway uses ------------------------------ */
 

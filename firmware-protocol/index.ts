@@ -18,6 +18,7 @@ export * from './operator-events.js';
 export * from './usb-replies.js';
 export * from './error-frame.js';
 export * from './operator-api.js';
+export * from './settings.js';
 
 /** Bumped when a frame changes incompatibly; advertised in mDNS TXT `pv`. */
 export const PROTOCOL_VERSION = 1;

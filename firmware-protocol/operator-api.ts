@@ -9,16 +9,19 @@ import { OperatorFrames } from './operator.js';
 import { SessionOperatorFrames } from './sessions.js';
 import { DiscoveryOperatorFrames } from './discovery.js';
 import { UsbFrames } from './usb.js';
+import { SettingsOperatorFrames } from './settings.js';
 import type { OperatorReplyBody, OperatorReplyType } from './operator-replies.js';
 
 /** Every operator request, of the core and of the parts the standard gateway runs. */
-export const AllOperatorRequestFrames = { ...OperatorFrames, ...SessionOperatorFrames, ...DiscoveryOperatorFrames, ...UsbFrames } as const;
+export const AllOperatorRequestFrames = { ...OperatorFrames, ...SessionOperatorFrames, ...DiscoveryOperatorFrames, ...UsbFrames, ...SettingsOperatorFrames } as const;
 export type AnyOperatorRequestType = keyof typeof AllOperatorRequestFrames;
 
 /** The reply type of each request (an `error` frame may answer any of them instead). */
 export const ReplyTypeOf = {
   get_system_status: 'system_status',
   get_device_list: 'device_list',
+  get_device: 'device',
+  list_commands: 'commands',
   get_rooms: 'rooms',
   get_room: 'room_detail',
   get_messages: 'messages',
@@ -37,6 +40,9 @@ export const ReplyTypeOf = {
   stop_session: 'session',
   get_session: 'session',
   list_sessions: 'sessions',
+  get_session_signal: 'session_signal',
+  get_settings: 'settings',
+  set_settings: 'settings',
   get_discovered: 'discovered',
   get_discovery_settings: 'discovery_settings',
   set_discovery_interfaces: 'discovery_settings',

@@ -13,6 +13,7 @@ import { Int, Iso, IsoOrNull, ServerTime, Str, StrOrNull, reply, type BodyOf } f
 import { AnalysisCompleteNotification, SessionReplyFrames } from './sessions.js';
 import { DiscoveryReplyFrames } from './discovery.js';
 import { UsbReplyFrames } from './usb-replies.js';
+import { SettingsReplyFrames } from './settings.js';
 
 /** A service seen over mDNS, as the device list shows it. */
 export const MdnsRecordSchema = Type.Object({
@@ -54,15 +55,28 @@ const { source: _source, mdns: _mdns, ...boardStateProps } = DeviceInfoSchema.pr
 export const BoardStateSchema = Type.Object(boardStateProps);
 export type BoardState = Static<typeof BoardStateSchema>;
 
+/** A command as stored: queued, pushed to the board, acked (`list_commands`). */
+export const CommandRecordSchema = Type.Object({
+  command_id: Str,
+  command: Str,
+  params: Type.Unknown(),
+  state: Type.Union([Type.Literal('queued'), Type.Literal('sent'), Type.Literal('acked'), Type.Literal('failed')]),
+  attempts: Int,
+  created_at: Iso,
+  acked_at: IsoOrNull,
+  result: Type.Unknown(),
+});
+export type CommandRecord = Static<typeof CommandRecordSchema>;
+
 export const StoredMessageSchema = Type.Object({
   id: Int,
   room_id: StrOrNull,
   from_device_id: Str,
   to_device_id: StrOrNull,
   message_type: Type.Union([Type.Literal('broadcast'), Type.Literal('direct')]),
-  content: Type.String({ description: 'As stored: text as sent, other JSON values serialized.' }),
+  content: Type.Unknown({ description: 'As sent: a string, or any other JSON value.' }),
   sent_at: Iso,
-  status: Str,
+  status: Type.Union([Type.Literal('sent'), Type.Literal('queued'), Type.Literal('delivered')]),
   delivered_at: IsoOrNull,
 });
 export type StoredMessage = Static<typeof StoredMessageSchema>;
@@ -97,6 +111,8 @@ export const SystemStatusSchema = Type.Object({
   commands_pending: Int,
   totals: Counts(['frames_in', 'frames_out', 'room_messages', 'signals', 'sensor_frames', 'sensor_samples', 'store_errors'] as const),
   urls: Type.Object({ board: Type.Array(Str), operator: Type.Array(Str) }),
+  parts: Type.Array(Str, { description: 'The parts plugged in, in start order (sessions, usb, discovery, settings).' }),
+  requests: Type.Array(Str, { description: 'Every operator request type this gateway answers.' }),
   sessions_open: Type.Optional(Type.Integer({ description: 'Sessions part: sessions not yet complete or failed.' })),
   ingest: Type.Optional(
     Type.Object(
@@ -144,7 +160,15 @@ export const OperatorReplyFrames = {
   messages: reply('messages', { messages: Type.Array(StoredMessageSchema) }),
   subscribed: reply('subscribed', { topics: Type.Array(Str, { description: 'Every topic the operator is now subscribed to.' }) }),
   unsubscribed: reply('unsubscribed', { topics: Type.Array(Str, { description: 'The topics left.' }) }),
-  command_queued: reply('command_queued', { command_id: Str, device_id: Str, pushed: Type.Boolean({ description: 'Sent to the board at once (it is connected).' }) }),
+  device: reply('device', BoardStateSchema.properties),
+  commands: reply('commands', { device_id: Str, commands: Type.Array(CommandRecordSchema, { description: 'Newest first.' }) }),
+  command_queued: reply('command_queued', {
+    command_id: Str,
+    device_id: Str,
+    command: Type.String({ description: 'The board command, with the HTTP names start and stop mapped to start_collection and stop_collection.' }),
+    pushed: Type.Boolean({ description: 'Sent to the board at once (it is connected).' }),
+    connected: Type.Boolean({ description: 'The board is connected now.' }),
+  }),
   broadcast_sent: reply('broadcast_sent', { command_ids: Type.Array(Str), devices: Int }),
   room_message_sent: reply('room_message_sent', { recipients: Int }),
   notification_sent: reply('notification_sent', { operators: Int }),
@@ -173,7 +197,7 @@ export const EventEnvelope = Type.Object(
 );
 
 /** Every reply an operator can get, of the core and of every part, by reply type. */
-export const OperatorAllReplyFrames = { ...OperatorReplyFrames, ...SessionReplyFrames, ...DiscoveryReplyFrames, ...UsbReplyFrames } as const;
+export const OperatorAllReplyFrames = { ...OperatorReplyFrames, ...SessionReplyFrames, ...DiscoveryReplyFrames, ...UsbReplyFrames, ...SettingsReplyFrames } as const;
 export type OperatorReplyType = keyof typeof OperatorAllReplyFrames;
 export type OperatorReplyFrame<T extends OperatorReplyType = OperatorReplyType> = { [K in T]: Static<(typeof OperatorAllReplyFrames)[K]> }[T];
 /** What the gateway passes as a reply's body (everything but `type` and `id`). */
@@ -184,6 +208,8 @@ export const OperatorServerFrames = { ...OperatorPushFrames, ...OperatorAllReply
 
 export type SystemStatusReply = OperatorReplyFrame<'system_status'>;
 export type DeviceListReply = OperatorReplyFrame<'device_list'>;
+export type DeviceReply = OperatorReplyFrame<'device'>;
+export type CommandsReply = OperatorReplyFrame<'commands'>;
 export type RoomsReply = OperatorReplyFrame<'rooms'>;
 export type RoomDetailReply = OperatorReplyFrame<'room_detail'>;
 export type RoomDetail = OperatorReplyBody<'room_detail'>;

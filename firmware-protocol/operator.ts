@@ -1,6 +1,6 @@
 /**
- * Endpoint `/ws/admin/` (operator token required): seed 001's admin frames
- * plus what the UI needs. Every request may carry an `id`, echoed in the
+ * Endpoint `/ws/admin/` (operator token required): the badminton protocol's
+ * admin frames plus what the UI needs. Every request may carry an `id`, echoed in the
  * reply (or in the error) so a client can match answers to requests.
  */
 import { Type, type TProperties } from '@sinclair/typebox';
@@ -18,6 +18,8 @@ export const OperatorTopics = ['devices', 'rooms', 'messages', 'commands', 'sens
 export const OperatorFrames = {
   get_system_status: request('get_system_status', {}),
   get_device_list: request('get_device_list', {}),
+  get_device: request('get_device', { device_id: DeviceId }),
+  list_commands: request('list_commands', { device_id: DeviceId, limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000, description: 'Newest first. Default 100.' })) }),
   get_rooms: request('get_rooms', {}),
   get_room: request('get_room', { room_id: Type.String({ minLength: 1, maxLength: 32 }) }),
   get_messages: request('get_messages', {

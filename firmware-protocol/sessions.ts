@@ -28,6 +28,10 @@ export const SessionOperatorFrames = {
   start_session: request('start_session', { session_id: SessionIdField }),
   stop_session: request('stop_session', { session_id: SessionIdField }),
   get_session: request('get_session', { session_id: SessionIdField }),
+  get_session_signal: request('get_session_signal', {
+    session_id: SessionIdField,
+    points: Type.Optional(Type.Integer({ minimum: 10, maximum: 20_000, description: 'Points per board at most. Default 2000.' })),
+  }),
   list_sessions: request('list_sessions', {
     search: Type.Optional(Type.String({ maxLength: 128, description: 'Matches player, court, notes, board ids.' })),
     state: Type.Optional(Type.Union(SessionStates.map((s) => Type.Literal(s)))),
@@ -85,30 +89,22 @@ export const StrokeSchema = Type.Object({
 export type Stroke = Static<typeof StrokeSchema>;
 
 /** Replies to the session requests (create, start, stop and get answer `session`; list answers `sessions`). */
+/** Per board of `session_signal`: the gyroscope magnitude thinned to at most `points` points, peaks kept. */
+export const SessionSignalBoardSchema = Type.Object({ device_id: Str, t_ms: Type.Array(Type.Number()), gyro_dps: Type.Array(Type.Number()) });
+
 export const SessionReplyFrames = {
   session: reply('session', {
     session: SessionJson,
     strokes: Type.Optional(Type.Array(StrokeSchema, { description: 'get_session only: the strokes once the session is complete, else empty.' })),
   }),
   sessions: reply('sessions', { sessions: Type.Array(SessionJson, { description: 'Newest first.' }) }),
+  session_signal: reply('session_signal', { session_id: Str, boards: Type.Array(SessionSignalBoardSchema) }),
 } as const;
 export type SessionReply = Static<typeof SessionReplyFrames.session>;
 export type SessionsReply = Static<typeof SessionReplyFrames.sessions>;
-
-/**
- * The chart signal of a session (`GET /api/sessions/:id/signal`): per board,
- * the gyroscope magnitude thinned to at most `points` points, peaks kept.
- * Not yet in SessionOperatorFrames/SessionReplyFrames: it joins them with its
- * PROTOCOL.md examples once the gateway serves it over the operator table.
- */
-export const GetSessionSignalRequest = request('get_session_signal', {
-  session_id: SessionIdField,
-  points: Type.Optional(Type.Integer({ minimum: 10, maximum: 20_000, description: 'Points per board at most. Default 2000.' })),
-});
-export const SessionSignalBoardSchema = Type.Object({ device_id: Str, t_ms: Type.Array(Type.Number()), gyro_dps: Type.Array(Type.Number()) });
-export const SessionSignalReplyFrame = reply('session_signal', { session_id: Str, boards: Type.Array(SessionSignalBoardSchema) });
-export type SessionSignalReply = Static<typeof SessionSignalReplyFrame>;
+export type SessionSignalReply = Static<typeof SessionReplyFrames.session_signal>;
 export type SessionSignal = Omit<SessionSignalReply, 'type' | 'id'>;
+
 
 /** Sent to the session's player and to every operator when a session's analysis is done. */
 export const AnalysisCompleteNotification = Type.Object(
@@ -193,7 +189,8 @@ export function decodeBinaryBatch(buf: Uint8Array): BinaryDecode {
   const count = v.getUint16(20, true);
   const accelScale = v.getFloat32(24, true);
   const gyroScale = v.getFloat32(28, true);
-  if (!Number.isFinite(startMs) || Math.abs(startMs) > 8.64e15) return { ok: false, error: 'start_ms must be a finite time in ms (at most 8.64e15 either side of 0)' };
+  if (!Number.isFinite(startMs)) return { ok: false, error: 'start_ms must be a finite number' };
+  if (Math.abs(startMs) > 8.64e15) return { ok: false, error: 'start_ms must be at most 8.64e15 either side of 0' };
   if (!(rateHz > 0 && rateHz <= 10000)) return { ok: false, error: 'rate_hz must be greater than 0 and at most 10000' };
   if (count < 1 || count > BINARY_MAX_SAMPLES) return { ok: false, error: `count must be between 1 and ${BINARY_MAX_SAMPLES}` };
   if (!(accelScale > 0) || !(gyroScale > 0)) return { ok: false, error: 'accel_scale and gyro_scale must be greater than 0' };

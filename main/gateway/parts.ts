@@ -14,6 +14,7 @@ import type { Peer } from './peer.js';
 import type { SampleSink } from './samples.js';
 import type { DiscoveredService } from './discovery/browse.js';
 import type { CourtsideError } from './errors.js';
+import type { OperatorReplyBody, OperatorReplyType } from '../../firmware-protocol/index.js';
 
 /** `METHOD /path` below /api; `:name` segments fill the request field `name`. */
 export type RouteSpec = `${'GET' | 'POST' | 'PUT' | 'DELETE'} /${string}`;
@@ -47,6 +48,14 @@ export interface RequestDef<S extends TSchema = TSchema> {
 // A table holds requests of many schemas; each entry is checked by `defineRequest` where it is written.
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 export type RequestTable = Record<string, RequestDef<any>>;
+
+/**
+ * A reply, typed by the contract: the body must be what firmware-protocol's
+ * schema for that reply type says (a field missing or misnamed fails to compile).
+ */
+export function answer<T extends OperatorReplyType>(type: T, body: OperatorReplyBody<T>, status?: number): Answer {
+  return status === undefined ? { type, body: body as Record<string, unknown> } : { type, body: body as Record<string, unknown>, status };
+}
 
 /** Types the handler's request from its schema. */
 export function defineRequest<S extends TSchema>(schema: S, def: Omit<RequestDef<S>, 'schema'>): RequestDef<S> {

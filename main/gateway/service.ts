@@ -2,6 +2,7 @@
  * What operators can ask and do, shared by the operator WebSocket and the HTTP
  * API so both answer the same thing in the same shape.
  */
+import type { DeviceInfo, RoomDetail, StoredMessage, SystemStatus } from '../../firmware-protocol/index.js';
 import type { Core } from './core.js';
 import type { DiscoveredService } from './discovery/browse.js';
 import { VERSION } from './version.js';
@@ -18,7 +19,7 @@ export interface GatewayView {
   requestTypes(): string[];
 }
 
-export function systemStatus(view: GatewayView) {
+export function systemStatus(view: GatewayView): SystemStatus {
   const ctx = view.core;
   const m = ctx.metrics;
   return {
@@ -45,11 +46,12 @@ export function systemStatus(view: GatewayView) {
     urls: ctx.urls(),
     parts: view.partNames(),
     requests: view.requestTypes(),
-    ...view.partStatus(),
+    // Each part's own fields (sessions_open, ingest, usb, discovery), typed by the schema's optional members.
+    ...(view.partStatus() as Partial<SystemStatus>),
   };
 }
 
-export function connectionCounts(ctx: Core): Record<string, number> {
+export function connectionCounts(ctx: Core): SystemStatus['connections'] {
   return {
     room: ctx.rooms.connectionCount(),
     signaling: ctx.signaling.count(),
@@ -67,7 +69,7 @@ export function roomsList(ctx: Core) {
   }));
 }
 
-export async function roomDetail(ctx: Core, roomId: string) {
+export async function roomDetail(ctx: Core, roomId: string): Promise<RoomDetail | null> {
   const id = roomId.trim().toUpperCase();
   const members = ctx.rooms.membersOf(id);
   if (members.length === 0 && !(await ctx.store.roomExists(id))) return null;
@@ -81,7 +83,7 @@ export async function roomDetail(ctx: Core, roomId: string) {
   };
 }
 
-export function messageJson(m: Awaited<ReturnType<Core['store']['listMessages']>>[number]) {
+export function messageJson(m: Awaited<ReturnType<Core['store']['listMessages']>>[number]): StoredMessage {
   return {
     id: m.id,
     room_id: m.roomId,
@@ -138,7 +140,7 @@ export async function operatorRoomMessage(ctx: Core, roomId: string, content: un
  * Each source keeps its own age; `online` is the socket alone, so a stale
  * mDNS record never shows a dead board as online.
  */
-export function deviceList(view: GatewayView) {
+export function deviceList(view: GatewayView): DeviceInfo[] {
   const ctx = view.core;
   const now = ctx.clock.now();
   const lan = view.lanDevices();
@@ -151,12 +153,12 @@ export function deviceList(view: GatewayView) {
   const boards = ctx.boards.list().map((b) => {
     const m = byId.get(b.device_id);
     byId.delete(b.device_id);
-    return { ...b, source: b.online ? 'connected' : 'known', mdns: mdnsJson(m) };
+    return { ...b, source: b.online ? ('connected' as const) : ('known' as const), mdns: mdnsJson(m) };
   });
   const lanOnly = [...byId].map(([id, ds]) => ({
     device_id: id,
     online: false,
-    source: 'lan',
+    source: 'lan' as const,
     ip: ds[0]!.addresses[0] ?? null,
     connected_at: null,
     disconnected_at: null,

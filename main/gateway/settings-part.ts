@@ -4,18 +4,14 @@
  * apply at the next start; the answer says which of them differ from what
  * runs now.
  */
-import { Type } from '@sinclair/typebox';
 import type { Core, PartFactory } from './core.js';
-import { defineRequest, type GatewayPart } from './parts.js';
-import { readSettings, SettingsSchema, SETTINGS_FILE, writeSettings, type Settings } from './settings.js';
+import { SettingsOperatorFrames, type RunningSettings } from '../../firmware-protocol/index.js';
+import { answer, defineRequest, type GatewayPart } from './parts.js';
+import { readSettings, SETTINGS_FILE, writeSettings, type Settings } from './settings.js';
 import { join } from 'node:path';
 
-const RequestId = Type.Optional(Type.Union([Type.String({ maxLength: 64 }), Type.Integer()]));
-const GetSettings = Type.Object({ type: Type.Literal('get_settings'), id: RequestId }, { $id: 'Operator_get_settings', title: 'get_settings' });
-const SetSettings = Type.Object({ type: Type.Literal('set_settings'), id: RequestId, settings: SettingsSchema }, { $id: 'Operator_set_settings', title: 'set_settings' });
-
 /** What runs now, in the file's terms. */
-function running(core: Core): Required<Omit<Settings, 'udp_probe_port'>> & { udp_probe_port: number | null } {
+function running(core: Core): RunningSettings {
   const o = core.options;
   return {
     host: o.host,
@@ -30,21 +26,21 @@ function running(core: Core): Required<Omit<Settings, 'udp_probe_port'>> & { udp
 
 export function settingsPart(): PartFactory {
   return (core: Core): GatewayPart => {
-    const answer = (saved: Settings) => {
+    const settingsReply = (saved: Settings) => {
       const now = running(core);
       const pending = (Object.keys(saved) as (keyof Settings)[]).filter((k) => JSON.stringify(saved[k]) !== JSON.stringify(now[k]));
-      return { type: 'settings', body: { file: join(core.options.dataDir, SETTINGS_FILE), saved, running: now, restart_required: pending } };
+      return answer('settings', { file: join(core.options.dataDir, SETTINGS_FILE), saved, running: now, restart_required: pending });
     };
     return {
       name: 'settings',
       requests: {
-        get_settings: defineRequest(GetSettings, { http: 'GET /settings', handle: () => answer(readSettings(core.options.dataDir)) }),
-        set_settings: defineRequest(SetSettings, {
+        get_settings: defineRequest(SettingsOperatorFrames.get_settings, { http: 'GET /settings', handle: () => settingsReply(readSettings(core.options.dataDir)) }),
+        set_settings: defineRequest(SettingsOperatorFrames.set_settings, {
           http: 'PUT /settings',
           handle(f) {
             writeSettings(core.options.dataDir, f.settings);
             core.log.info('settings saved by an operator; they apply at the next start', { fields: Object.keys(f.settings).join(',') });
-            return answer(f.settings);
+            return settingsReply(f.settings);
           },
         }),
       },

@@ -5,27 +5,13 @@
  */
 import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { Type, type Static } from '@sinclair/typebox';
-import { compile, validate } from '../../firmware-protocol/index.js';
+import { compile, SettingsSchema, validate, type Settings } from '../../firmware-protocol/index.js';
 import { gatewayError } from './errors.js';
 import type { CoreOptions } from './options.js';
 
 export const SETTINGS_FILE = 'settings.json';
+export type { Settings };
 
-/** Until the contract has it: the file's shape, also the body of get_settings and set_settings. */
-export const SettingsSchema = Type.Object(
-  {
-    host: Type.Optional(Type.String({ minLength: 1, maxLength: 253, pattern: '^[A-Za-z0-9.:-]+$', description: 'Address to listen on. Default 0.0.0.0.' })),
-    port: Type.Optional(Type.Integer({ minimum: 0, maximum: 65535, description: 'TCP port. Default 8765.' })),
-    db: Type.Optional(Type.String({ minLength: 1, maxLength: 1024, description: 'SQLite file or mysql://user:pass@host:port/db. Default <data-dir>/courtside.sqlite.' })),
-    device_auth: Type.Optional(Type.Union([Type.Literal('open'), Type.Literal('token')], { description: 'Default open.' })),
-    mdns: Type.Optional(Type.Boolean({ description: 'mDNS advertise and browse. Default true.' })),
-    udp_probe_port: Type.Optional(Type.Union([Type.Integer({ minimum: 1, maximum: 65535 }), Type.Null()], { description: 'null: off. Default 8766.' })),
-    mdns_interfaces: Type.Optional(Type.Array(Type.String({ minLength: 1, maxLength: 64 }), { maxItems: 32, description: 'Names or IPv4 addresses; [] for every interface.' })),
-  },
-  { additionalProperties: false },
-);
-export type Settings = Static<typeof SettingsSchema>;
 const check = compile(SettingsSchema);
 
 export function checkSettings(value: unknown): Settings {

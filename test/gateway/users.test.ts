@@ -3,7 +3,7 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { OPERATOR_TOKEN, startTestGateway, TestClient, type TestGateway } from '../support/gateway.js';
 
-describe('user endpoint (the badminton protocol's mini-program)', () => {
+describe('user endpoint (the badminton protocol, mini-program)', () => {
   let gw: TestGateway;
   let op: TestClient;
   before(async () => {

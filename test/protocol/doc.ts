@@ -16,6 +16,7 @@ import {
   RegisterFrame,
   RoomMessageFrame,
   SessionOperatorFrames,
+  AllOperatorRequestFrames,
   SignalFrame,
   UserFrames,
   UsbFrames,
@@ -186,7 +187,8 @@ export function splitName(arg: string): [string, string] {
 const board = new FrameParser(BoardFrames);
 const user = new FrameParser(UserFrames);
 // The operator endpoint's table: the core requests plus those of the parts the test gateways run (sessions, USB, discovery).
-const operator = new FrameParser({ ...OperatorFrames, ...SessionOperatorFrames, ...DiscoveryOperatorFrames, ...UsbFrames });
+// Every operator request of the standard gateway, from the contract's one table.
+const operator = new FrameParser(AllOperatorRequestFrames);
 const room = new FrameParser({ message: RoomMessageFrame, query_room: QueryRoomFrame });
 const identityCheck = compile(IdentityFrame);
 const registerCheck = compile(RegisterFrame);

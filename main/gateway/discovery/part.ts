@@ -9,7 +9,7 @@ import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { DiscoveryOperatorFrames } from '../../../firmware-protocol/discovery.js';
 import type { Core, PartFactory } from '../core.js';
-import { defineRequest, type GatewayPart } from '../parts.js';
+import { answer, defineRequest, type GatewayPart } from '../parts.js';
 import { gatewayError } from '../errors.js';
 import { startDiscovery, type DiscoveredService, type Discovery } from './index.js';
 
@@ -105,8 +105,8 @@ export function discoveryPart(): PartFactory {
       name: 'discovery',
       hooks: { lanDevices: () => discovery?.devices() ?? [] },
       requests: {
-        get_discovered: defineRequest(F.get_discovered, { http: 'GET /discovery', handle: () => ({ type: 'discovered', body: snapshot() }) }),
-        get_discovery_settings: defineRequest(F.get_discovery_settings, { http: 'GET /discovery/settings', handle: () => ({ type: 'discovery_settings', body: settings() }) }),
+        get_discovered: defineRequest(F.get_discovered, { http: 'GET /discovery', handle: () => answer('discovered', snapshot()) }),
+        get_discovery_settings: defineRequest(F.get_discovery_settings, { http: 'GET /discovery/settings', handle: () => answer('discovery_settings', settings()) }),
         set_discovery_interfaces: defineRequest(F.set_discovery_interfaces, {
           http: 'PUT /discovery/settings',
           async handle(f) {
@@ -120,7 +120,7 @@ export function discoveryPart(): PartFactory {
             discovery = null;
             await start();
             log.info('discovery interfaces changed by an operator', { interfaces: chosen.join(',') || 'all' });
-            return { type: 'discovery_settings', body: settings() };
+            return answer('discovery_settings', settings());
           },
         }),
       },

@@ -4,10 +4,9 @@
  * routes, the zip export, the player's session_status, and a clean shutdown
  * that flushes the write queue.
  */
-import { Type } from '@sinclair/typebox';
 import { SessionOperatorFrames, type SessionState } from '../../../firmware-protocol/index.js';
 import type { Core, PartFactory } from '../core.js';
-import { defineRequest, type GatewayPart } from '../parts.js';
+import { answer, defineRequest, type GatewayPart } from '../parts.js';
 import { gatewayError } from '../errors.js';
 import { IngestWriter, type IngestOptions } from './ingest.js';
 import { SessionManager } from './manager.js';
@@ -45,17 +44,6 @@ function strokeJson(s: { deviceId: string; idx: number; tMs: number; type: strin
   return { device_id: s.deviceId, index: s.idx, t_ms: s.tMs, type: s.type, confidence: s.confidence, peak_dps: s.peakDps, speed_kmh: s.speedKmh, peak_g: s.peakG, saturated: s.saturated };
 }
 
-/** Until the contract has it: the chart signal of a session (the `/api/sessions/:id/signal` route). */
-const GetSessionSignal = Type.Object(
-  {
-    type: Type.Literal('get_session_signal'),
-    id: Type.Optional(Type.Union([Type.String({ maxLength: 64 }), Type.Integer()])),
-    session_id: Type.String({ minLength: 1, maxLength: 64 }),
-    points: Type.Optional(Type.Integer({ minimum: 10, maximum: 20_000, description: 'Points per board at most. Default 2000.' })),
-  },
-  { $id: 'Operator_get_session_signal', title: 'get_session_signal' },
-);
-
 export function sessionsPart(ingest: IngestOptions = {}): PartFactory {
   return async (core: Core): Promise<GatewayPart> => {
     const { store } = core;
@@ -85,18 +73,18 @@ export function sessionsPart(ingest: IngestOptions = {}): PartFactory {
             body: { session: await sessions.create({ boards: f.boards, playerId: f.player_id, court: f.court, roomId: f.room_id, notes: f.notes, sampleRateHz: f.sample_rate_hz }) },
           }),
         }),
-        start_session: defineRequest(F.start_session, { http: 'POST /sessions/:session_id/start', handle: async (f) => ({ type: 'session', body: { session: await sessions.start(f.session_id) } }) }),
-        stop_session: defineRequest(F.stop_session, { http: 'POST /sessions/:session_id/stop', handle: async (f) => ({ type: 'session', body: { session: await sessions.stop(f.session_id) } }) }),
-        get_session: defineRequest(F.get_session, { http: 'GET /sessions/:session_id', handle: async (f) => ({ type: 'session', body: await withStrokes(f.session_id) }) }),
-        list_sessions: defineRequest(F.list_sessions, { http: 'GET /sessions', handle: async (f) => ({ type: 'sessions', body: { sessions: await list(f.search, f.state, f.limit ?? 100) } }) }),
-        get_session_signal: defineRequest(GetSessionSignal, {
+        start_session: defineRequest(F.start_session, { http: 'POST /sessions/:session_id/start', handle: async (f) => answer('session', { session: await sessions.start(f.session_id) }) }),
+        stop_session: defineRequest(F.stop_session, { http: 'POST /sessions/:session_id/stop', handle: async (f) => answer('session', { session: await sessions.stop(f.session_id) }) }),
+        get_session: defineRequest(F.get_session, { http: 'GET /sessions/:session_id', handle: async (f) => answer('session', await withStrokes(f.session_id)) }),
+        list_sessions: defineRequest(F.list_sessions, { http: 'GET /sessions', handle: async (f) => answer('sessions', { sessions: await list(f.search, f.state, f.limit ?? 100) }) }),
+        get_session_signal: defineRequest(F.get_session_signal, {
           http: 'GET /sessions/:session_id/signal',
           async handle(f) {
             const row = await store.getSession(f.session_id);
             if (!row) throw gatewayError('NOT_FOUND', `session ${f.session_id} not found`);
             const boards = [];
             for (const deviceId of row.boards) boards.push({ device_id: deviceId, ...downsampleGyro(await boardSamples(store, f.session_id, deviceId), f.points ?? 2000) });
-            return { type: 'session_signal', body: { session_id: f.session_id, boards } };
+            return answer('session_signal', { session_id: f.session_id, boards });
           },
         }),
       },

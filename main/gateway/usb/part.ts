@@ -21,7 +21,7 @@ type Answer = { reply: string; body: Record<string, unknown>; status?: number };
 export interface UsbPartOptions extends Partial<Pick<UsbManagerOptions, 'extraPorts' | 'listPorts' | 'portPollMs' | 'bulkPollMs' | 'connect'>> {}
 
 /** Runs one request against the manager; the same for WebSocket frames and HTTP bodies. */
-export async function answer(usb: UsbManager, f: UsbFrame): Promise<Answer> {
+export async function run(usb: UsbManager, f: UsbFrame): Promise<Answer> {
   switch (f.type) {
     case 'usb_list_ports':
       return { reply: 'usb_ports', body: { ports: await usb.reportPorts() } };
@@ -112,7 +112,7 @@ export function usbPart(options: UsbPartOptions = {}): PartFactory {
         http: routeOf.get(type as UsbFrame['type']),
         async handle(f) {
           try {
-            const a = await answer(usb, f as UsbFrame);
+            const a = await run(usb, f as UsbFrame);
             return { type: a.reply, body: a.body, status: a.status };
           } catch (err) {
             throw asUsbError(err);
