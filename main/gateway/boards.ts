@@ -97,6 +97,13 @@ export class BoardHub {
     return conn;
   }
 
+  /** Closes the board's socket, if connected (its close handler then disconnects it). */
+  closeDevice(deviceId: string, code: number, reason: string): boolean {
+    const c = this.conns.get(deviceId);
+    c?.peer.close(code, reason);
+    return c !== undefined;
+  }
+
   disconnect(conn: BoardConn): void {
     if (this.conns.get(conn.deviceId) !== conn) return;
     this.conns.delete(conn.deviceId);

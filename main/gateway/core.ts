@@ -39,22 +39,44 @@ export interface Core extends Base {
 /** Makes a part from the finished core. */
 export type PartFactory = (core: Core) => GatewayPart | Promise<GatewayPart>;
 
+/** Close code of a socket whose device token was revoked (PROTOCOL.md, close codes). */
+export const TOKEN_REVOKED_CLOSE = 4403;
+
 export function createCore(base: Base, where: { hosts: () => string[]; port: () => number }): Core {
   const operators = new OperatorHub(base);
   const boards = new BoardHub({ ...base, operators });
+  const rooms = new RoomHub({ ...base, operators });
+  const signaling = new SignalHub({ ...base, operators });
+  const users = new UserHub(base);
   const tokens: DeviceTokens = {
     mint: (deviceId, label) => createDeviceToken(base, deviceId, label),
-    revoke: (deviceId) => base.store.revokeDeviceTokens(deviceId, new Date(base.clock.now())),
+    async revoke(deviceId) {
+      const n = await base.store.revokeDeviceTokens(deviceId, new Date(base.clock.now()));
+      // A token is checked only when a socket opens: without this, a revoked board kept
+      // streaming until it reconnected. In open mode no socket was admitted by a token,
+      // and a closed one would reconnect without one at once, so revoking closes nothing.
+      if (base.options.deviceAuth === 'token') {
+        const why = 'device token revoked';
+        const user = /^user:(.+)$/.exec(deviceId)?.[1];
+        if (user !== undefined) users.closeUser(user, TOKEN_REVOKED_CLOSE, why);
+        else {
+          boards.closeDevice(deviceId, TOKEN_REVOKED_CLOSE, why);
+          rooms.closeDevice(deviceId, TOKEN_REVOKED_CLOSE, why);
+          signaling.closeClient(deviceId, TOKEN_REVOKED_CLOSE, why);
+        }
+      }
+      return n;
+    },
     holders: async () => new Set((await base.store.listDeviceTokens()).filter((t) => t.revokedAt === null).map((t) => t.deviceId)),
   };
   return {
     ...base,
     operators,
-    rooms: new RoomHub({ ...base, operators }),
-    signaling: new SignalHub({ ...base, operators }),
+    rooms,
+    signaling,
     boards,
     commands: new CommandQueue({ ...base, operators, boards }),
-    users: new UserHub(base),
+    users,
     tokens,
     urls() {
       const port = where.port();

@@ -134,6 +134,13 @@ export class RoomHub {
     return member;
   }
 
+  /** Closes the room client's socket, if connected (its close handler then leaves the room). */
+  closeDevice(deviceId: string, code: number, reason: string): boolean {
+    const m = this.byDevice.get(deviceId);
+    m?.peer.close(code, reason);
+    return m !== undefined;
+  }
+
   leave(member: RoomMember): void {
     if (this.byDevice.get(member.deviceId) !== member) return;
     this.byDevice.delete(member.deviceId);

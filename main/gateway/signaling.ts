@@ -20,6 +20,13 @@ export class SignalHub {
     this.ctx.operators.publish('rooms', { event: 'signal_unregister', client_id: clientId });
   }
 
+  /** Closes the signaling client's socket, if registered (its close handler then unregisters it). */
+  closeClient(clientId: string, code: number, reason: string): boolean {
+    const p = this.clients.get(clientId);
+    p?.close(code, reason);
+    return p !== undefined;
+  }
+
   count(): number {
     return this.clients.size;
   }

@@ -41,6 +41,13 @@ export class UserHub {
     if (set.size === 0) this.users.delete(userId);
   }
 
+  /** Closes every socket of the player (their close handlers then remove them); returns how many. */
+  closeUser(userId: string, code: number, reason: string): number {
+    const set = [...(this.users.get(userId) ?? [])];
+    for (const p of set) p.close(code, reason);
+    return set.length;
+  }
+
   count(): number {
     let n = 0;
     for (const s of this.users.values()) n += s.size;
