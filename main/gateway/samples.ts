@@ -30,6 +30,8 @@ export interface UploadResult {
 export interface SampleSink {
   accept(batch: IncomingBatch): SinkResult;
   uploadComplete(deviceId: string, sessionId: string | null, lastSeq: number): Promise<UploadResult>;
+  /** A board acked a command; frames read after it were sent after the board acted on it. */
+  commandAcked?(deviceId: string, commandId: string, ok: boolean): void;
   /** True while the write queue is past its high-water mark. */
   readonly pressured: boolean;
   /** Calls `fn` once, when the queue drains below its low-water mark. */

@@ -49,6 +49,7 @@ export function attachBoard(ctx: BoardEndpointDeps, peer: Peer, deviceId: string
       case 'poll_commands':
         return ctx.commands.poll(deviceId).then((commands) => peer.send({ type: 'commands', commands }));
       case 'command_ack':
+        ctx.sampleSink?.commandAcked?.(deviceId, f.command_id, f.ok !== false);
         return ctx.commands.ack(deviceId, f.command_id, f.ok !== false, f.result).then(() => undefined);
       case 'sensor_data': {
         const d = f.data;

@@ -7,6 +7,7 @@ import { analyzeSamples, summariseStrokes } from './analysis/analyze.js';
 import type { ImuSample, StrokeOutcome } from './analysis/types.js';
 import { summaryJson, type WireSummary } from './analysis/wire.js';
 import { unpackSamples } from './ingest.js';
+import { round3, round5 } from './export.js';
 import { missingSeqs, type BoardProgress } from './json.js';
 
 export type { WireSummary };
@@ -17,7 +18,11 @@ export interface SessionAnalysisSummary extends WireSummary {
 
 const wire = summaryJson;
 
-/** One board's samples in time order. */
+/**
+ * One board's samples in time order, rounded as samples.csv writes them: the
+ * gateway's analysis and `courtside analyze` on the export read the same
+ * numbers and so find the same strokes.
+ */
 export async function boardSamples(store: Store, sessionId: string, deviceId: string): Promise<ImuSample[]> {
   const out: ImuSample[] = [];
   for await (const c of store.readChunks(sessionId, { deviceId })) {
@@ -25,10 +30,15 @@ export async function boardSamples(store: Store, sessionId: string, deviceId: st
     const step = c.rateHz > 0 ? 1000 / c.rateHz : 0;
     for (let i = 0; i < c.count; i++) {
       const o = i * 6;
-      out.push({ t: c.startMs + i * step, ax: f[o]!, ay: f[o + 1]!, az: f[o + 2]!, gx: f[o + 3]!, gy: f[o + 4]!, gz: f[o + 5]! });
+      out.push({
+        t: round3(c.startMs + i * step),
+        ax: round5(f[o]!), ay: round5(f[o + 1]!), az: round5(f[o + 2]!),
+        gx: round3(f[o + 3]!), gy: round3(f[o + 4]!), gz: round3(f[o + 5]!),
+      });
     }
   }
-  return out;
+  // Stable: equal times keep seq order, as parseRecording's sort does.
+  return out.sort((a, b) => a.t - b.t);
 }
 
 const yieldToLoop = () => new Promise((r) => setImmediate(r));

@@ -14,9 +14,15 @@ import { sessionJson } from './json.js';
 export const SAMPLES_HEADER = 'device,time,ax,ay,az,gx,gy,gz\n';
 export const STROKES_HEADER = 'device,index,t_ms,type,confidence,peak_dps,speed_kmh,peak_g,saturated\n';
 
-/** Float32 noise trimmed: 5 decimals of g, 3 of degrees/s, 3 of ms. */
-const r5 = (x: number) => String(Math.round(x * 1e5) / 1e5);
-const r3 = (x: number) => String(Math.round(x * 1e3) / 1e3);
+/**
+ * Float32 noise trimmed: 5 decimals of g, 3 of degrees/s, 3 of ms. The
+ * gateway's own analysis reads samples rounded the same way, so it and
+ * `courtside analyze` on the export see the same numbers.
+ */
+export const round5 = (x: number) => Math.round(x * 1e5) / 1e5;
+export const round3 = (x: number) => Math.round(x * 1e3) / 1e3;
+const r5 = (x: number) => String(round5(x));
+const r3 = (x: number) => String(round3(x));
 
 function csvField(s: string): string {
   return /[",\n\r]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;

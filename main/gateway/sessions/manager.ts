@@ -18,11 +18,14 @@ import type { ChunkStats, SessionRow, SessionState } from '../store/types.js';
 import { IngestWriter, packSamples } from './ingest.js';
 import { runAnalysis } from './analysis-run.js';
 import { missingSeqs, sessionJson, type BoardProgress } from './json.js';
+import { frameEndMs, idlessRefusal, newFeed, type BoardFeed } from './feed.js';
 
 
 interface LiveSession {
   row: SessionRow;
   boards: Map<string, BoardProgress>;
+  /** Per board: where its session numbering begins and ends (feed.ts). */
+  feeds: Map<string, BoardFeed>;
   analyzing: Promise<void> | null;
   lastProgressEvent: number;
 }
@@ -38,6 +41,8 @@ export class SessionManager implements SampleSink {
   private readonly live = new Map<string, LiveSession>();
   /** Board -> the session it records for (recording or uploading). */
   private readonly activeByBoard = new Map<string, string>();
+  /** Board -> end (its clock) of the latest frame that went to the live view only. */
+  private readonly liveEnd = new Map<string, number>();
 
   constructor(
     private readonly ctx: SessionDeps,
@@ -82,6 +87,16 @@ export class SessionManager implements SampleSink {
         b.lastSeq = stats?.maxSeq ?? null;
         const final = finals.get(deviceId);
         if (final !== undefined) b.finalSeq = final;
+        // The acks may have come before the restart: a start or stop still queued was not.
+        const feed = s.feeds.get(deviceId)!;
+        const pending = (await store.pendingCommands(deviceId)).filter((c) => (c.params as { session_id?: unknown } | null)?.session_id === row.sessionId);
+        const start = pending.find((c) => c.command === 'start_collection');
+        const stop = pending.find((c) => c.command === 'stop_collection');
+        feed.started = !start;
+        feed.startCommand = start?.commandId ?? null;
+        feed.stopped = row.state === 'uploading' && !stop;
+        feed.stopCommand = stop?.commandId ?? null;
+        feed.endMs = Infinity;
       }
       if (row.state === 'analyzing') this.analyze(s);
       else if (row.state === 'uploading') this.checkComplete(s);
@@ -91,7 +106,8 @@ export class SessionManager implements SampleSink {
   private track(row: SessionRow): LiveSession {
     const boards = new Map<string, BoardProgress>();
     for (const id of row.boards) boards.set(id, { deviceId: id, accepted: new Set(), durable: new Set(), frames: 0, samples: 0, finalSeq: null, lastSeq: null });
-    const s: LiveSession = { row, boards, analyzing: null, lastProgressEvent: 0 };
+    const feeds = new Map(row.boards.map((id) => [id, newFeed()]));
+    const s: LiveSession = { row, boards, feeds, analyzing: null, lastProgressEvent: 0 };
     this.live.set(row.sessionId, s);
     if (row.state === 'recording' || row.state === 'uploading') for (const id of row.boards) this.activeByBoard.set(id, row.sessionId);
     return s;
@@ -141,7 +157,7 @@ export class SessionManager implements SampleSink {
     await this.setState(s, 'recording', { startedAt: this.now() });
     for (const id of s.row.boards) this.activeByBoard.set(id, sessionId);
     const params = { session_id: sessionId, sample_rate_hz: s.row.sampleRateHz, rate_hz: s.row.sampleRateHz };
-    for (const id of s.row.boards) await this.ctx.commands.send(id, 'start_collection', params);
+    for (const id of s.row.boards) s.feeds.get(id)!.startCommand = (await this.ctx.commands.send(id, 'start_collection', params)).commandId;
     return sessionJson(s.row, s.boards);
   }
 
@@ -150,7 +166,7 @@ export class SessionManager implements SampleSink {
     const s = this.open(sessionId);
     if (s.row.state === 'recording') {
       await this.setState(s, 'uploading', { stoppedAt: this.now() });
-      for (const id of s.row.boards) await this.ctx.commands.send(id, 'stop_collection', { session_id: sessionId });
+      for (const id of s.row.boards) s.feeds.get(id)!.stopCommand = (await this.ctx.commands.send(id, 'stop_collection', { session_id: sessionId })).commandId;
       this.checkComplete(s);
     } else if (s.row.state === 'uploading') {
       this.ctx.log.warn('session finished by the operator before every board completed its upload', { session_id: sessionId });
@@ -164,15 +180,41 @@ export class SessionManager implements SampleSink {
     return sessionJson(s.row, s.boards);
   }
 
+  /** The board's ack of a command: start_collection and stop_collection mark where its session numbering begins and ends. */
+  commandAcked(deviceId: string, commandId: string, ok: boolean): void {
+    const s = this.live.get(this.activeByBoard.get(deviceId) ?? '');
+    const feed = s?.feeds.get(deviceId);
+    if (!feed) return;
+    if (commandId === feed.startCommand && !feed.started) {
+      feed.started = ok;
+      feed.liveUntilMs = this.liveEnd.get(deviceId) ?? -Infinity;
+    } else if (commandId === feed.stopCommand && ok) {
+      feed.stopped = true;
+    }
+  }
+
+  private liveFrame(b: IncomingBatch, sessionId: string | null, reason?: string): SinkResult {
+    this.liveEnd.set(b.deviceId, Math.max(this.liveEnd.get(b.deviceId) ?? -Infinity, frameEndMs(b)));
+    return reason === undefined ? { kind: 'live', sessionId } : { kind: 'live', sessionId, reason };
+  }
+
   accept(b: IncomingBatch): SinkResult {
     const sessionId = b.sessionId ?? this.activeByBoard.get(b.deviceId) ?? null;
-    if (sessionId === null) return { kind: 'live', sessionId: null };
+    if (sessionId === null) return this.liveFrame(b, null);
     const s = this.live.get(sessionId);
     if (!s) return { kind: 'live', sessionId, reason: `session ${sessionId} is not recording` };
     const board = s.boards.get(b.deviceId);
     if (!board) return { kind: 'live', sessionId, reason: `board ${b.deviceId} is not part of session ${sessionId}` };
-    if (s.row.state !== 'recording' && s.row.state !== 'uploading') return { kind: 'live', sessionId, reason: `session ${sessionId} is ${s.row.state}` };
+    // A frame without an id that is not the session's goes back with no session, so the board drops it from its live numbering.
+    const live = b.sessionId === null ? null : sessionId;
+    if (s.row.state !== 'recording' && s.row.state !== 'uploading') return this.liveFrame(b, live, `session ${sessionId} is ${s.row.state}`);
+    const feed = s.feeds.get(b.deviceId)!;
+    if (b.sessionId === null) {
+      const refused = idlessRefusal(feed, b, sessionId, (seq) => board.accepted.has(seq), board.finalSeq);
+      if (refused !== null) return this.liveFrame(b, null, refused);
+    }
     if (b.seq === null) return { kind: 'error', code: 'BAD_FRAME', message: `seq is required while session ${sessionId} records` };
+    if (feed.endMs !== Infinity) feed.endMs = Math.max(feed.endMs, frameEndMs(b));
     board.accepted.add(b.seq);
     const durable = this.writer.push({
       sessionId,
