@@ -1,7 +1,7 @@
 /**
  * Synthetic players for the stroke analysis: sessions from swing.ts with a
  * random mounting, stroke speed, arm length and tempo per player, at rates
- * from 10 to 1000 Hz, scored against the simulator's truth. The templates
+ * from 10 to 1000 Hz, one in four left-handed, scored against the simulator's truth. The templates
  * come from the reference recordings, so this checks that the analysis
  * carries over to other mountings, speeds and tempos; the real recordings
  * stay the judge of whether it knows strokes.
@@ -31,6 +31,8 @@ export function drawPlayers(n: number, seed: number): SyntheticPlayer[] {
     speedScale: 0.75 + 0.5 * rand(),
     armScale: 0.7 + 0.7 * rand(),
     tempo: 0.8 + 0.45 * rand(),
+    // One player in four swings left-handed.
+    leftHanded: i % 4 === 3,
   }));
 }
 
@@ -63,7 +65,7 @@ export interface PlayerEvaluation {
   worst_count_error: number;
   classes: readonly string[];
   confusion: number[][];
-  per_player: { rate_hz: number; speed_scale: number; arm_scale: number; tempo: number; strokes: number; detected: number; accuracy: number }[];
+  per_player: { rate_hz: number; speed_scale: number; arm_scale: number; tempo: number; left_handed: boolean; mirrored: boolean; strokes: number; detected: number; accuracy: number }[];
 }
 
 export function evaluatePlayers(opts: { players: number; seed: number; durationS?: number; model?: StrokeModel }): PlayerEvaluation {
@@ -78,7 +80,7 @@ export function evaluatePlayers(opts: { players: number; seed: number; durationS
     const { samples, truth } = createSwingSession({
       rateHz: p.rateHz, durationS: opts.durationS ?? 60, seed: p.seed, strokesPerMinute: 20, player: p,
     });
-    const { strokes } = analyzeSamples(samples, {}, { model: opts.model });
+    const { strokes, mirrored } = analyzeSamples(samples, {}, { model: opts.model });
     const m = pairStrokes(truth, strokes);
     let r = 0;
     for (const { truth: tr, stroke } of m.pairs) {
@@ -92,7 +94,7 @@ export function evaluatePlayers(opts: { players: number; seed: number; durationS
     worst = Math.max(worst, Math.abs(strokes.length - truth.length));
     const f = (v: number) => Number(v.toFixed(2));
     per.push({
-      rate_hz: p.rateHz, speed_scale: f(p.speedScale), arm_scale: f(p.armScale), tempo: f(p.tempo),
+      rate_hz: p.rateHz, speed_scale: f(p.speedScale), arm_scale: f(p.armScale), tempo: f(p.tempo), left_handed: p.leftHanded, mirrored,
       strokes: truth.length, detected: strokes.length, accuracy: m.pairs.length ? r / m.pairs.length : NaN,
     });
   }

@@ -107,6 +107,12 @@ export interface PlayerOptions {
   armScale?: number;
   /** Swing duration times this (>1 a slower, longer swing). */
   tempo?: number;
+  /**
+   * A left-handed player: every swing is the mirror image of the template's
+   * (a reflection x -> -x: accel x, gyro y and z change sign, the gyroscope
+   * being an axial vector).
+   */
+  leftHanded?: boolean;
 }
 
 export interface SwingSessionOptions {
@@ -345,6 +351,11 @@ export function createImuSource(opts: ImuSourceOptions): ImuSource {
         if (x >= 1) continue;
         const w = m.amp * Math.cos((x * Math.PI) / 2) ** 2;
         for (let c = 0; c < 3; c++) gyr[c] += w * m.axis[c]!;
+      }
+      if (player.leftHanded) {
+        acc[0] = -acc[0];
+        gyr[1] = -gyr[1];
+        gyr[2] = -gyr[2];
       }
       const [accB, gyrB] = mount ? [turnBy(mount, acc), turnBy(mount, gyr)] : [acc, gyr];
       const out = [0, 1, 2, 3, 4, 5].map((c) => {

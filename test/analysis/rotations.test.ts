@@ -7,6 +7,7 @@
 import { before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { analyzeSamples, strokeFeatureRows } from '../../main/gateway/sessions/analysis/analyze.js';
+import { mirrorFeatures } from '../../main/gateway/sessions/analysis/features.js';
 import { withKnownRegion, type StrokeModel } from '../../main/gateway/sessions/analysis/classify.js';
 import { evaluateRotations, type LabelledRecording } from '../../main/gateway/sessions/analysis/evaluate.js';
 import { mulberry32 } from '../../main/gateway/sessions/analysis/prng.js';
@@ -101,6 +102,29 @@ describe('mounting invariance on the reference recordings', { skip: SKIP_NO_DATA
     }
   });
 
+  // Measured: every mirrored recording read as mirrored, 120/120 right; none of the originals.
+  test('a left-handed player (the mirror image), on any mounting: read as mirrored, types >= 90 %', () => {
+    const rand = mulberry32(17);
+    for (const rec of recs) {
+      const ref = analyzeSamples(rec.samples);
+      assert.equal(ref.mirrored, false, `${rec.type} as recorded`);
+      // x -> -x: accel x and the gyro's y and z (an axial vector) change sign.
+      const mirrored = rec.samples.map((s) => ({ ...s, ax: -s.ax, gy: -s.gy, gz: -s.gz }));
+      // The mirror features are the mirrored recording's features, exactly.
+      const a = strokeFeatureRows(rec.samples);
+      strokeFeatureRows(mirrored).forEach((r, k) => {
+        const m = mirrorFeatures(a[k]!.features);
+        r.features.forEach((v, j) => assert.ok(Math.abs(v - m[j]!) < 1e-12, `feature ${j}: ${v} vs ${m[j]}`));
+      });
+      for (let i = 0; i < 5; i++) {
+        const r = analyzeSamples(rotateSamples(mirrored, randomRotation(rand)));
+        assert.equal(r.mirrored, true, `${rec.type} mirrored, rotation ${i}`);
+        const right = r.strokes.filter((s) => s.type === rec.type).length;
+        assert.ok(right >= 0.9 * r.strokes.length && Math.abs(r.strokes.length - 30) <= 1, `${rec.type} mirrored: ${right}/${r.strokes.length}`);
+      }
+    }
+  });
+
   test('strokes unlike any the model knows are unknown, and counted as such', () => {
     for (const rec of recs.filter((r) => r.type === 'clear' || r.type === 'smash')) {
       // Played backwards: the same speeds and axes, a motion no player makes.
@@ -123,13 +147,15 @@ describe('mounting invariance on the reference recordings', { skip: SKIP_NO_DATA
 });
 
 describe('synthetic players', () => {
-  // Measured over 28 players (seed 7001): 98.7 %, 6 of 544 unknown, no count off.
-  test('14 players (mounting, speed, arm length, tempo, 10-1000 Hz): types >= 90 %, counts within 1 per session', () => {
+  // Measured over 28 players (seed 7001): 98.7 %, 6 of 544 unknown, no count off; 14 (seed 31): 96.3 %.
+  test('14 players (mounting, speed, arm length, tempo, one in four left-handed, 10-1000 Hz): types >= 90 %, counts within 1 per session', () => {
     const ev = evaluatePlayers({ players: 14, seed: 31 });
     assert.ok(ev.strokes >= 14 * 18, `${ev.strokes} strokes`);
     assert.ok(ev.accuracy >= 0.9, `accuracy ${ev.accuracy} ${JSON.stringify(ev.confusion)}`);
     assert.ok(ev.worst_count_error <= 1, `a session's count off by ${ev.worst_count_error}`);
     assert.ok(ev.per_player.every((p) => p.accuracy >= 0.75), JSON.stringify(ev.per_player));
+    assert.ok(ev.per_player.every((p) => p.mirrored === p.left_handed), 'left-handed players, and only they, read as mirrored');
+    assert.ok(ev.per_player.some((p) => p.left_handed));
     assert.deepEqual([...new Set(ev.per_player.map((p) => p.rate_hz))].sort((a, b) => a - b), [10, 25, 50, 100, 200, 500, 1000]);
   });
 });

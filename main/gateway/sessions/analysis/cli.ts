@@ -86,6 +86,7 @@ async function analyze(args: Parsed, io: CommandIO): Promise<number> {
       device: r.device,
       rate_hz: r.rateHz,
       start_t_ms: r.startT,
+      mirrored: r.mirrored,
       strokes: r.strokes.map(strokeJson),
       summary: summaryJson(r.summary),
     }));
@@ -114,7 +115,8 @@ function renderText(
   for (const r of results) {
     const s = r.summary;
     lines.push('');
-    lines.push(`${r.device !== null ? `device ${r.device}, ` : ''}${r.rateHz.toFixed(1)} Hz, ${s.durationS.toFixed(1)} s`);
+    const hand = r.mirrored ? ', mirror image (left-handed?)' : '';
+    lines.push(`${r.device !== null ? `device ${r.device}, ` : ''}${r.rateHz.toFixed(1)} Hz, ${s.durationS.toFixed(1)} s${hand}`);
     if (r.strokes.length) {
       lines.push('    #   time s  type     conf  peak dps  speed km/h  peak g');
       for (const k of r.strokes) {

@@ -132,6 +132,22 @@ export function featuresFromBins(bins: readonly (readonly number[])[]): number[]
   out.push(Math.max(...ACCEL.map((b) => Math.hypot(bins[b]![0]!, bins[b]![1]!, bins[b]![2]!))));
   return out;
 }
+/**
+ * The features of the same stroke's mirror image (a left-handed player's
+ * swing of a right-handed template, or the reverse). A reflection M turns
+ * accelerations into M·a but the angular velocity, an axial vector, into
+ * −M·ω, so the stroke frame becomes (−M·e1, M·e2, M·e3): accel loses the
+ * sign of its e1 part, gyro of its e2 and e3 parts, the gravity-axis cosine
+ * flips, magnitudes stay.
+ */
+const MIRROR_SIGN: readonly number[] = FEATURE_NAMES.map((n) =>
+  n === 'cos_gravity_axis' || /^(post_)?ar/.test(n) || /^g[gn]@/.test(n) ? -1 : 1,
+);
+
+export function mirrorFeatures(x: readonly number[]): number[] {
+  return x.map((v, j) => v * MIRROR_SIGN[j]!);
+}
+
 export function strokeFeatures(samples: readonly ImuSample[], peakIndex: number): number[] {
   return featuresFromBins(binStroke(samples, peakIndex));
 }

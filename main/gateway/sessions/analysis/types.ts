@@ -70,6 +70,11 @@ export interface AnalysisResult {
   summary: SessionSummary;
   /** Sample rate the detector used (estimated unless given), Hz. */
   rateHz: number;
+  /**
+   * The strokes were classified as the mirror image of the session: they
+   * looked like the training player's swings mirrored (a left-handed player).
+   */
+  mirrored: boolean;
 }
 
 export interface AnalysisOptions {
