@@ -1,0 +1,141 @@
+/**
+ * The thread that owns the SQLite connection. better-sqlite3 is synchronous:
+ * a COMMIT waiting for a slow or frozen disk blocks whatever thread runs it,
+ * so that thread is this one and never the gateway's event loop.
+ *
+ * Each message from the gateway is the statements of one of its event-loop
+ * turns, run in order in one transaction (group commit); the reply comes after
+ * the COMMIT, so a write's promise resolves only once it is durable.
+ */
+import { parentPort, workerData } from 'node:worker_threads';
+import Database from 'better-sqlite3';
+import { SCHEMA_MIGRATIONS_DDL, pendingMigrations } from './migrations.js';
+
+export type WorkerOp =
+  | { kind: 'run'; sql: string; params: unknown[] }
+  | { kind: 'all'; sql: string; params: unknown[] }
+  | { kind: 'migrate' }
+  | { kind: 'close' };
+
+export interface WorkerError {
+  message: string;
+  code?: string;
+  name: string;
+  /** Set for migration failures, so the gateway can name the step. */
+  migration?: { version: number; name: string };
+}
+
+export type WorkerResult = { ok: true; value: unknown } | { ok: false; error: WorkerError };
+
+export interface WorkerInit {
+  file: string;
+  busyTimeoutMs: number;
+}
+
+function toError(err: unknown, migration?: { version: number; name: string }): WorkerError {
+  const e = err as { message?: unknown; code?: unknown; name?: unknown } | null;
+  return {
+    message: typeof e?.message === 'string' ? e.message : String(err),
+    code: typeof e?.code === 'string' ? e.code : undefined,
+    name: typeof e?.name === 'string' ? e.name : 'Error',
+    migration,
+  };
+}
+
+/** Blobs arrive as Uint8Array (structured clone); better-sqlite3 binds Buffers. */
+function bind(params: unknown[]): unknown[] {
+  return params.map((p) => (p instanceof Uint8Array && !Buffer.isBuffer(p) ? Buffer.from(p.buffer, p.byteOffset, p.byteLength) : p));
+}
+
+function start(port: NonNullable<typeof parentPort>, init: WorkerInit): void {
+  let db: Database.Database;
+  try {
+    db = new Database(init.file);
+    db.pragma(`busy_timeout = ${init.busyTimeoutMs}`);
+    // journal_mode reads the file header: a non-database file fails here, not later.
+    db.pragma('journal_mode = WAL');
+    db.pragma('synchronous = FULL');
+  } catch (err) {
+    port.postMessage({ ready: false, error: toError(err) });
+    return;
+  }
+  // Compiled once per distinct SQL text; the store's SQL is a small fixed set.
+  const statements = new Map<string, Database.Statement>();
+  const prepare = (sql: string): Database.Statement => {
+    let s = statements.get(sql);
+    if (!s) {
+      s = db.prepare(sql);
+      statements.set(sql, s);
+    }
+    return s;
+  };
+
+  const migrate = (): void => {
+    // IMMEDIATE takes the write lock before reading the applied versions, so two
+    // processes starting together cannot both apply a migration; the second waits.
+    db.exec('BEGIN IMMEDIATE');
+    let step: { version: number; name: string } | undefined;
+    try {
+      db.exec(SCHEMA_MIGRATIONS_DDL.sqlite);
+      const applied = db.prepare('SELECT version FROM schema_migrations').pluck().all() as number[];
+      const record = db.prepare('INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)');
+      for (const m of pendingMigrations(applied)) {
+        step = { version: m.version, name: m.name };
+        for (const ddl of m.sqlite) db.exec(ddl);
+        record.run(m.version, m.name, Date.now());
+        step = undefined;
+      }
+      db.exec('COMMIT');
+    } catch (err) {
+      if (db.inTransaction) db.exec('ROLLBACK');
+      throw Object.assign(err instanceof Error ? err : new Error(String(err)), { migrationStep: step });
+    }
+  };
+
+  port.on('message', (msg: { batch: number; ops: WorkerOp[] }) => {
+    const results: WorkerResult[] = [];
+    const writes: number[] = [];
+    let closing = false;
+    for (const op of msg.ops) {
+      try {
+        if (op.kind === 'run') {
+          if (!db.inTransaction) db.exec('BEGIN IMMEDIATE');
+          const r = prepare(op.sql).run(...bind(op.params));
+          writes.push(results.length);
+          results.push({ ok: true, value: { changes: r.changes, lastId: Number(r.lastInsertRowid) } });
+        } else if (op.kind === 'all') {
+          results.push({ ok: true, value: prepare(op.sql).all(...bind(op.params)) });
+        } else if (op.kind === 'migrate') {
+          if (db.inTransaction) db.exec('COMMIT');
+          migrate();
+          results.push({ ok: true, value: null });
+        } else {
+          closing = true;
+          results.push({ ok: true, value: null });
+        }
+      } catch (err) {
+        // A failed statement (a duplicate key) is undone on its own; the batch goes on.
+        const step = (err as { migrationStep?: { version: number; name: string } }).migrationStep;
+        results.push({ ok: false, error: toError(err, step) });
+      }
+    }
+    if (db.inTransaction) {
+      try {
+        db.exec('COMMIT');
+      } catch (err) {
+        if (db.inTransaction) db.exec('ROLLBACK');
+        const e = toError(err);
+        for (const i of writes) results[i] = { ok: false, error: e };
+      }
+    }
+    if (closing) {
+      statements.clear();
+      db.close();
+    }
+    port.postMessage({ batch: msg.batch, results });
+    if (closing) port.close();
+  });
+  port.postMessage({ ready: true });
+}
+
+if (parentPort) start(parentPort, workerData as WorkerInit);
