@@ -16,7 +16,7 @@ import { startCli } from '../support/cli.js';
 import { freshMysqlUrl } from '../support/mysql.js';
 import { startFleet, type Fleet } from '../../main/simulator/fleet.js';
 import { openStore } from '../../main/gateway/store/index.js';
-import { AckRecorder, assertAllStored, assertSummary, freePort, operatorApi, sleep, waitFor } from './support.js';
+import { AckRecorder, assertAllStored, assertSummary, freePort, operatorApi, waitFor } from './support.js';
 
 const TOKEN = 'crash-test-operator-token-0123';
 
@@ -72,7 +72,7 @@ async function crashCase(backend: 'sqlite' | 'mysql'): Promise<void> {
     assert.equal(first.proc.signalCode, 'SIGKILL');
 
     // The boards keep sampling while the gateway is gone; nothing can be acked now.
-    await sleep(1000);
+    await waitFor('frames made while the gateway is down', () => boards.every((b, i) => b.stats.dataFrames > producedBeforeKill[i]! + 5 && b.unackedCount > 5), 10_000);
     assert.ok(boards.every((b, i) => b.stats.dataFrames > producedBeforeKill[i]! + 5), 'boards kept producing frames while the gateway was down');
     assert.ok(boards.every((b) => b.unackedCount > 5), 'the frames made while the gateway was down are held unacked');
     assert.ok(rec.count() - ackedBeforeKill <= 3 * 2, 'no acks from a dead gateway (beyond the last frames in flight)');
@@ -82,7 +82,9 @@ async function crashCase(backend: 'sqlite' | 'mysql'): Promise<void> {
     await waitFor('boards reconnected to the second gateway', () => boards.every((b) => b.connected && b.stats.reconnects >= 1), 10_000);
     // The backlog drains: what was unacked at the crash is now stored and acked by the new process.
     await waitFor('backlog acked by the second gateway', () => boards.every((b) => b.unackedCount <= 2), 10_000);
-    await sleep(500);
+    // And live frames after the backlog, from every board, before the stop.
+    const ackedAfterBacklog = boards.map((b) => rec.acked.get(b.deviceCode)!.size);
+    await waitFor('new frames acked by the second gateway', () => boards.every((b, i) => rec.acked.get(b.deviceCode)!.size >= ackedAfterBacklog[i]! + 3), 10_000);
 
     await api.stop(id);
     const done = await api.complete(id, 20_000);

@@ -53,8 +53,7 @@ test('connects, reports status, polls for commands and heartbeats', { timeout: 1
   assert.equal(gw.of('poll_commands').length, 1);
   const hb = gw.of('heartbeat')[0]!;
   assert.ok((hb.battery as number) > 0 && (hb.rssi as number) < 0);
-  await sleep(20);
-  assert.ok(acks.includes('heartbeat_ack') && acks.includes('status_ack'));
+  await waitFor(() => acks.includes('heartbeat_ack') && acks.includes('status_ack'), 'the heartbeat and status acks');
   assert.equal(gw.of('sensor_data').length + gw.of('batch_sensor_data').length, 0, 'idle boards do not stream');
   assert.deepEqual(gw.invalid, []);
 });
@@ -131,8 +130,7 @@ test('resends unacked frames in seq order after the server cuts the socket', { t
   await gw.until(() => gw.of('batch_sensor_data').length >= 3, 3000, 'first batches');
   gw.receiving = false; // frames now vanish on the way, so they stay unacked
   const before = gw.of('batch_sensor_data').length;
-  await sleep(120);
-  assert.ok(board.unackedCount >= 3, `unacked piled up (${board.unackedCount})`);
+  await waitFor(() => board.unackedCount >= 3, 'unacked frames piling up');
   const reconnected = once(board, 'connected');
   gw.killSockets();
   await disconnected;
@@ -161,9 +159,8 @@ test('keeps sampling offline and never throws without an error listener', { time
   await new Promise<void>((r) => srv.close(() => r()));
   const board = new VirtualBoard({ url: `ws://127.0.0.1:${port}`, imuSource: fixedImu(), streamAlways: true, batchMs: 20, reconnectMinMs: 10, reconnectMaxMs: 20 });
   const started = board.start();
-  await sleep(150);
-  assert.ok(board.stats.errors >= 2, 'it kept retrying');
-  assert.ok(board.unackedCount >= 3, 'and kept the samples it made meanwhile');
+  await waitFor(() => board.stats.errors >= 2, 'it kept retrying');
+  await waitFor(() => board.unackedCount >= 3, 'and kept the samples it made meanwhile');
   assert.equal(board.stats.framesSent, 0);
   await board.stop();
   await assert.rejects(started, /stopped before it connected/);
@@ -223,6 +220,6 @@ test('a fleet starts racket-1..N staggered and stops them all', { timeout: 15_00
   assert.equal(t.everConnected, 3);
   assert.equal(t.connected, 0);
   assert.ok(t.framesSent >= 3);
-  await sleep(50);
+  await gw.until(() => ![1, 2, 3].some((i) => gw.isConnected(`racket-${i}`)), 3000, 'the fake gateway seeing all three close');
   assert.equal([1, 2, 3].some((i) => gw.isConnected(`racket-${i}`)), false);
 });

@@ -10,6 +10,7 @@ import { decodeStrings, encodeImprovPacket, encodeRpc, encodeStrings, ImprovClie
 import { ManualClock } from '../../main/gateway/clock.js';
 import { ImprovError, startBoardPeer, type BoardPeer, type ImprovDeviceOptions } from '../support/rom-peer/index.js';
 import { until } from './fixtures.js';
+import { isPending } from '../support/wait.js';
 
 const NETWORKS: ImprovDeviceOptions['networks'] = [
   { ssid: 'Court-5', rssi: -48, secured: true, password: 'shuttle-cock' },
@@ -114,7 +115,7 @@ describe('Improv Wi-Fi serial against the device peer', () => {
     await until(() => b.received === 2 * packet, 3000, 'second request');
     clock.advance(1999);
     await until(() => b.received === 3 * packet, 3000, 'third request');
-    assert.equal(await Promise.race([result, new Promise((r) => setTimeout(() => r('pending'), 100))]), 'pending');
+    assert.equal(await isPending(result), true, 'no answer 1 ms before the timeout');
     clock.advance(1);
     const e = await result;
     assert.ok(isUsbError(e) && e.code === 'IMPROV_NOT_DETECTED' && /speak Improv/.test(e.message), String(e));
