@@ -31,6 +31,9 @@ Options:
   --udp-probe-port N     answer boards' UDP discovery probes on this port, 0 for off
                          (default 8766)
   --allow-origin URL     also accept operator requests from this browser origin; repeatable
+  --allow-host NAME      also answer the operator API and UI under this Host name, besides
+                         this machine's addresses, localhost, its host name and
+                         <hostname>.local (DNS rebinding); repeatable; * for any (default none)
   --max-connections N    WebSocket connections at most, all clients together
                          (default ${DEFAULTS.maxConnections})
   --max-connections-per-address N
@@ -66,6 +69,7 @@ export function serveCommand(argv: string[], io: CommandIO): Promise<number> {
       'no-mdns': { type: 'boolean' },
       'udp-probe-port': { type: 'string' },
       'allow-origin': { type: 'string', multiple: true },
+      'allow-host': { type: 'string', multiple: true },
       'max-connections': { type: 'string' },
       'max-connections-per-address': { type: 'string' },
       'identify-timeout-ms': { type: 'string' },
@@ -88,6 +92,9 @@ export function serveCommand(argv: string[], io: CommandIO): Promise<number> {
     for (const o of values['allow-origin'] ?? []) {
       if (!/^https?:\/\/[^/\s]+$/.test(o)) throw new UsageError(`--allow-origin must look like http://host:port, got '${o}'`);
     }
+    for (const h of values['allow-host'] ?? []) {
+      if (h !== '*' && !/^[A-Za-z0-9.:[\]-]{1,253}$/.test(h)) throw new UsageError(`--allow-host must be a host name or address, got '${h}'`);
+    }
     let gw: Gateway;
     try {
       // The settings file (data folder) first, the flags over it: the same composition as the desktop app.
@@ -101,6 +108,7 @@ export function serveCommand(argv: string[], io: CommandIO): Promise<number> {
           deviceAuth,
           logLevel,
           allowedOrigins: values['allow-origin'],
+          allowedHosts: values['allow-host'],
           maxConnections,
           maxConnectionsPerAddress,
           identifyTimeoutMs,

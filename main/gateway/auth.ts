@@ -8,6 +8,7 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import type { Base } from './base.js';
+import { hostAllowed } from './host-check.js';
 
 export function mintToken(bytes = 24): string {
   return randomBytes(bytes).toString('base64url');
@@ -53,9 +54,11 @@ export function originAllowed(req: IncomingMessage, allowed: readonly string[]):
   }
 }
 
-export type OperatorAuth = { ok: true } | { ok: false; status: 401 | 403; code: 'UNAUTHORIZED' | 'FORBIDDEN_ORIGIN' };
+export type OperatorAuth = { ok: true } | { ok: false; status: 401 | 403; code: 'UNAUTHORIZED' | 'FORBIDDEN_ORIGIN' | 'FORBIDDEN_HOST' };
 
 export function checkOperator(ctx: Pick<Base, 'options'>, req: IncomingMessage, url: URL): OperatorAuth {
+  // First: a rebinding page's own Host would make its Origin look like the gateway's.
+  if (!hostAllowed(ctx.options, req.headers.host)) return { ok: false, status: 403, code: 'FORBIDDEN_HOST' };
   if (!originAllowed(req, ctx.options.allowedOrigins)) return { ok: false, status: 403, code: 'FORBIDDEN_ORIGIN' };
   const t = presentedToken(req, url);
   if (t === null || !safeEqual(t, ctx.options.operatorToken)) return { ok: false, status: 401, code: 'UNAUTHORIZED' };

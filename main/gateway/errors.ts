@@ -102,6 +102,7 @@ export const GatewayErrors = {
   DUPLICATE_ROUTE: { status: 500, message: (route: string, a: string, b: string) => `HTTP route '${route}' is claimed by both ${a} and ${b}` },
   DUPLICATE_HOOK: { status: 500, message: (hook: string, a: string, b: string) => `data-plane hook '${hook}' is provided by both ${a} and ${b}` },
   FORBIDDEN_ORIGIN: { status: 403, message: (origin?: string) => `origin ${origin ?? '(none)'} is not allowed` },
+  FORBIDDEN_HOST: { status: 403, message: (host?: string) => `host ${host ?? '(none)'} is not a name of this gateway; add it with --allow-host` },
   BAD_REQUEST: { status: 400, message: (detail: string) => detail },
   METHOD_NOT_ALLOWED: { status: 405, message: (method: string, path: string) => `${method} is not allowed on ${path}` },
   BODY_TOO_LARGE: { status: 413, message: (max: number) => `body larger than ${max} bytes` },

@@ -4,10 +4,11 @@
  * static files at `/`.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { checkOperator } from './auth.js';
+import { checkOperator, type OperatorAuth } from './auth.js';
 import type { Core } from './core.js';
 import { decodeSegment, sendError, sendJson, type Dispatcher } from './dispatch.js';
-import { gatewayError } from './errors.js';
+import { gatewayError, type CourtsideError } from './errors.js';
+import { hostAllowed } from './host-check.js';
 import { connectionCounts } from './service.js';
 import { serveStatic } from './static.js';
 import { VERSION } from './version.js';
@@ -22,6 +23,12 @@ export function requestUrl(req: IncomingMessage): URL | null {
   } catch {
     return null;
   }
+}
+
+function refusal(auth: Extract<OperatorAuth, { ok: false }>, req: IncomingMessage): CourtsideError {
+  if (auth.code === 'UNAUTHORIZED') return gatewayError('UNAUTHORIZED', 'operator token missing or invalid');
+  if (auth.code === 'FORBIDDEN_HOST') return gatewayError('FORBIDDEN_HOST', req.headers.host);
+  return gatewayError('FORBIDDEN_ORIGIN', req.headers.origin);
 }
 
 export async function handleHttp(core: Core, dispatcher: Dispatcher, req: IncomingMessage, res: ServerResponse): Promise<void> {
@@ -42,7 +49,7 @@ export async function handleHttp(core: Core, dispatcher: Dispatcher, req: Incomi
 
   if (path === '/metrics' || path.startsWith('/api/')) {
     const auth = checkOperator(core, req, url);
-    if (!auth.ok) return sendError(res, auth.code === 'UNAUTHORIZED' ? gatewayError('UNAUTHORIZED', 'operator token missing or invalid') : gatewayError('FORBIDDEN_ORIGIN', req.headers.origin));
+    if (!auth.ok) return sendError(res, refusal(auth, req));
     if (path === '/metrics') {
       const text = core.metrics.render({ connections: connectionCounts(core), rooms: core.rooms.activeRooms().length, boardsOnline: core.boards.onlineCount(), version: VERSION });
       res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4; charset=utf-8' });
@@ -53,6 +60,10 @@ export async function handleHttp(core: Core, dispatcher: Dispatcher, req: Incomi
     return sendError(res, gatewayError('NOT_FOUND', `${method} /api${sub.split('/').map((s) => (s ? decodeSegment(s) : s)).join('/')} not found`));
   }
 
-  if (method === 'GET' || method === 'HEAD') return serveStatic(core, req, res, path);
+  if (method === 'GET' || method === 'HEAD') {
+    // The UI too: a rebinding page must not frame or read it under its own name.
+    if (!hostAllowed(core.options, req.headers.host)) return sendError(res, gatewayError('FORBIDDEN_HOST', req.headers.host));
+    return serveStatic(core, req, res, path);
+  }
   return sendError(res, gatewayError('METHOD_NOT_ALLOWED', method, path));
 }

@@ -5,7 +5,7 @@
  * (base services, core hubs, parts, dispatcher, server) with nothing filled
  * in afterwards.
  */
-import { mkdirSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
+import { chmodSync, mkdirSync, readFileSync, statSync, writeFileSync, existsSync } from 'node:fs';
 import { networkInterfaces } from 'node:os';
 import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
@@ -100,10 +100,26 @@ function defaultUiDir(): string {
   return candidates.find((c) => existsSync(join(c, 'index.html'))) ?? candidates[1]!;
 }
 
+/** Files that mark a folder as a Courtside data folder (one an earlier version made). */
+const OWN_FILES = ['operator-token', 'courtside.sqlite', 'settings.json', 'gateway-id'];
+
+/**
+ * The data folder holds the operator token and the database: 0700. mkdir's mode applies only
+ * to a folder it creates, so a folder an earlier version made 0755 is tightened too, but only
+ * if it is ours (our uid, and it holds our files): a folder the user pointed --data-dir at that
+ * is also something else (a home folder, a shared folder) keeps its mode.
+ */
+function makeDataDir(dataDir: string): void {
+  mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+  const st = statSync(dataDir);
+  const mine = typeof process.getuid !== 'function' || st.uid === process.getuid();
+  if (mine && (st.mode & 0o077) !== 0 && OWN_FILES.some((f) => existsSync(join(dataDir, f)))) chmodSync(dataDir, st.mode & 0o700);
+}
+
 export function resolveOptions(o: CoreOptions, env: NodeJS.ProcessEnv = process.env): ResolvedOptions {
   const dataDir = o.dataDir ?? defaultDataDir();
   try {
-    mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+    makeDataDir(dataDir);
   } catch {
     throw gatewayError('DATA_DIR_UNWRITABLE', dataDir);
   }
@@ -125,6 +141,7 @@ export function resolveOptions(o: CoreOptions, env: NodeJS.ProcessEnv = process.
     commandResendMs: o.commandResendMs ?? DEFAULTS.commandResendMs,
     statusLogIntervalMs: o.statusLogIntervalMs ?? DEFAULTS.statusLogIntervalMs,
     allowedOrigins: o.allowedOrigins ?? [],
+    allowedHosts: o.allowedHosts ?? [],
     sensorFlushMs: o.sensorFlushMs ?? DEFAULTS.sensorFlushMs,
     uiDir: o.uiDir ?? defaultUiDir(),
     discovery: {

@@ -58,6 +58,12 @@ export interface CoreOptions {
   sensorFlushMs?: number;
   /** Extra origins allowed to use the operator API (besides the gateway's own). Default none. */
   allowedOrigins?: string[];
+  /**
+   * Extra names the operator API and UI answer to in `Host`, besides this machine's addresses,
+   * `localhost`, its host name, `<hostname>.local` and the hosts of `allowedOrigins`
+   * (DNS rebinding); `*` accepts any. Default none.
+   */
+  allowedHosts?: string[];
   /** Folder of the built UI served at `/`. Default `dist/renderer` next to the package. */
   uiDir?: string;
   /** mDNS and the UDP probe. Default on, on every interface; `COURTSIDE_DISCOVERY=off` in the environment turns both off. */
@@ -81,6 +87,7 @@ export interface ResolvedOptions {
   commandResendMs: number;
   statusLogIntervalMs: number;
   allowedOrigins: string[];
+  allowedHosts: string[];
   sensorFlushMs: number;
   uiDir: string | null;
   discovery: { mdns: boolean; udpProbePort: number | false; interfaces: readonly string[] };

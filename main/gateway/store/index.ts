@@ -4,7 +4,8 @@
  *   ./data/courtside.sqlite, /var/lib/courtside/db.sqlite, :memory:  -> SQLite
  *   mysql://user:pass@host:3306/courtside (or mariadb://...)          -> MySQL/MariaDB
  */
-import { resolve } from 'node:path';
+import { chmodSync, closeSync, mkdirSync, openSync, statSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
 import { StoreError } from './errors.js';
 import { describeMysqlTarget, maskUrlPassword, openMysqlStore, parseMysqlUrl } from './mysql.js';
 import { openSqliteStore } from './sqlite.js';
@@ -30,10 +31,32 @@ function parseSpec(spec: string): ParsedSpec {
   return { kind: 'sqlite', path: s };
 }
 
+/**
+ * The database file readable by its owner only (0600), made so before SQLite opens it: SQLite
+ * gives the -wal and -shm files it creates the main file's mode, so they follow. A file of ours
+ * an earlier version left 0644 is tightened; one owned by another user (a deliberately shared
+ * file) is left as it is. The folder a new file goes in is made 0700.
+ */
+function privateSqliteFile(path: string): void {
+  if (path === ':memory:' || path === '') return;
+  const file = resolve(path);
+  try {
+    mkdirSync(dirname(file), { recursive: true, mode: 0o700 });
+    closeSync(openSync(file, 'a', 0o600));
+    const st = statSync(file);
+    const mine = typeof process.getuid !== 'function' || st.uid === process.getuid();
+    if (mine && st.isFile() && (st.mode & 0o077) !== 0) chmodSync(file, st.mode & 0o600);
+  } catch {
+    // Not ours to fix (read-only folder, another owner): SQLite's own open reports what matters.
+  }
+}
+
 /** Opens (and migrates) the store named by spec. Throws StoreError with an operator-facing code. */
 export async function openStore(spec: string): Promise<Store> {
   const p = parseSpec(spec);
-  return p.kind === 'mysql' ? openMysqlStore(p.url) : openSqliteStore(p.path);
+  if (p.kind === 'mysql') return openMysqlStore(p.url);
+  privateSqliteFile(p.path);
+  return openSqliteStore(p.path);
 }
 
 /** The spec as an operator may see it: password masked, SQLite path made absolute. Never throws. */
