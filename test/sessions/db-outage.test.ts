@@ -53,7 +53,7 @@ test('MariaDB shut down for 10 s mid-session: no acks while down, nothing lost, 
     const downAt = Date.now();
     // Writes already committed when the server went away may still be acked a moment later;
     // once a write has failed, the writer has nothing committed left to ack.
-    await waitFor('a failed write', () => manager(gw).writer.stats.failedWrites > 0, 10_000);
+    await waitFor('a failed write', () => manager(gw!).writer.stats.failedWrites > 0, 10_000);
     const ackedWhileDown = rec.count();
     const unackedAtStart = boards.map((b) => b.unackedCount);
     const health = await gw.http('/api/health');

@@ -5,8 +5,12 @@
  */
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import jsQR from 'jsqr';
+import jsQRModule from 'jsqr';
 import { encodeQr, qrPath } from '../../renderer/src/lib/qr.js';
+
+// jsqr is CommonJS with a d.ts that says `export default`: under NodeNext the default import is
+// module.exports, which is the function itself (or holds it as `default`).
+const jsQR = ((jsQRModule as unknown as { default?: unknown }).default ?? jsQRModule) as typeof jsQRModule.default;
 
 const BORDER = 4;
 const SCALE = 4;
