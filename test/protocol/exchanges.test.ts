@@ -14,8 +14,6 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ManualClock } from '../../main/gateway/clock.js';
-import { defaultExtensions } from '../../main/gateway/index.js';
-import { discoveryExtension } from '../../main/gateway/discovery/extension.js';
 import { OperatorFrames } from '../../firmware-protocol/index.js';
 import { schemaEntries } from '../../firmware-protocol/export-schemas.js';
 import { OPERATOR_TOKEN, startTestGateway, TestClient, type Frame, type TestGateway } from '../support/gateway.js';
@@ -23,7 +21,6 @@ import { ELIDED, SCHEMA_DIR, badPair, endpointOf, fileForGatewayFrame, parseClie
 import { firstError } from './json-schema.js';
 
 /** The parts every test gateway here runs: no multicast, no broadcast, no UDP port. */
-const extensions = () => [...defaultExtensions(), discoveryExtension({ mdns: false, udpProbePort: false })];
 
 /** Times the gateway reads from its clock: only their JSON type is compared. */
 const TIMES = new Set([
@@ -113,7 +110,7 @@ async function runExchange(b: Block): Promise<void> {
   const steps = parseSteps(b);
   const clock = new ManualClock(1_732_212_000_000);
   // Keepalive off: the manual clock only moves when an example says so.
-  const gw = await startTestGateway({ clock, heartbeatIntervalMs: 0, commandResendMs: 10_000, extensions: extensions() });
+  const gw = await startTestGateway({ clock, heartbeatIntervalMs: 0, commandResendMs: 10_000, discovery: { mdns: false, udpProbePort: false } });
   const open = new Map<string, TestClient>();
   const ids = new Ids();
   const conn = async (who: string, line: number) => {
@@ -194,13 +191,13 @@ describe('(e) PROTOCOL.md exchanges against a real gateway', () => {
 describe('(e) PROTOCOL.md bad examples against a real gateway', () => {
   let gw: TestGateway;
   before(async () => {
-    gw = await startTestGateway({ heartbeatIntervalMs: 0, extensions: extensions() });
+    gw = await startTestGateway({ heartbeatIntervalMs: 0, discovery: { mdns: false, udpProbePort: false } });
   });
   after(() => gw.stop());
 
   test('every operator request the gateway answers is exported with the schema it validates with', () => {
-    const table: Record<string, unknown> = { ...OperatorFrames };
-    for (const ext of gw.context.extensions) Object.assign(table, ext.frames ?? {});
+    const table: Record<string, unknown> = { ...gw.requestSchemas };
+    for (const type of Object.keys(OperatorFrames)) assert.ok(type in table, `core request '${type}' is not in the dispatcher`);
     const exported = new Map(schemaEntries().filter((e) => e.endpoint === 'operator' && e.direction === 'client-to-gateway').map((e) => [e.type, e.schema]));
     // JSON.stringify drops TypeBox's symbols: what is compared is the JSON Schema itself, less its $id and title.
     const plain = (x: unknown) => JSON.stringify({ ...(x as object), $id: undefined, title: undefined });

@@ -1,6 +1,8 @@
 /** The renderer's stores: pure rules directly, live behaviour against a real gateway with simulated boards and room clients. */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { networkInterfaces } from 'node:os';
+import { launchOptions } from '../../main/gateway/launch.js';
 import { get } from 'svelte/store';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -282,13 +284,37 @@ describe('stores against a gateway', () => {
     const c = await connected(gw);
     const s = createSettingsStore(c);
     await s.load();
-    assert.equal(get(s).interfaces, null);
+    // Every gateway runs discovery now: the choices are this machine's non-internal IPv4 interfaces, as the OS lists them.
+    const osInterfaces = Object.entries(networkInterfaces()).flatMap(([name, l]) => (l ?? []).filter((a) => a.family === 'IPv4' && !a.internal).map((a) => `${name}=${a.address}`));
+    assert.deepEqual(get(s).interfaces?.map((i) => `${i.name}=${i.address}`).sort(), osInterfaces.sort());
     await s.mint('racket-9', 'bench');
     assert.equal(get(s).minted?.device_id, 'racket-9');
     assert.ok((get(s).minted?.token.length ?? 0) > 16);
     assert.equal(get(s).tokens.find((t) => t.device_id === 'racket-9')?.label, 'bench');
     await s.revoke('racket-9');
     assert.ok(get(s).tokens.find((t) => t.device_id === 'racket-9')?.revoked_at);
+    c.close();
+  });
+
+  test('settings: the start-up settings are the settings file, saved whole, applied at the next start', async () => {
+    const c = await connected(gw);
+    const s = createSettingsStore(c);
+    await s.load();
+    const startup = get(s).startup!;
+    assert.equal(startup.file, join(gw.dataDir, 'settings.json'));
+    assert.deepEqual(startup.saved, {});
+    assert.equal(startup.running.db, join(gw.dataDir, 'courtside.sqlite'));
+    assert.ok(await s.saveStartup({ port: 9876, device_auth: 'token', udp_probe_port: null }));
+    // The test run keeps discovery off, so a saved `udp_probe_port: null` is what runs already.
+    assert.deepEqual(get(s).startup!.restart_required.sort(), ['device_auth', 'port']);
+    // What the next start reads: the file on disk, and the options the composition makes of it.
+    assert.deepEqual(JSON.parse(readFileSync(join(gw.dataDir, 'settings.json'), 'utf8')), { port: 9876, device_auth: 'token', udp_probe_port: null });
+    const next = launchOptions({ dataDir: gw.dataDir });
+    assert.deepEqual([next.port, next.deviceAuth, next.discovery?.udpProbePort], [9876, 'token', false]);
+    // A value the schema refuses is an error in the store, and the file stays as it was.
+    assert.equal(await s.saveStartup({ port: 70000 }), false);
+    assert.match(get(s).error ?? '', /port must be at most 65535/);
+    assert.equal(JSON.parse(readFileSync(join(gw.dataDir, 'settings.json'), 'utf8')).port, 9876);
     c.close();
   });
 });

@@ -30,6 +30,8 @@ export type {
   SensorBatch,
   SessionEvent,
   SessionJson,
+  Settings,
+  SettingsReply,
   StoredMessage,
   Stroke,
   SystemStatus,

@@ -6,11 +6,14 @@
  * Network interfaces for mDNS and the data folder come from the discovery
  * and status parts when the gateway has them (`get_discovery_settings`,
  * `set_discovery_interfaces`); without them the view says how to set them at start.
+ * The start-up settings (port, database, device auth, discovery) are the
+ * gateway's settings file (`get_settings`, `set_settings`): they apply at the
+ * next start, and the reply says which saved ones differ from what runs now.
  */
 import { writable, type Readable } from 'svelte/store';
 import type { GatewayClient } from '../client.js';
 import { describeError, GatewayRequestError } from '../errors.js';
-import type { DeviceToken, DiscoveryInterface } from '../protocol.js';
+import type { DeviceToken, DiscoveryInterface, Settings, SettingsReply } from '../protocol.js';
 
 export type InterfaceChoice = DiscoveryInterface;
 
@@ -20,12 +23,14 @@ export interface SettingsState {
   minted: { device_id: string; token: string } | null;
   /** null: the gateway has no discovery part to ask. */
   interfaces: InterfaceChoice[] | null;
+  /** The settings file and what runs now; null until loaded (or on a gateway without the settings part). */
+  startup: Omit<SettingsReply, 'type' | 'id'> | null;
   error: string | null;
   busy: boolean;
 }
 
 export function createSettingsStore(client: GatewayClient) {
-  let state: SettingsState = { tokens: [], minted: null, interfaces: null, error: null, busy: false };
+  let state: SettingsState = { tokens: [], minted: null, interfaces: null, startup: null, error: null, busy: false };
   const store = writable<SettingsState>(state);
   const set = (patch: Partial<SettingsState>) => store.set((state = { ...state, ...patch }));
 
@@ -35,6 +40,11 @@ export function createSettingsStore(client: GatewayClient) {
       set({ tokens: r.tokens, error: null });
     } catch (err) {
       set({ error: describeError(err) });
+    }
+    try {
+      set({ startup: await client.request('get_settings', {}) });
+    } catch (err) {
+      if (!(err instanceof GatewayRequestError && err.code === 'UNKNOWN_TYPE')) set({ error: describeError(err) });
     }
     try {
       const d = await client.requestAny('get_discovery_settings');
@@ -75,6 +85,12 @@ export function createSettingsStore(client: GatewayClient) {
     async setInterfaces(names: string[]): Promise<void> {
       const r = await act(() => client.requestAny('set_discovery_interfaces', { interfaces: names }));
       if (r) await load();
+    },
+    /** Saves the whole settings file (fields left out go back to their defaults). */
+    async saveStartup(settings: Settings): Promise<boolean> {
+      const r = await act(() => client.request('set_settings', { settings }));
+      if (r) set({ startup: r });
+      return r !== undefined;
     },
     dismissMinted: () => set({ minted: null }),
   };
