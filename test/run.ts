@@ -91,12 +91,12 @@ function runGroup(files: string[], concurrency: number): Promise<{ code: number;
         // than holding up the run until the CI timeout.
         '--test-force-exit',
         '--test-reporter=spec', '--test-reporter-destination=stdout',
-        '--test-reporter=' + join(root, 'test/support/summary-reporter.mjs'), '--test-reporter-destination=' + summaryFile,
+        '--test-reporter=' + join(root, 'test/support/summary-reporter.mjs'), '--test-reporter-destination=' + summaryFile + '.stream',
         ...files,
       ],
       // No test may multicast or broadcast on the host's network: `courtside serve` started by a test
       // keeps discovery off; discovery itself is tested inside network namespaces.
-      { stdio: 'inherit', cwd: root, env: { ...process.env, COURTSIDE_DISCOVERY: 'off' } },
+      { stdio: 'inherit', cwd: root, env: { ...process.env, COURTSIDE_DISCOVERY: 'off', COURTSIDE_TEST_SUMMARY: summaryFile } },
     );
     current = child;
     child.on('exit', (code, signal) => {
