@@ -6,7 +6,12 @@ import { Type, type Static } from '@sinclair/typebox';
 
 const Seq = Type.Integer({ minimum: 0, maximum: 4294967295, description: 'Board-local sequence number, +1 per frame of samples.' });
 const SessionId = Type.Optional(Type.Union([Type.String({ maxLength: 64 }), Type.Null()], { description: 'Session the samples belong to (from start_collection).' }));
-const Finite = Type.Number();
+/** Samples are stored as Float32: a value past its range would be stored as Infinity. */
+export const FLOAT32_MAX = 3.4028234663852886e38;
+const Finite = Type.Number({ minimum: -FLOAT32_MAX, maximum: FLOAT32_MAX });
+/** A time in ms: within what a date can hold (about 275,000 years either side of 1970). */
+export const MAX_TIME_MS = 8.64e15;
+const TimeMs = (description: string) => Type.Number({ minimum: -MAX_TIME_MS, maximum: MAX_TIME_MS, description });
 
 export const HeartbeatFrame = Type.Object(
   {
@@ -37,7 +42,7 @@ export const SensorDataFrame = Type.Object(
     type: Type.Literal('sensor_data'),
     seq: Type.Optional(Seq),
     session_id: SessionId,
-    timestamp: Type.Number({ description: 'Sample time, ms (board clock, or epoch once synced from heartbeat_ack).' }),
+    timestamp: TimeMs('Sample time, ms (board clock, or epoch once synced from heartbeat_ack).'),
     data: SampleObject,
   },
   { $id: 'SensorDataFrame', title: 'sensor_data' },
@@ -51,7 +56,7 @@ export const BatchSensorDataFrame = Type.Object(
     type: Type.Literal('batch_sensor_data'),
     seq: Seq,
     session_id: SessionId,
-    start_ms: Type.Number({ description: 'Time of the first sample, ms.' }),
+    start_ms: TimeMs('Time of the first sample, ms.'),
     rate_hz: Type.Number({ exclusiveMinimum: 0, maximum: 10000, description: 'Sample rate; sample i is at start_ms + i*1000/rate_hz.' }),
     samples: Type.Array(Type.Array(Finite, { minItems: 6, maxItems: 6 }), {
       minItems: 1,

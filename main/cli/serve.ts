@@ -30,7 +30,9 @@ Options:
   --no-mdns              no mDNS advertising or browsing
   --udp-probe-port N     answer boards' UDP discovery probes on this port, 0 for off
                          (default 8766)
-  --allow-origin URL     also accept operator requests from this browser origin; repeatable
+  --allow-origin URL     also accept operator requests from this browser origin; repeatable.
+                         Device endpoints (boards, players, rooms on /) refuse every browser
+                         Origin (403) except these
   --allow-host NAME      also answer the operator API and UI under this Host name, besides
                          this machine's addresses, localhost, its host name and
                          <hostname>.local (DNS rebinding); repeatable; * for any (default none)
@@ -39,9 +41,43 @@ Options:
   --max-connections-per-address N
                          WebSocket connections at most from one IP address; this machine
                          (127.0.0.1, ::1) is not counted (default ${DEFAULTS.maxConnectionsPerAddress})
+  --max-bytes-per-second N
+                         bytes a second one connection may send; past it the socket is read
+                         more slowly, nothing is dropped; 0 for no limit (default ${DEFAULTS.maxBytesPerSecond})
+  --max-frames-per-second-per-address N
+                         frames a second all connections from one IP address may send
+                         together; this machine is not counted (default ${DEFAULTS.maxFramesPerSecondPerAddress})
+  --max-bytes-per-second-per-address N
+                         bytes a second all connections from one IP address may send together;
+                         0 for no limit (default ${DEFAULTS.maxBytesPerSecondPerAddress})
+  --max-send-buffer-bytes N
+                         close a connection (1008) with more than N bytes sent to it and not
+                         read; operators lose live samples first, at N/4; 0 for no cap
+                         (default ${DEFAULTS.maxSendBufferBytes})
   --identify-timeout-ms N
                          close a connection on / that has not sent its identity or register
                          frame after N ms, 0 for never (default ${DEFAULTS.identifyTimeoutMs})
+
+Storage bounds (what clients can make the gateway keep):
+  --retention-days N     delete messages (queued ones too), room queries and closed
+                         connections older than N days, checked every hour; recorded
+                         sessions are never deleted by it; 0 keeps everything
+                         (default ${DEFAULTS.retentionDays})
+  --max-queued-per-target N
+                         direct messages queued for one device that is away; past it
+                         QUOTA_EXCEEDED (default ${DEFAULTS.maxQueuedPerTarget})
+  --max-queued-bytes-per-target N
+                         bytes queued for one device (default ${DEFAULTS.maxQueuedBytesPerTarget})
+  --max-stored-per-room N
+                         messages one room keeps; past it broadcasts are relayed but not
+                         stored and queuing is refused (default ${DEFAULTS.maxStoredPerRoom})
+  --max-stored-bytes-per-room N
+                         bytes one room keeps (default ${DEFAULTS.maxStoredBytesPerRoom})
+  --max-new-devices-per-address N
+                         device ids never seen before that one IP address may bring in an
+                         hour; past it QUOTA_EXCEEDED and close 4429; this machine is not
+                         counted (default ${DEFAULTS.maxNewDevicesPerAddress})
+  (0 for no cap in each)
 
 Settings from <data-dir>/settings.json (the UI's Settings view writes it) apply first;
 flags win over them.
@@ -70,9 +106,19 @@ export function serveCommand(argv: string[], io: CommandIO): Promise<number> {
       'udp-probe-port': { type: 'string' },
       'allow-origin': { type: 'string', multiple: true },
       'allow-host': { type: 'string', multiple: true },
+      'retention-days': { type: 'string' },
+      'max-queued-per-target': { type: 'string' },
+      'max-queued-bytes-per-target': { type: 'string' },
+      'max-stored-per-room': { type: 'string' },
+      'max-stored-bytes-per-room': { type: 'string' },
+      'max-new-devices-per-address': { type: 'string' },
       'max-connections': { type: 'string' },
       'max-connections-per-address': { type: 'string' },
       'identify-timeout-ms': { type: 'string' },
+      'max-bytes-per-second': { type: 'string' },
+      'max-frames-per-second-per-address': { type: 'string' },
+      'max-bytes-per-second-per-address': { type: 'string' },
+      'max-send-buffer-bytes': { type: 'string' },
       ...HELP_OPTION,
     });
     if (values.help) {
@@ -89,9 +135,19 @@ export function serveCommand(argv: string[], io: CommandIO): Promise<number> {
     const maxConnections = intFlag('max-connections', values['max-connections'], 1, 100_000);
     const maxConnectionsPerAddress = intFlag('max-connections-per-address', values['max-connections-per-address'], 1, 100_000);
     const identifyTimeoutMs = intFlag('identify-timeout-ms', values['identify-timeout-ms'], 0, 3_600_000);
+    const maxBytesPerSecond = intFlag('max-bytes-per-second', values['max-bytes-per-second'], 0, 1 << 30);
+    const maxFramesPerSecondPerAddress = intFlag('max-frames-per-second-per-address', values['max-frames-per-second-per-address'], 1, 1_000_000);
+    const maxBytesPerSecondPerAddress = intFlag('max-bytes-per-second-per-address', values['max-bytes-per-second-per-address'], 0, 1 << 30);
+    const maxSendBufferBytes = intFlag('max-send-buffer-bytes', values['max-send-buffer-bytes'], 0, 1 << 30);
     for (const o of values['allow-origin'] ?? []) {
       if (!/^https?:\/\/[^/\s]+$/.test(o)) throw new UsageError(`--allow-origin must look like http://host:port, got '${o}'`);
     }
+    const retentionDays = intFlag('retention-days', values['retention-days'], 0, 36500);
+    const maxQueuedPerTarget = intFlag('max-queued-per-target', values['max-queued-per-target'], 0, 10_000_000);
+    const maxQueuedBytesPerTarget = intFlag('max-queued-bytes-per-target', values['max-queued-bytes-per-target'], 0, 2 ** 40);
+    const maxStoredPerRoom = intFlag('max-stored-per-room', values['max-stored-per-room'], 0, 100_000_000);
+    const maxStoredBytesPerRoom = intFlag('max-stored-bytes-per-room', values['max-stored-bytes-per-room'], 0, 2 ** 40);
+    const maxNewDevicesPerAddress = intFlag('max-new-devices-per-address', values['max-new-devices-per-address'], 0, 1_000_000);
     for (const h of values['allow-host'] ?? []) {
       if (h !== '*' && !/^[A-Za-z0-9.:[\]-]{1,253}$/.test(h)) throw new UsageError(`--allow-host must be a host name or address, got '${h}'`);
     }
@@ -109,9 +165,19 @@ export function serveCommand(argv: string[], io: CommandIO): Promise<number> {
           logLevel,
           allowedOrigins: values['allow-origin'],
           allowedHosts: values['allow-host'],
+          retentionDays,
+          maxQueuedPerTarget,
+          maxQueuedBytesPerTarget,
+          maxStoredPerRoom,
+          maxStoredBytesPerRoom,
+          maxNewDevicesPerAddress,
           maxConnections,
           maxConnectionsPerAddress,
           identifyTimeoutMs,
+          maxBytesPerSecond,
+          maxFramesPerSecondPerAddress,
+          maxBytesPerSecondPerAddress,
+          maxSendBufferBytes,
           discovery: {
             mdns: values['no-mdns'] ? false : undefined,
             udpProbePort: probePort === 0 ? false : probePort,

@@ -24,6 +24,7 @@ import type { GatewayPart, HookName, PartHooks } from './parts.js';
 import { createGatewayServer } from './server.js';
 import { mintToken, OPERATOR_TOKEN_PATTERN } from './auth.js';
 import { openStore } from './store/index.js';
+import { StoreWatch, type StoreWatchOptions } from './store-watch.js';
 import type { Store } from './store/types.js';
 import type { GatewayView } from './service.js';
 import { sessionsPart } from './sessions/part.js';
@@ -40,6 +41,8 @@ export interface GatewayOptions extends CoreOptions {
   logger?: Logger;
   /** Time source (tests). Default the system clock. */
   clock?: Clock;
+  /** When the store counts as backed up or late (tests). */
+  storeWatch?: StoreWatchOptions;
   /** Write-queue tuning of the sessions part (tests, benchmarks). */
   ingest?: IngestOptions;
   /** Port sources of the USB part (tests: pty board peers). */
@@ -135,6 +138,10 @@ export function resolveOptions(o: CoreOptions, env: NodeJS.ProcessEnv = process.
     heartbeatIntervalMs: o.heartbeatIntervalMs ?? DEFAULTS.heartbeatIntervalMs,
     maxPayloadBytes: o.maxPayloadBytes ?? DEFAULTS.maxPayloadBytes,
     maxFramesPerSecond: o.maxFramesPerSecond ?? DEFAULTS.maxFramesPerSecond,
+    maxBytesPerSecond: o.maxBytesPerSecond ?? DEFAULTS.maxBytesPerSecond,
+    maxFramesPerSecondPerAddress: o.maxFramesPerSecondPerAddress ?? DEFAULTS.maxFramesPerSecondPerAddress,
+    maxBytesPerSecondPerAddress: o.maxBytesPerSecondPerAddress ?? DEFAULTS.maxBytesPerSecondPerAddress,
+    maxSendBufferBytes: o.maxSendBufferBytes ?? DEFAULTS.maxSendBufferBytes,
     maxConnections: o.maxConnections ?? DEFAULTS.maxConnections,
     maxConnectionsPerAddress: o.maxConnectionsPerAddress ?? DEFAULTS.maxConnectionsPerAddress,
     identifyTimeoutMs: o.identifyTimeoutMs ?? DEFAULTS.identifyTimeoutMs,
@@ -142,6 +149,12 @@ export function resolveOptions(o: CoreOptions, env: NodeJS.ProcessEnv = process.
     statusLogIntervalMs: o.statusLogIntervalMs ?? DEFAULTS.statusLogIntervalMs,
     allowedOrigins: o.allowedOrigins ?? [],
     allowedHosts: o.allowedHosts ?? [],
+    retentionDays: o.retentionDays ?? DEFAULTS.retentionDays,
+    maxQueuedPerTarget: o.maxQueuedPerTarget ?? DEFAULTS.maxQueuedPerTarget,
+    maxQueuedBytesPerTarget: o.maxQueuedBytesPerTarget ?? DEFAULTS.maxQueuedBytesPerTarget,
+    maxStoredPerRoom: o.maxStoredPerRoom ?? DEFAULTS.maxStoredPerRoom,
+    maxStoredBytesPerRoom: o.maxStoredBytesPerRoom ?? DEFAULTS.maxStoredBytesPerRoom,
+    maxNewDevicesPerAddress: o.maxNewDevicesPerAddress ?? DEFAULTS.maxNewDevicesPerAddress,
     sensorFlushMs: o.sensorFlushMs ?? DEFAULTS.sensorFlushMs,
     uiDir: o.uiDir ?? defaultUiDir(),
     discovery: {
@@ -186,6 +199,9 @@ export async function startGateway(options: GatewayOptions = {}): Promise<Gatewa
   } catch (err) {
     throw gatewayError('DB_OPEN_FAILED', errorText(err));
   }
+  // Every store call counted (health, and device sockets paused while too many wait).
+  const storeWatch = new StoreWatch(clock, options.storeWatch);
+  store = storeWatch.wrap(store);
   const metrics = new Metrics();
   let listenPort = opts.port;
   const base: Base = {
@@ -221,7 +237,7 @@ export async function startGateway(options: GatewayOptions = {}): Promise<Gatewa
     const closed = await store.closeDanglingConnections(new Date(clock.now()));
     if (closed > 0) log.info('closed connections left open by an earlier run', { count: closed });
     await core.boards.load();
-    server = createGatewayServer({ core, dispatcher, hooks });
+    server = createGatewayServer({ core, dispatcher, hooks, storeWatch });
     await new Promise<void>((resolve, reject) => {
       server.http.once('error', reject);
       server.http.listen(opts.port, opts.host, () => {
@@ -239,6 +255,7 @@ export async function startGateway(options: GatewayOptions = {}): Promise<Gatewa
   }
   listenPort = (server.http.address() as AddressInfo).port;
   core.commands.start();
+  core.rooms.start();
   for (const p of parts) await p.start?.({ port: listenPort });
   const statusTimer = opts.statusLogIntervalMs > 0 ? clock.setInterval(() => log.info('status ' + core.rooms.statusLine(), { boards: core.boards.onlineCount(), signaling: core.signaling.count(), users: core.users.count(), operators: core.operators.count() }), opts.statusLogIntervalMs) : undefined;
 
@@ -260,6 +277,7 @@ export async function startGateway(options: GatewayOptions = {}): Promise<Gatewa
       closing ??= (async () => {
         clock.clear(statusTimer);
         core.commands.stop();
+        core.rooms.stop();
         for (const p of [...parts].reverse()) {
           await p.close?.().catch((err: unknown) => log.warn('part close failed', { part: p.name, error: errorText(err) }));
         }

@@ -6,6 +6,7 @@
  * frame per sample).
  */
 import type { SensorBatch } from '../../firmware-protocol/index.js';
+import type { SamplesDroppedFrame } from '../../firmware-protocol/flow.js';
 import type { Base } from './base.js';
 
 export type { SensorBatch };
@@ -15,6 +16,8 @@ import type { Peer } from './peer.js';
 interface OperatorConn {
   peer: Peer;
   topics: Set<string>;
+  /** Sensor batches left out while this operator read too slowly, told once it catches up. */
+  dropped: { batches: number; samples: number; since: number } | null;
 }
 
 export class OperatorHub {
@@ -28,7 +31,7 @@ export class OperatorHub {
   constructor(private readonly ctx: Pick<Base, 'clock' | 'options'>) {}
 
   add(peer: Peer): void {
-    const c = { peer, topics: new Set<string>() };
+    const c: OperatorConn = { peer, topics: new Set<string>(), dropped: null };
     this.conns.add(c);
     this.byPeer.set(peer, c);
   }
@@ -115,15 +118,26 @@ export class OperatorHub {
     this.pending = [];
     if (batches.length === 0) return;
     let all: string | undefined;
+    // Live samples are the first thing a slow operator loses: past a quarter of the send-buffer
+    // cap they are left out (and counted), so events and replies still fit before the cap closes it.
+    const dropAt = this.ctx.options.maxSendBufferBytes / 4;
     for (const c of this.conns) {
-      if (c.topics.has('sensor')) {
-        all ??= JSON.stringify({ type: 'sensor_samples', batches });
-        c.peer.sendText(all);
+      const mine = c.topics.has('sensor') ? batches : batches.filter((b) => c.topics.has('sensor:' + b.device_id));
+      if (mine.length === 0) continue;
+      if (dropAt > 0 && c.peer.buffered > dropAt) {
+        c.dropped ??= { batches: 0, samples: 0, since: this.ctx.clock.now() };
+        c.dropped.batches += mine.length;
+        for (const b of mine) c.dropped.samples += b.samples.length;
         continue;
       }
-      let mine: SensorBatch[] | undefined;
-      for (const b of batches) if (c.topics.has('sensor:' + b.device_id)) (mine ??= []).push(b);
-      if (mine) c.peer.send({ type: 'sensor_samples', batches: mine });
+      if (c.dropped) {
+        const d = c.dropped;
+        c.dropped = null;
+        const frame: SamplesDroppedFrame = { type: 'samples_dropped', batches: d.batches, samples: d.samples, since: new Date(d.since).toISOString(), reason: 'the operator read too slowly: live sample batches were left out' };
+        c.peer.send(frame);
+      }
+      if (mine === batches) c.peer.sendText((all ??= JSON.stringify({ type: 'sensor_samples', batches })));
+      else c.peer.send({ type: 'sensor_samples', batches: mine });
     }
   }
 }

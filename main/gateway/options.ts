@@ -41,6 +41,18 @@ export interface CoreOptions {
   maxPayloadBytes?: number;
   /** Frames per second a client may send, sustained; twice that as a burst. Default 500. */
   maxFramesPerSecond?: number;
+  /** Bytes per second a client may send, sustained (twice that as a burst); past it its socket is read more slowly, nothing is dropped. 0: no limit. Default 4194304 (4 MiB/s). */
+  maxBytesPerSecond?: number;
+  /** Frames per second all connections from one IP address may send together (not 127.0.0.1, ::1); twice that as a burst. Default 2000. */
+  maxFramesPerSecondPerAddress?: number;
+  /** Bytes per second all connections from one IP address may send together (not 127.0.0.1, ::1). 0: no limit. Default 8388608 (8 MiB/s). */
+  maxBytesPerSecondPerAddress?: number;
+  /**
+   * A connection with more than this many bytes sent to it and not yet read is closed (1008).
+   * Operators first lose live sample batches (a `samples_dropped` frame says how many) once a
+   * quarter of it waits. 0: no cap. Default 8388608 (8 MiB).
+   */
+  maxSendBufferBytes?: number;
   /** Open WebSocket connections at most, all endpoints together. Default 2000. */
   maxConnections?: number;
   /**
@@ -56,7 +68,11 @@ export interface CoreOptions {
   statusLogIntervalMs?: number;
   /** Sensor batches to operators are gathered this long and sent as one frame; 0: every event-loop turn. Default 2 ms. */
   sensorFlushMs?: number;
-  /** Extra origins allowed to use the operator API (besides the gateway's own). Default none. */
+  /**
+   * Extra origins allowed to use the operator API (besides the gateway's own), and the only
+   * browser origins the device endpoints (boards, players, rooms on `/`) accept: a request
+   * there with any other Origin header gets 403. Default none.
+   */
   allowedOrigins?: string[];
   /**
    * Extra names the operator API and UI answer to in `Host`, besides this machine's addresses,
@@ -64,6 +80,25 @@ export interface CoreOptions {
    * (DNS rebinding); `*` accepts any. Default none.
    */
   allowedHosts?: string[];
+  /**
+   * Days messages (queued ones too), room queries and closed connections are kept; older ones
+   * are deleted every hour. Recorded sessions and their samples are never deleted by it. 0: keep
+   * everything. Default 30.
+   */
+  retentionDays?: number;
+  /** Direct messages queued for one device that is away, all rooms together; 0: no cap. Default 1000. */
+  maxQueuedPerTarget?: number;
+  /** Bytes of content queued for one device; 0: no cap. Default 16777216 (16 MiB). */
+  maxQueuedBytesPerTarget?: number;
+  /**
+   * Messages one room keeps (broadcasts, direct messages, queued ones); past it broadcasts and
+   * live direct messages are still relayed but not stored, and queuing is refused. 0: no cap. Default 50000.
+   */
+  maxStoredPerRoom?: number;
+  /** Bytes of content one room keeps; as maxStoredPerRoom. 0: no cap. Default 67108864 (64 MiB). */
+  maxStoredBytesPerRoom?: number;
+  /** Device ids never seen before that one IP address may bring, per hour (not 127.0.0.1, ::1); 0: no cap. Default 120. */
+  maxNewDevicesPerAddress?: number;
   /** Folder of the built UI served at `/`. Default `dist/renderer` next to the package. */
   uiDir?: string;
   /** mDNS and the UDP probe. Default on, on every interface; `COURTSIDE_DISCOVERY=off` in the environment turns both off. */
@@ -81,6 +116,10 @@ export interface ResolvedOptions {
   heartbeatIntervalMs: number;
   maxPayloadBytes: number;
   maxFramesPerSecond: number;
+  maxBytesPerSecond: number;
+  maxFramesPerSecondPerAddress: number;
+  maxBytesPerSecondPerAddress: number;
+  maxSendBufferBytes: number;
   maxConnections: number;
   maxConnectionsPerAddress: number;
   identifyTimeoutMs: number;
@@ -88,6 +127,12 @@ export interface ResolvedOptions {
   statusLogIntervalMs: number;
   allowedOrigins: string[];
   allowedHosts: string[];
+  retentionDays: number;
+  maxQueuedPerTarget: number;
+  maxQueuedBytesPerTarget: number;
+  maxStoredPerRoom: number;
+  maxStoredBytesPerRoom: number;
+  maxNewDevicesPerAddress: number;
   sensorFlushMs: number;
   uiDir: string | null;
   discovery: { mdns: boolean; udpProbePort: number | false; interfaces: readonly string[] };
@@ -109,10 +154,20 @@ export const DEFAULTS = {
   heartbeatIntervalMs: 15_000,
   maxPayloadBytes: 256 * 1024,
   maxFramesPerSecond: 500,
+  maxBytesPerSecond: 4 * 1024 * 1024,
+  maxFramesPerSecondPerAddress: 2000,
+  maxBytesPerSecondPerAddress: 8 * 1024 * 1024,
+  maxSendBufferBytes: 8 * 1024 * 1024,
   maxConnections: 2000,
   maxConnectionsPerAddress: 64,
   identifyTimeoutMs: 10_000,
   commandResendMs: 10_000,
   statusLogIntervalMs: 60_000,
   sensorFlushMs: 2,
+  retentionDays: 30,
+  maxQueuedPerTarget: 1000,
+  maxQueuedBytesPerTarget: 16 * 1024 * 1024,
+  maxStoredPerRoom: 50_000,
+  maxStoredBytesPerRoom: 64 * 1024 * 1024,
+  maxNewDevicesPerAddress: 120,
 };

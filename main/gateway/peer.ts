@@ -1,9 +1,28 @@
 import { WebSocket } from 'ws';
 import { errorFrame, type FrameErrorCode } from '../../firmware-protocol/index.js';
+import type { Clock, TimerHandle } from './clock.js';
 import type { TokenBucket } from './limits.js';
 import type { Metrics } from './metrics.js';
 
 export type EndpointName = 'legacy' | 'board' | 'user' | 'operator';
+
+/** Close code for a client whose unread frames passed the send-buffer cap. */
+export const CLOSE_SEND_BUFFER_FULL = 1008;
+
+/** Why a socket is not being read; it is read again when no reason is left. */
+export type PauseReason = 'writer' | 'intake' | 'bytes' | 'store';
+
+/** The budgets a peer spends: its own, and (off this machine) its address's, shared with its other sockets. */
+export interface PeerBudget {
+  frames: TokenBucket;
+  /** Bytes a second; past it the socket is read more slowly (TCP backpressure), nothing dropped. Null: no byte limit. */
+  bytes: TokenBucket | null;
+  addressFrames: TokenBucket | null;
+  addressBytes: TokenBucket | null;
+  /** Close the connection once this many bytes wait unsent to it (a client that does not read). 0: no cap. */
+  maxSendBufferBytes: number;
+  clock: Clock;
+}
 
 /**
  * One connected socket, whatever its endpoint: JSON out, error frames, the
@@ -14,15 +33,19 @@ export class Peer {
   /** Error replies are themselves limited, so a flood cannot turn into one back. */
   private lastRateError = 0;
   private identifiedFlag = false;
+  private readonly pauses = new Set<PauseReason>();
+  private bytesTimer: TimerHandle | undefined;
+  private overflowed = false;
 
   constructor(
     readonly ws: WebSocket,
     readonly ip: string,
     readonly endpoint: EndpointName,
-    private readonly bucket: TokenBucket,
+    private readonly budget: PeerBudget,
     private readonly metrics: Metrics,
-    private readonly now: () => number,
-  ) {}
+  ) {
+    ws.once('close', () => budget.clock.clear(this.bytesTimer));
+  }
 
   /** True once the first frame named who this is (endpoint `/`); other endpoints identify at the upgrade. */
   get identified(): boolean {
@@ -37,10 +60,16 @@ export class Peer {
     return this.ws.readyState === WebSocket.OPEN;
   }
 
+  /** Bytes queued to this client and not yet sent. */
+  get buffered(): number {
+    return this.ws.bufferedAmount;
+  }
+
   send(frame: object): void {
     if (this.ws.readyState !== WebSocket.OPEN) return;
     this.ws.send(JSON.stringify(frame));
     this.metrics.framesOut++;
+    this.checkBuffer();
   }
 
   /** For fan-out: the same serialized text to many peers. */
@@ -48,6 +77,22 @@ export class Peer {
     if (this.ws.readyState !== WebSocket.OPEN) return;
     this.ws.send(text);
     this.metrics.framesOut++;
+    this.checkBuffer();
+  }
+
+  /**
+   * A client that does not read would make the gateway hold everything sent
+   * to it. Past the cap it is closed; the close frame is queued behind what it
+   * never read, so the socket is dropped if it does not go within a second.
+   */
+  private checkBuffer(): void {
+    const cap = this.budget.maxSendBufferBytes;
+    if (cap <= 0 || this.overflowed || this.ws.bufferedAmount <= cap) return;
+    this.overflowed = true;
+    this.metrics.countError('SEND_BUFFER_FULL');
+    this.ws.close(CLOSE_SEND_BUFFER_FULL, `send buffer over ${cap} bytes: the client does not read`);
+    const t = this.budget.clock.setTimeout(() => this.ws.terminate(), 1000);
+    this.ws.once('close', () => this.budget.clock.clear(t));
   }
 
   error(code: FrameErrorCode, message?: string, id?: string | number): void {
@@ -55,16 +100,55 @@ export class Peer {
     this.send(errorFrame(code, message, id));
   }
 
-  /** False (and an error reply at most once a second) when over budget. */
-  admit(): boolean {
-    if (this.bucket.take()) return true;
-    this.metrics.countError('RATE_LIMITED');
-    const t = this.now();
-    if (t - this.lastRateError >= 1000) {
-      this.lastRateError = t;
-      this.send(errorFrame('RATE_LIMITED'));
+  /**
+   * False (and an error reply at most once a second) when over the frame
+   * budget, the client's or its address's. Bytes are never refused: a client
+   * past its byte budget is read more slowly until the budget refills.
+   */
+  admit(size = 0): boolean {
+    const b = this.budget;
+    if (!b.frames.take() || (b.addressFrames !== null && !b.addressFrames.take())) {
+      this.metrics.countError('RATE_LIMITED');
+      const t = b.clock.now();
+      if (t - this.lastRateError >= 1000) {
+        this.lastRateError = t;
+        this.send(errorFrame('RATE_LIMITED'));
+      }
+      return false;
     }
-    return false;
+    if (size > 0 && (b.bytes !== null || b.addressBytes !== null)) {
+      const wait = Math.max(b.bytes?.charge(size) ?? 0, b.addressBytes?.charge(size) ?? 0);
+      if (wait > 0 && this.bytesTimer === undefined) {
+        this.pause('bytes');
+        this.bytesTimer = b.clock.setTimeout(() => {
+          this.bytesTimer = undefined;
+          this.resume('bytes');
+        }, wait);
+      }
+    }
+    return true;
+  }
+
+  get paused(): boolean {
+    return this.pauses.size > 0;
+  }
+
+  /**
+   * Stops reading the socket, so TCP slows the client. For the sample writer
+   * (`writer`) the frame budget is paused too: what queues meanwhile is the
+   * gateway's backlog, not the client's burst.
+   */
+  pause(reason: PauseReason): void {
+    if (this.pauses.has(reason)) return;
+    this.pauses.add(reason);
+    if (reason === 'writer') this.budget.frames.pause();
+    if (this.pauses.size === 1) this.ws.pause();
+  }
+
+  resume(reason: PauseReason): void {
+    if (!this.pauses.delete(reason)) return;
+    if (reason === 'writer') this.budget.frames.resume();
+    if (this.pauses.size === 0) this.ws.resume();
   }
 
   close(code: number, reason: string): void {

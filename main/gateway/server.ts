@@ -14,6 +14,8 @@ import type { PartHooks } from './parts.js';
 import { KeepaliveManager } from './keepalive.js';
 import { TokenBucket } from './limits.js';
 import { Peer, type EndpointName } from './peer.js';
+import { sendHealth } from './health.js';
+import type { StoreWatch } from './store-watch.js';
 import { handleHttp, requestUrl } from './http-api.js';
 import { attachLegacy } from './endpoints/legacy.js';
 import { attachBoard } from './endpoints/board.js';
@@ -67,9 +69,23 @@ export interface ServerDeps {
   readonly core: Core;
   readonly dispatcher: Dispatcher;
   readonly hooks: PartHooks;
+  /** The store's calls in flight: health, and device sockets paused while too many wait. */
+  readonly storeWatch?: StoreWatch;
 }
 
-export function createGatewayServer({ core, dispatcher, hooks }: ServerDeps): GatewayServer {
+/**
+ * A browser sends Origin with every WebSocket upgrade; boards, player apps and
+ * room clients do not. So a device endpoint refuses any Origin not allowed by
+ * name: a page someone on the LAN opens cannot connect as a board and so
+ * replace the real one (a board is replaced only by a connection that passed
+ * the same checks: the token in token mode, no browser Origin in either mode).
+ */
+export function deviceOriginAllowed(req: IncomingMessage, allowed: readonly string[]): boolean {
+  const origin = req.headers.origin;
+  return origin === undefined || allowed.includes(origin);
+}
+
+export function createGatewayServer({ core, dispatcher, hooks, storeWatch }: ServerDeps): GatewayServer {
   const ctx = core;
   const { options, metrics, clock } = core;
   // ws closes (1009) past its own maxPayload without telling the client why; set it at 4x the
@@ -81,7 +97,7 @@ export function createGatewayServer({ core, dispatcher, hooks }: ServerDeps): Ga
     ctx.log.info('connection silent for two heartbeat intervals, closing', { endpoint: (s as WebSocket & { courtsideEndpoint?: string }).courtsideEndpoint });
   });
   keepalive.start();
-  const intake = { log: core.log, metrics, options, keepalive };
+  const intake = { log: core.log, metrics, options, keepalive, storeWatch: storeWatch ?? null };
   const sessionStatus = hooks.sessionStatus ?? (() => Promise.resolve(null));
   const boardDeps = { ...intake, clock, boards: core.boards, commands: core.commands, operators: core.operators, sampleSink: hooks.sampleSink ?? null };
   const userDeps = { ...intake, clock, users: core.users };
@@ -89,7 +105,9 @@ export function createGatewayServer({ core, dispatcher, hooks }: ServerDeps): Ga
   const operatorDeps = { ...intake, clock, operators: core.operators, dispatcher };
 
   const http = createServer((req, res) => {
-    handleHttp(core, dispatcher, req, res).catch((err: unknown) => {
+    // Health first and on its own: it must answer within a second whatever the database does.
+    const work = req.url === '/api/health' && (req.method === 'GET' || req.method === 'HEAD') ? sendHealth(core, storeWatch ?? null, res) : handleHttp(core, dispatcher, req, res);
+    work.catch((err: unknown) => {
       // The path only: query strings carry operator tokens, and logs must not.
       sendError(res, userError(err, core.log, `${req.method ?? '?'} ${requestUrl(req)?.pathname ?? '(bad target)'}`));
     });
@@ -100,8 +118,11 @@ export function createGatewayServer({ core, dispatcher, hooks }: ServerDeps): Ga
   const accept = (req: IncomingMessage, socket: Duplex, head: Buffer, endpoint: EndpointName, wire: (peer: Peer) => void) => {
     wss.handleUpgrade(req, socket, head, (ws) => {
       (ws as WebSocket & { courtsideEndpoint?: string }).courtsideEndpoint = endpoint;
-      const bucket = new TokenBucket(options.maxFramesPerSecond, options.maxFramesPerSecond * 2, clock);
-      const peer = new Peer(ws, clientIp(req), endpoint, bucket, metrics, () => clock.now());
+      const ip = clientIp(req);
+      const frames = new TokenBucket(options.maxFramesPerSecond, options.maxFramesPerSecond * 2, clock);
+      const bytes = options.maxBytesPerSecond > 0 ? new TokenBucket(options.maxBytesPerSecond, Math.max(options.maxBytesPerSecond * 2, options.maxPayloadBytes), clock) : null;
+      const shared = addressBudget(ip);
+      const peer = new Peer(ws, ip, endpoint, { frames, bytes, addressFrames: shared?.frames ?? null, addressBytes: shared?.bytes ?? null, maxSendBufferBytes: options.maxSendBufferBytes, clock }, metrics);
       keepalive.add(ws);
       ws.on('pong', () => keepalive.seen(ws));
       ws.on('close', () => keepalive.remove(ws));
@@ -119,6 +140,19 @@ export function createGatewayServer({ core, dispatcher, hooks }: ServerDeps): Ga
 
   let pendingUpgrades = 0;
   const perAddress = new Map<string, number>();
+  // One budget per address off this machine, shared by its sockets, kept while it has any.
+  const addressBudgets = new Map<string, { frames: TokenBucket; bytes: TokenBucket | null }>();
+  const addressBudget = (ip: string) => {
+    if (LOCAL_ADDRESSES.has(ip)) return null;
+    let b = addressBudgets.get(ip);
+    if (!b) {
+      const fps = options.maxFramesPerSecondPerAddress;
+      const bps = options.maxBytesPerSecondPerAddress;
+      b = { frames: new TokenBucket(fps, fps * 2, clock), bytes: bps > 0 ? new TokenBucket(bps, Math.max(bps * 2, options.maxPayloadBytes), clock) : null };
+      addressBudgets.set(ip, b);
+    }
+    return b;
+  };
   http.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
     socket.on('error', () => socket.destroy());
     const url = requestUrl(req);
@@ -149,9 +183,17 @@ export function createGatewayServer({ core, dispatcher, hooks }: ServerDeps): Ga
       perAddress.set(ip, held + 1);
       socket.once('close', () => {
         const n = (perAddress.get(ip) ?? 1) - 1;
-        if (n <= 0) perAddress.delete(ip);
-        else perAddress.set(ip, n);
+        if (n <= 0) {
+          perAddress.delete(ip);
+          addressBudgets.delete(ip);
+        } else perAddress.set(ip, n);
       });
+    }
+    if (r.endpoint !== 'operator' && !deviceOriginAllowed(req, options.allowedOrigins)) {
+      metrics.connectionsRejected++;
+      metrics.countError('FORBIDDEN_ORIGIN');
+      ctx.log.debug('connection refused: browser origin on a device endpoint', { ip, endpoint: r.endpoint });
+      return refuse(socket, 403, 'Forbidden');
     }
     switch (r.endpoint) {
       case 'legacy':

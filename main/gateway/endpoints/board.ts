@@ -99,10 +99,11 @@ export function attachBoard(ctx: BoardEndpointDeps, peer: Peer, deviceId: string
     );
     if (sink!.pressured && !paused) {
       paused = true;
-      peer.ws.pause();
+      // Through the peer: what the board sends while it is not read is our backlog, not its burst.
+      peer.pause('writer');
       sink!.onRelief(() => {
         paused = false;
-        peer.ws.resume();
+        peer.resume('writer');
       });
     }
   }
