@@ -98,6 +98,7 @@ extern "C" {
 #define COURTSIDE_ERR_UNAVAILABLE      "UNAVAILABLE"
 #define COURTSIDE_ERR_BAD_BINARY       "BAD_BINARY"
 #define COURTSIDE_ERR_CONFLICT         "CONFLICT"
+#define COURTSIDE_ERR_QUOTA_EXCEEDED   "QUOTA_EXCEEDED"
 
 /* ---- WebSocket close codes the gateway uses ------------------------------ */
 

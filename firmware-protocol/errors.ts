@@ -32,6 +32,8 @@ export const FrameErrorCodes = {
   BAD_BINARY: 'binary frame not valid',
   /** The request does not fit the current state (a session that already started, a board busy in another session). */
   CONFLICT: 'the request conflicts with the current state',
+  /** A cap on what the gateway keeps was reached: a device's or a room's queue, or new device ids from one address. Nothing was stored. */
+  QUOTA_EXCEEDED: 'storage quota reached',
 } as const;
 
 export type FrameErrorCode = keyof typeof FrameErrorCodes;

@@ -23,6 +23,7 @@ export const SettingsSchema = Type.Object(
     mdns: Type.Optional(Type.Boolean({ description: 'mDNS advertise and browse. Default true.' })),
     udp_probe_port: Type.Optional(Type.Union([Type.Integer({ minimum: 1, maximum: 65535 }), Type.Null()], { description: 'UDP discovery probe port; null: off. Default 8766.' })),
     mdns_interfaces: Type.Optional(Type.Array(Type.String({ minLength: 1, maxLength: 64 }), { maxItems: 32, description: 'Names or IPv4 addresses; [] for every interface.' })),
+    retention_days: Type.Optional(Type.Integer({ minimum: 0, maximum: 36500, description: 'Days messages, room queries and closed connections are kept; recorded sessions are never deleted by it. 0: keep everything. Default 30.' })),
   },
   { additionalProperties: false },
 );
@@ -37,6 +38,7 @@ export const RunningSettingsSchema = Type.Object({
   mdns: Type.Boolean(),
   udp_probe_port: Type.Union([Type.Integer(), Type.Null()]),
   mdns_interfaces: Type.Array(Str),
+  retention_days: Type.Integer(),
 });
 export type RunningSettings = Static<typeof RunningSettingsSchema>;
 

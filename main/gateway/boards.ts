@@ -4,9 +4,13 @@
  * tell a fresh board from one that went quiet.
  */
 import type { Base, EventPublisher } from './base.js';
+import { NewDeviceBudget } from './quotas.js';
 
 /** What the board hub uses. */
-export type BoardHubDeps = Pick<Base, 'store' | 'clock' | 'persist'> & { readonly operators: EventPublisher };
+export type BoardHubDeps = Pick<Base, 'store' | 'clock' | 'persist' | 'options' | 'metrics'> & { readonly operators: EventPublisher };
+
+/** Close code of a board refused for bringing too many new device codes from one address. */
+export const TOO_MANY_NEW_DEVICES_CLOSE = 4429;
 import type { Peer } from './peer.js';
 
 export interface BoardState {
@@ -32,7 +36,11 @@ export class BoardHub {
   private readonly conns = new Map<string, BoardConn>();
   private readonly states = new Map<string, BoardState>();
 
-  constructor(private readonly ctx: BoardHubDeps) {}
+  private readonly newDevices: NewDeviceBudget;
+
+  constructor(private readonly ctx: BoardHubDeps) {
+    this.newDevices = new NewDeviceBudget(ctx.clock, ctx.options.maxNewDevicesPerAddress);
+  }
 
   /** Loads what the store knows of boards, so the device list shows offline ones too. */
   async load(): Promise<void> {
@@ -76,6 +84,13 @@ export class BoardHub {
 
   connect(deviceId: string, peer: Peer): BoardConn {
     const { store, clock } = this.ctx;
+    // Every board the store knows was loaded at start: an id not here is new. Past the
+    // address's budget it gets no row, no state and no socket, whatever frames follow.
+    if (!this.states.has(deviceId) && !this.newDevices.take(peer.ip)) {
+      peer.error('QUOTA_EXCEEDED', this.newDevices.message(peer.ip));
+      peer.close(TOO_MANY_NEW_DEVICES_CLOSE, 'too many new device ids from this address');
+      return { deviceId, peer, connectionId: Promise.resolve(null) };
+    }
     const old = this.conns.get(deviceId);
     if (old) {
       this.conns.delete(deviceId);
@@ -122,12 +137,18 @@ export class BoardHub {
     );
   }
 
+  /** Frames of a socket refused at connect (read before its close) change nothing. */
+  private live(deviceId: string): boolean {
+    return this.conns.has(deviceId);
+  }
+
   seen(deviceId: string): void {
     const s = this.states.get(deviceId);
     if (s) s.lastSeenAt = this.ctx.clock.now();
   }
 
   heartbeat(deviceId: string, fields: { battery?: number; rssi?: number }): void {
+    if (!this.live(deviceId)) return;
     const s = this.state(deviceId);
     s.lastHeartbeatAt = this.ctx.clock.now();
     if (fields.battery !== undefined || fields.rssi !== undefined) {
@@ -136,6 +157,7 @@ export class BoardHub {
   }
 
   async setStatus(deviceId: string, status: Record<string, unknown>): Promise<void> {
+    if (!this.live(deviceId)) return;
     const now = this.ctx.clock.now();
     // Kept only once stored: a status the store refuses must not reach the device list.
     await this.ctx.store.saveDeviceStatus(deviceId, status, new Date(now));

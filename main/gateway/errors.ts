@@ -84,6 +84,7 @@ const FRAME_STATUS: Record<FrameErrorCode, number> = {
   UNAVAILABLE: 503,
   BAD_BINARY: 400,
   CONFLICT: 409,
+  QUOTA_EXCEEDED: 429,
 };
 
 /** Frame codes as catalogue entries; the message is the caller's, or the code's default line. */

@@ -5,11 +5,30 @@
 import { randomInt } from 'node:crypto';
 import { ROOM_ID_ALPHABET, ROOM_ID_LENGTH, reservedIdError, type IdentityFrame, type RoomStatus } from '../../firmware-protocol/index.js';
 import type { Base, EventPublisher } from './base.js';
+import type { TimerHandle } from './clock.js';
+import { MessageQuotas, NewDeviceBudget } from './quotas.js';
 
 /** What the room hub uses. */
-export type RoomHubDeps = Pick<Base, 'store' | 'clock' | 'metrics' | 'persist'> & { readonly operators: EventPublisher };
+export type RoomHubDeps = Pick<Base, 'store' | 'clock' | 'metrics' | 'persist' | 'options' | 'log'> & { readonly operators: EventPublisher };
 import type { MessageRow } from './store/types.js';
 import type { Peer } from './peer.js';
+
+/** Queued messages read and sent per page on a reconnect; the next page waits until this one left the process. */
+export const DELIVERY_PAGE = 16;
+const DAY_MS = 86_400_000;
+/** How often retention runs (also once at start). */
+export const RETENTION_INTERVAL_MS = 3_600_000;
+
+/** Resolves once everything sent to the peer so far has been handed to the kernel, or the socket closed. */
+export function flushed(peer: Peer): Promise<void> {
+  return new Promise((resolve) => {
+    if (!peer.open) return resolve();
+    const done = () => (peer.ws.off('close', done), resolve());
+    peer.ws.once('close', done);
+    // A ping is written after every frame before it: its callback means they are out.
+    peer.ws.ping(undefined, undefined, done);
+  });
+}
 
 export interface RoomMember {
   readonly deviceId: string;
@@ -48,13 +67,78 @@ function contentText(content: unknown): string {
 }
 
 /** bad_target: the id can never name a room device (another endpoint's address); nothing was sent or stored. */
-export type DirectResult = { kind: 'sent' } | { kind: 'queued'; messageId: number } | { kind: 'not_found' } | { kind: 'bad_target'; message: string };
+/** quota: the target's queue or the room is full (QUOTA_EXCEEDED); nothing was stored. */
+export type DirectResult =
+  | { kind: 'sent' } | { kind: 'queued'; messageId: number } | { kind: 'not_found' } | { kind: 'bad_target'; message: string } | { kind: 'quota'; message: string };
 
 export class RoomHub {
   private readonly rooms = new Map<string, Map<string, RoomMember>>();
   private readonly byDevice = new Map<string, RoomMember>();
+  readonly quotas: MessageQuotas;
+  private readonly newDevices: NewDeviceBudget;
+  private retentionTimer: TimerHandle | undefined;
+  private pruning: Promise<void> | null = null;
+  private pruneAgain: Promise<void> | null = null;
 
-  constructor(private readonly ctx: RoomHubDeps) {}
+  constructor(private readonly ctx: RoomHubDeps) {
+    const o = ctx.options;
+    this.quotas = new MessageQuotas(ctx.store, {
+      perTarget: { count: o.maxQueuedPerTarget, bytes: o.maxQueuedBytesPerTarget },
+      perRoom: { count: o.maxStoredPerRoom, bytes: o.maxStoredBytesPerRoom },
+    });
+    this.newDevices = new NewDeviceBudget(ctx.clock, o.maxNewDevicesPerAddress);
+  }
+
+  /** Starts retention: once now, then every hour on the injected clock. */
+  start(): void {
+    if (this.ctx.options.retentionDays <= 0 || this.retentionTimer !== undefined) return;
+    void this.prune();
+    this.retentionTimer = this.ctx.clock.setInterval(() => void this.prune(), RETENTION_INTERVAL_MS);
+  }
+
+  stop(): void {
+    this.ctx.clock.clear(this.retentionTimer);
+    this.retentionTimer = undefined;
+  }
+
+  /**
+   * One retention pass. Called while one runs, it runs once more after that one (with the
+   * time then), however often it was called meanwhile.
+   */
+  prune(): Promise<void> {
+    if (!this.pruning) {
+      this.pruning = this.prunePass().finally(() => (this.pruning = null));
+      return this.pruning;
+    }
+    this.pruneAgain ??= this.pruning.then(() => {
+      this.pruneAgain = null;
+      return this.prune();
+    });
+    return this.pruneAgain;
+  }
+
+  private async prunePass(): Promise<void> {
+    const before = new Date(this.ctx.clock.now() - this.ctx.options.retentionDays * DAY_MS);
+    try {
+      const n = await this.ctx.store.pruneOlderThan(before);
+      this.quotas.reset();
+      if (n.messages + n.roomQueries + n.connections > 0) {
+        this.ctx.log.info('retention: deleted rows older than the retention', { before: before.toISOString(), messages: n.messages, room_queries: n.roomQueries, connections: n.connections });
+      }
+    } catch (err) {
+      this.ctx.metrics.storeErrors++;
+      this.ctx.log.warn('retention pass failed', { error: err instanceof Error ? err.message : String(err) });
+    }
+  }
+
+  /**
+   * Null if this identity may join: a device the gateway knows, or a new one within its
+   * address's budget of new device ids; otherwise why not.
+   */
+  async admitDevice(deviceId: string, ip: string): Promise<string | null> {
+    if (this.byDevice.has(deviceId) || (await this.ctx.store.getDevice(deviceId)) !== undefined) return null;
+    return this.newDevices.take(ip) ? null : this.newDevices.message(ip);
+  }
 
   member(deviceId: string): RoomMember | undefined {
     return this.byDevice.get(deviceId);
@@ -184,7 +268,7 @@ export class RoomHub {
     this.ctx.metrics.messagesRelayed++;
     const body = contentText(content);
     this.ctx.persist(
-      this.ctx.store.insertMessage({ roomId, fromDeviceId, toDeviceId: null, messageType: 'broadcast', content: body, sentAt: at, status: 'sent', contentJson: typeof content !== 'string' }),
+      this.storeLogged(roomId, { roomId, fromDeviceId, toDeviceId: null, messageType: 'broadcast', content: body, sentAt: at, status: 'sent', contentJson: typeof content !== 'string' }),
       'message',
     );
     this.ctx.operators.publish('messages', { event: 'message', room_id: roomId, from_device_id: fromDeviceId, to_device_id: null, message_type: 'broadcast', content, sent_at: at.toISOString(), recipients: n });
@@ -204,17 +288,29 @@ export class RoomHub {
       m.peer.sendText(this.messageFrame(content, fromDeviceId, 'direct', at));
       this.ctx.metrics.messagesRelayed++;
       this.ctx.persist(
-        this.ctx.store.insertMessage({ roomId, fromDeviceId, toDeviceId: target, messageType: 'direct', content: body, sentAt: at, status: 'sent', contentJson: typeof content !== 'string' }),
+        this.storeLogged(roomId, { roomId, fromDeviceId, toDeviceId: target, messageType: 'direct', content: body, sentAt: at, status: 'sent', contentJson: typeof content !== 'string' }),
         'message',
       );
       this.ctx.operators.publish('messages', { event: 'message', room_id: roomId, from_device_id: fromDeviceId, to_device_id: target, message_type: 'direct', content, sent_at: at.toISOString(), recipients: 1 });
       return { kind: 'sent' };
     }
     if (!queue) return { kind: 'not_found' };
+    const bytes = Buffer.byteLength(body);
+    const full = await this.quotas.reserveQueued(roomId, target, bytes);
+    if (full !== null) {
+      this.ctx.metrics.countError('QUOTA_EXCEEDED');
+      return { kind: 'quota', message: full };
+    }
     // Stored before the sender hears "queued": a queued message survives a restart.
-    const messageId = await this.ctx.store.insertMessage({
-      roomId, fromDeviceId, toDeviceId: target, messageType: 'direct', content: body, sentAt: at, status: 'queued', contentJson: typeof content !== 'string',
-    });
+    let messageId: number;
+    try {
+      messageId = await this.ctx.store.insertMessage({
+        roomId, fromDeviceId, toDeviceId: target, messageType: 'direct', content: body, sentAt: at, status: 'queued', contentJson: typeof content !== 'string',
+      });
+    } catch (err) {
+      this.quotas.release(roomId, target, bytes);
+      throw err;
+    }
     this.ctx.operators.publish('messages', { event: 'queued', message_id: messageId, room_id: roomId, from_device_id: fromDeviceId, to_device_id: target });
     return { kind: 'queued', messageId };
   }
@@ -226,15 +322,40 @@ export class RoomHub {
    */
   async deliverQueued(member: RoomMember): Promise<number> {
     const { store, clock } = this.ctx;
-    const queued: MessageRow[] = (await store.queuedMessagesFor(member.deviceId)).filter((m) => m.roomId === member.roomId);
-    for (const msg of queued) {
-      if (!member.peer.open) break;
-      member.peer.sendText(this.messageFrame(storedContent(msg), msg.fromDeviceId, 'direct', msg.sentAt));
-      await store.markMessageDelivered(msg.id, new Date(clock.now()));
-      this.byDevice.get(msg.fromDeviceId)?.peer.send({ type: 'delivered', message_id: msg.id, target_device_id: member.deviceId });
-      this.ctx.operators.publish('messages', { event: 'delivered', message_id: msg.id, to_device_id: member.deviceId });
+    let after = 0;
+    let n = 0;
+    // A page at a time, the next only once this one has left the process: a long queue
+    // costs one page of memory, not the whole queue.
+    for (;;) {
+      const page: MessageRow[] = await store.queuedMessagesPage(member.deviceId, { roomId: member.roomId, afterId: after, limit: DELIVERY_PAGE });
+      for (const msg of page) {
+        if (!member.peer.open) return n;
+        member.peer.sendText(this.messageFrame(storedContent(msg), msg.fromDeviceId, 'direct', msg.sentAt));
+        await store.markMessageDelivered(msg.id, new Date(clock.now()));
+        this.quotas.delivered(member.deviceId, Buffer.byteLength(msg.content));
+        this.byDevice.get(msg.fromDeviceId)?.peer.send({ type: 'delivered', message_id: msg.id, target_device_id: member.deviceId });
+        this.ctx.operators.publish('messages', { event: 'delivered', message_id: msg.id, to_device_id: member.deviceId });
+        after = msg.id;
+        n++;
+      }
+      if (page.length < DELIVERY_PAGE) return n;
+      await flushed(member.peer);
     }
-    return queued.length;
+  }
+
+  /** Stores a room message that was relayed live, unless the room is full (then it was relayed only). */
+  private async storeLogged(roomId: string, m: Parameters<RoomHubDeps['store']['insertMessage']>[0]): Promise<void> {
+    const bytes = Buffer.byteLength(m.content);
+    if (!(await this.quotas.reserveStored(roomId, bytes))) {
+      this.ctx.metrics.countError('QUOTA_EXCEEDED');
+      return;
+    }
+    try {
+      await this.ctx.store.insertMessage(m);
+    } catch (err) {
+      this.quotas.release(roomId, null, bytes);
+      throw err;
+    }
   }
 
   roomInfo(member: RoomMember): { type: 'room_info'; room_id: string; total_clients: number; clients: { device_id: string; identity: string }[] } {

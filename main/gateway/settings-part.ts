@@ -21,6 +21,7 @@ function running(core: Core): RunningSettings {
     mdns: o.discovery.mdns,
     udp_probe_port: o.discovery.udpProbePort === false ? null : o.discovery.udpProbePort,
     mdns_interfaces: [...o.discovery.interfaces],
+    retention_days: o.retentionDays,
   };
 }
 

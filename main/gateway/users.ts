@@ -7,6 +7,7 @@
 import type { Base } from './base.js';
 import type { Peer } from './peer.js';
 import type { MessageRow } from './store/types.js';
+import { DELIVERY_PAGE, flushed } from './rooms.js';
 
 export const userAddress = (userId: string) => `user:${userId}`;
 
@@ -79,13 +80,22 @@ export class UserHub {
   }
 
   async deliverQueued(userId: string, peer: Peer): Promise<number> {
-    // What a player app receives is only what the gateway wrote for it.
-    const queued = (await this.ctx.store.queuedMessagesFor(userAddress(userId))).filter(isGatewayNotification);
-    for (const m of queued) {
-      if (!peer.open) break;
-      peer.sendText(m.content);
-      await this.ctx.store.markMessageDelivered(m.id, new Date(this.ctx.clock.now()));
+    let after = 0;
+    let n = 0;
+    // A page at a time, as for room queues: memory holds one page however long the queue.
+    for (;;) {
+      const page = await this.ctx.store.queuedMessagesPage(userAddress(userId), { roomId: null, fromDeviceId: GATEWAY_ORIGIN, afterId: after, limit: DELIVERY_PAGE });
+      for (const m of page) {
+        after = m.id;
+        // What a player app receives is only what the gateway wrote for it.
+        if (!isGatewayNotification(m)) continue;
+        if (!peer.open) return n;
+        peer.sendText(m.content);
+        await this.ctx.store.markMessageDelivered(m.id, new Date(this.ctx.clock.now()));
+        n++;
+      }
+      if (page.length < DELIVERY_PAGE) return n;
+      await flushed(peer);
     }
-    return queued.length;
   }
 }

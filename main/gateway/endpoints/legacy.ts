@@ -75,6 +75,11 @@ export function attachLegacy(ctx: LegacyEndpointDeps, peer: Peer, queryToken: st
       peer.error('UNAUTHORIZED', `device token missing or invalid for '${identity.device_id}'`);
       return peer.close(4401, 'unauthorized');
     }
+    const tooMany = await ctx.rooms.admitDevice(identity.device_id, peer.ip);
+    if (tooMany !== null) {
+      peer.error('QUOTA_EXCEEDED', tooMany);
+      return peer.close(4429, 'too many new device ids from this address');
+    }
     const { status, roomId } = await ctx.rooms.resolveRoom(identity);
     if (!peer.open) return;
     greet();
@@ -106,6 +111,7 @@ export function attachLegacy(ctx: LegacyEndpointDeps, peer: Peer, queryToken: st
     if (res.kind === 'queued') peer.send({ type: 'queued', message_id: res.messageId, target_device_id: target });
     else if (res.kind === 'not_found') peer.error('TARGET_NOT_FOUND', `Target device ${target} not found in room ${m.roomId}`);
     else if (res.kind === 'bad_target') peer.error('BAD_FRAME', res.message);
+    else if (res.kind === 'quota') peer.error('QUOTA_EXCEEDED', res.message);
   }
 
   function signal(id: string, value: unknown): void {

@@ -324,6 +324,28 @@ export const MIGRATIONS: readonly Migration[] = [
       ) ${MYSQL_TABLE}`,
     ],
   },
+  {
+    version: 3,
+    name: 'message sizes for quotas; time indexes for retention',
+    // content_bytes sits in the indexes so a target's queue and a room's log are summed from
+    // the index alone, never by reading the contents. Retention deletes by time.
+    sqlite: [
+      `ALTER TABLE messages ADD COLUMN content_bytes INTEGER NOT NULL DEFAULT 0`,
+      `UPDATE messages SET content_bytes = LENGTH(CAST(content AS BLOB))`,
+      `CREATE INDEX messages_to_status_bytes ON messages (to_device_id, status, content_bytes)`,
+      `CREATE INDEX messages_room_bytes ON messages (room_id, content_bytes)`,
+      `CREATE INDEX messages_sent ON messages (sent_at)`,
+      `CREATE INDEX room_queries_time ON room_queries (queried_at)`,
+    ],
+    mysql: [
+      `ALTER TABLE messages ADD COLUMN content_bytes INT UNSIGNED NOT NULL DEFAULT 0`,
+      `UPDATE messages SET content_bytes = LENGTH(content)`,
+      `CREATE INDEX messages_to_status_bytes ON messages (to_device_id, status, content_bytes)`,
+      `CREATE INDEX messages_room_bytes ON messages (room_id, content_bytes)`,
+      `CREATE INDEX messages_sent ON messages (sent_at)`,
+      `CREATE INDEX room_queries_time ON room_queries (queried_at)`,
+    ],
+  },
 ];
 
 export const LATEST_SCHEMA_VERSION = MIGRATIONS.reduce((max, m) => Math.max(max, m.version), 0);

@@ -6,6 +6,7 @@
  */
 import { StoreError } from './errors.js';
 import { sessionMethods } from './sessions-sql.js';
+import { messageMethods } from './messages-sql.js';
 import type {
   CommandRow, ConnectionRow, DeviceKind, DeviceRow, DeviceStatusRow, DeviceTokenRow, MessageRow, RoomRow, Store,
 } from './types.js';
@@ -236,9 +237,9 @@ export function createSqlStore(given: SqlDriver, hooks: StoreHooks = {}): Store 
 
     insertMessage: (m) => op(async () => {
       const r = await run(
-        'INSERT INTO messages (room_id, from_device_id, to_device_id, message_type, content, sent_at, status, content_json)'
-          + ' VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
-        [m.roomId, m.fromDeviceId, m.toDeviceId, m.messageType, m.content, time(m.sentAt, 'sentAt'), m.status, m.contentJson ? 1 : 0],
+        'INSERT INTO messages (room_id, from_device_id, to_device_id, message_type, content, sent_at, status, content_json, content_bytes)'
+          + ' VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)',
+        [m.roomId, m.fromDeviceId, m.toDeviceId, m.messageType, m.content, time(m.sentAt, 'sentAt'), m.status, m.contentJson ? 1 : 0, Buffer.byteLength(m.content)],
       );
       return r.lastId;
     }),
@@ -337,6 +338,7 @@ export function createSqlStore(given: SqlDriver, hooks: StoreHooks = {}): Store 
       (await run('UPDATE device_tokens SET revoked_at = ? WHERE device_id = ? AND revoked_at IS NULL', [time(at, 'at'), deviceId]))
         .changes),
 
+    ...messageMethods({ driver, op, time, message, columns: MESSAGE }),
     ...sessionMethods({ driver, op, time, dateOrNull, toJson, fromJson, limitClause }),
   };
 }

@@ -60,6 +60,26 @@ export interface MessageRow extends MessageInsert {
   contentJson: boolean;
 }
 
+/** How much a target's queue or a room holds: rows and bytes of content. */
+export interface MessageCount {
+  count: number;
+  bytes: number;
+}
+
+export interface MessageUsage {
+  /** Queued direct messages to the target. */
+  target?: MessageCount;
+  /** Every stored message of the room (queued, sent, delivered, broadcasts). */
+  room?: MessageCount;
+}
+
+/** Rows removed by one retention pass. */
+export interface PruneCounts {
+  messages: number;
+  roomQueries: number;
+  connections: number;
+}
+
 export interface RoomQueryInsert {
   deviceId: string;
   roomId: string;
@@ -205,6 +225,19 @@ export interface Store {
   /** Queued direct messages for a device, oldest first. */
   queuedMessagesFor(toDeviceId: string): Promise<MessageRow[]>;
   markMessageDelivered(id: number, at: Date): Promise<void>;
+  /** Usage of a target's queue and of a room, from the indexes (no content is read). */
+  messageUsage(scope: { queuedFor?: string; roomId?: string }): Promise<MessageUsage>;
+  /**
+   * Up to `limit` queued messages for a device with id > afterId, oldest first: those of one
+   * room, or with roomId null those of no room (a player's notifications), optionally from one sender.
+   */
+  queuedMessagesPage(toDeviceId: string, opts: { roomId: string | null; fromDeviceId?: string; afterId: number; limit: number }): Promise<MessageRow[]>;
+  /**
+   * Retention: deletes messages (queued ones too) sent before `before`, room queries made
+   * before it and connections closed before it, in batches. Sessions, sample chunks and
+   * strokes are never deleted by retention.
+   */
+  pruneOlderThan(before: Date): Promise<PruneCounts>;
 
   // room queries
   insertRoomQuery(q: RoomQueryInsert): Promise<void>;

@@ -1,0 +1,82 @@
+/**
+ * What bounds the messages tables: usage of a target's queue and of a room
+ * (summed from the indexes that carry content_bytes, never from the
+ * contents), a queue read a page at a time, and retention by age. Sessions,
+ * sample chunks and strokes are never touched here: recorded sessions are
+ * kept until an operator deletes them.
+ */
+import type { SqlDriver, SqlRow, SqlValue } from './sql-store.js';
+import type { MessageRow, MessageUsage, PruneCounts, Store } from './types.js';
+
+interface Helpers {
+  driver: SqlDriver;
+  op<T>(fn: () => Promise<T>): Promise<T>;
+  time(d: Date, what: string): SqlValue;
+  message(r: SqlRow): MessageRow;
+  columns: string;
+}
+
+/** Rows deleted per statement: a retention pass never holds a long write lock. */
+const PRUNE_BATCH = 1000;
+
+type MessageMethods = Pick<Store, 'messageUsage' | 'queuedMessagesPage' | 'pruneOlderThan'>;
+
+export function messageMethods(h: Helpers): MessageMethods {
+  const { driver, op, time, message } = h;
+  const all = (q: string, p: readonly SqlValue[]) => driver.all(q, p);
+  const run = (q: string, p: readonly SqlValue[]) => driver.run(q, p);
+  const pair = (r: SqlRow | undefined, n: string, b: string) => ({ count: Number(r?.[n] ?? 0), bytes: Number(r?.[b] ?? 0) });
+
+  /** Deletes rows of `table` whose `column` is before `at`, a batch of ids at a time. */
+  async function prune(table: string, column: string, at: SqlValue): Promise<number> {
+    let total = 0;
+    for (;;) {
+      const ids = (await all(`SELECT id FROM ${table} WHERE ${column} < ? ORDER BY ${column} LIMIT ${PRUNE_BATCH}`, [at])).map((r) => Number(r.id));
+      if (ids.length === 0) return total;
+      total += (await run(`DELETE FROM ${table} WHERE id IN (${ids.map(() => '?').join(', ')})`, ids)).changes;
+      if (ids.length < PRUNE_BATCH) return total;
+    }
+  }
+
+  return {
+    messageUsage: (scope) => op(async () => {
+      const parts: string[] = [];
+      const params: SqlValue[] = [];
+      if (scope.queuedFor !== undefined) {
+        parts.push("(SELECT COUNT(*) FROM messages WHERE to_device_id = ? AND status = 'queued') AS tn",
+          "(SELECT COALESCE(SUM(content_bytes), 0) FROM messages WHERE to_device_id = ? AND status = 'queued') AS tb");
+        params.push(scope.queuedFor, scope.queuedFor);
+      }
+      if (scope.roomId !== undefined) {
+        parts.push('(SELECT COUNT(*) FROM messages WHERE room_id = ?) AS rn',
+          '(SELECT COALESCE(SUM(content_bytes), 0) FROM messages WHERE room_id = ?) AS rb');
+        params.push(scope.roomId, scope.roomId);
+      }
+      if (parts.length === 0) return {};
+      const r = (await all(`SELECT ${parts.join(', ')}`, params))[0];
+      const u: MessageUsage = {};
+      if (scope.queuedFor !== undefined) u.target = pair(r, 'tn', 'tb');
+      if (scope.roomId !== undefined) u.room = pair(r, 'rn', 'rb');
+      return u;
+    }),
+    // Walks the (to_device_id, status) index in id order from `afterId`: a page costs the same
+    // however long the queue is, and only a page is ever in memory.
+    queuedMessagesPage: (toDeviceId, o) => op(async () => {
+      if (!Number.isSafeInteger(o.limit) || o.limit < 1) throw new RangeError(`limit must be a positive integer, got ${o.limit}`);
+      const where = ["to_device_id = ?", "status = 'queued'", 'id > ?', o.roomId === null ? 'room_id IS NULL' : 'room_id = ?'];
+      const params: SqlValue[] = [toDeviceId, o.afterId];
+      if (o.roomId !== null) params.push(o.roomId);
+      if (o.fromDeviceId !== undefined) { where.push('from_device_id = ?'); params.push(o.fromDeviceId); }
+      return (await all(`SELECT ${h.columns} FROM messages WHERE ${where.join(' AND ')} ORDER BY id LIMIT ${o.limit}`, params)).map(message);
+    }),
+    pruneOlderThan: (before) => op(async (): Promise<PruneCounts> => {
+      const at = time(before, 'before');
+      return {
+        messages: await prune('messages', 'sent_at', at),
+        roomQueries: await prune('room_queries', 'queried_at', at),
+        // Open connections (disconnected_at NULL) never compare as older.
+        connections: await prune('connections', 'disconnected_at', at),
+      };
+    }),
+  };
+}
