@@ -42,7 +42,10 @@ const INTEGRATION = [
   'discovery/netns-', // network namespaces
   'electron/', // the desktop composition in a network namespace
   'hardening/http-fuzz.test.ts', // courtside serve as a process
+  'electron/', // the desktop composition, found across network namespaces
   'gateway/seed-clients.test.ts', // the Python seed clients, MariaDB
+  'hardening/frozen-disk.test.ts', // a loop-mounted file system frozen with fsfreeze
+  'hardening/http-fuzz.test.ts', // `courtside serve` as a process
   'hardening/status-depth.test.ts', // MariaDB
   'protocol/c-header.test.ts', // gcc
   'protocol/schemas.test.ts', // the schema exporter as a process
