@@ -15,6 +15,7 @@ import type { MessageInsert, Store } from '../../main/gateway/store/types.js';
 import { commandsContract } from './contract-commands.js';
 import { at } from './contract-context.js';
 import { recordsContract } from './contract-records.js';
+import { quotasContract } from './contract-quotas.js';
 
 export function storeContract(name: string, open: () => Promise<Store>): void {
   describe(`Store contract: ${name}`, () => {
@@ -63,6 +64,7 @@ export function storeContract(name: string, open: () => Promise<Store>): void {
 
     recordsContract({ store: () => s, open, uid, msg });
     commandsContract({ store: () => s, open, uid, msg });
+    quotasContract({ store: () => s, open, uid, msg });
 
     describe('close', () => {
       test('close() then any call rejects with STORE_CLOSED; close() again is fine', async () => {
