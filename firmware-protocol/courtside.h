@@ -106,6 +106,8 @@ extern "C" {
 #define COURTSIDE_CLOSE_TOO_BIG      1009 /* a frame over 4x COURTSIDE_MAX_FRAME_BYTES */
 #define COURTSIDE_CLOSE_REPLACED     4000 /* a newer connection with the same id took over: do not reconnect in a loop */
 #define COURTSIDE_CLOSE_UNAUTHORIZED 4401 /* endpoint "/": token missing or wrong */
+#define COURTSIDE_CLOSE_TOKEN_REVOKED 4403 /* this device's token was revoked: do not reconnect until given a new one */
+#define COURTSIDE_CLOSE_TOO_MANY_NEW  4429 /* too many new device ids from this address: retry later with backoff */
 
 /* ---- Discovery ----------------------------------------------------------- */
 
