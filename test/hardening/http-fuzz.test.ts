@@ -8,38 +8,13 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { connect } from 'node:net';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startCli } from '../support/cli.js';
-import { malformedRequest } from '../support/http-junk.js';
+import { malformedRequest, rawHttp } from '../support/http-junk.js';
 
 const TOKEN = 'fuzz-operator-token-0123456789';
-
-/** Sends raw bytes and resolves the status code of the answer (null: closed without one). */
-function raw(port: number, bytes: Buffer | string, timeoutMs = 5000): Promise<{ status: number | null; text: string }> {
-  return new Promise((resolve, reject) => {
-    const s = connect(port, '127.0.0.1');
-    let text = '';
-    const t = setTimeout(() => {
-      s.destroy();
-      reject(new Error(`no answer and no close within ${timeoutMs} ms for ${JSON.stringify(bytes.toString().slice(0, 120))}`));
-    }, timeoutMs);
-    s.on('data', (d) => {
-      text += d.toString('latin1');
-      // One answer is all we wait for: an upgrade that went through would keep the socket open.
-      if (/\r\n\r\n/.test(text)) s.destroy();
-    });
-    s.on('error', () => {});
-    s.on('close', () => {
-      clearTimeout(t);
-      const m = /^HTTP\/1\.[01] (\d{3})/.exec(text);
-      resolve({ status: m ? Number(m[1]) : null, text });
-    });
-    s.write(bytes);
-  });
-}
 
 describe('hostile HTTP requests against courtside serve', { timeout: 180_000 }, () => {
   let dataDir: string;
@@ -59,9 +34,9 @@ describe('hostile HTTP requests against courtside serve', { timeout: 180_000 }, 
   const health = async () => (await fetch(`http://127.0.0.1:${port}/api/health`)).status;
 
   test('the upgrade whose target is no URL gets a 400, and the gateway lives', async () => {
-    const r = await raw(port, 'GET http://[ HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: Upgrade\r\nUpgrade: x\r\n\r\n');
+    const r = await rawHttp(port, 'GET http://[ HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: Upgrade\r\nUpgrade: x\r\n\r\n');
     assert.equal(r.status, 400, r.text);
-    const r2 = await raw(port, 'GET http://[ HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n');
+    const r2 = await rawHttp(port, 'GET http://[ HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n');
     assert.equal(r2.status, 400, r2.text);
     assert.equal(gw.proc.exitCode, null);
     assert.equal(await health(), 200);
@@ -86,7 +61,7 @@ describe('hostile HTTP requests against courtside serve', { timeout: 180_000 }, 
     const worker = async () => {
       while (next < N) {
         const i = next++;
-        const r = await raw(port, malformedRequest(i));
+        const r = await rawHttp(port, malformedRequest(i));
         const key = r.status === null ? 'closed' : String(r.status);
         statuses.set(key, (statuses.get(key) ?? 0) + 1);
         if (r.status !== null && r.status >= 500 && r.status !== 503) assert.fail(`request ${i} got ${r.status}: ${JSON.stringify(malformedRequest(i).toString('latin1').slice(0, 200))}`);

@@ -9,12 +9,12 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import WebSocket from 'ws';
 import { CLI, ROOT } from './cli.js';
-import { malformedRequest } from './http-junk.js';
+import { malformedRequest, rawHttp } from './http-junk.js';
+import { mulberry32 } from '../../main/gateway/sessions/analysis/prng.js';
 
 export interface FuzzOptions {
   /** Fuzz frames in all, spread over the endpoints. */
@@ -46,16 +46,6 @@ export interface FuzzResult {
   seconds: number;
 }
 
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 type Frame = Record<string, unknown>;
 interface Endpoint {
@@ -273,24 +263,6 @@ async function fuzzConnection(base: string, ep: Endpoint, i: number, frames: num
   }
 }
 
-function rawHttp(port: number, bytes: Buffer): Promise<number | null> {
-  return new Promise((resolve) => {
-    const s = connect(port, '127.0.0.1');
-    let text = '';
-    const t = setTimeout(() => s.destroy(), 5000);
-    s.on('data', (d) => {
-      text += d.toString('latin1');
-      if (/\r\n\r\n/.test(text)) s.destroy();
-    });
-    s.on('error', () => {});
-    s.on('close', () => {
-      clearTimeout(t);
-      const m = /^HTTP\/1\.[01] (\d{3})/.exec(text);
-      resolve(m ? Number(m[1]) : null);
-    });
-    s.write(bytes);
-  });
-}
 
 export async function runFuzz(opts: FuzzOptions): Promise<FuzzResult> {
   const o: Required<FuzzOptions> = { batch: 20, connections: 2, seed: 1, probeTimeoutMs: 5000, ...opts };
@@ -324,14 +296,14 @@ export async function runFuzz(opts: FuzzOptions): Promise<FuzzResult> {
   try {
     const eps = endpoints(token);
     const per = Math.ceil(o.frames / (eps.length * o.connections));
-    const r = prng(o.seed);
-    await Promise.all(eps.flatMap((ep) => Array.from({ length: o.connections }, (_, i) => fuzzConnection(`ws://127.0.0.1:${port}`, ep, i, per, o, prng(o.seed * 1000 + i + ep.name.length), res))));
+    const r = mulberry32(o.seed);
+    await Promise.all(eps.flatMap((ep) => Array.from({ length: o.connections }, (_, i) => fuzzConnection(`ws://127.0.0.1:${port}`, ep, i, per, o, mulberry32(o.seed * 1000 + i + ep.name.length), res))));
     let next = 0;
     await Promise.all(
       Array.from({ length: 16 }, async () => {
         while (next < o.httpRequests) {
           const i = next++;
-          const status = await rawHttp(port, malformedRequest(i + Math.floor(r() * 1e6)));
+          const { status } = await rawHttp(port, malformedRequest(i + Math.floor(r() * 1e6))).catch(() => ({ status: null }));
           res.http_requests++;
           const key = status === null ? 'closed' : String(status);
           res.http_statuses[key] = (res.http_statuses[key] ?? 0) + 1;

@@ -3,17 +3,33 @@
  * upgrade targets mutated from real ones, deterministic by index so a
  * failing case can be replayed.
  */
-/** A small deterministic PRNG (mulberry32), so a failing case can be replayed from its index. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+import { connect } from 'node:net';
+import { mulberry32 } from '../../main/gateway/sessions/analysis/prng.js';
+
+/** Sends raw bytes and resolves the status code of the answer (null: closed without one). */
+export function rawHttp(port: number, bytes: Buffer | string, timeoutMs = 5000): Promise<{ status: number | null; text: string }> {
+  return new Promise((resolve, reject) => {
+    const s = connect(port, '127.0.0.1');
+    let text = '';
+    const t = setTimeout(() => {
+      s.destroy();
+      reject(new Error(`no answer and no close within ${timeoutMs} ms for ${JSON.stringify(bytes.toString().slice(0, 120))}`));
+    }, timeoutMs);
+    s.on('data', (d) => {
+      text += d.toString('latin1');
+      // One answer is all we wait for: an upgrade that went through would keep the socket open.
+      if (/\r\n\r\n/.test(text)) s.destroy();
+    });
+    s.on('error', () => {});
+    s.on('close', () => {
+      clearTimeout(t);
+      const m = /^HTTP\/1\.[01] (\d{3})/.exec(text);
+      resolve({ status: m ? Number(m[1]) : null, text });
+    });
+    s.write(bytes);
+  });
 }
+
 
 const TOKEN = 'fuzz-operator-token-0123456789';
 
@@ -29,7 +45,7 @@ function junk(r: () => number, n: number): string {
 
 /** One malformed request: a mutated request line, headers, upgrade headers and body. */
 export function malformedRequest(i: number): Buffer {
-  const r = prng(i + 1);
+  const r = mulberry32(i + 1);
   const pick = <T>(xs: readonly T[]) => xs[Math.floor(r() * xs.length)]!;
   let target = pick(TARGETS);
   if (r() < 0.4) target += junk(r, 1 + Math.floor(r() * 12));
