@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
-# Brings up a local MariaDB for the MySQL-backed tests and prints, as the only
-# line on stdout, the export the caller evals:
+# Not needed by `npm test`, which starts a private MariaDB of its own. This is
+# for a server of your own: it brings up the system MariaDB (port 3306) and
+# prints, as the only line on stdout, the export the caller evals (the tests
+# then use it instead):
 #
 #   eval "$(bash .ci/start-mariadb.sh)"
 #

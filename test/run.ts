@@ -18,6 +18,12 @@
  * A new test that needs a real service goes in an integration folder, or is
  * named `*.int.test.ts`, or is added to INTEGRATION.
  *
+ * Before the first file: the set-up in test/support/services.ts (system
+ * packages, a private MariaDB and, when a test needs it, Redis; Chromium's
+ * path), stopped and removed when the run ends, however it ends. Files that
+ * need root (network namespaces, see ROOT_ONLY) are left out with one line
+ * each when the run is not root, except in CI, where they fail the run.
+ *
  * Benchmarks are not tests: test/bench/ is skipped here and run by
  * `npm run bench` (its own checks: `npm run bench:check`).
  *
@@ -28,6 +34,7 @@ import { mkdtempSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join, relative, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { setUpServices, type Services } from './support/services.js';
 
 const root = resolve(fileURLToPath(import.meta.url), '../..');
 const testDir = join(root, 'test');
@@ -51,7 +58,16 @@ const INTEGRATION = [
   'protocol/schemas.test.ts', // the schema exporter as a process
   'store/mysql.test.ts', // MariaDB
   'store/sqlite.test.ts', // a second process on the same database file
+  'hardening/frozen-disk.test.ts', // a loop-mounted filesystem frozen with fsfreeze (root)
 ];
+
+/** What a file that needs root contains: the network-namespace helper (`ip netns` needs CAP_SYS_ADMIN). */
+const ROOT_ONLY = [{ marker: 'support/netns', why: 'needs root (network namespaces)' }];
+
+function rootOnly(file: string): string | undefined {
+  const text = readFileSync(file, 'utf8');
+  return ROOT_ONLY.find((r) => text.includes(r.marker))?.why;
+}
 
 function isIntegration(file: string): boolean {
   const rel = relative(testDir, file).split(sep).join('/');
@@ -73,7 +89,8 @@ function collect(path: string, out: string[]): void {
 interface Summary { passed: number; failed: number; skipped: number; failures: string[] }
 
 let current: ReturnType<typeof spawn> | undefined;
-// A runner stopped from outside (CI timeout, Ctrl-C) takes its test process with it.
+// A runner stopped from outside (CI timeout, Ctrl-C) takes its test process with it; the private
+// servers' watchdog sees the runner go and removes them.
 for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
   process.on(sig, () => {
     current?.kill(sig);
@@ -81,7 +98,7 @@ for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
   });
 }
 
-function runGroup(files: string[], concurrency: number): Promise<{ code: number; summary: Summary }> {
+function runGroup(files: string[], concurrency: number, serviceEnv: Record<string, string>): Promise<{ code: number; summary: Summary }> {
   const summaryFile = join(mkdtempSync(join(tmpdir(), 'courtside-test-')), 'summary.json');
   return new Promise((done) => {
     const child = spawn(
@@ -99,7 +116,7 @@ function runGroup(files: string[], concurrency: number): Promise<{ code: number;
       ],
       // No test may multicast or broadcast on the host's network: `courtside serve` started by a test
       // keeps discovery off; discovery itself is tested inside network namespaces.
-      { stdio: 'inherit', cwd: root, env: { ...process.env, COURTSIDE_DISCOVERY: 'off', COURTSIDE_TEST_SUMMARY: summaryFile } },
+      { stdio: 'inherit', cwd: root, env: { ...process.env, ...serviceEnv, COURTSIDE_DISCOVERY: 'off', COURTSIDE_TEST_SUMMARY: summaryFile } },
     );
     current = child;
     child.on('exit', (code, signal) => {
@@ -122,6 +139,26 @@ if (files.length === 0) {
   process.exit(1);
 }
 
+const skippedFiles: string[] = [];
+if (process.getuid?.() !== 0 && !process.env.CI) {
+  for (const f of [...files]) {
+    const why = rootOnly(f);
+    if (!why) continue;
+    files.splice(files.indexOf(f), 1);
+    skippedFiles.push(f);
+    process.stdout.write(`not run: ${relative(root, f)}: ${why}\n`);
+  }
+}
+
+let services: Services;
+try {
+  services = await setUpServices({ files, strict: targets.length === 0 || !!process.env.CI, log: (line) => process.stdout.write(`== set-up: ${line}\n`) });
+} catch (err) {
+  process.stderr.write(`\n${(err as Error).message}\n`);
+  process.stdout.write('\n0 passed, 1 failed\n');
+  process.exit(1);
+}
+
 const unitConcurrency = Number(process.env.COURTSIDE_TEST_CONCURRENCY) || Math.max(2, availableParallelism());
 const groups = [
   { name: 'unit', files: files.filter((f) => !isIntegration(f)), concurrency: unitConcurrency },
@@ -133,7 +170,7 @@ let exitCode = 0;
 for (const g of groups) {
   const started = Date.now();
   process.stdout.write(`\n== ${g.name} tests: ${g.files.length} files, ${g.concurrency === 1 ? 'one at a time' : `${g.concurrency} at a time`}\n`);
-  const { code, summary } = await runGroup(g.files, g.concurrency);
+  const { code, summary } = await runGroup(g.files, g.concurrency, services.env);
   process.stdout.write(`== ${g.name} tests: ${summary.passed} passed, ${summary.failed} failed in ${((Date.now() - started) / 1000).toFixed(1)} s\n`);
   total.passed += summary.passed;
   total.failed += summary.failed;
@@ -142,6 +179,8 @@ for (const g of groups) {
   if (code !== 0 || summary.failed > 0) exitCode = code || 1;
 }
 
+await services.stop();
+if (skippedFiles.length) process.stdout.write(`\n${skippedFiles.length} file(s) not run: they need root\n`);
 // Printed after the children are gone so the closing line is really the last one.
 if (total.failures.length) process.stdout.write(`\nfailed tests:\n${total.failures.map((f) => '  ' + f).join('\n')}\n`);
 process.stdout.write(`\n${total.passed} passed, ${total.failed} failed${total.skipped ? `, ${total.skipped} skipped` : ''}\n`);

@@ -10,9 +10,11 @@ import { fileURLToPath } from 'node:url';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { startTestGateway, OPERATOR_TOKEN, type TestGateway } from '../support/gateway.js';
 import type { GatewayOptions } from '../../main/gateway/index.js';
+import { findChromium } from '../support/services-packages.js';
 
 export const ROOT = resolve(fileURLToPath(import.meta.url), '../../..');
-export const CHROMIUM = process.env.COURTSIDE_CHROMIUM ?? '/usr/bin/chromium';
+/** COURTSIDE_CHROMIUM, else the first of the usual paths that exists. */
+export const CHROMIUM = findChromium() ?? '/usr/bin/chromium';
 export const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'];
 export const SHOTS = join(ROOT, 'test-output/e2e');
 /** Where the tests' UI build goes; not dist/, so a test run never replaces what `npm run build:ui` made. */

@@ -12,6 +12,7 @@ import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { startTestGateway, type TestGateway } from '../support/gateway.js';
 import { ROOT } from '../support/cli.js';
+import { privateMariadb } from '../support/services.js';
 import { startFleet, type Fleet } from '../../main/simulator/fleet.js';
 import type { SessionManager } from '../../main/gateway/sessions/manager.js';
 import { AckRecorder, assertAllStored, assertSummary, operatorApi, sleep, waitFor } from './support.js';
@@ -19,12 +20,17 @@ import { AckRecorder, assertAllStored, assertSummary, operatorApi, sleep, waitFo
 const run = promisify(execFile);
 const OUTAGE_MS = 10_000;
 
+/** The test run's own MariaDB when the runner started one; else the local system server. */
+const own = privateMariadb();
+
 /** Asynchronous on purpose: the gateway and the boards live in this process and must keep running. */
 async function mariadbDown(): Promise<void> {
+  if (own) return own.stop();
   await run('mariadb-admin', ['--protocol=socket', '-uroot', 'shutdown'], { timeout: 60_000 });
 }
 
 async function mariadbUp(): Promise<void> {
+  if (own) return own.start();
   await run('bash', ['.ci/start-mariadb.sh'], { cwd: ROOT, timeout: 120_000 });
 }
 

@@ -1,7 +1,8 @@
 /**
- * Test databases on the MySQL/MariaDB server named by COURTSIDE_TEST_MYSQL_URL
- * (see .ci/start-mariadb.sh). Each caller gets its own randomly named
- * database so runs and test files never see each other's rows.
+ * Test databases on the MySQL/MariaDB server named by COURTSIDE_TEST_MYSQL_URL:
+ * the test run's private server (test/support/services.ts), or a server of
+ * your own when the variable is set before the run. Each caller gets its own
+ * randomly named database so runs and test files never see each other's rows.
  */
 import { randomBytes } from 'node:crypto';
 import mysql from 'mysql2/promise';
@@ -14,9 +15,9 @@ export function testMysqlUrl(): string {
   const url = process.env[TEST_MYSQL_ENV];
   if (!url) {
     throw new Error(
-      `${TEST_MYSQL_ENV} is not set, so the MySQL tests cannot run. Start MariaDB with ` +
-        '`eval "$(bash .ci/start-mariadb.sh)"` (as root), or set it to mysql://user:pass@host:3306/db ' +
-        'for a user allowed to CREATE and DROP databases.',
+      `${TEST_MYSQL_ENV} is not set, so the MySQL tests cannot run. Run them through the test runner ` +
+        '(`npm test`, or `node --import tsx test/run.ts <files>`), which starts a private MariaDB, or set it to ' +
+        'mysql://user:pass@host:3306/db for a user allowed to CREATE and DROP databases.',
     );
   }
   return url;
