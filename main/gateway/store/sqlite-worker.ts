@@ -52,6 +52,11 @@ function start(port: NonNullable<typeof parentPort>, init: WorkerInit): void {
   try {
     db = new Database(init.file);
     db.pragma(`busy_timeout = ${init.busyTimeoutMs}`);
+    // COURTSIDE_SQLITE_EXCLUSIVE=1: one process only, and no mmap'd WAL index. On a frozen
+    // filesystem a fault on that mapping holds the process's memory-map lock, which the main
+    // thread then waits for too; without it only this thread stalls. Off by default: it keeps
+    // other processes (CLI tools, a second gateway) out of the file.
+    if (process.env.COURTSIDE_SQLITE_EXCLUSIVE === '1') db.pragma('locking_mode = EXCLUSIVE');
     // journal_mode reads the file header: a non-database file fails here, not later.
     db.pragma('journal_mode = WAL');
     db.pragma('synchronous = FULL');
