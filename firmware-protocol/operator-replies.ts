@@ -14,6 +14,7 @@ import { AnalysisCompleteNotification, SessionReplyFrames } from './sessions.js'
 import { DiscoveryReplyFrames } from './discovery.js';
 import { UsbReplyFrames } from './usb-replies.js';
 import { SettingsReplyFrames } from './settings.js';
+import { SamplesDroppedFrame } from './flow.js';
 
 /** A service seen over mDNS, as the device list shows it. */
 export const MdnsRecordSchema = Type.Object({
@@ -184,6 +185,7 @@ export const OperatorPushFrames = {
   sensor_samples: Type.Object({ type: Type.Literal('sensor_samples'), batches: Type.Array(SensorBatchSchema) }),
   system_notification: Type.Object({ type: Type.Literal('system_notification'), message: Str, level: NotificationLevel, timestamp: Iso }),
   analysis_complete_notification: AnalysisCompleteNotification,
+  samples_dropped: SamplesDroppedFrame,
 } as const;
 
 /** The envelope every `event` frame shares; operator-events.ts has each topic's events in full. */
