@@ -47,5 +47,6 @@ function run(script: string, args: string[] = []): Promise<{ code: number | null
 const fanout = await run('run.ts');
 const ingest = await run('ingest.ts');
 const ui = await run('ui-live.ts', ['--minutes', uiMinutes]);
-process.stdout.write(JSON.stringify({ fanout: fanout.json, ingest: ingest.json, ui_live: ui.json }, null, 2) + '\n');
-process.exit([fanout, ingest, ui].some((r) => r.code !== 0) ? 1 : 0);
+const fairness = await run('fairness.ts');
+process.stdout.write(JSON.stringify({ fanout: fanout.json, ingest: ingest.json, ui_live: ui.json, fairness: fairness.json }, null, 2) + '\n');
+process.exit([fanout, ingest, ui, fairness].some((r) => r.code !== 0) ? 1 : 0);
