@@ -62,10 +62,11 @@ function startServe(dataDir: string): Promise<{ child: ChildProcess; port: numbe
   });
 }
 
+/** Resolves on `connection_established`: listening from the start, since it can arrive in the same read as the upgrade. */
 function open(url: string, localAddress?: string): Promise<WebSocket> {
   return new Promise((ok, fail) => {
     const ws = new WebSocket(url, { localAddress, perMessageDeflate: false });
-    ws.once('open', () => ok(ws));
+    ws.once('message', () => ok(ws));
     ws.once('error', fail);
     ws.once('unexpected-response', (_q, r) => fail(new Error(`HTTP ${r.statusCode} for ${url}`)));
   });
@@ -78,7 +79,7 @@ function quantile(sorted: number[], q: number): number | null {
 const r3 = (x: number | null): number | null => (x === null ? null : Math.round(x * 1000) / 1000);
 
 /** One ~80 KB frame's samples, built once: the gateway's work, not the client's, is measured. */
-const samples = Array.from({ length: SAMPLES }, (_, i) => [0.01 * (i % 97), -0.5, 0.98, 12.25, -3.5, 0.125 * (i % 13)]);
+const samples = Array.from({ length: SAMPLES }, (_, i) => [+(0.0137 * (i % 97)).toFixed(4), -0.5123, 0.9871, 12.25, -3.5, +(0.125 * (i % 13)).toFixed(3)]);
 const samplesJson = JSON.stringify(samples);
 
 interface Flooder {
@@ -172,7 +173,6 @@ try {
   child = s.child;
   const base = `ws://127.0.0.1:${s.port}`;
   const good = await open(`${base}/ws/esp32/good-1/`);
-  await new Promise((r) => good.once('message', r)); // connection_established
   const phases: Record<string, unknown>[] = [];
   for (const n of FLOODERS) {
     process.stderr.write(`fairness: ${n} flooder(s), ${phaseSeconds} s\n`);
