@@ -121,7 +121,9 @@ export class RoomHub {
     const before = new Date(this.ctx.clock.now() - this.ctx.options.retentionDays * DAY_MS);
     try {
       const n = await this.ctx.store.pruneOlderThan(before);
-      this.quotas.reset();
+      // Only a pass that deleted messages changes usage. Resetting after every pass (the one at start
+      // included) dropped the reservations of writes still in flight, and a burst then passed the room cap.
+      if (n.messages > 0) this.quotas.reset();
       if (n.messages + n.roomQueries + n.connections > 0) {
         this.ctx.log.info('retention: deleted rows older than the retention', { before: before.toISOString(), messages: n.messages, room_queries: n.roomQueries, connections: n.connections });
       }

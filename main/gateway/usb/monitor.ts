@@ -47,6 +47,7 @@ export class SerialMonitor {
   private readonly decoder = new TextDecoder('utf-8');
   private idle: TimerHandle | undefined;
   private poll: TimerHandle | undefined;
+  private presence: TimerHandle | undefined;
   private stopping = false;
   private paused = false;
   /** USB identity of the board, to find it again under another name. */
@@ -85,10 +86,24 @@ export class SerialMonitor {
     const port = (this.opts.openPort ?? openNodePort)(this.path, this.opts.baud ?? 115200);
     await new Promise<void>((resolve, reject) => port.open((err) => (err ? reject(openError(this.path, err)) : resolve())));
     this.port = port;
+    // The close event does not always come when the device node goes (a board unplugged mid-read,
+    // a pty whose other end died): look for the node as well, on the same poll as the search.
+    this.clock.clear(this.presence);
+    this.presence = this.clock.setInterval(() => {
+      if (this.port !== port || portExists(this.path)) return;
+      this.clock.clear(this.presence);
+      this.port = null;
+      this.flush();
+      port.removeAllListeners();
+      port.on('error', () => {});
+      if (port.isOpen) port.close(() => {});
+      if (!this.stopping && !this.paused) this.lost();
+    }, this.opts.pollMs ?? 250);
     port.on('data', (chunk: Buffer) => this.onData(chunk));
     port.on('error', () => {});
     port.on('close', () => {
       if (this.port !== port) return;
+      this.clock.clear(this.presence);
       this.port = null;
       this.flush();
       if (this.stopping || this.paused) return;
@@ -193,6 +208,7 @@ export class SerialMonitor {
   }
 
   private async closePort(): Promise<void> {
+    this.clock.clear(this.presence);
     const port = this.port;
     this.port = null;
     this.flush();
