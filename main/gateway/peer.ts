@@ -12,6 +12,13 @@ export const CLOSE_SEND_BUFFER_FULL = 1008;
 /** Why a socket is not being read; it is read again when no reason is left. */
 export type PauseReason = 'writer' | 'intake' | 'bytes' | 'store';
 
+/**
+ * Pauses the gateway causes (the sample writer, handlers still awaiting a write, the store
+ * backing up): what the client sends meanwhile waits in TCP and is no burst of its own.
+ * `bytes` is the client's own excess and keeps counting.
+ */
+const GATEWAY_PAUSES: ReadonlySet<PauseReason> = new Set(['writer', 'intake', 'store']);
+
 /** The budgets a peer spends: its own, and (off this machine) its address's, shared with its other sockets. */
 export interface PeerBudget {
   frames: TokenBucket;
@@ -134,21 +141,27 @@ export class Peer {
   }
 
   /**
-   * Stops reading the socket, so TCP slows the client. For the sample writer
-   * (`writer`) the frame budget is paused too: what queues meanwhile is the
-   * gateway's backlog, not the client's burst.
+   * Stops reading the socket, so TCP slows the client. While the gateway
+   * itself is the cause (GATEWAY_PAUSES) the frame budget is paused too:
+   * what queues meanwhile is the gateway's backlog, not the client's burst.
    */
   pause(reason: PauseReason): void {
     if (this.pauses.has(reason)) return;
     this.pauses.add(reason);
-    if (reason === 'writer') this.budget.frames.pause();
+    if (GATEWAY_PAUSES.has(reason) && this.gatewayPauses() === 1) this.budget.frames.pause();
     if (this.pauses.size === 1) this.ws.pause();
   }
 
   resume(reason: PauseReason): void {
     if (!this.pauses.delete(reason)) return;
-    if (reason === 'writer') this.budget.frames.resume();
+    if (GATEWAY_PAUSES.has(reason) && this.gatewayPauses() === 0) this.budget.frames.resume();
     if (this.pauses.size === 0) this.ws.resume();
+  }
+
+  private gatewayPauses(): number {
+    let n = 0;
+    for (const r of this.pauses) if (GATEWAY_PAUSES.has(r)) n++;
+    return n;
   }
 
   close(code: number, reason: string): void {
