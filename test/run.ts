@@ -59,7 +59,6 @@ const INTEGRATION = [
   'store/mysql.test.ts', // MariaDB
   'store/sqlite.test.ts', // a second process on the same database file
   'hardening/frozen-disk.test.ts', // a loop-mounted filesystem frozen with fsfreeze (root)
-  'hardening/frozen-disk.test.ts', // a loop-mounted filesystem frozen with fsfreeze (root)
 ];
 
 /** What a file that needs root contains: the network-namespace helper (`ip netns` needs CAP_SYS_ADMIN). */
