@@ -57,8 +57,20 @@ function start(port: NonNullable<typeof parentPort>, init: WorkerInit): void {
     // thread then waits for too; without it only this thread stalls. Off by default: it keeps
     // other processes (CLI tools, a second gateway) out of the file.
     if (process.env.COURTSIDE_SQLITE_EXCLUSIVE === '1') db.pragma('locking_mode = EXCLUSIVE');
-    // journal_mode reads the file header: a non-database file fails here, not later.
-    db.pragma('journal_mode = WAL');
+    // journal_mode reads the file header: a non-database file fails here, not later. Turning a new
+    // file to WAL takes an exclusive lock that SQLite answers with SQLITE_BUSY at once, not through
+    // the busy handler, when another process opens the same new file at that moment: retry it here
+    // (a blocking wait is fine on this thread) until the busy timeout.
+    const deadline = Date.now() + init.busyTimeoutMs;
+    for (;;) {
+      try {
+        db.pragma('journal_mode = WAL');
+        break;
+      } catch (err) {
+        if ((err as { code?: string }).code !== 'SQLITE_BUSY' || Date.now() > deadline) throw err;
+        Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 10);
+      }
+    }
     db.pragma('synchronous = FULL');
   } catch (err) {
     port.postMessage({ ready: false, error: toError(err) });
