@@ -117,11 +117,14 @@ export class Dispatcher {
     private readonly log: Logger,
   ) {
     const table: Record<string, TSchema> = {};
+    // Routes that differ only in the names of their `:params` are the same route.
+    const owners = new Map<string, string>();
     const claim = (spec: RouteSpec, owner: string) => {
       const c = compileRoute(spec, owner);
       const shape = `${c.method} /${c.segments.map((s) => (s.startsWith(':') ? ':' : s)).join('/')}`;
-      const clash = this.routes.find((r) => `${r.method} /${r.segments.map((s) => (s.startsWith(':') ? ':' : s)).join('/')}` === shape);
-      if (clash) throw gatewayError('DUPLICATE_ROUTE', spec, clash.owner, owner);
+      const clash = owners.get(shape);
+      if (clash !== undefined) throw gatewayError('DUPLICATE_ROUTE', spec, clash, owner);
+      owners.set(shape, owner);
       return c;
     };
     for (const src of sources) {
@@ -169,7 +172,7 @@ export class Dispatcher {
       const params = match(r, method, segs);
       if (!params) continue;
       if (r.kind === 'raw') {
-        const h: HttpExchange = { req, res, url, params, json: (s, b) => sendJson(res, s, b), fail: (e) => sendError(res, e) };
+        const h: HttpExchange = { req, res, url, params, json: (s, b) => sendJson(res, s, b) };
         try {
           await r.raw.handle(h);
         } catch (err) {

@@ -36,11 +36,6 @@ export class CourtsideError extends Error {
     this.name = 'CourtsideError';
   }
 
-  /** Kept for callers that read the operator API's status under its old name. */
-  get httpStatus(): number {
-    return this.status;
-  }
-
   toJSON(): { code: string; message: string } {
     return { code: this.code, message: this.message };
   }

@@ -1,6 +1,15 @@
 import type { Clock } from './clock.js';
 
 /**
+ * The machine itself (the demo fleet, the simulator, local tools): not held to
+ * the per-address limits (connections, frame and byte budgets, new devices),
+ * which are there for hosts on the LAN.
+ */
+export function isThisMachine(ip: string): boolean {
+  return ip === '127.0.0.1' || ip === '::1';
+}
+
+/**
  * Token bucket for frames per second per client: `rate` tokens a second,
  * at most `burst` saved up. Time comes from the injected clock.
  *

@@ -13,7 +13,6 @@ import type { Static, TSchema } from '@sinclair/typebox';
 import type { Peer } from './peer.js';
 import type { SampleSink } from './samples.js';
 import type { DiscoveredService } from './discovery/browse.js';
-import type { CourtsideError } from './errors.js';
 import type { OperatorReplyBody, OperatorReplyType } from '../../firmware-protocol/index.js';
 
 /** `METHOD /path` below /api; `:name` segments fill the request field `name`. */
@@ -62,7 +61,7 @@ export function defineRequest<S extends TSchema>(schema: S, def: Omit<RequestDef
   return { schema, ...def };
 }
 
-/** One HTTP exchange for a raw route (streams, uploads) that is no JSON request. */
+/** One HTTP exchange for a raw route (streams, uploads) that is no JSON request; a handler throws a CourtsideError to refuse. */
 export interface HttpExchange {
   readonly req: IncomingMessage;
   readonly res: ServerResponse;
@@ -70,7 +69,6 @@ export interface HttpExchange {
   /** `:name` segments of the route, decoded. */
   readonly params: Readonly<Record<string, string>>;
   json(status: number, body: unknown): void;
-  fail(err: CourtsideError): void;
 }
 
 /** A route whose body is not JSON: a zip download, a firmware upload, a CSV. */

@@ -5,6 +5,7 @@
  * they make up. Each is capped here; the caps are options of `serve`.
  */
 import type { Clock } from './clock.js';
+import { isThisMachine } from './limits.js';
 import type { MessageCount, Store } from './store/types.js';
 
 export interface MessageLimits {
@@ -106,8 +107,6 @@ export class MessageQuotas {
   }
 }
 
-/** The machine itself (the demo fleet, the simulator, local tools) makes as many devices as it likes. */
-const LOCAL_ADDRESSES = new Set(['127.0.0.1', '::1']);
 const MAX_ADDRESSES = 10_000;
 
 /**
@@ -122,7 +121,7 @@ export class NewDeviceBudget {
 
   /** True (and one taken) if `ip` may create another device now. */
   take(ip: string): boolean {
-    if (this.perHour <= 0 || LOCAL_ADDRESSES.has(ip)) return true;
+    if (this.perHour <= 0 || isThisMachine(ip)) return true;
     const now = this.clock.now();
     let b = this.buckets.get(ip);
     if (!b) {

@@ -12,9 +12,8 @@ import type { Core } from './core.js';
 import { sendError, userError, type Dispatcher } from './dispatch.js';
 import type { PartHooks } from './parts.js';
 import { KeepaliveManager } from './keepalive.js';
-import { TokenBucket } from './limits.js';
+import { isThisMachine, TokenBucket } from './limits.js';
 import { Peer, type EndpointName } from './peer.js';
-import { sendHealth } from './health.js';
 import type { StoreWatch } from './store-watch.js';
 import { handleHttp, requestUrl } from './http-api.js';
 import { attachLegacy } from './endpoints/legacy.js';
@@ -50,9 +49,6 @@ function refuse(socket: Duplex, status: number, text: string): void {
     `HTTP/1.1 ${status} ${text}\r\nConnection: close\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
   );
 }
-
-/** The machine itself (the demo fleet, local tools): not held to the per-address limit. */
-const LOCAL_ADDRESSES = new Set(['127.0.0.1', '::1']);
 
 export function clientIp(req: IncomingMessage): string {
   return req.socket.remoteAddress?.replace(/^::ffff:/, '') ?? 'unknown';
@@ -105,9 +101,7 @@ export function createGatewayServer({ core, dispatcher, hooks, storeWatch }: Ser
   const operatorDeps = { ...intake, clock, operators: core.operators, dispatcher };
 
   const http = createServer((req, res) => {
-    // Health first and on its own: it must answer within a second whatever the database does.
-    const work = req.url === '/api/health' && (req.method === 'GET' || req.method === 'HEAD') ? sendHealth(core, storeWatch ?? null, res) : handleHttp(core, dispatcher, req, res);
-    work.catch((err: unknown) => {
+    handleHttp(core, dispatcher, storeWatch ?? null, req, res).catch((err: unknown) => {
       // The path only: query strings carry operator tokens, and logs must not.
       sendError(res, userError(err, core.log, `${req.method ?? '?'} ${requestUrl(req)?.pathname ?? '(bad target)'}`));
     });
@@ -143,7 +137,7 @@ export function createGatewayServer({ core, dispatcher, hooks, storeWatch }: Ser
   // One budget per address off this machine, shared by its sockets, kept while it has any.
   const addressBudgets = new Map<string, { frames: TokenBucket; bytes: TokenBucket | null }>();
   const addressBudget = (ip: string) => {
-    if (LOCAL_ADDRESSES.has(ip)) return null;
+    if (isThisMachine(ip)) return null;
     let b = addressBudgets.get(ip);
     if (!b) {
       const fps = options.maxFramesPerSecondPerAddress;
@@ -172,7 +166,7 @@ export function createGatewayServer({ core, dispatcher, hooks, storeWatch }: Ser
       return refuse(socket, 503, 'Service Unavailable');
     }
     const ip = clientIp(req);
-    if (!LOCAL_ADDRESSES.has(ip)) {
+    if (!isThisMachine(ip)) {
       const held = perAddress.get(ip) ?? 0;
       if (held >= options.maxConnectionsPerAddress) {
         metrics.connectionsRejected++;

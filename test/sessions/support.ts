@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import { createServer } from 'node:net';
 import type { VirtualBoard } from '../../main/simulator/board.js';
 import type { Store } from '../../main/gateway/store/types.js';
+import { waitFor as waitUntil } from '../support/wait.js';
 
 /** A port free right now on 127.0.0.1 (for a gateway that must come back on the same one). */
 export function freePort(): Promise<number> {
@@ -22,20 +23,13 @@ export function freePort(): Promise<number> {
 
 export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
-/** Polls `fn` until it returns a truthy value; the error names what was awaited. */
-export async function waitFor<T>(what: string, fn: () => T | Promise<T>, ms: number, everyMs = 25): Promise<NonNullable<T>> {
-  const until = Date.now() + ms;
-  let lastErr: unknown;
-  for (;;) {
-    try {
-      const v = await fn();
-      if (v) return v as NonNullable<T>;
-    } catch (err) {
-      lastErr = err; // a gateway between lives refuses connections; keep polling
-    }
-    if (Date.now() > until) throw new Error(`${what}: not within ${ms} ms${lastErr ? ` (last error: ${String(lastErr)})` : ''}`);
-    await sleep(everyMs);
-  }
+/**
+ * Polls `fn` until it returns a truthy value; the error names what was awaited. A thrown error
+ * keeps the poll going (a gateway between lives refuses connections). The session tests'
+ * argument order over test/support/wait.ts's `waitFor`.
+ */
+export function waitFor<T>(what: string, fn: () => T | Promise<T>, ms: number, everyMs = 25): Promise<NonNullable<T>> {
+  return waitUntil(fn, { what, timeoutMs: ms, everyMs });
 }
 
 export interface SessionJsonLike {

@@ -2,6 +2,7 @@
 import { FrameParser, UserFrames } from '../../../firmware-protocol/index.js';
 import type { Base } from '../base.js';
 import type { UserHub } from '../users.js';
+import type { PartHooks } from '../parts.js';
 import type { Peer } from '../peer.js';
 import { handleFrames, type Intake } from './frames.js';
 
@@ -10,8 +11,8 @@ export type UserEndpointDeps = Intake & Pick<Base, 'clock'> & { readonly users: 
 
 const parser = new FrameParser(UserFrames);
 
-/** Answers session_status; sessions (issue 3) plug in here. */
-export type SessionStatusProvider = (userId: string, sessionId: string | undefined) => Promise<Record<string, unknown> | null>;
+/** Answers session_status: the sessions part's hook. */
+export type SessionStatusProvider = NonNullable<PartHooks['sessionStatus']>;
 
 export function attachUser(ctx: UserEndpointDeps, peer: Peer, userId: string, sessionStatus: SessionStatusProvider): void {
   ctx.users.add(userId, peer);
