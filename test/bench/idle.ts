@@ -13,11 +13,12 @@
  * One JSON document on stdout; exit 1 if a run failed, 2 on a bad flag.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { treeRssKb } from './proc.js';
 
 type Target = 'bare' | 'courtside';
 const here = resolve(fileURLToPath(import.meta.url), '..');
@@ -88,31 +89,6 @@ function waitFor(p: ReturnType<typeof spawnNode>, re: RegExp, ms: number, what: 
     p.child.once('exit', (code) => { clearTimeout(t); ko(new Error(`${what}: process exited (${code}): ${tail(p.err)}`)); });
     check();
   });
-}
-
-function processTree(p: number): number[] {
-  const out = [p];
-  try {
-    for (const tid of readdirSync(`/proc/${p}/task`)) {
-      const kids = readFileSync(`/proc/${p}/task/${tid}/children`, 'utf8').trim();
-      if (kids) for (const k of kids.split(' ')) out.push(...processTree(Number(k)));
-    }
-  } catch {
-    // Gone meanwhile.
-  }
-  return out;
-}
-/** Resident kB of the server and its children. */
-function treeRssKb(pid: number): number {
-  let kb = 0;
-  for (const q of processTree(pid)) {
-    try {
-      kb += Number(/VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${q}/status`, 'utf8'))?.[1] ?? 0);
-    } catch {
-      // Ended meanwhile.
-    }
-  }
-  return kb;
 }
 
 async function startServer(cfg: Cfg, target: Target, dir: string) {

@@ -11,11 +11,11 @@
  * stamped with the send time), so batching delay is not counted: it is the
  * same for every server and says nothing about them.
  */
-import { readFileSync, readdirSync } from 'node:fs';
-import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import WebSocket from 'ws';
+import { treeCpuSeconds } from './proc.js';
 import { io as ioClient, type Socket } from 'socket.io-client';
 import { createImuSource } from '../../main/simulator/swing.js';
 import { batchSensorDataFrame, boardEndpoint, sampleRow, sensorDataFrame, type SampleRow } from '../../main/simulator/frames.js';
@@ -62,38 +62,7 @@ const expected = boards * measuredFrames * perFrame;
 // Generous but bounded: a wedged server must not hang the bench.
 setTimeout(() => { process.stderr.write('load: overall timeout\n'); process.exit(1); }, (warmup + seconds) * 1000 + drainMs + 30_000).unref();
 
-const clkTck = ((): number => {
-  try { return Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100; } catch { return 100; }
-})();
-
-/** The server and its live children (Courtside's SQLite writer is a child process): their CPU is the server's. */
-function processTree(p: number): number[] {
-  const out = [p];
-  try {
-    for (const tid of readdirSync(`/proc/${p}/task`)) {
-      const kids = readFileSync(`/proc/${p}/task/${tid}/children`, 'utf8').trim();
-      if (kids) for (const k of kids.split(' ')) out.push(...processTree(Number(k)));
-    }
-  } catch {
-    // Gone meanwhile.
-  }
-  return out;
-}
-
-function serverCpuSeconds(): number {
-  let total = 0;
-  for (const q of processTree(serverPid)) {
-    try {
-      const stat = readFileSync(`/proc/${q}/stat`, 'utf8');
-      // The command name may hold spaces or parentheses; the fields after the last ')' are fixed.
-      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      total += (Number(fields[11]) + Number(fields[12])) / clkTck; // utime, stime (fields 14 and 15 of stat)
-    } catch {
-      // A child that ended between the listing and the read.
-    }
-  }
-  return total;
-}
+const serverCpuSeconds = (): number => treeCpuSeconds(serverPid);
 
 function serverRssMb(): number | null {
   try {
