@@ -71,6 +71,8 @@ export interface CoreOptions {
    * what arrived in one turn of the event loop, so batches are gathered only while the loop is busy.
    */
   sensorFlushMs?: number;
+  /** Boards on cumulative acks (`?ack=cumulative`): the longest an ack waits to share a data_acks frame. Default 50 ms. */
+  cumulativeAckMs?: number;
   /**
    * Extra origins allowed to use the operator API (besides the gateway's own), and the only
    * browser origins the device endpoints (boards, players, rooms on `/`) accept: a request
@@ -137,6 +139,7 @@ export interface ResolvedOptions {
   maxStoredBytesPerRoom: number;
   maxNewDevicesPerAddress: number;
   sensorFlushMs: number;
+  cumulativeAckMs: number;
   uiDir: string | null;
   discovery: { mdns: boolean; udpProbePort: number | false; interfaces: readonly string[] };
 }
@@ -167,6 +170,7 @@ export const DEFAULTS = {
   commandResendMs: 10_000,
   statusLogIntervalMs: 60_000,
   sensorFlushMs: 0,
+  cumulativeAckMs: 50,
   retentionDays: 30,
   maxQueuedPerTarget: 1000,
   maxQueuedBytesPerTarget: 16 * 1024 * 1024,

@@ -234,7 +234,8 @@ export function createGatewayServer({ core, dispatcher, hooks, storeWatch }: Ser
               metrics.connectionsRejected++;
               return refuse(socket, 401, 'Unauthorized');
             }
-            if (endpoint === 'board') accept(req, socket, head, 'board', (peer) => attachBoard(boardDeps, peer, id));
+            const cumulative = url.searchParams.get('ack') === 'cumulative';
+            if (endpoint === 'board') accept(req, socket, head, 'board', (peer) => attachBoard(boardDeps, peer, id, cumulative));
             else accept(req, socket, head, 'user', (peer) => attachUser(userDeps, peer, id, sessionStatus));
           },
           (err: unknown) => {
