@@ -32,12 +32,15 @@ const { values: a } = parseArgs({
     seconds: { type: 'string', default: '15' }, warmup: { type: 'string', default: '1' },
     mode: { type: 'string', default: 'sample' }, 'batch-size': { type: 'string', default: '10' },
     'drain-ms': { type: 'string', default: '3000' }, operators: { type: 'string', default: '1' },
+    ack: { type: 'string', default: 'per-frame' },
   },
 });
 const target = a.target as Target;
 if (!['bare', 'socketio', 'courtside', 'courtside-rec'].includes(target)) throw new Error(`bad --target ${a.target}`);
 const courtside = target === 'courtside' || target === 'courtside-rec';
 const operators = Number(a.operators);
+/** Courtside boards on cumulative acks (`?ack=cumulative`): `acks` then counts the seqs data_acks frames ack. */
+const cumulative = a.ack === 'cumulative';
 const port = Number(a.port);
 const serverPid = Number(a.pid);
 const boards = Number(a.boards);
@@ -111,6 +114,10 @@ function countBoardReply(ws: WebSocket, msg: Record<string, unknown>): void {
   if (msg.type === 'data_ack') {
     acks++;
     if (msg.stored === true) storedAcks++;
+  } else if (msg.type === 'data_acks') {
+    const n = Number(msg.to_seq) - Number(msg.from_seq) + 1 - (msg.except as unknown[]).length;
+    acks += n;
+    if (msg.stored === true) storedAcks += n;
   } else if (msg.type === 'command') {
     // start_collection of the recording session: acked, as a board would, so it is not pushed again.
     ws.send(JSON.stringify({ type: 'command_ack', command_id: msg.command_id, ok: true }));
@@ -124,7 +131,7 @@ async function connectBoard(i: number): Promise<BoardLink> {
   }
   const ws = target === 'bare'
     ? await openWs(`${base}/board/racket-${i + 1}`, () => {}, () => true)
-    : await openWs(boardEndpoint(base, `racket-${i + 1}`), (m, ws) => countBoardReply(ws, m), (m) => m.type === 'connection_established');
+    : await openWs(boardEndpoint(base, `racket-${i + 1}`) + (cumulative ? '?ack=cumulative' : ''), (m, ws) => countBoardReply(ws, m), (m) => m.type === 'connection_established');
   return { send: (f) => ws.send(JSON.stringify(f)), close: () => ws.terminate() };
 }
 
@@ -250,7 +257,7 @@ async function main(): Promise<void> {
     operators, expected: expected * operators, delivered, lost: expected * operators - delivered,
     delivered_per_operator: perOperator, delivery_ratio: r3(delivered / (expected * operators)), duplicates,
     frames_sent: framesSent,
-    ...(courtside ? { acks, stored_acks: storedAcks, error_frames: errorFrames, first_error: firstError } : {}),
+    ...(courtside ? { ack: cumulative ? 'cumulative' : 'per-frame', acks, stored_acks: storedAcks, error_frames: errorFrames, first_error: firstError } : {}),
     latency_ms: { p50: r3(percentile(sorted, 50)), p99: r3(percentile(sorted, 99)), max: r3(sorted[sorted.length - 1] ?? NaN), mean: r3(mean) },
     server_cpu_s: r3(cpuEnd - cpuStart),
     server_cpu_pct: Math.round(((cpuEnd - cpuStart) / seconds) * 1000) / 10,

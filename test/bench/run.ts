@@ -7,11 +7,12 @@
  *
  *   npm run bench -- [--boards 50] [--rate 100] [--seconds 15] [--warmup 1]
  *                    [--modes sample,batch] [--batch-size 10] [--only bare,socketio,courtside,courtside-rec]
- *                    [--operators 1] [--cpu-prof DIR]
+ *                    [--operators 1] [--ack per-frame|cumulative] [--cpu-prof DIR]
  *
  * courtside-rec is Courtside with a session recording every board (SQLite, its
  * writer process's CPU counted as the server's). --operators N: N subscribers,
  * each of which must get every sample (`lost` counts what any of them missed).
+ * --ack cumulative: Courtside's boards opt into cumulative acks (data_acks).
  *
  * Prints one JSON document on stdout; progress goes to stderr. Exit 0 when
  * every run finished, 1 when one failed (its entry then has `error`), 2 on a
@@ -52,7 +53,7 @@ function flags() {
         seconds: { type: 'string', default: '15' }, warmup: { type: 'string', default: '1' },
         modes: { type: 'string', default: 'sample,batch' }, 'batch-size': { type: 'string', default: '10' },
         only: { type: 'string', default: TARGETS.join(',') }, 'drain-ms': { type: 'string', default: '3000' },
-        operators: { type: 'string', default: '1' }, 'cpu-prof': { type: 'string' },
+        operators: { type: 'string', default: '1' }, 'cpu-prof': { type: 'string' }, ack: { type: 'string', default: 'per-frame' },
       },
     }));
   } catch (e) {
@@ -77,6 +78,7 @@ function flags() {
     only,
     drainMs: pos('drain-ms', v['drain-ms'], true, 60_000),
     operators: pos('operators', v.operators, true, 20),
+    ack: v.ack === 'per-frame' || v.ack === 'cumulative' ? v.ack : fail(`--ack takes per-frame or cumulative, got '${v.ack}'`),
     cpuProf: v['cpu-prof'] ? resolve(v['cpu-prof']) : null,
   };
 }
@@ -132,7 +134,7 @@ async function runOne(cfg: Cfg, target: Target, mode: 'sample' | 'batch'): Promi
       '--target', target, '--port', String(srv.port), '--pid', String(srv.child.pid),
       '--boards', String(cfg.boards), '--rate', String(cfg.rate), '--seconds', String(cfg.seconds),
       '--warmup', String(cfg.warmup), '--mode', mode, '--batch-size', String(cfg.batchSize), '--drain-ms', String(cfg.drainMs),
-      '--operators', String(cfg.operators),
+      '--operators', String(cfg.operators), '--ack', cfg.ack,
     ]);
     const out: string[] = [];
     const err: string[] = [];
@@ -204,7 +206,7 @@ async function main(): Promise<number> {
       'server_cpu_s: utime+stime of the server process over the measured window (warm-up excluded); server_cpu_pct is of one core',
       'send_lag_ms, loader_loop_delay_ms: how late the load generator sent against its fixed schedule and how blocked its event loop was; large values mean the generator or the machine, not the server, was the bottleneck',
     ],
-    config: { warmup_s: cfg.warmup, drain_ms: cfg.drainMs, batch_size: cfg.batchSize, only: cfg.only, operators: cfg.operators },
+    config: { warmup_s: cfg.warmup, drain_ms: cfg.drainMs, batch_size: cfg.batchSize, only: cfg.only, operators: cfg.operators, ack: cfg.ack },
     workloads,
   };
   process.stdout.write(JSON.stringify(doc, null, 2) + '\n');
