@@ -46,6 +46,7 @@ export const DeviceInfoSchema = Type.Object({
   last_heartbeat_age_ms: Type.Union([Type.Number(), Type.Null()]),
   status: Type.Union([Type.Record(Type.String(), Type.Unknown()), Type.Null()]),
   status_at: IsoOrNull,
+  gateway_id: Type.Optional(Type.Union([Str, Type.Null()], { description: 'With several gateways (Redis): the one holding the board now; null when none does. Absent on a gateway on its own.' })),
   mdns: Type.Union([Type.Array(MdnsRecordSchema), Type.Null()], { description: 'What mDNS sees of this device id; null when nothing (or discovery is off).' }),
 });
 export type DeviceInfo = Static<typeof DeviceInfoSchema>;
