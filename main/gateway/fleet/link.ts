@@ -156,6 +156,10 @@ export class FleetLink {
     return this.bus.close();
   }
 
+  selfInfo(): GatewayInfo {
+    return this.info();
+  }
+
   sensorWatchers(): number {
     return this.watchersNow;
   }
