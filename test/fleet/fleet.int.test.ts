@@ -179,7 +179,7 @@ describe('two gateways, one Redis, one MariaDB', () => {
       const health = await waitFor('health degraded', async () => {
         const r = await fetch(a.http + '/api/health');
         const j = (await r.json()) as Record<string, unknown>;
-        return j.status === 'degraded' ? { code: r.status, ...j } : null;
+        return j.status === 'degraded' ? ({ code: r.status, ...j } as Record<string, unknown>) : null;
       }, 5000);
       const detectMs = Date.now() - t0;
       assert.equal(health.code, 200, 'a Redis outage leaves the gateway serving (200)');
