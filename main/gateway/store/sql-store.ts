@@ -111,7 +111,8 @@ export function createSqlStore(given: SqlDriver, hooks: StoreHooks = {}): Store 
     clientIp: str(r.client_ip),
     connectedAt: driver.date(r.connected_at),
     disconnectedAt: dateOrNull(r.disconnected_at),
-    gatewayId: strOrNull(r.gateway_id),
+    // Absent, as in ConnectionOpen, when the row was opened without one.
+    ...(r.gateway_id === null || r.gateway_id === undefined ? {} : { gatewayId: str(r.gateway_id) }),
   });
   const message = (r: SqlRow): MessageRow => ({
     id: Number(r.id),

@@ -30,7 +30,7 @@ export interface ConnectionOpen {
   roomId: string | null;
   clientIp: string;
   connectedAt: Date;
-  /** The gateway holding the socket (several gateways share one database); null in rows written before gateways had ids. */
+  /** The gateway holding the socket (several gateways share one database); absent in rows written before gateways had ids. */
   gatewayId?: string | null;
 }
 
