@@ -12,6 +12,8 @@ import { freshMysqlUrl, type FreshMysql } from '../support/mysql.js';
 import { TestClient, type Frame } from '../support/gateway.js';
 import { runCli } from '../support/cli.js';
 import { sleep, waitFor } from '../sessions/support.js';
+import { spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import { api, startOwnRedis, startServe, TOKEN, type ServeProc, type TestRedis } from './support.js';
 
 async function room(gw: ServeProc, identity: Record<string, unknown>): Promise<{ c: TestClient; room: Frame }> {
@@ -112,6 +114,30 @@ describe('two gateways, one Redis, one MariaDB', () => {
     assert.equal(rows.filter((r) => r.content === 'hello B').length, 1);
     await host.c.close();
     await late.c.close();
+  });
+
+  test('the room protocol’s own Python client on B talks with a Node client on A', async () => {
+    const host = await room(a, { device_id: 'node_peer_f', identity: 'desktop_user' });
+    const roomId = String(host.room.room_id);
+    const earlier = await room(b, { device_id: 'python_client', identity: 'test_script', room_id: roomId });
+    await earlier.c.close();
+    await waitFor('the room kept for python_client', async () => ((await store.getDevice('python_client'))?.lastRoomId === roomId ? true : null), 5000);
+    const py = new Promise<{ code: number | null; out: string; err: string }>((resolve) => {
+      const p = spawn('/usr/bin/python3', [fileURLToPath(new URL('../fixtures/seed000_client.py', import.meta.url)), b.url, '4'], { stdio: ['ignore', 'pipe', 'pipe'] });
+      let out = '';
+      let err = '';
+      p.stdout.on('data', (d: Buffer) => (out += d.toString()));
+      p.stderr.on('data', (d: Buffer) => (err += d.toString()));
+      p.on('close', (code) => resolve({ code, out, err }));
+    });
+    const hello = await host.c.next('message', 8000);
+    assert.equal(hello.content, 'Hello from Python client');
+    host.c.send({ type: 'message', content: 'hi python', target_device_id: 'python_client' });
+    const r = await py;
+    assert.equal(r.code, 0, r.err);
+    assert.match(r.out, /'content': 'hi python'/);
+    assert.match(r.out, /'status': 'reconnected'/);
+    await host.c.close();
   });
 
   test('signaling: offer, answer and ICE between clients on different gateways', async () => {
