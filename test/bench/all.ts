@@ -7,7 +7,8 @@
  * - idle: 10,000 heartbeating boards, RSS per board against a bare ws server;
  * - ingest: durable ingest into SQLite and MariaDB, several loader processes;
  * - data: export and analysis of an hour of ten boards, list_sessions, device list;
- * - ui_live: the Live view in headless Chromium; fairness.
+ * - ui_live: the Live view in headless Chromium; fairness between connections;
+ * - fleet: one gateway against two joined by Redis (fleet.ts).
  * `--only a,b` runs some parts (names above); `--ui-minutes` (default 10)
  * shortens ui_live. Each part also runs alone (npm run bench:fanout,
  * bench:ingest, bench:idle, bench:data, bench:ui). `npm run bench:compare`
@@ -21,7 +22,7 @@ import { parseArgs } from 'node:util';
 const here = resolve(fileURLToPath(import.meta.url), '..');
 const root = resolve(here, '../..');
 
-const PARTS = ['fanout', 'fanout_cumulative', 'fanout_200', 'idle', 'ingest', 'data', 'ui_live', 'fairness'] as const;
+const PARTS = ['fanout', 'fanout_cumulative', 'fanout_200', 'idle', 'ingest', 'data', 'ui_live', 'fairness', 'fleet'] as const;
 type Part = (typeof PARTS)[number];
 let uiMinutes = '10';
 let only: Part[] = [...PARTS];
@@ -68,6 +69,7 @@ const args: Record<Part, [string, string[]]> = {
   data: ['data.ts', []],
   ui_live: ['ui-live.ts', ['--minutes', uiMinutes]],
   fairness: ['fairness.ts', []],
+  fleet: ['fleet.ts', []],
 };
 const doc: Record<string, unknown> = {};
 let failed = false;
