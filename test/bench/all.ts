@@ -65,7 +65,7 @@ const args: Record<Part, [string, string[]]> = {
   fanout_cumulative: ['run.ts', ['--modes', 'sample', '--only', 'bare,courtside,courtside-rec', '--ack', 'cumulative']],
   fanout_200: ['run.ts', ['--boards', '200', '--operators', '2', '--modes', 'sample', '--only', 'bare,courtside,courtside-rec', '--ack', 'cumulative']],
   idle: ['idle.ts', []],
-  ingest: ['ingest.ts', []],
+  ingest: ['ingest.ts', ['--loaders', '4']],
   data: ['data.ts', []],
   ui_live: ['ui-live.ts', ['--minutes', uiMinutes]],
   fairness: ['fairness.ts', []],

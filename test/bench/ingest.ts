@@ -7,7 +7,7 @@
  *
  *   node --import tsx test/bench/ingest.ts [--backends sqlite,mysql] [--modes json,binary]
  *        [--boards 20] [--samples-per-frame 100] [--window 16] [--seconds 10] [--warmup 1]
- *        [--loaders 4] [--cpu-prof DIR]
+ *        [--loaders 1] [--cpu-prof DIR]
  *
  * MariaDB runs use a fresh database on COURTSIDE_TEST_MYSQL_URL's server
  * (see .ci/start-mariadb.sh). With --cpu-prof each gateway writes a V8 CPU
@@ -62,7 +62,7 @@ function flags() {
         backends: { type: 'string', default: 'sqlite,mysql' }, modes: { type: 'string', default: 'json,binary' },
         boards: { type: 'string', default: '20' }, 'samples-per-frame': { type: 'string', default: '100' },
         window: { type: 'string', default: '16' }, seconds: { type: 'string', default: '10' },
-        warmup: { type: 'string', default: '1' }, 'cpu-prof': { type: 'string' }, loaders: { type: 'string', default: '4' },
+        warmup: { type: 'string', default: '1' }, 'cpu-prof': { type: 'string' }, loaders: { type: 'string', default: '1' },
       },
     }));
   } catch (e) {
