@@ -9,7 +9,7 @@ import type { Logger } from '../log.js';
 import type { Core } from '../core.js';
 import { FleetBus, GATEWAY_PREFIX, OWN_PREFIX, type BusEvent, type GapReason } from './bus.js';
 import { FleetMirror, type GatewayInfo, type Owned, type OwnKind } from './mirror.js';
-import type { BoardFleet, CommandFleet, OperatorFleet, RemoteBoard, RoomFleet, SignalFleet, UserFleet } from './hooks.js';
+import type { BoardFleet, CommandFleet, OperatorFleet, RemoteBoard, RoomFleet, SessionFleet, SignalFleet, UserFleet } from './hooks.js';
 import type { SensorBatch } from '../../../firmware-protocol/index.js';
 
 export interface FleetLinkOptions {
@@ -47,6 +47,8 @@ export class FleetLink {
   readonly commands: CommandFleet;
   readonly users: UserFleet;
   readonly operators: OperatorFleet;
+  readonly sessions: SessionFleet;
+  private sessionChanged: (sessionId: string | null) => void = () => undefined;
 
   constructor(o: FleetLinkOptions) {
     this.gatewayId = o.gatewayId;
@@ -59,7 +61,11 @@ export class FleetLink {
       history: o.history,
       heartbeatMs: o.heartbeatMs,
       onEvent: (e) => this.receive(e),
-      onGap: (r, d) => this.onGap(r, d),
+      onGap: (r, d) => {
+        // Session events may be among the lost: the database has every open session's truth.
+        this.sessionChanged(null);
+        this.onGap(r, d);
+      },
       onState: (up, reason) => this.onState(up, reason),
       onHeartbeat: (p) => this.heartbeat(p),
       onResync: () => this.resync(),
@@ -126,6 +132,10 @@ export class FleetLink {
         send('user.notify', { to: o.gw, user_id: userId, frame });
         return true;
       },
+    };
+    this.sessions = {
+      changed: (id) => send('session', { session_id: id }),
+      onChange: (fn) => (this.sessionChanged = fn),
     };
     this.operators = {
       event: (topic, payload, at) => send('op.event', { topic, payload, at }),
@@ -225,6 +235,7 @@ export class FleetLink {
     for (const [k, o] of this.mirror.owned) if (!before.has(k) && o.gw !== this.gatewayId) this.gained(k, o);
     for (const [k, o] of before) if (!this.mirror.owned.has(k) && o.gw !== this.gatewayId) this.lost(...splitKey(k), o);
     await this.refreshGateways();
+    this.sessionChanged(null);
   }
 
   private gained(k: string, o: Owned): void {
@@ -279,6 +290,9 @@ export class FleetLink {
         return;
       case 'user.notify':
         void core.users.notify(String(d.user_id), d.frame as Record<string, unknown>).catch(() => undefined);
+        return;
+      case 'session':
+        this.sessionChanged(String(d.session_id));
         return;
       case 'op.event':
         core.operators.publishLocal(String(d.topic), { ...(d.payload as Record<string, unknown>), gateway_id: e.gw }, String(d.at));
