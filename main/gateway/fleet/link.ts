@@ -10,7 +10,7 @@ import type { Core } from '../core.js';
 import { FleetBus, GATEWAY_PREFIX, OWN_PREFIX, type BusEvent, type GapReason } from './bus.js';
 import { FleetMirror, type GatewayInfo, type Owned, type OwnKind } from './mirror.js';
 import type { BoardFleet, CommandFleet, OperatorFleet, RemoteBoard, RoomFleet, SessionFleet, SignalFleet, UserFleet } from './hooks.js';
-import type { SensorBatch } from '../../../firmware-protocol/index.js';
+import { errorFrame, type SensorBatch } from '../../../firmware-protocol/index.js';
 
 export interface FleetLinkOptions {
   url: string;
@@ -247,6 +247,25 @@ export class FleetLink {
     if (kind === 'room') this.core?.rooms.presence(String(o.info.room_id), 'leave', { deviceId: id, identity: String(o.info.identity ?? '') });
   }
 
+  /**
+   * A direct message for a room device that left this gateway while the message was on its
+   * way: the sender heard "sent" from its own gateway, so it is told now, as it would have
+   * been had the target been gone a moment earlier (TARGET_NOT_FOUND).
+   */
+  private undelivered(target: string, text: string): void {
+    let f: { type?: unknown; from_device_id?: unknown; message_type?: unknown };
+    try {
+      f = JSON.parse(text) as typeof f;
+    } catch {
+      return;
+    }
+    if (f.type !== 'message' || f.message_type !== 'direct' || typeof f.from_device_id !== 'string') return;
+    const o = this.mirror.get('room', f.from_device_id);
+    const error = JSON.stringify(errorFrame('TARGET_NOT_FOUND', LEFT(target)));
+    if (o) this.bus.publish('dev.msg', { to: o.gw, kind: 'room', id: f.from_device_id, text: error });
+    else this.core?.rooms.member(f.from_device_id)?.peer.sendText(error);
+  }
+
   private receive(e: BusEvent): void {
     const core = this.core;
     if (!core) return;
@@ -279,8 +298,11 @@ export class FleetLink {
         core.rooms.deliverLocal(String(d.room_id), String(d.except), String(d.text));
         return;
       case 'dev.msg':
-        if (d.kind === 'room') core.rooms.member(String(d.id))?.peer.sendText(String(d.text));
-        else core.signaling.deliverLocal(String(d.text), String(d.id));
+        if (d.kind === 'room') {
+          const m = core.rooms.member(String(d.id));
+          if (m) m.peer.sendText(String(d.text));
+          else this.undelivered(String(d.id), String(d.text));
+        } else core.signaling.deliverLocal(String(d.text), String(d.id));
         return;
       case 'sig.all':
         core.signaling.deliverLocal(String(d.text), undefined, String(d.except));
@@ -306,6 +328,9 @@ export class FleetLink {
     }
   }
 }
+
+/** Keeps the mirror's word: a device another gateway said it holds, gone when the message came. */
+const LEFT = (id: string) => `target ${id} left before the message reached it`;
 
 function splitKey(k: string): [OwnKind, string] {
   const at = k.indexOf(':');
