@@ -17,14 +17,14 @@ import { NotStored, type IncomingBatch, type SampleSink, type SinkResult, type U
 import type { ChunkStats, SessionRow, SessionState } from '../store/types.js';
 import { IngestWriter, packSamples } from './ingest.js';
 import { runAnalysis } from './analysis-run.js';
-import { missingSeqs, sessionJson, type BoardProgress } from './json.js';
+import { missingSeqs, progressFrom, sessionJson, storedProgress, type BoardProgress } from './json.js';
 import { frameEndMs, idlessRefusal, newFeed, type BoardFeed } from './feed.js';
-import { boardFromStore, feedFromStore, isForward } from './shared.js';
+import { boardFromStore, refreshFromStore, type SessionTables } from './shared.js';
 import type { SessionFleet } from '../fleet/hooks.js';
 import type { TimerHandle } from '../clock.js';
 
 
-interface LiveSession {
+export interface LiveSession {
   row: SessionRow;
   boards: Map<string, BoardProgress>;
   /** Per board: where its session numbering begins and ends (feed.ts). */
@@ -97,18 +97,8 @@ export class SessionManager implements SampleSink {
     for (const row of await store.openSessions()) {
       if (this.live.has(row.sessionId)) continue;
       const s = this.track(row);
-      const finals = new Map((await store.finalSeqs(row.sessionId)).map((f) => [f.deviceId, f.finalSeq]));
       for (const [deviceId, b] of s.boards) {
-        for (const seq of await store.chunkSeqs(row.sessionId, deviceId)) {
-          b.accepted.add(seq);
-          b.durable.add(seq);
-        }
-        b.frames = b.durable.size;
-        const stats = (await store.chunkStats(row.sessionId)).find((x) => x.deviceId === deviceId);
-        b.samples = stats?.samples ?? 0;
-        b.lastSeq = stats?.maxSeq ?? null;
-        const final = finals.get(deviceId);
-        if (final !== undefined) b.finalSeq = final;
+        await boardFromStore(store, row.sessionId, b);
         // The acks may have come before the restart: a start or stop still queued was not.
         const feed = s.feeds.get(deviceId)!;
         const pending = (await store.pendingCommands(deviceId)).filter((c) => (c.params as { session_id?: unknown } | null)?.session_id === row.sessionId);
@@ -383,45 +373,19 @@ export class SessionManager implements SampleSink {
     this.fleet?.changed(s.row.sessionId);
   }
 
-  /**
-   * A fleet: another gateway changed the session (null: every open session, after events may
-   * have been lost). The row is read again; a session new here is tracked with what the store
-   * holds of each board; one that closed elsewhere lets its boards go.
-   */
-  async refresh(sessionId: string | null): Promise<void> {
-    const { store } = this.ctx;
-    const rows = sessionId === null ? await store.openSessions() : [await store.getSession(sessionId)];
-    if (sessionId === null) {
-      const open = new Set(rows.map((r) => r!.sessionId));
-      for (const id of this.live.keys()) if (!open.has(id)) rows.push(await store.getSession(id));
-    }
-    for (const row of rows) {
-      if (!row) continue;
-      const open = row.state !== 'complete' && row.state !== 'failed';
-      let s = this.live.get(row.sessionId);
-      if (!open) this.noteClosed(row.sessionId);
-      if (!s) {
-        if (!open) continue;
-        s = this.track(row);
-        for (const b of s.boards.values()) {
-          await boardFromStore(store, row.sessionId, b);
-          await feedFromStore(store, row.sessionId, b.deviceId, s.feeds.get(b.deviceId)!, row.state);
-        }
-      } else if (!s.analyzing && isForward(s.row.state, row.state)) {
-        Object.assign(s.row, row);
-        if (row.state === 'uploading') {
-          // Stop commands another gateway sent and this board acked before it came here.
-          for (const [id, feed] of s.feeds) if (!feed.stopped) await feedFromStore(store, row.sessionId, id, feed, row.state);
-        }
-      }
-      if (s.analyzing) continue;
-      const state = s.row.state;
-      if (state === 'recording' || state === 'uploading') for (const id of s.row.boards) this.activeByBoard.set(id, s.row.sessionId);
-      else for (const id of s.row.boards) if (this.activeByBoard.get(id) === s.row.sessionId) this.activeByBoard.delete(id);
-      if (state === 'complete' || state === 'failed') this.live.delete(s.row.sessionId);
-      if (state === 'uploading') this.checkComplete(s);
-    }
+  /** A fleet: the session (null: every open one) read again from the shared store (shared.ts). */
+  refresh(sessionId: string | null): Promise<void> {
+    return refreshFromStore(this.ctx.store, this.tables, sessionId);
   }
+
+  /** What shared.ts reads and changes when the store says a session changed. */
+  private readonly tables: SessionTables<LiveSession> = {
+    live: this.live,
+    activeByBoard: this.activeByBoard,
+    track: (row) => this.track(row),
+    checkComplete: (s) => this.checkComplete(s),
+    noteClosed: (id) => this.noteClosed(id),
+  };
 
   /** A frame naming a session this gateway had not heard of, once the store was asked. */
   private lateAccept(b: IncomingBatch): Promise<void> {
@@ -492,20 +456,3 @@ export class SessionManager implements SampleSink {
   }
 }
 
-
-async function storedProgress(ctx: Pick<Core, 'store'>, row: SessionRow): Promise<Map<string, BoardProgress>> {
-  return progressFrom(row, await ctx.store.chunkStats(row.sessionId), await ctx.store.finalSeqs(row.sessionId));
-}
-
-/** A stored session's progress per board, from its chunk stats and final seqs. */
-function progressFrom(row: SessionRow, chunks: readonly ChunkStats[], finals: readonly { deviceId: string; finalSeq: number }[]): Map<string, BoardProgress> {
-  const stats = new Map(chunks.map((s) => [s.deviceId, s]));
-  const finalSeqs = new Map(finals.map((f) => [f.deviceId, f.finalSeq]));
-  const out = new Map<string, BoardProgress>();
-  for (const id of row.boards) {
-    const st = stats.get(id);
-    // Closed sessions: counts are what matters; the seq sets stay empty.
-    out.set(id, { deviceId: id, accepted: new Set(), durable: new Set(), frames: st?.frames ?? 0, samples: st?.samples ?? 0, finalSeq: finalSeqs.get(id) ?? null, lastSeq: st?.maxSeq ?? null });
-  }
-  return out;
-}

@@ -4,7 +4,7 @@
  * elsewhere), so what this gateway holds in memory is completed from the rows every gateway
  * writes: stored seqs, the board's final seq, and the acks of its start and stop commands.
  */
-import type { Store, SessionState } from '../store/types.js';
+import type { SessionRow, Store, SessionState } from '../store/types.js';
 import type { BoardProgress } from './json.js';
 import type { BoardFeed } from './feed.js';
 
@@ -59,4 +59,56 @@ export async function feedFromStore(store: Store, sessionId: string, deviceId: s
   if (stop?.acked && stop.ok && state === 'uploading') feed.stopped = true;
   // The end of its recording is not known here: gaps are taken up to the final seq only.
   feed.endMs = Infinity;
+}
+
+/** The session manager's tables, as a refresh from the store changes them. */
+export interface SessionTables<S extends { row: SessionRow; boards: Map<string, BoardProgress>; feeds: Map<string, BoardFeed>; analyzing: Promise<void> | null }> {
+  live: Map<string, S>;
+  activeByBoard: Map<string, string>;
+  track(row: SessionRow): S;
+  checkComplete(s: S): void;
+  noteClosed(sessionId: string): void;
+}
+
+/**
+ * A fleet: another gateway changed the session (null: every open session, after events may
+ * have been lost). The row is read again; a session new here is tracked with what the store
+ * holds of each board; one that closed elsewhere lets its boards go.
+ */
+export async function refreshFromStore<S extends { row: SessionRow; boards: Map<string, BoardProgress>; feeds: Map<string, BoardFeed>; analyzing: Promise<void> | null }>(
+  store: Store,
+  t: SessionTables<S>,
+  sessionId: string | null,
+): Promise<void> {
+  const rows = sessionId === null ? await store.openSessions() : [await store.getSession(sessionId)];
+  if (sessionId === null) {
+    const open = new Set(rows.map((r) => r!.sessionId));
+    for (const id of t.live.keys()) if (!open.has(id)) rows.push(await store.getSession(id));
+  }
+  for (const row of rows) {
+    if (!row) continue;
+    const open = row.state !== 'complete' && row.state !== 'failed';
+    let s = t.live.get(row.sessionId);
+    if (!open) t.noteClosed(row.sessionId);
+    if (!s) {
+      if (!open) continue;
+      s = t.track(row);
+      for (const b of s.boards.values()) {
+        await boardFromStore(store, row.sessionId, b);
+        await feedFromStore(store, row.sessionId, b.deviceId, s.feeds.get(b.deviceId)!, row.state);
+      }
+    } else if (!s.analyzing && isForward(s.row.state, row.state)) {
+      Object.assign(s.row, row);
+      if (row.state === 'uploading') {
+        // Stop commands another gateway sent and this board acked before it came here.
+        for (const [id, feed] of s.feeds) if (!feed.stopped) await feedFromStore(store, row.sessionId, id, feed, row.state);
+      }
+    }
+    if (s.analyzing) continue;
+    const state = s.row.state;
+    if (state === 'recording' || state === 'uploading') for (const id of s.row.boards) t.activeByBoard.set(id, s.row.sessionId);
+    else for (const id of s.row.boards) if (t.activeByBoard.get(id) === s.row.sessionId) t.activeByBoard.delete(id);
+    if (state === 'complete' || state === 'failed') t.live.delete(s.row.sessionId);
+    if (state === 'uploading') t.checkComplete(s);
+  }
 }
