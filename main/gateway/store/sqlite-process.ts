@@ -167,8 +167,12 @@ function start(port: Port, init: WorkerInit): void {
 // Started by the gateway with an IPC channel (sqlite.ts) and its settings as the one argument.
 // When the gateway goes, however it goes (kill -9 included), the channel closes and this process
 // ends: an open transaction is rolled back by SQLite, and nothing in it was acknowledged.
+// Ctrl-C in a terminal and a service manager's stop signal reach the whole process group: this
+// process waits for the gateway to finish its last writes and close the channel instead of dying
+// under them.
 if (process.send) {
   process.on('disconnect', () => process.exit(0));
+  for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(sig, () => {});
   start(
     {
       postMessage: (m) => process.send!(m),
