@@ -3,7 +3,7 @@
  * the board's id; auth (in token mode) was checked at the upgrade.
  */
 import { BoardFrames, FrameParser, decodeBinaryBatch, reservedIdError } from '../../../firmware-protocol/index.js';
-import type { IncomingBatch, SinkResult } from '../samples.js';
+import { NotStored, type IncomingBatch, type SinkResult } from '../samples.js';
 import type { Base } from '../base.js';
 import type { BoardHub } from '../boards.js';
 import type { CommandQueue } from '../commands.js';
@@ -51,9 +51,11 @@ export function attachBoard(ctx: BoardEndpointDeps, peer: Peer, deviceId: string
         return ctx.boards.setStatus(deviceId, f.status).then(() => peer.send({ type: 'status_ack' }));
       case 'poll_commands':
         return ctx.commands.poll(deviceId).then((commands) => peer.send({ type: 'commands', commands }));
-      case 'command_ack':
-        ctx.sampleSink?.commandAcked?.(deviceId, f.command_id, f.ok !== false);
-        return ctx.commands.ack(deviceId, f.command_id, f.ok !== false, f.result).then(() => undefined);
+      case 'command_ack': {
+        const ack = () => ctx.commands.ack(deviceId, f.command_id, f.ok !== false, f.result).then(() => undefined);
+        const marked = ctx.sampleSink?.commandAcked?.(deviceId, f.command_id, f.ok !== false);
+        return marked instanceof Promise ? marked.then(ack, ack) : ack();
+      }
       case 'sensor_data': {
         const d = f.data;
         return onBatch({ deviceId, sessionId: f.session_id || null, seq: f.seq ?? null, startMs: f.timestamp, rateHz: 0, samples: [[d.ax, d.ay, d.az, d.gx, d.gy, d.gz]] });
@@ -98,8 +100,12 @@ export function attachBoard(ctx: BoardEndpointDeps, peer: Peer, deviceId: string
     }
     r.durable.then(
       () => (acks && b.seq !== null ? acks.add(b.seq, r.sessionId, true) : peer.send({ type: 'data_ack', seq: b.seq, session_id: r.sessionId, stored: true })),
-      // Not acked: the board keeps the batch and sends it again after reconnecting.
-      (err: unknown) => ctx.log.warn('sample batch not stored', { device_id: deviceId, seq: b.seq, error: String(err) }),
+      (err: unknown) => {
+        // Refused for a reason the board should hear (per frame, also on cumulative acks: it carries the reason).
+        if (err instanceof NotStored) return peer.send({ type: 'data_ack', seq: b.seq, session_id: r.sessionId, stored: false, reason: err.message });
+        // Not acked: the board keeps the batch and sends it again after reconnecting.
+        ctx.log.warn('sample batch not stored', { device_id: deviceId, seq: b.seq, error: String(err) });
+      },
     );
     if (sink!.pressured && !paused) {
       paused = true;
