@@ -33,6 +33,7 @@ import { usbPart, type UsbPartOptions } from './usb/part.js';
 import { discoveryPart } from './discovery/part.js';
 import { settingsPart } from './settings-part.js';
 import { certificateNames, resolveTls } from './tls/resolve.js';
+import { canonicalName } from './tls/cert.js';
 import { FINGERPRINT_PARAM } from '../../firmware-protocol/tls.js';
 
 export type { CoreOptions } from './options.js';
@@ -303,7 +304,7 @@ export async function startGateway(options: GatewayOptions = {}): Promise<Gatewa
   if (opts.tls) {
     log.info('tls certificate', { sha256: opts.tls.fingerprintColons, source: opts.tls.source, valid_until: new Date(opts.tls.notAfter).toISOString() });
     const { dnsNames, addresses } = certificateNames({ ...opts, lanAddresses: lanAddresses() });
-    const missing = [...dnsNames, ...addresses].filter((n) => !opts.tls!.names.includes(n.toLowerCase()));
+    const missing = [...dnsNames, ...addresses].map(canonicalName).filter((n) => !opts.tls!.names.includes(n));
     // Kept rather than replaced (the fingerprint boards pinned would change): browsers warn on these names.
     if (missing.length && opts.tls.source === 'generated') log.warn('tls certificate does not name these addresses; browsers will warn on them (the .local name works)', { missing: missing.join(',') });
   }

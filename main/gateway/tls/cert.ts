@@ -47,6 +47,12 @@ export interface TlsMaterial {
 export const CERT_FILE = 'tls-cert.pem';
 export const KEY_FILE = 'tls-key.pem';
 
+/** One spelling per name: lower case, IPv6 compressed (X.509 text gives `0:0:0:0:0:0:0:1`). */
+export function canonicalName(n: string): string {
+  const s = n.trim().toLowerCase();
+  return isIP(s) === 6 ? new URL(`http://[${s}]`).hostname.slice(1, -1) : s;
+}
+
 /** `AB:CD:..` (X509Certificate#fingerprint256) -> `abcd..`. */
 export function hexFingerprint(colons: string): string {
   return colons.replace(/:/g, '').toLowerCase();
@@ -57,7 +63,7 @@ function material(cert: string, key: string, source: TlsMaterial['source'], cert
   if (!x.checkPrivateKey(createPrivateKey(key))) throw new Error('the key does not belong to the certificate');
   const names = (x.subjectAltName ?? '')
     .split(/,\s*/)
-    .map((n) => n.replace(/^(DNS|IP Address):/, ''))
+    .map((n) => canonicalName(n.replace(/^(DNS|IP Address):/, '')))
     .filter(Boolean);
   return { cert, key, fingerprint: hexFingerprint(x.fingerprint256), fingerprintColons: x.fingerprint256, notAfter: Date.parse(x.validTo), source, certFile, names };
 }
@@ -124,7 +130,7 @@ export interface SelfSignedRequest {
 export function selfSignedTls(req: SelfSignedRequest): { tls: TlsMaterial; renewed: boolean; missing: string[] } {
   const keyFile = join(req.dataDir, KEY_FILE);
   const certFile = join(req.dataDir, CERT_FILE);
-  const names = [...new Set([...req.dnsNames, ...req.addresses].map((n) => n.toLowerCase()))];
+  const names = [...new Set([...req.dnsNames, ...req.addresses].map(canonicalName))];
   let key: string | null = null;
   try {
     if (existsSync(keyFile)) {
