@@ -84,7 +84,7 @@ async function main(): Promise<void> {
     return;
   }
   const origin = new URL(gateway.operatorUrl).origin;
-  lockDown(origin);
+  lockDown(origin, gateway.fingerprint);
   registerIpc(() => window, origin);
   removeTray = createTray(gateway, { show, quit });
   show();
