@@ -20,6 +20,9 @@ import { CERT_FILE, KEY_FILE, RENEW_BEFORE_MS, selfSignedTls } from '../../main/
 import { gatewayIdFor } from '../../main/gateway/discovery/part.js';
 import { GatewayError, startGateway } from '../../main/gateway/index.js';
 import { silentLogger } from '../../main/gateway/log.js';
+import { parseNvsPartition } from '../../main/gateway/usb/nvs/index.js';
+import { startBoardPeer } from '../support/rom-peer/index.js';
+import { firmware, tempDir } from '../usb/fixtures.js';
 
 const WRONG = 'ab'.repeat(32);
 const wssBase = (gw: TestGateway, port = gw.port) => `wss://127.0.0.1:${port}`;
@@ -246,5 +249,41 @@ describe('--tls-cert and --tls-key: the operator\'s own certificate', { timeout:
     assert.ok(mismatch instanceof GatewayError && mismatch.code === 'TLS_FILES_INVALID', String(mismatch));
     const missing = await refused(start({ certFile: join(dir, 'nope.crt'), keyFile: a.keyFile }));
     assert.ok(missing instanceof GatewayError && missing.code === 'TLS_FILES_UNREADABLE', String(missing));
+  });
+});
+
+describe('USB provisioning by a TLS gateway', { timeout: 60_000 }, () => {
+  test('the board\'s NVS config carries the gateway\'s fingerprint (unless the operator gave one), and the board then connects over wss:// pinning it', async () => {
+    const dir = tempDir();
+    const fw = firmware();
+    const peers = [await startBoardPeer({ dir, name: 'board-a', flash: fw.merged }), await startBoardPeer({ dir, name: 'board-b', flash: fw.merged })];
+    const gw = await startTestGateway({ tls: true, usb: { extraPorts: [join(dir, 'board-*')], portPollMs: 0, connect: { baud: 921600, connectAttempts: 2 } } });
+    const op = await TestClient.connect(`wss://127.0.0.1:${gw.port}/ws/admin/?token=${OPERATOR_TOKEN}`, pinnedWs(gw.fingerprint!));
+    try {
+      await op.ask({ type: 'subscribe', topics: ['usb'] }, 'subscribed');
+      const nvs = (i: number) => Object.fromEntries(parseNvsPartition(peers[i]!.flash.subarray(0x9000, 0xf000)).entries.map((e) => [e.key, e.value]));
+      const provision = async (i: number, extra: Record<string, string>) => {
+        const body = JSON.stringify({ port: peers[i]!.path, config: { wifi_ssid: 'Court-5', gw_host: '127.0.0.1', gw_port: gw.port, device_id: `racket-${i}`, ...extra } });
+        const r = await pinnedRequest(`https://127.0.0.1:${gw.port}/api/usb/provision`, gw.fingerprint!, { method: 'POST', headers: { authorization: `Bearer ${OPERATOR_TOKEN}`, 'content-type': 'application/json' }, body });
+        assert.equal(r.status, 202, r.body);
+        const job = (JSON.parse(r.body) as { job: { id: string } }).job;
+        const done = await op.next((f) => f.type === 'event' && f.event === 'provision_done' && f.job_id === job.id, 20_000);
+        assert.equal(done.ok, true, JSON.stringify(done.error));
+      };
+      await provision(0, {});
+      const cfg = nvs(0);
+      assert.equal(cfg.gw_sha256, gw.fingerprint);
+      assert.equal(cfg.gw_sha256, opensslFingerprint(join(gw.dataDir, CERT_FILE)));
+      await provision(1, { gw_sha256: WRONG });
+      assert.equal(nvs(1).gw_sha256, WRONG);
+      // What firmware does with it: wss:// to gw_host:gw_port, accepting only that certificate.
+      const board = new VirtualBoard({ url: `wss://${String(cfg.gw_host)}:${Number(cfg.gw_port)}`, deviceCode: String(cfg.device_id), fingerprint: String(cfg.gw_sha256), reconnect: false });
+      await board.start();
+      await board.stop();
+    } finally {
+      await op.close();
+      await gw.stop();
+      for (const p of peers) await p.stop();
+    }
   });
 });
