@@ -16,8 +16,10 @@ const gateway = await startGateway({
   dataDir: dir,
   operatorToken: 'bench-operator-token',
   logLevel: 'warn',
+  // `--tls`: HTTPS and WSS with a certificate made in the throwaway folder (the TLS runs).
+  tls: process.argv.includes('--tls'),
 });
-process.stdout.write(`READY ${gateway.port}\n`);
+process.stdout.write(`${gateway.fingerprint ? `FINGERPRINT ${gateway.fingerprint}\n` : ''}READY ${gateway.port}\n`);
 
 let stopping = false;
 const stop = async (): Promise<void> => {
