@@ -29,11 +29,11 @@ function openOutside(url: string): void {
   }
 }
 
-export function lockDown(origin: string, fingerprint: string | null = null): void {
+export function lockDown(origin: string, fingerprint: () => string | null = () => null): void {
   const ses = session.defaultSession;
   // The gateway's self-made certificate is trusted here by its fingerprint (0: trusted); any
-  // other certificate gets Chromium's own verdict (-3).
-  if (fingerprint) ses.setCertificateVerifyProc((request, callback) => callback(isGatewayCertificate(request.certificate.data, fingerprint) ? 0 : -3));
+  // other certificate gets Chromium's own verdict (-3). Read on each check: a renewal changes it.
+  ses.setCertificateVerifyProc((request, callback) => callback(isGatewayCertificate(request.certificate.data, fingerprint()) ? 0 : -3));
   ses.setPermissionRequestHandler((_wc, permission, callback) => callback(permission === 'clipboard-sanitized-write'));
   ses.setPermissionCheckHandler((_wc, permission) => permission === 'clipboard-sanitized-write');
   ses.webRequest.onHeadersReceived((details, callback) => {

@@ -20,6 +20,8 @@ import { CERT_FILE, KEY_FILE, RENEW_BEFORE_MS, selfSignedTls } from '../../main/
 import { gatewayIdFor } from '../../main/gateway/discovery/part.js';
 import { GatewayError, startGateway } from '../../main/gateway/index.js';
 import { silentLogger } from '../../main/gateway/log.js';
+import { ManualClock } from '../../main/shared/clock.js';
+import { execFileSync } from 'node:child_process';
 import { parseNvsPartition } from '../../main/gateway/usb/nvs/index.js';
 import { startBoardPeer } from '../support/rom-peer/index.js';
 import { firmware, tempDir } from '../usb/fixtures.js';
@@ -284,6 +286,31 @@ describe('USB provisioning by a TLS gateway', { timeout: 60_000 }, () => {
       await op.close();
       await gw.stop();
       for (const p of peers) await p.stop();
+    }
+  });
+});
+
+describe('renewal while running', { timeout: 60_000 }, () => {
+  test('the daily check replaces a certificate in its last 30 days; new connections get the new one, and the URLs carry it', async () => {
+    const clock = new ManualClock(Date.now());
+    const gw = await startTestGateway({ tls: true, clock, heartbeatIntervalMs: 3_600_000 });
+    try {
+      const first = gw.fingerprint!;
+      // What the folder holds after 800 days: the same key, a certificate with 10 days left (made by openssl).
+      const certFile = join(gw.dataDir, CERT_FILE);
+      execFileSync('openssl', ['req', '-x509', '-new', '-key', join(gw.dataDir, KEY_FILE), '-days', '10', '-subj', '/CN=old', '-out', certFile], { stdio: 'ignore' });
+      const old = opensslFingerprint(certFile);
+      clock.advance(24 * 3600 * 1000 + 1);
+      const renewed = gw.options.tls!.fingerprint;
+      assert.notEqual(renewed, first);
+      assert.notEqual(renewed, old);
+      assert.equal(renewed, opensslFingerprint(certFile));
+      assert.ok(gw.core.urls().operator.every((u) => u.endsWith(`&sha256=${renewed}`)));
+      const op = await TestClient.connect(`wss://127.0.0.1:${gw.port}/ws/admin/?token=${OPERATOR_TOKEN}`, pinnedWs(renewed));
+      await op.close();
+      assert.ok((await refused(TestClient.connect(`wss://127.0.0.1:${gw.port}/ws/admin/?token=${OPERATOR_TOKEN}`, pinnedWs(first)))) instanceof FingerprintMismatchError);
+    } finally {
+      await gw.stop();
     }
   });
 });
