@@ -2,9 +2,11 @@
  * `npm run bench`: every benchmark in one run, one JSON document on stdout:
  * the sensor fan-out against a bare ws relay and Socket.IO (run.ts), durable
  * ingest into SQLite and MariaDB (ingest.ts), and the Live view in headless
- * Chromium (ui-live.ts), and 200 boards reconnecting at once over WSS and WS
- * (tls.ts; the fan-out over WSS is run.ts's courtside_tls). `--ui-minutes` (default 10) shortens the last; each
- * part can also run alone (npm run bench:fanout, bench:ingest, bench:ui).
+ * Chromium (ui-live.ts), fairness between connections (fairness.ts), the fleet:
+ * one gateway against two joined by Redis (fleet.ts), and 200 boards reconnecting
+ * at once over WSS and WS (tls.ts; the fan-out over WSS is run.ts's courtside_tls).
+ * `--ui-minutes` (default 10) shortens the Live view run; each
+ * part can also run alone (npm run bench:fanout, bench:ingest, bench:ui, bench:tls).
  */
 import { spawn } from 'node:child_process';
 import { resolve } from 'node:path';
@@ -49,6 +51,7 @@ const fanout = await run('run.ts');
 const ingest = await run('ingest.ts');
 const ui = await run('ui-live.ts', ['--minutes', uiMinutes]);
 const fairness = await run('fairness.ts');
+const fleet = await run('fleet.ts');
 const tls = await run('tls.ts');
-process.stdout.write(JSON.stringify({ fanout: fanout.json, ingest: ingest.json, ui_live: ui.json, fairness: fairness.json, tls_reconnect: tls.json }, null, 2) + '\n');
-process.exit([fanout, ingest, ui, fairness, tls].some((r) => r.code !== 0) ? 1 : 0);
+process.stdout.write(JSON.stringify({ fanout: fanout.json, ingest: ingest.json, ui_live: ui.json, fairness: fairness.json, fleet: fleet.json, tls_reconnect: tls.json }, null, 2) + '\n');
+process.exit([fanout, ingest, ui, fairness, fleet, tls].some((r) => r.code !== 0) ? 1 : 0);
