@@ -1,5 +1,6 @@
 /**
- * One HTTP server; WebSocket upgrades routed by path to the four endpoints.
+ * One HTTP server (HTTPS with TLS, plain HTTP then only redirecting on the same
+ * port: tls/); WebSocket upgrades routed by path to the four endpoints.
  * Refusals happen before the upgrade, with a plain HTTP status, so a client
  * learns why (401 token, 403 origin, 404 path, 503 too many connections).
  */
