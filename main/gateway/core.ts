@@ -13,6 +13,7 @@ import { UserHub } from './users.js';
 import { OperatorHub } from './operators.js';
 import { createDeviceToken } from './auth.js';
 import { Paths } from '../../firmware-protocol/index.js';
+import { FINGERPRINT_PARAM } from '../../firmware-protocol/tls.js';
 import type { FleetLink } from './fleet/link.js';
 
 /** Device tokens as parts use them: the store keeps only hashes. */
@@ -89,9 +90,12 @@ export function createCore(base: Base, where: { hosts: () => string[]; port: () 
     urls() {
       const port = where.port();
       const hs = where.hosts();
+      // With TLS the operator URLs (and the QR codes made of them) carry the fingerprint to pin.
+      const tls = base.options.tls;
+      const fp = tls ? `&${FINGERPRINT_PARAM}=${tls.fingerprint}` : '';
       return {
-        board: hs.map((h) => `ws://${h}:${port}${Paths.board}`),
-        operator: hs.map((h) => `http://${h}:${port}/?token=${base.options.operatorToken}`),
+        board: hs.map((h) => `${tls ? 'wss' : 'ws'}://${h}:${port}${Paths.board}`),
+        operator: hs.map((h) => `${tls ? 'https' : 'http'}://${h}:${port}/?token=${base.options.operatorToken}${fp}`),
       };
     },
   };

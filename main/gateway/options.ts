@@ -1,6 +1,7 @@
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import type { LogLevel } from './log.js';
+import type { TlsFiles, TlsMaterial } from './tls/cert.js';
 import { DEFAULT_PORT } from '../../firmware-protocol/index.js';
 
 export type DeviceAuthMode = 'open' | 'token';
@@ -113,6 +114,12 @@ export interface CoreOptions {
   uiDir?: string;
   /** mDNS and the UDP probe. Default on, on every interface; `COURTSIDE_DISCOVERY=off` in the environment turns both off. */
   discovery?: DiscoveryOptions;
+  /**
+   * HTTPS and WSS on the port (plain HTTP there only redirects, and answers /api/health):
+   * `true` with a certificate made and kept in the data folder, or the operator's own files.
+   * Default off.
+   */
+  tls?: boolean | TlsFiles;
 }
 
 export interface ResolvedOptions {
@@ -148,6 +155,8 @@ export interface ResolvedOptions {
   cumulativeAckMs: number;
   uiDir: string | null;
   discovery: { mdns: boolean; udpProbePort: number | false; interfaces: readonly string[] };
+  /** The certificate in use, null without TLS. Replaced when a made certificate is renewed while running. */
+  tls: TlsMaterial | null;
 }
 
 /** The platform's per-user data folder, as Electron's app.getPath('userData') would pick it. */

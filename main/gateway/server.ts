@@ -1,9 +1,12 @@
 /**
- * One HTTP server; WebSocket upgrades routed by path to the four endpoints.
+ * One HTTP server (HTTPS with TLS, plain HTTP then only redirecting on the same
+ * port: tls/); WebSocket upgrades routed by path to the four endpoints.
  * Refusals happen before the upgrade, with a plain HTTP status, so a client
  * learns why (401 token, 403 origin, 404 path, 503 too many connections).
  */
-import { createServer, type IncomingMessage, type Server } from 'node:http';
+import { createServer, type IncomingMessage, type RequestListener, type Server } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
+import type { Server as NetServer } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { reservedIdError } from '../../firmware-protocol/index.js';
@@ -20,6 +23,9 @@ import { attachLegacy } from './endpoints/legacy.js';
 import { attachBoard } from './endpoints/board.js';
 import { attachUser } from './endpoints/user.js';
 import { attachOperator } from './endpoints/operator.js';
+import type { TlsMaterial } from './tls/cert.js';
+import { frontDoor } from './tls/front-door.js';
+import { plainRequest, refusePlainUpgrade } from './tls/plain.js';
 
 type Route =
   | { endpoint: 'legacy' }
@@ -60,7 +66,12 @@ export function clientIp(req: IncomingMessage): string {
 }
 
 export interface GatewayServer {
+  /** The HTTP(S) server requests and upgrades go to. */
   http: Server;
+  /** What listens on the port: `http`, or with TLS the front door that splits TLS from plain HTTP. */
+  listener: NetServer;
+  /** A renewed certificate for new connections (with TLS). */
+  setCertificate(tls: TlsMaterial): void;
   keepalive: KeepaliveManager;
   /** Closes every socket (code 1001) and the listener. */
   close(): Promise<void>;
@@ -105,14 +116,26 @@ export function createGatewayServer({ core, dispatcher, hooks, storeWatch }: Ser
   const legacyDeps = { ...intake, store: core.store, rooms: core.rooms, signaling: core.signaling };
   const operatorDeps = { ...intake, clock, operators: core.operators, dispatcher };
 
-  const http = createServer((req, res) => {
+  const onRequest: RequestListener = (req, res) => {
     handleHttp(core, dispatcher, storeWatch ?? null, req, res).catch((err: unknown) => {
       // The path only: query strings carry operator tokens, and logs must not.
       sendError(res, userError(err, core.log, `${req.method ?? '?'} ${requestUrl(req)?.pathname ?? '(bad target)'}`));
     });
+  };
+  const tls = options.tls;
+  const http: Server = tls ? createHttpsServer({ cert: tls.cert, key: tls.key, handshakeTimeout: 15_000 }, onRequest) : createServer(onRequest);
   // A client that opens a socket and sends its headers a byte at a time holds a slot: bound it.
   http.headersTimeout = 15_000;
-  });
+  // With TLS, plain HTTP on the same port gets only health and redirects (tls/plain.ts).
+  const plain = tls ? createServer(plainRequest(onRequest)) : null;
+  if (plain) {
+    plain.headersTimeout = 15_000;
+    plain.on('upgrade', (_req, socket: Duplex) => {
+      metrics.connectionsRejected++;
+      refusePlainUpgrade(socket);
+    });
+  }
+  const listener: NetServer = plain ? frontDoor({ secure: http, plain, firstByteTimeoutMs: 15_000 }) : http;
 
   // Shared handlers, not closures per socket: with thousands of idle boards, every closure
   // kept per socket (and the upgrade request it would keep alive with it) is memory per board.
@@ -250,6 +273,10 @@ export function createGatewayServer({ core, dispatcher, hooks, storeWatch }: Ser
 
   return {
     http,
+    listener,
+    setCertificate(t) {
+      (http as Server & { setSecureContext?(o: { cert: string; key: string }): void }).setSecureContext?.({ cert: t.cert, key: t.key });
+    },
     keepalive,
     async close() {
       keepalive.stop();
@@ -265,6 +292,18 @@ export function createGatewayServer({ core, dispatcher, hooks, storeWatch }: Ser
       });
       wss.close();
       http.closeAllConnections?.();
+      plain?.closeAllConnections();
+      if (listener !== http) {
+        // Sockets handed on belong to the servers they went to; the listener only stops accepting.
+        // A socket TLS took over may not report its close to the listener: wait a moment at most.
+        await new Promise<void>((resolve) => {
+          const t = setTimeout(resolve, 500);
+          t.unref();
+          listener.close(() => (clearTimeout(t), resolve()));
+        });
+        // http and plain never listened; close() on them would fail with ERR_SERVER_NOT_RUNNING.
+        return;
+      }
       await new Promise<void>((resolve) => http.close(() => resolve()));
     },
   };

@@ -16,6 +16,12 @@ export interface VirtualBoardOptions {
   fallbackUrls?: string[];
   /** Per-device token sent as `?token=`. Default none (lab mode). */
   token?: string;
+  /**
+   * SHA-256 of the gateway's certificate (hex, colons allowed) for a `wss://` URL: the board
+   * connects only to a gateway with exactly that certificate, as firmware with it in NVS does.
+   * Without it a `wss://` URL is checked against the system's CAs. Default none.
+   */
+  fingerprint?: string;
   /** Heartbeat period while connected. Default 10000 ms. */
   heartbeatIntervalMs?: number;
   /** status_update period while connected (one is also sent on every connect). Default 30000 ms. */

@@ -15,6 +15,7 @@ import { createSystemClock, type Clock, type TimerHandle } from '../shared/clock
 import { DEFAULTS, GatewayError, type BoardEvents, type BoardStats, type VirtualBoardOptions } from './board-options.js';
 import { batchSensorDataFrame, boardEndpoint, hashSeed, prng, sampleRow, sensorDataFrame, type ImuSourceLike, type SampleRow } from './frames.js';
 import { Outbox } from './outbox.js';
+import { pinnedConnection } from './pinned-tls.js';
 
 export * from './frames.js';
 export * from './board-options.js';
@@ -34,7 +35,8 @@ export class VirtualBoard extends EventEmitter<BoardEvents> {
   private at = 0;
   readonly stats: BoardStats = { dataFrames: 0, framesSent: 0, resent: 0, acked: 0, samples: 0, errors: 0, reconnects: 0, dropped: 0 };
 
-  private readonly o: Required<Omit<VirtualBoardOptions, 'token' | 'imuSource' | 'seed' | 'clock'>>;
+  private readonly o: Required<Omit<VirtualBoardOptions, 'token' | 'imuSource' | 'seed' | 'clock' | 'fingerprint'>>;
+  private readonly tlsOptions: WebSocket.ClientOptions;
   private readonly clock: Clock;
   private imu: ImuSourceLike;
   private readonly seed: number;
@@ -73,6 +75,7 @@ export class VirtualBoard extends EventEmitter<BoardEvents> {
     if (!(this.o.rateHz > 0)) throw new RangeError('rateHz must be positive');
     this.deviceCode = deviceCode;
     this.endpoints = [options.url, ...(options.fallbackUrls ?? [])].map((u) => boardEndpoint(u, deviceCode, options.token));
+    this.tlsOptions = options.fingerprint ? { createConnection: pinnedConnection(options.fingerprint) as unknown as WebSocket.ClientOptions['createConnection'] } : {};
     this.seed = options.seed ?? hashSeed(deviceCode);
     this.rand = prng(this.seed ^ 0x9e3779b9);
     this.rateHz = this.o.rateHz;
@@ -127,7 +130,7 @@ export class VirtualBoard extends EventEmitter<BoardEvents> {
 
   private connect(): void {
     if (this.stopped) return;
-    const ws = new WebSocket(this.endpoint, { handshakeTimeout: 5000 });
+    const ws = new WebSocket(this.endpoint, { handshakeTimeout: 5000, ...(this.endpoint.startsWith('wss:') ? this.tlsOptions : {}) });
     this.ws = ws;
     ws.on('message', (data, isBinary) => {
       if (this.ws !== ws || isBinary) return;

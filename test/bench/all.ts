@@ -8,10 +8,12 @@
  * - ingest: durable ingest into SQLite and MariaDB, several loader processes;
  * - data: export and analysis of an hour of ten boards, list_sessions, device list;
  * - ui_live: the Live view in headless Chromium; fairness between connections;
- * - fleet: one gateway against two joined by Redis (fleet.ts).
+ * - fleet: one gateway against two joined by Redis (fleet.ts);
+ * - tls_reconnect: 200 boards reconnecting at once over WSS and WS (tls.ts; the
+ *   fan-out over WSS is run.ts's courtside_tls target).
  * `--only a,b` runs some parts (names above); `--ui-minutes` (default 10)
  * shortens ui_live. Each part also runs alone (npm run bench:fanout,
- * bench:ingest, bench:idle, bench:data, bench:ui). `npm run bench:compare`
+ * bench:ingest, bench:idle, bench:data, bench:ui, bench:tls). `npm run bench:compare`
  * compares a saved run with bench/baseline.json.
  */
 import { spawn } from 'node:child_process';
@@ -22,7 +24,7 @@ import { parseArgs } from 'node:util';
 const here = resolve(fileURLToPath(import.meta.url), '..');
 const root = resolve(here, '../..');
 
-const PARTS = ['fanout', 'fanout_cumulative', 'fanout_200', 'idle', 'ingest', 'data', 'ui_live', 'fairness', 'fleet'] as const;
+const PARTS = ['fanout', 'fanout_cumulative', 'fanout_200', 'idle', 'ingest', 'data', 'ui_live', 'fairness', 'fleet', 'tls_reconnect'] as const;
 type Part = (typeof PARTS)[number];
 let uiMinutes = '10';
 let only: Part[] = [...PARTS];
@@ -70,6 +72,7 @@ const args: Record<Part, [string, string[]]> = {
   ui_live: ['ui-live.ts', ['--minutes', uiMinutes]],
   fairness: ['fairness.ts', []],
   fleet: ['fleet.ts', []],
+  tls_reconnect: ['tls.ts', []],
 };
 const doc: Record<string, unknown> = {};
 let failed = false;

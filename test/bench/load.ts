@@ -19,6 +19,7 @@ import { treeCpuSeconds } from './proc.js';
 import { io as ioClient, type Socket } from 'socket.io-client';
 import { createImuSource } from '../../main/simulator/swing.js';
 import { batchSensorDataFrame, boardEndpoint, sampleRow, sensorDataFrame, type SampleRow } from '../../main/simulator/frames.js';
+import { pinnedConnection } from '../../main/simulator/pinned-tls.js';
 
 type Target = 'bare' | 'socketio' | 'courtside' | 'courtside-rec';
 type OnBatch = (deviceId: string | null, seq: number, startMs: number, rateHz: number, n: number) => void;
@@ -33,6 +34,8 @@ const { values: a } = parseArgs({
     mode: { type: 'string', default: 'sample' }, 'batch-size': { type: 'string', default: '10' },
     'drain-ms': { type: 'string', default: '3000' }, operators: { type: 'string', default: '1' },
     ack: { type: 'string', default: 'per-frame' },
+    // The gateway's certificate fingerprint: every socket is wss:// and pins it, as boards do.
+    fingerprint: { type: 'string' },
   },
 });
 const target = a.target as Target;
@@ -50,7 +53,8 @@ const warmup = Number(a.warmup);
 const mode = a.mode as 'sample' | 'batch';
 const perFrame = mode === 'batch' ? Number(a['batch-size']) : 1;
 const drainMs = Number(a['drain-ms']);
-const base = `ws://127.0.0.1:${port}`;
+const base = `${a.fingerprint ? 'wss' : 'ws'}://127.0.0.1:${port}`;
+const tlsOptions = a.fingerprint ? { createConnection: pinnedConnection(a.fingerprint) as unknown as WebSocket.ClientOptions['createConnection'] } : {};
 
 const clock = (): number => performance.timeOrigin + performance.now();
 const frameMs = (perFrame * 1000) / rate;
@@ -81,7 +85,7 @@ function parseSensorFrame(msg: Record<string, unknown>, onBatch: OnBatch): void 
 
 function openWs(url: string, onMessage: (msg: Record<string, unknown>, ws: WebSocket) => void, readyWhen: (msg: Record<string, unknown>) => boolean, hello?: object): Promise<WebSocket> {
   return new Promise((resolve, reject) => {
-    const ws = new WebSocket(url, { handshakeTimeout: 10_000 });
+    const ws = new WebSocket(url, { handshakeTimeout: 10_000, ...tlsOptions });
     let ready = false;
     ws.on('open', () => {
       if (hello) ws.send(JSON.stringify(hello));
@@ -253,7 +257,7 @@ async function main(): Promise<void> {
   const loaderCpu = (loaderEnd.user - loaderStart.user + loaderEnd.system - loaderStart.system) / 1e6;
   const mean = delivered ? sorted.reduce((s, v) => s + v, 0) / delivered : NaN;
   const result = {
-    target, mode, boards, rate_hz: rate, seconds, samples_per_frame: perFrame,
+    target, tls: a.fingerprint !== undefined, mode, boards, rate_hz: rate, seconds, samples_per_frame: perFrame,
     operators, expected: expected * operators, delivered, lost: expected * operators - delivered,
     delivered_per_operator: perOperator, delivery_ratio: r3(delivered / (expected * operators)), duplicates,
     frames_sent: framesSent,

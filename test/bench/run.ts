@@ -24,10 +24,10 @@ import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 
-/** courtside-rec: Courtside with a session recording every board (durable storage, acks once on disk). */
-type Target = 'bare' | 'socketio' | 'courtside' | 'courtside-rec';
-const TARGETS: Target[] = ['bare', 'socketio', 'courtside', 'courtside-rec'];
-const SERVER_SCRIPT: Record<Target, string> = { bare: 'bare-relay.ts', socketio: 'socketio-room.ts', courtside: 'courtside.ts', 'courtside-rec': 'courtside.ts' };
+/** courtside-rec: Courtside with a session recording every board (durable storage, acks once on disk); courtside_tls: every socket wss://. */
+type Target = 'bare' | 'socketio' | 'courtside' | 'courtside-rec' | 'courtside_tls';
+const TARGETS: Target[] = ['bare', 'socketio', 'courtside', 'courtside-rec', 'courtside_tls'];
+const SERVER_SCRIPT: Record<Target, string> = { bare: 'bare-relay.ts', socketio: 'socketio-room.ts', courtside: 'courtside.ts', 'courtside-rec': 'courtside.ts', courtside_tls: 'courtside.ts' };
 const here = resolve(fileURLToPath(import.meta.url), '..');
 const root = resolve(here, '../..');
 
@@ -103,10 +103,11 @@ async function stopChild(child: ChildProcess): Promise<void> {
   clearTimeout(t);
 }
 
-async function startServer(cfg: Cfg, target: Target): Promise<{ child: ChildProcess; port: number; stderr: string[] }> {
-  const args = target === 'courtside-rec' ? ['--record', String(cfg.boards)] : [];
+async function startServer(cfg: Cfg, target: Target): Promise<{ child: ChildProcess; port: number; stderr: string[]; fingerprint: string | null }> {
+  const args = target === 'courtside-rec' ? ['--record', String(cfg.boards)] : target === 'courtside_tls' ? ['--tls'] : [];
   const prof = cfg.cpuProf && target.startsWith('courtside') ? ['--cpu-prof', '--cpu-prof-dir', cfg.cpuProf] : [];
   const child = spawnTs(resolve(here, 'servers', SERVER_SCRIPT[target]), args, prof);
+  let fingerprint: string | null = null;
   const stderr: string[] = [];
   child.stderr!.on('data', (d: Buffer) => stderr.push(d.toString()));
   const port = await new Promise<number>((ok, ko) => {
@@ -114,12 +115,13 @@ async function startServer(cfg: Cfg, target: Target): Promise<{ child: ChildProc
     const t = setTimeout(() => ko(new Error(`no READY within 30 s; stderr: ${tail(stderr)}`)), 30_000);
     child.stdout!.on('data', (d: Buffer) => {
       out += d.toString();
+      fingerprint = /^FINGERPRINT ([0-9a-f]{64})$/m.exec(out)?.[1] ?? fingerprint;
       const m = /^READY (\d+)$/m.exec(out);
       if (m) { clearTimeout(t); ok(Number(m[1])); }
     });
     child.once('exit', (code, sig) => { clearTimeout(t); ko(new Error(`server exited (${code ?? sig}) before READY; stderr: ${tail(stderr)}`)); });
   });
-  return { child, port, stderr };
+  return { child, port, stderr, fingerprint };
 }
 
 type Cfg = ReturnType<typeof flags>;
@@ -131,7 +133,8 @@ async function runOne(cfg: Cfg, target: Target, mode: 'sample' | 'batch'): Promi
     server = await startServer(cfg, target);
     const srv = server;
     const loader = spawnTs(resolve(here, 'load.ts'), [
-      '--target', target, '--port', String(srv.port), '--pid', String(srv.child.pid),
+      '--target', target === 'courtside_tls' ? 'courtside' : target, '--port', String(srv.port), '--pid', String(srv.child.pid),
+      ...(srv.fingerprint ? ['--fingerprint', srv.fingerprint] : []),
       '--boards', String(cfg.boards), '--rate', String(cfg.rate), '--seconds', String(cfg.seconds),
       '--warmup', String(cfg.warmup), '--mode', mode, '--batch-size', String(cfg.batchSize), '--drain-ms', String(cfg.drainMs),
       '--operators', String(cfg.operators), '--ack', cfg.ack,
@@ -191,6 +194,8 @@ async function main(): Promise<number> {
         courtside_over_bare: ratio(servers.courtside, servers.bare),
         courtside_over_socketio: ratio(servers.courtside, servers.socketio),
         courtside_rec_over_bare: ratio(servers['courtside-rec'], servers.bare),
+        // What TLS costs: the same gateway, every socket wss:// (the operator's too) against ws://.
+        wss_over_ws: ratio(servers.courtside_tls, servers.courtside),
       },
     });
   }

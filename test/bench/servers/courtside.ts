@@ -22,6 +22,8 @@ const gateway = await startGateway({
   dataDir: dir,
   operatorToken: 'bench-operator-token',
   logLevel: 'warn',
+  // `--tls`: HTTPS and WSS with a certificate made in the throwaway folder (the TLS runs).
+  tls: process.argv.includes('--tls'),
 });
 if (record > 0) {
   const api = async (path: string, body: unknown): Promise<Record<string, unknown>> => {
@@ -41,7 +43,7 @@ if (record > 0) {
     await api(`/sessions/${session.session_id}/start`, {});
   }
 }
-process.stdout.write(`READY ${gateway.port}\n`);
+process.stdout.write(`${gateway.fingerprint ? `FINGERPRINT ${gateway.fingerprint}\n` : ''}READY ${gateway.port}\n`);
 
 let stopping = false;
 const stop = async (): Promise<void> => {
