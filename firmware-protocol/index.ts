@@ -20,6 +20,7 @@ export * from './error-frame.js';
 export * from './operator-api.js';
 export * from './settings.js';
 export * from './flow.js';
+export * from './envelope.js';
 
 /** Bumped when a frame changes incompatibly; advertised in mDNS TXT `pv`. */
 export const PROTOCOL_VERSION = 1;
@@ -30,6 +31,7 @@ export const Paths = {
   board: '/ws/esp32/',
   user: '/ws/miniprogram/',
   operator: '/ws/admin/',
+  envelope: '/ws',
 } as const;
 
 export const DEFAULT_PORT = 8765;

@@ -13,6 +13,7 @@ import { UserHub } from './users.js';
 import { OperatorHub } from './operators.js';
 import { createDeviceToken } from './auth.js';
 import { Paths } from '../../firmware-protocol/index.js';
+import { Platform } from './platform/platform.js';
 
 /** Device tokens as parts use them: the store keeps only hashes. */
 export interface DeviceTokens {
@@ -32,6 +33,8 @@ export interface Core extends Base {
   readonly commands: CommandQueue;
   readonly users: UserHub;
   readonly tokens: DeviceTokens;
+  /** Handlers, middleware, events and the health figures of an embedding application (embed.ts). */
+  readonly platform: Platform;
   /** Public (LAN) addresses the gateway answers on, for printed URLs and discovery. */
   urls(): { board: string[]; operator: string[] };
 }
@@ -42,7 +45,7 @@ export type PartFactory = (core: Core) => GatewayPart | Promise<GatewayPart>;
 /** Close code of a socket whose device token was revoked (PROTOCOL.md, close codes). */
 export const TOKEN_REVOKED_CLOSE = 4403;
 
-export function createCore(base: Base, where: { hosts: () => string[]; port: () => number }): Core {
+export function createCore(base: Base, where: { hosts: () => string[]; port: () => number }, platform: Platform = new Platform(base.clock)): Core {
   const operators = new OperatorHub(base);
   const boards = new BoardHub({ ...base, operators });
   const rooms = new RoomHub({ ...base, operators });
@@ -78,6 +81,7 @@ export function createCore(base: Base, where: { hosts: () => string[]; port: () 
     commands: new CommandQueue({ ...base, operators, boards }),
     users,
     tokens,
+    platform,
     urls() {
       const port = where.port();
       const hs = where.hosts();

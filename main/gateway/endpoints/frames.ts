@@ -19,11 +19,17 @@ import type { Base } from '../base.js';
 import type { KeepaliveManager } from '../keepalive.js';
 import type { StoreWatch } from '../store-watch.js';
 import type { Peer } from '../peer.js';
+import type { Platform } from '../platform/platform.js';
 
 /** What frame intake uses: limits, counters, the liveness tracker and the store's backlog. */
-export type Intake = Pick<Base, 'log' | 'metrics' | 'options'> & { readonly keepalive: KeepaliveManager | null; readonly storeWatch?: StoreWatch | null };
+export type Intake = Pick<Base, 'log' | 'metrics' | 'options'> & {
+  readonly keepalive: KeepaliveManager | null;
+  readonly storeWatch?: StoreWatch | null;
+  /** Embedding: message middleware, `message:received`, the frame counters. */
+  readonly platform?: Platform | null;
+};
 
-export type FrameHandler = (text: string) => void | Promise<void>;
+export type FrameHandler = (text: string) => unknown;
 export type BinaryHandler = (data: Buffer) => void | Promise<void>;
 
 /** Bytes of frames one connection handles in one event-loop turn (at least one frame). */
@@ -39,7 +45,7 @@ function toBuffer(data: RawData): Buffer {
 }
 
 interface Job {
-  run: () => void | Promise<void>;
+  run: () => unknown;
   size: number;
 }
 
@@ -72,7 +78,7 @@ export function handleFrames(ctx: Intake, peer: Peer, onText: FrameHandler, onBi
   /** Runs one job; true if it went async (later frames must wait for it). */
   const run = (job: Job): boolean => {
     spend(job.size);
-    let r: void | Promise<void>;
+    let r: unknown;
     try {
       r = job.run();
     } catch (err) {
@@ -109,6 +115,9 @@ export function handleFrames(ctx: Intake, peer: Peer, onText: FrameHandler, onBi
     if (!busy) spend(0);
   };
 
+  const platform = ctx.platform ?? null;
+  const text = platform === null ? onText : (t: string) => platform.intake(peer.info, t, onText) as void | Promise<void>;
+
   peer.ws.on('message', (data: RawData, isBinary: boolean) => {
     ctx.metrics.framesIn++;
     keepalive?.seen(peer.ws);
@@ -130,8 +139,8 @@ export function handleFrames(ctx: Intake, peer: Peer, onText: FrameHandler, onBi
       }
       enqueue({ run: () => onBinary(buf), size });
     } else {
-      const text = toBuffer(data).toString('utf8');
-      enqueue({ run: () => onText(text), size });
+      const t = toBuffer(data).toString('utf8');
+      enqueue({ run: () => text(t), size });
     }
   });
 }
