@@ -11,7 +11,7 @@ export interface MonitoringOptions {
   alertThresholds?: {
     /** Error frames per frame received since the last check (0.05: 5 %). */
     errorRate?: number;
-    /** Mean ms from a frame read to its handler done. */
+    /** Mean ms from a frame read to its handler done, over the frames since the last check. */
     responseTime?: number;
     /** Open connections, all endpoints. */
     connectionCount?: number;
@@ -31,6 +31,8 @@ export function monitoringPlugin(options: MonitoringOptions = {}): Plugin {
       const raised = new Set<Alert['kind']>();
       let lastIn = platform.stats.received;
       let lastErr = platform.stats.errors;
+      let lastCount = platform.stats.handledCount;
+      let lastMs = platform.stats.handledMs;
       const judge = (kind: Alert['kind'], value: number, threshold: number | undefined) => {
         if (threshold === undefined) return;
         if (value <= threshold) return void raised.delete(kind);
@@ -53,7 +55,10 @@ export function monitoringPlugin(options: MonitoringOptions = {}): Plugin {
         lastIn = s.received;
         lastErr = s.errors;
         if (frames > 0) judge('errorRate', Math.round((errors / frames) * 10000) / 10000, t.errorRate);
-        judge('responseTime', s.avgResponseTime(), t.responseTime);
+        const handled = s.handledCount - lastCount;
+        if (handled > 0) judge('responseTime', Math.round(((s.handledMs - lastMs) / handled) * 10) / 10, t.responseTime);
+        lastCount = s.handledCount;
+        lastMs = s.handledMs;
         judge('connectionCount', s.active, t.connectionCount);
       };
       const onConnection = () => judge('connectionCount', platform.stats.active, t.connectionCount);

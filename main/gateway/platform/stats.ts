@@ -23,6 +23,9 @@ export class PlatformStats {
   received = 0;
   sent = 0;
   errors = 0;
+  /** Every frame handled since start, and the ms they took together (a plugin's mean between its checks). */
+  handledCount = 0;
+  handledMs = 0;
   readonly startedAt: number;
   private readonly buckets = new Array<number>(RATE_WINDOW_S).fill(0);
   private bucketSecond: number;
@@ -60,6 +63,8 @@ export class PlatformStats {
   }
 
   handled(ms: number): void {
+    this.handledCount++;
+    this.handledMs += ms;
     this.times[this.timesNext] = ms;
     this.timesNext = (this.timesNext + 1) % RESPONSE_SAMPLES;
     if (this.timesCount < RESPONSE_SAMPLES) this.timesCount++;
