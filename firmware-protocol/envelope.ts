@@ -8,6 +8,8 @@
  */
 import { Type, type Static, type TProperties } from '@sinclair/typebox';
 import { FrameErrorCodes } from './errors.js';
+import { FrameParser, isObject, parseJson } from './frame.js';
+import { compile, validate } from './validate.js';
 import { Str } from './wire.js';
 
 /** Ids the gateway echoes: what a client chose, bounded like every other echoed id. */
@@ -49,6 +51,18 @@ export const EnvelopeMessage = Type.Object(
   { $id: 'EnvelopeMessage', title: 'message' },
 );
 export type EnvelopeMessage = Static<typeof EnvelopeMessage>;
+
+/** `text`, the module's chat frame, as the example of every type a handler takes: the envelope, content as the handler reads it. */
+export const EnvelopeTextFrame = Type.Object(
+  {
+    id: Type.Optional(EnvelopeId),
+    type: Type.Literal('text'),
+    content: Type.Optional(Type.Unknown()),
+    sessionId: Type.Optional(SessionId),
+    timestamp: Type.Optional(Timestamp),
+  },
+  { $id: 'EnvelopeTextFrame', title: 'text' },
+);
 
 /** The frames /ws itself answers; `text` and the rest go to registered handlers. */
 export const EnvelopeFrames = { init: EnvelopeInitFrame, ping: EnvelopePingFrame, system: EnvelopeSystemFrame } as const;
@@ -125,3 +139,34 @@ export const PlatformReplyFrames = {
   health: Type.Composite([Type.Object({ type: Type.Literal('health'), id: Type.Optional(Type.Union([Type.String(), Type.Integer()])) }), EnvelopeHealth]),
   metrics: Type.Composite([Type.Object({ type: Type.Literal('metrics'), id: Type.Optional(Type.Union([Type.String(), Type.Integer()])) }), EnvelopeMetrics]),
 } as const;
+
+/** A refused envelope frame: the code and message of its error frame, and the id to answer with (none: the frame had no usable id). */
+export type EnvelopeParsed =
+  | { ok: true; frame: EnvelopeMessage & { type: string }; id: string | number | undefined }
+  | { ok: false; error: { code: FrameErrorCodeName; message: string }; id: string | number | undefined };
+type FrameErrorCodeName = keyof typeof FrameErrorCodes;
+
+function echoable(v: unknown): string | number | undefined {
+  if (typeof v === 'string' && v.length > 0 && v.length <= 64) return v;
+  if (typeof v === 'number' && Number.isSafeInteger(v)) return v;
+  return undefined;
+}
+
+const ownChecks = new FrameParser(EnvelopeFrames);
+const anyEnvelope = compile(EnvelopeMessage);
+
+/** The checks of endpoint `/ws`, in its order: JSON, an object, the envelope, then the gateway's own types' content. */
+export function parseEnvelope(text: string): EnvelopeParsed {
+  const j = parseJson(text);
+  if (!j.ok) return { ok: false, error: { code: 'INVALID_JSON', message: FrameErrorCodes.INVALID_JSON }, id: undefined };
+  if (!isObject(j.value)) return { ok: false, error: { code: 'NOT_AN_OBJECT', message: FrameErrorCodes.NOT_AN_OBJECT }, id: undefined };
+  const v = j.value;
+  const id = echoable(v.id);
+  const shape = validate(anyEnvelope, v);
+  if (!shape.ok) return { ok: false, error: { code: 'BAD_FRAME', message: shape.error }, id };
+  if (Object.hasOwn(EnvelopeFrames, v.type as string)) {
+    const p = ownChecks.check(v);
+    if (!p.ok) return { ok: false, error: { code: p.error.code, message: p.error.message }, id };
+  }
+  return { ok: true, frame: v as EnvelopeMessage & { type: string }, id };
+}

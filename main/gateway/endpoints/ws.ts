@@ -6,7 +6,8 @@
  * of the frame it answers, so a client can match them; a frame that came
  * without an id gets one, returned in the answer.
  */
-import { EnvelopeFrames, EnvelopeMessage, FrameParser, compile, errorFrame, isObject, parseJson, validate, type ErrorFrame } from '../../../firmware-protocol/index.js';
+import type { Static } from '@sinclair/typebox';
+import { errorFrame, isObject, parseEnvelope, type EnvelopeFrames, type EnvelopeMessage, type ErrorFrame, type FrameOf } from '../../../firmware-protocol/index.js';
 import type { Base } from '../base.js';
 import type { Peer } from '../peer.js';
 import { handlerError, type ConnectionInfo, type IncomingFrame, type Platform } from '../platform/platform.js';
@@ -14,14 +15,7 @@ import { handleFrames, type Intake } from './frames.js';
 
 export type EnvelopeEndpointDeps = Intake & Pick<Base, 'clock'> & { readonly platform: Platform };
 
-const own = new FrameParser(EnvelopeFrames);
-const anyEnvelope = compile(EnvelopeMessage);
-
-function echoable(v: unknown): string | number | undefined {
-  if (typeof v === 'string' && v.length > 0 && v.length <= 64) return v;
-  if (typeof v === 'number' && Number.isSafeInteger(v)) return v;
-  return undefined;
-}
+type EnvelopeOwn = FrameOf<typeof EnvelopeFrames>;
 
 export function attachEnvelope(ctx: EnvelopeEndpointDeps, peer: Peer, info: ConnectionInfo): void {
   const { platform, clock } = ctx;
@@ -44,39 +38,31 @@ export function attachEnvelope(ctx: EnvelopeEndpointDeps, peer: Peer, info: Conn
   send(platform.envelope({ type: 'system', content: { action: 'welcome', text: 'connected', connectionId: info.id } }));
 
   handleFrames(ctx, peer, async (text) => {
-    const j = parseJson(text);
-    if (!j.ok) return fail(errorFrame('INVALID_JSON'), undefined);
-    if (!isObject(j.value)) return fail(errorFrame('NOT_AN_OBJECT'), undefined);
-    const v = j.value;
-    const id = echoable(v.id);
-    const shape = validate(anyEnvelope, v);
-    if (!shape.ok) return fail(errorFrame('BAD_FRAME', shape.error), id);
-    const msg: IncomingFrame = { ...(v as IncomingFrame), id: id ?? platform.newId() };
+    const p = parseEnvelope(text);
+    if (!p.ok) return fail(errorFrame(p.error.code, p.error.message), p.id);
+    const msg: IncomingFrame = { ...p.frame, id: p.id ?? platform.newId() };
     const mid = msg.id as string | number;
-    if (Object.hasOwn(EnvelopeFrames, msg.type)) {
-      const p = own.check(v);
-      if (!p.ok) return fail(p.error, id);
-      const f = p.frame;
-      switch (f.type) {
-        case 'init': {
-          info.sessionId = f.content?.sessionId ?? f.sessionId ?? info.sessionId ?? `s-${info.id}`;
-          if (f.content?.userId !== undefined) info.userId = f.content.userId;
-          return reply(mid, 'init_response', {
-            connectionId: info.id,
-            sessionId: info.sessionId,
-            userId: info.userId,
-            status: 'connected',
-            serverTime: clock.now(),
-            timestamp: now(),
-          });
-        }
-        case 'ping':
-          return reply(mid, 'pong', { timestamp: now(), serverTime: clock.now() });
-        case 'system':
-          return f.content?.action === 'get_metrics'
-            ? reply(mid, 'system', { action: 'metrics_response', data: platform.getMetrics() })
-            : reply(mid, 'system', { action: 'status_response', data: platform.getHealth() });
+    const f = p.frame as EnvelopeOwn | (EnvelopeMessage & { type: string });
+    switch (f.type) {
+      case 'init': {
+        const i = f as Static<typeof EnvelopeFrames.init>;
+        info.sessionId = i.content?.sessionId ?? i.sessionId ?? info.sessionId ?? `s-${info.id}`;
+        if (i.content?.userId !== undefined) info.userId = i.content.userId;
+        return reply(mid, 'init_response', {
+          connectionId: info.id,
+          sessionId: info.sessionId,
+          userId: info.userId,
+          status: 'connected',
+          serverTime: clock.now(),
+          timestamp: now(),
+        });
       }
+      case 'ping':
+        return reply(mid, 'pong', { timestamp: now(), serverTime: clock.now() });
+      case 'system':
+        return (f as Static<typeof EnvelopeFrames.system>).content?.action === 'get_metrics'
+          ? reply(mid, 'system', { action: 'metrics_response', data: platform.getMetrics() })
+          : reply(mid, 'system', { action: 'status_response', data: platform.getHealth() });
     }
     const reg = platform.handlerFor('ws', msg.type);
     if (!reg) return fail(errorFrame('UNKNOWN_TYPE', `No handler found for message type: ${msg.type.slice(0, 64)}`), mid);
