@@ -12,6 +12,7 @@
 import type { EventEnvelope, OperatorApi, SensorBatch, SystemNotificationFrame } from '../../firmware-protocol/index.js';
 import { emit, listen, type Listener } from './listeners.js';
 import { PendingTable, RequestError } from './pending.js';
+import { TopicCounts } from './topics.js';
 import { ReconnectingSocket, type ConnectionState, type Frame, type SocketOptions, type TimerHandle } from './socket.js';
 
 export interface OperatorClientOptions extends SocketOptions {
@@ -21,36 +22,6 @@ export interface OperatorClientOptions extends SocketOptions {
   requestTimeoutMs?: number;
   /** With nothing received for this long, a status request checks the socket. Default 20000 ms; 0: off. */
   idleCheckMs?: number;
-}
-
-/** Counts watchers per topic: the first watcher subscribes, the last one to leave unsubscribes. */
-class TopicCounts {
-  private readonly counts = new Map<string, number>();
-  get size(): number {
-    return this.counts.size;
-  }
-  add(topics: string[]): string[] {
-    const added: string[] = [];
-    for (const t of new Set(topics)) {
-      const n = this.counts.get(t) ?? 0;
-      this.counts.set(t, n + 1);
-      if (n === 0) added.push(t);
-    }
-    return added;
-  }
-  remove(topics: string[]): string[] {
-    const removed: string[] = [];
-    for (const t of new Set(topics)) {
-      const n = this.counts.get(t) ?? 0;
-      if (n <= 1) {
-        if (this.counts.delete(t)) removed.push(t);
-      } else this.counts.set(t, n - 1);
-    }
-    return removed;
-  }
-  list(): string[] {
-    return [...this.counts.keys()];
-  }
 }
 
 export type OperatorRequestType = keyof OperatorApi;
