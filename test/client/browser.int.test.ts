@@ -67,7 +67,7 @@ describe('client library build in headless Chromium', () => {
     const errors: string[] = [];
     page.on('pageerror', (e) => errors.push(e.message));
     await page.goto(origin + '/');
-    await page.waitForFunction(() => (window as unknown as { ready?: boolean }).ready === true, null, { timeout: 10_000 });
+    await page.waitForFunction(() => (globalThis as unknown as { ready?: boolean }).ready === true, null, { timeout: 10_000 });
     assert.deepEqual(errors, []);
   });
 
@@ -82,7 +82,7 @@ describe('client library build in headless Chromium', () => {
     const port = gw.port;
     await page.evaluate(
       ({ url, n }) => {
-        const w = window as unknown as { lib: typeof import('../../client/src/index.js'); answers: number[]; failed: string[]; client: unknown };
+        const w = globalThis as unknown as { lib: typeof import('../../client/src/index.js'); answers: number[]; failed: string[]; client: unknown };
         const c = new w.lib.EnvelopeClient({ url, backoffMinMs: 20, backoffMaxMs: 200 });
         w.client = c;
         (w as unknown as { states: string[] }).states = [];
@@ -103,12 +103,12 @@ describe('client library build in headless Chromium', () => {
       },
       { url: `ws://127.0.0.1:${port}/ws`, n: 200 },
     );
-    await page.waitForFunction(() => (window as unknown as { answers: number[] }).answers.length >= 40, null, { timeout: 10_000 });
+    await page.waitForFunction(() => (globalThis as unknown as { answers: number[] }).answers.length >= 40, null, { timeout: 10_000 });
     await gw.stop();
     gw = await startTestGateway({ parts: [], heartbeatIntervalMs: 0, db, port, allowedOrigins: [origin], platform: platform() });
-    await page.waitForFunction(() => (window as unknown as { answers: number[] }).answers.length === 200, null, { timeout: 20_000 });
+    await page.waitForFunction(() => (globalThis as unknown as { answers: number[] }).answers.length === 200, null, { timeout: 20_000 });
     const { answers, failed, states } = await page.evaluate(() => {
-      const w = window as unknown as { answers: number[]; failed: string[]; states: string[] };
+      const w = globalThis as unknown as { answers: number[]; failed: string[]; states: string[] };
       return { answers: w.answers, failed: w.failed, states: w.states };
     });
     assert.ok(states.includes('reconnecting') && states.at(-1) === 'open', `the client went through a reconnect: ${states.join(',')}`);
@@ -124,7 +124,7 @@ describe('client library build in headless Chromium', () => {
     const room = (await peer.next('room')).room_id as string;
     await page.evaluate(
       ({ url, room }) => {
-        const w = window as unknown as { lib: typeof import('../../client/src/index.js') };
+        const w = globalThis as unknown as { lib: typeof import('../../client/src/index.js') };
         const r = new w.lib.RoomClient({ url, deviceId: 'browser-tab', identity: 'tablet', roomId: room });
         r.onRoom(() => r.broadcast({ hello: 'from chromium' }));
         r.connect();
