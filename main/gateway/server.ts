@@ -7,7 +7,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { reservedIdError } from '../../firmware-protocol/index.js';
-import { checkOperator, deviceTokenOk } from './auth.js';
+import { checkOperator, deviceTokenOk, operatorPage } from './auth.js';
 import type { Core } from './core.js';
 import { sendError, userError, type Dispatcher } from './dispatch.js';
 import type { PartHooks } from './parts.js';
@@ -216,7 +216,8 @@ export function createGatewayServer({ core, dispatcher, hooks, storeWatch, serve
         } else perAddress.set(ip, n);
       });
     }
-    if (r.endpoint !== 'operator' && !deviceOriginAllowed(req, options.allowedOrigins)) {
+    const testPage = (r.endpoint === 'board' || r.endpoint === 'user') && operatorPage(ctx, req, url);
+    if (r.endpoint !== 'operator' && !testPage && !deviceOriginAllowed(req, options.allowedOrigins)) {
       metrics.connectionsRejected++;
       metrics.countError('FORBIDDEN_ORIGIN');
       ctx.log.debug('connection refused: browser origin on a device endpoint', { ip, endpoint: r.endpoint });
