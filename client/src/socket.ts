@@ -57,6 +57,8 @@ export interface SocketOptions {
   jitter?: number;
   /** Frames kept while offline; past it the oldest is dropped (and counted). Default 1000. */
   maxQueued?: number;
+  /** Failed attempts in a row before giving up (status `closed`). Default: never give up. */
+  maxAttempts?: number;
 }
 
 export type Frame = Record<string, unknown> & { type?: unknown };
@@ -111,6 +113,7 @@ export class ReconnectingSocket {
       backoffMaxMs: options.backoffMaxMs ?? 15_000,
       jitter: options.jitter ?? 0.2,
       maxQueued: options.maxQueued ?? 1000,
+      maxAttempts: options.maxAttempts ?? Infinity,
     };
     this.current = { status: 'idle', attempt: 0, retryAt: null, lastError: null, since: this.clock.now() };
   }
@@ -258,6 +261,10 @@ export class ReconnectingSocket {
   private lost(reason: string, _neverOpened: boolean): void {
     if (!this.wanted) return;
     const attempt = this.current.attempt + 1;
+    if (attempt > this.o.maxAttempts) {
+      this.wanted = false;
+      return this.setState({ status: 'closed', attempt, retryAt: null, lastError: `${reason}; gave up after ${this.o.maxAttempts} attempts` });
+    }
     const delay = this.delayFor(attempt);
     this.setState({ status: 'reconnecting', attempt, lastError: reason, retryAt: this.clock.now() + delay });
     this.retryTimer = this.clock.setTimeout(() => this.open(), delay);

@@ -13,6 +13,8 @@
 import { createServer, type IncomingMessage, type RequestListener, type Server, type ServerResponse } from 'node:http';
 import { systemClock } from './clock.js';
 import { startGateway, type Gateway, type GatewayOptions } from './index.js';
+import { monitoringPlugin } from './platform/monitoring.js';
+import { validationMiddleware } from './platform/validation.js';
 import { Platform, type ConnectionInfo, type GatewayEvents, type HandlerOptions, type MessageHandler, type MessageMiddleware, type Middleware, type Plugin } from './platform/platform.js';
 
 export interface EmbedOptions extends Omit<GatewayOptions, 'server' | 'path' | 'platform' | 'host' | 'port'> {
@@ -24,6 +26,13 @@ export interface EmbedOptions extends Omit<GatewayOptions, 'server' | 'path' | '
   path?: string;
   /** A handler that has not answered after this long gets HANDLER_FAILED. Default 30000 ms. */
   handlerTimeoutMs?: number;
+  /** The Node WebSocket module's option names, read as Courtside's. */
+  heartbeat?: { interval?: number; timeout?: number };
+  message?: { timeout?: number; maxRetries?: number };
+  /** `['monitoring']`: the monitoring plugin with its default thresholds. */
+  plugins?: ('monitoring' | Plugin)[];
+  /** `['validation']`: the validation middleware with its defaults. */
+  middleware?: ('validation' | Middleware)[];
 }
 
 type Listener<K extends keyof GatewayEvents> = (...args: GatewayEvents[K]) => void;
@@ -37,7 +46,9 @@ export class EmbeddedGateway {
   constructor(private readonly options: EmbedOptions) {
     if (!options.server && !options.app) throw new TypeError('createGateway: give the server (an http.Server) or the app (a request handler)');
     this.server = options.server ?? createServer(options.app);
-    this.platform = new Platform(options.clock ?? systemClock, options.handlerTimeoutMs ?? 30_000);
+    this.platform = new Platform(options.clock ?? systemClock, options.handlerTimeoutMs ?? options.message?.timeout ?? 30_000, options.message?.maxRetries ?? 0);
+    for (const p of options.plugins ?? []) this.platform.use(p === 'monitoring' ? monitoringPlugin() : p);
+    for (const m of options.middleware ?? []) this.platform.use(m === 'validation' ? validationMiddleware() : m);
   }
 
   /** The running gateway (its core, store and URLs); null before `start()` and after `stop()`. */
@@ -47,8 +58,16 @@ export class EmbeddedGateway {
 
   /** Attaches to the server; waits until it listens. Resolves with the running gateway. */
   start(): Promise<Gateway> {
-    const { server: _s, app: _a, path, handlerTimeoutMs: _t, ...rest } = this.options;
-    this.starting ??= startGateway({ ...rest, server: this.server, platform: this.platform, ...(path ? { path } : {}) }).then((g) => (this.running = g));
+    const { server: _s, app: _a, path, handlerTimeoutMs: _t, heartbeat, message: _m, plugins: _p, middleware: _w, ...rest } = this.options;
+    // The module pinged every `interval`; Courtside drops a socket silent for two of them.
+    const heartbeatIntervalMs = rest.heartbeatIntervalMs ?? heartbeat?.interval;
+    this.starting ??= startGateway({
+      ...rest,
+      ...(heartbeatIntervalMs === undefined ? {} : { heartbeatIntervalMs }),
+      server: this.server,
+      platform: this.platform,
+      ...(path ? { path } : {}),
+    }).then((g) => (this.running = g));
     return this.starting;
   }
 
@@ -124,5 +143,6 @@ export function createGateway(options: EmbedOptions): EmbeddedGateway {
 }
 
 export { monitoringPlugin, type MonitoringOptions } from './platform/monitoring.js';
+export { validationMiddleware, type ValidationOptions } from './platform/validation.js';
 export type { Alert, ConnectionInfo, ConnectionMiddleware, GatewayEvents, HandlerOptions, HandlerReply, IncomingFrame, MessageHandler, MessageMiddleware, Middleware, Next, Plugin } from './platform/platform.js';
 export type { EnvelopeHealth as GatewayHealth, EnvelopeMetrics as GatewayMetrics } from '../../firmware-protocol/index.js';

@@ -48,6 +48,8 @@ export class Peer {
   tap: ((frame: Record<string, unknown> | string) => void) | null = null;
   /** Set by the platform: a registered handler may take a frame of a type the endpoint does not know. */
   unknownType: ((error: ErrorFrame, text: string) => void | Promise<void>) | null = null;
+  /** How this endpoint answers a frame middleware refused (the envelope on /ws); default the plain error frame. */
+  refuseWith: ((err: unknown, id: string | number | undefined) => void) | null = null;
   /** This connection as handlers, middleware and events see it. */
   info: ConnectionInfo | null = null;
 

@@ -78,4 +78,22 @@ describe('ReconnectingSocket', () => {
     assert.equal(s.queued, 0);
     s.close();
   });
+
+  test('maxAttempts: after that many failed attempts in a row it gives up', async () => {
+    const clock = new ManualClock();
+    let made = 0;
+    const s = new ReconnectingSocket('ws://x', { clock, random: () => 0.5, backoffMinMs: 10, maxAttempts: 3, createSocket: () => (made++, new Fake(false)) });
+    s.connect();
+    for (let i = 0; i < 3; i++) {
+      await turn();
+      assert.equal(s.state.status, 'reconnecting');
+      clock.advance(s.state.retryAt! - clock.now());
+    }
+    await turn();
+    assert.equal(made, 4, 'the first attempt and three retries');
+    assert.equal(s.state.status, 'closed');
+    assert.match(s.state.lastError!, /gave up after 3 attempts/);
+    clock.advance(60_000);
+    assert.equal(made, 4);
+  });
 });

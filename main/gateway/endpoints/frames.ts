@@ -116,7 +116,7 @@ export function handleFrames(ctx: Intake, peer: Peer, onText: FrameHandler, onBi
   };
 
   const platform = ctx.platform ?? null;
-  const text = platform === null ? onText : (t: string) => platform.intake(peer.info, t, onText) as void | Promise<void>;
+  const text = platform === null ? onText : (t: string) => platform.intake(peer, t, onText) as void | Promise<void>;
 
   peer.ws.on('message', (data: RawData, isBinary: boolean) => {
     ctx.metrics.framesIn++;

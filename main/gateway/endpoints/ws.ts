@@ -35,6 +35,7 @@ export function attachEnvelope(ctx: EnvelopeEndpointDeps, peer: Peer, info: Conn
   const reply = (id: string | number, type: string, content: unknown) =>
     send({ id, type, content, ...(info.sessionId === null ? {} : { sessionId: info.sessionId }), timestamp: now() });
 
+  peer.refuseWith = (err, id) => fail(handlerError(err, id), id);
   send(platform.envelope({ type: 'system', content: { action: 'welcome', text: 'connected', connectionId: info.id } }));
 
   handleFrames(ctx, peer, async (text) => {

@@ -51,6 +51,8 @@ export interface HandlerOptions {
   endpoint?: HandlerEndpoint | HandlerEndpoint[];
   /** Past this the sender gets HANDLER_FAILED. Default the gateway's `handlerTimeoutMs` (30000). */
   timeoutMs?: number;
+  /** Runs again after a throw, this many times, waiting 1 s, 2 s, 4 s... on the gateway's clock. Default the gateway's `maxRetries` (0). */
+  retries?: number;
 }
 
 export type Next = () => Promise<unknown>;
@@ -97,7 +99,11 @@ export interface Plugin {
 interface Registered {
   handler: MessageHandler;
   timeoutMs: number;
+  retries: number;
 }
+
+/** First wait before a failed handler runs again; doubled each time. */
+export const RETRY_DELAY_MS = 1000;
 
 interface Live {
   info: ConnectionInfo;
@@ -127,6 +133,7 @@ export class Platform extends EventEmitter<GatewayEvents> {
   constructor(
     readonly clock: Clock = systemClock,
     readonly defaultTimeoutMs = 30_000,
+    readonly defaultRetries = 0,
   ) {
     super();
     this.stats = new PlatformStats(clock);
@@ -135,7 +142,7 @@ export class Platform extends EventEmitter<GatewayEvents> {
   registerHandler(type: string, handler: MessageHandler, options: HandlerOptions = {}): this {
     if (typeof type !== 'string' || type === '' || typeof handler !== 'function') throw new TypeError('registerHandler(type, handler): a non-empty type and a function');
     const eps = options.endpoint === undefined ? ['ws'] : Array.isArray(options.endpoint) ? options.endpoint : [options.endpoint];
-    for (const ep of eps) this.handlers.set(`${ep} ${type}`, { handler, timeoutMs: options.timeoutMs ?? this.defaultTimeoutMs });
+    for (const ep of eps) this.handlers.set(`${ep} ${type}`, { handler, timeoutMs: options.timeoutMs ?? this.defaultTimeoutMs, retries: options.retries ?? this.defaultRetries });
     return this;
   }
 
@@ -211,17 +218,28 @@ export class Platform extends EventEmitter<GatewayEvents> {
     if (this.listenerCount('connection:added') > 0) this.emit('connection:added', info);
   }
 
-  /** Runs a handler under its deadline; a throw or a missed deadline is an `error` event and rejects. */
+  /** Runs a handler under its deadline, again after a throw while retries are left; the last failure is an `error` event and rejects. */
   async run(reg: Registered, message: IncomingFrame, info: ConnectionInfo): Promise<HandlerReply> {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return await this.attempt(reg, message, info);
+      } catch (err) {
+        if (attempt >= reg.retries) {
+          this.fail(err, info);
+          throw err;
+        }
+        await new Promise<void>((r) => this.clock.setTimeout(r, RETRY_DELAY_MS * 2 ** attempt));
+      }
+    }
+  }
+
+  private async attempt(reg: Registered, message: IncomingFrame, info: ConnectionInfo): Promise<HandlerReply> {
     let timer: TimerHandle | undefined;
     const late = new Promise<never>((_, reject) => {
       timer = this.clock.setTimeout(() => reject(new Error(`the handler for '${message.type}' did not answer within ${reg.timeoutMs} ms`)), reg.timeoutMs);
     });
     try {
       return await Promise.race([Promise.resolve().then(() => reg.handler(message, info)), late]);
-    } catch (err) {
-      this.fail(err, info);
-      throw err;
     } finally {
       this.clock.clear(timer);
     }
@@ -258,7 +276,8 @@ export class Platform extends EventEmitter<GatewayEvents> {
    * One text frame on its way to the endpoint's handling: counted, timed,
    * shown to `message:received`, passed through message middleware.
    */
-  intake(info: ConnectionInfo | null, text: string, handle: (text: string) => unknown): unknown {
+  intake(peer: Peer, text: string, handle: (text: string) => unknown): unknown {
+    const info = peer.info;
     this.stats.frameIn();
     const start = this.clock.now();
     const done = () => this.stats.handled(this.clock.now() - start);
@@ -281,12 +300,21 @@ export class Platform extends EventEmitter<GatewayEvents> {
     if (this.listenerCount('message:received') > 0) this.emit('message:received', { message, connection: info });
     const run = async (i: number): Promise<unknown> => {
       const mw = this.messageMw[i];
-      if (!mw) return handle(text);
+      // Middleware may have changed the frame (sanitized text): the endpoint handles what it passed on.
+      if (!mw) return handle(this.messageMw.length > 0 ? JSON.stringify(message) : text);
       let passed: Promise<unknown> | null = null;
       const r = await mw.handler(message, info, () => (passed ??= run(i + 1)));
       return passed === null ? r : await passed;
     };
-    return run(0).finally(done);
+    // Middleware that throws refuses the frame: the endpoint's error frame with the frame's id, as a handler's would be.
+    return run(0)
+      .catch((err: unknown) => {
+        this.fail(err, info);
+        const id = typeof message.id === 'string' || typeof message.id === 'number' ? message.id : undefined;
+        if (peer.refuseWith) peer.refuseWith(err, id);
+        else peer.send(handlerError(err, id));
+      })
+      .finally(done);
   }
 
   /** Sends to one connection; on /ws the frame is wrapped in the envelope. False when it is not open. */
