@@ -98,6 +98,34 @@ describe('embedding with the Node WebSocket module\'s options', () => {
   });
 });
 
+describe('embedding on a request handler (an Express app is one)', () => {
+  test('createGateway({ app }) makes the server; the app keeps its routes, the gateway its sockets and /api', async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'courtside-embed-app-'));
+    // What an Express app is to node:http: a (req, res) function; this one mounts the gateway's HTTP side like app.use(gw.http).
+    const app = (req: import('node:http').IncomingMessage, res: import('node:http').ServerResponse) => {
+      if (req.url === '/app') return void res.end('the app');
+      gw.http(req, res, () => res.writeHead(404).end());
+    };
+    const gw = createGateway({ app, dataDir, operatorToken: OPERATOR_TOKEN, logger: silentLogger, statusLogIntervalMs: 0, parts: [] });
+    await new Promise<void>((r) => gw.server.listen(0, '127.0.0.1', r));
+    await gw.start();
+    const port = (gw.server.address() as AddressInfo).port;
+    try {
+      assert.equal(await (await fetch(`http://127.0.0.1:${port}/app`)).text(), 'the app');
+      const h = await fetch(`http://127.0.0.1:${port}/api/websocket/health?token=${OPERATOR_TOKEN}`);
+      assert.equal(((await h.json()) as { status: string }).status, 'healthy');
+      const c = await TestClient.connect(`ws://127.0.0.1:${port}/ws`);
+      await c.next('system');
+      assert.equal((await c.ask({ id: 'p', type: 'ping' }, 'pong')).id, 'p');
+      await c.close();
+    } finally {
+      await gw.stop();
+      await new Promise<void>((r) => gw.server.close(() => r()));
+      rmSync(dataDir, { recursive: true, force: true });
+    }
+  });
+});
+
 async function waitUntil(cond: () => boolean): Promise<void> {
   for (let i = 0; i < 300 && !cond(); i++) await new Promise((r) => setTimeout(r, 10));
   assert.ok(cond(), 'condition not reached');

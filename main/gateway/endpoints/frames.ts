@@ -132,6 +132,7 @@ export function handleFrames(ctx: Intake, peer: Peer, onText: FrameHandler, onBi
       watch.onRelief(() => peer.resume('store'));
     }
     if (isBinary) {
+      platform?.stats.frameIn();
       const buf = toBuffer(data);
       if (!onBinary) {
         peer.error('BAD_BINARY', 'this endpoint takes JSON text frames only');
