@@ -26,6 +26,7 @@ describe('embedding: createGateway on an application\'s http.Server', () => {
   const events: string[] = [];
   const alerts: Alert[] = [];
   const removed: (ConnectionInfo & { code: number })[] = [];
+  const errorsSeen: string[] = [];
 
   before(async () => {
     dataDir = mkdtempSync(join(tmpdir(), 'courtside-embed-'));
@@ -65,6 +66,10 @@ describe('embedding: createGateway on an application\'s http.Server', () => {
     gw.on('message:received', ({ message }) => events.push(`received ${message.type}`));
     gw.on('message:sent', ({ message }) => events.push(`sent ${String(message.type)}`));
     gw.on('alert', (a) => alerts.push(a));
+    gw.on('error', ({ error, connection }) => errorsSeen.push(`${connection?.endpoint ?? '-'} ${error.message}`));
+    gw.registerHandler('fails', () => {
+      throw new Error('the application could not do it');
+    });
     await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
     await gw.start();
     base = `127.0.0.1:${(server.address() as AddressInfo).port}`;
@@ -100,6 +105,25 @@ describe('embedding: createGateway on an application\'s http.Server', () => {
     assert.deepEqual(events, ['added ws club-7', 'sent system', 'received text', 'before text', 'sent text', 'after text', 'received forbidden']);
     await c.close();
     assert.ok(removed.some((x) => x.endpoint === 'ws' && x.code === 1005));
+  });
+
+  test('sendToConnection reaches that connection only, in the envelope; a handler\'s throw is an error event', async () => {
+    const a = await TestClient.connect(`ws://${base}/realtime`);
+    const idA = ((await a.next('system')).content as { connectionId: string }).connectionId;
+    const b = await TestClient.connect(`ws://${base}/realtime`);
+    await b.next('system');
+    assert.equal(gw.sendToConnection(idA, { type: 'system', content: { action: 'note', text: 'for a' } }), true);
+    const got = await a.next('system');
+    assert.deepEqual(got.content, { action: 'note', text: 'for a' });
+    assert.equal(typeof got.timestamp, 'string');
+    await b.nothing('system', 100);
+    assert.equal(gw.sendToConnection('no-such-connection', { type: 'system', content: {} }), false);
+    assert.ok(gw.connections().some((c) => c.id === idA));
+    const e = await a.ask({ id: 'e1', type: 'fails' }, 'error');
+    assert.equal((e.content as { code: string }).code, 'HANDLER_FAILED');
+    assert.deepEqual(errorsSeen, ['ws the application could not do it']);
+    await a.close();
+    await b.close();
   });
 
   test('connection middleware that does not call next refuses the upgrade', async () => {
