@@ -80,6 +80,7 @@ const FRAME_STATUS: Record<FrameErrorCode, number> = {
   BAD_BINARY: 400,
   CONFLICT: 409,
   QUOTA_EXCEEDED: 429,
+  HANDLER_FAILED: 500,
 };
 
 /** Frame codes as catalogue entries; the message is the caller's, or the code's default line. */

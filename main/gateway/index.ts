@@ -9,6 +9,9 @@ import { chmodSync, mkdirSync, readFileSync, statSync, writeFileSync, existsSync
 import { networkInterfaces } from 'node:os';
 import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
+import { Platform } from './platform/platform.js';
+import { platformPart } from './platform/part.js';
 import type { TSchema } from '@sinclair/typebox';
 import { fileURLToPath } from 'node:url';
 import { systemClock, type Clock } from './clock.js';
@@ -59,6 +62,12 @@ export interface GatewayOptions extends CoreOptions {
   fleet?: { ttlMs?: number; heartbeatMs?: number; history?: number };
   /** Replaces the standard parts; `[]` gives a bare gateway (rooms, signaling, boards, operators). Default `standardParts(options)`. */
   parts?: PartFactory[];
+  /** Live on an application's http.Server instead of listening (embed.ts); `host` and `port` are then ignored. */
+  server?: Server;
+  /** Path of the Node WebSocket module's envelope endpoint. Default `/ws`. */
+  path?: string;
+  /** Handlers, middleware and events registered before the start (embed.ts). */
+  platform?: Platform;
 }
 
 /** The parts every way of running the gateway has. */
@@ -86,6 +95,8 @@ export interface Gateway {
   /** Every operator request the dispatcher answers, with the schema it validates with. */
   readonly requestSchemas: Readonly<Record<string, TSchema>>;
   readonly store: Store;
+  /** The HTTP side (`/api/*`, `/metrics`, `/api/health`, the UI) for an application's own request routing. */
+  handleRequest(req: IncomingMessage, res: ServerResponse): void;
   /** Closes sockets, stops timers, flushes and closes the store. Idempotent. */
   close(): Promise<void>;
 }
@@ -242,14 +253,15 @@ export async function startGateway(options: GatewayOptions = {}): Promise<Gatewa
       });
     },
   };
-  const core = createCore(base, { hosts: () => (opts.host === '0.0.0.0' || opts.host === '::' ? lanAddresses() : [opts.host]), port: () => listenPort }, fleet);
+  const platform = options.platform ?? new Platform(clock);
+  const core = createCore(base, { hosts: () => (opts.host === '0.0.0.0' || opts.host === '::' ? lanAddresses() : [opts.host]), port: () => listenPort }, fleet, platform);
 
   const parts: GatewayPart[] = [];
   let server: ReturnType<typeof createGatewayServer>;
   let requestSchemas: Record<string, TSchema> = {};
   let hooks: PartHooks = {};
   try {
-    for (const make of options.parts ?? standardParts(options)) parts.push(await make(core));
+    for (const make of [platformPart(), ...(options.parts ?? standardParts(options))]) parts.push(await make(core));
     hooks = collectHooks(parts);
     const view: GatewayView = {
       core,
@@ -274,14 +286,19 @@ export async function startGateway(options: GatewayOptions = {}): Promise<Gatewa
     const closed = await store.closeDanglingConnections(new Date(clock.now()), { own: gatewayId, ...(live ? { live } : {}) });
     if (closed > 0) log.info('closed connections left open by an earlier run', { count: closed });
     await core.boards.load();
-    server = createGatewayServer({ core, dispatcher, hooks, storeWatch });
-    await new Promise<void>((resolve, reject) => {
-      server.listener.once('error', reject);
-      server.listener.listen(opts.port, opts.host, () => {
-        server.listener.off('error', reject);
-        resolve();
+    server = createGatewayServer({ core, dispatcher, hooks, storeWatch, ...(options.server ? { server: options.server } : {}), ...(options.path ? { envelopePath: options.path } : {}) });
+    if (options.server) {
+      // The application listens; the gateway starts once it does (the port is needed by the parts).
+      if (!options.server.listening) await new Promise<void>((resolve) => options.server!.once('listening', () => resolve()));
+    } else {
+      await new Promise<void>((resolve, reject) => {
+        server.listener.once('error', reject);
+        server.listener.listen(opts.port, opts.host, () => {
+          server.listener.off('error', reject);
+          resolve();
+        });
       });
-    });
+    }
     requestSchemas = dispatcher.schemas();
   } catch (err) {
     for (const p of [...parts].reverse()) await p.close?.().catch(() => {});
@@ -292,6 +309,7 @@ export async function startGateway(options: GatewayOptions = {}): Promise<Gatewa
     throw e.code === 'EADDRINUSE' ? gatewayError('PORT_IN_USE', opts.port) : gatewayError('LISTEN_FAILED', errorText(err));
   }
   listenPort = (server.listener.address() as AddressInfo).port;
+  platform.notifyOperators = (message, level) => void core.operators.notifyAll({ type: 'system_notification', message, level, timestamp: new Date(clock.now()).toISOString() });
   core.commands.start();
   core.rooms.start();
   for (const p of parts) await p.start?.({ port: listenPort });
@@ -301,6 +319,7 @@ export async function startGateway(options: GatewayOptions = {}): Promise<Gatewa
   const localHost = opts.host === '0.0.0.0' || opts.host === '::' ? '127.0.0.1' : opts.host;
   const fp = opts.tls ? `&${FINGERPRINT_PARAM}=${opts.tls.fingerprint}` : '';
   let closing: Promise<void> | undefined;
+  platform.status = () => (closing ? 'stopped' : storeWatch.lateReason() === null ? 'healthy' : 'degraded');
   const gateway: Gateway = {
     port: listenPort,
     host: opts.host,
@@ -314,10 +333,12 @@ export async function startGateway(options: GatewayOptions = {}): Promise<Gatewa
     hooks,
     requestSchemas,
     store,
+    handleRequest: (req, res) => server.handleRequest(req, res),
     close() {
       closing ??= (async () => {
         clock.clear(statusTimer);
         clock.clear(renewTimer);
+        platform.stop();
         core.commands.stop();
         core.rooms.stop();
         for (const p of [...parts].reverse()) {
@@ -360,3 +381,6 @@ function renewCertificate(opts: ResolvedOptions, server: { setCertificate(t: Non
 }
 
 export { GatewayError };
+
+// The embedding API (the Node WebSocket module's users): see embed.ts and the README.
+export * from './embed.js';

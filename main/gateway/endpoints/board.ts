@@ -41,7 +41,7 @@ export function attachBoard(ctx: BoardEndpointDeps, peer: Peer, deviceId: string
   handleFrames(ctx, peer, (text) => {
     ctx.boards.seen(deviceId);
     const p = parser.parse(text);
-    if (!p.ok) return peer.send(p.error);
+    if (!p.ok) return peer.refuse(p.error, text);
     const f = p.frame;
     switch (f.type) {
       case 'heartbeat':

@@ -19,11 +19,17 @@ import type { Base } from '../base.js';
 import type { KeepaliveManager } from '../keepalive.js';
 import type { StoreWatch } from '../store-watch.js';
 import type { Peer } from '../peer.js';
+import type { Platform } from '../platform/platform.js';
 
 /** What frame intake uses: limits, counters, the liveness tracker and the store's backlog. */
-export type Intake = Pick<Base, 'log' | 'metrics' | 'options'> & { readonly keepalive: KeepaliveManager | null; readonly storeWatch?: StoreWatch | null };
+export type Intake = Pick<Base, 'log' | 'metrics' | 'options'> & {
+  readonly keepalive: KeepaliveManager | null;
+  readonly storeWatch?: StoreWatch | null;
+  /** Embedding: message middleware, `message:received`, the frame counters. */
+  readonly platform?: Platform | null;
+};
 
-export type FrameHandler = (text: string) => void | Promise<void>;
+export type FrameHandler = (text: string) => unknown;
 export type BinaryHandler = (data: Buffer) => void | Promise<void>;
 
 /** Bytes of frames one connection handles in one event-loop turn (at least one frame). */
@@ -66,6 +72,12 @@ class FrameIntake {
     this.watch = peer.endpoint === 'operator' ? null : (ctx.storeWatch ?? null);
   }
 
+  /** A text frame, through the embedding's message middleware when there is one. */
+  private text(t: string): unknown {
+    const platform = this.ctx.platform;
+    return platform ? platform.intake(this.peer, t, this.onText) : this.onText(t);
+  }
+
   private fail(err: unknown): void {
     this.ctx.log.warn('frame handling failed', { endpoint: this.peer.endpoint, ip: this.peer.ip, error: err instanceof Error ? err.message : String(err) });
     this.peer.error('UNAVAILABLE', 'gateway temporarily unavailable, try again');
@@ -88,9 +100,9 @@ class FrameIntake {
   /** Runs one job; true if it went async (later frames must wait for it). */
   private run(job: Job): boolean {
     this.spend(job.size);
-    let r: void | Promise<void>;
+    let r: unknown;
     try {
-      r = typeof job.data === 'string' ? this.onText(job.data) : this.onBinary!(job.data);
+      r = typeof job.data === 'string' ? this.text(job.data) : this.onBinary!(job.data);
     } catch (err) {
       this.fail(err);
       return false;
@@ -143,6 +155,7 @@ class FrameIntake {
       watch.onRelief(() => peer.resume('store'));
     }
     if (isBinary) {
+      this.ctx.platform?.stats.frameIn();
       if (!this.onBinary) {
         peer.error('BAD_BINARY', 'this endpoint takes JSON text frames only');
         return;
