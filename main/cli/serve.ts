@@ -21,6 +21,11 @@ Options:
   --redis URL            redis://host:port[/db]: act as one fleet with every gateway that names
                          the same Redis and the same MySQL/MariaDB --db (not with SQLite)
                          (default none: a gateway on its own)
+  --redis-history N      fleet events the Redis stream keeps (approximately): how far behind
+                         a gateway may fall (Redis away, the process frozen) and still catch
+                         up; past it clients that asked get fleet_gap 'trimmed' (default 10000)
+  --redis-max-pending N  events a gateway holds for Redis while it does not answer; past it
+                         they are dropped and told as fleet_gap 'dropped' (default 20000)
   --data-dir DIR         data folder (default ${defaultDataDir()})
   --operator-token T     token for the operator UI and API, 16-256 of A-Z a-z 0-9 - _
                          (default: made at first start, kept in <data-dir>/operator-token)
@@ -114,6 +119,8 @@ export function serveCommand(argv: string[], io: CommandIO): Promise<number> {
       port: { type: 'string' },
       db: { type: 'string' },
       redis: { type: 'string' },
+      'redis-history': { type: 'string' },
+      'redis-max-pending': { type: 'string' },
       'data-dir': { type: 'string' },
       'operator-token': { type: 'string' },
       'device-auth': { type: 'string' },
@@ -150,6 +157,9 @@ export function serveCommand(argv: string[], io: CommandIO): Promise<number> {
     if (values.db !== undefined && values.db.trim() === '') throw new UsageError('--db must not be empty');
     if (values.redis !== undefined && !/^rediss?:\/\/[^\s/]+(\/\d{1,2})?\/?$/.test(values.redis)) throw new UsageError(`--redis must look like redis://host:port[/db], got '${values.redis}'`);
     const port = intFlag('port', values.port, 0, 65535);
+    const redisHistory = intFlag('redis-history', values['redis-history'], 10, 100_000_000);
+    const redisMaxPending = intFlag('redis-max-pending', values['redis-max-pending'], 1, 100_000_000);
+    if ((redisHistory !== undefined || redisMaxPending !== undefined) && values.redis === undefined) throw new UsageError('--redis-history and --redis-max-pending need --redis');
     const demo = intFlag('demo', values.demo, 0, 500);
     const deviceAuth = choiceFlag('device-auth', values['device-auth'], ['open', 'token'] as const);
     const logLevel = choiceFlag('log-level', values['log-level'], LOG_LEVELS);
@@ -214,6 +224,7 @@ export function serveCommand(argv: string[], io: CommandIO): Promise<number> {
           },
         }),
         env: io.env,
+        fleet: { history: redisHistory, maxPending: redisMaxPending },
       });
     } catch (err) {
       if (err instanceof GatewayError) {

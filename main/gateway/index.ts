@@ -58,8 +58,8 @@ export interface GatewayOptions extends CoreOptions {
   usb?: UsbPartOptions;
   /** The environment (`COURTSIDE_DISCOVERY=off`). Default `process.env`. */
   env?: NodeJS.ProcessEnv;
-  /** Fleet tuning (tests): key TTL, heartbeat, stream history. */
-  fleet?: { ttlMs?: number; heartbeatMs?: number; history?: number };
+  /** Fleet tuning: key TTL, heartbeat (tests); stream history and publish backlog cap (`serve --redis-history`, `--redis-max-pending`). */
+  fleet?: { ttlMs?: number; heartbeatMs?: number; history?: number; maxPending?: number };
   /** Replaces the standard parts; `[]` gives a bare gateway (rooms, signaling, boards, operators). Default `standardParts(options)`. */
   parts?: PartFactory[];
   /** Live on an application's http.Server instead of listening (embed.ts); `host` and `port` are then ignored. */

@@ -60,10 +60,17 @@ export function compareIds(a: string, b: string): number {
   return a1 - b1 || a2 - b2;
 }
 
+function field(f: string[], k: string): string | undefined {
+  for (let i = 0; i < f.length; i += 2) if (f[i] === k) return f[i + 1];
+  return undefined;
+}
+
 export class FleetBus {
   readonly cmd: Redis;
   private readonly reader: Redis;
   private lastId = '0-0';
+  /** The stream's last deleted id when trimming was last told: the same loss is told once. */
+  private trimTold = '0-0';
   private epoch: string | null = null;
   private seq = 0;
   /** Sequence numbers restart with the process: the instance tells a restart from a duplicate. */
@@ -162,10 +169,11 @@ export class FleetBus {
       const epoch = await this.ensureEpoch();
       if (this.epoch !== null && epoch !== this.epoch) this.gap('epoch', {});
       this.epoch = epoch;
-      const info = (await this.cmd.call('XINFO', 'STREAM', STREAM).catch(() => null)) as unknown[] | null;
-      const at = info ? info.indexOf('max-deleted-entry-id') : -1;
-      const maxDeleted = at >= 0 ? String(info![at + 1]) : '0-0';
-      if (compareIds(maxDeleted, this.lastId) > 0) this.gap('trimmed', {});
+      const maxDeleted = await this.maxDeleted();
+      if (compareIds(maxDeleted, this.lastId) > 0 && compareIds(maxDeleted, this.trimTold) > 0) {
+        this.trimTold = maxDeleted;
+        this.gap('trimmed', {});
+      }
       if (this.dropped > 0) {
         // Others see our sequence jump; tell our own clients too.
         this.gap('dropped', { gatewayId: this.o.gatewayId, lost: this.dropped });
@@ -206,19 +214,52 @@ export class FleetBus {
         continue;
       }
       for (const [, entries] of res ?? []) {
+        const trimmed = await this.trimmedBefore(entries).catch(() => false);
         for (const [id, fields] of entries) {
           this.lastId = id;
-          this.deliver(id, fields);
+          this.deliver(id, fields, trimmed);
         }
       }
     }
   }
 
-  private deliver(id: string, f: string[]): void {
-    const get = (k: string) => {
-      for (let i = 0; i < f.length; i += 2) if (f[i] === k) return f[i + 1];
-      return undefined;
-    };
+  /** The stream's `max-deleted-entry-id`: everything up to it was trimmed away. */
+  private async maxDeleted(): Promise<string> {
+    const info = (await this.cmd.call('XINFO', 'STREAM', STREAM).catch(() => null)) as unknown[] | null;
+    const at = info ? info.indexOf('max-deleted-entry-id') : -1;
+    return at >= 0 ? String(info![at + 1]) : '0-0';
+  }
+
+  /**
+   * A batch in which another gateway's sequence jumps: either that gateway dropped events, or
+   * this one fell so far behind (Redis away, the process frozen, the loop stalled) that the
+   * history was trimmed past its last id. The stream's last deleted id tells which; trimming
+   * is told once as such (with how many of the others' events it took), not as drops.
+   */
+  private async trimmedBefore(entries: [string, string[]][]): Promise<boolean> {
+    let lost = 0;
+    const next = new Map<string, number>();
+    for (const [, f] of entries) {
+      const gw = field(f, 'g') ?? '';
+      if (gw === this.o.gatewayId) continue;
+      const who = `${gw}/${field(f, 'i') ?? ''}`;
+      const seq = Number(field(f, 's'));
+      const prev = next.get(who) ?? this.seen.get(who);
+      if (prev !== undefined && seq > prev + 1) lost += seq - prev - 1;
+      if (prev === undefined || seq > prev) next.set(who, seq);
+    }
+    if (lost === 0) return false;
+    const maxDeleted = await this.maxDeleted();
+    if (compareIds(maxDeleted, this.lastId) <= 0) return false;
+    if (compareIds(maxDeleted, this.trimTold) > 0) {
+      this.trimTold = maxDeleted;
+      this.gap('trimmed', { lost });
+    }
+    return true;
+  }
+
+  private deliver(id: string, f: string[], trimmed = false): void {
+    const get = (k: string) => field(f, k);
     const gw = get('g') ?? '';
     if (gw === this.o.gatewayId) return;
     const seq = Number(get('s'));
@@ -227,7 +268,7 @@ export class FleetBus {
     // A publish resent after a reconnect may land twice: the sequence drops the copy.
     if (prev !== undefined && seq <= prev) return;
     this.seen.set(who, seq);
-    if (prev !== undefined && seq > prev + 1) this.gap('dropped', { gatewayId: gw, lost: seq - prev - 1 });
+    if (prev !== undefined && seq > prev + 1 && !trimmed) this.gap('dropped', { gatewayId: gw, lost: seq - prev - 1 });
     let data: Record<string, unknown>;
     try {
       data = JSON.parse(get('d') ?? '{}') as Record<string, unknown>;

@@ -20,6 +20,7 @@ export interface FleetLinkOptions {
   ttlMs?: number;
   heartbeatMs?: number;
   history?: number;
+  maxPending?: number;
 }
 
 const RELEASE = "local v = redis.call('GET', KEYS[1]) if v and cjson.decode(v).gw == ARGV[1] then return redis.call('DEL', KEYS[1]) end return 0";
@@ -59,6 +60,7 @@ export class FleetLink {
       gatewayId: o.gatewayId,
       log: o.log,
       history: o.history,
+      maxPending: o.maxPending,
       heartbeatMs: o.heartbeatMs,
       onEvent: (e) => this.receive(e),
       onGap: (r, d) => {
