@@ -54,10 +54,10 @@ export interface ServeProc {
   stop(): Promise<void>;
 }
 
-export async function startServe(o: { redis: string; db: string; dataDir?: string; port?: number }): Promise<ServeProc> {
+export async function startServe(o: { redis: string; db: string; dataDir?: string; port?: number; args?: string[] }): Promise<ServeProc> {
   const dataDir = o.dataDir ?? mkdtempSync(join(tmpdir(), 'courtside-fleet-gw-'));
   const port = o.port ?? (await freePort());
-  const args = ['serve', '--host', '127.0.0.1', '--port', String(port), '--db', o.db, '--redis', o.redis, '--data-dir', dataDir, '--operator-token', TOKEN, '--log-level', 'warn'];
+  const args = ['serve', '--host', '127.0.0.1', '--port', String(port), '--db', o.db, '--redis', o.redis, '--data-dir', dataDir, '--operator-token', TOKEN, '--log-level', 'warn', ...(o.args ?? [])];
   const s = await startCli(args, /listening on 127\.0\.0\.1:(\d+)/, { COURTSIDE_DISCOVERY: 'off' });
   return {
     proc: s.proc,

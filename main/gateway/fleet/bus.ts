@@ -167,13 +167,13 @@ export class FleetBus {
   private async recover(): Promise<void> {
     try {
       const epoch = await this.ensureEpoch();
-      if (this.epoch !== null && epoch !== this.epoch) this.gap('epoch', {});
-      this.epoch = epoch;
-      const maxDeleted = await this.maxDeleted();
-      if (compareIds(maxDeleted, this.lastId) > 0 && compareIds(maxDeleted, this.trimTold) > 0) {
-        this.trimTold = maxDeleted;
-        this.gap('trimmed', {});
+      if (this.epoch !== null && epoch !== this.epoch) {
+        this.gap('epoch', {});
+        // A new stream: the others' sequences say nothing more of what the old one lost.
+        this.seen.clear();
       }
+      this.epoch = epoch;
+      // Trimming past our last id shows in the read loop (the others' sequences jump).
       if (this.dropped > 0) {
         // Others see our sequence jump; tell our own clients too.
         this.gap('dropped', { gatewayId: this.o.gatewayId, lost: this.dropped });
@@ -223,13 +223,6 @@ export class FleetBus {
     }
   }
 
-  /** The stream's `max-deleted-entry-id`: everything up to it was trimmed away. */
-  private async maxDeleted(): Promise<string> {
-    const info = (await this.cmd.call('XINFO', 'STREAM', STREAM).catch(() => null)) as unknown[] | null;
-    const at = info ? info.indexOf('max-deleted-entry-id') : -1;
-    return at >= 0 ? String(info![at + 1]) : '0-0';
-  }
-
   /**
    * A batch in which another gateway's sequence jumps: either that gateway dropped events, or
    * this one fell so far behind (Redis away, the process frozen, the loop stalled) that the
@@ -249,10 +242,12 @@ export class FleetBus {
       if (prev === undefined || seq > prev) next.set(who, seq);
     }
     if (lost === 0) return false;
-    const maxDeleted = await this.maxDeleted();
-    if (compareIds(maxDeleted, this.lastId) <= 0) return false;
-    if (compareIds(maxDeleted, this.trimTold) > 0) {
-      this.trimTold = maxDeleted;
+    // The stream's oldest entry newer than our last id: what came between was trimmed away.
+    // (Redis 7.0 leaves max-deleted-entry-id alone on MAXLEN trimming, so it cannot tell.)
+    const first = (await this.cmd.xrange(STREAM, '-', '+', 'COUNT', 1))[0]?.[0];
+    if (first === undefined || compareIds(first, this.lastId) <= 0) return false;
+    if (compareIds(first, this.trimTold) > 0) {
+      this.trimTold = first;
       this.gap('trimmed', { lost });
     }
     return true;
