@@ -9,6 +9,7 @@ import { answer, defineRequest, type GatewayPart } from '../parts.js';
 import type { StoreWatch } from '../store-watch.js';
 import { VERSION } from '../version.js';
 import type { GatewayInfo } from './mirror.js';
+import type { TimerHandle } from '../../shared/clock.js';
 
 /** What this gateway says of itself in its heartbeat key. */
 export function fleetInfo(core: Core, watch: StoreWatch | null): GatewayInfo {
@@ -59,7 +60,13 @@ export function fleetPart(): PartFactory {
               return answer('fleet', { enabled: false, gateway_id: self.gateway_id, redis: 'off' as const, reason: null, gateways: [self], events: { published: 0, received: 0, dropped: 0, gaps: 0 } });
             }
             // While Redis is away the list is what was last heard.
-            const others = fleet.bus.isUp ? await fleet.liveGateways().catch(() => [...fleet.mirror.gateways.values()]) : [...fleet.mirror.gateways.values()];
+            // A Redis that stopped answering a moment ago is not yet known to be down, and its
+            // commands wait (no timeout, by design): the answer must not wait with them.
+            const heard = () => [...fleet.mirror.gateways.values()];
+            let timer: TimerHandle | undefined;
+            const late = new Promise<GatewayInfo[]>((r) => (timer = core.clock.setTimeout(() => r(heard()), fleet.bus.heartbeatMs)));
+            const others = fleet.bus.isUp ? await Promise.race([fleet.liveGateways().catch(heard), late]) : heard();
+            core.clock.clear(timer);
             const gateways = [self, ...others.filter((g) => g.gateway_id !== fleet.gatewayId).sort((a, b) => a.gateway_id.localeCompare(b.gateway_id))];
             return answer('fleet', { enabled: true, gateway_id: fleet.gatewayId, redis: fleet.bus.isUp ? ('ok' as const) : ('unavailable' as const), reason: fleet.bus.downReason, gateways, events: { ...fleet.bus.counts } });
           },
