@@ -44,8 +44,8 @@ export interface BusOptions {
   onState(up: boolean, reason: string | null): void;
   /** Each heartbeat while up: refresh keys (the pipeline is sent with the PING's answer). */
   onHeartbeat(p: ReturnType<Redis['pipeline']>): void;
-  /** After Redis answers again, and once at start: rebuild what others hold. */
-  onResync(): Promise<void>;
+  /** After Redis answers again (`recovered`), and once at start: rebuild what others hold. */
+  onResync(recovered: boolean): Promise<void>;
 }
 
 function idParts(id: string): [number, number] {
@@ -80,6 +80,7 @@ export class FleetBus {
   private dropped = 0;
   private running = false;
   private up = false;
+  private downs = 0;
   private downSince: number | null = null;
   private reason: string | null = 'not connected yet';
   private timer: NodeJS.Timeout | undefined;
@@ -102,6 +103,11 @@ export class FleetBus {
     for (const c of [this.cmd, this.reader]) c.on('error', () => undefined);
   }
 
+  /** How many times Redis stopped answering: an answer read across an outage is stale. */
+  get outages(): number {
+    return this.downs;
+  }
+
   get isUp(): boolean {
     return this.up;
   }
@@ -119,7 +125,7 @@ export class FleetBus {
     this.lastId = last?.[0] ?? '0-0';
     this.epoch = await this.ensureEpoch();
     this.setUp(true, null);
-    await this.o.onResync();
+    await this.o.onResync(false);
     this.readLoop = this.read();
     this.timer = setInterval(() => void this.beat(), this.heartbeatMs);
     this.timer.unref();
@@ -181,7 +187,7 @@ export class FleetBus {
       }
       this.downSince = null;
       this.setUp(true, null);
-      await this.o.onResync();
+      await this.o.onResync(true);
     } catch (err) {
       this.o.log.warn('fleet: resynchronising after a Redis outage failed', { error: err instanceof Error ? err.message : String(err) });
     }
@@ -195,6 +201,7 @@ export class FleetBus {
 
   private setUp(up: boolean, reason: string | null): void {
     const changed = up !== this.up;
+    if (changed && !up) this.downs++;
     this.up = up;
     this.reason = reason;
     if (changed) {

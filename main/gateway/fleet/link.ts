@@ -37,6 +37,9 @@ export class FleetLink {
   private readonly ttlMs: number;
   private info: () => GatewayInfo = () => ({ gateway_id: this.gatewayId, address: null, urls: [], started_at: new Date().toISOString(), boards: 0, clients: 0, operators: 0, sensor_watchers: 0, health: 'ok', reason: null, version: '' });
   private beats = 0;
+  /** Until then nothing another gateway holds is dropped for a missing key (see resync). */
+  private settleUntil = 0;
+  private settleTimer: NodeJS.Timeout | undefined;
   private watchersNow = 0;
   /** Called when events were lost, with the reason (the fleet part tells clients and operators). */
   onGap: (reason: GapReason, detail: { gatewayId?: string; lost?: number }) => void = () => undefined;
@@ -70,7 +73,7 @@ export class FleetLink {
       },
       onState: (up, reason) => this.onState(up, reason),
       onHeartbeat: (p) => this.heartbeat(p),
-      onResync: () => this.resync(),
+      onResync: (recovered) => this.resync(recovered),
     });
     const mirror = this.mirror;
     const send = (kind: string, data: Record<string, unknown>) => this.bus.publish(kind, data);
@@ -165,6 +168,7 @@ export class FleetLink {
   }
 
   close(): Promise<void> {
+    clearTimeout(this.settleTimer);
     return this.bus.close();
   }
 
@@ -210,22 +214,41 @@ export class FleetLink {
   }
 
   private async refreshGateways(): Promise<void> {
+    const outages = this.bus.outages;
     const list = await this.liveGateways();
+    // Asked before an outage and answered after it: the keys had expired and not all are back.
+    if (outages !== this.bus.outages || !this.bus.isUp) return;
     this.mirror.gateways = new Map(list.map((g) => [g.gateway_id, g]));
+    if (Date.now() < this.settleUntil) return;
     const live = new Set(this.mirror.gateways.keys());
     live.add(this.gatewayId);
     for (const [kind, id, o] of this.mirror.prune(live)) this.lost(kind, id, o);
   }
 
-  /** After Redis answers again (and at start): our keys written anew, theirs read anew. */
-  private async resync(): Promise<void> {
+  /**
+   * After Redis answers again (and at start): our keys written anew, theirs read anew. An outage
+   * longer than the TTL let every key expire, and the other gateways write theirs again only at
+   * their next heartbeat: reading now would drop their clients for a moment (broadcasts to them
+   * not published, presence leaving and joining). So after an outage this first read only adds,
+   * and the full one follows once every live gateway has beaten twice.
+   */
+  private async resync(recovered = false): Promise<void> {
+    const settle = this.bus.heartbeatMs * 2 + 500;
+    if (recovered) {
+      this.settleUntil = Date.now() + settle;
+      clearTimeout(this.settleTimer);
+      this.settleTimer = setTimeout(() => void this.resync().catch(() => undefined), settle + 50);
+      this.settleTimer.unref();
+    }
+    const merge = Date.now() < this.settleUntil;
     const p = this.bus.cmd.pipeline();
     this.heartbeat(p);
     await p.exec();
     const keys = await scanAll(this.bus.cmd, OWN_PREFIX + '*');
     const vals = keys.length ? await this.bus.cmd.mget(...keys) : [];
     const before = new Map(this.mirror.owned);
-    this.mirror.owned.clear();
+    if (!merge) this.mirror.owned.clear();
+    else for (const [k, o] of before) if (o.gw === this.gatewayId && !this.local.has(k)) this.mirror.owned.delete(k);
     for (const [k, o] of this.local) this.mirror.owned.set(k, o);
     keys.forEach((key, i) => {
       const v = vals[i];
