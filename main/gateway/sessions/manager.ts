@@ -16,25 +16,16 @@ export type SessionDeps = Pick<Core, 'store' | 'clock' | 'log' | 'boards' | 'com
 import { NotStored, type IncomingBatch, type SampleSink, type SinkResult, type UploadResult } from '../samples.js';
 import type { ChunkStats, SessionRow, SessionState } from '../store/types.js';
 import { IngestWriter, packSamples } from './ingest.js';
-import { runAnalysis } from './analysis-run.js';
-import { missingSeqs, progressFrom, sessionJson, storedProgress, type BoardProgress } from './json.js';
-import { frameEndMs, idlessRefusal, newFeed, type BoardFeed } from './feed.js';
+import { missingSeqs, sessionJson, type BoardProgress } from './json.js';
+import { frameEndMs, idlessRefusal, newFeed } from './feed.js';
+import { Completion } from './completion.js';
+import { getSession, listSessions, sessionForPlayer, type SessionJson, type SessionReads } from './queries.js';
+import type { LiveSession } from './live.js';
 import { boardFromStore, refreshFromStore, type SessionTables } from './shared.js';
 import type { SessionFleet } from '../fleet/hooks.js';
 import type { TimerHandle } from '../clock.js';
 
-
-export interface LiveSession {
-  row: SessionRow;
-  boards: Map<string, BoardProgress>;
-  /** Per board: where its session numbering begins and ends (feed.ts). */
-  feeds: Map<string, BoardFeed>;
-  analyzing: Promise<void> | null;
-  lastProgressEvent: number;
-  /** A fleet's completion check reading the store (one at a time; `recheck` asks for another). */
-  checking: Promise<void> | null;
-  recheck: boolean;
-}
+export type { LiveSession } from './live.js';
 
 /** How often a fleet gateway looks again at uploads finished on other gateways (events may be lost). */
 const FLEET_CHECK_MS = 2000;
@@ -63,6 +54,19 @@ export class SessionManager implements SampleSink {
     /** Other gateways on the same database (a fleet): sessions started there, boards that moved. */
     private readonly fleet: SessionFleet | null = null,
   ) {
+    this.completion = new Completion({
+      ctx: this.ctx,
+      writer: this.writer,
+      fleet: this.fleet,
+      live: this.live,
+      activeByBoard: this.activeByBoard,
+      setState: (s, state, patch) => this.setState(s, state, patch),
+      changed: (s) => this.changed(s),
+      refresh: (id) => this.refresh(id),
+      noteClosed: (id) => this.noteClosed(id),
+      now: () => this.now(),
+    });
+    this.reads = { ctx: this.ctx, fleet: this.fleet, live: this.live };
     if (fleet) {
       fleet.onChange((id) => void this.refresh(id).catch((err: unknown) => ctx.log.warn('session refresh from the store failed', { session_id: id, error: String(err) })));
       this.fleetTimer = ctx.clock.setInterval(() => {
@@ -129,7 +133,7 @@ export class SessionManager implements SampleSink {
     return new Date(this.ctx.clock.now());
   }
 
-  async create(o: { boards: string[]; playerId?: string; court?: string; roomId?: string; notes?: string; sampleRateHz?: number }): Promise<ReturnType<typeof sessionJson>> {
+  async create(o: { boards: string[]; playerId?: string; court?: string; roomId?: string; notes?: string; sampleRateHz?: number }): Promise<SessionJson> {
     const boards = [...new Set(o.boards)];
     const row: SessionRow = {
       sessionId: newSessionId(),
@@ -160,7 +164,7 @@ export class SessionManager implements SampleSink {
     return s;
   }
 
-  async start(sessionId: string): Promise<ReturnType<typeof sessionJson>> {
+  async start(sessionId: string): Promise<SessionJson> {
     const s = this.open(sessionId);
     if (s.row.state !== 'created') throw gatewayError('CONFLICT', `session ${sessionId} is ${s.row.state}; only a created session can start`);
     for (const id of s.row.boards) {
@@ -175,7 +179,7 @@ export class SessionManager implements SampleSink {
   }
 
   /** Recording: ask boards to stop and upload. Uploading already: finish now with what is stored. */
-  async stop(sessionId: string): Promise<ReturnType<typeof sessionJson>> {
+  async stop(sessionId: string): Promise<SessionJson> {
     const s = this.open(sessionId);
     if (s.row.state === 'recording') {
       await this.setState(s, 'uploading', { stoppedAt: this.now() });
@@ -294,76 +298,17 @@ export class SessionManager implements SampleSink {
     return { sessionId: s.row.sessionId, missing };
   }
 
-  /** Uploading and every board reported its last seq with nothing missing: analyze. */
+  /** Uploading and every board reported its last seq with nothing missing: analyze (completion.ts). */
   private checkComplete(s: LiveSession): void {
-    if (s.row.state !== 'uploading' || s.analyzing) return;
-    if (this.fleet) return this.checkCompleteShared(s);
-    for (const b of s.boards.values()) if (b.finalSeq === null || missingSeqs(b).length > 0) return;
-    this.analyze(s);
+    this.completion.check(s);
   }
 
-  /** In a fleet other gateways record some boards: what this one lacks, the store may have. */
-  private checkCompleteShared(s: LiveSession): void {
-    if (s.checking) {
-      s.recheck = true;
-      return;
-    }
-    s.checking = (async () => {
-      for (const b of s.boards.values()) {
-        if (b.finalSeq === null || missingSeqs(b).length > 0) await boardFromStore(this.ctx.store, s.row.sessionId, b);
-        if (b.finalSeq === null || missingSeqs(b).length > 0) return;
-      }
-      if (s.row.state === 'uploading' && !s.analyzing) await this.claimAndAnalyze(s);
-    })()
-      .catch((err: unknown) => this.ctx.log.warn('session completion check failed', { session_id: s.row.sessionId, error: String(err) }))
-      .finally(() => {
-        s.checking = null;
-        if (s.recheck) {
-          s.recheck = false;
-          this.checkComplete(s);
-        }
-      });
+  private claimAndAnalyze(s: LiveSession): Promise<void> {
+    return this.completion.claimAndAnalyze(s);
   }
 
-  /** One gateway of a fleet analyzes: the one whose claim on the row succeeds. */
-  private async claimAndAnalyze(s: LiveSession): Promise<void> {
-    if (!this.fleet) return this.analyze(s);
-    if (s.analyzing) return;
-    if (await this.ctx.store.claimSession(s.row.sessionId, s.row.state, { state: 'analyzing' })) return this.analyze(s, true);
-    await this.refresh(s.row.sessionId);
-  }
-
-  private analyze(s: LiveSession, claimed = false): void {
-    if (s.analyzing) return;
-    s.analyzing = (async () => {
-      try {
-        if (claimed) {
-          s.row.state = 'analyzing';
-          this.changed(s);
-          this.fleet?.changed(s.row.sessionId);
-        } else await this.setState(s, 'analyzing', {});
-        // Everything accepted must be on disk before it is read back.
-        await this.writer.flushed();
-        const summary = await runAnalysis(this.ctx.store, s.row, [...s.boards.values()]);
-        await this.setState(s, 'complete', { completedAt: this.now(), summary });
-        await this.notifyComplete(s);
-      } catch (err) {
-        const reason = err instanceof Error ? err.message : String(err);
-        this.ctx.log.error('session analysis failed', { session_id: s.row.sessionId, error: reason });
-        await this.setState(s, 'failed', { completedAt: this.now(), failureReason: `analysis failed: ${reason}` }).catch(() => undefined);
-      } finally {
-        for (const id of s.row.boards) if (this.activeByBoard.get(id) === s.row.sessionId) this.activeByBoard.delete(id);
-        this.live.delete(s.row.sessionId);
-        this.noteClosed(s.row.sessionId);
-      }
-    })();
-  }
-
-  private async notifyComplete(s: LiveSession): Promise<void> {
-    const body = { type: 'analysis_complete_notification', session_id: s.row.sessionId, player_id: s.row.playerId, summary: s.row.summary, completed_at: s.row.completedAt?.toISOString() };
-    if (s.row.playerId) await this.ctx.users.notify(s.row.playerId, body);
-    this.ctx.operators.notifyAll(body);
-    this.ctx.log.info('session analysis complete', { session_id: s.row.sessionId });
+  private analyze(s: LiveSession): void {
+    this.completion.analyze(s);
   }
 
   private async setState(s: LiveSession, state: SessionState, patch: Partial<SessionRow>): Promise<void> {
@@ -386,6 +331,10 @@ export class SessionManager implements SampleSink {
     checkComplete: (s) => this.checkComplete(s),
     noteClosed: (id) => this.noteClosed(id),
   };
+
+  /** The end of a session (completion.ts) and the read side (queries.ts). */
+  private readonly completion: Completion;
+  private readonly reads: SessionReads;
 
   /** A frame naming a session this gateway had not heard of, once the store was asked. */
   private lateAccept(b: IncomingBatch): Promise<void> {
@@ -412,37 +361,18 @@ export class SessionManager implements SampleSink {
   }
 
   /** An open session with live progress, else the stored row. */
-  async get(sessionId: string): Promise<ReturnType<typeof sessionJson> | null> {
-    const s = this.live.get(sessionId);
-    // In a fleet, boards on other gateways store what this one never sees.
-    if (s && this.fleet) for (const b of s.boards.values()) await boardFromStore(this.ctx.store, sessionId, b);
-    if (s) return sessionJson(s.row, s.boards);
-    const row = await this.ctx.store.getSession(sessionId);
-    if (!row) return null;
-    return sessionJson(row, await storedProgress(this.ctx, row));
+  get(sessionId: string): Promise<SessionJson | null> {
+    return getSession(this.reads, sessionId);
   }
 
-  /**
-   * A page of the session list, each as `get` gives it, newest first: three
-   * queries for the page (store.listSessionSummaries), not three per session.
-   */
-  async list(opts: { search?: string; state?: SessionState; limit?: number } = {}): Promise<ReturnType<typeof sessionJson>[]> {
-    const page = await this.ctx.store.listSessionSummaries(opts);
-    return page.map(({ row, chunks, finals }) => {
-      const s = this.live.get(row.sessionId);
-      return s ? sessionJson(s.row, s.boards) : sessionJson(row, progressFrom(row, chunks, finals));
-    });
+  /** A page of the session list, newest first (queries.ts). */
+  list(opts: { search?: string; state?: SessionState; limit?: number } = {}): Promise<SessionJson[]> {
+    return listSessions(this.reads, opts);
   }
 
   /** For the player's session_status: the session asked for, else their newest. */
-  async forPlayer(playerId: string, sessionId?: string): Promise<ReturnType<typeof sessionJson> | null> {
-    if (sessionId) {
-      const s = await this.get(sessionId);
-      return s && s.player_id === playerId ? s : null;
-    }
-    for (const s of this.live.values()) if (s.row.playerId === playerId) return sessionJson(s.row, s.boards);
-    const [mine] = await this.ctx.store.listSessions({ playerId, limit: 1 });
-    return mine ? this.get(mine.sessionId) : null;
+  forPlayer(playerId: string, sessionId?: string): Promise<SessionJson | null> {
+    return sessionForPlayer(this.reads, playerId, sessionId);
   }
 
   status(): Record<string, unknown> {
