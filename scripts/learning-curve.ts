@@ -41,6 +41,7 @@ const root = resolve(fileURLToPath(import.meta.url), '../..');
 const { values } = parseArgs({
   options: {
     draws: { type: 'string', default: '200' },
+    'one-type': { type: 'boolean', default: false },
     seed: { type: 'string', default: '1818' },
     dataset: { type: 'string' },
   },
@@ -107,7 +108,9 @@ for (const cond of ['as_recorded', 'rotated', 'slow_player', 'slower_player'] as
       // The corrections come from one session, the scored strokes from the next (another mounting unless as recorded).
       const taught = fixed ?? session(cond, rand);
       const scored = fixed ?? session(cond, rand);
-      const chosen = taught.map((r) => pick(r.features.length, k, rand));
+      // --one-type: the coach corrects strokes of one type only (drawn per draw), the others none.
+      const only = values['one-type'] ? Math.floor(rand() * taught.length) : -1;
+      const chosen = taught.map((r, i) => pick(r.features.length, only < 0 || only === i ? k : 0, rand));
       const examples: ProfileExample[] = taught.flatMap((r, i) => [...chosen[i]!].map((j) => ({ type: r.type, features: r.features[j]! })));
       const profile = compileProfile(model, { examples });
       let right = 0;

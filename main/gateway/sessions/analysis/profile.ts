@@ -14,10 +14,18 @@
  * is known in (the `unknown` outcome) moves towards the player's own strokes
  * of that type the same way, weighted by how many there are.
  *
- * Chosen over a nearest-centroid vote in the same space, which was measured
- * (scripts/learning-curve.ts) to cost the public player 4-5 points at 1-5
- * corrected strokes per type: a centroid of a few strokes weighs all 42
- * features equally, the refit keeps the general model's weighting.
+ * A type changes only where the player's strokes say so: the refitted
+ * model's answer replaces the general one only if the stroke lies closer to
+ * the player's corrected strokes of the new type than to those of the old
+ * type (or, for a type the player has none of, to the general centre), in
+ * the metric of the general model's known regions. Without that gate, a coach
+ * who corrects only smashes turned the player's clears into smashes too.
+ *
+ * Chosen, with its constants, by scripts/learning-curve.ts: a nearest-centroid
+ * vote in the same space cost the public player 4-5 points at 1-5 corrected
+ * strokes per type (a centroid of a few strokes weighs all 42 features
+ * equally, the refit keeps the general model's weighting); a prior as strong
+ * for twenty strokes as for one let a single stroke move too much.
  *
  * With an empty profile `adaptedPredict` is `predict` on the general model
  * exactly (a test checks it): players without corrections get its result.
@@ -25,7 +33,7 @@
  * Rows are the features as the classifier saw them: already mirrored when the
  * session was read as a left-hander's (analyze.ts).
  */
-import { predict, type Prediction, type StrokeModel } from './classify.js';
+import { classDistance, predict, type Prediction, type StrokeModel } from './classify.js';
 import { STROKE_TYPES, type StrokeType } from './types.js';
 
 export interface ProfileExample {
@@ -38,19 +46,20 @@ export interface PlayerProfile {
 }
 
 /**
- * Strength of the pull back to the general weights (per weight, against the
- * mean cross-entropy of the player's strokes) and the refit's steps: measured
- * with scripts/learning-curve.ts so the public player keeps 100 % while a
- * player the general model types wrong gains from a few strokes.
+ * Strength of the pull back to the general weights (per weight, divided by
+ * the number of corrected strokes, against their mean cross-entropy) and the
+ * refit's steps: measured with scripts/learning-curve.ts so the public player
+ * keeps 100 % while a player the general model types wrong gains from a few
+ * strokes.
  */
-export const PRIOR_L2 = 0.05;
+export const PRIOR_L2 = 1;
 export const REFIT_STEPS = 200;
 const REFIT_RATE = 0.5;
 /** How many strokes' worth the general centre of a type weighs against the player's own, for the known region. */
 export const PRIOR_WEIGHT = 3;
 
 /** The general model adapted to one player, or null when the profile has nothing to adapt with. */
-export type CompiledProfile = { model: StrokeModel; evidence: number[] } | null;
+export type CompiledProfile = { model: StrokeModel; evidence: number[]; means: (number[] | null)[] } | null;
 
 const standardise = (model: StrokeModel, x: readonly number[]) => x.map((v, j) => (v - model.mean[j]!) / model.std[j]!);
 
@@ -65,9 +74,12 @@ export function compileProfile(model: StrokeModel, profile: PlayerProfile): Comp
   const W = W0.map((w) => [...w]);
   const b = [...model.bias];
   const n = Z.length;
+  // Against the mean loss of n strokes: the prior weighs as much as one stroke, so one
+  // stroke moves the weights half way at most and twenty nearly all the way.
+  const l2 = PRIOR_L2 / n;
   for (let it = 0; it < REFIT_STEPS; it++) {
-    const gW = W.map((w, k) => w.map((v, j) => PRIOR_L2 * (v - W0[k]![j]!)));
-    const gb = b.map((v, k) => PRIOR_L2 * (v - model.bias[k]!));
+    const gW = W.map((w, k) => w.map((v, j) => l2 * (v - W0[k]![j]!)));
+    const gb = b.map((v, k) => l2 * (v - model.bias[k]!));
     for (let i = 0; i < n; i++) {
       const z = Z[i]!;
       const logits = W.map((w, k) => b[k]! + w.reduce((s, wj, j) => s + wj * z[j]!, 0));
@@ -99,7 +111,11 @@ export function compileProfile(model: StrokeModel, profile: PlayerProfile): Comp
       return sum.map((v) => v / (m + PRIOR_WEIGHT));
     }),
   };
-  return { model: { ...model, weights: W, bias: b, ...(known ? { known } : {}) }, evidence };
+  const means = model.classes.map((_, k) => {
+    const mine = Z.filter((_, i) => y[i] === k);
+    return mine.length ? mine[0]!.map((_, j) => mine.reduce((sum, z) => sum + z[j]!, 0) / mine.length) : null;
+  });
+  return { model: { ...model, weights: W, bias: b, ...(known ? { known } : {}) }, evidence, means };
 }
 
 export interface AdaptedPrediction extends Prediction {
@@ -111,6 +127,17 @@ export function adaptedPredict(model: StrokeModel, profile: CompiledProfile, x: 
   const general = predict(model, x);
   if (!profile) return { ...general, adapted: false };
   const p = predict(profile.model, x);
+  if (p.type !== general.type && p.type !== 'unknown' && general.type !== 'unknown') {
+    // A type moves only towards what the player's strokes show: the stroke must lie closer to
+    // the player's strokes of the new type than to those of the old one (to the general centre
+    // of a type the player has none of), in the metric of the general model's known regions.
+    const z = x.map((v, j) => (v - model.mean[j]!) / model.std[j]!);
+    const known = model.known;
+    if (known) {
+      const dist = (k: number) => classDistance({ ...known, centre: known.centre.map((g, i) => (i === k ? (profile.means[k] ?? g) : g)) }, k, z);
+      if (!(dist(model.classes.indexOf(p.type)) < dist(model.classes.indexOf(general.type)))) return { ...general, adapted: false };
+    }
+  }
   return { ...p, adapted: p.type !== general.type };
 }
 
