@@ -55,7 +55,7 @@ describe('stroke corrections in the UI', { skip: noBrowser || DATASET.skip }, ()
     assert.match(String(await changes.textContent()), /Re-analysed: (no stroke changed|\d+ strokes? changed)/);
     // The correction is still there after the re-analysis.
     await row.getByText('by Coach Lin').waitFor();
-    await panel.scrollIntoViewIfNeeded();
+    await row.scrollIntoViewIfNeeded();
     await h.shot('session-corrections');
     assert.deepEqual(h.errors, []);
   });

@@ -15,7 +15,8 @@
  * of that type the same way, weighted by how many there are.
  *
  * A type changes only where the player's strokes say so: the refitted
- * model's answer replaces the general one only if the stroke lies closer to
+ * model's answer replaces the general one only if it is a type the player has
+ * corrected strokes of, and the stroke lies closer to
  * the player's corrected strokes of the new type than to those of the old
  * type (or, for a type the player has none of, to the general centre), in
  * the metric of the general model's known regions. Without that gate, a coach
@@ -127,16 +128,18 @@ export function adaptedPredict(model: StrokeModel, profile: CompiledProfile, x: 
   const general = predict(model, x);
   if (!profile) return { ...general, adapted: false };
   const p = predict(profile.model, x);
-  if (p.type !== general.type && p.type !== 'unknown' && general.type !== 'unknown') {
-    // A type moves only towards what the player's strokes show: the stroke must lie closer to
-    // the player's strokes of the new type than to those of the old one (to the general centre
-    // of a type the player has none of), in the metric of the general model's known regions.
+  if (p.type === general.type) return { ...p, adapted: false };
+  // Only towards a type the player has corrected strokes of: evidence, not a side effect of the refit.
+  const to = p.type === 'unknown' ? -1 : model.classes.indexOf(p.type);
+  if (to < 0 || profile.evidence[to] === 0) return { ...general, adapted: false };
+  const known = model.known;
+  if (general.type !== 'unknown' && known) {
+    // And only where the player's strokes say so: closer to the player's strokes of the new type
+    // than to those of the old one (to the general centre of a type the player has none of), in
+    // the metric of the general model's known regions.
     const z = x.map((v, j) => (v - model.mean[j]!) / model.std[j]!);
-    const known = model.known;
-    if (known) {
-      const dist = (k: number) => classDistance({ ...known, centre: known.centre.map((g, i) => (i === k ? (profile.means[k] ?? g) : g)) }, k, z);
-      if (!(dist(model.classes.indexOf(p.type)) < dist(model.classes.indexOf(general.type)))) return { ...general, adapted: false };
-    }
+    const dist = (k: number) => classDistance({ ...known, centre: known.centre.map((g, i) => (i === k ? (profile.means[k] ?? g) : g)) }, k, z);
+    if (!(dist(to) < dist(model.classes.indexOf(general.type)))) return { ...general, adapted: false };
   }
   return { ...p, adapted: p.type !== general.type };
 }
