@@ -10,11 +10,12 @@ import { SessionOperatorFrames } from './sessions.js';
 import { DiscoveryOperatorFrames } from './discovery.js';
 import { UsbFrames } from './usb.js';
 import { SettingsOperatorFrames } from './settings.js';
+import { FleetOperatorFrames } from './fleet.js';
 import { CorrectionOperatorFrames } from './corrections.js';
 import type { OperatorReplyBody, OperatorReplyType } from './operator-replies.js';
 
 /** Every operator request, of the core and of the parts the standard gateway runs. */
-export const AllOperatorRequestFrames = { ...OperatorFrames, ...SessionOperatorFrames, ...CorrectionOperatorFrames, ...DiscoveryOperatorFrames, ...UsbFrames, ...SettingsOperatorFrames } as const;
+export const AllOperatorRequestFrames = { ...OperatorFrames, ...SessionOperatorFrames, ...CorrectionOperatorFrames, ...DiscoveryOperatorFrames, ...UsbFrames, ...SettingsOperatorFrames, ...FleetOperatorFrames } as const;
 export type AnyOperatorRequestType = keyof typeof AllOperatorRequestFrames;
 
 /** The reply type of each request (an `error` frame may answer any of them instead). */
@@ -49,6 +50,7 @@ export const ReplyTypeOf = {
   get_player_profile: 'player_profile',
   get_settings: 'settings',
   set_settings: 'settings',
+  get_fleet: 'fleet',
   get_discovered: 'discovered',
   get_discovery_settings: 'discovery_settings',
   set_discovery_interfaces: 'discovery_settings',
