@@ -12,6 +12,7 @@ export * from './operator.js';
 export * from './nvs-config.js';
 export * from './usb.js';
 export * from './sessions.js';
+export * from './corrections.js';
 export * from './wire.js';
 export * from './operator-replies.js';
 export * from './operator-events.js';

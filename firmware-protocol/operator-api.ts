@@ -12,10 +12,11 @@ import { UsbFrames } from './usb.js';
 import { SettingsOperatorFrames } from './settings.js';
 import { FleetOperatorFrames } from './fleet.js';
 import { PlatformOperatorFrames } from './envelope.js';
+import { CorrectionOperatorFrames } from './corrections.js';
 import type { OperatorReplyBody, OperatorReplyType } from './operator-replies.js';
 
 /** Every operator request, of the core and of the parts the standard gateway runs. */
-export const AllOperatorRequestFrames = { ...OperatorFrames, ...SessionOperatorFrames, ...DiscoveryOperatorFrames, ...UsbFrames, ...SettingsOperatorFrames, ...FleetOperatorFrames, ...PlatformOperatorFrames } as const;
+export const AllOperatorRequestFrames = { ...OperatorFrames, ...SessionOperatorFrames, ...CorrectionOperatorFrames, ...DiscoveryOperatorFrames, ...UsbFrames, ...SettingsOperatorFrames, ...FleetOperatorFrames, ...PlatformOperatorFrames } as const;
 export type AnyOperatorRequestType = keyof typeof AllOperatorRequestFrames;
 
 /** The reply type of each request (an `error` frame may answer any of them instead). */
@@ -43,6 +44,11 @@ export const ReplyTypeOf = {
   get_session: 'session',
   list_sessions: 'sessions',
   get_session_signal: 'session_signal',
+  correct_stroke: 'stroke_corrected',
+  list_corrections: 'corrections',
+  delete_correction: 'correction_deleted',
+  reanalyze_session: 'session_reanalyzed',
+  get_player_profile: 'player_profile',
   get_settings: 'settings',
   set_settings: 'settings',
   get_fleet: 'fleet',

@@ -85,6 +85,8 @@ export const StrokeSchema = Type.Object({
   speed_kmh: Type.Number(),
   peak_g: Type.Number(),
   saturated: Type.Boolean(),
+  model_type: Type.Optional(Type.Union([Type.String(), Type.Null()], { description: 'The analysis\'s type when a coach corrected it (`type` is then the coach\'s); null for a stroke a coach added.' })),
+  correction: Type.Optional(Type.Union([Type.Object({ correction_id: Str, by: Str, at: Str }), Type.Null()], { description: 'Who corrected the stroke and when; null when nobody did.' })),
 });
 export type Stroke = Static<typeof StrokeSchema>;
 

@@ -12,6 +12,7 @@ import { IngestWriter, type IngestOptions } from './ingest.js';
 import { SessionManager } from './manager.js';
 import { exportSession, ExportError } from './export.js';
 import { boardSamples } from './analysis-run.js';
+import { correctionRequests, sessionStrokes } from './corrections-part.js';
 import type { ImuSample } from './analysis/types.js';
 
 /**
@@ -40,10 +41,6 @@ export function downsampleGyro(samples: readonly ImuSample[], points: number): {
 }
 
 
-function strokeJson(s: { deviceId: string; idx: number; tMs: number; type: string; confidence: number; peakDps: number; speedKmh: number; peakG: number; saturated: boolean }) {
-  return { device_id: s.deviceId, index: s.idx, t_ms: s.tMs, type: s.type, confidence: s.confidence, peak_dps: s.peakDps, speed_kmh: s.speedKmh, peak_g: s.peakG, saturated: s.saturated };
-}
-
 export function sessionsPart(ingest: IngestOptions = {}): PartFactory {
   return async (core: Core): Promise<GatewayPart> => {
     const { store } = core;
@@ -54,12 +51,14 @@ export function sessionsPart(ingest: IngestOptions = {}): PartFactory {
     const withStrokes = async (sessionId: string) => {
       const s = await sessions.get(sessionId);
       if (!s) throw gatewayError('NOT_FOUND', `session ${sessionId} not found`);
-      const strokes = s.state === 'complete' ? (await store.listStrokes(sessionId)).map(strokeJson) : [];
+      // Corrections laid over: a corrected stroke is listed with the coach's type.
+      const strokes = s.state === 'complete' ? (await sessionStrokes(store, sessionId)).strokes : [];
       return { session: s, strokes };
     };
 
     const list = async (search?: string, state?: SessionState, limit = 100) => sessions.list({ search, state, limit });
 
+    const corrections = correctionRequests(core, sessions);
     const F = SessionOperatorFrames;
     return {
       name: 'sessions',
@@ -87,6 +86,7 @@ export function sessionsPart(ingest: IngestOptions = {}): PartFactory {
             return answer('session_signal', { session_id: f.session_id, boards });
           },
         }),
+        ...corrections.requests,
       },
       rawRoutes: [
         {
@@ -110,6 +110,7 @@ export function sessionsPart(ingest: IngestOptions = {}): PartFactory {
       status: () => sessions.status(),
       async close() {
         await sessions.idle();
+        await corrections.idle();
         await writer.close();
       },
     };

@@ -7,6 +7,7 @@
 import { StoreError } from './errors.js';
 import { sessionMethods } from './sessions-sql.js';
 import { messageMethods } from './messages-sql.js';
+import { correctionMethods } from './corrections-sql.js';
 import type {
   CommandRow, ConnectionRow, DeviceKind, DeviceRow, DeviceStatusRow, DeviceTokenRow, MessageRow, RoomRow, Store,
 } from './types.js';
@@ -352,5 +353,6 @@ export function createSqlStore(given: SqlDriver, hooks: StoreHooks = {}): Store 
 
     ...messageMethods({ driver, op, time, message, columns: MESSAGE }),
     ...sessionMethods({ driver, op, time, dateOrNull, toJson, fromJson, limitClause }),
+    ...correctionMethods({ driver, op, time, toJson, fromJson }),
   };
 }
