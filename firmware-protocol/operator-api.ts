@@ -10,10 +10,11 @@ import { SessionOperatorFrames } from './sessions.js';
 import { DiscoveryOperatorFrames } from './discovery.js';
 import { UsbFrames } from './usb.js';
 import { SettingsOperatorFrames } from './settings.js';
+import { OtaOperatorFrames, OtaReplyTypeOf } from './ota.js';
 import type { OperatorReplyBody, OperatorReplyType } from './operator-replies.js';
 
 /** Every operator request, of the core and of the parts the standard gateway runs. */
-export const AllOperatorRequestFrames = { ...OperatorFrames, ...SessionOperatorFrames, ...DiscoveryOperatorFrames, ...UsbFrames, ...SettingsOperatorFrames } as const;
+export const AllOperatorRequestFrames = { ...OperatorFrames, ...SessionOperatorFrames, ...DiscoveryOperatorFrames, ...UsbFrames, ...SettingsOperatorFrames, ...OtaOperatorFrames } as const;
 export type AnyOperatorRequestType = keyof typeof AllOperatorRequestFrames;
 
 /** The reply type of each request (an `error` frame may answer any of them instead). */
@@ -64,6 +65,7 @@ export const ReplyTypeOf = {
   usb_bulk_start: 'usb_bulk',
   usb_bulk_stop: 'usb_bulk',
   usb_bulk_status: 'usb_bulk',
+  ...OtaReplyTypeOf,
 } as const satisfies Record<AnyOperatorRequestType, OperatorReplyType>;
 
 /** The fields a request carries besides `type` and `id`. */

@@ -32,6 +32,7 @@ import type { IngestOptions } from './sessions/ingest.js';
 import { usbPart, type UsbPartOptions } from './usb/part.js';
 import { discoveryPart } from './discovery/part.js';
 import { settingsPart } from './settings-part.js';
+import { otaPart, type OtaPartOptions } from './ota/part.js';
 
 export type { CoreOptions } from './options.js';
 
@@ -47,6 +48,8 @@ export interface GatewayOptions extends CoreOptions {
   ingest?: IngestOptions;
   /** Port sources of the USB part (tests: pty board peers). */
   usb?: UsbPartOptions;
+  /** The OTA download server (port, the address boards reach it by, TLS). */
+  ota?: OtaPartOptions;
   /** The environment (`COURTSIDE_DISCOVERY=off`). Default `process.env`. */
   env?: NodeJS.ProcessEnv;
   /** Replaces the standard parts; `[]` gives a bare gateway (rooms, signaling, boards, operators). Default `standardParts(options)`. */
@@ -54,8 +57,8 @@ export interface GatewayOptions extends CoreOptions {
 }
 
 /** The parts every way of running the gateway has. */
-export function standardParts(o: Pick<GatewayOptions, 'ingest' | 'usb'> = {}): PartFactory[] {
-  return [sessionsPart(o.ingest), usbPart(o.usb), discoveryPart(), settingsPart()];
+export function standardParts(o: Pick<GatewayOptions, 'ingest' | 'usb' | 'ota'> = {}): PartFactory[] {
+  return [sessionsPart(o.ingest), usbPart(o.usb), discoveryPart(), settingsPart(), otaPart(o.ota)];
 }
 
 export interface Gateway {
