@@ -54,7 +54,7 @@ export const OtaOperatorFrames = {
   firmware_delete: request('firmware_delete', { firmware_id: FirmwareId }),
   ota_start_rollout: request('ota_start_rollout', {
     firmware_id: FirmwareId,
-    devices: Type.Optional(Type.Array(DeviceId, { minItems: 1, maxItems: 1000, uniqueItems: true })),
+    devices: Type.Optional(Type.Array(DeviceId, { minItems: 1, maxItems: 1000 })),
     tag: Type.Optional(Tag),
     canary_percent: Type.Optional(Type.Number({ minimum: 0, maximum: 100, description: 'Share of the boards in the first wave, rounded up (at least one). Default 10.' })),
     max_concurrent: Type.Optional(Type.Integer({ minimum: 1, maximum: 100, description: 'Boards updating at once. Default 5.' })),
@@ -68,7 +68,7 @@ export const OtaOperatorFrames = {
   ota_resume_rollout: request('ota_resume_rollout', { rollout_id: RolloutId }),
   ota_stop_rollout: request('ota_stop_rollout', { rollout_id: RolloutId }),
   ota_retry_failed: request('ota_retry_failed', { rollout_id: RolloutId }),
-  set_device_tags: request('set_device_tags', { device_id: DeviceId, tags: Type.Array(Tag, { maxItems: 32, uniqueItems: true }) }),
+  set_device_tags: request('set_device_tags', { device_id: DeviceId, tags: Type.Array(Tag, { maxItems: 32 }) }),
   list_device_tags: request('list_device_tags', {}),
   send_tag_command: request('send_tag_command', { tag: Tag, command: Type.String({ minLength: 1, maxLength: 64 }), params: Type.Optional(Type.Unknown()) }),
 } as const;

@@ -260,7 +260,8 @@ export class BoardHub {
       last_heartbeat_age_ms: age(s.lastHeartbeatAt),
       status: s.status,
       status_at: iso(s.statusAt),
-      tags: this.tags(s.deviceId),
+      // Only when set: a board without tags reads as it always did.
+      ...(this.tags(s.deviceId).length > 0 ? { tags: this.tags(s.deviceId) } : {}),
     };
   }
 }
