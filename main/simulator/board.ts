@@ -16,6 +16,7 @@ import { DEFAULTS, GatewayError, type BoardEvents, type BoardStats, type Virtual
 import { batchSensorDataFrame, boardEndpoint, hashSeed, prng, sampleRow, sensorDataFrame, type ImuSourceLike, type SampleRow } from './frames.js';
 import { Outbox } from './outbox.js';
 import { otaParams, runOta } from './ota.js';
+export type { OtaBehaviour, OtaFailure } from './ota.js';
 
 export * from './frames.js';
 export * from './board-options.js';
