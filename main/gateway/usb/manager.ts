@@ -43,6 +43,8 @@ export interface UsbManagerOptions {
   /** Defaults for every bootloader connection (tests shorten connectAttempts). */
   connect?: ConnectOptions;
   log?: (msg: string) => void;
+  /** Keeps a provisioned board's tags (the gateway's board list). */
+  setTags?: (deviceId: string, tags: readonly string[]) => Promise<unknown>;
 }
 
 export type { JobKind, UsbJob } from './jobs.js';
@@ -172,7 +174,7 @@ export class UsbManager {
     });
   }
 
-  startProvision(req: { port: string; config: BoardConfig; mint_token?: boolean; partition?: string; baud?: number }): UsbJob {
+  startProvision(req: { port: string; config: BoardConfig; mint_token?: boolean; partition?: string; baud?: number; tags?: string[] }): UsbJob {
     return this.startJob('provision', req.port, async (job, signal) => {
       const config = { ...req.config };
       let minted = false;
@@ -182,6 +184,7 @@ export class UsbManager {
       }
       try {
         const r = await provisionBoard(req.port, config, { ...this.jobHooks(job, signal), baud: req.baud ?? this.opts.connect?.baud, partition: req.partition });
+        if (req.tags) await this.opts.setTags?.(config.device_id, req.tags);
         return { device_id: config.device_id, token_minted: minted, partition: r.partition, reset: r.reset };
       } catch (err) {
         if (minted) await this.opts.tokens.revoke(config.device_id).catch(() => {});
@@ -282,7 +285,7 @@ export class UsbManager {
 
   // ---- bulk mode ----------------------------------------------------------------
 
-  bulkStart(req: FirmwareSource & { id_template: string; start?: number; config: BoardConfigTemplate; ports?: string[]; baud?: number; erase?: boolean }): ReturnType<BulkQueue['status']> {
+  bulkStart(req: FirmwareSource & { id_template: string; start?: number; config: BoardConfigTemplate; ports?: string[]; baud?: number; erase?: boolean; parallel?: number; tags?: string[] }): ReturnType<BulkQueue['status']> {
     if (this.bulk && this.bulk.state !== 'stopped') throw usbError('BULK_RUNNING');
     if (!validIdTemplate(req.id_template)) throw usbError('BAD_INPUT', `id_template must contain {n} and make a valid device id, e.g. racket-{n}`);
     const firmware = this.resolveImages(req);
@@ -293,6 +296,8 @@ export class UsbManager {
       config: req.config,
       ports: req.ports,
       erase: req.erase,
+      parallel: req.parallel,
+      onProvisioned: req.tags ? async (id) => void (await this.opts.setTags?.(id, req.tags!)) : undefined,
       clock: this.clock,
       pollMs: this.opts.bulkPollMs,
       connect: { ...this.opts.connect, baud: req.baud ?? this.opts.connect?.baud },

@@ -56,6 +56,7 @@ export function normalizeBulk(v: unknown): { status: BulkStatus | null; rows: Bu
   const status: BulkStatus = {
     state: b.state ?? 'stopped',
     current: b.current ?? null,
+    active: Array.isArray(b.active) ? b.active : [],
     queued: Array.isArray(b.queued) ? b.queued : [],
     done: b.done ?? 0,
     ok: b.ok ?? 0,
