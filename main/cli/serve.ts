@@ -1,4 +1,5 @@
 /** `courtside serve`: run the gateway until Ctrl-C. */
+import { parseOtaFailSpec } from '../simulator/ota.js';
 import { LOG_LEVELS } from '../gateway/log.js';
 import { startGateway, type Gateway } from '../gateway/index.js';
 import { launchOptions } from '../gateway/launch.js';
@@ -24,6 +25,9 @@ Options:
   --device-auth MODE     open (any board or client) or token (device tokens only) (default open)
   --log-level LEVEL      ${LOG_LEVELS.join(', ')} (default info)
   --demo N               also run N simulated boards against this gateway
+  --demo-ota-fail SPEC   how demo boards fail firmware updates: download, verify,
+                         rollback or refuse, or racket-3=rollback,racket-5=download
+  --ota-port N           port boards download firmware updates from (default 8767)
   --mdns-interface X     advertise and browse on this interface (name like wlan0, or
                          an IPv4 address); repeat for more (default: every non-internal
                          IPv4 interface)
@@ -101,6 +105,8 @@ export function serveCommand(argv: string[], io: CommandIO): Promise<number> {
       'device-auth': { type: 'string' },
       'log-level': { type: 'string' },
       demo: { type: 'string' },
+      'demo-ota-fail': { type: 'string' },
+      'ota-port': { type: 'string' },
       'mdns-interface': { type: 'string', multiple: true },
       'no-mdns': { type: 'boolean' },
       'udp-probe-port': { type: 'string' },
@@ -129,6 +135,9 @@ export function serveCommand(argv: string[], io: CommandIO): Promise<number> {
     if (values.db !== undefined && values.db.trim() === '') throw new UsageError('--db must not be empty');
     const port = intFlag('port', values.port, 0, 65535);
     const demo = intFlag('demo', values.demo, 0, 500);
+    const otaPort = intFlag('ota-port', values['ota-port'], 0, 65535);
+    const demoOtaFail = values['demo-ota-fail'] === undefined ? undefined : parseOtaFailSpec(values['demo-ota-fail']);
+    if (typeof demoOtaFail === 'string') throw new UsageError(`--demo-ota-fail: ${demoOtaFail}`);
     const deviceAuth = choiceFlag('device-auth', values['device-auth'], ['open', 'token'] as const);
     const logLevel = choiceFlag('log-level', values['log-level'], LOG_LEVELS);
     const probePort = intFlag('udp-probe-port', values['udp-probe-port'], 0, 65535);
@@ -185,6 +194,7 @@ export function serveCommand(argv: string[], io: CommandIO): Promise<number> {
           },
         }),
         env: io.env,
+        ...(otaPort !== undefined ? { ota: { port: otaPort } } : {}),
       });
     } catch (err) {
       if (err instanceof GatewayError) {
@@ -206,12 +216,14 @@ export function serveCommand(argv: string[], io: CommandIO): Promise<number> {
     ];
     const disc = gw.parts.find((p) => p.name === 'discovery')?.status?.().discovery as { mdns: number; probe_port: number | null } | undefined;
     lines.push(disc && (disc.mdns > 0 || disc.probe_port !== null) ? `  discovery:   mDNS on ${disc.mdns} interface${disc.mdns === 1 ? '' : 's'}, UDP probe ${disc.probe_port ?? 'off'}` : '  discovery:   off');
+    const ota = gw.parts.find((p) => p.name === 'ota')?.status?.().ota as { port: number; scheme: string } | undefined;
+    if (ota) lines.push(`  firmware:    ${ota.scheme} downloads on port ${ota.port} (OTA)`);
     io.stdout.write(lines.join('\n') + '\n');
 
     let stopDemo: (() => Promise<void>) | undefined;
     if (demo) {
       const { startDemoFleet } = await import('./demo.js');
-      stopDemo = await startDemoFleet(gw, demo);
+      stopDemo = await startDemoFleet(gw, demo, demoOtaFail);
       io.stdout.write(`  demo:        ${demo} simulated boards (racket-1..racket-${demo})\n`);
     }
 

@@ -8,6 +8,7 @@ import { HELP_OPTION, numberFlag, parse, runCommand, UsageError } from '../cli/a
 import { untilStopped, type CommandIO } from '../cli/io.js';
 import { startFleet } from './fleet.js';
 import type { StreamMode } from './board.js';
+import { parseOtaFailSpec } from './ota.js';
 
 export const SIMULATE_HELP = `usage: courtside simulate [options]
 
@@ -23,6 +24,9 @@ Runs virtual ESP32 racket boards (racket-1..N) against a Courtside gateway.
   --token T        device token, for a gateway in --device-auth token mode
   --idle           stream only between start_collection and stop_collection
                    commands instead of from the start
+  --ota-fail SPEC  how boards fail ota_update: download, verify, rollback or
+                   refuse for every board, or racket-3=rollback,racket-5=download
+                   (default: every update succeeds)
   -h, --help       show this help
 `;
 
@@ -35,6 +39,7 @@ interface SimulateArgs {
   mode: StreamMode;
   token: string | undefined;
   idle: boolean;
+  otaFail: Exclude<ReturnType<typeof parseOtaFailSpec>, string> | null;
 }
 
 function parseSimulateArgs(argv: string[]): SimulateArgs {
@@ -46,6 +51,7 @@ function parseSimulateArgs(argv: string[]): SimulateArgs {
     mode: { type: 'string' },
     token: { type: 'string' },
     idle: { type: 'boolean' },
+    'ota-fail': { type: 'string' },
     ...HELP_OPTION,
   });
   const url = values.url ?? `ws://127.0.0.1:${DEFAULT_PORT}`;
@@ -53,6 +59,8 @@ function parseSimulateArgs(argv: string[]): SimulateArgs {
   const mode = values.mode ?? 'batch';
   if (mode !== 'sample' && mode !== 'batch' && mode !== 'binary') throw new UsageError(`--mode must be sample, batch or binary, got '${mode}'`);
   if (values.token !== undefined && values.token === '') throw new UsageError('--token must not be empty');
+  const otaFail = values['ota-fail'] === undefined ? null : parseOtaFailSpec(values['ota-fail']);
+  if (typeof otaFail === 'string') throw new UsageError(`--ota-fail: ${otaFail}`);
   return {
     help: values.help ?? false,
     url,
@@ -62,6 +70,7 @@ function parseSimulateArgs(argv: string[]): SimulateArgs {
     mode,
     token: values.token,
     idle: values.idle ?? false,
+    otaFail,
   };
 }
 
@@ -81,6 +90,10 @@ async function simulate(args: SimulateArgs, io: CommandIO): Promise<number> {
     rateHz: args.rate,
     mode: args.mode,
     streamAlways: !args.idle,
+    otaFor: (code) => {
+      const fail = args.otaFail?.byBoard.get(code) ?? args.otaFail?.all ?? undefined;
+      return fail ? { fail } : undefined;
+    },
     ...(args.token ? { token: args.token } : {}),
   });
   const startedAt = Date.now();

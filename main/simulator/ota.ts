@@ -86,3 +86,24 @@ export async function runOta(io: OtaIo, commandId: string, p: OtaParams): Promis
   io.reboot(io.behaviour.fail === 'rollback' ? old : p.version);
   return 'rebooted';
 }
+
+export const OTA_FAILURES: readonly OtaFailure[] = ['download', 'verify', 'rollback', 'refuse'];
+
+/**
+ * `rollback` (every board) or `racket-3=rollback,racket-5=download`: how
+ * simulated boards answer ota_update. Returns null with the reason when the
+ * text is not such a list.
+ */
+export function parseOtaFailSpec(spec: string): { all: OtaFailure | null; byBoard: Map<string, OtaFailure> } | string {
+  const byBoard = new Map<string, OtaFailure>();
+  let all: OtaFailure | null = null;
+  for (const part of spec.split(',').map((s) => s.trim()).filter(Boolean)) {
+    const m = /^(?:([A-Za-z0-9._-]{1,128})=)?([a-z]+)$/.exec(part);
+    const mode = m?.[2] as OtaFailure | undefined;
+    if (!m || !mode || !OTA_FAILURES.includes(mode)) return `'${part}' is not ${OTA_FAILURES.join(', ')} or <board>=<one of those>`;
+    if (m[1]) byBoard.set(m[1], mode);
+    else all = mode;
+  }
+  if (all === null && byBoard.size === 0) return 'is empty';
+  return { all, byBoard };
+}
