@@ -15,7 +15,10 @@ import { answer, defineRequest, type Answer, type GatewayPart, type RequestTable
 import { firmwareError } from '../firmware/errors.js';
 import { FirmwareStore, MAX_FIRMWARE_BYTES, firmwareView } from '../firmware/library.js';
 import { ImageServer } from './image-server.js';
-import { Rollouts } from './rollouts.js';
+import { Rollouts, type RolloutSnapshot } from './rollouts.js';
+import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { TimerHandle } from '../clock.js';
 
 export interface OtaPartOptions {
   /** Port of the download server. Default 8767, or a free one when the gateway itself listens on port 0 (tests). */
@@ -46,7 +49,22 @@ const ROUTES: Record<OtaFrame['type'], RouteSpec> = {
 export function otaPart(options: OtaPartOptions = {}): PartFactory {
   return (core: Core): GatewayPart => {
     const library = new FirmwareStore(core.options.dataDir, () => core.clock.now());
-    const publish = (payload: Record<string, unknown>) => core.operators.publish('ota', payload);
+    // Rollouts are kept in the data folder beside the firmware, written a moment after they change.
+    const file = join(core.options.dataDir, 'ota-rollouts.json');
+    let saveTimer: TimerHandle | undefined;
+    const save = () => {
+      saveTimer = undefined;
+      try {
+        writeFileSync(file + '.tmp', JSON.stringify(rollouts.snapshot()));
+        renameSync(file + '.tmp', file);
+      } catch (err) {
+        core.log.warn('could not save the rollouts', { error: String(err) });
+      }
+    };
+    const publish = (payload: Record<string, unknown>) => {
+      core.operators.publish('ota', payload);
+      if (saveTimer === undefined) saveTimer = core.clock.setTimeout(save, 200);
+    };
     const publicHost = () => {
       if (options.publicHost) return options.publicHost;
       const h = core.options.host;
@@ -71,6 +89,13 @@ export function otaPart(options: OtaPartOptions = {}): PartFactory {
       revoke: (t) => images.revoke(t),
       publish,
     });
+    if (existsSync(file)) {
+      try {
+        rollouts.restore(JSON.parse(readFileSync(file, 'utf8')) as RolloutSnapshot[]);
+      } catch (err) {
+        core.log.warn('could not read the saved rollouts', { error: String(err) });
+      }
+    }
     core.boards.listen({
       connected: (id) => rollouts.connected(id),
       disconnected: (id) => rollouts.disconnected(id),
@@ -163,6 +188,10 @@ export function otaPart(options: OtaPartOptions = {}): PartFactory {
       start: () => images.start(),
       close: async () => {
         rollouts.close();
+        if (saveTimer !== undefined) {
+          core.clock.clear(saveTimer);
+          save();
+        }
         await images.close();
       },
     };

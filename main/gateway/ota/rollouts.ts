@@ -22,6 +22,13 @@ export interface RolloutDeps {
   publish(payload: Record<string, unknown>): void;
 }
 
+/** A rollout as kept on disk between gateway runs. */
+export interface RolloutSnapshot {
+  id: string;
+  req: RolloutRequest;
+  view: Rollout;
+}
+
 export interface RolloutRequest {
   firmware_id: string;
   version: string;
@@ -41,6 +48,8 @@ interface Dev extends RolloutDevice {
   token: string | null;
   /** The board dropped its link since the command: its next status is the one after the reboot. */
   rebooted: boolean;
+  /** Was updating when the gateway stopped: its download link died with the gateway. */
+  interrupted?: boolean;
   deadline: TimerHandle | undefined;
 }
 
@@ -94,6 +103,20 @@ export class Rollouts {
   close(): void {
     for (const r of this.all.values()) r.clearTimers();
   }
+
+  /** The newest rollouts, for the gateway's next run. */
+  snapshot(keep = 50): RolloutSnapshot[] {
+    return this.list().slice(-keep).map((r) => r.snapshot());
+  }
+
+  /** Rollouts of an earlier run: running ones go on (boards that were updating are judged by the version they reconnect with). */
+  restore(snaps: readonly RolloutSnapshot[]): void {
+    for (const s of snaps) {
+      const run = new RolloutRun(s.id, s.req, this.deps);
+      run.restore(s.view);
+      this.all.set(run.id, run);
+    }
+  }
 }
 
 export class RolloutRun {
@@ -104,6 +127,7 @@ export class RolloutRun {
   private readonly devs = new Map<string, Dev>();
   private readonly waves: { wave: number; devices: string[]; started_at: string | null }[] = [];
   private readonly createdAt: number;
+  private createdAtOverride: number | null = null;
   private finishedAt: number | null = null;
   private readonly o: Required<Pick<RolloutRequest, 'canary_percent' | 'max_concurrent' | 'max_failures' | 'skip_up_to_date' | 'timeout_ms'>>;
 
@@ -245,6 +269,7 @@ export class RolloutRun {
     if (!d.rebooted) return;
     d.version = firmware;
     if (firmware === this.req.version) this.end(d, 'succeeded', null);
+    else if (d.interrupted) this.end(d, 'failed', `the gateway restarted during the update; the board runs ${firmware ?? 'no version'}`);
     else if (firmware === d.from_version) this.end(d, 'rolled_back', `the board came back with ${firmware ?? 'no version'}: the new image did not boot and the bootloader rolled back`);
     else this.end(d, 'failed', `the board came back with ${firmware ?? 'no version'}, not ${this.req.version}`);
   }
@@ -294,6 +319,24 @@ export class RolloutRun {
     this.pump();
   }
 
+  snapshot(): RolloutSnapshot {
+    return { id: this.id, req: this.req, view: this.view() };
+  }
+
+  restore(v: Rollout): void {
+    this.state = v.state;
+    this.stopReason = v.stop_reason;
+    this.wave = v.wave;
+    this.createdAtOverride = Date.parse(v.created_at);
+    this.finishedAt = v.finished_at === null ? null : Date.parse(v.finished_at);
+    this.waves.push(...v.waves);
+    for (const d of v.devices) {
+      const dev: Dev = { ...d, commandId: null, token: null, rebooted: d.state === 'updating', interrupted: d.state === 'updating', deadline: undefined };
+      this.devs.set(d.device_id, dev);
+      if (d.state === 'updating') dev.deadline = this.deps.clock.setTimeout(() => this.end(dev, 'failed', 'the gateway restarted during the update and the board did not come back'), this.o.timeout_ms);
+    }
+  }
+
   clearTimers(): void {
     for (const d of this.devs.values()) this.deps.clock.clear(d.deadline);
   }
@@ -325,7 +368,7 @@ export class RolloutRun {
       max_concurrent: this.o.max_concurrent,
       max_failures: this.o.max_failures,
       skip_up_to_date: this.o.skip_up_to_date,
-      created_at: new Date(this.createdAt).toISOString(),
+      created_at: new Date(this.createdAtOverride ?? this.createdAt).toISOString(),
       finished_at: this.iso(this.finishedAt),
       wave: this.wave,
       waves: this.waves.map((w) => ({ ...w, devices: [...w.devices] })),
