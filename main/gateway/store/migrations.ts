@@ -348,6 +348,20 @@ export const MIGRATIONS: readonly Migration[] = [
   },
   {
     version: 4,
+    name: 'the gateway holding each connection',
+    // Several gateways share one database: start-up cleanup closes only its own rows
+    // (and those of gateways that stopped), never the open sockets of a running one.
+    sqlite: [
+      `ALTER TABLE connections ADD COLUMN gateway_id TEXT`,
+      `CREATE INDEX connections_gateway_open ON connections (gateway_id, disconnected_at)`,
+    ],
+    mysql: [
+      `ALTER TABLE connections ADD COLUMN gateway_id VARCHAR(64) NULL`,
+      `CREATE INDEX connections_gateway_open ON connections (gateway_id, disconnected_at)`,
+    ],
+  },
+  {
+    version: 5,
     name: 'board tags',
     // One row per board, the tags as a JSON array: a board's tags are set as a whole.
     sqlite: [`CREATE TABLE device_tags (device_id TEXT PRIMARY KEY NOT NULL, tags TEXT NOT NULL)`],
