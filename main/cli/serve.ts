@@ -30,7 +30,7 @@ Options:
   --demo N               also run N simulated boards against this gateway
   --demo-ota-fail SPEC   how demo boards fail firmware updates: download, verify,
                          rollback or refuse, or racket-3=rollback,racket-5=download
-  --ota-port N           port boards download firmware updates from (default 8767)
+  --ota-port N           port boards download firmware updates from (default --port + 2)
   --mdns-interface X     advertise and browse on this interface (name like wlan0, or
                          an IPv4 address); repeat for more (default: every non-internal
                          IPv4 interface)

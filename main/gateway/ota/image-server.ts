@@ -34,6 +34,8 @@ export interface ImageServerOptions {
   /** Host name or address boards reach the server by (in the URLs of ota_update). */
   publicHost: () => string;
   tls?: { cert: string | Buffer; key: string | Buffer };
+  /** When `port` is taken, listen on a free one instead (the port was a default, not asked for). */
+  fallback?: boolean;
   clock: Clock;
   log?: (msg: string) => void;
 }
@@ -81,13 +83,22 @@ export class ImageServer {
     };
     const server = this.o.tls ? createHttpsServer({ cert: this.o.tls.cert, key: this.o.tls.key }, handler) : createHttpServer(handler);
     this.server = server;
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(this.o.port, this.o.host, () => {
-        server.off('error', reject);
-        resolve();
+    const listen = (port: number) =>
+      new Promise<void>((resolve, reject) => {
+        server.once('error', reject);
+        server.listen(port, this.o.host, () => {
+          server.off('error', reject);
+          resolve();
+        });
       });
-    });
+    try {
+      await listen(this.o.port);
+    } catch (err) {
+      // Two gateways on one machine must not fight over the default port.
+      if (!this.o.fallback || (err as NodeJS.ErrnoException).code !== 'EADDRINUSE') throw err;
+      await listen(0);
+      this.o.log?.(`OTA port ${this.o.port} is in use: firmware downloads are on port ${(server.address() as AddressInfo).port}`);
+    }
     this.port = (server.address() as AddressInfo).port;
   }
 

@@ -21,7 +21,7 @@ import { join } from 'node:path';
 import type { TimerHandle } from '../clock.js';
 
 export interface OtaPartOptions {
-  /** Port of the download server. Default 8767, or a free one when the gateway itself listens on port 0 (tests). */
+  /** Port of the download server. Default the gateway's port + 2 (8767), or a free one when that is taken or the gateway itself listens on port 0 (tests). */
   port?: number;
   /** Address boards reach the download server by. Default the gateway's first LAN address (127.0.0.1 when it listens there). */
   publicHost?: string;
@@ -74,7 +74,7 @@ export function otaPart(options: OtaPartOptions = {}): PartFactory {
     };
     const images = new ImageServer(
       { read: (id) => (library.get(id)?.app ? library.read(id) : undefined) },
-      { host: core.options.host, port: options.port ?? (core.options.port === 0 ? 0 : 8767), publicHost, tls: options.tls, clock: core.clock, log: (m) => core.log.warn(m) },
+      { host: core.options.host, port: options.port ?? (core.options.port === 0 || core.options.port > 65533 ? 0 : core.options.port + 2), fallback: options.port === undefined, publicHost, tls: options.tls, clock: core.clock, log: (m) => core.log.warn(m) },
     );
     const rollouts = new Rollouts({
       clock: core.clock,

@@ -22,7 +22,7 @@ export type UsbJob = Omit<UsbJobJson, 'progress'> & { progress: Progress | null 
 export type BulkRow = UsbBulkRow;
 
 /** The bulk status with every field filled in (the gateway sends only `state` and `rows` before a queue first ran). */
-export type BulkStatus = Required<Omit<UsbBulkStatus, 'rows'>>;
+export type BulkStatus = Required<Omit<UsbBulkStatus, 'rows' | 'active'>>;
 
 export interface MonitorLine {
   key: number;
@@ -56,7 +56,6 @@ export function normalizeBulk(v: unknown): { status: BulkStatus | null; rows: Bu
   const status: BulkStatus = {
     state: b.state ?? 'stopped',
     current: b.current ?? null,
-    active: Array.isArray(b.active) ? b.active : [],
     queued: Array.isArray(b.queued) ? b.queued : [],
     done: b.done ?? 0,
     ok: b.ok ?? 0,
