@@ -72,6 +72,7 @@ extern "C" {
 #define COURTSIDE_FRAME_COMMAND                "command"
 #define COURTSIDE_FRAME_DATA_ACK               "data_ack"
 #define COURTSIDE_FRAME_UPLOAD_ACK             "upload_ack"
+#define COURTSIDE_FRAME_DATA_ACKS              "data_acks"
 #define COURTSIDE_FRAME_RESEND                 "resend"
 #define COURTSIDE_FRAME_ERROR                  "error"
 

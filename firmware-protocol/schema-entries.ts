@@ -19,6 +19,7 @@ import { OperatorEvents } from './operator-events.js';
 import { SessionBoardFrames } from './sessions.js';
 import { ProbeAnswerFrame, ProbeFrame, PROBE_ANSWER_TYPE, PROBE_MAX_BYTES, PROBE_PORT, PROBE_TYPE } from './discovery.js';
 import { ErrorFrameSchema } from './error-frame.js';
+import { FleetGapFrameSchema } from './fleet.js';
 
 export type Endpoint = 'legacy' | 'esp32' | 'user' | 'operator' | 'discovery';
 export type Direction = 'client-to-gateway' | 'gateway-to-client';
@@ -94,13 +95,13 @@ export function schemaEntries(): SchemaEntry[] {
       register: RegisterFrame,
       signal: SignalFrame,
     }),
-    ...entriesOf('legacy', 'gateway-to-client', LegacyServerFrames),
+    ...entriesOf('legacy', 'gateway-to-client', { ...LegacyServerFrames, fleet_gap: FleetGapFrameSchema }),
     ...entriesOf('esp32', 'client-to-gateway', BoardFrames),
     ...entriesOf('esp32', 'gateway-to-client', { ...GatewayToBoardFrames, ...SessionBoardFrames }),
     ...entriesOf('user', 'client-to-gateway', UserFrames),
     ...entriesOf('user', 'gateway-to-client', UserServerFrames),
     ...entriesOf('operator', 'client-to-gateway', AllOperatorRequestFrames),
-    ...entriesOf('operator', 'gateway-to-client', OperatorServerFrames),
+    ...entriesOf('operator', 'gateway-to-client', { ...OperatorServerFrames, fleet_gap: FleetGapFrameSchema }),
     ...eventEntries(),
     {
       file: `discovery/${PROBE_TYPE}.json`,

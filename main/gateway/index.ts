@@ -165,6 +165,7 @@ export function resolveOptions(o: CoreOptions, env: NodeJS.ProcessEnv = process.
     maxStoredBytesPerRoom: o.maxStoredBytesPerRoom ?? DEFAULTS.maxStoredBytesPerRoom,
     maxNewDevicesPerAddress: o.maxNewDevicesPerAddress ?? DEFAULTS.maxNewDevicesPerAddress,
     sensorFlushMs: o.sensorFlushMs ?? DEFAULTS.sensorFlushMs,
+    cumulativeAckMs: o.cumulativeAckMs ?? DEFAULTS.cumulativeAckMs,
     uiDir: o.uiDir ?? defaultUiDir(),
     discovery: {
       mdns: off ? false : (o.discovery?.mdns ?? true),

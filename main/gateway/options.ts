@@ -71,8 +71,13 @@ export interface CoreOptions {
   commandResendMs?: number;
   /** Interval of the status line in the log (the room protocol's per-minute report). Default 60000 ms; 0 turns it off. */
   statusLogIntervalMs?: number;
-  /** Sensor batches to operators are gathered this long and sent as one frame; 0: every event-loop turn. Default 2 ms. */
+  /**
+   * Sensor batches to operators are gathered this long and sent as one frame; 0 (the default):
+   * what arrived in one turn of the event loop, so batches are gathered only while the loop is busy.
+   */
   sensorFlushMs?: number;
+  /** Boards on cumulative acks (`?ack=cumulative`): the longest an ack waits to share a data_acks frame. Default 50 ms. */
+  cumulativeAckMs?: number;
   /**
    * Extra origins allowed to use the operator API (besides the gateway's own), and the only
    * browser origins the device endpoints (boards, players, rooms on `/`) accept: a request
@@ -140,6 +145,7 @@ export interface ResolvedOptions {
   maxStoredBytesPerRoom: number;
   maxNewDevicesPerAddress: number;
   sensorFlushMs: number;
+  cumulativeAckMs: number;
   uiDir: string | null;
   discovery: { mdns: boolean; udpProbePort: number | false; interfaces: readonly string[] };
 }
@@ -169,7 +175,8 @@ export const DEFAULTS = {
   identifyTimeoutMs: 10_000,
   commandResendMs: 10_000,
   statusLogIntervalMs: 60_000,
-  sensorFlushMs: 2,
+  sensorFlushMs: 0,
+  cumulativeAckMs: 50,
   retentionDays: 30,
   maxQueuedPerTarget: 1000,
   maxQueuedBytesPerTarget: 16 * 1024 * 1024,

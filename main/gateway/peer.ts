@@ -40,9 +40,11 @@ export class Peer {
   /** Error replies are themselves limited, so a flood cannot turn into one back. */
   private lastRateError = 0;
   private identifiedFlag = false;
-  private readonly pauses = new Set<PauseReason>();
+  /** Made on the first pause: most sockets are never paused. */
+  private pauses: Set<PauseReason> | null = null;
   private bytesTimer: TimerHandle | undefined;
   private overflowed = false;
+  private clearOnClose = false;
 
   constructor(
     readonly ws: WebSocket,
@@ -50,9 +52,7 @@ export class Peer {
     readonly endpoint: EndpointName,
     private readonly budget: PeerBudget,
     private readonly metrics: Metrics,
-  ) {
-    ws.once('close', () => budget.clock.clear(this.bytesTimer));
-  }
+  ) {}
 
   /** True once the first frame named who this is (endpoint `/`); other endpoints identify at the upgrade. */
   get identified(): boolean {
@@ -131,13 +131,18 @@ export class Peer {
           this.bytesTimer = undefined;
           this.resume('bytes');
         }, wait);
+        // Only a socket that ever waited on its byte budget pays for this listener.
+        if (!this.clearOnClose) {
+          this.clearOnClose = true;
+          this.ws.once('close', () => b.clock.clear(this.bytesTimer));
+        }
       }
     }
     return true;
   }
 
   get paused(): boolean {
-    return this.pauses.size > 0;
+    return this.pauses !== null && this.pauses.size > 0;
   }
 
   /**
@@ -146,6 +151,7 @@ export class Peer {
    * what queues meanwhile is the gateway's backlog, not the client's burst.
    */
   pause(reason: PauseReason): void {
+    this.pauses ??= new Set();
     if (this.pauses.has(reason)) return;
     this.pauses.add(reason);
     if (GATEWAY_PAUSES.has(reason) && this.gatewayPauses() === 1) this.budget.frames.pause();
@@ -153,14 +159,14 @@ export class Peer {
   }
 
   resume(reason: PauseReason): void {
-    if (!this.pauses.delete(reason)) return;
+    if (this.pauses === null || !this.pauses.delete(reason)) return;
     if (GATEWAY_PAUSES.has(reason) && this.gatewayPauses() === 0) this.budget.frames.resume();
     if (this.pauses.size === 0) this.ws.resume();
   }
 
   private gatewayPauses(): number {
     let n = 0;
-    for (const r of this.pauses) if (GATEWAY_PAUSES.has(r)) n++;
+    for (const r of this.pauses ?? []) if (GATEWAY_PAUSES.has(r)) n++;
     return n;
   }
 

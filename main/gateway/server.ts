@@ -43,6 +43,11 @@ export function route(path: string): Route | null {
   return null;
 }
 
+/** Shared: a closure here would keep the upgrade's request alive as long as the socket. */
+function destroySocket(this: Duplex): void {
+  this.destroy();
+}
+
 function refuse(socket: Duplex, status: number, text: string): void {
   const body = JSON.stringify({ error: text }) + '\n';
   socket.end(
@@ -109,27 +114,40 @@ export function createGatewayServer({ core, dispatcher, hooks, storeWatch }: Ser
   http.headersTimeout = 15_000;
   });
 
+  // Shared handlers, not closures per socket: with thousands of idle boards, every closure
+  // kept per socket (and the upgrade request it would keep alive with it) is memory per board.
+  function onPong(this: WebSocket): void {
+    keepalive.seen(this);
+  }
+  function onClose(this: WebSocket): void {
+    keepalive.remove(this);
+  }
+  function onError(this: WebSocket & { courtsideEndpoint?: string }, err: Error): void {
+    ctx.log.debug('socket error', { endpoint: this.courtsideEndpoint, error: err.message });
+  }
+
   const accept = (req: IncomingMessage, socket: Duplex, head: Buffer, endpoint: EndpointName, wire: (peer: Peer) => void) => {
-    wss.handleUpgrade(req, socket, head, (ws) => {
-      (ws as WebSocket & { courtsideEndpoint?: string }).courtsideEndpoint = endpoint;
-      const ip = clientIp(req);
-      const frames = new TokenBucket(options.maxFramesPerSecond, options.maxFramesPerSecond * 2, clock);
-      const bytes = options.maxBytesPerSecond > 0 ? new TokenBucket(options.maxBytesPerSecond, Math.max(options.maxBytesPerSecond * 2, options.maxPayloadBytes), clock) : null;
-      const shared = addressBudget(ip);
-      const peer = new Peer(ws, ip, endpoint, { frames, bytes, addressFrames: shared?.frames ?? null, addressBytes: shared?.bytes ?? null, maxSendBufferBytes: options.maxSendBufferBytes, clock }, metrics);
-      keepalive.add(ws);
-      ws.on('pong', () => keepalive.seen(ws));
-      ws.on('close', () => keepalive.remove(ws));
-      ws.on('error', (err) => ctx.log.debug('socket error', { endpoint, ip: peer.ip, error: err.message }));
-      if (endpoint === 'legacy' && options.identifyTimeoutMs > 0) {
-        // A socket on `/` costs a slot until it says who it is; one that never does gives the slot back.
-        const timer = clock.setTimeout(() => {
-          if (!peer.identified) peer.close(4408, 'identify timeout: send the identity or register frame first');
-        }, options.identifyTimeoutMs);
-        ws.on('close', () => clock.clear(timer));
-      }
-      wire(peer);
-    });
+    const ip = clientIp(req);
+    wss.handleUpgrade(req, socket, head, (ws) => onUpgraded(ws, ip, endpoint, wire));
+  };
+  const onUpgraded = (ws: WebSocket, ip: string, endpoint: EndpointName, wire: (peer: Peer) => void) => {
+    (ws as WebSocket & { courtsideEndpoint?: string }).courtsideEndpoint = endpoint;
+    const frames = new TokenBucket(options.maxFramesPerSecond, options.maxFramesPerSecond * 2, clock);
+    const bytes = options.maxBytesPerSecond > 0 ? new TokenBucket(options.maxBytesPerSecond, Math.max(options.maxBytesPerSecond * 2, options.maxPayloadBytes), clock) : null;
+    const shared = addressBudget(ip);
+    const peer = new Peer(ws, ip, endpoint, { frames, bytes, addressFrames: shared?.frames ?? null, addressBytes: shared?.bytes ?? null, maxSendBufferBytes: options.maxSendBufferBytes, clock }, metrics);
+    keepalive.add(ws);
+    ws.on('pong', onPong);
+    ws.on('close', onClose);
+    ws.on('error', onError);
+    if (endpoint === 'legacy' && options.identifyTimeoutMs > 0) {
+      // A socket on `/` costs a slot until it says who it is; one that never does gives the slot back.
+      const timer = clock.setTimeout(() => {
+        if (!peer.identified) peer.close(4408, 'identify timeout: send the identity or register frame first');
+      }, options.identifyTimeoutMs);
+      ws.on('close', () => clock.clear(timer));
+    }
+    wire(peer);
   };
 
   let pendingUpgrades = 0;
@@ -147,8 +165,18 @@ export function createGatewayServer({ core, dispatcher, hooks, storeWatch }: Ser
     }
     return b;
   };
+  // Its own scope: a closure made inside the upgrade handler would keep the request alive with the socket.
+  const releaseOnClose = (socket: Duplex, ip: string) => {
+    socket.once('close', () => {
+      const n = (perAddress.get(ip) ?? 1) - 1;
+      if (n <= 0) {
+        perAddress.delete(ip);
+        addressBudgets.delete(ip);
+      } else perAddress.set(ip, n);
+    });
+  };
   http.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
-    socket.on('error', () => socket.destroy());
+    socket.on('error', destroySocket);
     const url = requestUrl(req);
     if (!url) {
       metrics.connectionsRejected++;
@@ -175,13 +203,7 @@ export function createGatewayServer({ core, dispatcher, hooks, storeWatch }: Ser
       }
       // Counted from the upgrade to the socket's close, whatever happens in between.
       perAddress.set(ip, held + 1);
-      socket.once('close', () => {
-        const n = (perAddress.get(ip) ?? 1) - 1;
-        if (n <= 0) {
-          perAddress.delete(ip);
-          addressBudgets.delete(ip);
-        } else perAddress.set(ip, n);
-      });
+      releaseOnClose(socket, ip);
     }
     if (r.endpoint !== 'operator' && !deviceOriginAllowed(req, options.allowedOrigins)) {
       metrics.connectionsRejected++;
@@ -212,7 +234,8 @@ export function createGatewayServer({ core, dispatcher, hooks, storeWatch }: Ser
               metrics.connectionsRejected++;
               return refuse(socket, 401, 'Unauthorized');
             }
-            if (endpoint === 'board') accept(req, socket, head, 'board', (peer) => attachBoard(boardDeps, peer, id));
+            const cumulative = url.searchParams.get('ack') === 'cumulative';
+            if (endpoint === 'board') accept(req, socket, head, 'board', (peer) => attachBoard(boardDeps, peer, id, cumulative));
             else accept(req, socket, head, 'user', (peer) => attachUser(userDeps, peer, id, sessionStatus));
           },
           (err: unknown) => {

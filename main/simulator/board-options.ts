@@ -13,6 +13,8 @@ export interface VirtualBoardOptions {
   url: string;
   /** The board's device code. Default `racket-1`. */
   deviceCode?: string;
+  /** Other gateways of a fleet: after the link drops, the board tries the next address in turn (firmware with several known gateways, or mDNS finding another). Default none. */
+  fallbackUrls?: string[];
   /** Per-device token sent as `?token=`. Default none (lab mode). */
   token?: string;
   /** Heartbeat period while connected. Default 10000 ms. */
@@ -88,5 +90,5 @@ export class GatewayError extends Error {
 export const DEFAULTS = {
   deviceCode: 'racket-1', heartbeatIntervalMs: 10_000, statusIntervalMs: 30_000, pollIntervalMs: 0, rateHz: 100,
   mode: 'batch' as StreamMode, batchMs: 100, streamAlways: false, reconnect: true, reconnectMinMs: 250,
-  reconnectMaxMs: 5000, maxUnacked: 6000, strokesPerMinute: 20, firmware: '1.2.0', ota: {} as OtaBehaviour,
+  reconnectMaxMs: 5000, maxUnacked: 6000, strokesPerMinute: 20, firmware: '1.2.0', fallbackUrls: [] as string[], ota: {} as OtaBehaviour,
 };

@@ -32,7 +32,8 @@ const defaultClock: Clock = createSystemClock({ unref: false });
 
 export class VirtualBoard extends EventEmitter<BoardEvents> {
   readonly deviceCode: string;
-  readonly endpoint: string;
+  private readonly endpoints: string[];
+  private at = 0;
   readonly stats: BoardStats = { dataFrames: 0, framesSent: 0, resent: 0, acked: 0, samples: 0, errors: 0, reconnects: 0, dropped: 0 };
 
   private readonly o: Required<Omit<VirtualBoardOptions, 'token' | 'imuSource' | 'seed' | 'clock'>>;
@@ -73,7 +74,7 @@ export class VirtualBoard extends EventEmitter<BoardEvents> {
     const deviceCode = this.o.deviceCode;
     if (!(this.o.rateHz > 0)) throw new RangeError('rateHz must be positive');
     this.deviceCode = deviceCode;
-    this.endpoint = boardEndpoint(options.url, deviceCode, options.token);
+    this.endpoints = [options.url, ...(options.fallbackUrls ?? [])].map((u) => boardEndpoint(u, deviceCode, options.token));
     this.seed = options.seed ?? hashSeed(deviceCode);
     this.rand = prng(this.seed ^ 0x9e3779b9);
     this.rateHz = this.o.rateHz;
@@ -86,6 +87,8 @@ export class VirtualBoard extends EventEmitter<BoardEvents> {
     return createImuSource({ rateHz: this.rateHz, seed: this.seed, strokesPerMinute: this.o.strokesPerMinute });
   }
 
+  /** The address the board connects to now. */
+  get endpoint(): string { return this.endpoints[this.at]!; }
   get connected(): boolean { return this.ready; }
   get unackedCount(): number { return this.outbox.size; }
   get lastSeq(): number { return this.outbox.lastSeq(this.sessionId); }
@@ -140,6 +143,8 @@ export class VirtualBoard extends EventEmitter<BoardEvents> {
       this.ready = false;
       this.clearSessionTimers();
       if (wasReady) this.emit('disconnected', { code, reason: reason.toString() });
+      // A gateway that closed or never answered: the next one of the fleet, if there is one.
+      this.at = (this.at + 1) % this.endpoints.length;
       this.scheduleReconnect();
     });
   }

@@ -56,7 +56,7 @@ export function attachLegacy(ctx: LegacyEndpointDeps, peer: Peer, queryToken: st
       }
       signalId = r.frame.client_id;
       peer.markIdentified();
-      ctx.signaling.register(signalId, peer);
+      ctx.signaling.register(signalId, peer, r.frame.fleet_gap === true);
       peer.send({ type: 'registered', client_id: signalId });
       ctx.log.info('signaling client registered', { client_id: signalId, ip: peer.ip });
       return;
