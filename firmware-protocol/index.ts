@@ -17,6 +17,7 @@ export * from './wire.js';
 export * from './operator-replies.js';
 export * from './operator-events.js';
 export * from './usb-replies.js';
+export * from './ota.js';
 export * from './error-frame.js';
 export * from './operator-api.js';
 export * from './settings.js';

@@ -3,6 +3,7 @@
  * object every answer and event carries, and the board frames a session adds
  * (the binary sample frame, resend requests).
  */
+import { TagPattern } from './ota.js';
 import { Type, type Static, type TProperties } from '@sinclair/typebox';
 import { Iso, Str, StrOrNull, event, reply, type PayloadOf } from './wire.js';
 
@@ -18,7 +19,8 @@ export type SessionState = (typeof SessionStates)[number];
 
 export const SessionOperatorFrames = {
   create_session: request('create_session', {
-    boards: Type.Array(Type.String({ minLength: 1, maxLength: 128 }), { minItems: 1, maxItems: 64, description: 'Device ids of the racket boards.' }),
+    boards: Type.Optional(Type.Array(Type.String({ minLength: 1, maxLength: 128 }), { minItems: 1, maxItems: 64, description: 'Device ids of the racket boards (or give `tag`).' })),
+    tag: Type.Optional(Type.String({ pattern: TagPattern, description: 'Every board carrying this tag (set_device_tags), instead of `boards`.' })),
     player_id: Type.Optional(Type.String({ minLength: 1, maxLength: 128, description: 'User id on /ws/miniprogram/{user_id}/.' })),
     court: Type.Optional(Type.String({ maxLength: 64 })),
     room_id: Type.Optional(Type.String({ maxLength: 32 })),

@@ -38,6 +38,7 @@ import { settingsPart } from './settings-part.js';
 import { certificateNames, resolveTls } from './tls/resolve.js';
 import { canonicalName } from './tls/cert.js';
 import { FINGERPRINT_PARAM } from '../../firmware-protocol/tls.js';
+import { otaPart, type OtaPartOptions } from './ota/part.js';
 import { gatewayIdFor } from './discovery/part.js';
 import { FleetLink } from './fleet/link.js';
 import { fleetPart, fleetInfo } from './fleet/part.js';
@@ -56,6 +57,8 @@ export interface GatewayOptions extends CoreOptions {
   ingest?: IngestOptions;
   /** Port sources of the USB part (tests: pty board peers). */
   usb?: UsbPartOptions;
+  /** The OTA download server (port, the address boards reach it by, TLS). */
+  ota?: OtaPartOptions;
   /** The environment (`COURTSIDE_DISCOVERY=off`). Default `process.env`. */
   env?: NodeJS.ProcessEnv;
   /** Fleet tuning (tests): key TTL, heartbeat, stream history. */
@@ -71,8 +74,8 @@ export interface GatewayOptions extends CoreOptions {
 }
 
 /** The parts every way of running the gateway has. */
-export function standardParts(o: Pick<GatewayOptions, 'ingest' | 'usb'> = {}): PartFactory[] {
-  return [sessionsPart(o.ingest), usbPart(o.usb), discoveryPart(), settingsPart(), fleetPart()];
+export function standardParts(o: Pick<GatewayOptions, 'ingest' | 'usb' | 'ota'> = {}): PartFactory[] {
+  return [sessionsPart(o.ingest), usbPart(o.usb), discoveryPart(), settingsPart(), fleetPart(), otaPart(o.ota)];
 }
 
 export interface Gateway {

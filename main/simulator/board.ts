@@ -16,6 +16,8 @@ import { DEFAULTS, GatewayError, type BoardEvents, type BoardStats, type Virtual
 import { batchSensorDataFrame, boardEndpoint, hashSeed, prng, sampleRow, sensorDataFrame, type ImuSourceLike, type SampleRow } from './frames.js';
 import { Outbox } from './outbox.js';
 import { pinnedConnection } from './pinned-tls.js';
+import { otaParams, runOta } from './ota.js';
+export type { OtaBehaviour, OtaFailure } from './ota.js';
 
 export * from './frames.js';
 export * from './board-options.js';
@@ -262,7 +264,7 @@ export class VirtualBoard extends EventEmitter<BoardEvents> {
     const command = typeof c.command === 'string' ? c.command : '';
     const params = c.params && typeof c.params === 'object' ? (c.params as Record<string, unknown>) : {};
     const prior = commandId ? this.executed.get(commandId) : undefined;
-    const outcome = prior ?? this.execute(command, params);
+    const outcome = prior ?? (command === 'ota_update' ? this.startOta(commandId, params) : this.execute(command, params));
     if (!prior && commandId) {
       this.executed.set(commandId, outcome);
       // Bounded like the firmware's ring of recent ids; a resend arrives within seconds, not thousands of commands later.
@@ -270,6 +272,29 @@ export class VirtualBoard extends EventEmitter<BoardEvents> {
     }
     this.send({ type: 'command_ack', command_id: commandId, ok: outcome.ok, result: outcome.result });
     this.emit('command', { commandId, command, params, duplicate: prior !== undefined, ok: outcome.ok });
+  }
+
+  /** The firmware version the board reports now (changes after an update). */
+  get firmware(): string { return this.o.firmware; }
+
+  private otaRunning = false;
+
+  private startOta(commandId: string, params: Record<string, unknown>): Outcome {
+    const p = otaParams(params);
+    if (!p) return { ok: false, result: { error: 'bad_params' } };
+    if (this.o.ota.fail === 'refuse') return { ok: false, result: { error: 'ota_unsupported' } };
+    if (this.otaRunning) return { ok: false, result: { error: 'ota_in_progress' } };
+    this.otaRunning = true;
+    const io = {
+      send: (f: Record<string, unknown>) => this.send(f),
+      reboot: (firmware: string) => { this.o.firmware = firmware; this.simulateDrop(); },
+      firmware: () => this.o.firmware,
+      clock: this.clock,
+      behaviour: this.o.ota,
+    };
+    // After the ack has gone out, as a board starts its OTA task.
+    queueMicrotask(() => void runOta(io, commandId, p).finally(() => { this.otaRunning = false; }));
+    return { ok: true, result: { state: 'downloading', version: p.version } };
   }
 
   private execute(command: string, params: Record<string, unknown>): Outcome {

@@ -59,6 +59,15 @@ export function sessionsPart(ingest: IngestOptions = {}): PartFactory {
     const list = async (search?: string, state?: SessionState, limit = 100) => sessions.list({ search, state, limit });
 
     const corrections = correctionRequests(core, sessions);
+    /** The session's boards: the ids given, or every board with the tag (sessions by tag). */
+    const boardsOf = (f: { boards?: string[]; tag?: string }): string[] => {
+      if ((f.boards === undefined) === (f.tag === undefined)) throw gatewayError('BAD_FRAME', 'give boards or tag (one of them)');
+      if (f.boards) return f.boards;
+      const ids = core.boards.withTag(f.tag!);
+      if (ids.length === 0) throw gatewayError('BAD_FRAME', `no board carries the tag '${f.tag}'`);
+      return ids.slice(0, 64);
+    };
+
     const F = SessionOperatorFrames;
     return {
       name: 'sessions',
@@ -69,7 +78,7 @@ export function sessionsPart(ingest: IngestOptions = {}): PartFactory {
           status: 201,
           handle: async (f) => ({
             type: 'session',
-            body: { session: await sessions.create({ boards: f.boards, playerId: f.player_id, court: f.court, roomId: f.room_id, notes: f.notes, sampleRateHz: f.sample_rate_hz }) },
+            body: { session: await sessions.create({ boards: boardsOf(f), playerId: f.player_id, court: f.court, roomId: f.room_id, notes: f.notes, sampleRateHz: f.sample_rate_hz }) },
           }),
         }),
         start_session: defineRequest(F.start_session, { http: 'POST /sessions/:session_id/start', handle: async (f) => answer('session', { session: await sessions.start(f.session_id) }) }),

@@ -403,6 +403,13 @@ export const MIGRATIONS: readonly Migration[] = [
       ) ${MYSQL_TABLE}`,
     ],
   },
+  {
+    version: 6,
+    name: 'board tags',
+    // One row per board, the tags as a JSON array: a board's tags are set as a whole.
+    sqlite: [`CREATE TABLE device_tags (device_id TEXT PRIMARY KEY NOT NULL, tags TEXT NOT NULL)`],
+    mysql: [`CREATE TABLE device_tags (device_id VARCHAR(128) NOT NULL, tags TEXT NOT NULL, PRIMARY KEY (device_id)) ${MYSQL_TABLE}`],
+  },
 ];
 
 export const LATEST_SCHEMA_VERSION = MIGRATIONS.reduce((max, m) => Math.max(max, m.version), 0);

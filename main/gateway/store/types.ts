@@ -286,6 +286,10 @@ export interface Store {
   saveDeviceStatus(deviceId: string, status: unknown, at: Date): Promise<void>;
   getDeviceStatus(deviceId: string): Promise<DeviceStatusRow | undefined>;
   listDeviceStatuses(): Promise<DeviceStatusRow[]>;
+  /** Replaces a board's tags (an empty list removes them). */
+  setDeviceTags(deviceId: string, tags: readonly string[]): Promise<void>;
+  /** Every (board, tag) pair, by board then tag. */
+  listDeviceTags(): Promise<{ deviceId: string; tag: string }[]>;
 
   // device tokens
   saveDeviceToken(t: { deviceId: string; tokenHash: string; label: string | null; createdAt: Date }): Promise<void>;
