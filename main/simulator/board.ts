@@ -131,6 +131,11 @@ export class VirtualBoard extends EventEmitter<BoardEvents> {
   simulateDrop(): void { this.ws?.terminate(); }
 
   private connect(): void {
+    // A real board that said `rebooting` restarts at once: whenever it connects next, it runs the new image.
+    if (this.rebootTo !== null) {
+      this.o.firmware = this.rebootTo;
+      this.rebootTo = null;
+    }
     if (this.stopped) return;
     const ws = new WebSocket(this.endpoint, { handshakeTimeout: 5000, ...(this.endpoint.startsWith('wss:') ? this.tlsOptions : {}) });
     this.ws = ws;
@@ -278,6 +283,8 @@ export class VirtualBoard extends EventEmitter<BoardEvents> {
   get firmware(): string { return this.o.firmware; }
 
   private otaRunning = false;
+  /** The image a board that reported `rebooting` comes back with, until it has. */
+  private rebootTo: string | null = null;
 
   private startOta(commandId: string, params: Record<string, unknown>): Outcome {
     const p = otaParams(params);
@@ -287,7 +294,14 @@ export class VirtualBoard extends EventEmitter<BoardEvents> {
     this.otaRunning = true;
     const io = {
       send: (f: Record<string, unknown>) => this.send(f),
-      reboot: (firmware: string) => { this.o.firmware = firmware; this.simulateDrop(); },
+      rebooting: (firmware: string) => { this.rebootTo = firmware; },
+      reboot: (firmware: string) => {
+        // Already done if the link dropped during the reboot: the board came back on the new image.
+        if (this.rebootTo === null) return;
+        this.rebootTo = null;
+        this.o.firmware = firmware;
+        this.simulateDrop();
+      },
       firmware: () => this.o.firmware,
       clock: this.clock,
       behaviour: this.o.ota,

@@ -22,6 +22,8 @@ export interface OtaIo {
   send(frame: Record<string, unknown>): void;
   /** Drops the link; the board reconnects and reports its (new) status. */
   reboot(firmware: string): void;
+  /** Said at `rebooting`: a board that said so never comes back on the old image. */
+  rebooting?(firmware: string): void;
   firmware(): string;
   clock: Clock;
   behaviour: OtaBehaviour;
@@ -81,9 +83,10 @@ export async function runOta(io: OtaIo, commandId: string, p: OtaParams): Promis
   if (body.length !== p.size) return fail(`size_mismatch: got ${body.length} bytes, expected ${p.size}`);
   if (createHash('sha256').update(body).digest('hex') !== p.sha256) return fail('sha256_mismatch');
   progress({ state: 'rebooting' });
-  const old = io.firmware();
+  const next = io.behaviour.fail === 'rollback' ? io.firmware() : p.version;
+  io.rebooting?.(next);
   await new Promise<void>((resolve) => io.clock.setTimeout(resolve, io.behaviour.rebootMs ?? 50));
-  io.reboot(io.behaviour.fail === 'rollback' ? old : p.version);
+  io.reboot(next);
   return 'rebooted';
 }
 

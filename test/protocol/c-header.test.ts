@@ -257,6 +257,8 @@ void mbedtls_sha256_free(mbedtls_sha256_context *ctx);
 int mbedtls_sha256_starts(mbedtls_sha256_context *ctx, int is224);
 int mbedtls_sha256_update(mbedtls_sha256_context *ctx, const unsigned char *input, size_t ilen);
 int mbedtls_sha256_finish(mbedtls_sha256_context *ctx, unsigned char *output);
+/* One-shot, as the TLS pinning example uses it. */
+int mbedtls_sha256(const unsigned char *input, size_t ilen, unsigned char output[32], int is224);
 `,
 };
 
@@ -316,10 +318,7 @@ void mbedtls_ssl_conf_authmode(mbedtls_ssl_config *conf, int authmode);
 void mbedtls_ssl_conf_ca_chain(mbedtls_ssl_config *conf, mbedtls_x509_crt *ca_chain, mbedtls_x509_crl *ca_crl);
 void mbedtls_ssl_conf_verify(mbedtls_ssl_config *conf, int (*f_vrfy)(void *, mbedtls_x509_crt *, int, uint32_t *), void *p_vrfy);
 `,
-  'mbedtls/sha256.h': `#pragma once
-#include <stddef.h>
-int mbedtls_sha256(const unsigned char *input, size_t ilen, unsigned char output[32], int is224);
-`,
+  // mbedtls/sha256.h: one header for both examples, in OTA_STUBS.
 };
 
 /** Drives the documented builders: each line printed is one frame, or a number for a refused build. */
