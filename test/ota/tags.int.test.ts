@@ -80,5 +80,10 @@ describe('board tags', () => {
     assert.equal(none.status, 400);
     const both = await gw.http('/api/sessions', { method: 'POST', body: JSON.stringify({ tag: 'juniors', boards: ['t-2'] }) });
     assert.equal(both.status, 400);
+    // A tag on more boards than a session takes is refused whole, never cut to the first 64.
+    for (let i = 1; i <= 65; i++) await gw.core.boards.setTags(`hall-${String(i).padStart(2, '0')}`, ['hall']);
+    const many = await gw.http('/api/sessions', { method: 'POST', body: JSON.stringify({ tag: 'hall' }) });
+    assert.equal(many.status, 400);
+    assert.match(((await many.json()) as { error: { message: string } }).error.message, /on 65 boards; a session takes at most 64/);
   });
 });

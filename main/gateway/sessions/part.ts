@@ -65,7 +65,9 @@ export function sessionsPart(ingest: IngestOptions = {}): PartFactory {
       if (f.boards) return f.boards;
       const ids = core.boards.withTag(f.tag!);
       if (ids.length === 0) throw gatewayError('BAD_FRAME', `no board carries the tag '${f.tag}'`);
-      return ids.slice(0, 64);
+      // The same bound as a list of boards: say so rather than record some of them.
+      if (ids.length > 64) throw gatewayError('BAD_FRAME', `the tag '${f.tag}' is on ${ids.length} boards; a session takes at most 64 (give boards, or a narrower tag)`);
+      return ids;
     };
 
     const F = SessionOperatorFrames;
