@@ -34,6 +34,17 @@ export interface Core extends Base {
   readonly tokens: DeviceTokens;
   /** Public (LAN) addresses the gateway answers on, for printed URLs and discovery. */
   urls(): { board: string[]; operator: string[] };
+  /** The addresses boards are told to use (provisioning, discovery), each with its interface. */
+  addresses(): BoardAddress[];
+}
+
+/** An address the gateway listens on, as provisioning offers it to a board. */
+export interface BoardAddress {
+  address: string;
+  /** The interface it belongs to; null when no interface has it (a host name). */
+  interface: string | null;
+  /** Only this machine reaches it: a board given it could never connect. */
+  loopback: boolean;
 }
 
 /** Makes a part from the finished core. */
@@ -42,7 +53,7 @@ export type PartFactory = (core: Core) => GatewayPart | Promise<GatewayPart>;
 /** Close code of a socket whose device token was revoked (PROTOCOL.md, close codes). */
 export const TOKEN_REVOKED_CLOSE = 4403;
 
-export function createCore(base: Base, where: { hosts: () => string[]; port: () => number }): Core {
+export function createCore(base: Base, where: { hosts: () => string[]; port: () => number; addresses: () => BoardAddress[] }): Core {
   const operators = new OperatorHub(base);
   const boards = new BoardHub({ ...base, operators });
   const rooms = new RoomHub({ ...base, operators });
@@ -78,6 +89,7 @@ export function createCore(base: Base, where: { hosts: () => string[]; port: () 
     commands: new CommandQueue({ ...base, operators, boards }),
     users,
     tokens,
+    addresses: () => where.addresses(),
     urls() {
       const port = where.port();
       const hs = where.hosts();

@@ -61,3 +61,9 @@ export function ago(ms: number | null): string {
   const a = age(ms);
   return a === 'now' ? 'just now' : a === 'never' ? 'never' : `${a} ago`;
 }
+
+/** An address only this computer reaches: a board given it never connects. */
+export function isLoopbackHost(host: string): boolean {
+  const h = host.toLowerCase().replace(/^\[|\]$/g, '');
+  return h === 'localhost' || h.endsWith('.localhost') || h === '::1' || /^127\./.test(h) || h === '0.0.0.0';
+}
