@@ -10,6 +10,7 @@ import { after, afterEach, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { rmSync } from 'node:fs';
 import { createNetnsPair, type NetnsPair, type NsChild } from '../support/netns.js';
+import { buildUi } from '../e2e/support.js';
 
 const FIX = 'test/discovery/fixtures';
 const TOKEN = 'netns-operator-token-0123';
@@ -81,4 +82,19 @@ describe('discovery follows the address the gateway listens on', { timeout: 120_
     assert.deepEqual(await probeAnswers(l1!.a.replace(/\.1$/, '.255')), [`ws://${l1!.a}:8765/`]);
     assert.deepEqual(await probeAnswers(l0!.a.replace(/\.1$/, '.255')), []);
   });
+
+  for (const viewport of ['1366x800', '390x844']) {
+    test(`Provisioning pre-fills the LAN address with its interface, not the page's 127.0.0.1 (${viewport})`, async () => {
+      await buildUi();
+      net ??= await createNetnsPair({ links: 2 });
+      const c = net.node(net.a, `${FIX}/ui-prefill.ts`, [viewport]);
+      const m = await c.waitFor((x) => x.event === 'prefill', 60_000, 'prefill');
+      // The first LAN interface of namespace a, as `ip` set it up.
+      const first = net.links[0]!;
+      assert.equal(m.single, first.a);
+      assert.equal(m.bulk, first.a);
+      assert.equal(m.from, `From interface ${first.name}, where the gateway listens.`);
+      assert.ok((m.overflow as number) <= 0, `page ${m.overflow as number} px wider than the viewport`);
+    });
+  }
 });
