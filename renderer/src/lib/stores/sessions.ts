@@ -114,6 +114,8 @@ export function createSessionsStore(client: GatewayClient) {
   const store = writable<SessionsState>(state);
   const set = (patch: Partial<SessionsState>) => store.set((state = { ...state, ...patch }));
   let searchTimer: ReturnType<typeof setTimeout> | null = null;
+  /** The session asked for by open(), until get_session answers. */
+  let opening: string | null = null;
 
   async function load(): Promise<void> {
     set({ loading: true });
@@ -141,7 +143,9 @@ export function createSessionsStore(client: GatewayClient) {
   async function fetchOpen(sessionId: string): Promise<void> {
     try {
       const r = await client.request('get_session', { session_id: sessionId });
-      if (state.selected?.session_id !== sessionId) return;
+      // Still the one wanted: open, or asked for by id before the list had it (a deep link).
+      if (state.selected?.session_id !== sessionId && opening !== sessionId) return;
+      opening = null;
       const s = sessionOf(r);
       set({ selected: s, strokes: Array.isArray((r as { strokes?: unknown }).strokes) ? (r as { strokes: unknown[] }).strokes : [] });
       const i = state.list.findIndex((x) => x.session_id === sessionId);
@@ -179,8 +183,10 @@ export function createSessionsStore(client: GatewayClient) {
       void load();
     },
     async open(sessionId: string | null): Promise<void> {
+      opening = null;
       if (!sessionId) return set({ selected: null, strokes: [] });
       const known = state.list.find((s) => s.session_id === sessionId) ?? null;
+      opening = sessionId;
       set({ selected: known, strokes: [], error: null });
       await fetchOpen(sessionId);
     },
