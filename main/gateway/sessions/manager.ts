@@ -349,7 +349,7 @@ async function storedProgress(ctx: Pick<Core, 'store'>, row: SessionRow): Promis
 }
 
 /** A stored session's progress per board, from its chunk stats and final seqs. */
-function progressFrom(row: SessionRow, chunks: readonly ChunkStats[], finals: readonly { deviceId: string; finalSeq: number }[]): Map<string, BoardProgress> {
+export function progressFrom(row: SessionRow, chunks: readonly ChunkStats[], finals: readonly { deviceId: string; finalSeq: number }[]): Map<string, BoardProgress> {
   const stats = new Map(chunks.map((s) => [s.deviceId, s]));
   const finalSeqs = new Map(finals.map((f) => [f.deviceId, f.finalSeq]));
   const out = new Map<string, BoardProgress>();

@@ -22,7 +22,7 @@ export function commandOutcome(c: NonNullable<DeviceRow['lastCommand']>): { stat
     else if (typeof o.error === 'string') reason = typeof o.message === 'string' ? `${o.error}: ${o.message}` : o.error;
     for (const [k, v] of Object.entries(o)) {
       if (k === 'error' || (k === 'command' && o.error !== undefined) || (k === 'message' && typeof o.error === 'string')) continue;
-      fields.push([k, v === null ? '–' : typeof v === 'object' ? JSON.stringify(v) : String(v)]);
+      fields.push([k, v === null ? '–' : Array.isArray(v) && v.every((x) => typeof x !== 'object') ? v.join(', ') : typeof v === 'object' ? JSON.stringify(v) : String(v)]);
     }
   } else if (r !== undefined && r !== null) fields.push(['answer', typeof r === 'object' ? JSON.stringify(r) : String(r)]);
   return { state: STATE_WORDS[c.state], reason, fields };
