@@ -190,5 +190,147 @@ for (const vp of VIEWPORTS) {
       await page.waitForFunction((want: string) => window.location.hash === want, `#/sessions/${id}`);
       assert.deepEqual(h.errors, []);
     });
+
+    test('Live: Space pauses visibly, 1 and 5 minute windows, |a| and |ω| traces, values on hover, one shared scale', async () => {
+      const { page } = h;
+      await go('live');
+      await page.locator('[data-board="racket-2"] .chart canvas').first().waitFor();
+      const windows = await page.locator('#win option').evaluateAll((os: { textContent: string }[]) => os.map((o) => o.textContent));
+      assert.deepEqual(windows, ['5 seconds', '10 seconds', '30 seconds', '1 minute', '5 minutes']);
+      await page.selectOption('#win', '300');
+      // The magnitude is a series of its own, named in the legend and the key.
+      const legend = page.locator('[data-board="racket-1"] .chart').first().locator('.u-legend');
+      await legend.getByText('|a|').waitFor();
+      await page.locator('[data-board="racket-1"] figcaption', { hasText: '|ω|' }).waitFor();
+
+      // Space (focus on the page, not a control) pauses; the badge says so and the chart stops moving.
+      await page.locator('main h1').click();
+      await page.keyboard.press('Space');
+      await page.getByTestId('paused').waitFor();
+      assert.equal(await page.getByRole('button', { name: 'Resume' }).getAttribute('aria-pressed'), 'true');
+      const frame = () => page.locator('[data-board="racket-1"] .chart canvas').first().screenshot();
+      const a = await frame();
+      await page.waitForTimeout(600);
+      assert.ok(a.equals(await frame()), 'the chart moved while paused');
+
+      // Values on hover while paused: the legend shows a reading with its unit.
+      const box = (await page.locator('[data-board="racket-1"] .chart .u-over').first().boundingBox())!;
+      await page.mouse.move(box.x + box.width * 0.8, box.y + box.height / 2);
+      await legend.getByText(/-?\d+\.\d\d g/).first().waitFor();
+      await page.keyboard.press('Space');
+      await page.getByTestId('paused').waitFor({ state: 'detached' });
+
+      // One scale: both boards' charts show the same range once the box is ticked (each its own before).
+      await page.getByLabel('Same scale for every board').check();
+      await page.waitForTimeout(500);
+      const ranges = await page.evaluate(() => ['racket-1', 'racket-2'].map((id: string) => window.__courtsideLiveRange(id, 'gyro')));
+      assert.deepEqual(ranges[0], ranges[1]);
+      assert.ok((ranges[0] as number[])[1]! > 0);
+      await h.shot(`ui-live-${vp.name}`);
+      assert.ok((await overflow()) <= 0);
+    });
+
+    test('session detail: a timer while recording, per-board results and every stroke after, speed axes from 0, mph', async () => {
+      const { page } = h;
+      const created = (await (await h.gw.http('/api/sessions', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ boards: ['racket-1', 'racket-2'], player_id: 'coach-2' }) })).json()) as { session: { session_id: string } };
+      const id = created.session.session_id;
+      await h.gw.http(`/api/sessions/${id}/start`, { method: 'POST' });
+      await page.evaluate((sid: string) => (window.location.hash = `#/sessions/${sid}`), id);
+      const timer = page.getByTestId('elapsed');
+      await timer.filter({ hasText: /Recording for 0:0[0-9]/ }).waitFor();
+      const first = await timer.textContent();
+      await page.waitForTimeout(2200);
+      assert.notEqual(await timer.textContent(), first, 'the timer does not run');
+      await page.getByRole('button', { name: 'Stop', exact: true }).click();
+      await page.getByTestId('session-detail').and(page.locator('[data-state="complete"]')).waitFor({ timeout: 30_000 });
+      assert.equal(await timer.count(), 0);
+
+      const api = (await (await h.gw.http(`/api/sessions/${id}`)).json()) as { session: { summary: { boards: Record<string, { count: number; max_speed_kmh: number }> } }; strokes: { device_id: string }[] };
+      for (const [board, facts] of Object.entries(api.session.summary.boards)) {
+        const row = page.getByTestId('per-board').locator(`tr[data-board="${board}"]`);
+        assert.equal(Number(await row.getByTestId('board-strokes').textContent()), facts.count);
+        assert.equal(await row.getByTestId('board-top').textContent(), `${Math.round(facts.max_speed_kmh)} km/h`);
+      }
+      const table = page.getByTestId('strokes-table');
+      await table.locator('summary').click();
+      assert.equal(await table.locator('tbody tr').count(), api.strokes.length);
+      if (api.strokes.length) {
+        const chart = page.getByTestId('speed-chart');
+        await chart.locator('canvas').waitFor();
+        assert.equal(await chart.getAttribute('data-y-min'), '0');
+        assert.equal(await page.getByTestId('timeline').getAttribute('data-y-min'), '0');
+      }
+      await h.shot(`ui-session-detail-${vp.name}`);
+      assert.ok((await overflow()) <= 0);
+
+      // Speeds in mph, chosen in Settings for this browser, everywhere a speed shows.
+      await go('settings');
+      await page.selectOption('#speed-unit', 'mph');
+      await page.evaluate((sid: string) => (window.location.hash = `#/sessions/${sid}`), id);
+      const top = Object.values(api.session.summary.boards)[0]!;
+      const firstBoard = Object.keys(api.session.summary.boards)[0]!;
+      await page.getByTestId('per-board').locator(`tr[data-board="${firstBoard}"]`).getByTestId('board-top').filter({ hasText: `${Math.round(top.max_speed_kmh / 1.609344)} mph` }).waitFor();
+      await page.locator(`tr[data-session="${id}"]`).getByTestId('hist-top').filter({ hasText: /mph$/ }).waitFor();
+      await go('settings');
+      await page.selectOption('#speed-unit', 'kmh');
+    });
+
+    test('with the page disconnected, a board reads "unknown", not "offline"', async () => {
+      const { page } = h;
+      await go('devices');
+      await page.locator('tr[data-device="racket-1"]').getByText('online', { exact: true }).waitFor();
+      await fleet.stop();
+      await h.gw.close();
+      await page.getByTestId('connection').filter({ hasText: /Connection lost|Connecting/ }).waitFor({ timeout: 10_000 });
+      await page.locator('tr[data-device="racket-1"]').getByTestId('status-unknown').waitFor();
+      assert.equal(await page.locator('tr[data-device="racket-1"]').getByText('offline', { exact: true }).count(), 0);
+    });
+  });
+}
+
+for (const vp of VIEWPORTS) {
+  describe(`empty states, dark mode and USB help on a ${vp.name}`, { skip: noBrowser }, () => {
+    let h: Harness;
+    before(async () => {
+      h = await startHarness({ viewport: { width: vp.width, height: vp.height }, colorScheme: 'dark', gateway: { usb: { extraPorts: [], portPollMs: 60_000, listPorts: async () => [] } } });
+    });
+    after(async () => {
+      await h.close();
+    });
+
+    test('no boards: Devices and Live suggest --demo 4 and Provisioning; Live does not ask to pick boards', async () => {
+      const { page } = h;
+      await h.open('devices');
+      const empty = page.getByTestId('devices-empty');
+      await empty.filter({ hasText: '--demo 4' }).waitFor();
+      assert.equal(await empty.getByRole('link', { name: 'Provisioning' }).getAttribute('href'), '#/provisioning');
+      await page.evaluate(() => (window.location.hash = '#/live'));
+      await page.getByTestId('live-empty').filter({ hasText: '--demo 4' }).waitFor();
+      assert.equal(await page.getByText('Pick boards').count(), 0);
+      await h.shot(`ui-empty-live-${vp.name}`);
+    });
+
+    test('dark mode follows the system', async () => {
+      const { page } = h;
+      const bg = await page.evaluate(() => getComputedStyle(document.body).backgroundColor);
+      // --bg of the dark theme; the light one is rgb(244, 246, 248).
+      assert.equal(bg, 'rgb(15, 20, 26)');
+      const panel = await page.evaluate(() => getComputedStyle(document.querySelector('.panel')).backgroundColor);
+      assert.equal(panel, 'rgb(23, 30, 38)');
+      await h.shot(`ui-dark-${vp.name}`);
+    });
+
+    test('Provisioning without a port: USB driver and permission hints, and the serial monitor says what to do', async () => {
+      const { page } = h;
+      await page.evaluate(() => (window.location.hash = '#/provisioning'));
+      const hints = page.getByTestId('usb-hints');
+      await hints.waitFor();
+      const text = (await hints.textContent()) ?? '';
+      for (const words of ['data cable', 'CP210x', 'CH340', 'dialout']) assert.ok(text.includes(words), `no hint about ${words}`);
+      await page.getByTestId('monitor-placeholder').filter({ hasText: 'Choose a port above' }).waitFor();
+      assert.ok((await page.evaluate(() => document.documentElement.scrollWidth - innerWidth)) <= 0);
+      await h.shot(`ui-provisioning-empty-${vp.name}`);
+      assert.deepEqual(h.errors, []);
+    });
   });
 }
