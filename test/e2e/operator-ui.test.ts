@@ -312,7 +312,7 @@ for (const vp of VIEWPORTS) {
 
     test('dark mode follows the system', async () => {
       const { page } = h;
-      const bg = await page.evaluate(() => getComputedStyle(document.body).backgroundColor);
+      const bg = await page.evaluate(() => getComputedStyle(document.documentElement).backgroundColor);
       // --bg of the dark theme; the light one is rgb(244, 246, 248).
       assert.equal(bg, 'rgb(15, 20, 26)');
       const panel = await page.evaluate(() => getComputedStyle(document.querySelector('.panel')).backgroundColor);
