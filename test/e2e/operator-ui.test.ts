@@ -275,6 +275,31 @@ for (const vp of VIEWPORTS) {
       await page.selectOption('#speed-unit', 'kmh');
     });
 
+    test('a session is renamed to its player, given notes, and deleted; the gateway agrees', async () => {
+      const { page } = h;
+      const created = (await (await h.gw.http('/api/sessions', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ boards: ['racket-1'] }) })).json()) as { session: { session_id: string } };
+      const id = created.session.session_id;
+      await page.evaluate((sid: string) => (window.location.hash = `#/sessions/${sid}`), id);
+      const edit = page.getByTestId('session-edit');
+      await edit.locator('summary').click();
+      await edit.getByLabel('Player').fill('player-11');
+      await edit.getByLabel('Notes').fill('footwork, then smashes');
+      await edit.getByRole('button', { name: 'Save' }).click();
+      await edit.getByText('Saved.').waitFor();
+      const stored = ((await (await h.gw.http(`/api/sessions/${id}`)).json()) as { session: { player_id: string; notes: string; court: string | null } }).session;
+      assert.deepEqual([stored.player_id, stored.notes, stored.court], ['player-11', 'footwork, then smashes', null]);
+      await page.locator(`tr[data-session="${id}"] td[data-label="Player"]`).filter({ hasText: 'player-11' }).waitFor();
+      await page.getByTestId('session-detail').getByText('footwork, then smashes').waitFor();
+
+      await edit.getByRole('button', { name: 'Delete…' }).click();
+      await edit.getByRole('button', { name: `Delete ${id}` }).click();
+      await page.locator(`tr[data-session="${id}"]`).waitFor({ state: 'detached' });
+      await page.getByTestId('session-detail').waitFor({ state: 'detached' });
+      assert.equal((await h.gw.http(`/api/sessions/${id}`)).status, 404);
+      assert.ok((await overflow()) <= 0);
+      assert.deepEqual(h.errors, []);
+    });
+
     test('with the page disconnected, a board reads "unknown", not "offline"', async () => {
       const { page } = h;
       await go('devices');

@@ -301,4 +301,6 @@ export interface Store {
   saveStrokes(sessionId: string, strokes: StrokeRow[]): Promise<void>;
   /** By device, then idx. */
   listStrokes(sessionId: string): Promise<StrokeRow[]>;
+  /** Removes a session with its samples, upload state and strokes; false when there was none. */
+  deleteSession(sessionId: string): Promise<boolean>;
 }

@@ -195,6 +195,23 @@ export function createSessionsStore(client: GatewayClient) {
       if (s) set({ selected: s, strokes: [] });
       return s;
     },
+    /** Player, court and notes (null clears); the list and the open session follow. */
+    describe: (id: string, patch: { player_id?: string | null; court?: string | null; notes?: string | null }) =>
+      act(async () => sessionOf(await client.request('update_session', { session_id: id, ...patch }))),
+    /** Deletes a session that is not running; it leaves the list and, if open, the detail. */
+    async remove(id: string): Promise<boolean> {
+      set({ busy: true, error: null });
+      try {
+        await client.request('delete_session', { session_id: id });
+        set({ list: state.list.filter((x) => x.session_id !== id), ...(state.selected?.session_id === id ? { selected: null, strokes: [] } : {}) });
+        return true;
+      } catch (err) {
+        set({ error: describeError(err) });
+        return false;
+      } finally {
+        set({ busy: false });
+      }
+    },
     startSession: (id: string) => act(async () => sessionOf(await client.request('start_session', { session_id: id }))),
     stopSession: (id: string) => act(async () => sessionOf(await client.request('stop_session', { session_id: id }))),
     /** The export zip's bytes and file name. */
