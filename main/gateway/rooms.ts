@@ -9,7 +9,8 @@ import type { TimerHandle } from './clock.js';
 import { MessageQuotas, NewDeviceBudget } from './quotas.js';
 
 /** What the room hub uses. */
-export type RoomHubDeps = Pick<Base, 'store' | 'clock' | 'metrics' | 'persist' | 'options' | 'log'> & { readonly operators: EventPublisher };
+export type RoomHubDeps = Pick<Base, 'store' | 'clock' | 'metrics' | 'persist' | 'options' | 'log'> & { readonly operators: EventPublisher; readonly fleet?: RoomFleet };
+import type { RoomFleet } from './fleet/hooks.js';
 import type { MessageRow } from './store/types.js';
 import type { Peer } from './peer.js';
 
@@ -209,6 +210,7 @@ export class RoomHub {
     this.presence(roomId, 'join', member);
     room.set(member.deviceId, member);
     this.byDevice.set(member.deviceId, member);
+    this.ctx.fleet?.joined(member);
 
     const write = (async () => {
       await store.upsertDevice({ deviceId: member.deviceId, kind: 'client', identity: member.identity, lastConnectedAt: now, lastRoomId: roomId });
@@ -234,6 +236,7 @@ export class RoomHub {
     room?.delete(member.deviceId);
     if (room && room.size === 0) this.rooms.delete(member.roomId);
     this.presence(member.roomId, 'leave', member);
+    this.ctx.fleet?.left(member);
     const at = new Date(this.ctx.clock.now());
     this.ctx.persist(
       member.connectionId.then((id) => (id === null ? undefined : this.ctx.store.closeConnection(id, at))),
@@ -242,12 +245,13 @@ export class RoomHub {
     this.ctx.operators.publish('rooms', { event: 'leave', room_id: member.roomId, device_id: member.deviceId });
   }
 
-  private presence(roomId: string, event: 'join' | 'leave', who: RoomMember): void {
+  /** Tells the room's members who asked for presence (`who` may be a member another gateway holds). */
+  presence(roomId: string, event: 'join' | 'leave', who: { deviceId: string; identity: string }): void {
     const room = this.rooms.get(roomId);
     if (!room) return;
     let text: string | undefined;
     for (const m of room.values()) {
-      if (m === who || !m.presence) continue;
+      if (m === who || m.deviceId === who.deviceId || !m.presence) continue;
       text ??= JSON.stringify({ type: 'presence', event, room_id: roomId, device_id: who.deviceId, identity: who.identity });
       m.peer.sendText(text);
     }
@@ -261,12 +265,8 @@ export class RoomHub {
   broadcast(roomId: string, fromDeviceId: string, content: unknown): number {
     const at = new Date(this.ctx.clock.now());
     const text = this.messageFrame(content, fromDeviceId, 'broadcast', at);
-    let n = 0;
-    for (const m of this.rooms.get(roomId)?.values() ?? []) {
-      if (m.deviceId === fromDeviceId) continue;
-      m.peer.sendText(text);
-      n++;
-    }
+    let n = this.deliverLocal(roomId, fromDeviceId, text);
+    if (this.ctx.fleet) n += this.ctx.fleet.toRoom(roomId, fromDeviceId, text);
     this.ctx.metrics.messagesRelayed++;
     const body = contentText(content);
     this.ctx.persist(
@@ -274,6 +274,17 @@ export class RoomHub {
       'message',
     );
     this.ctx.operators.publish('messages', { event: 'message', room_id: roomId, from_device_id: fromDeviceId, to_device_id: null, message_type: 'broadcast', content, sent_at: at.toISOString(), recipients: n });
+    return n;
+  }
+
+  /** Sends a frame to this gateway's members of the room but one; returns how many. */
+  deliverLocal(roomId: string, except: string, text: string): number {
+    let n = 0;
+    for (const m of this.rooms.get(roomId)?.values() ?? []) {
+      if (m.deviceId === except) continue;
+      m.peer.sendText(text);
+      n++;
+    }
     return n;
   }
 
@@ -286,8 +297,9 @@ export class RoomHub {
     const at = new Date(this.ctx.clock.now());
     const body = contentText(content);
     const m = this.rooms.get(roomId)?.get(target);
-    if (m) {
-      m.peer.sendText(this.messageFrame(content, fromDeviceId, 'direct', at));
+    const text = this.messageFrame(content, fromDeviceId, 'direct', at);
+    if (m || this.ctx.fleet?.toDevice(target, text, roomId)) {
+      m?.peer.sendText(text);
       this.ctx.metrics.messagesRelayed++;
       this.ctx.persist(
         this.storeLogged(roomId, { roomId, fromDeviceId, toDeviceId: target, messageType: 'direct', content: body, sentAt: at, status: 'sent', contentJson: typeof content !== 'string' }),
@@ -335,7 +347,10 @@ export class RoomHub {
         member.peer.sendText(this.messageFrame(storedContent(msg), msg.fromDeviceId, 'direct', msg.sentAt));
         await store.markMessageDelivered(msg.id, new Date(clock.now()));
         this.quotas.delivered(member.deviceId, Buffer.byteLength(msg.content));
-        this.byDevice.get(msg.fromDeviceId)?.peer.send({ type: 'delivered', message_id: msg.id, target_device_id: member.deviceId });
+        const notice = JSON.stringify({ type: 'delivered', message_id: msg.id, target_device_id: member.deviceId });
+        const sender = this.byDevice.get(msg.fromDeviceId);
+        if (sender) sender.peer.sendText(notice);
+        else this.ctx.fleet?.toDevice(msg.fromDeviceId, notice);
         this.ctx.operators.publish('messages', { event: 'delivered', message_id: msg.id, to_device_id: member.deviceId });
         after = msg.id;
         n++;
@@ -361,7 +376,8 @@ export class RoomHub {
   }
 
   roomInfo(member: RoomMember): { type: 'room_info'; room_id: string; total_clients: number; clients: { device_id: string; identity: string }[] } {
-    const all = this.membersOf(member.roomId);
+    const all: { deviceId: string; identity: string }[] = this.membersOf(member.roomId);
+    if (this.ctx.fleet) all.push(...this.ctx.fleet.remoteMembers(member.roomId).map((m) => ({ deviceId: m.deviceId, identity: m.identity })));
     this.ctx.persist(
       this.ctx.store.insertRoomQuery({ deviceId: member.deviceId, roomId: member.roomId, queriedAt: new Date(this.ctx.clock.now()) }),
       'room query',
@@ -370,7 +386,7 @@ export class RoomHub {
       type: 'room_info',
       room_id: member.roomId,
       total_clients: all.length,
-      clients: all.filter((m) => m !== member).map((m) => ({ device_id: m.deviceId, identity: m.identity })),
+      clients: all.filter((m) => m.deviceId !== member.deviceId).map((m) => ({ device_id: m.deviceId, identity: m.identity })),
     };
   }
 

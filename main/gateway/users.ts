@@ -8,6 +8,7 @@ import type { Base } from './base.js';
 import type { Peer } from './peer.js';
 import type { MessageRow } from './store/types.js';
 import { DELIVERY_PAGE, flushed } from './rooms.js';
+import type { UserFleet } from './fleet/hooks.js';
 
 export const userAddress = (userId: string) => `user:${userId}`;
 
@@ -27,11 +28,14 @@ export function isGatewayNotification(m: MessageRow): boolean {
 export class UserHub {
   private readonly users = new Map<string, Set<Peer>>();
 
-  constructor(private readonly ctx: Pick<Base, 'store' | 'clock'>) {}
+  constructor(private readonly ctx: Pick<Base, 'store' | 'clock'> & { readonly fleet?: UserFleet }) {}
 
   add(userId: string, peer: Peer): void {
     let set = this.users.get(userId);
-    if (!set) this.users.set(userId, (set = new Set()));
+    if (!set) {
+      this.users.set(userId, (set = new Set()));
+      this.ctx.fleet?.online(userId);
+    }
     set.add(peer);
   }
 
@@ -39,7 +43,10 @@ export class UserHub {
     const set = this.users.get(userId);
     if (!set) return;
     set.delete(peer);
-    if (set.size === 0) this.users.delete(userId);
+    if (set.size === 0) {
+      this.users.delete(userId);
+      this.ctx.fleet?.offline(userId);
+    }
   }
 
   /** Closes every socket of the player (their close handlers then remove them); returns how many. */
@@ -67,6 +74,8 @@ export class UserHub {
       for (const p of set) p.sendText(text);
       return true;
     }
+    // Connected through another gateway: that one sends it, or stores it if the player just left.
+    if (this.ctx.fleet?.notify(userId, frame)) return true;
     await this.ctx.store.insertMessage({
       roomId: null,
       fromDeviceId: GATEWAY_ORIGIN,

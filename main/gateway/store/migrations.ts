@@ -346,6 +346,20 @@ export const MIGRATIONS: readonly Migration[] = [
       `CREATE INDEX room_queries_time ON room_queries (queried_at)`,
     ],
   },
+  {
+    version: 4,
+    name: 'the gateway holding each connection',
+    // Several gateways share one database: start-up cleanup closes only its own rows
+    // (and those of gateways that stopped), never the open sockets of a running one.
+    sqlite: [
+      `ALTER TABLE connections ADD COLUMN gateway_id TEXT`,
+      `CREATE INDEX connections_gateway_open ON connections (gateway_id, disconnected_at)`,
+    ],
+    mysql: [
+      `ALTER TABLE connections ADD COLUMN gateway_id VARCHAR(64) NULL`,
+      `CREATE INDEX connections_gateway_open ON connections (gateway_id, disconnected_at)`,
+    ],
+  },
 ];
 
 export const LATEST_SCHEMA_VERSION = MIGRATIONS.reduce((max, m) => Math.max(max, m.version), 0);
