@@ -12,15 +12,18 @@ export * from './operator.js';
 export * from './nvs-config.js';
 export * from './usb.js';
 export * from './sessions.js';
+export * from './corrections.js';
 export * from './wire.js';
 export * from './operator-replies.js';
 export * from './operator-events.js';
 export * from './usb-replies.js';
+export * from './ota.js';
 export * from './error-frame.js';
 export * from './operator-api.js';
 export * from './settings.js';
 export * from './fleet.js';
 export * from './flow.js';
+export * from './envelope.js';
 
 /** Bumped when a frame changes incompatibly; advertised in mDNS TXT `pv`. */
 export const PROTOCOL_VERSION = 1;
@@ -31,6 +34,7 @@ export const Paths = {
   board: '/ws/esp32/',
   user: '/ws/miniprogram/',
   operator: '/ws/admin/',
+  envelope: '/ws',
 } as const;
 
 export const DEFAULT_PORT = 8765;

@@ -10,11 +10,14 @@ import { SessionOperatorFrames } from './sessions.js';
 import { DiscoveryOperatorFrames } from './discovery.js';
 import { UsbFrames } from './usb.js';
 import { SettingsOperatorFrames } from './settings.js';
+import { OtaOperatorFrames, OtaReplyTypeOf } from './ota.js';
 import { FleetOperatorFrames } from './fleet.js';
+import { PlatformOperatorFrames } from './envelope.js';
+import { CorrectionOperatorFrames } from './corrections.js';
 import type { OperatorReplyBody, OperatorReplyType } from './operator-replies.js';
 
 /** Every operator request, of the core and of the parts the standard gateway runs. */
-export const AllOperatorRequestFrames = { ...OperatorFrames, ...SessionOperatorFrames, ...DiscoveryOperatorFrames, ...UsbFrames, ...SettingsOperatorFrames, ...FleetOperatorFrames } as const;
+export const AllOperatorRequestFrames = { ...OperatorFrames, ...SessionOperatorFrames, ...CorrectionOperatorFrames, ...DiscoveryOperatorFrames, ...UsbFrames, ...SettingsOperatorFrames, ...FleetOperatorFrames, ...PlatformOperatorFrames, ...OtaOperatorFrames } as const;
 export type AnyOperatorRequestType = keyof typeof AllOperatorRequestFrames;
 
 /** The reply type of each request (an `error` frame may answer any of them instead). */
@@ -44,6 +47,11 @@ export const ReplyTypeOf = {
   update_session: 'session',
   delete_session: 'session_deleted',
   get_session_signal: 'session_signal',
+  correct_stroke: 'stroke_corrected',
+  list_corrections: 'corrections',
+  delete_correction: 'correction_deleted',
+  reanalyze_session: 'session_reanalyzed',
+  get_player_profile: 'player_profile',
   get_settings: 'settings',
   set_settings: 'settings',
   get_fleet: 'fleet',
@@ -68,6 +76,9 @@ export const ReplyTypeOf = {
   usb_bulk_start: 'usb_bulk',
   usb_bulk_stop: 'usb_bulk',
   usb_bulk_status: 'usb_bulk',
+  get_health: 'health',
+  get_metrics: 'metrics',
+  ...OtaReplyTypeOf,
 } as const satisfies Record<AnyOperatorRequestType, OperatorReplyType>;
 
 /** The fields a request carries besides `type` and `id`. */

@@ -3,6 +3,7 @@
  * object every answer and event carries, and the board frames a session adds
  * (the binary sample frame, resend requests).
  */
+import { TagPattern } from './ota.js';
 import { Type, type Static, type TProperties } from '@sinclair/typebox';
 import { Iso, Str, StrOrNull, event, reply, type PayloadOf } from './wire.js';
 
@@ -18,7 +19,8 @@ export type SessionState = (typeof SessionStates)[number];
 
 export const SessionOperatorFrames = {
   create_session: request('create_session', {
-    boards: Type.Array(Type.String({ minLength: 1, maxLength: 128 }), { minItems: 1, maxItems: 64, description: 'Device ids of the racket boards.' }),
+    boards: Type.Optional(Type.Array(Type.String({ minLength: 1, maxLength: 128 }), { minItems: 1, maxItems: 64, description: 'Device ids of the racket boards (or give `tag`).' })),
+    tag: Type.Optional(Type.String({ pattern: TagPattern, description: 'Every board carrying this tag (set_device_tags), instead of `boards`.' })),
     player_id: Type.Optional(Type.String({ minLength: 1, maxLength: 128, description: 'User id on /ws/miniprogram/{user_id}/.' })),
     court: Type.Optional(Type.String({ maxLength: 64 })),
     room_id: Type.Optional(Type.String({ maxLength: 32 })),
@@ -92,6 +94,8 @@ export const StrokeSchema = Type.Object({
   speed_kmh: Type.Number(),
   peak_g: Type.Number(),
   saturated: Type.Boolean(),
+  model_type: Type.Optional(Type.Union([Type.String(), Type.Null()], { description: 'The analysis\'s type when a coach corrected it (`type` is then the coach\'s); null for a stroke a coach added.' })),
+  correction: Type.Optional(Type.Union([Type.Object({ correction_id: Str, by: Str, at: Str }), Type.Null()], { description: 'Who corrected the stroke and when; null when nobody did.' })),
 });
 export type Stroke = Static<typeof StrokeSchema>;
 
@@ -142,7 +146,8 @@ export const ResendFrame = Type.Object(
 
 /** Frames the sessions part sends a board, as exported (PROTOCOL.md wording). */
 export const SessionBoardFrames = {
-  resend: { ...ResendFrame, description: 'Gaps found at upload_complete: send these frames of the session again (the board keeps every frame until its data_ack).' },
+  // Typed as the schema it copies, so declarations can name it (the spread's type holds TypeBox's private symbols).
+  resend: { ...ResendFrame, description: 'Gaps found at upload_complete: send these frames of the session again (the board keeps every frame until its data_ack).' } as typeof ResendFrame,
 } as const;
 
 /**

@@ -1,4 +1,5 @@
 /** `courtside serve`: run the gateway until Ctrl-C. */
+import { parseOtaFailSpec } from '../simulator/ota.js';
 import { LOG_LEVELS } from '../gateway/log.js';
 import { startGateway, type Gateway } from '../gateway/index.js';
 import { launchOptions } from '../gateway/launch.js';
@@ -27,6 +28,15 @@ Options:
   --device-auth MODE     open (any board or client) or token (device tokens only) (default open)
   --log-level LEVEL      ${LOG_LEVELS.join(', ')} (default info)
   --demo N               also run N simulated boards against this gateway
+  --tls                  HTTPS and WSS on the port, with a certificate made for this
+                         machine's names and addresses and kept in <data-dir>
+                         (tls-cert.pem, tls-key.pem; renewed 30 days before it ends).
+                         Plain http:// there only redirects (and answers /api/health)
+  --tls-cert FILE        your own certificate (PEM) instead; with --tls-key, implies --tls
+  --tls-key FILE         the key of --tls-cert (PEM)
+  --demo-ota-fail SPEC   how demo boards fail firmware updates: download, verify,
+                         rollback or refuse, or racket-3=rollback,racket-5=download
+  --ota-port N           port boards download firmware updates from (default --port + 2)
   --mdns-interface X     advertise and browse on this interface (name like wlan0, or
                          an IPv4 address); repeat for more (default: every non-internal
                          IPv4 interface)
@@ -89,6 +99,14 @@ Environment: COURTSIDE_DISCOVERY=off turns mDNS and the UDP probe off (container
   -h, --help             this help
 `;
 
+/** What a person compares with the browser's certificate viewer, and what boards pin. */
+function tlsLines(gw: Gateway): string[] {
+  const t = gw.options.tls;
+  if (!t) return [];
+  const until = new Date(t.notAfter).toISOString().slice(0, 10);
+  return [`  tls:         SHA-256 ${t.fingerprintColons}`, `               (${t.source === 'generated' ? `made for this machine, ${t.certFile}` : t.certFile}; valid until ${until})`];
+}
+
 function validHost(h: string): boolean {
   return /^[A-Za-z0-9.:-]{1,253}$/.test(h);
 }
@@ -105,6 +123,11 @@ export function serveCommand(argv: string[], io: CommandIO): Promise<number> {
       'device-auth': { type: 'string' },
       'log-level': { type: 'string' },
       demo: { type: 'string' },
+      tls: { type: 'boolean' },
+      'tls-cert': { type: 'string' },
+      'tls-key': { type: 'string' },
+      'demo-ota-fail': { type: 'string' },
+      'ota-port': { type: 'string' },
       'mdns-interface': { type: 'string', multiple: true },
       'no-mdns': { type: 'boolean' },
       'udp-probe-port': { type: 'string' },
@@ -134,6 +157,9 @@ export function serveCommand(argv: string[], io: CommandIO): Promise<number> {
     if (values.redis !== undefined && !/^rediss?:\/\/[^\s/]+(\/\d{1,2})?\/?$/.test(values.redis)) throw new UsageError(`--redis must look like redis://host:port[/db], got '${values.redis}'`);
     const port = intFlag('port', values.port, 0, 65535);
     const demo = intFlag('demo', values.demo, 0, 500);
+    const otaPort = intFlag('ota-port', values['ota-port'], 0, 65535);
+    const demoOtaFail = values['demo-ota-fail'] === undefined ? undefined : parseOtaFailSpec(values['demo-ota-fail']);
+    if (typeof demoOtaFail === 'string') throw new UsageError(`--demo-ota-fail: ${demoOtaFail}`);
     const deviceAuth = choiceFlag('device-auth', values['device-auth'], ['open', 'token'] as const);
     const logLevel = choiceFlag('log-level', values['log-level'], LOG_LEVELS);
     const probePort = intFlag('udp-probe-port', values['udp-probe-port'], 0, 65535);
@@ -156,6 +182,11 @@ export function serveCommand(argv: string[], io: CommandIO): Promise<number> {
     for (const h of values['allow-host'] ?? []) {
       if (h !== '*' && !/^[A-Za-z0-9.:[\]-]{1,253}$/.test(h)) throw new UsageError(`--allow-host must be a host name or address, got '${h}'`);
     }
+    const tlsCert = values['tls-cert'];
+    const tlsKey = values['tls-key'];
+    if ((tlsCert === undefined) !== (tlsKey === undefined)) throw new UsageError('--tls-cert and --tls-key go together');
+    if (tlsCert === '' || tlsKey === '') throw new UsageError('--tls-cert and --tls-key must not be empty');
+    const tls = tlsCert !== undefined && tlsKey !== undefined ? { certFile: tlsCert, keyFile: tlsKey } : values.tls ? true : undefined;
     let gw: Gateway;
     try {
       // The settings file (data folder) first, the flags over it: the same composition as the desktop app.
@@ -184,6 +215,7 @@ export function serveCommand(argv: string[], io: CommandIO): Promise<number> {
           maxFramesPerSecondPerAddress,
           maxBytesPerSecondPerAddress,
           maxSendBufferBytes,
+          tls,
           discovery: {
             mdns: values['no-mdns'] ? false : undefined,
             udpProbePort: probePort === 0 ? false : probePort,
@@ -191,6 +223,7 @@ export function serveCommand(argv: string[], io: CommandIO): Promise<number> {
           },
         }),
         env: io.env,
+        ...(otaPort !== undefined ? { ota: { port: otaPort } } : {}),
       });
     } catch (err) {
       if (err instanceof GatewayError) {
@@ -207,17 +240,20 @@ export function serveCommand(argv: string[], io: CommandIO): Promise<number> {
     const lines = [
       `Courtside ${VERSION} listening on ${gw.host}:${gw.port} (${gw.store.description})`,
       `  device auth: ${gw.core.options.deviceAuth}`,
+      ...tlsLines(gw),
       ...urls.board.map((u) => `  boards:      ${u}<device_code>/`),
       ...[...new Set([gw.operatorUrl, ...urls.operator])].map((u) => `  operator:    ${u}`),
     ];
     const disc = gw.parts.find((p) => p.name === 'discovery')?.status?.().discovery as { mdns: number; probe_port: number | null } | undefined;
     lines.push(disc && (disc.mdns > 0 || disc.probe_port !== null) ? `  discovery:   mDNS on ${disc.mdns} interface${disc.mdns === 1 ? '' : 's'}, UDP probe ${disc.probe_port ?? 'off'}` : '  discovery:   off');
+    const ota = gw.parts.find((p) => p.name === 'ota')?.status?.().ota as { port: number; scheme: string } | undefined;
+    if (ota) lines.push(`  firmware:    ${ota.scheme} downloads on port ${ota.port} (OTA)`);
     io.stdout.write(lines.join('\n') + '\n');
 
     let stopDemo: (() => Promise<void>) | undefined;
     if (demo) {
       const { startDemoFleet } = await import('./demo.js');
-      stopDemo = await startDemoFleet(gw, demo);
+      stopDemo = await startDemoFleet(gw, demo, demoOtaFail);
       io.stdout.write(`  demo:        ${demo} simulated boards (racket-1..racket-${demo})\n`);
     }
 

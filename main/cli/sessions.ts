@@ -4,8 +4,7 @@
  * copied from the UI. The JSON is the session object of the operator API.
  */
 import { defaultDataDir } from '../gateway/options.js';
-import { sessionJson } from '../gateway/sessions/json.js';
-import { progressFrom } from '../gateway/sessions/manager.js';
+import { progressFrom, sessionJson } from '../gateway/sessions/json.js';
 import type { SessionState } from '../gateway/store/types.js';
 import { SessionStates, type SessionJson } from '../../firmware-protocol/sessions.js';
 import { choiceFlag, HELP_OPTION, intFlag, parse, runCommand, UsageError } from './args.js';

@@ -4,6 +4,7 @@
  */
 import type { Clock } from '../shared/clock.js';
 import type { ImuSourceLike } from './frames.js';
+import type { OtaBehaviour } from './ota.js';
 
 export type StreamMode = 'sample' | 'batch' | 'binary';
 
@@ -12,8 +13,16 @@ export interface VirtualBoardOptions {
   url: string;
   /** The board's device code. Default `racket-1`. */
   deviceCode?: string;
+  /** Other gateways of a fleet: after the link drops, the board tries the next address in turn (firmware with several known gateways, or mDNS finding another). Default none. */
+  fallbackUrls?: string[];
   /** Per-device token sent as `?token=`. Default none (lab mode). */
   token?: string;
+  /**
+   * SHA-256 of the gateway's certificate (hex, colons allowed) for a `wss://` URL: the board
+   * connects only to a gateway with exactly that certificate, as firmware with it in NVS does.
+   * Without it a `wss://` URL is checked against the system's CAs. Default none.
+   */
+  fingerprint?: string;
   /** Heartbeat period while connected. Default 10000 ms. */
   heartbeatIntervalMs?: number;
   /** status_update period while connected (one is also sent on every connect). Default 30000 ms. */
@@ -42,6 +51,8 @@ export interface VirtualBoardOptions {
   strokesPerMinute?: number;
   /** Reported firmware version. Default `1.2.0`. */
   firmware?: string;
+  /** How the board takes ota_update: succeeds by default; `fail` makes the download break, the check fail, the new image roll back, or the command be refused. */
+  ota?: OtaBehaviour;
   /** Replaces the swing generator (tests use fixed values). Default createImuSource(). */
   imuSource?: ImuSourceLike;
   /** Wall clock (sample timestamps come from it) and timers, injectable so tests drive time. Default the system clock, whose timers keep the process alive as the globals do. */
@@ -85,5 +96,5 @@ export class GatewayError extends Error {
 export const DEFAULTS = {
   deviceCode: 'racket-1', heartbeatIntervalMs: 10_000, statusIntervalMs: 30_000, pollIntervalMs: 0, rateHz: 100,
   mode: 'batch' as StreamMode, batchMs: 100, streamAlways: false, reconnect: true, reconnectMinMs: 250,
-  reconnectMaxMs: 5000, maxUnacked: 6000, strokesPerMinute: 20, firmware: '1.2.0',
+  reconnectMaxMs: 5000, maxUnacked: 6000, strokesPerMinute: 20, firmware: '1.2.0', fallbackUrls: [] as string[], ota: {} as OtaBehaviour,
 };

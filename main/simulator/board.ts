@@ -15,6 +15,9 @@ import { createSystemClock, type Clock, type TimerHandle } from '../shared/clock
 import { DEFAULTS, GatewayError, type BoardEvents, type BoardStats, type VirtualBoardOptions } from './board-options.js';
 import { batchSensorDataFrame, boardEndpoint, hashSeed, prng, sampleRow, sensorDataFrame, type ImuSourceLike, type SampleRow } from './frames.js';
 import { Outbox } from './outbox.js';
+import { pinnedConnection } from './pinned-tls.js';
+import { otaParams, runOta } from './ota.js';
+export type { OtaBehaviour, OtaFailure } from './ota.js';
 
 export * from './frames.js';
 export * from './board-options.js';
@@ -32,10 +35,12 @@ const defaultClock: Clock = createSystemClock({ unref: false });
 
 export class VirtualBoard extends EventEmitter<BoardEvents> {
   readonly deviceCode: string;
-  readonly endpoint: string;
+  private readonly endpoints: string[];
+  private at = 0;
   readonly stats: BoardStats = { dataFrames: 0, framesSent: 0, resent: 0, acked: 0, samples: 0, errors: 0, reconnects: 0, dropped: 0 };
 
-  private readonly o: Required<Omit<VirtualBoardOptions, 'token' | 'imuSource' | 'seed' | 'clock'>>;
+  private readonly o: Required<Omit<VirtualBoardOptions, 'token' | 'imuSource' | 'seed' | 'clock' | 'fingerprint'>>;
+  private readonly tlsOptions: WebSocket.ClientOptions;
   private readonly clock: Clock;
   private imu: ImuSourceLike;
   private readonly seed: number;
@@ -73,7 +78,8 @@ export class VirtualBoard extends EventEmitter<BoardEvents> {
     const deviceCode = this.o.deviceCode;
     if (!(this.o.rateHz > 0)) throw new RangeError('rateHz must be positive');
     this.deviceCode = deviceCode;
-    this.endpoint = boardEndpoint(options.url, deviceCode, options.token);
+    this.endpoints = [options.url, ...(options.fallbackUrls ?? [])].map((u) => boardEndpoint(u, deviceCode, options.token));
+    this.tlsOptions = options.fingerprint ? { createConnection: pinnedConnection(options.fingerprint) as unknown as WebSocket.ClientOptions['createConnection'] } : {};
     this.seed = options.seed ?? hashSeed(deviceCode);
     this.rand = prng(this.seed ^ 0x9e3779b9);
     this.rateHz = this.o.rateHz;
@@ -86,6 +92,8 @@ export class VirtualBoard extends EventEmitter<BoardEvents> {
     return createImuSource({ rateHz: this.rateHz, seed: this.seed, strokesPerMinute: this.o.strokesPerMinute });
   }
 
+  /** The address the board connects to now. */
+  get endpoint(): string { return this.endpoints[this.at]!; }
   get connected(): boolean { return this.ready; }
   get unackedCount(): number { return this.outbox.size; }
   get lastSeq(): number { return this.outbox.lastSeq(this.sessionId); }
@@ -125,8 +133,13 @@ export class VirtualBoard extends EventEmitter<BoardEvents> {
   simulateDrop(): void { this.ws?.terminate(); }
 
   private connect(): void {
+    // A real board that said `rebooting` restarts at once: whenever it connects next, it runs the new image.
+    if (this.rebootTo !== null) {
+      this.o.firmware = this.rebootTo;
+      this.rebootTo = null;
+    }
     if (this.stopped) return;
-    const ws = new WebSocket(this.endpoint, { handshakeTimeout: 5000 });
+    const ws = new WebSocket(this.endpoint, { handshakeTimeout: 5000, ...(this.endpoint.startsWith('wss:') ? this.tlsOptions : {}) });
     this.ws = ws;
     ws.on('message', (data, isBinary) => {
       if (this.ws !== ws || isBinary) return;
@@ -140,6 +153,8 @@ export class VirtualBoard extends EventEmitter<BoardEvents> {
       this.ready = false;
       this.clearSessionTimers();
       if (wasReady) this.emit('disconnected', { code, reason: reason.toString() });
+      // A gateway that closed or never answered: the next one of the fleet, if there is one.
+      this.at = (this.at + 1) % this.endpoints.length;
       this.scheduleReconnect();
     });
   }
@@ -258,7 +273,7 @@ export class VirtualBoard extends EventEmitter<BoardEvents> {
     const command = typeof c.command === 'string' ? c.command : '';
     const params = c.params && typeof c.params === 'object' ? (c.params as Record<string, unknown>) : {};
     const prior = commandId ? this.executed.get(commandId) : undefined;
-    const outcome = prior ?? this.execute(command, params);
+    const outcome = prior ?? (command === 'ota_update' ? this.startOta(commandId, params) : this.execute(command, params));
     if (!prior && commandId) {
       this.executed.set(commandId, outcome);
       // Bounded like the firmware's ring of recent ids; a resend arrives within seconds, not thousands of commands later.
@@ -266,6 +281,38 @@ export class VirtualBoard extends EventEmitter<BoardEvents> {
     }
     this.send({ type: 'command_ack', command_id: commandId, ok: outcome.ok, result: outcome.result });
     this.emit('command', { commandId, command, params, duplicate: prior !== undefined, ok: outcome.ok });
+  }
+
+  /** The firmware version the board reports now (changes after an update). */
+  get firmware(): string { return this.o.firmware; }
+
+  private otaRunning = false;
+  /** The image a board that reported `rebooting` comes back with, until it has. */
+  private rebootTo: string | null = null;
+
+  private startOta(commandId: string, params: Record<string, unknown>): Outcome {
+    const p = otaParams(params);
+    if (!p) return { ok: false, result: { error: 'bad_params' } };
+    if (this.o.ota.fail === 'refuse') return { ok: false, result: { error: 'ota_unsupported' } };
+    if (this.otaRunning) return { ok: false, result: { error: 'ota_in_progress' } };
+    this.otaRunning = true;
+    const io = {
+      send: (f: Record<string, unknown>) => this.send(f),
+      rebooting: (firmware: string) => { this.rebootTo = firmware; },
+      reboot: (firmware: string) => {
+        // Already done if the link dropped during the reboot: the board came back on the new image.
+        if (this.rebootTo === null) return;
+        this.rebootTo = null;
+        this.o.firmware = firmware;
+        this.simulateDrop();
+      },
+      firmware: () => this.o.firmware,
+      clock: this.clock,
+      behaviour: this.o.ota,
+    };
+    // After the ack has gone out, as a board starts its OTA task.
+    queueMicrotask(() => void runOta(io, commandId, p).finally(() => { this.otaRunning = false; }));
+    return { ok: true, result: { state: 'downloading', version: p.version } };
   }
 
   private execute(command: string, params: Record<string, unknown>): Outcome {

@@ -4,10 +4,12 @@
  * command line, 1 if no board ever connected.
  */
 import { DEFAULT_PORT } from '../../firmware-protocol/index.js';
+import { normalizeFingerprint } from '../../firmware-protocol/tls.js';
 import { HELP_OPTION, numberFlag, parse, runCommand, UsageError } from '../cli/args.js';
 import { untilStopped, type CommandIO } from '../cli/io.js';
 import { startFleet } from './fleet.js';
 import type { StreamMode } from './board.js';
+import { parseOtaFailSpec } from './ota.js';
 
 export const SIMULATE_HELP = `usage: courtside simulate [options]
 
@@ -21,8 +23,13 @@ Runs virtual ESP32 racket boards (racket-1..N) against a Courtside gateway.
                    frame every 100 ms) or batch (one
                    batch_sensor_data per 100 ms) (default batch)
   --token T        device token, for a gateway in --device-auth token mode
+  --fingerprint F  SHA-256 of the gateway's certificate (serve --tls prints it)
+                   for a wss:// URL: connect only to a gateway with it
   --idle           stream only between start_collection and stop_collection
                    commands instead of from the start
+  --ota-fail SPEC  how boards fail ota_update: download, verify, rollback or
+                   refuse for every board, or racket-3=rollback,racket-5=download
+                   (default: every update succeeds)
   -h, --help       show this help
 `;
 
@@ -34,7 +41,9 @@ interface SimulateArgs {
   seconds: number;
   mode: StreamMode;
   token: string | undefined;
+  fingerprint: string | undefined;
   idle: boolean;
+  otaFail: Exclude<ReturnType<typeof parseOtaFailSpec>, string> | null;
 }
 
 function parseSimulateArgs(argv: string[]): SimulateArgs {
@@ -45,7 +54,9 @@ function parseSimulateArgs(argv: string[]): SimulateArgs {
     seconds: { type: 'string' },
     mode: { type: 'string' },
     token: { type: 'string' },
+    fingerprint: { type: 'string' },
     idle: { type: 'boolean' },
+    'ota-fail': { type: 'string' },
     ...HELP_OPTION,
   });
   const url = values.url ?? `ws://127.0.0.1:${DEFAULT_PORT}`;
@@ -53,6 +64,10 @@ function parseSimulateArgs(argv: string[]): SimulateArgs {
   const mode = values.mode ?? 'batch';
   if (mode !== 'sample' && mode !== 'batch' && mode !== 'binary') throw new UsageError(`--mode must be sample, batch or binary, got '${mode}'`);
   if (values.token !== undefined && values.token === '') throw new UsageError('--token must not be empty');
+  if (values.fingerprint !== undefined && normalizeFingerprint(values.fingerprint) === null) throw new UsageError(`--fingerprint must be 64 hex digits (colons allowed), got '${values.fingerprint}'`);
+  if (values.fingerprint !== undefined && !url.startsWith('wss:')) throw new UsageError('--fingerprint needs a wss:// --url');
+  const otaFail = values['ota-fail'] === undefined ? null : parseOtaFailSpec(values['ota-fail']);
+  if (typeof otaFail === 'string') throw new UsageError(`--ota-fail: ${otaFail}`);
   return {
     help: values.help ?? false,
     url,
@@ -61,7 +76,9 @@ function parseSimulateArgs(argv: string[]): SimulateArgs {
     seconds: numberFlag('seconds', values.seconds, { min: 0.001, max: 7 * 24 * 3600 }) ?? 10,
     mode,
     token: values.token,
+    fingerprint: values.fingerprint,
     idle: values.idle ?? false,
+    otaFail,
   };
 }
 
@@ -81,7 +98,12 @@ async function simulate(args: SimulateArgs, io: CommandIO): Promise<number> {
     rateHz: args.rate,
     mode: args.mode,
     streamAlways: !args.idle,
+    otaFor: (code) => {
+      const fail = args.otaFail?.byBoard.get(code) ?? args.otaFail?.all ?? undefined;
+      return fail ? { fail } : undefined;
+    },
     ...(args.token ? { token: args.token } : {}),
+    ...(args.fingerprint ? { fingerprint: args.fingerprint } : {}),
   });
   const startedAt = Date.now();
   // Ctrl-C ends the run early but still prints the summary.

@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { serveCommand } from '../../main/cli/serve.js';
 import { captureIO, runCli, runInProcess, startCli } from '../support/cli.js';
-import { TestClient } from '../support/gateway.js';
+import { eventually, TestClient } from '../support/gateway.js';
 
 describe('courtside CLI', () => {
   test('--help lists the commands; no command is a usage error', async () => {
@@ -103,6 +103,16 @@ describe('courtside CLI', () => {
       const run = await startCli(['serve', '--host', '127.0.0.1', '--port', '0', '--data-dir', dataDir, '--log-level', 'warn'], /listening on 127\.0\.0\.1:(\d+)/, undefined, { group: true });
       const board = await TestClient.connect(`ws://127.0.0.1:${run.match[1]}/ws/esp32/ctrl-c-board/`);
       assert.equal((await board.next()).type, 'connection_established');
+      // The board's connection is on disk before the signal, so the shutdown's own writes are what is checked.
+      const dbFile = join(dataDir, 'courtside.sqlite');
+      await eventually(() => {
+        const d = new Database(dbFile, { readonly: true });
+        try {
+          return (d.prepare("SELECT COUNT(*) AS n FROM connections WHERE device_id = 'ctrl-c-board'").get() as { n: number }).n === 1;
+        } finally {
+          d.close();
+        }
+      });
       const exit = new Promise<number | null>((resolve) => run.proc.on('exit', resolve));
       // What the terminal does: the gateway and the SQLite writer it started both get the signal.
       process.kill(-run.proc.pid!, 'SIGINT');

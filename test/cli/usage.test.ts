@@ -76,3 +76,16 @@ test('an unknown command: a suggestion when one is close, the help otherwise', a
   const proto = await runInProcess(['constructor']);
   assert.equal(proto.code, 2, 'names on Object.prototype are not commands');
 });
+
+test('OTA flags: a bad failure list is one line and exit 2', async () => {
+  const sim = await runInProcess(['simulate', '--ota-fail', 'explode']);
+  assert.equal(sim.code, 2, sim.stderr);
+  assert.equal(sim.stderr, "courtside simulate: --ota-fail: 'explode' is not download, verify, rollback, refuse or <board>=<one of those> (see --help)\n");
+  const serve = await runInProcess(['serve', '--demo', '3', '--demo-ota-fail', 'racket-3=melt']);
+  assert.equal(serve.code, 2, serve.stderr);
+  assert.match(serve.stderr, /^courtside: --demo-ota-fail: 'racket-3=melt' is not download, verify, rollback, refuse or <board>=<one of those>/);
+  assert.equal(serve.stderr.split('\n').length, 2, 'one line');
+  const port = await runInProcess(['serve', '--ota-port', '70000']);
+  assert.equal(port.code, 2, port.stderr);
+  assert.match(port.stderr, /^courtside: --ota-port /);
+});

@@ -8,9 +8,9 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import {
   BINARY_CHANNELS,
   BINARY_HEADER_BYTES,
@@ -210,6 +210,58 @@ void cJSON_Delete(cJSON *item);
 `;
 
 /** ESP-IDF's nvs.h declarations (v5): enough to compile the configuration example. */
+/** ESP-IDF 5's declarations for the OTA example (esp_https_ota, the OTA and partition APIs, mbedTLS SHA-256): enough to compile it. */
+const OTA_STUBS: Record<string, string> = {
+  'esp_err.h': `#pragma once
+typedef int esp_err_t;
+#define ESP_OK 0
+#define ESP_FAIL -1
+#define ESP_ERR_HTTPS_OTA_BASE 0x9000
+#define ESP_ERR_HTTPS_OTA_IN_PROGRESS (ESP_ERR_HTTPS_OTA_BASE + 1)
+`,
+  'esp_partition.h': `#pragma once
+#include <stddef.h>
+#include <stdint.h>
+#include "esp_err.h"
+typedef struct esp_partition_t { uint32_t address; uint32_t size; char label[17]; } esp_partition_t;
+esp_err_t esp_partition_read(const esp_partition_t *partition, size_t src_offset, void *dst, size_t size);
+esp_err_t esp_partition_get_sha256(const esp_partition_t *partition, uint8_t *sha_256);
+`,
+  'esp_ota_ops.h': `#pragma once
+#include "esp_partition.h"
+const esp_partition_t *esp_ota_get_next_update_partition(const esp_partition_t *start_from);
+esp_err_t esp_ota_mark_app_valid_cancel_rollback(void);
+`,
+  'esp_https_ota.h': `#pragma once
+#include <stdbool.h>
+#include "esp_err.h"
+typedef struct { const char *url; const char *cert_pem; int timeout_ms; bool keep_alive_enable; int buffer_size; } esp_http_client_config_t;
+typedef struct { const esp_http_client_config_t *http_config; bool bulk_flash_erase; bool partial_http_download; int max_http_request_size; } esp_https_ota_config_t;
+typedef void *esp_https_ota_handle_t;
+esp_err_t esp_https_ota_begin(const esp_https_ota_config_t *ota_config, esp_https_ota_handle_t *handle);
+esp_err_t esp_https_ota_perform(esp_https_ota_handle_t https_ota_handle);
+bool esp_https_ota_is_complete_data_received(esp_https_ota_handle_t https_ota_handle);
+esp_err_t esp_https_ota_finish(esp_https_ota_handle_t https_ota_handle);
+esp_err_t esp_https_ota_abort(esp_https_ota_handle_t https_ota_handle);
+int esp_https_ota_get_image_len_read(esp_https_ota_handle_t https_ota_handle);
+int esp_https_ota_get_image_size(esp_https_ota_handle_t https_ota_handle);
+`,
+  'esp_system.h': `#pragma once
+void esp_restart(void);
+`,
+  'mbedtls/sha256.h': `#pragma once
+#include <stddef.h>
+typedef struct mbedtls_sha256_context { unsigned int state[8]; unsigned char buffer[64]; } mbedtls_sha256_context;
+void mbedtls_sha256_init(mbedtls_sha256_context *ctx);
+void mbedtls_sha256_free(mbedtls_sha256_context *ctx);
+int mbedtls_sha256_starts(mbedtls_sha256_context *ctx, int is224);
+int mbedtls_sha256_update(mbedtls_sha256_context *ctx, const unsigned char *input, size_t ilen);
+int mbedtls_sha256_finish(mbedtls_sha256_context *ctx, unsigned char *output);
+/* One-shot, as the TLS pinning example uses it. */
+int mbedtls_sha256(const unsigned char *input, size_t ilen, unsigned char output[32], int is224);
+`,
+};
+
 const NVS_STUB = `#include <stddef.h>
 #include <stdint.h>
 typedef int esp_err_t;
@@ -223,6 +275,51 @@ esp_err_t nvs_get_u16(nvs_handle_t handle, const char *key, uint16_t *out_value)
 esp_err_t nvs_get_str(nvs_handle_t handle, const char *key, char *out_value, size_t *length);
 void nvs_close(nvs_handle_t handle);
 `;
+
+/** ESP-IDF v5's esp_websocket_client.h and the mbedTLS 3 declarations it is used with: enough to compile the TLS pinning example. */
+const TLS_STUBS: Record<string, string> = {
+  'esp_websocket_client.h': `#pragma once
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+typedef int esp_err_t;
+#define ESP_OK 0
+typedef struct esp_websocket_client *esp_websocket_client_handle_t;
+typedef struct {
+    const char *uri;
+    const char *host;
+    int port;
+    const char *path;
+    const char *cert_pem;
+    size_t cert_len;
+    bool skip_cert_common_name_check;
+    esp_err_t (*crt_bundle_attach)(void *conf);
+    int network_timeout_ms;
+    int reconnect_timeout_ms;
+} esp_websocket_client_config_t;
+esp_websocket_client_handle_t esp_websocket_client_init(const esp_websocket_client_config_t *config);
+esp_err_t esp_websocket_client_start(esp_websocket_client_handle_t client);
+`,
+  'mbedtls/x509_crt.h': `#pragma once
+#include <stddef.h>
+#include <stdint.h>
+typedef struct mbedtls_x509_buf { int tag; size_t len; unsigned char *p; } mbedtls_x509_buf;
+typedef struct mbedtls_x509_crt { int own_buffer; mbedtls_x509_buf raw; mbedtls_x509_buf tbs; struct mbedtls_x509_crt *next; } mbedtls_x509_crt;
+typedef struct mbedtls_x509_crl mbedtls_x509_crl;
+#define MBEDTLS_X509_BADCERT_NOT_TRUSTED 0x08
+void mbedtls_x509_crt_init(mbedtls_x509_crt *crt);
+`,
+  'mbedtls/ssl.h': `#pragma once
+#include <stdint.h>
+#include "mbedtls/x509_crt.h"
+typedef struct mbedtls_ssl_config mbedtls_ssl_config;
+#define MBEDTLS_SSL_VERIFY_REQUIRED 2
+void mbedtls_ssl_conf_authmode(mbedtls_ssl_config *conf, int authmode);
+void mbedtls_ssl_conf_ca_chain(mbedtls_ssl_config *conf, mbedtls_x509_crt *ca_chain, mbedtls_x509_crl *ca_crl);
+void mbedtls_ssl_conf_verify(mbedtls_ssl_config *conf, int (*f_vrfy)(void *, mbedtls_x509_crt *, int, uint32_t *), void *p_vrfy);
+`,
+  // mbedtls/sha256.h: one header for both examples, in OTA_STUBS.
+};
 
 /** Drives the documented builders: each line printed is one frame, or a number for a refused build. */
 const RUN_MAIN = `
@@ -284,13 +381,19 @@ describe('(d) the C in PROTOCOL.md', () => {
     dir = mkdtempSync(join(tmpdir(), 'courtside-c-'));
     writeFileSync(join(dir, 'cJSON.h'), CJSON_STUB);
     writeFileSync(join(dir, 'nvs.h'), NVS_STUB);
+    mkdirSync(join(dir, 'mbedtls'), { recursive: true });
+    for (const [name, body] of Object.entries(TLS_STUBS)) writeFileSync(join(dir, name), body);
+    for (const [name, text] of Object.entries(OTA_STUBS)) {
+      mkdirSync(dirname(join(dir, name)), { recursive: true });
+      writeFileSync(join(dir, name), text);
+    }
   });
   after(() => rmSync(dir, { recursive: true, force: true }));
 
   const blocks = readBlocks().filter((b) => b.kind === 'c');
   const flags = ['-std=c99', '-Wall', '-Wextra', '-Werror', '-pedantic', `-I${HEADER_DIR}`];
 
-  test('the parsing and configuration examples compile against cJSON\'s and NVS\'s declarations', () => {
+  test('the parsing, configuration and TLS pinning examples compile against cJSON\'s, NVS\'s, esp_websocket_client\'s and mbedTLS\'s declarations', () => {
     const syntax = blocks.filter((b) => b.arg === 'syntax');
     assert.ok(syntax.length > 0);
     for (const b of syntax) {

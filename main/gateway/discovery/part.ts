@@ -111,7 +111,7 @@ export function discoveryPart(): PartFactory {
       if (!mdns && udpProbePort === false) return;
       const scope = discoveryScope(options.host, chosen);
       if (!scope.mdns && mdns) log.info('mdns: not advertised, the gateway listens on a loopback address only', { host: options.host });
-      discovery = await startDiscovery({ port, gatewayId, deviceAuth: options.deviceAuth, interfaces: scope.interfaces, mdns: mdns && scope.mdns, udpProbePort, udpProbeBind: scope.probeBind, logger: log, clock });
+      discovery = await startDiscovery({ port, gatewayId, deviceAuth: options.deviceAuth, certSha256: options.tls?.fingerprint ?? null, interfaces: scope.interfaces, mdns: mdns && scope.mdns, udpProbePort, udpProbeBind: scope.probeBind, logger: log, clock });
       const now = () => clock.now();
       discovery.on('added', (d) => operators.publish('discovery', { event: 'added', device: discoveredJson(d, now()) }));
       discovery.on('updated', (d) => operators.publish('discovery', { event: 'updated', device: discoveredJson(d, now()) }));

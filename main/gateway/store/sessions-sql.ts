@@ -57,6 +57,7 @@ type SessionMethods = Pick<
   Store,
   | 'createSession'
   | 'updateSession'
+  | 'claimSession'
   | 'getSession'
   | 'listSessions'
   | 'listSessionSummaries'
@@ -180,6 +181,15 @@ export function sessionMethods(h: Helpers): SessionMethods {
         [...keys.map((k) => patchValue(k, patch[k])), sessionId],
       );
     }),
+    claimSession: (sessionId, from, patch) => op(async () => {
+      const keys = (Object.keys(patch) as (keyof SessionPatch)[]).filter((k) => k in PATCH_COLUMNS && patch[k] !== undefined);
+      if (keys.length === 0) return false;
+      const r = await run(
+        `UPDATE sessions SET ${keys.map((k) => `${PATCH_COLUMNS[k]} = ?`).join(', ')} WHERE session_id = ? AND state = ?`,
+        [...keys.map((k) => patchValue(k, patch[k])), sessionId, from],
+      );
+      return r.changes === 1;
+    }),
     getSession: (sessionId) => op(async () => {
       const rows = await all(`SELECT ${SESSION} FROM sessions WHERE session_id = ?`, [sessionId]);
       return rows[0] ? session(rows[0]) : undefined;
@@ -271,7 +281,7 @@ export function sessionMethods(h: Helpers): SessionMethods {
       (await all(`SELECT ${STROKE} FROM strokes WHERE session_id = ? ORDER BY device_id, idx`, [sessionId])).map(stroke)),
     deleteSession: (sessionId) => op(async () => {
       // The session row last: a delete cut short leaves a session that can be deleted again, never orphans without one.
-      for (const table of ['strokes', 'sample_chunks', 'session_boards']) await run(`DELETE FROM ${table} WHERE session_id = ?`, [sessionId]);
+      for (const table of ['stroke_corrections', 'strokes', 'sample_chunks', 'session_boards']) await run(`DELETE FROM ${table} WHERE session_id = ?`, [sessionId]);
       const before = await all('SELECT session_id FROM sessions WHERE session_id = ?', [sessionId]);
       await run('DELETE FROM sessions WHERE session_id = ?', [sessionId]);
       return before.length > 0;

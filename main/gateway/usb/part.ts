@@ -93,11 +93,13 @@ export function usbPart(options: UsbPartOptions = {}): PartFactory {
     const usb = new UsbManager({
       ...options,
       dataDir: core.options.dataDir,
+      certSha256: () => core.options.tls?.fingerprint ?? null,
       clock: core.clock,
       publish: (payload) => core.operators.publish('usb', payload),
       // Port polling spawns udevadm: only while an operator listens to USB events.
       watching: () => core.operators.hasSubscribers('usb'),
       log: (m) => core.log.warn(m),
+      setTags: (id, tags) => core.boards.setTags(id, tags),
       tokens: {
         mint: (deviceId, label) => core.tokens.mint(deviceId, label),
         revoke: async (deviceId) => void (await core.tokens.revoke(deviceId)),

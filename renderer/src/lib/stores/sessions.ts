@@ -226,6 +226,11 @@ export function createSessionsStore(client: GatewayClient) {
       }
     },
     clearError: () => set({ error: null }),
+    /** A corrections request answered the open session anew (its summary and strokes): show that. */
+    showCorrected(session: SessionJson, strokes: unknown[]): void {
+      upsert(session);
+      if (state.selected?.session_id === session.session_id) set({ strokes });
+    },
     /**
      * A thinned signal of the session for the stroke timeline, from
      * `GET /api/sessions/:id/signal` when the gateway offers it; null otherwise
