@@ -83,9 +83,9 @@ test('OTA flags: a bad failure list is one line and exit 2', async () => {
   assert.equal(sim.stderr, "courtside simulate: --ota-fail: 'explode' is not download, verify, rollback, refuse or <board>=<one of those> (see --help)\n");
   const serve = await runInProcess(['serve', '--demo', '3', '--demo-ota-fail', 'racket-3=melt']);
   assert.equal(serve.code, 2, serve.stderr);
-  assert.match(serve.stderr, /^courtside: --demo-ota-fail: 'racket-3=melt' is not download, verify, rollback, refuse or <board>=<one of those>/);
+  assert.match(serve.stderr, /^courtside serve: --demo-ota-fail: 'racket-3=melt' is not download, verify, rollback, refuse or <board>=<one of those>/);
   assert.equal(serve.stderr.split('\n').length, 2, 'one line');
   const port = await runInProcess(['serve', '--ota-port', '70000']);
   assert.equal(port.code, 2, port.stderr);
-  assert.match(port.stderr, /^courtside: --ota-port /);
+  assert.match(port.stderr, /^courtside serve: --ota-port /);
 });

@@ -214,7 +214,8 @@ for (const vp of VIEWPORTS) {
 
       // Values on hover while paused: the legend shows a reading with its unit.
       const box = (await page.locator('[data-board="racket-1"] .chart .u-over').first().boundingBox())!;
-      await page.mouse.move(box.x + box.width * 0.9, box.y + box.height / 2);
+      // The newest samples sit at the right edge; the chart may have only a second of them yet.
+      await page.mouse.move(box.x + box.width - 2, box.y + box.height / 2);
       await legend.getByText(/-?\d+\.\d\d g/).first().waitFor();
       await page.keyboard.press('Space');
       await page.getByTestId('paused').waitFor({ state: 'detached' });
