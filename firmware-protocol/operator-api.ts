@@ -44,6 +44,8 @@ export const ReplyTypeOf = {
   stop_session: 'session',
   get_session: 'session',
   list_sessions: 'sessions',
+  update_session: 'session',
+  delete_session: 'session_deleted',
   get_session_signal: 'session_signal',
   correct_stroke: 'stroke_corrected',
   list_corrections: 'corrections',

@@ -118,6 +118,14 @@ export const SystemStatusSchema = Type.Object({
   commands_pending: Int,
   totals: Counts(['frames_in', 'frames_out', 'room_messages', 'signals', 'sensor_frames', 'sensor_samples', 'store_errors'] as const),
   urls: Type.Object({ board: Type.Array(Str), operator: Type.Array(Str) }),
+  board_addresses: Type.Array(
+    Type.Object({
+      address: Str,
+      interface: Type.Union([Str, Type.Null()], { description: 'The interface that has this address; null for a host name.' }),
+      loopback: Type.Boolean({ description: 'Only this machine reaches it; a board given it cannot connect.' }),
+    }),
+    { description: 'Where boards can reach the gateway: the LAN addresses when it listens on every interface, else the one it listens on. Provisioning pre-fills the first that is not loopback.' },
+  ),
   parts: Type.Array(Str, { description: 'The parts plugged in, in start order (sessions, usb, discovery, settings).' }),
   requests: Type.Array(Str, { description: 'Every operator request type this gateway answers.' }),
   sessions_open: Type.Optional(Type.Integer({ description: 'Sessions part: sessions not yet complete or failed.' })),

@@ -34,6 +34,13 @@ export const SessionOperatorFrames = {
     session_id: SessionIdField,
     points: Type.Optional(Type.Integer({ minimum: 10, maximum: 20_000, description: 'Points per board at most. Default 2000.' })),
   }),
+  update_session: request('update_session', {
+    session_id: SessionIdField,
+    player_id: Type.Optional(Type.Union([Type.String({ minLength: 1, maxLength: 128 }), Type.Null()], { description: 'null clears it.' })),
+    court: Type.Optional(Type.Union([Type.String({ maxLength: 64 }), Type.Null()])),
+    notes: Type.Optional(Type.Union([Type.String({ maxLength: 4000 }), Type.Null()])),
+  }),
+  delete_session: request('delete_session', { session_id: SessionIdField }),
   list_sessions: request('list_sessions', {
     search: Type.Optional(Type.String({ maxLength: 128, description: 'Matches player, court, notes, board ids.' })),
     state: Type.Optional(Type.Union(SessionStates.map((s) => Type.Literal(s)))),
@@ -102,6 +109,7 @@ export const SessionReplyFrames = {
     strokes: Type.Optional(Type.Array(StrokeSchema, { description: 'get_session only: the strokes once the session is complete, else empty.' })),
   }),
   sessions: reply('sessions', { sessions: Type.Array(SessionJson, { description: 'Newest first.' }) }),
+  session_deleted: reply('session_deleted', { session_id: Str }),
   session_signal: reply('session_signal', { session_id: Str, boards: Type.Array(SessionSignalBoardSchema) }),
 } as const;
 export type SessionReply = Static<typeof SessionReplyFrames.session>;

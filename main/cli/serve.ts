@@ -7,7 +7,7 @@ import { GatewayError } from '../gateway/errors.js';
 import { VERSION } from '../gateway/version.js';
 import { defaultDataDir, DEFAULTS } from '../gateway/options.js';
 import { choiceFlag, HELP_OPTION, intFlag, parse, runCommand, UsageError } from './args.js';
-import { untilStopped, type CommandIO } from './io.js';
+import { errorPrefix, untilStopped, type CommandIO } from './io.js';
 
 export const SERVE_HELP = `Usage: courtside serve [options]
 
@@ -227,7 +227,7 @@ export function serveCommand(argv: string[], io: CommandIO): Promise<number> {
       });
     } catch (err) {
       if (err instanceof GatewayError) {
-        io.stderr.write(`courtside: ${err.message}\n`);
+        io.stderr.write(`${errorPrefix(io)} ${err.message}\n`);
         return err.code === 'BAD_OPERATOR_TOKEN' || err.code === 'REDIS_NEEDS_SHARED_DB' ? 2 : 1;
       }
       throw err;

@@ -16,7 +16,7 @@ import type { TSchema } from '@sinclair/typebox';
 import { fileURLToPath } from 'node:url';
 import { systemClock, type Clock } from './clock.js';
 import type { Base } from './base.js';
-import { createCore, type Core, type PartFactory } from './core.js';
+import { createCore, type BoardAddress, type Core, type PartFactory } from './core.js';
 import { Dispatcher } from './dispatch.js';
 import { coreRequests } from './core-requests.js';
 import { errorText, gatewayError, GatewayError } from './errors.js';
@@ -202,6 +202,25 @@ export function lanAddresses(): string[] {
   return out;
 }
 
+/**
+ * The addresses a gateway listening on `host` can be reached at, each with its
+ * interface: every IPv4 address but loopback ones for 0.0.0.0 (a loopback one
+ * only when the machine has no other), else `host` itself.
+ */
+export function boardAddresses(host: string, list = networkInterfaces()): BoardAddress[] {
+  const all: BoardAddress[] = [];
+  for (const [name, infos] of Object.entries(list)) {
+    for (const a of infos ?? []) if (a.family === 'IPv4') all.push({ address: a.address, interface: name, loopback: a.internal || a.address.startsWith('127.') });
+  }
+  if (host === '0.0.0.0' || host === '::' || host === '') {
+    const lan = all.filter((a) => !a.loopback);
+    return lan.length ? lan : all.filter((a) => a.loopback);
+  }
+  const hit = all.find((a) => a.address === host);
+  if (hit) return [hit];
+  return [{ address: host, interface: null, loopback: host === 'localhost' || host === '::1' || host.startsWith('127.') }];
+}
+
 /** The store with this gateway's id on every connection row it opens. */
 function ownedRows(store: Store, gatewayId: string): Store {
   return { ...store, openConnection: (c) => store.openConnection({ ...c, gatewayId }) };
@@ -257,7 +276,7 @@ export async function startGateway(options: GatewayOptions = {}): Promise<Gatewa
     },
   };
   const platform = options.platform ?? new Platform(clock);
-  const core = createCore(base, { hosts: () => (opts.host === '0.0.0.0' || opts.host === '::' ? lanAddresses() : [opts.host]), port: () => listenPort }, fleet, platform);
+  const core = createCore(base, { hosts: () => (opts.host === '0.0.0.0' || opts.host === '::' ? lanAddresses() : [opts.host]), port: () => listenPort, addresses: () => boardAddresses(opts.host) }, fleet, platform);
 
   const parts: GatewayPart[] = [];
   let server: ReturnType<typeof createGatewayServer>;

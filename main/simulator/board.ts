@@ -25,6 +25,8 @@ export * from './board-options.js';
 /** Full scale of the simulated IMU (±16 g, ±2000 dps) over int16, as an MPU-6050/ICM-42688 reports it. */
 const ACCEL_SCALE = 16 / 32768;
 const GYRO_SCALE = 2000 / 32768;
+/** The commands this board executes, reported in its status as `commands`. */
+export const SUPPORTED_COMMANDS = ['start_collection', 'stop_collection', 'status'] as const;
 
 interface Outcome { ok: boolean; result: Record<string, unknown> }
 
@@ -259,6 +261,8 @@ export class VirtualBoard extends EventEmitter<BoardEvents> {
       firmware: this.o.firmware,
       state: this.isStreaming ? 'recording' : 'idle',
       session_id: this.sessionId,
+      // What execute() knows, so the operator UI offers only these.
+      commands: [...SUPPORTED_COMMANDS],
     };
   }
 
@@ -312,6 +316,7 @@ export class VirtualBoard extends EventEmitter<BoardEvents> {
   }
 
   private execute(command: string, params: Record<string, unknown>): Outcome {
+    // Every case here is in SUPPORTED_COMMANDS.
     switch (command) {
       case 'start_collection': {
         if (this.streamTimer !== null) { this.tick(); this.flushBatch(); } // earlier samples keep their session

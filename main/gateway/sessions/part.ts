@@ -86,6 +86,17 @@ export function sessionsPart(ingest: IngestOptions = {}): PartFactory {
         start_session: defineRequest(F.start_session, { http: 'POST /sessions/:session_id/start', handle: async (f) => answer('session', { session: await sessions.start(f.session_id) }) }),
         stop_session: defineRequest(F.stop_session, { http: 'POST /sessions/:session_id/stop', handle: async (f) => answer('session', { session: await sessions.stop(f.session_id) }) }),
         get_session: defineRequest(F.get_session, { http: 'GET /sessions/:session_id', handle: async (f) => answer('session', await withStrokes(f.session_id)) }),
+        update_session: defineRequest(F.update_session, {
+          http: 'PUT /sessions/:session_id',
+          handle: async (f) => answer('session', { session: await sessions.describe(f.session_id, { playerId: f.player_id, court: f.court, notes: f.notes }) }),
+        }),
+        delete_session: defineRequest(F.delete_session, {
+          http: 'DELETE /sessions/:session_id',
+          handle: async (f) => {
+            await sessions.remove(f.session_id);
+            return answer('session_deleted', { session_id: f.session_id });
+          },
+        }),
         list_sessions: defineRequest(F.list_sessions, { http: 'GET /sessions', handle: async (f) => answer('sessions', { sessions: await list(f.search, f.state, f.limit ?? 100) }) }),
         get_session_signal: defineRequest(F.get_session_signal, {
           http: 'GET /sessions/:session_id/signal',

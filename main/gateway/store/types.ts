@@ -339,6 +339,8 @@ export interface Store {
   saveStrokes(sessionId: string, strokes: StrokeRow[]): Promise<void>;
   /** By device, then idx. */
   listStrokes(sessionId: string): Promise<StrokeRow[]>;
+  /** Removes a session with its samples, upload state, strokes and corrections; false when there was none. */
+  deleteSession(sessionId: string): Promise<boolean>;
 
   // stroke corrections (never touched by saveStrokes or retention)
   /** Stores the correction and deletes `replaces` (the corrections it supersedes) in one transaction. */
