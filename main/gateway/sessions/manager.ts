@@ -21,6 +21,7 @@ import { frameEndMs, idlessRefusal, newFeed } from './feed.js';
 import { Completion } from './completion.js';
 import { getSession, listSessions, sessionForPlayer, type SessionJson, type SessionReads } from './queries.js';
 import type { LiveSession } from './live.js';
+import { commandAcked, type AckHost } from './acks.js';
 import { boardFromStore, refreshFromStore, type SessionTables } from './shared.js';
 import type { SessionFleet } from '../fleet/hooks.js';
 import type { TimerHandle } from '../clock.js';
@@ -67,6 +68,7 @@ export class SessionManager implements SampleSink {
       now: () => this.now(),
     });
     this.reads = { ctx: this.ctx, fleet: this.fleet, live: this.live };
+    this.acks = { ctx: this.ctx, fleet: this.fleet, live: this.live, activeByBoard: this.activeByBoard, liveEnd: this.liveEnd, refresh: (id) => this.refresh(id) };
     if (fleet) {
       fleet.onChange((id) => void this.refresh(id).catch((err: unknown) => ctx.log.warn('session refresh from the store failed', { session_id: id, error: String(err) })));
       this.fleetTimer = ctx.clock.setInterval(() => {
@@ -197,41 +199,9 @@ export class SessionManager implements SampleSink {
     return sessionJson(s.row, s.boards);
   }
 
-  /** The board's ack of a command: start_collection and stop_collection mark where its session numbering begins and ends. */
+  /** The board's ack of a command: start_collection and stop_collection mark where its session numbering begins and ends (acks.ts). */
   commandAcked(deviceId: string, commandId: string, ok: boolean): void | Promise<void> {
-    const s = this.live.get(this.activeByBoard.get(deviceId) ?? '');
-    const feed = s?.feeds.get(deviceId);
-    if (feed && commandId === feed.startCommand) {
-      if (!feed.started) {
-        feed.started = ok;
-        feed.liveUntilMs = this.liveEnd.get(deviceId) ?? -Infinity;
-      }
-    } else if (feed && commandId === feed.stopCommand) {
-      if (ok) feed.stopped = true;
-    } else if (this.fleet) {
-      // Sent by another gateway: the command's row says which session and what. The board's
-      // next frames wait for this (the endpoint reads in order), so the ack still marks the switch.
-      return this.ackFromStore(deviceId, commandId, ok);
-    }
-  }
-
-  private async ackFromStore(deviceId: string, commandId: string, ok: boolean): Promise<void> {
-    const c = await this.ctx.store.getCommand(commandId).catch(() => undefined);
-    const sessionId = (c?.params as { session_id?: unknown } | null | undefined)?.session_id;
-    if (!c || c.deviceId !== deviceId || typeof sessionId !== 'string' || (c.command !== 'start_collection' && c.command !== 'stop_collection')) return;
-    if (!this.live.has(sessionId)) await this.refresh(sessionId);
-    const feed = this.live.get(sessionId)?.feeds.get(deviceId);
-    if (!feed) return;
-    if (c.command === 'start_collection') {
-      feed.startCommand = commandId;
-      if (!feed.started) {
-        feed.started = ok;
-        feed.liveUntilMs = this.liveEnd.get(deviceId) ?? -Infinity;
-      }
-    } else {
-      feed.stopCommand = commandId;
-      if (ok) feed.stopped = true;
-    }
+    return commandAcked(this.acks, deviceId, commandId, ok);
   }
 
   private liveFrame(b: IncomingBatch, sessionId: string | null, reason?: string): SinkResult {
@@ -335,6 +305,7 @@ export class SessionManager implements SampleSink {
   /** The end of a session (completion.ts) and the read side (queries.ts). */
   private readonly completion: Completion;
   private readonly reads: SessionReads;
+  private readonly acks: AckHost;
 
   /** A frame naming a session this gateway had not heard of, once the store was asked. */
   private lateAccept(b: IncomingBatch): Promise<void> {
@@ -361,7 +332,7 @@ export class SessionManager implements SampleSink {
   }
 
   /** Who played, on which court, and the coach's notes: editable in every state (null clears). */
-  async describe(sessionId: string, patch: { playerId?: string | null; court?: string | null; notes?: string | null }): Promise<ReturnType<typeof sessionJson>> {
+  async describe(sessionId: string, patch: { playerId?: string | null; court?: string | null; notes?: string | null }): Promise<SessionJson> {
     const row = this.live.get(sessionId)?.row ?? (await this.ctx.store.getSession(sessionId));
     if (!row) throw gatewayError('NOT_FOUND', `session ${sessionId} not found`);
     const p = Object.fromEntries(Object.entries(patch).filter(([, v]) => v !== undefined));
