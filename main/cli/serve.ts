@@ -96,8 +96,7 @@ Environment: COURTSIDE_DISCOVERY=off turns mDNS and the UDP probe off (container
 `;
 
 /** What a person compares with the browser's certificate viewer, and what boards pin. */
-function tlsLines(gw: Gateway): string[] {
-  const t = gw.options.tls;
+function tlsLines(gw: Gateway, t = gw.options.tls): string[] {
   if (!t) return [];
   const until = new Date(t.notAfter).toISOString().slice(0, 10);
   return [`  tls:         SHA-256 ${t.fingerprintColons}`, `               (${t.source === 'generated' ? `made for this machine, ${t.certFile}` : t.certFile}; valid until ${until})`];
@@ -237,6 +236,8 @@ export function serveCommand(argv: string[], io: CommandIO): Promise<number> {
     const disc = gw.parts.find((p) => p.name === 'discovery')?.status?.().discovery as { mdns: number; probe_port: number | null } | undefined;
     lines.push(disc && (disc.mdns > 0 || disc.probe_port !== null) ? `  discovery:   mDNS on ${disc.mdns} interface${disc.mdns === 1 ? '' : 's'}, UDP probe ${disc.probe_port ?? 'off'}` : '  discovery:   off');
     io.stdout.write(lines.join('\n') + '\n');
+    // The banner's fingerprint is what people compare and boards pin: a renewal says the new one in the same place.
+    gw.onCertificateRenewed((t) => io.stdout.write(['tls certificate renewed: boards and phones pinning the old fingerprint need the new one', ...tlsLines(gw, t)].join('\n') + '\n'));
 
     let stopDemo: (() => Promise<void>) | undefined;
     if (demo) {

@@ -43,7 +43,7 @@ export async function startTestGateway(opts: GatewayOptions & { backend?: Backen
     db,
   });
   const base = `http://127.0.0.1:${gw.port}`;
-  return Object.assign(Object.create(gw) as Gateway, gw, {
+  const t = Object.assign(Object.create(gw) as Gateway, gw, {
     dataDir,
     async stop() {
       await gw.close();
@@ -57,6 +57,9 @@ export async function startTestGateway(opts: GatewayOptions & { backend?: Backen
       return fetch(base + path, { ...rest2, headers: h });
     },
   });
+  // Live, as on the gateway (a renewal changes them), not the values copied at start.
+  for (const k of ['fingerprint', 'operatorUrl'] as const) Object.defineProperty(t, k, { get: () => gw[k], enumerable: true });
+  return t;
 }
 
 export type Frame = Record<string, unknown> & { type?: string };
