@@ -33,6 +33,8 @@ Options:
                          Plain http:// there only redirects (and answers /api/health)
   --tls-cert FILE        your own certificate (PEM) instead; with --tls-key, implies --tls
   --tls-key FILE         the key of --tls-cert (PEM)
+  --no-tls               plain http:// and ws:// even if settings.json says "tls": true
+                         (--tls and --no-tls win over the settings file)
   --mdns-interface X     advertise and browse on this interface (name like wlan0, or
                          an IPv4 address); repeat for more (default: every non-internal
                          IPv4 interface)
@@ -119,6 +121,7 @@ export function serveCommand(argv: string[], io: CommandIO): Promise<number> {
       'log-level': { type: 'string' },
       demo: { type: 'string' },
       tls: { type: 'boolean' },
+      'no-tls': { type: 'boolean' },
       'tls-cert': { type: 'string' },
       'tls-key': { type: 'string' },
       'mdns-interface': { type: 'string', multiple: true },
@@ -176,7 +179,9 @@ export function serveCommand(argv: string[], io: CommandIO): Promise<number> {
     const tlsKey = values['tls-key'];
     if ((tlsCert === undefined) !== (tlsKey === undefined)) throw new UsageError('--tls-cert and --tls-key go together');
     if (tlsCert === '' || tlsKey === '') throw new UsageError('--tls-cert and --tls-key must not be empty');
-    const tls = tlsCert !== undefined && tlsKey !== undefined ? { certFile: tlsCert, keyFile: tlsKey } : values.tls ? true : undefined;
+    if (values['no-tls'] && (values.tls || tlsCert !== undefined)) throw new UsageError('--no-tls goes with neither --tls nor --tls-cert');
+    // undefined: the settings file decides (off when it says nothing).
+    const tls = tlsCert !== undefined && tlsKey !== undefined ? { certFile: tlsCert, keyFile: tlsKey } : values.tls ? true : values['no-tls'] ? false : undefined;
     let gw: Gateway;
     try {
       // The settings file (data folder) first, the flags over it: the same composition as the desktop app.
