@@ -43,7 +43,8 @@ export async function startTestGateway(opts: GatewayOptions & { backend?: Backen
     db,
   });
   const base = `http://127.0.0.1:${gw.port}`;
-  const t = Object.assign(Object.create(gw) as Gateway, gw, {
+  // The gateway's own properties as they are (getters stay getters: a renewal changes the fingerprint).
+  const t = Object.assign(Object.defineProperties(Object.create(gw), Object.getOwnPropertyDescriptors(gw)) as Gateway, {
     dataDir,
     async stop() {
       await gw.close();
@@ -57,8 +58,6 @@ export async function startTestGateway(opts: GatewayOptions & { backend?: Backen
       return fetch(base + path, { ...rest2, headers: h });
     },
   });
-  // Live, as on the gateway (a renewal changes them), not the values copied at start.
-  for (const k of ['fingerprint', 'operatorUrl'] as const) Object.defineProperty(t, k, { get: () => gw[k], enumerable: true });
   return t;
 }
 
