@@ -1,4 +1,5 @@
 /** `courtside serve`: run the gateway until Ctrl-C. */
+import { parseOtaFailSpec } from '../simulator/ota.js';
 import { LOG_LEVELS } from '../gateway/log.js';
 import { startGateway, type Gateway } from '../gateway/index.js';
 import { launchOptions } from '../gateway/launch.js';
@@ -6,7 +7,7 @@ import { GatewayError } from '../gateway/errors.js';
 import { VERSION } from '../gateway/version.js';
 import { defaultDataDir, DEFAULTS } from '../gateway/options.js';
 import { choiceFlag, HELP_OPTION, intFlag, parse, runCommand, UsageError } from './args.js';
-import { untilStopped, type CommandIO } from './io.js';
+import { errorPrefix, untilStopped, type CommandIO } from './io.js';
 
 export const SERVE_HELP = `Usage: courtside serve [options]
 
@@ -35,6 +36,9 @@ Options:
   --tls-key FILE         the key of --tls-cert (PEM)
   --no-tls               plain http:// and ws:// even if settings.json says "tls": true
                          (--tls and --no-tls win over the settings file)
+  --demo-ota-fail SPEC   how demo boards fail firmware updates: download, verify,
+                         rollback or refuse, or racket-3=rollback,racket-5=download
+  --ota-port N           port boards download firmware updates from (default --port + 2)
   --mdns-interface X     advertise and browse on this interface (name like wlan0, or
                          an IPv4 address); repeat for more (default: every non-internal
                          IPv4 interface)
@@ -124,6 +128,8 @@ export function serveCommand(argv: string[], io: CommandIO): Promise<number> {
       'no-tls': { type: 'boolean' },
       'tls-cert': { type: 'string' },
       'tls-key': { type: 'string' },
+      'demo-ota-fail': { type: 'string' },
+      'ota-port': { type: 'string' },
       'mdns-interface': { type: 'string', multiple: true },
       'no-mdns': { type: 'boolean' },
       'udp-probe-port': { type: 'string' },
@@ -153,6 +159,9 @@ export function serveCommand(argv: string[], io: CommandIO): Promise<number> {
     if (values.redis !== undefined && !/^rediss?:\/\/[^\s/]+(\/\d{1,2})?\/?$/.test(values.redis)) throw new UsageError(`--redis must look like redis://host:port[/db], got '${values.redis}'`);
     const port = intFlag('port', values.port, 0, 65535);
     const demo = intFlag('demo', values.demo, 0, 500);
+    const otaPort = intFlag('ota-port', values['ota-port'], 0, 65535);
+    const demoOtaFail = values['demo-ota-fail'] === undefined ? undefined : parseOtaFailSpec(values['demo-ota-fail']);
+    if (typeof demoOtaFail === 'string') throw new UsageError(`--demo-ota-fail: ${demoOtaFail}`);
     const deviceAuth = choiceFlag('device-auth', values['device-auth'], ['open', 'token'] as const);
     const logLevel = choiceFlag('log-level', values['log-level'], LOG_LEVELS);
     const probePort = intFlag('udp-probe-port', values['udp-probe-port'], 0, 65535);
@@ -218,10 +227,11 @@ export function serveCommand(argv: string[], io: CommandIO): Promise<number> {
           },
         }),
         env: io.env,
+        ...(otaPort !== undefined ? { ota: { port: otaPort } } : {}),
       });
     } catch (err) {
       if (err instanceof GatewayError) {
-        io.stderr.write(`courtside: ${err.message}\n`);
+        io.stderr.write(`${errorPrefix(io)} ${err.message}\n`);
         return err.code === 'BAD_OPERATOR_TOKEN' || err.code === 'REDIS_NEEDS_SHARED_DB' ? 2 : 1;
       }
       throw err;
@@ -240,6 +250,8 @@ export function serveCommand(argv: string[], io: CommandIO): Promise<number> {
     ];
     const disc = gw.parts.find((p) => p.name === 'discovery')?.status?.().discovery as { mdns: number; probe_port: number | null } | undefined;
     lines.push(disc && (disc.mdns > 0 || disc.probe_port !== null) ? `  discovery:   mDNS on ${disc.mdns} interface${disc.mdns === 1 ? '' : 's'}, UDP probe ${disc.probe_port ?? 'off'}` : '  discovery:   off');
+    const ota = gw.parts.find((p) => p.name === 'ota')?.status?.().ota as { port: number; scheme: string } | undefined;
+    if (ota) lines.push(`  firmware:    ${ota.scheme} downloads on port ${ota.port} (OTA)`);
     io.stdout.write(lines.join('\n') + '\n');
     // The banner's fingerprint is what people compare and boards pin: a renewal says the new one in the same place.
     gw.onCertificateRenewed((t) => io.stdout.write(['tls certificate renewed: boards and phones pinning the old fingerprint need the new one', ...tlsLines(gw, t)].join('\n') + '\n'));
@@ -247,7 +259,7 @@ export function serveCommand(argv: string[], io: CommandIO): Promise<number> {
     let stopDemo: (() => Promise<void>) | undefined;
     if (demo) {
       const { startDemoFleet } = await import('./demo.js');
-      stopDemo = await startDemoFleet(gw, demo);
+      stopDemo = await startDemoFleet(gw, demo, demoOtaFail);
       io.stdout.write(`  demo:        ${demo} simulated boards (racket-1..racket-${demo})\n`);
     }
 

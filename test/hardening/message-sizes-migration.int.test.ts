@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import mysql from 'mysql2/promise';
-import { MIGRATIONS, SCHEMA_MIGRATIONS_DDL } from '../../main/gateway/store/migrations.js';
+import { LATEST_SCHEMA_VERSION, MIGRATIONS, SCHEMA_MIGRATIONS_DDL } from '../../main/gateway/store/migrations.js';
 import { openStore } from '../../main/gateway/store/index.js';
 import { freshMysqlUrl } from '../support/mysql.js';
 
@@ -35,7 +35,7 @@ describe('migration 3: sizes of the messages already stored', () => {
     db.close();
     const store = await openStore(file);
     try {
-      assert.equal(await store.schemaVersion(), 3);
+      assert.equal(await store.schemaVersion(), LATEST_SCHEMA_VERSION);
       assert.deepEqual(await store.messageUsage({ queuedFor: 'ghost', roomId: 'R1' }), { target: { count: 2, bytes: 2 * BYTES }, room: { count: 2, bytes: 2 * BYTES } });
     } finally {
       await store.close();
@@ -58,7 +58,7 @@ describe('migration 3: sizes of the messages already stored', () => {
       await conn.end();
       const store = await openStore(m.url);
       try {
-        assert.equal(await store.schemaVersion(), 3);
+        assert.equal(await store.schemaVersion(), LATEST_SCHEMA_VERSION);
         assert.deepEqual(await store.messageUsage({ queuedFor: 'ghost', roomId: 'R1' }), { target: { count: 2, bytes: 2 * BYTES }, room: { count: 2, bytes: 2 * BYTES } });
       } finally {
         await store.close();
