@@ -36,6 +36,7 @@ import { usbPart, type UsbPartOptions } from './usb/part.js';
 import { discoveryPart } from './discovery/part.js';
 import { settingsPart } from './settings-part.js';
 import { certificateNames, resolveTls } from './tls/resolve.js';
+import { startRenewal } from './tls/renew.js';
 import { canonicalName } from './tls/cert.js';
 import { FINGERPRINT_PARAM } from '../../firmware-protocol/tls.js';
 import { otaPart, type OtaPartOptions } from './ota/part.js';
@@ -339,18 +340,7 @@ export async function startGateway(options: GatewayOptions = {}): Promise<Gatewa
   for (const p of parts) await p.start?.({ port: listenPort });
   const statusTimer = opts.statusLogIntervalMs > 0 ? clock.setInterval(() => log.info('status ' + core.rooms.statusLine(), { boards: core.boards.onlineCount(), signaling: core.signaling.count(), users: core.users.count(), operators: core.operators.count() }), opts.statusLogIntervalMs) : undefined;
 
-  const renewedListeners = new Set<(tls: NonNullable<ResolvedOptions['tls']>) => void>();
-  const renewed = (tls: NonNullable<ResolvedOptions['tls']>) => {
-    for (const p of parts) {
-      try {
-        p.certificateRenewed?.(tls);
-      } catch (err) {
-        log.warn('part did not take the renewed certificate', { part: p.name, error: errorText(err) });
-      }
-    }
-    for (const fn of renewedListeners) fn(tls);
-  };
-  const renewTimer = opts.tls?.source === 'generated' ? clock.setInterval(() => renewCertificate(opts, server, log, clock.now(), renewed), RENEW_CHECK_MS) : undefined;
+  const renewal = startRenewal({ opts, server, parts, log, clock, lanAddresses });
   const localHost = opts.host === '0.0.0.0' || opts.host === '::' ? '127.0.0.1' : opts.host;
   const fp = () => (opts.tls ? `&${FINGERPRINT_PARAM}=${opts.tls.fingerprint}` : '');
   let closing: Promise<void> | undefined;
@@ -365,10 +355,7 @@ export async function startGateway(options: GatewayOptions = {}): Promise<Gatewa
     get fingerprint() {
       return opts.tls?.fingerprint ?? null;
     },
-    onCertificateRenewed(fn) {
-      renewedListeners.add(fn);
-      return () => void renewedListeners.delete(fn);
-    },
+    onCertificateRenewed: (fn) => renewal.onRenewed(fn),
     operatorToken: opts.operatorToken,
     options: opts,
     core,
@@ -380,7 +367,7 @@ export async function startGateway(options: GatewayOptions = {}): Promise<Gatewa
     close() {
       closing ??= (async () => {
         clock.clear(statusTimer);
-        clock.clear(renewTimer);
+        renewal.stop();
         platform.stop();
         core.commands.stop();
         core.rooms.stop();
@@ -405,23 +392,6 @@ export async function startGateway(options: GatewayOptions = {}): Promise<Gatewa
     if (missing.length && opts.tls.source === 'generated') log.warn('tls certificate does not name these addresses; browsers will warn on them (the .local name works)', { missing: missing.join(',') });
   }
   return gateway;
-}
-
-/** How often a made certificate's remaining validity is checked while running. */
-const RENEW_CHECK_MS = 24 * 3600 * 1000;
-
-/** Replaces a made certificate near its end, for new connections; boards pinning the old one must be told. */
-function renewCertificate(opts: ResolvedOptions, server: { setCertificate(t: NonNullable<ResolvedOptions['tls']>): void }, log: Logger, now: number, renewed: (t: NonNullable<ResolvedOptions['tls']>) => void): void {
-  try {
-    const r = resolveTls(true, { ...opts, lanAddresses: lanAddresses(), now });
-    if (!r?.renewed) return;
-    opts.tls = r.tls;
-    server.setCertificate(r.tls);
-    log.warn('tls certificate renewed: boards and phones pinning the old fingerprint need the new one', { sha256: r.tls.fingerprintColons, valid_until: new Date(r.tls.notAfter).toISOString() });
-    renewed(r.tls);
-  } catch (err) {
-    log.warn('tls certificate renewal failed', { error: errorText(err) });
-  }
 }
 
 export { GatewayError };

@@ -102,7 +102,7 @@ describe('tls in the settings file', { timeout: 60_000 }, () => {
       for (const args of [['--tls', '--no-tls'], ['--no-tls', '--tls-cert', 'a.pem', '--tls-key', 'a.key']]) {
         const r = await runInProcess(['serve', '--data-dir', dataDir, ...args]);
         assert.equal(r.code, 2, r.stderr);
-        assert.match(r.stderr, /^courtside: --no-tls goes with neither --tls nor --tls-cert\n$/);
+        assert.match(r.stderr, /^courtside(?: serve)?: --no-tls goes with neither --tls nor --tls-cert\n$/);
       }
     } finally {
       rmSync(dataDir, { recursive: true, force: true });
