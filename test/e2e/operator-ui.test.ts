@@ -213,7 +213,10 @@ for (const vp of VIEWPORTS) {
       assert.ok(a.equals(await frame()), 'the chart moved while paused');
 
       // Values on hover while paused: the legend shows a reading with its unit.
-      const box = (await page.locator('[data-board="racket-1"] .chart .u-over').first().boundingBox())!;
+      const over = page.locator('[data-board="racket-1"] .chart .u-over').first();
+      // On a phone the chart may sit below the fold: a pointer only hovers what is on the screen.
+      await over.scrollIntoViewIfNeeded();
+      const box = (await over.boundingBox())!;
       // The newest samples sit at the right edge; the chart may have only a second of them yet.
       await page.mouse.move(box.x + box.width - 2, box.y + box.height / 2);
       await legend.getByText(/-?\d+\.\d\d g/).first().waitFor();
