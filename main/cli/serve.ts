@@ -34,6 +34,8 @@ Options:
                          Plain http:// there only redirects (and answers /api/health)
   --tls-cert FILE        your own certificate (PEM) instead; with --tls-key, implies --tls
   --tls-key FILE         the key of --tls-cert (PEM)
+  --no-tls               plain http:// and ws:// even if settings.json says "tls": true
+                         (--tls and --no-tls win over the settings file)
   --demo-ota-fail SPEC   how demo boards fail firmware updates: download, verify,
                          rollback or refuse, or racket-3=rollback,racket-5=download
   --ota-port N           port boards download firmware updates from (default --port + 2)
@@ -100,8 +102,7 @@ Environment: COURTSIDE_DISCOVERY=off turns mDNS and the UDP probe off (container
 `;
 
 /** What a person compares with the browser's certificate viewer, and what boards pin. */
-function tlsLines(gw: Gateway): string[] {
-  const t = gw.options.tls;
+function tlsLines(gw: Gateway, t = gw.options.tls): string[] {
   if (!t) return [];
   const until = new Date(t.notAfter).toISOString().slice(0, 10);
   return [`  tls:         SHA-256 ${t.fingerprintColons}`, `               (${t.source === 'generated' ? `made for this machine, ${t.certFile}` : t.certFile}; valid until ${until})`];
@@ -124,6 +125,7 @@ export function serveCommand(argv: string[], io: CommandIO): Promise<number> {
       'log-level': { type: 'string' },
       demo: { type: 'string' },
       tls: { type: 'boolean' },
+      'no-tls': { type: 'boolean' },
       'tls-cert': { type: 'string' },
       'tls-key': { type: 'string' },
       'demo-ota-fail': { type: 'string' },
@@ -186,7 +188,9 @@ export function serveCommand(argv: string[], io: CommandIO): Promise<number> {
     const tlsKey = values['tls-key'];
     if ((tlsCert === undefined) !== (tlsKey === undefined)) throw new UsageError('--tls-cert and --tls-key go together');
     if (tlsCert === '' || tlsKey === '') throw new UsageError('--tls-cert and --tls-key must not be empty');
-    const tls = tlsCert !== undefined && tlsKey !== undefined ? { certFile: tlsCert, keyFile: tlsKey } : values.tls ? true : undefined;
+    if (values['no-tls'] && (values.tls || tlsCert !== undefined)) throw new UsageError('--no-tls goes with neither --tls nor --tls-cert');
+    // undefined: the settings file decides (off when it says nothing).
+    const tls = tlsCert !== undefined && tlsKey !== undefined ? { certFile: tlsCert, keyFile: tlsKey } : values.tls ? true : values['no-tls'] ? false : undefined;
     let gw: Gateway;
     try {
       // The settings file (data folder) first, the flags over it: the same composition as the desktop app.
@@ -249,6 +253,8 @@ export function serveCommand(argv: string[], io: CommandIO): Promise<number> {
     const ota = gw.parts.find((p) => p.name === 'ota')?.status?.().ota as { port: number; scheme: string } | undefined;
     if (ota) lines.push(`  firmware:    ${ota.scheme} downloads on port ${ota.port} (OTA)`);
     io.stdout.write(lines.join('\n') + '\n');
+    // The banner's fingerprint is what people compare and boards pin: a renewal says the new one in the same place.
+    gw.onCertificateRenewed((t) => io.stdout.write(['tls certificate renewed: boards and phones pinning the old fingerprint need the new one', ...tlsLines(gw, t)].join('\n') + '\n'));
 
     let stopDemo: (() => Promise<void>) | undefined;
     if (demo) {
