@@ -11,7 +11,7 @@ import { BoardHub } from './boards.js';
 import { CommandQueue } from './commands.js';
 import { UserHub } from './users.js';
 import { OperatorHub } from './operators.js';
-import { createDeviceToken } from './auth.js';
+import { createDeviceToken, deviceTokenOk, type JwtCheck } from './auth.js';
 import { Paths } from '../../firmware-protocol/index.js';
 
 /** Device tokens as parts use them: the store keeps only hashes. */
@@ -22,6 +22,11 @@ export interface DeviceTokens {
   revoke(deviceId: string): Promise<number>;
   /** Device ids that hold an unrevoked token. */
   holders(): Promise<Set<string>>;
+  /**
+   * Whether `token` admits `deviceId` (always in open mode): its minted token, or a JWT whose
+   * `sub` is `subject` (the id as the client names itself; players: the user id without `user:`).
+   */
+  check(deviceId: string, token: string | null | undefined, subject?: string): Promise<boolean>;
 }
 
 export interface Core extends Base {
@@ -42,7 +47,7 @@ export type PartFactory = (core: Core) => GatewayPart | Promise<GatewayPart>;
 /** Close code of a socket whose device token was revoked (PROTOCOL.md, close codes). */
 export const TOKEN_REVOKED_CLOSE = 4403;
 
-export function createCore(base: Base, where: { hosts: () => string[]; port: () => number }): Core {
+export function createCore(base: Base, where: { hosts: () => string[]; port: () => number }, jwt: JwtCheck | null = null): Core {
   const operators = new OperatorHub(base);
   const boards = new BoardHub({ ...base, operators });
   const rooms = new RoomHub({ ...base, operators });
@@ -67,6 +72,7 @@ export function createCore(base: Base, where: { hosts: () => string[]; port: () 
       }
       return n;
     },
+    check: (deviceId, token, subject) => deviceTokenOk({ ...base, jwt }, deviceId, token, subject),
     holders: async () => new Set((await base.store.listDeviceTokens()).filter((t) => t.revokedAt === null).map((t) => t.deviceId)),
   };
   return {

@@ -102,6 +102,7 @@ export const GatewayErrors = {
   BAD_REQUEST: { status: 400, message: (detail: string) => detail },
   METHOD_NOT_ALLOWED: { status: 405, message: (method: string, path: string) => `${method} is not allowed on ${path}` },
   BODY_TOO_LARGE: { status: 413, message: (max: number) => `body larger than ${max} bytes` },
+  JWT_KEY_INVALID: { status: 400, message: (file: string, detail: string) => `cannot use the JWT public key ${file}: ${detail}` },
   SETTINGS_INVALID: { status: 400, message: (detail: string) => `settings: ${detail}` },
 } as const satisfies ErrorCatalogue;
 

@@ -22,7 +22,7 @@ import { Metrics } from './metrics.js';
 import { DEFAULTS, defaultDataDir, type CoreOptions, type ResolvedOptions } from './options.js';
 import type { GatewayPart, HookName, PartHooks } from './parts.js';
 import { createGatewayServer } from './server.js';
-import { mintToken, OPERATOR_TOKEN_PATTERN } from './auth.js';
+import { createJwtCheck, mintToken, OPERATOR_TOKEN_PATTERN } from './auth.js';
 import { openStore } from './store/index.js';
 import { StoreWatch, type StoreWatchOptions } from './store-watch.js';
 import type { Store } from './store/types.js';
@@ -133,7 +133,14 @@ export function resolveOptions(o: CoreOptions, env: NodeJS.ProcessEnv = process.
     db: o.db ?? join(dataDir, 'courtside.sqlite'),
     dataDir,
     operatorToken: operatorTokenFor(dataDir, o.operatorToken),
-    deviceAuth: o.deviceAuth ?? DEFAULTS.deviceAuth,
+    // Keys for JWTs mean tokens are wanted: without an explicit mode they would admit everyone.
+    deviceAuth: o.deviceAuth ?? (o.jwtSecret !== undefined || o.jwtPublicKeyFile !== undefined ? 'token' : DEFAULTS.deviceAuth),
+    jwtSecret: o.jwtSecret ?? null,
+    jwtPublicKeyFile: o.jwtPublicKeyFile ?? null,
+    jwtIssuer: o.jwtIssuer ?? null,
+    jwtAudience: o.jwtAudience ?? null,
+    compression: o.compression ?? DEFAULTS.compression,
+    compressionThreshold: o.compressionThreshold ?? DEFAULTS.compressionThreshold,
     logLevel: o.logLevel ?? DEFAULTS.logLevel,
     heartbeatIntervalMs: o.heartbeatIntervalMs ?? DEFAULTS.heartbeatIntervalMs,
     maxPayloadBytes: o.maxPayloadBytes ?? DEFAULTS.maxPayloadBytes,
@@ -193,6 +200,8 @@ export async function startGateway(options: GatewayOptions = {}): Promise<Gatewa
   const opts = resolveOptions(options, options.env);
   const log: Logger = options.logger ?? createLogger(opts.logLevel);
   const clock = options.clock ?? systemClock;
+  // Before the store opens: a bad key file is a start-up error with nothing to undo.
+  const jwt = createJwtCheck(opts, clock);
   let store: Store;
   try {
     store = await openStore(opts.db);
@@ -217,7 +226,7 @@ export async function startGateway(options: GatewayOptions = {}): Promise<Gatewa
       });
     },
   };
-  const core = createCore(base, { hosts: () => (opts.host === '0.0.0.0' || opts.host === '::' ? lanAddresses() : [opts.host]), port: () => listenPort });
+  const core = createCore(base, { hosts: () => (opts.host === '0.0.0.0' || opts.host === '::' ? lanAddresses() : [opts.host]), port: () => listenPort }, jwt);
 
   const parts: GatewayPart[] = [];
   let server: ReturnType<typeof createGatewayServer>;

@@ -33,6 +33,18 @@ export interface CoreOptions {
   operatorToken?: string;
   /** `open` admits any board or room client (what the systems Courtside replaces did); `token` requires a device token. Default `open`. */
   deviceAuth?: DeviceAuthMode;
+  /** HS256 secret: a JWT signed with it (and `sub` the id connecting) is accepted wherever a device token is. Setting any JWT key makes `token` the default device auth. Default none. */
+  jwtSecret?: string;
+  /** A PEM public key (RSA for RS256, EC P-256 for ES256) or a JWKS file, for JWTs as jwtSecret. Default none. */
+  jwtPublicKeyFile?: string;
+  /** When set, a JWT's `iss` must be this. Default: not checked. */
+  jwtIssuer?: string;
+  /** When set, a JWT's `aud` must contain this. Default: not checked. */
+  jwtAudience?: string;
+  /** permessage-deflate on every WebSocket endpoint, when the client offers it. Default true. */
+  compression?: boolean;
+  /** Frames smaller than this many bytes are sent uncompressed. Default 1024. */
+  compressionThreshold?: number;
   /** Default `info`. */
   logLevel?: LogLevel;
   /** WebSocket ping interval; a silent socket is closed after two. Default 15000 ms (offline within 30 s). */
@@ -112,6 +124,12 @@ export interface ResolvedOptions {
   dataDir: string;
   operatorToken: string;
   deviceAuth: DeviceAuthMode;
+  jwtSecret: string | null;
+  jwtPublicKeyFile: string | null;
+  jwtIssuer: string | null;
+  jwtAudience: string | null;
+  compression: boolean;
+  compressionThreshold: number;
   logLevel: LogLevel;
   heartbeatIntervalMs: number;
   maxPayloadBytes: number;
@@ -151,6 +169,8 @@ export const DEFAULTS = {
   port: DEFAULT_PORT,
   deviceAuth: 'open' as DeviceAuthMode,
   logLevel: 'info' as LogLevel,
+  compression: true,
+  compressionThreshold: 1024,
   heartbeatIntervalMs: 15_000,
   maxPayloadBytes: 256 * 1024,
   maxFramesPerSecond: 500,

@@ -22,7 +22,7 @@ import type { SignalHub } from '../signaling.js';
 import type { Peer } from '../peer.js';
 import type { RoomMember } from '../rooms.js';
 import { handleFrames, type Intake } from './frames.js';
-import { deviceTokenOk } from '../auth.js';
+import type { DeviceTokens } from '../core.js';
 
 const identityCheck = compile(IdentityFrame);
 const registerCheck = compile(RegisterFrame);
@@ -30,7 +30,7 @@ const signalCheck = compile(SignalFrame);
 const roomFrames = new FrameParser({ message: RoomMessageFrame, query_room: QueryRoomFrame });
 
 /** What the room and signaling endpoint uses. */
-export type LegacyEndpointDeps = Intake & Pick<Base, 'store'> & { readonly rooms: RoomHub; readonly signaling: SignalHub };
+export type LegacyEndpointDeps = Intake & Pick<Base, 'store'> & { readonly tokens: Pick<DeviceTokens, 'check'>; readonly rooms: RoomHub; readonly signaling: SignalHub };
 
 export function attachLegacy(ctx: LegacyEndpointDeps, peer: Peer, queryToken: string | null): void {
   let member: RoomMember | null = null;
@@ -50,7 +50,7 @@ export function attachLegacy(ctx: LegacyEndpointDeps, peer: Peer, queryToken: st
       // Before the token check: a player's token (minted for user:<id>) opens no signaling client.
       const reservedClient = reservedIdError('client_id', r.frame.client_id);
       if (reservedClient !== null) return peer.error('BAD_FRAME', reservedClient);
-      if (!(await deviceTokenOk(ctx, r.frame.client_id, r.frame.token ?? queryToken))) {
+      if (!(await ctx.tokens.check(r.frame.client_id, r.frame.token ?? queryToken))) {
         peer.error('UNAUTHORIZED', `device token missing or invalid for '${r.frame.client_id}'`);
         return peer.close(4401, 'unauthorized');
       }
@@ -71,7 +71,7 @@ export function attachLegacy(ctx: LegacyEndpointDeps, peer: Peer, queryToken: st
     // Room device ids are never player addresses: room traffic cannot reach a player's queue.
     const reservedDevice = reservedIdError('device_id', identity.device_id);
     if (reservedDevice !== null) return peer.error('BAD_FRAME', reservedDevice);
-    if (!(await deviceTokenOk(ctx, identity.device_id, identity.token ?? queryToken))) {
+    if (!(await ctx.tokens.check(identity.device_id, identity.token ?? queryToken))) {
       peer.error('UNAUTHORIZED', `device token missing or invalid for '${identity.device_id}'`);
       return peer.close(4401, 'unauthorized');
     }
