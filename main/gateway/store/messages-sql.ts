@@ -63,11 +63,15 @@ export function messageMethods(h: Helpers): MessageMethods {
     // however long the queue is, and only a page is ever in memory.
     queuedMessagesPage: (toDeviceId, o) => op(async () => {
       if (!Number.isSafeInteger(o.limit) || o.limit < 1) throw new RangeError(`limit must be a positive integer, got ${o.limit}`);
-      const where = ["to_device_id = ?", "status = 'queued'", 'id > ?', o.roomId === null ? 'room_id IS NULL' : 'room_id = ?'];
-      const params: SqlValue[] = [toDeviceId, o.afterId];
-      if (o.roomId !== null) params.push(o.roomId);
+      const byPriority = o.afterPriority !== undefined;
+      const where = ["to_device_id = ?", "status = 'queued'", byPriority ? '(priority > ? OR (priority = ? AND id > ?))' : 'id > ?'];
+      const params: SqlValue[] = byPriority ? [toDeviceId, o.afterPriority!, o.afterPriority!, o.afterId] : [toDeviceId, o.afterId];
+      if (o.anyRoom === true) where.push('room_id IS NOT NULL');
+      else if (o.roomId === null) where.push('room_id IS NULL');
+      else { where.push('room_id = ?'); params.push(o.roomId); }
       if (o.fromDeviceId !== undefined) { where.push('from_device_id = ?'); params.push(o.fromDeviceId); }
-      return (await all(`SELECT ${h.columns} FROM messages WHERE ${where.join(' AND ')} ORDER BY id LIMIT ${o.limit}`, params)).map(message);
+      const order = byPriority ? 'priority, id' : 'id';
+      return (await all(`SELECT ${h.columns} FROM messages WHERE ${where.join(' AND ')} ORDER BY ${order} LIMIT ${o.limit}`, params)).map(message);
     }),
     pruneOlderThan: (before) => op(async (): Promise<PruneCounts> => {
       const at = time(before, 'before');

@@ -346,6 +346,34 @@ export const MIGRATIONS: readonly Migration[] = [
       `CREATE INDEX room_queries_time ON room_queries (queried_at)`,
     ],
   },
+  {
+    version: 4,
+    name: "the room server's column names; command timeouts, retries and priorities; message priorities; named and restricted rooms",
+    // message_content is the room server's name for the column: its users' monitoring SQL keeps
+    // working. Priorities are 0 high, 1 normal, 2 low, so ascending order is delivery order.
+    sqlite: [
+      `ALTER TABLE messages RENAME COLUMN content TO message_content`,
+      `ALTER TABLE messages ADD COLUMN priority INTEGER NOT NULL DEFAULT 1`,
+      `CREATE INDEX messages_to_status_priority ON messages (to_device_id, status, priority, id)`,
+      `ALTER TABLE commands ADD COLUMN timeout_ms INTEGER`,
+      `ALTER TABLE commands ADD COLUMN max_retries INTEGER`,
+      `ALTER TABLE commands ADD COLUMN priority INTEGER NOT NULL DEFAULT 1`,
+      `ALTER TABLE commands ADD COLUMN failed_at INTEGER`,
+      `ALTER TABLE rooms ADD COLUMN allowed_device_ids TEXT`,
+      `ALTER TABLE rooms ADD COLUMN token_hash TEXT`,
+    ],
+    mysql: [
+      `ALTER TABLE messages CHANGE COLUMN content message_content MEDIUMTEXT NOT NULL`,
+      `ALTER TABLE messages ADD COLUMN priority TINYINT UNSIGNED NOT NULL DEFAULT 1`,
+      `CREATE INDEX messages_to_status_priority ON messages (to_device_id, status, priority, id)`,
+      `ALTER TABLE commands ADD COLUMN timeout_ms INT UNSIGNED NULL`,
+      `ALTER TABLE commands ADD COLUMN max_retries INT UNSIGNED NULL`,
+      `ALTER TABLE commands ADD COLUMN priority TINYINT UNSIGNED NOT NULL DEFAULT 1`,
+      `ALTER TABLE commands ADD COLUMN failed_at DATETIME(3) NULL`,
+      `ALTER TABLE rooms ADD COLUMN allowed_device_ids MEDIUMTEXT NULL`,
+      `ALTER TABLE rooms ADD COLUMN token_hash VARCHAR(64) NULL`,
+    ],
+  },
 ];
 
 export const LATEST_SCHEMA_VERSION = MIGRATIONS.reduce((max, m) => Math.max(max, m.version), 0);

@@ -52,12 +52,31 @@ export interface MessageInsert {
   status: MessageStatus;
   /** True when `content` is the JSON text of a non-string value (so it can be handed back as that value). Default false. */
   contentJson?: boolean;
+  /** 0 high, 1 normal (default), 2 low: a queue is delivered in this order. */
+  priority?: number;
 }
 
 export interface MessageRow extends MessageInsert {
   id: number;
   deliveredAt: Date | null;
   contentJson: boolean;
+  priority: number;
+}
+
+/** A page of a device's queue (see queuedMessagesPage). */
+export interface QueuePageOptions {
+  /** One room's messages; null: those of no room (a player's notifications). */
+  roomId: string | null;
+  /** Instead of roomId: the messages of every room (a room device's whole queue). */
+  anyRoom?: boolean;
+  fromDeviceId?: string;
+  afterId: number;
+  /**
+   * Given: priority order (high first), then id, and the page starts after (afterPriority,
+   * afterId). Absent: id order after afterId.
+   */
+  afterPriority?: number;
+  limit: number;
 }
 
 /** How much a target's queue or a room holds: rows and bytes of content. */
@@ -95,9 +114,19 @@ export interface CommandInsert {
   command: string;
   params: unknown;
   createdAt: Date;
+  /** Wait this long for the ack after each push before resending; null: the gateway's commandResendMs. */
+  timeoutMs?: number | null;
+  /** Resends after the first push before the command fails; null: the default (5). */
+  maxRetries?: number | null;
+  /** 0 high, 1 normal (default), 2 low: pending commands go out in this order. */
+  priority?: number;
 }
 
 export interface CommandRow extends CommandInsert {
+  timeoutMs: number | null;
+  maxRetries: number | null;
+  priority: number;
+  failedAt: Date | null;
   state: CommandState;
   /** How many times it was pushed to the board. */
   attempts: number;
@@ -231,7 +260,7 @@ export interface Store {
    * Up to `limit` queued messages for a device with id > afterId, oldest first: those of one
    * room, or with roomId null those of no room (a player's notifications), optionally from one sender.
    */
-  queuedMessagesPage(toDeviceId: string, opts: { roomId: string | null; fromDeviceId?: string; afterId: number; limit: number }): Promise<MessageRow[]>;
+  queuedMessagesPage(toDeviceId: string, opts: QueuePageOptions): Promise<MessageRow[]>;
   /**
    * Retention: deletes messages (queued ones too) sent before `before`, room queries made
    * before it and connections closed before it, in batches. Sessions, sample chunks and
@@ -246,11 +275,13 @@ export interface Store {
   // commands to boards
   enqueueCommand(c: CommandInsert): Promise<void>;
   getCommand(commandId: string): Promise<CommandRow | undefined>;
-  /** Commands not yet acked (queued or sent), oldest first. */
+  /** Commands not yet acked (queued or sent), by priority (high first), then oldest first. */
   pendingCommands(deviceId: string): Promise<CommandRow[]>;
   markCommandSent(commandId: string, at: Date): Promise<void>;
   /** Returns false if unknown or already acked. */
   ackCommand(commandId: string, at: Date, result: unknown): Promise<boolean>;
+  /** Marks a queued or sent command failed (retries spent); false if it was acked or failed already. */
+  failCommand(commandId: string, at: Date): Promise<boolean>;
   listCommands(opts?: { deviceId?: string; limit?: number }): Promise<CommandRow[]>;
 
   // device status (last status_update of a board)
