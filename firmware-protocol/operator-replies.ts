@@ -66,6 +66,10 @@ export const CommandRecordSchema = Type.Object({
   created_at: Iso,
   acked_at: IsoOrNull,
   result: Type.Unknown(),
+  priority: Type.Union([Type.Literal('high'), Type.Literal('normal'), Type.Literal('low')]),
+  timeout_ms: Type.Integer({ description: 'Wait for the ack after each push (the default when the command named none).' }),
+  max_retries: Type.Integer({ description: 'Resends after the first push before the command fails.' }),
+  failed_at: Type.Union([Iso, Type.Null()], { description: 'When its retries ran out without an ack (state failed).' }),
 });
 export type CommandRecord = Static<typeof CommandRecordSchema>;
 
