@@ -99,6 +99,7 @@ extern "C" {
 #define COURTSIDE_ERR_BAD_BINARY       "BAD_BINARY"
 #define COURTSIDE_ERR_CONFLICT         "CONFLICT"
 #define COURTSIDE_ERR_QUOTA_EXCEEDED   "QUOTA_EXCEEDED"
+#define COURTSIDE_ERR_ROOM_FORBIDDEN   "ROOM_FORBIDDEN"
 
 /* ---- WebSocket close codes the gateway uses ------------------------------ */
 

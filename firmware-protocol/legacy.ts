@@ -15,6 +15,9 @@ export const IdentityFrame = Type.Object(
     room_id: Type.Optional(Type.Union([Type.String({ maxLength: 32 }), Type.Null()], { description: 'Room to join; omitted: back to the last room, or a new one.' })),
     presence: Type.Optional(Type.Boolean({ description: 'Courtside: receive join/leave frames for the room.' })),
     token: Type.Optional(Type.String({ description: 'Courtside: device token when the gateway runs with --device-auth token.' })),
+    create: Type.Optional(Type.Boolean({ description: 'Courtside: with room_id, create the room under that name if it does not exist (created_new), else join it (joined_existing).' })),
+    allowed_device_ids: Type.Optional(Type.Array(Id('A device that may join.'), { maxItems: 1000, description: 'Courtside, with create: only these devices (and the creator) may join the new room.' })),
+    room_token: Type.Optional(Type.String({ minLength: 8, maxLength: 256, description: 'Courtside: with create, only holders of this token (and listed devices) may join the new room; when joining, the room\'s token.' })),
   },
   { $id: 'IdentityFrame', title: 'identity (first frame, seed 000)' },
 );
@@ -27,6 +30,7 @@ export const RoomMessageFrame = Type.Object(
     target_device_id: Type.Optional(Type.Union([Id('Direct message to this device in the room; omitted: broadcast.'), Type.Null()])),
     timestamp: Type.Optional(Type.Unknown()),
     queue: Type.Optional(Type.Boolean({ description: 'Courtside: if the target is offline, store and deliver when it comes back.' })),
+    priority: Type.Optional(Type.Union([Type.Literal('high'), Type.Literal('normal'), Type.Literal('low')], { description: 'Courtside: order of a queued message in its target\'s queue: high first, then in the order sent. Default normal.' })),
   },
   { $id: 'RoomMessageFrame', title: 'message (seed 000)' },
 );

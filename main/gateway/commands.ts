@@ -11,6 +11,7 @@ import type { Base, EventPublisher } from './base.js';
 import type { BoardHub } from './boards.js';
 import type { CommandRow } from './store/types.js';
 import type { TimerHandle } from './clock.js';
+import { PRIORITY_RANK, type Priority } from './priority.js';
 
 /** What the command queue uses: the boards only to find a board's socket. */
 export type CommandQueueDeps = Pick<Base, 'store' | 'clock' | 'metrics' | 'persist' | 'options'> & {
@@ -21,10 +22,6 @@ export type CommandQueueDeps = Pick<Base, 'store' | 'clock' | 'metrics' | 'persi
 /** Resends after the first push when a command names none (PROTOCOL.md, commands). */
 export const DEFAULT_MAX_RETRIES = 5;
 
-export type Priority = 'high' | 'normal' | 'low';
-/** Stored ranks: ascending order is delivery order. */
-export const PRIORITY_RANK: Record<Priority, number> = { high: 0, normal: 1, low: 2 };
-export const priorityName = (rank: number): Priority => (rank <= 0 ? 'high' : rank >= 2 ? 'low' : 'normal');
 
 export interface CommandOptions {
   timeoutMs?: number;

@@ -6,7 +6,7 @@ import { OperatorFrames } from '../../firmware-protocol/index.js';
 import { gatewayError } from './errors.js';
 import { answer, defineRequest, type RequestTable } from './parts.js';
 import { normalizeRoomId } from './rooms.js';
-import { priorityName } from './commands.js';
+import { priorityName } from './priority.js';
 import {
   boardCommandName,
   broadcastToBoards,

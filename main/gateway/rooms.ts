@@ -7,6 +7,7 @@ import { ROOM_ID_ALPHABET, ROOM_ID_LENGTH, reservedIdError, type IdentityFrame, 
 import type { Base, EventPublisher } from './base.js';
 import type { TimerHandle } from './clock.js';
 import { MessageQuotas, NewDeviceBudget } from './quotas.js';
+import { accessError, accessFromIdentity, roomNameError } from './room-access.js';
 
 /** What the room hub uses. */
 export type RoomHubDeps = Pick<Base, 'store' | 'clock' | 'metrics' | 'persist' | 'options' | 'log'> & { readonly operators: EventPublisher };
@@ -171,13 +172,31 @@ export class RoomHub {
     throw new Error('could not find a free room id');
   }
 
-  /** Decides the room for an identity frame (the room protocol's four statuses). */
-  async resolveRoom(identity: IdentityFrame): Promise<{ status: RoomStatus; roomId: string }> {
+  /**
+   * Decides the room for an identity frame (the room protocol's four statuses); `refused` when
+   * the name cannot be created or the room is restricted and this identity may not join.
+   */
+  async resolveRoom(identity: IdentityFrame): Promise<{ status: RoomStatus; roomId: string } | { status: 'refused'; roomId: string; code: 'BAD_FRAME' | 'ROOM_FORBIDDEN'; message: string }> {
     const { store } = this.ctx;
     const requested = typeof identity.room_id === 'string' ? normalizeRoomId(identity.room_id) : '';
     if (requested) {
-      const exists = this.rooms.has(requested) || (await store.roomExists(requested));
-      return { status: exists ? 'joined_existing' : 'room_not_found', roomId: requested };
+      if (identity.create === true) {
+        const bad = roomNameError(requested);
+        if (bad !== null) return { status: 'refused', roomId: requested, code: 'BAD_FRAME', message: bad };
+        if (!this.rooms.has(requested) && (await store.createRoom(requested, new Date(this.ctx.clock.now()), accessFromIdentity(identity)))) {
+          this.ctx.operators.publish('rooms', { event: 'created', room_id: requested });
+          return { status: 'created_new', roomId: requested };
+        }
+      } else if (!this.rooms.has(requested) && !(await store.roomExists(requested))) {
+        this.ctx.log.warn('room not found', { room_id: requested, device_id: identity.device_id });
+        return { status: 'room_not_found', roomId: requested };
+      }
+      const refused = accessError(requested, await store.getRoomAccess(requested), identity);
+      if (refused !== null) {
+        this.ctx.log.warn('room refused a device', { room_id: requested, device_id: identity.device_id });
+        return { status: 'refused', roomId: requested, code: 'ROOM_FORBIDDEN', message: refused };
+      }
+      return { status: 'joined_existing', roomId: requested };
     }
     const known = await store.getDevice(identity.device_id);
     if (known?.lastRoomId && (this.rooms.has(known.lastRoomId) || (await store.roomExists(known.lastRoomId)))) {
@@ -253,8 +272,8 @@ export class RoomHub {
     }
   }
 
-  private messageFrame(content: unknown, from: string, messageType: 'broadcast' | 'direct', at: Date): string {
-    return JSON.stringify({ type: 'message', content, from_device_id: from, message_type: messageType, timestamp: at.toISOString() });
+  private messageFrame(content: unknown, from: string, messageType: 'broadcast' | 'direct', at: Date, roomId: string | null = null): string {
+    return JSON.stringify({ type: 'message', content, from_device_id: from, message_type: messageType, timestamp: at.toISOString(), ...(roomId !== null ? { room_id: roomId } : {}) });
   }
 
   /** Sends to every other member of the room; returns how many received it. */
@@ -278,7 +297,7 @@ export class RoomHub {
   }
 
   /** A direct message to a member of the same room; queued in the store when asked and the target is away. */
-  async direct(roomId: string, fromDeviceId: string, target: string, content: unknown, queue: boolean): Promise<DirectResult> {
+  async direct(roomId: string, fromDeviceId: string, target: string, content: unknown, queue: boolean, priority = 1): Promise<DirectResult> {
     // Room traffic stays in the room namespace: a queued row under a player's address would
     // otherwise be read back as that player's notification.
     const reserved = reservedIdError('target_device_id', target);
@@ -296,7 +315,10 @@ export class RoomHub {
       this.ctx.operators.publish('messages', { event: 'message', room_id: roomId, from_device_id: fromDeviceId, to_device_id: target, message_type: 'direct', content, sent_at: at.toISOString(), recipients: 1 });
       return { kind: 'sent' };
     }
-    if (!queue) return { kind: 'not_found' };
+    if (!queue) {
+      this.ctx.log.warn('target device not found', { room_id: roomId, target_device_id: target, from_device_id: fromDeviceId });
+      return { kind: 'not_found' };
+    }
     const bytes = Buffer.byteLength(body);
     const full = await this.quotas.reserveQueued(roomId, target, bytes);
     if (full !== null) {
@@ -307,7 +329,7 @@ export class RoomHub {
     let messageId: number;
     try {
       messageId = await this.ctx.store.insertMessage({
-        roomId, fromDeviceId, toDeviceId: target, messageType: 'direct', content: body, sentAt: at, status: 'queued', contentJson: typeof content !== 'string',
+        roomId, fromDeviceId, toDeviceId: target, messageType: 'direct', content: body, sentAt: at, status: 'queued', contentJson: typeof content !== 'string', priority,
       });
     } catch (err) {
       this.quotas.release(roomId, target, bytes);
@@ -318,26 +340,29 @@ export class RoomHub {
   }
 
   /**
-   * Hands a device the direct messages queued for it in the room it just
-   * joined, oldest first, and tells each sender. Messages queued in another
-   * room wait until the device is back there: direct messages are room-scoped.
+   * Hands a device the direct messages queued for it, in whichever room it joined (as
+   * PROTOCOL.md promises: a device that comes back elsewhere is not left waiting), high
+   * priority first, then oldest first, and tells each sender. One queued in another room
+   * carries that room's `room_id`.
    */
   async deliverQueued(member: RoomMember): Promise<number> {
     const { store, clock } = this.ctx;
     let after = 0;
+    let afterPriority = 0;
     let n = 0;
     // A page at a time, the next only once this one has left the process: a long queue
     // costs one page of memory, not the whole queue.
     for (;;) {
-      const page: MessageRow[] = await store.queuedMessagesPage(member.deviceId, { roomId: member.roomId, afterId: after, limit: DELIVERY_PAGE });
+      const page: MessageRow[] = await store.queuedMessagesPage(member.deviceId, { roomId: member.roomId, anyRoom: true, afterId: after, afterPriority, limit: DELIVERY_PAGE });
       for (const msg of page) {
         if (!member.peer.open) return n;
-        member.peer.sendText(this.messageFrame(storedContent(msg), msg.fromDeviceId, 'direct', msg.sentAt));
+        member.peer.sendText(this.messageFrame(storedContent(msg), msg.fromDeviceId, 'direct', msg.sentAt, msg.roomId !== member.roomId ? msg.roomId : null));
         await store.markMessageDelivered(msg.id, new Date(clock.now()));
         this.quotas.delivered(member.deviceId, Buffer.byteLength(msg.content));
         this.byDevice.get(msg.fromDeviceId)?.peer.send({ type: 'delivered', message_id: msg.id, target_device_id: member.deviceId });
         this.ctx.operators.publish('messages', { event: 'delivered', message_id: msg.id, to_device_id: member.deviceId });
         after = msg.id;
+        afterPriority = msg.priority;
         n++;
       }
       if (page.length < DELIVERY_PAGE) return n;

@@ -23,6 +23,7 @@ import type { Peer } from '../peer.js';
 import type { RoomMember } from '../rooms.js';
 import { handleFrames, type Intake } from './frames.js';
 import type { DeviceTokens } from '../core.js';
+import { PRIORITY_RANK } from '../priority.js';
 
 const identityCheck = compile(IdentityFrame);
 const registerCheck = compile(RegisterFrame);
@@ -80,9 +81,15 @@ export function attachLegacy(ctx: LegacyEndpointDeps, peer: Peer, queryToken: st
       peer.error('QUOTA_EXCEEDED', tooMany);
       return peer.close(4429, 'too many new device ids from this address');
     }
-    const { status, roomId } = await ctx.rooms.resolveRoom(identity);
+    const resolved = await ctx.rooms.resolveRoom(identity);
     if (!peer.open) return;
     greet();
+    if (resolved.status === 'refused') {
+      // Like room_not_found: the client may send another identity on the same socket.
+      peer.error(resolved.code, resolved.message);
+      return;
+    }
+    const { status, roomId } = resolved;
     if (status === 'room_not_found') {
       // The client may send another identity frame on the same socket.
       peer.send({ type: 'room', room_id: roomId, status });
@@ -107,7 +114,7 @@ export function attachLegacy(ctx: LegacyEndpointDeps, peer: Peer, queryToken: st
       ctx.rooms.broadcast(m.roomId, m.deviceId, f.content);
       return;
     }
-    const res = await ctx.rooms.direct(m.roomId, m.deviceId, target, f.content, f.queue === true);
+    const res = await ctx.rooms.direct(m.roomId, m.deviceId, target, f.content, f.queue === true, PRIORITY_RANK[f.priority ?? 'normal']);
     if (res.kind === 'queued') peer.send({ type: 'queued', message_id: res.messageId, target_device_id: target });
     else if (res.kind === 'not_found') peer.error('TARGET_NOT_FOUND', `Target device ${target} not found in room ${m.roomId}`);
     else if (res.kind === 'bad_target') peer.error('BAD_FRAME', res.message);

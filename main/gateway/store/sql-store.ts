@@ -186,14 +186,21 @@ export function createSqlStore(given: SqlDriver, hooks: StoreHooks = {}): Store 
       return closing;
     },
 
-    createRoom: (roomId, createdAt) => op(async () => {
+    createRoom: (roomId, createdAt, access) => op(async () => {
       try {
-        await run(`INSERT INTO rooms (${ROOM}) VALUES (?, ?)`, [roomId, time(createdAt, 'createdAt')]);
+        await run(`INSERT INTO rooms (${ROOM}, allowed_device_ids, token_hash) VALUES (?, ?, ?, ?)`,
+          [roomId, time(createdAt, 'createdAt'), access?.allowedDeviceIds ? JSON.stringify(access.allowedDeviceIds) : null, access?.tokenHash ?? null]);
         return true;
       } catch (err) {
         if (driver.isDuplicateKey(err)) return false;
         throw err;
       }
+    }),
+    getRoomAccess: (roomId) => op(async () => {
+      const r = (await all('SELECT allowed_device_ids, token_hash FROM rooms WHERE room_id = ?', [roomId]))[0];
+      if (!r) return undefined;
+      const ids = r.allowed_device_ids === null || r.allowed_device_ids === undefined ? null : (JSON.parse(str(r.allowed_device_ids)) as string[]);
+      return { allowedDeviceIds: ids, tokenHash: strOrNull(r.token_hash) };
     }),
     roomExists: (roomId) => op(async () => (await all('SELECT 1 AS x FROM rooms WHERE room_id = ?', [roomId])).length > 0),
     listRooms: () => op(async () => (await all(`SELECT ${ROOM} FROM rooms ORDER BY created_at, room_id`, [])).map(room)),

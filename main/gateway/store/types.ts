@@ -63,6 +63,12 @@ export interface MessageRow extends MessageInsert {
   priority: number;
 }
 
+/** Who may join a room: the listed devices and the holders of its token (SHA-256 hex). Both null: anyone. */
+export interface RoomAccess {
+  allowedDeviceIds: string[] | null;
+  tokenHash: string | null;
+}
+
 /** A page of a device's queue (see queuedMessagesPage). */
 export interface QueuePageOptions {
   /** One room's messages; null: those of no room (a player's notifications). */
@@ -230,7 +236,10 @@ export interface Store {
 
   // rooms
   /** Inserts the room; false if the id is already taken. */
-  createRoom(roomId: string, createdAt: Date): Promise<boolean>;
+  /** False if the id is taken. `access` limits who may join (both null or absent: anyone). */
+  createRoom(roomId: string, createdAt: Date, access?: RoomAccess): Promise<boolean>;
+  /** Who may join a room; undefined if there is no such room. */
+  getRoomAccess(roomId: string): Promise<RoomAccess | undefined>;
   roomExists(roomId: string): Promise<boolean>;
   listRooms(): Promise<RoomRow[]>;
 
