@@ -107,7 +107,7 @@ export function createGatewayServer({ core, dispatcher, hooks, storeWatch }: Ser
   const operatorDeps = { ...intake, clock, operators: core.operators, dispatcher };
 
   const http = createServer((req, res) => {
-    handleHttp(core, dispatcher, storeWatch ?? null, req, res).catch((err: unknown) => {
+    handleHttp(core, dispatcher, storeWatch ?? null, req, res, hooks.sampleSink ?? null).catch((err: unknown) => {
       // The path only: query strings carry operator tokens, and logs must not.
       sendError(res, userError(err, core.log, `${req.method ?? '?'} ${requestUrl(req)?.pathname ?? '(bad target)'}`));
     });
