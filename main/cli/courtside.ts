@@ -14,6 +14,7 @@ Commands:
   simulate    run simulated ESP32 boards against a gateway
   analyze     stroke analysis of a recording (CSV)
   export      write a recorded session as a zip of CSV + JSON
+  import      copy a room server's MySQL database into Courtside's
   discover    list Courtside gateways and ESP32 boards on the LAN (mDNS)
   nvs         generate an ESP-IDF NVS partition image from a CSV
   ports       list serial ports (USB ids, board hints)
@@ -35,6 +36,7 @@ export const COMMANDS: Record<string, () => Promise<Command>> = {
   simulate: async () => (await import('../simulator/cli.js')).simulateCommand,
   analyze: async () => (await import('../gateway/sessions/analysis/cli.js')).analyzeCommand,
   export: async () => (await import('./export.js')).exportCommand,
+  import: async () => (await import('./import.js')).importCommand,
   discover: async () => (await import('../gateway/discovery/cli.js')).discoverCommand,
   nvs: async () => (await import('../gateway/usb/nvs/cli.js')).nvsCommand,
   ports: async () => (await import('../gateway/usb/cli/ports.js')).portsCommand,
