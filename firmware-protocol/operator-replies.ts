@@ -177,7 +177,12 @@ export const OperatorReplyFrames = {
   broadcast_sent: reply('broadcast_sent', { command_ids: Type.Array(Str), devices: Int }),
   room_message_sent: reply('room_message_sent', { recipients: Int }),
   notification_sent: reply('notification_sent', { operators: Int }),
-  user_notified: reply('user_notified', { user_id: Str, delivered: Type.Boolean(), queued: Type.Boolean() }),
+  user_notified: reply('user_notified', {
+    user_id: Str,
+    delivered: Type.Boolean(),
+    queued: Type.Boolean(),
+    message_id: Type.Optional(Type.Integer({ description: 'With ack: the id the app acks; delivered comes as a messages event once it does.' })),
+  }),
   device_token: reply('device_token', { device_id: Str, token: Type.String({ description: 'Shown once; only its hash is stored.' }) }),
   device_tokens: reply('device_tokens', { tokens: Type.Array(DeviceTokenSchema) }),
   device_token_revoked: reply('device_token_revoked', { device_id: Str, revoked: Int }),

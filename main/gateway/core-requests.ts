@@ -6,7 +6,7 @@ import { OperatorFrames } from '../../firmware-protocol/index.js';
 import { gatewayError } from './errors.js';
 import { answer, defineRequest, type RequestTable } from './parts.js';
 import { normalizeRoomId } from './rooms.js';
-import { priorityName } from './priority.js';
+import { PRIORITY_RANK, priorityName } from './priority.js';
 import {
   boardCommandName,
   broadcastToBoards,
@@ -112,7 +112,12 @@ export function coreRequests(view: GatewayView): RequestTable {
       http: 'POST /users/:user_id/notifications',
       async handle(f) {
         const payload = typeof f.payload === 'object' && f.payload !== null ? (f.payload as Record<string, unknown>) : { type: 'notification', message: f.payload };
-        const delivered = await core.users.notify(f.user_id, payload);
+        const priority = PRIORITY_RANK[f.priority ?? 'normal'];
+        if (f.ack === true) {
+          const messageId = await core.users.notifyAcked(f.user_id, payload, { priority, ttlMs: f.ttl_ms ?? null });
+          return answer('user_notified', { user_id: f.user_id, delivered: false, queued: true, message_id: messageId });
+        }
+        const delivered = await core.users.notify(f.user_id, payload, { priority, ttlMs: f.ttl_ms ?? null });
         return answer('user_notified', { user_id: f.user_id, delivered, queued: !delivered });
       },
     }),

@@ -52,7 +52,7 @@ export function createCore(base: Base, where: { hosts: () => string[]; port: () 
   const boards = new BoardHub({ ...base, operators });
   const rooms = new RoomHub({ ...base, operators });
   const signaling = new SignalHub({ ...base, operators });
-  const users = new UserHub(base);
+  const users = new UserHub({ ...base, operators });
   const tokens: DeviceTokens = {
     mint: (deviceId, label) => createDeviceToken(base, deviceId, label),
     async revoke(deviceId) {

@@ -287,6 +287,7 @@ export async function startGateway(options: GatewayOptions = {}): Promise<Gatewa
         clock.clear(statusTimer);
         core.commands.stop();
         core.rooms.stop();
+        core.users.acks.stop();
         for (const p of [...parts].reverse()) {
           await p.close?.().catch((err: unknown) => log.warn('part close failed', { part: p.name, error: errorText(err) }));
         }

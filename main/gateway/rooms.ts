@@ -2,34 +2,21 @@
  * The room protocol's rooms: membership in memory (who is connected where), rooms,
  * devices, connections, messages and room queries in the store.
  */
-import { randomInt } from 'node:crypto';
-import { ROOM_ID_ALPHABET, ROOM_ID_LENGTH, reservedIdError, type IdentityFrame, type RoomStatus } from '../../firmware-protocol/index.js';
+import { reservedIdError, type IdentityFrame, type RoomStatus } from '../../firmware-protocol/index.js';
 import type { Base, EventPublisher } from './base.js';
-import type { TimerHandle } from './clock.js';
+import { RoomRetention } from './room-retention.js';
 import { MessageQuotas, NewDeviceBudget } from './quotas.js';
 import { accessError, accessFromIdentity, roomNameError } from './room-access.js';
+import { contentText, DELIVERY_PAGE, flushed, newRoomId, normalizeRoomId, storedContent } from './room-util.js';
 
+export { DELIVERY_PAGE, flushed, newRoomId, normalizeRoomId, storedContent } from './room-util.js';
 /** What the room hub uses. */
 export type RoomHubDeps = Pick<Base, 'store' | 'clock' | 'metrics' | 'persist' | 'options' | 'log'> & { readonly operators: EventPublisher };
 import type { MessageRow } from './store/types.js';
+import { AckTracker } from './acks.js';
 import type { Peer } from './peer.js';
 
-/** Queued messages read and sent per page on a reconnect; the next page waits until this one left the process. */
-export const DELIVERY_PAGE = 16;
-const DAY_MS = 86_400_000;
-/** How often retention runs (also once at start). */
-export const RETENTION_INTERVAL_MS = 3_600_000;
-
-/** Resolves once everything sent to the peer so far has been handed to the kernel, or the socket closed. */
-export function flushed(peer: Peer): Promise<void> {
-  return new Promise((resolve) => {
-    if (!peer.open) return resolve();
-    const done = () => (peer.ws.off('close', done), resolve());
-    peer.ws.once('close', done);
-    // A ping is written after every frame before it: its callback means they are out.
-    peer.ws.ping(undefined, undefined, done);
-  });
-}
+export { RETENTION_INTERVAL_MS } from './room-retention.js';
 
 export interface RoomMember {
   readonly deviceId: string;
@@ -42,31 +29,6 @@ export interface RoomMember {
   connectionId: Promise<number | null>;
 }
 
-export function newRoomId(): string {
-  let id = '';
-  for (let i = 0; i < ROOM_ID_LENGTH; i++) id += ROOM_ID_ALPHABET[randomInt(ROOM_ID_ALPHABET.length)];
-  return id;
-}
-
-/** Room ids are read aloud and typed by people: accept lower case and spaces around. */
-export function normalizeRoomId(id: string): string {
-  return id.trim().toUpperCase();
-}
-
-/** The content as it was sent: JSON values come back as values, text as text. */
-export function storedContent(m: { content: string; contentJson: boolean }): unknown {
-  if (!m.contentJson) return m.content;
-  try {
-    return JSON.parse(m.content) as unknown;
-  } catch {
-    return m.content;
-  }
-}
-
-function contentText(content: unknown): string {
-  return typeof content === 'string' ? content : JSON.stringify(content ?? null);
-}
-
 /** bad_target: the id can never name a room device (another endpoint's address); nothing was sent or stored. */
 /** quota: the target's queue or the room is full (QUOTA_EXCEEDED); nothing was stored. */
 export type DirectResult =
@@ -77,9 +39,9 @@ export class RoomHub {
   private readonly byDevice = new Map<string, RoomMember>();
   readonly quotas: MessageQuotas;
   private readonly newDevices: NewDeviceBudget;
-  private retentionTimer: TimerHandle | undefined;
-  private pruning: Promise<void> | null = null;
-  private pruneAgain: Promise<void> | null = null;
+  private readonly retention: RoomRetention;
+  /** Direct messages sent with `ack: true`, waiting for their target's message_ack. */
+  readonly acks: AckTracker;
 
   constructor(private readonly ctx: RoomHubDeps) {
     const o = ctx.options;
@@ -88,50 +50,23 @@ export class RoomHub {
       perRoom: { count: o.maxStoredPerRoom, bytes: o.maxStoredBytesPerRoom },
     });
     this.newDevices = new NewDeviceBudget(ctx.clock, o.maxNewDevicesPerAddress);
+    this.acks = new AckTracker(ctx);
+    this.retention = new RoomRetention(ctx, this.quotas);
   }
 
   /** Starts retention: once now, then every hour on the injected clock. */
   start(): void {
-    if (this.ctx.options.retentionDays <= 0 || this.retentionTimer !== undefined) return;
-    void this.prune();
-    this.retentionTimer = this.ctx.clock.setInterval(() => void this.prune(), RETENTION_INTERVAL_MS);
+    this.retention.start();
   }
 
   stop(): void {
-    this.ctx.clock.clear(this.retentionTimer);
-    this.retentionTimer = undefined;
+    this.acks.stop();
+    this.retention.stop();
   }
 
-  /**
-   * One retention pass. Called while one runs, it runs once more after that one (with the
-   * time then), however often it was called meanwhile.
-   */
+  /** One retention pass (see RoomRetention.prune). */
   prune(): Promise<void> {
-    if (!this.pruning) {
-      this.pruning = this.prunePass().finally(() => (this.pruning = null));
-      return this.pruning;
-    }
-    this.pruneAgain ??= this.pruning.then(() => {
-      this.pruneAgain = null;
-      return this.prune();
-    });
-    return this.pruneAgain;
-  }
-
-  private async prunePass(): Promise<void> {
-    const before = new Date(this.ctx.clock.now() - this.ctx.options.retentionDays * DAY_MS);
-    try {
-      const n = await this.ctx.store.pruneOlderThan(before);
-      // Only a pass that deleted messages changes usage. Resetting after every pass (the one at start
-      // included) dropped the reservations of writes still in flight, and a burst then passed the room cap.
-      if (n.messages > 0) this.quotas.reset();
-      if (n.messages + n.roomQueries + n.connections > 0) {
-        this.ctx.log.info('retention: deleted rows older than the retention', { before: before.toISOString(), messages: n.messages, room_queries: n.roomQueries, connections: n.connections });
-      }
-    } catch (err) {
-      this.ctx.metrics.storeErrors++;
-      this.ctx.log.warn('retention pass failed', { error: err instanceof Error ? err.message : String(err) });
-    }
+    return this.retention.prune();
   }
 
   /**
@@ -249,6 +184,8 @@ export class RoomHub {
   leave(member: RoomMember): void {
     if (this.byDevice.get(member.deviceId) !== member) return;
     this.byDevice.delete(member.deviceId);
+    // What it did not ack stays queued: sent again when it next identifies.
+    this.acks.forget(member.deviceId);
     const room = this.rooms.get(member.roomId);
     room?.delete(member.deviceId);
     if (room && room.size === 0) this.rooms.delete(member.roomId);
@@ -272,8 +209,11 @@ export class RoomHub {
     }
   }
 
-  private messageFrame(content: unknown, from: string, messageType: 'broadcast' | 'direct', at: Date, roomId: string | null = null): string {
-    return JSON.stringify({ type: 'message', content, from_device_id: from, message_type: messageType, timestamp: at.toISOString(), ...(roomId !== null ? { room_id: roomId } : {}) });
+  private messageFrame(content: unknown, from: string, messageType: 'broadcast' | 'direct', at: Date, roomId: string | null = null, ackId: number | null = null): string {
+    return JSON.stringify({
+      type: 'message', content, from_device_id: from, message_type: messageType, timestamp: at.toISOString(),
+      ...(roomId !== null ? { room_id: roomId } : {}), ...(ackId !== null ? { message_id: ackId, ack: true } : {}),
+    });
   }
 
   /** Sends to every other member of the room; returns how many received it. */
@@ -297,7 +237,7 @@ export class RoomHub {
   }
 
   /** A direct message to a member of the same room; queued in the store when asked and the target is away. */
-  async direct(roomId: string, fromDeviceId: string, target: string, content: unknown, queue: boolean, priority = 1): Promise<DirectResult> {
+  async direct(roomId: string, fromDeviceId: string, target: string, content: unknown, queue: boolean, priority = 1, delivery: { ack: boolean; ttlMs: number | null } = { ack: false, ttlMs: null }): Promise<DirectResult> {
     // Room traffic stays in the room namespace: a queued row under a player's address would
     // otherwise be read back as that player's notification.
     const reserved = reservedIdError('target_device_id', target);
@@ -305,6 +245,7 @@ export class RoomHub {
     const at = new Date(this.ctx.clock.now());
     const body = contentText(content);
     const m = this.rooms.get(roomId)?.get(target);
+    if (delivery.ack && (m || queue)) return this.directAcked(roomId, fromDeviceId, target, content, at, priority, delivery.ttlMs, m);
     if (m) {
       m.peer.sendText(this.messageFrame(content, fromDeviceId, 'direct', at));
       this.ctx.metrics.messagesRelayed++;
@@ -330,6 +271,7 @@ export class RoomHub {
     try {
       messageId = await this.ctx.store.insertMessage({
         roomId, fromDeviceId, toDeviceId: target, messageType: 'direct', content: body, sentAt: at, status: 'queued', contentJson: typeof content !== 'string', priority,
+        expiresAt: delivery.ttlMs === null ? null : new Date(at.getTime() + delivery.ttlMs),
       });
     } catch (err) {
       this.quotas.release(roomId, target, bytes);
@@ -353,14 +295,18 @@ export class RoomHub {
     // A page at a time, the next only once this one has left the process: a long queue
     // costs one page of memory, not the whole queue.
     for (;;) {
-      const page: MessageRow[] = await store.queuedMessagesPage(member.deviceId, { roomId: member.roomId, anyRoom: true, afterId: after, afterPriority, limit: DELIVERY_PAGE });
+      const page: MessageRow[] = await store.queuedMessagesPage(member.deviceId, { roomId: member.roomId, anyRoom: true, afterId: after, afterPriority, liveAt: new Date(clock.now()), limit: DELIVERY_PAGE });
       for (const msg of page) {
         if (!member.peer.open) return n;
-        member.peer.sendText(this.messageFrame(storedContent(msg), msg.fromDeviceId, 'direct', msg.sentAt, msg.roomId !== member.roomId ? msg.roomId : null));
-        await store.markMessageDelivered(msg.id, new Date(clock.now()));
-        this.quotas.delivered(member.deviceId, Buffer.byteLength(msg.content));
-        this.byDevice.get(msg.fromDeviceId)?.peer.send({ type: 'delivered', message_id: msg.id, target_device_id: member.deviceId });
-        this.ctx.operators.publish('messages', { event: 'delivered', message_id: msg.id, to_device_id: member.deviceId });
+        const bytes = Buffer.byteLength(msg.content);
+        if (msg.ackRequested) {
+          // Delivered only once acked.
+          this.sendAcked(member, { id: msg.id, roomId: msg.roomId, fromDeviceId: msg.fromDeviceId, content: storedContent(msg), sentAt: msg.sentAt, expiresAt: msg.expiresAt, bytes });
+        } else {
+          member.peer.sendText(this.messageFrame(storedContent(msg), msg.fromDeviceId, 'direct', msg.sentAt, msg.roomId !== member.roomId ? msg.roomId : null));
+          await store.markMessageDelivered(msg.id, new Date(clock.now()));
+          this.delivered(msg.id, msg.fromDeviceId, member.deviceId, bytes);
+        }
         after = msg.id;
         afterPriority = msg.priority;
         n++;
@@ -368,6 +314,54 @@ export class RoomHub {
       if (page.length < DELIVERY_PAGE) return n;
       await flushed(member.peer);
     }
+  }
+
+  /**
+   * `ack: true`: stored as queued first (a restart or a dying socket loses nothing), sent now
+   * if the target is in the room, resent until it acks or the message expires.
+   */
+  private async directAcked(roomId: string, fromDeviceId: string, target: string, content: unknown, at: Date, priority: number, ttlMs: number | null, m: RoomMember | undefined): Promise<DirectResult> {
+    const body = contentText(content);
+    const bytes = Buffer.byteLength(body);
+    const full = await this.quotas.reserveQueued(roomId, target, bytes);
+    if (full !== null) {
+      this.ctx.metrics.countError('QUOTA_EXCEEDED');
+      return { kind: 'quota', message: full };
+    }
+    const expiresAt = ttlMs === null ? null : new Date(at.getTime() + ttlMs);
+    let messageId: number;
+    try {
+      messageId = await this.ctx.store.insertMessage({
+        roomId, fromDeviceId, toDeviceId: target, messageType: 'direct', content: body, sentAt: at, status: 'queued', contentJson: typeof content !== 'string', priority, ackRequested: true, expiresAt,
+      });
+    } catch (err) {
+      this.quotas.release(roomId, target, bytes);
+      throw err;
+    }
+    this.ctx.operators.publish('messages', { event: 'queued', message_id: messageId, room_id: roomId, from_device_id: fromDeviceId, to_device_id: target });
+    if (m && this.byDevice.get(target) === m) this.sendAcked(m, { id: messageId, roomId, fromDeviceId, content, sentAt: at, expiresAt, bytes });
+    return { kind: 'queued', messageId };
+  }
+
+  private sendAcked(m: RoomMember, r: { id: number; roomId: string | null; fromDeviceId: string; content: unknown; sentAt: Date; expiresAt: Date | null; bytes: number }): void {
+    const text = this.messageFrame(r.content, r.fromDeviceId, 'direct', r.sentAt, r.roomId !== m.roomId ? r.roomId : null, r.id);
+    const send = () => {
+      if (!m.peer.open || this.byDevice.get(m.deviceId) !== m) return false;
+      m.peer.sendText(text);
+      return true;
+    };
+    send();
+    this.acks.track({
+      id: r.id, to: m.deviceId, expiresAt: r.expiresAt?.getTime() ?? null, resend: send,
+      onAcked: () => this.delivered(r.id, r.fromDeviceId, m.deviceId, r.bytes),
+      onExpired: () => this.byDevice.get(r.fromDeviceId)?.peer.send({ type: 'expired', message_id: r.id, target_device_id: m.deviceId }),
+    });
+  }
+
+  private delivered(id: number, from: string, to: string, bytes: number): void {
+    this.quotas.delivered(to, bytes);
+    this.byDevice.get(from)?.peer.send({ type: 'delivered', message_id: id, target_device_id: to });
+    this.ctx.operators.publish('messages', { event: 'delivered', message_id: id, to_device_id: to });
   }
 
   /** Stores a room message that was relayed live, unless the room is full (then it was relayed only). */

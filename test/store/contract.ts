@@ -26,7 +26,7 @@ export function storeContract(name: string, open: () => Promise<Store>): void {
     let seq = 0;
     const uid = (tag: string) => `${tag}-${++seq}-${randomBytes(3).toString('hex')}`;
     const msg = (m: Partial<MessageInsert> & Pick<MessageInsert, 'fromDeviceId'>): MessageInsert => ({
-      roomId: null, toDeviceId: null, messageType: 'broadcast', content: 'hello', sentAt: at(0), status: 'sent', priority: 1, ...m,
+      roomId: null, toDeviceId: null, messageType: 'broadcast', content: 'hello', sentAt: at(0), status: 'sent', priority: 1, ackRequested: false, expiresAt: null, ...m,
     });
 
     describe('schema', () => {

@@ -6,6 +6,7 @@
 import {
   FrameParser,
   IdentityFrame,
+  MessageAckFrame,
   QueryRoomFrame,
   RegisterFrame,
   RoomMessageFrame,
@@ -28,7 +29,7 @@ import { PRIORITY_RANK } from '../priority.js';
 const identityCheck = compile(IdentityFrame);
 const registerCheck = compile(RegisterFrame);
 const signalCheck = compile(SignalFrame);
-const roomFrames = new FrameParser({ message: RoomMessageFrame, query_room: QueryRoomFrame });
+const roomFrames = new FrameParser({ message: RoomMessageFrame, query_room: QueryRoomFrame, message_ack: MessageAckFrame });
 
 /** What the room and signaling endpoint uses. */
 export type LegacyEndpointDeps = Intake & Pick<Base, 'store'> & { readonly tokens: Pick<DeviceTokens, 'check'>; readonly rooms: RoomHub; readonly signaling: SignalHub };
@@ -108,13 +109,17 @@ export function attachLegacy(ctx: LegacyEndpointDeps, peer: Peer, queryToken: st
     if (!p.ok) return peer.send(p.error);
     const f = p.frame;
     if (f.type === 'query_room') return peer.send(ctx.rooms.roomInfo(m));
+    if (f.type === 'message_ack') {
+      if (!ctx.rooms.acks.ack(f.message_id, m.deviceId)) peer.error('NOT_FOUND', `no message ${f.message_id} waits for an ack from '${m.deviceId}'`);
+      return;
+    }
     if (f.content === undefined) return peer.error('BAD_FRAME', 'content is required');
     const target = f.target_device_id;
     if (typeof target !== 'string' || target === '') {
       ctx.rooms.broadcast(m.roomId, m.deviceId, f.content);
       return;
     }
-    const res = await ctx.rooms.direct(m.roomId, m.deviceId, target, f.content, f.queue === true, PRIORITY_RANK[f.priority ?? 'normal']);
+    const res = await ctx.rooms.direct(m.roomId, m.deviceId, target, f.content, f.queue === true, PRIORITY_RANK[f.priority ?? 'normal'], { ack: f.ack === true, ttlMs: f.ttl_ms ?? null });
     if (res.kind === 'queued') peer.send({ type: 'queued', message_id: res.messageId, target_device_id: target });
     else if (res.kind === 'not_found') peer.error('TARGET_NOT_FOUND', `Target device ${target} not found in room ${m.roomId}`);
     else if (res.kind === 'bad_target') peer.error('BAD_FRAME', res.message);

@@ -70,6 +70,7 @@ export function messageMethods(h: Helpers): MessageMethods {
       else if (o.roomId === null) where.push('room_id IS NULL');
       else { where.push('room_id = ?'); params.push(o.roomId); }
       if (o.fromDeviceId !== undefined) { where.push('from_device_id = ?'); params.push(o.fromDeviceId); }
+      if (o.liveAt !== undefined) { where.push('(expires_at IS NULL OR expires_at > ?)'); params.push(time(o.liveAt, 'liveAt')); }
       const order = byPriority ? 'priority, id' : 'id';
       return (await all(`SELECT ${h.columns} FROM messages WHERE ${where.join(' AND ')} ORDER BY ${order} LIMIT ${o.limit}`, params)).map(message);
     }),

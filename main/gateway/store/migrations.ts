@@ -348,12 +348,14 @@ export const MIGRATIONS: readonly Migration[] = [
   },
   {
     version: 4,
-    name: "the room server's column names; command timeouts, retries and priorities; message priorities; named and restricted rooms",
+    name: "the room server's column names; command timeouts, retries and priorities; message priorities, acks and expiry; named and restricted rooms",
     // message_content is the room server's name for the column: its users' monitoring SQL keeps
     // working. Priorities are 0 high, 1 normal, 2 low, so ascending order is delivery order.
     sqlite: [
       `ALTER TABLE messages RENAME COLUMN content TO message_content`,
       `ALTER TABLE messages ADD COLUMN priority INTEGER NOT NULL DEFAULT 1`,
+      `ALTER TABLE messages ADD COLUMN ack_requested INTEGER NOT NULL DEFAULT 0`,
+      `ALTER TABLE messages ADD COLUMN expires_at INTEGER`,
       `CREATE INDEX messages_to_status_priority ON messages (to_device_id, status, priority, id)`,
       `ALTER TABLE commands ADD COLUMN timeout_ms INTEGER`,
       `ALTER TABLE commands ADD COLUMN max_retries INTEGER`,
@@ -365,6 +367,8 @@ export const MIGRATIONS: readonly Migration[] = [
     mysql: [
       `ALTER TABLE messages CHANGE COLUMN content message_content MEDIUMTEXT NOT NULL`,
       `ALTER TABLE messages ADD COLUMN priority TINYINT UNSIGNED NOT NULL DEFAULT 1`,
+      `ALTER TABLE messages ADD COLUMN ack_requested TINYINT NOT NULL DEFAULT 0`,
+      `ALTER TABLE messages ADD COLUMN expires_at DATETIME(3) NULL`,
       `CREATE INDEX messages_to_status_priority ON messages (to_device_id, status, priority, id)`,
       `ALTER TABLE commands ADD COLUMN timeout_ms INT UNSIGNED NULL`,
       `ALTER TABLE commands ADD COLUMN max_retries INT UNSIGNED NULL`,

@@ -52,7 +52,7 @@ export interface StoreHooks {
 const ROOM = 'room_id, created_at';
 const DEVICE = 'device_id, kind, identity, last_connected_at, last_room_id';
 const CONNECTION = 'id, device_id, kind, room_id, client_ip, connected_at, disconnected_at';
-const MESSAGE = 'id, room_id, from_device_id, to_device_id, message_type, message_content, sent_at, status, delivered_at, content_json, priority';
+const MESSAGE = 'id, room_id, from_device_id, to_device_id, message_type, message_content, sent_at, status, delivered_at, content_json, priority, ack_requested, expires_at';
 const COMMAND = 'command_id, device_id, command, params, created_at, state, attempts, last_sent_at, acked_at, result, timeout_ms, max_retries, priority, failed_at';
 const STATUS = 'device_id, status, updated_at';
 const TOKEN = 'device_id, token_hash, label, created_at, revoked_at';
@@ -124,6 +124,8 @@ export function createSqlStore(given: SqlDriver, hooks: StoreHooks = {}): Store 
     deliveredAt: dateOrNull(r.delivered_at),
     contentJson: Number(r.content_json) === 1,
     priority: Number(r.priority ?? 1),
+    ackRequested: Number(r.ack_requested ?? 0) === 1,
+    expiresAt: dateOrNull(r.expires_at),
   });
   const command = (r: SqlRow): CommandRow => ({
     commandId: str(r.command_id),
@@ -249,9 +251,10 @@ export function createSqlStore(given: SqlDriver, hooks: StoreHooks = {}): Store 
 
     insertMessage: (m) => op(async () => {
       const r = await run(
-        'INSERT INTO messages (room_id, from_device_id, to_device_id, message_type, message_content, sent_at, status, content_json, content_bytes, priority)'
-          + ' VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
-        [m.roomId, m.fromDeviceId, m.toDeviceId, m.messageType, m.content, time(m.sentAt, 'sentAt'), m.status, m.contentJson ? 1 : 0, Buffer.byteLength(m.content), m.priority ?? 1],
+        'INSERT INTO messages (room_id, from_device_id, to_device_id, message_type, message_content, sent_at, status, content_json, content_bytes, priority, ack_requested, expires_at)'
+          + ' VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
+        [m.roomId, m.fromDeviceId, m.toDeviceId, m.messageType, m.content, time(m.sentAt, 'sentAt'), m.status, m.contentJson ? 1 : 0, Buffer.byteLength(m.content), m.priority ?? 1,
+          m.ackRequested ? 1 : 0, m.expiresAt ? time(m.expiresAt, 'expiresAt') : null],
       );
       return r.lastId;
     }),

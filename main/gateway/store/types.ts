@@ -54,6 +54,10 @@ export interface MessageInsert {
   contentJson?: boolean;
   /** 0 high, 1 normal (default), 2 low: a queue is delivered in this order. */
   priority?: number;
+  /** The sender asked for the receiver's ack: delivered only once acked. Default false. */
+  ackRequested?: boolean;
+  /** Past this a queued message is no longer delivered. Default null: never. */
+  expiresAt?: Date | null;
 }
 
 export interface MessageRow extends MessageInsert {
@@ -61,6 +65,8 @@ export interface MessageRow extends MessageInsert {
   deliveredAt: Date | null;
   contentJson: boolean;
   priority: number;
+  ackRequested: boolean;
+  expiresAt: Date | null;
 }
 
 /** Who may join a room: the listed devices and the holders of its token (SHA-256 hex). Both null: anyone. */
@@ -82,6 +88,8 @@ export interface QueuePageOptions {
    * afterId). Absent: id order after afterId.
    */
   afterPriority?: number;
+  /** Given: only messages not expired at this time. */
+  liveAt?: Date;
   limit: number;
 }
 
