@@ -16,6 +16,7 @@ import { commandsContract } from './contract-commands.js';
 import { at } from './contract-context.js';
 import { recordsContract } from './contract-records.js';
 import { quotasContract } from './contract-quotas.js';
+import { deliveryContract } from './contract-delivery.js';
 
 export function storeContract(name: string, open: () => Promise<Store>): void {
   describe(`Store contract: ${name}`, () => {
@@ -65,6 +66,7 @@ export function storeContract(name: string, open: () => Promise<Store>): void {
     recordsContract({ store: () => s, open, uid, msg });
     commandsContract({ store: () => s, open, uid, msg });
     quotasContract({ store: () => s, open, uid, msg });
+    deliveryContract({ store: () => s, open, uid, msg });
 
     describe('close', () => {
       test('close() then any call rejects with STORE_CLOSED; close() again is fine', async () => {
