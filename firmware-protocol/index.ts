@@ -19,6 +19,7 @@ export * from './usb-replies.js';
 export * from './error-frame.js';
 export * from './operator-api.js';
 export * from './settings.js';
+export * from './fleet.js';
 export * from './flow.js';
 
 /** Bumped when a frame changes incompatibly; advertised in mDNS TXT `pv`. */

@@ -10,10 +10,11 @@ import { SessionOperatorFrames } from './sessions.js';
 import { DiscoveryOperatorFrames } from './discovery.js';
 import { UsbFrames } from './usb.js';
 import { SettingsOperatorFrames } from './settings.js';
+import { FleetOperatorFrames } from './fleet.js';
 import type { OperatorReplyBody, OperatorReplyType } from './operator-replies.js';
 
 /** Every operator request, of the core and of the parts the standard gateway runs. */
-export const AllOperatorRequestFrames = { ...OperatorFrames, ...SessionOperatorFrames, ...DiscoveryOperatorFrames, ...UsbFrames, ...SettingsOperatorFrames } as const;
+export const AllOperatorRequestFrames = { ...OperatorFrames, ...SessionOperatorFrames, ...DiscoveryOperatorFrames, ...UsbFrames, ...SettingsOperatorFrames, ...FleetOperatorFrames } as const;
 export type AnyOperatorRequestType = keyof typeof AllOperatorRequestFrames;
 
 /** The reply type of each request (an `error` frame may answer any of them instead). */
@@ -43,6 +44,7 @@ export const ReplyTypeOf = {
   get_session_signal: 'session_signal',
   get_settings: 'settings',
   set_settings: 'settings',
+  get_fleet: 'fleet',
   get_discovered: 'discovered',
   get_discovery_settings: 'discovery_settings',
   set_discovery_interfaces: 'discovery_settings',

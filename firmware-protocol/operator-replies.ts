@@ -14,6 +14,7 @@ import { AnalysisCompleteNotification, SessionReplyFrames } from './sessions.js'
 import { DiscoveryReplyFrames } from './discovery.js';
 import { UsbReplyFrames } from './usb-replies.js';
 import { SettingsReplyFrames } from './settings.js';
+import { FleetReplyFrames } from './fleet.js';
 import { SamplesDroppedFrame } from './flow.js';
 
 /** A service seen over mDNS, as the device list shows it. */
@@ -46,6 +47,7 @@ export const DeviceInfoSchema = Type.Object({
   last_heartbeat_age_ms: Type.Union([Type.Number(), Type.Null()]),
   status: Type.Union([Type.Record(Type.String(), Type.Unknown()), Type.Null()]),
   status_at: IsoOrNull,
+  gateway_id: Type.Optional(Type.Union([Str, Type.Null()], { description: 'With several gateways (Redis): the one holding the board now; null when none does. Absent on a gateway on its own.' })),
   mdns: Type.Union([Type.Array(MdnsRecordSchema), Type.Null()], { description: 'What mDNS sees of this device id; null when nothing (or discovery is off).' }),
 });
 export type DeviceInfo = Static<typeof DeviceInfoSchema>;
@@ -208,7 +210,7 @@ export const EventEnvelope = Type.Object(
 );
 
 /** Every reply an operator can get, of the core and of every part, by reply type. */
-export const OperatorAllReplyFrames = { ...OperatorReplyFrames, ...SessionReplyFrames, ...DiscoveryReplyFrames, ...UsbReplyFrames, ...SettingsReplyFrames } as const;
+export const OperatorAllReplyFrames = { ...OperatorReplyFrames, ...SessionReplyFrames, ...DiscoveryReplyFrames, ...UsbReplyFrames, ...SettingsReplyFrames, ...FleetReplyFrames } as const;
 export type OperatorReplyType = keyof typeof OperatorAllReplyFrames;
 export type OperatorReplyFrame<T extends OperatorReplyType = OperatorReplyType> = { [K in T]: Static<(typeof OperatorAllReplyFrames)[K]> }[T];
 /** What the gateway passes as a reply's body (everything but `type` and `id`). */

@@ -19,6 +19,9 @@ Options:
   --port N               TCP port, 0 for any free one (default ${DEFAULTS.port})
   --db SPEC              SQLite file path or mysql://user:pass@host:port/db
                          (default <data-dir>/courtside.sqlite)
+  --redis URL            redis://host:port[/db]: act as one fleet with every gateway that names
+                         the same Redis and the same MySQL/MariaDB --db (not with SQLite)
+                         (default none: a gateway on its own)
   --data-dir DIR         data folder (default ${defaultDataDir()})
   --operator-token T     token for the operator UI and API, 16-256 of A-Z a-z 0-9 - _
                          (default: made at first start, kept in <data-dir>/operator-token)
@@ -106,6 +109,7 @@ export function serveCommand(argv: string[], io: CommandIO): Promise<number> {
       host: { type: 'string' },
       port: { type: 'string' },
       db: { type: 'string' },
+      redis: { type: 'string' },
       'data-dir': { type: 'string' },
       'operator-token': { type: 'string' },
       'device-auth': { type: 'string' },
@@ -143,6 +147,7 @@ export function serveCommand(argv: string[], io: CommandIO): Promise<number> {
     }
     if (values.host !== undefined && !validHost(values.host)) throw new UsageError(`--host must be an address or host name, got '${values.host}'`);
     if (values.db !== undefined && values.db.trim() === '') throw new UsageError('--db must not be empty');
+    if (values.redis !== undefined && !/^rediss?:\/\/[^\s/]+(\/\d{1,2})?\/?$/.test(values.redis)) throw new UsageError(`--redis must look like redis://host:port[/db], got '${values.redis}'`);
     const port = intFlag('port', values.port, 0, 65535);
     const demo = intFlag('demo', values.demo, 0, 500);
     const deviceAuth = choiceFlag('device-auth', values['device-auth'], ['open', 'token'] as const);
@@ -181,6 +186,7 @@ export function serveCommand(argv: string[], io: CommandIO): Promise<number> {
           host: values.host,
           port,
           db: values.db,
+          redis: values.redis,
           dataDir: values['data-dir'],
           operatorToken: values['operator-token'],
           deviceAuth,
@@ -217,7 +223,7 @@ export function serveCommand(argv: string[], io: CommandIO): Promise<number> {
     } catch (err) {
       if (err instanceof GatewayError) {
         io.stderr.write(`courtside: ${err.message}\n`);
-        return err.code === 'BAD_OPERATOR_TOKEN' || err.code === 'JWT_KEY_INVALID' ? 2 : 1;
+        return err.code === 'BAD_OPERATOR_TOKEN' || err.code === 'REDIS_NEEDS_SHARED_DB' || err.code === 'JWT_KEY_INVALID' ? 2 : 1;
       }
       throw err;
     }

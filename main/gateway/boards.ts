@@ -7,7 +7,8 @@ import type { Base, EventPublisher } from './base.js';
 import { NewDeviceBudget } from './quotas.js';
 
 /** What the board hub uses. */
-export type BoardHubDeps = Pick<Base, 'store' | 'clock' | 'persist' | 'options' | 'metrics'> & { readonly operators: EventPublisher };
+export type BoardHubDeps = Pick<Base, 'store' | 'clock' | 'persist' | 'options' | 'metrics'> & { readonly operators: EventPublisher; readonly fleet?: BoardFleet };
+import type { BoardFleet } from './fleet/hooks.js';
 
 /** Close code of a board refused for bringing too many new device codes from one address. */
 export const TOO_MANY_NEW_DEVICES_CLOSE = 4429;
@@ -108,6 +109,7 @@ export class BoardHub {
     this.conns.set(deviceId, conn);
     const s = this.state(deviceId);
     Object.assign(s, { online: true, ip: peer.ip, connectedAt: now, lastSeenAt: now });
+    this.ctx.fleet?.connected(deviceId, peer.ip);
     this.ctx.operators.publish('devices', { event: 'online', device: this.describe(s) });
     return conn;
   }
@@ -123,6 +125,7 @@ export class BoardHub {
     if (this.conns.get(conn.deviceId) !== conn) return;
     this.conns.delete(conn.deviceId);
     this.closeRow(conn);
+    this.ctx.fleet?.disconnected(conn.deviceId);
     const s = this.state(conn.deviceId);
     s.online = false;
     s.disconnectedAt = this.ctx.clock.now();
@@ -164,22 +167,30 @@ export class BoardHub {
     const s = this.state(deviceId);
     s.status = status;
     s.statusAt = now;
+    this.ctx.fleet?.status(deviceId, status);
     this.ctx.operators.publish('devices', { event: 'status', device: this.describe(s) });
   }
 
   /** The device list as operators see it: every board the gateway knows, online first. */
   list(): ReturnType<BoardHub['describe']>[] {
-    return [...this.states.values()]
-      .sort((a, b) => Number(b.online) - Number(a.online) || a.deviceId.localeCompare(b.deviceId))
-      .map((s) => this.describe(s));
+    const states = [...this.states.values()];
+    // Boards other gateways hold show as online there; this gateway may not have heard of them yet.
+    if (this.ctx.fleet) for (const [id] of this.ctx.fleet.remoteAll()) if (!this.states.has(id)) states.push(this.state(id));
+    return states
+      .map((s) => this.describe(s))
+      .sort((a, b) => Number(b.online) - Number(a.online) || a.device_id.localeCompare(b.device_id));
   }
 
   find(deviceId: string): ReturnType<BoardHub['describe']> | undefined {
-    const s = this.states.get(deviceId);
+    const s = this.states.get(deviceId) ?? (this.ctx.fleet?.remote(deviceId) ? this.state(deviceId) : undefined);
     return s && this.describe(s);
   }
 
   describe(s: BoardState) {
+    const fleet = this.ctx.fleet;
+    const remote = fleet && !this.conns.has(s.deviceId) ? fleet.remote(s.deviceId) : undefined;
+    if (remote) s = { ...s, online: true, ip: remote.ip, connectedAt: remote.connectedAt, status: remote.status ?? s.status };
+    const gateway = fleet ? { gateway_id: remote ? remote.gatewayId : this.conns.has(s.deviceId) ? fleet.gatewayId : null } : {};
     const now = this.ctx.clock.now();
     const age = (t: number | null) => (t === null ? null : Math.max(0, now - t));
     const iso = (t: number | null) => (t === null ? null : new Date(t).toISOString());
@@ -195,6 +206,7 @@ export class BoardHub {
       last_heartbeat_age_ms: age(s.lastHeartbeatAt),
       status: s.status,
       status_at: iso(s.statusAt),
+      ...gateway,
     };
   }
 }

@@ -17,11 +17,12 @@ import { PRIORITY_RANK, type Priority } from './priority.js';
 export type CommandQueueDeps = Pick<Base, 'store' | 'clock' | 'metrics' | 'persist' | 'options'> & {
   readonly operators: EventPublisher;
   readonly boards: Pick<BoardHub, 'get' | 'isConnected'>;
+  readonly fleet?: CommandFleet;
 };
+import type { CommandFleet } from './fleet/hooks.js';
 
 /** Resends after the first push when a command names none (PROTOCOL.md, commands). */
 export const DEFAULT_MAX_RETRIES = 5;
-
 
 export interface CommandOptions {
   timeoutMs?: number;
@@ -83,8 +84,21 @@ export class CommandQueue {
     const maxRetries = opts.maxRetries ?? null;
     await this.ctx.store.enqueueCommand({ commandId, deviceId, command, params, createdAt: new Date(now), timeoutMs, maxRetries, priority: PRIORITY_RANK[opts.priority ?? 'normal'] });
     this.ctx.operators.publish('commands', { event: 'queued', command_id: commandId, device_id: deviceId, command, params });
-    const pushed = this.push({ commandId, deviceId, command, params, lastPushedAt: 0, attempts: 0, timeoutMs, maxRetries });
+    const o: Outstanding = { commandId, deviceId, command, params, lastPushedAt: 0, attempts: 0, timeoutMs, maxRetries };
+    let pushed = this.push(o);
+    // Held by another gateway: that one pushes it (and resends it); the ack comes back as an event.
+    if (!pushed && this.ctx.fleet?.push(deviceId, commandId)) {
+      this.outstanding.delete(commandId);
+      pushed = true;
+    }
     return { commandId, pushed };
+  }
+
+  /** Pushes a stored command to its board if this gateway holds it (another gateway queued it). */
+  async pushStored(commandId: string): Promise<boolean> {
+    const r = await this.ctx.store.getCommand(commandId);
+    if (!r || (r.state !== 'queued' && r.state !== 'sent') || !this.ctx.boards.isConnected(r.deviceId)) return false;
+    return this.push(this.fromRow(r));
   }
 
   /** Pushes to the connected board; false if it is not connected. */

@@ -13,6 +13,7 @@ import { UserHub } from './users.js';
 import { OperatorHub } from './operators.js';
 import { createDeviceToken, deviceTokenOk, type JwtCheck } from './auth.js';
 import { Paths } from '../../firmware-protocol/index.js';
+import type { FleetLink } from './fleet/link.js';
 
 /** Device tokens as parts use them: the store keeps only hashes. */
 export interface DeviceTokens {
@@ -39,6 +40,8 @@ export interface Core extends Base {
   readonly tokens: DeviceTokens;
   /** Public (LAN) addresses the gateway answers on, for printed URLs and discovery. */
   urls(): { board: string[]; operator: string[] };
+  /** The fleet this gateway is part of (`--redis`); null on its own. */
+  readonly fleet: FleetLink | null;
 }
 
 /** Makes a part from the finished core. */
@@ -47,12 +50,16 @@ export type PartFactory = (core: Core) => GatewayPart | Promise<GatewayPart>;
 /** Close code of a socket whose device token was revoked (PROTOCOL.md, close codes). */
 export const TOKEN_REVOKED_CLOSE = 4403;
 
-export function createCore(base: Base, where: { hosts: () => string[]; port: () => number }, jwt: JwtCheck | null = null): Core {
-  const operators = new OperatorHub(base);
-  const boards = new BoardHub({ ...base, operators });
-  const rooms = new RoomHub({ ...base, operators });
-  const signaling = new SignalHub({ ...base, operators });
-  const users = new UserHub({ ...base, operators });
+/**
+ * With a fleet, each hub gets its cross-gateway hook; without one it gets none and runs as a
+ * single gateway always did. `jwt` checks JWTs beside minted device tokens (null: none configured).
+ */
+export function createCore(base: Base, where: { hosts: () => string[]; port: () => number }, fleet: FleetLink | null = null, jwt: JwtCheck | null = null): Core {
+  const operators = new OperatorHub({ ...base, fleet: fleet?.operators });
+  const boards = new BoardHub({ ...base, operators, fleet: fleet?.boards });
+  const rooms = new RoomHub({ ...base, operators, fleet: fleet?.rooms });
+  const signaling = new SignalHub({ ...base, operators, fleet: fleet?.signaling });
+  const users = new UserHub({ ...base, operators, fleet: fleet?.users });
   const tokens: DeviceTokens = {
     mint: (deviceId, label) => createDeviceToken(base, deviceId, label),
     async revoke(deviceId) {
@@ -81,9 +88,10 @@ export function createCore(base: Base, where: { hosts: () => string[]; port: () 
     rooms,
     signaling,
     boards,
-    commands: new CommandQueue({ ...base, operators, boards }),
+    commands: new CommandQueue({ ...base, operators, boards, fleet: fleet?.commands }),
     users,
     tokens,
+    fleet,
     urls() {
       const port = where.port();
       const hs = where.hosts();

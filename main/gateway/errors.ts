@@ -104,6 +104,8 @@ export const GatewayErrors = {
   METHOD_NOT_ALLOWED: { status: 405, message: (method: string, path: string) => `${method} is not allowed on ${path}` },
   BODY_TOO_LARGE: { status: 413, message: (max: number) => `body larger than ${max} bytes` },
   JWT_KEY_INVALID: { status: 400, message: (file: string, detail: string) => `cannot use the JWT public key ${file}: ${detail}` },
+  REDIS_NEEDS_SHARED_DB: { status: 400, message: () => '--redis joins gateways that share one MySQL/MariaDB database; SQLite is for a single gateway (give --db mysql://...)' },
+  REDIS_UNAVAILABLE: { status: 500, message: (url: string, detail: string) => `cannot reach Redis at ${url}: ${detail}` },
   SETTINGS_INVALID: { status: 400, message: (detail: string) => `settings: ${detail}` },
 } as const satisfies ErrorCatalogue;
 

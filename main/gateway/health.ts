@@ -35,11 +35,14 @@ export async function sendHealth(core: Core, watch: StoreWatch | null, res: Serv
   if (db === 'ok' && late !== null) db = 'late';
   reason = late ?? reason;
   const ok = db === 'ok';
+  // Redis lost: the gateway still serves its own clients (200), only the fleet is cut off.
+  const redisDown = core.fleet ? core.fleet.bus.downReason : null;
   sendJson(res, ok ? 200 : 503, {
-    status: ok ? 'ok' : 'degraded',
+    status: ok && redisDown === null ? 'ok' : 'degraded',
     version: VERSION,
     database: db,
-    ...(reason === null ? {} : { reason }),
+    ...(core.fleet ? { redis: redisDown === null ? 'ok' : 'unavailable', gateway_id: core.fleet.gatewayId } : {}),
+    ...(reason === null && redisDown === null ? {} : { reason: reason ?? `redis: ${redisDown}` }),
     store_calls_in_flight: watch?.pending ?? 0,
     uptime_s: Math.round((Date.now() - core.metrics.startedAt) / 1000),
   });

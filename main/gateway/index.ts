@@ -32,6 +32,9 @@ import type { IngestOptions } from './sessions/ingest.js';
 import { usbPart, type UsbPartOptions } from './usb/part.js';
 import { discoveryPart } from './discovery/part.js';
 import { settingsPart } from './settings-part.js';
+import { gatewayIdFor } from './discovery/part.js';
+import { FleetLink } from './fleet/link.js';
+import { fleetPart, fleetInfo } from './fleet/part.js';
 
 export type { CoreOptions } from './options.js';
 
@@ -49,13 +52,15 @@ export interface GatewayOptions extends CoreOptions {
   usb?: UsbPartOptions;
   /** The environment (`COURTSIDE_DISCOVERY=off`). Default `process.env`. */
   env?: NodeJS.ProcessEnv;
+  /** Fleet tuning (tests): key TTL, heartbeat, stream history. */
+  fleet?: { ttlMs?: number; heartbeatMs?: number; history?: number };
   /** Replaces the standard parts; `[]` gives a bare gateway (rooms, signaling, boards, operators). Default `standardParts(options)`. */
   parts?: PartFactory[];
 }
 
 /** The parts every way of running the gateway has. */
 export function standardParts(o: Pick<GatewayOptions, 'ingest' | 'usb'> = {}): PartFactory[] {
-  return [sessionsPart(o.ingest), usbPart(o.usb), discoveryPart(), settingsPart()];
+  return [sessionsPart(o.ingest), usbPart(o.usb), discoveryPart(), settingsPart(), fleetPart()];
 }
 
 export interface Gateway {
@@ -131,6 +136,7 @@ export function resolveOptions(o: CoreOptions, env: NodeJS.ProcessEnv = process.
     host: o.host ?? DEFAULTS.host,
     port: o.port ?? DEFAULTS.port,
     db: o.db ?? join(dataDir, 'courtside.sqlite'),
+    redis: o.redis ?? null,
     dataDir,
     operatorToken: operatorTokenFor(dataDir, o.operatorToken),
     // Keys for JWTs mean tokens are wanted: without an explicit mode they would admit everyone.
@@ -181,6 +187,11 @@ export function lanAddresses(): string[] {
   return out;
 }
 
+/** The store with this gateway's id on every connection row it opens. */
+function ownedRows(store: Store, gatewayId: string): Store {
+  return { ...store, openConnection: (c) => store.openConnection({ ...c, gatewayId }) };
+}
+
 /** Data-plane hooks from the parts; two parts offering the same hook is an error at start. */
 function collectHooks(parts: readonly GatewayPart[]): PartHooks {
   const hooks: Record<string, unknown> = {};
@@ -200,13 +211,19 @@ export async function startGateway(options: GatewayOptions = {}): Promise<Gatewa
   const opts = resolveOptions(options, options.env);
   const log: Logger = options.logger ?? createLogger(opts.logLevel);
   const clock = options.clock ?? systemClock;
+  const gatewayId = gatewayIdFor(opts.dataDir);
+  if (opts.redis !== null && !/^(mysql|mariadb):\/\//i.test(opts.db)) throw gatewayError('REDIS_NEEDS_SHARED_DB');
   // Before the store opens: a bad key file is a start-up error with nothing to undo.
   const jwt = createJwtCheck(opts, clock);
   let store: Store;
   try {
-    store = await openStore(opts.db);
+    store = ownedRows(await openStore(opts.db), gatewayId);
   } catch (err) {
     throw gatewayError('DB_OPEN_FAILED', errorText(err));
+  }
+  let fleet: FleetLink | null = null;
+  if (opts.redis !== null) {
+    fleet = new FleetLink({ url: opts.redis, gatewayId, log, ...options.fleet });
   }
   // Every store call counted (health, and device sockets paused while too many wait).
   const storeWatch = new StoreWatch(clock, options.storeWatch);
@@ -226,7 +243,7 @@ export async function startGateway(options: GatewayOptions = {}): Promise<Gatewa
       });
     },
   };
-  const core = createCore(base, { hosts: () => (opts.host === '0.0.0.0' || opts.host === '::' ? lanAddresses() : [opts.host]), port: () => listenPort }, jwt);
+  const core = createCore(base, { hosts: () => (opts.host === '0.0.0.0' || opts.host === '::' ? lanAddresses() : [opts.host]), port: () => listenPort }, fleet, jwt);
 
   const parts: GatewayPart[] = [];
   let server: ReturnType<typeof createGatewayServer>;
@@ -243,7 +260,19 @@ export async function startGateway(options: GatewayOptions = {}): Promise<Gatewa
       requestTypes: () => Object.keys(requestSchemas),
     };
     const dispatcher = new Dispatcher([{ name: 'core', requests: coreRequests(view) }, ...parts], log);
-    const closed = await store.closeDanglingConnections(new Date(clock.now()));
+    let live: string[] | undefined;
+    if (fleet) {
+      fleet.attach(core, () => fleetInfo(core, storeWatch));
+      try {
+        await fleet.start();
+        live = (await fleet.liveGateways()).map((g) => g.gateway_id);
+      } catch (err) {
+        throw gatewayError('REDIS_UNAVAILABLE', opts.redis!, errorText(err));
+      }
+    }
+    // Only this gateway's rows (and those of gateways whose heartbeat key expired): the open
+    // sockets of another gateway on the same database are not this one's to close.
+    const closed = await store.closeDanglingConnections(new Date(clock.now()), { own: gatewayId, ...(live ? { live } : {}) });
     if (closed > 0) log.info('closed connections left open by an earlier run', { count: closed });
     await core.boards.load();
     server = createGatewayServer({ core, dispatcher, hooks, storeWatch });
@@ -257,6 +286,7 @@ export async function startGateway(options: GatewayOptions = {}): Promise<Gatewa
     requestSchemas = dispatcher.schemas();
   } catch (err) {
     for (const p of [...parts].reverse()) await p.close?.().catch(() => {});
+    await fleet?.close().catch(() => {});
     await store.close().catch(() => {});
     const e = err as NodeJS.ErrnoException;
     if (err instanceof GatewayError) throw err;
@@ -294,6 +324,7 @@ export async function startGateway(options: GatewayOptions = {}): Promise<Gatewa
         await server.close();
         // Close rows written by the socket close handlers must land before the store goes.
         await new Promise((r) => setImmediate(r));
+        await fleet?.close().catch(() => {});
         await store.close();
       })();
       return closing;

@@ -8,6 +8,7 @@
 import type { SensorBatch } from '../../firmware-protocol/index.js';
 import type { SamplesDroppedFrame } from '../../firmware-protocol/flow.js';
 import type { Base } from './base.js';
+import type { OperatorFleet } from './fleet/hooks.js';
 
 export type { SensorBatch };
 import type { Peer } from './peer.js';
@@ -28,7 +29,7 @@ export class OperatorHub {
   /** Operators subscribed to any sensor topic; kept so boards pay nothing when nobody watches. */
   private sensorWatchers = 0;
 
-  constructor(private readonly ctx: Pick<Base, 'clock' | 'options'>) {}
+  constructor(private readonly ctx: Pick<Base, 'clock' | 'options'> & { readonly fleet?: OperatorFleet }) {}
 
   add(peer: Peer): void {
     const c: OperatorConn = { peer, topics: new Set<string>(), dropped: null };
@@ -67,22 +68,33 @@ export class OperatorHub {
   private recount(): void {
     let n = 0;
     for (const c of this.conns) for (const t of c.topics) if (t === 'sensor' || t.startsWith('sensor:')) n++;
+    if (this.sensorWatchers !== n) this.ctx.fleet?.watchers(n);
     this.sensorWatchers = n;
   }
 
-  /** Sends `{type:'event', topic, ...payload}` to operators subscribed to the topic. */
+  /** Sends `{type:'event', topic, ...payload}` to operators subscribed to the topic (of every gateway of a fleet). */
   publish(topic: string, payload: Record<string, unknown>): void {
+    if (this.ctx.fleet) this.ctx.fleet.event(topic, payload, new Date(this.ctx.clock.now()).toISOString());
+    this.publishLocal(topic, payload);
+  }
+
+  /** To this gateway's operators only (an event another gateway published comes in here). */
+  publishLocal(topic: string, payload: Record<string, unknown>, at?: string): void {
     if (this.conns.size === 0) return;
     let text: string | undefined;
     for (const c of this.conns) {
       if (!c.topics.has(topic)) continue;
-      text ??= JSON.stringify({ type: 'event', topic, at: new Date(this.ctx.clock.now()).toISOString(), ...payload });
+      text ??= JSON.stringify({ type: 'event', topic, at: at ?? new Date(this.ctx.clock.now()).toISOString(), ...payload });
       c.peer.sendText(text);
     }
   }
 
   /** To every operator, subscribed or not (the badminton protocol's system_notification). */
   notifyAll(frame: Record<string, unknown>): number {
+    return this.notifyAllLocal(frame) + (this.ctx.fleet?.notifyAll(frame) ?? 0);
+  }
+
+  notifyAllLocal(frame: Record<string, unknown>): number {
     const text = JSON.stringify(frame);
     for (const c of this.conns) c.peer.sendText(text);
     return this.conns.size;
@@ -99,6 +111,11 @@ export class OperatorHub {
   }
 
   pushSensor(batch: SensorBatch): void {
+    this.ctx.fleet?.sensor(batch);
+    this.pushSensorLocal(batch);
+  }
+
+  pushSensorLocal(batch: SensorBatch): void {
     if (this.sensorWatchers === 0) return;
     this.pending.push(batch);
     if (!this.flushScheduled) {

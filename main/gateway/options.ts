@@ -27,6 +27,11 @@ export interface CoreOptions {
   port?: number;
   /** A SQLite file path or `mysql://user:pass@host:port/db`. Default `<dataDir>/courtside.sqlite`. */
   db?: string;
+  /**
+   * `redis://host:port[/db]`: this gateway joins every other that names the same Redis and the
+   * same MySQL/MariaDB database as one fleet. Default none (a gateway on its own).
+   */
+  redis?: string;
   /** Folder for the database, the saved operator token and logs. Default: the user's data folder + `courtside`. */
   dataDir?: string;
   /** Token for the operator UI and API. Default: one made at first start and kept in `<dataDir>/operator-token`. */
@@ -121,6 +126,7 @@ export interface ResolvedOptions {
   host: string;
   port: number;
   db: string;
+  redis: string | null;
   dataDir: string;
   operatorToken: string;
   deviceAuth: DeviceAuthMode;

@@ -40,3 +40,11 @@ export function storedContent(m: { content: string; contentJson: boolean }): unk
 export function contentText(content: unknown): string {
   return typeof content === 'string' ? content : JSON.stringify(content ?? null);
 }
+
+/** The room protocol's message frame; a queued one from another room names it, an acked one carries its id. */
+export function messageFrame(content: unknown, from: string, messageType: 'broadcast' | 'direct', at: Date, roomId: string | null = null, ackId: number | null = null): string {
+  return JSON.stringify({
+    type: 'message', content, from_device_id: from, message_type: messageType, timestamp: at.toISOString(),
+    ...(roomId !== null ? { room_id: roomId } : {}), ...(ackId !== null ? { message_id: ackId, ack: true } : {}),
+  });
+}

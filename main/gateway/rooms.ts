@@ -7,11 +7,12 @@ import type { Base, EventPublisher } from './base.js';
 import { RoomRetention } from './room-retention.js';
 import { MessageQuotas, NewDeviceBudget } from './quotas.js';
 import { accessError, accessFromIdentity, roomNameError } from './room-access.js';
-import { contentText, DELIVERY_PAGE, flushed, newRoomId, normalizeRoomId, storedContent } from './room-util.js';
+import { contentText, DELIVERY_PAGE, flushed, messageFrame, newRoomId, normalizeRoomId, storedContent } from './room-util.js';
 
 export { DELIVERY_PAGE, flushed, newRoomId, normalizeRoomId, storedContent } from './room-util.js';
 /** What the room hub uses. */
-export type RoomHubDeps = Pick<Base, 'store' | 'clock' | 'metrics' | 'persist' | 'options' | 'log'> & { readonly operators: EventPublisher };
+export type RoomHubDeps = Pick<Base, 'store' | 'clock' | 'metrics' | 'persist' | 'options' | 'log'> & { readonly operators: EventPublisher; readonly fleet?: RoomFleet };
+import type { RoomFleet } from './fleet/hooks.js';
 import type { MessageRow } from './store/types.js';
 import { AckTracker } from './acks.js';
 import type { Peer } from './peer.js';
@@ -163,6 +164,7 @@ export class RoomHub {
     this.presence(roomId, 'join', member);
     room.set(member.deviceId, member);
     this.byDevice.set(member.deviceId, member);
+    this.ctx.fleet?.joined(member);
 
     const write = (async () => {
       await store.upsertDevice({ deviceId: member.deviceId, kind: 'client', identity: member.identity, lastConnectedAt: now, lastRoomId: roomId });
@@ -190,6 +192,7 @@ export class RoomHub {
     room?.delete(member.deviceId);
     if (room && room.size === 0) this.rooms.delete(member.roomId);
     this.presence(member.roomId, 'leave', member);
+    this.ctx.fleet?.left(member);
     const at = new Date(this.ctx.clock.now());
     this.ctx.persist(
       member.connectionId.then((id) => (id === null ? undefined : this.ctx.store.closeConnection(id, at))),
@@ -198,34 +201,24 @@ export class RoomHub {
     this.ctx.operators.publish('rooms', { event: 'leave', room_id: member.roomId, device_id: member.deviceId });
   }
 
-  private presence(roomId: string, event: 'join' | 'leave', who: RoomMember): void {
+  /** Tells the room's members who asked for presence (`who` may be a member another gateway holds). */
+  presence(roomId: string, event: 'join' | 'leave', who: { deviceId: string; identity: string }): void {
     const room = this.rooms.get(roomId);
     if (!room) return;
     let text: string | undefined;
     for (const m of room.values()) {
-      if (m === who || !m.presence) continue;
+      if (m === who || m.deviceId === who.deviceId || !m.presence) continue;
       text ??= JSON.stringify({ type: 'presence', event, room_id: roomId, device_id: who.deviceId, identity: who.identity });
       m.peer.sendText(text);
     }
   }
 
-  private messageFrame(content: unknown, from: string, messageType: 'broadcast' | 'direct', at: Date, roomId: string | null = null, ackId: number | null = null): string {
-    return JSON.stringify({
-      type: 'message', content, from_device_id: from, message_type: messageType, timestamp: at.toISOString(),
-      ...(roomId !== null ? { room_id: roomId } : {}), ...(ackId !== null ? { message_id: ackId, ack: true } : {}),
-    });
-  }
-
   /** Sends to every other member of the room; returns how many received it. */
   broadcast(roomId: string, fromDeviceId: string, content: unknown): number {
     const at = new Date(this.ctx.clock.now());
-    const text = this.messageFrame(content, fromDeviceId, 'broadcast', at);
-    let n = 0;
-    for (const m of this.rooms.get(roomId)?.values() ?? []) {
-      if (m.deviceId === fromDeviceId) continue;
-      m.peer.sendText(text);
-      n++;
-    }
+    const text = messageFrame(content, fromDeviceId, 'broadcast', at);
+    let n = this.deliverLocal(roomId, fromDeviceId, text);
+    if (this.ctx.fleet) n += this.ctx.fleet.toRoom(roomId, fromDeviceId, text);
     this.ctx.metrics.messagesRelayed++;
     const body = contentText(content);
     this.ctx.persist(
@@ -233,6 +226,17 @@ export class RoomHub {
       'message',
     );
     this.ctx.operators.publish('messages', { event: 'message', room_id: roomId, from_device_id: fromDeviceId, to_device_id: null, message_type: 'broadcast', content, sent_at: at.toISOString(), recipients: n });
+    return n;
+  }
+
+  /** Sends a frame to this gateway's members of the room but one; returns how many. */
+  deliverLocal(roomId: string, except: string, text: string): number {
+    let n = 0;
+    for (const m of this.rooms.get(roomId)?.values() ?? []) {
+      if (m.deviceId === except) continue;
+      m.peer.sendText(text);
+      n++;
+    }
     return n;
   }
 
@@ -246,8 +250,9 @@ export class RoomHub {
     const body = contentText(content);
     const m = this.rooms.get(roomId)?.get(target);
     if (delivery.ack && (m || queue)) return this.directAcked(roomId, fromDeviceId, target, content, at, priority, delivery.ttlMs, m);
-    if (m) {
-      m.peer.sendText(this.messageFrame(content, fromDeviceId, 'direct', at));
+    const text = messageFrame(content, fromDeviceId, 'direct', at);
+    if (m || this.ctx.fleet?.toDevice(target, text, roomId)) {
+      m?.peer.sendText(text);
       this.ctx.metrics.messagesRelayed++;
       this.ctx.persist(
         this.storeLogged(roomId, { roomId, fromDeviceId, toDeviceId: target, messageType: 'direct', content: body, sentAt: at, status: 'sent', contentJson: typeof content !== 'string' }),
@@ -303,7 +308,7 @@ export class RoomHub {
           // Delivered only once acked.
           this.sendAcked(member, { id: msg.id, roomId: msg.roomId, fromDeviceId: msg.fromDeviceId, content: storedContent(msg), sentAt: msg.sentAt, expiresAt: msg.expiresAt, bytes });
         } else {
-          member.peer.sendText(this.messageFrame(storedContent(msg), msg.fromDeviceId, 'direct', msg.sentAt, msg.roomId !== member.roomId ? msg.roomId : null));
+          member.peer.sendText(messageFrame(storedContent(msg), msg.fromDeviceId, 'direct', msg.sentAt, msg.roomId !== member.roomId ? msg.roomId : null));
           await store.markMessageDelivered(msg.id, new Date(clock.now()));
           this.delivered(msg.id, msg.fromDeviceId, member.deviceId, bytes);
         }
@@ -344,7 +349,7 @@ export class RoomHub {
   }
 
   private sendAcked(m: RoomMember, r: { id: number; roomId: string | null; fromDeviceId: string; content: unknown; sentAt: Date; expiresAt: Date | null; bytes: number }): void {
-    const text = this.messageFrame(r.content, r.fromDeviceId, 'direct', r.sentAt, r.roomId !== m.roomId ? r.roomId : null, r.id);
+    const text = messageFrame(r.content, r.fromDeviceId, 'direct', r.sentAt, r.roomId !== m.roomId ? r.roomId : null, r.id);
     const send = () => {
       if (!m.peer.open || this.byDevice.get(m.deviceId) !== m) return false;
       m.peer.sendText(text);
@@ -360,7 +365,10 @@ export class RoomHub {
 
   private delivered(id: number, from: string, to: string, bytes: number): void {
     this.quotas.delivered(to, bytes);
-    this.byDevice.get(from)?.peer.send({ type: 'delivered', message_id: id, target_device_id: to });
+    const notice = JSON.stringify({ type: 'delivered', message_id: id, target_device_id: to });
+    const sender = this.byDevice.get(from);
+    if (sender) sender.peer.sendText(notice);
+    else this.ctx.fleet?.toDevice(from, notice);
     this.ctx.operators.publish('messages', { event: 'delivered', message_id: id, to_device_id: to });
   }
 
@@ -380,7 +388,8 @@ export class RoomHub {
   }
 
   roomInfo(member: RoomMember): { type: 'room_info'; room_id: string; total_clients: number; clients: { device_id: string; identity: string }[] } {
-    const all = this.membersOf(member.roomId);
+    const all: { deviceId: string; identity: string }[] = this.membersOf(member.roomId);
+    if (this.ctx.fleet) all.push(...this.ctx.fleet.remoteMembers(member.roomId).map((m) => ({ deviceId: m.deviceId, identity: m.identity })));
     this.ctx.persist(
       this.ctx.store.insertRoomQuery({ deviceId: member.deviceId, roomId: member.roomId, queriedAt: new Date(this.ctx.clock.now()) }),
       'room query',
@@ -389,7 +398,7 @@ export class RoomHub {
       type: 'room_info',
       room_id: member.roomId,
       total_clients: all.length,
-      clients: all.filter((m) => m !== member).map((m) => ({ device_id: m.deviceId, identity: m.identity })),
+      clients: all.filter((m) => m.deviceId !== member.deviceId).map((m) => ({ device_id: m.deviceId, identity: m.identity })),
     };
   }
 

@@ -18,6 +18,7 @@ function running(core: Core): RunningSettings {
     port: o.port,
     db: o.db,
     device_auth: o.deviceAuth,
+    redis: o.redis,
     mdns: o.discovery.mdns,
     udp_probe_port: o.discovery.udpProbePort === false ? null : o.discovery.udpProbePort,
     mdns_interfaces: [...o.discovery.interfaces],

@@ -48,6 +48,7 @@ export function optionsFromSettings(s: Settings): CoreOptions {
   if (s.port !== undefined) o.port = s.port;
   if (s.db !== undefined) o.db = s.db;
   if (s.device_auth !== undefined) o.deviceAuth = s.device_auth;
+  if (s.redis !== undefined && s.redis !== null) o.redis = s.redis;
   if (s.retention_days !== undefined) o.retentionDays = s.retention_days;
   const d: NonNullable<CoreOptions['discovery']> = {};
   if (s.mdns !== undefined) d.mdns = s.mdns;

@@ -1,22 +1,25 @@
 /** The signaling protocol: WebRTC signaling by client id. Nothing here is stored: signals are ephemeral. */
 import type { Base, EventPublisher } from './base.js';
 import type { Peer } from './peer.js';
+import type { SignalFleet } from './fleet/hooks.js';
 
 export class SignalHub {
   private readonly clients = new Map<string, Peer>();
 
-  constructor(private readonly ctx: Pick<Base, 'metrics'> & { readonly operators: EventPublisher }) {}
+  constructor(private readonly ctx: Pick<Base, 'metrics'> & { readonly operators: EventPublisher; readonly fleet?: SignalFleet }) {}
 
   register(clientId: string, peer: Peer): void {
     const old = this.clients.get(clientId);
     if (old && old !== peer) old.close(4000, 'replaced by a newer connection with the same client_id');
     this.clients.set(clientId, peer);
+    this.ctx.fleet?.registered(clientId);
     this.ctx.operators.publish('rooms', { event: 'signal_register', client_id: clientId });
   }
 
   unregister(clientId: string, peer: Peer): void {
     if (this.clients.get(clientId) !== peer) return;
     this.clients.delete(clientId);
+    this.ctx.fleet?.unregistered(clientId);
     this.ctx.operators.publish('rooms', { event: 'signal_unregister', client_id: clientId });
   }
 
@@ -32,7 +35,24 @@ export class SignalHub {
   }
 
   ids(): string[] {
-    return [...this.clients.keys()];
+    const mine = [...this.clients.keys()];
+    return this.ctx.fleet ? [...mine, ...this.ctx.fleet.remoteIds().filter((id) => !this.clients.has(id))] : mine;
+  }
+
+  /** To one client of this gateway, or to all of them but `except`; returns how many. */
+  deliverLocal(text: string, target?: string, except?: string): number {
+    if (target !== undefined) {
+      const p = this.clients.get(target);
+      p?.sendText(text);
+      return p ? 1 : 0;
+    }
+    let n = 0;
+    for (const [id, peer] of this.clients) {
+      if (id === except) continue;
+      peer.sendText(text);
+      n++;
+    }
+    return n;
   }
 
   /**
@@ -46,16 +66,10 @@ export class SignalHub {
     this.ctx.metrics.signalsRelayed++;
     if (typeof target === 'string' && target !== '') {
       const peer = this.clients.get(target);
-      if (!peer) return -1;
-      peer.sendText(text);
+      if (peer) peer.sendText(text);
+      else if (!this.ctx.fleet?.toClient(target, text)) return -1;
       return 1;
     }
-    let n = 0;
-    for (const [id, peer] of this.clients) {
-      if (id === fromId) continue;
-      peer.sendText(text);
-      n++;
-    }
-    return n;
+    return this.deliverLocal(text, undefined, fromId) + (this.ctx.fleet?.toAll(fromId, text) ?? 0);
   }
 }

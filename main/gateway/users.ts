@@ -10,6 +10,7 @@ import type { MessageRow } from './store/types.js';
 import { DELIVERY_PAGE, flushed } from './room-util.js';
 import { AckTracker } from './acks.js';
 import type { EventPublisher } from './base.js';
+import type { UserFleet } from './fleet/hooks.js';
 
 export const userAddress = (userId: string) => `user:${userId}`;
 
@@ -31,13 +32,16 @@ export class UserHub {
   /** Notifications sent with `ack: true`, waiting for notification_ack. */
   readonly acks: AckTracker;
 
-  constructor(private readonly ctx: Pick<Base, 'store' | 'clock' | 'options' | 'persist'> & { readonly operators?: EventPublisher }) {
+  constructor(private readonly ctx: Pick<Base, 'store' | 'clock' | 'options' | 'persist'> & { readonly operators?: EventPublisher; readonly fleet?: UserFleet }) {
     this.acks = new AckTracker(ctx);
   }
 
   add(userId: string, peer: Peer): void {
     let set = this.users.get(userId);
-    if (!set) this.users.set(userId, (set = new Set()));
+    if (!set) {
+      this.users.set(userId, (set = new Set()));
+      this.ctx.fleet?.online(userId);
+    }
     set.add(peer);
   }
 
@@ -49,6 +53,7 @@ export class UserHub {
       this.users.delete(userId);
       // Unacked notifications stay queued for the app's next connection.
       this.acks.forget(userAddress(userId));
+      this.ctx.fleet?.offline(userId);
     }
   }
 
@@ -82,6 +87,8 @@ export class UserHub {
       for (const p of set) p.sendText(text);
       return true;
     }
+    // Connected through another gateway: that one sends it, or stores it if the player just left.
+    if (this.ctx.fleet?.notify(userId, frame)) return true;
     await this.ctx.store.insertMessage({
       roomId: null,
       fromDeviceId: GATEWAY_ORIGIN,

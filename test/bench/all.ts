@@ -2,7 +2,8 @@
  * `npm run bench`: every benchmark in one run, one JSON document on stdout:
  * the sensor fan-out against a bare ws relay and Socket.IO (run.ts), durable
  * ingest into SQLite and MariaDB (ingest.ts), and the Live view in headless
- * Chromium (ui-live.ts). `--ui-minutes` (default 10) shortens the last; each
+ * Chromium (ui-live.ts), fairness between connections (fairness.ts) and the fleet:
+ * one gateway against two joined by Redis (fleet.ts). `--ui-minutes` (default 10) shortens the last; each
  * part can also run alone (npm run bench:fanout, bench:ingest, bench:ui).
  */
 import { spawn } from 'node:child_process';
@@ -48,5 +49,6 @@ const fanout = await run('run.ts');
 const ingest = await run('ingest.ts');
 const ui = await run('ui-live.ts', ['--minutes', uiMinutes]);
 const fairness = await run('fairness.ts');
-process.stdout.write(JSON.stringify({ fanout: fanout.json, ingest: ingest.json, ui_live: ui.json, fairness: fairness.json }, null, 2) + '\n');
-process.exit([fanout, ingest, ui, fairness].some((r) => r.code !== 0) ? 1 : 0);
+const fleet = await run('fleet.ts');
+process.stdout.write(JSON.stringify({ fanout: fanout.json, ingest: ingest.json, ui_live: ui.json, fairness: fairness.json, fleet: fleet.json }, null, 2) + '\n');
+process.exit([fanout, ingest, ui, fairness, fleet].some((r) => r.code !== 0) ? 1 : 0);

@@ -11,7 +11,7 @@
  * window / its length; frames sent in the warm-up or still in flight at the
  * window's edges count where their ack lands.
  */
-import { readFileSync } from 'node:fs';
+import { readFileSync, readdirSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
 import { parseArgs } from 'node:util';
 import WebSocket from 'ws';
@@ -48,10 +48,31 @@ setTimeout(() => { process.stderr.write('ingest-load: overall timeout\n'); proce
 const clkTck = ((): number => {
   try { return Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100; } catch { return 100; }
 })();
+/** The gateway and its live children (the SQLite writer is a child process): their CPU is the gateway's. */
+function processTree(p: number): number[] {
+  const out = [p];
+  try {
+    for (const tid of readdirSync(`/proc/${p}/task`)) {
+      const kids = readFileSync(`/proc/${p}/task/${tid}/children`, 'utf8').trim();
+      if (kids) for (const k of kids.split(' ')) out.push(...processTree(Number(k)));
+    }
+  } catch {
+    // Gone meanwhile.
+  }
+  return out;
+}
 function cpuSeconds(p: number): number {
-  const stat = readFileSync(`/proc/${p}/stat`, 'utf8');
-  const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return (Number(f[11]) + Number(f[12])) / clkTck;
+  let total = 0;
+  for (const q of processTree(p)) {
+    try {
+      const stat = readFileSync(`/proc/${q}/stat`, 'utf8');
+      const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      total += (Number(f[11]) + Number(f[12])) / clkTck;
+    } catch {
+      // A child that ended between the listing and the read.
+    }
+  }
+  return total;
 }
 function peakRssMb(p: number): number | null {
   const m = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${p}/status`, 'utf8'));

@@ -8,6 +8,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import Database from 'better-sqlite3';
 import { serveCommand } from '../../main/cli/serve.js';
 import { captureIO, runCli, runInProcess, startCli } from '../support/cli.js';
 import { TestClient } from '../support/gateway.js';
@@ -91,6 +92,30 @@ describe('courtside CLI', () => {
       const exit2 = new Promise<number | null>((resolve) => again.proc.on('exit', resolve));
       again.proc.kill('SIGINT');
       assert.equal(await exit2, 0);
+    } finally {
+      rmSync(dataDir, { recursive: true, force: true });
+    }
+  });
+
+  test('Ctrl-C in a terminal (SIGINT to the whole process group): the last writes land, no store error', async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'courtside-cli-'));
+    try {
+      const run = await startCli(['serve', '--host', '127.0.0.1', '--port', '0', '--data-dir', dataDir, '--log-level', 'warn'], /listening on 127\.0\.0\.1:(\d+)/, undefined, { group: true });
+      const board = await TestClient.connect(`ws://127.0.0.1:${run.match[1]}/ws/esp32/ctrl-c-board/`);
+      assert.equal((await board.next()).type, 'connection_established');
+      const exit = new Promise<number | null>((resolve) => run.proc.on('exit', resolve));
+      // What the terminal does: the gateway and the SQLite writer it started both get the signal.
+      process.kill(-run.proc.pid!, 'SIGINT');
+      assert.equal(await exit, 0);
+      assert.equal(run.stderr(), '');
+      const db = new Database(join(dataDir, 'courtside.sqlite'), { readonly: true });
+      try {
+        const rows = db.prepare("SELECT disconnected_at FROM connections WHERE device_id = 'ctrl-c-board'").all() as { disconnected_at: number | null }[];
+        assert.equal(rows.length, 1);
+        assert.notEqual(rows[0]!.disconnected_at, null, 'the board disconnection was written during the shutdown');
+      } finally {
+        db.close();
+      }
     } finally {
       rmSync(dataDir, { recursive: true, force: true });
     }

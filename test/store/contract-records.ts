@@ -113,6 +113,30 @@ export function recordsContract(c: ContractContext): void {
       ]);
     });
 
+    test('closeDanglingConnections with a scope closes its own rows, unowned ones and those of gateways not live', async () => {
+      await s.closeDanglingConnections(at(0)); // leftovers of earlier tests
+      const dev = uid('dev');
+      const open = (gatewayId?: string) => s.openConnection({ deviceId: dev, kind: 'board', roomId: null, clientIp: '127.0.0.1', connectedAt: at(1), ...(gatewayId ? { gatewayId } : {}) });
+      const mine = await open('gw-a');
+      const other = await open('gw-b');
+      const dead = await open('gw-c');
+      const legacy = await open();
+      assert.equal(await s.closeDanglingConnections(at(5), { own: 'gw-a' }), 2);
+      const byId = async () => new Map((await s.listConnections({ deviceId: dev })).map((c) => [c.id, c]));
+      let rows = await byId();
+      assert.equal(rows.get(mine)!.disconnectedAt?.getTime(), at(5).getTime());
+      assert.equal(rows.get(legacy)!.disconnectedAt?.getTime(), at(5).getTime());
+      assert.equal(rows.get(other)!.disconnectedAt, null);
+      assert.equal(rows.get(other)!.gatewayId, 'gw-b');
+      assert.equal(rows.get(legacy)!.gatewayId, undefined);
+      // With Redis: gw-b's heartbeat key is alive, gw-c's expired.
+      assert.equal(await s.closeDanglingConnections(at(6), { own: 'gw-a', live: ['gw-a', 'gw-b'] }), 1);
+      rows = await byId();
+      assert.equal(rows.get(dead)!.disconnectedAt?.getTime(), at(6).getTime());
+      assert.equal(rows.get(other)!.disconnectedAt, null);
+      assert.equal(await s.closeDanglingConnections(at(7), { own: 'gw-a', live: ['gw-a'] }), 1);
+    });
+
     test('closeConnection sets disconnectedAt and the open filter follows it', async () => {
       const dev = uid('dev');
       const a = await s.openConnection({ deviceId: dev, kind: 'client', roomId: null, clientIp: '127.0.0.1', connectedAt: at(1) });

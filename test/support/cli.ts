@@ -107,10 +107,13 @@ export function runCli(args: string[], opts: { env?: NodeJS.ProcessEnv; timeoutM
   });
 }
 
-/** Starts a long-running command and resolves once stdout matches `ready`. */
-export function startCli(args: string[], ready: RegExp, env?: NodeJS.ProcessEnv): Promise<{ proc: ChildProcessWithoutNullStreams; stdout: () => string; stderr: () => string; match: RegExpMatchArray }> {
+/**
+ * Starts a long-running command and resolves once stdout matches `ready`. `group`: in a process
+ * group of its own, as a shell starts a job, so a signal to `-pid` reaches it and its children.
+ */
+export function startCli(args: string[], ready: RegExp, env?: NodeJS.ProcessEnv, opts: { group?: boolean } = {}): Promise<{ proc: ChildProcessWithoutNullStreams; stdout: () => string; stderr: () => string; match: RegExpMatchArray }> {
   return new Promise((resolve, reject) => {
-    const proc = spawn(process.execPath, ['--import', 'tsx', CLI, ...args], { cwd: ROOT, env: { ...process.env, ...env } });
+    const proc = spawn(process.execPath, ['--import', 'tsx', CLI, ...args], { cwd: ROOT, env: { ...process.env, ...env }, detached: opts.group ?? false });
     let out = '';
     let err = '';
     const t = setTimeout(() => {

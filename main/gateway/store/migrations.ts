@@ -348,6 +348,20 @@ export const MIGRATIONS: readonly Migration[] = [
   },
   {
     version: 4,
+    name: 'the gateway holding each connection',
+    // Several gateways share one database: start-up cleanup closes only its own rows
+    // (and those of gateways that stopped), never the open sockets of a running one.
+    sqlite: [
+      `ALTER TABLE connections ADD COLUMN gateway_id TEXT`,
+      `CREATE INDEX connections_gateway_open ON connections (gateway_id, disconnected_at)`,
+    ],
+    mysql: [
+      `ALTER TABLE connections ADD COLUMN gateway_id VARCHAR(64) NULL`,
+      `CREATE INDEX connections_gateway_open ON connections (gateway_id, disconnected_at)`,
+    ],
+  },
+  {
+    version: 5,
     name: "the room server's column names; command timeouts, retries and priorities; message priorities, acks and expiry; named and restricted rooms",
     // message_content is the room server's name for the column: its users' monitoring SQL keeps
     // working. Priorities are 0 high, 1 normal, 2 low, so ascending order is delivery order.

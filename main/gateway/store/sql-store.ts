@@ -51,7 +51,7 @@ export interface StoreHooks {
 
 const ROOM = 'room_id, created_at';
 const DEVICE = 'device_id, kind, identity, last_connected_at, last_room_id';
-const CONNECTION = 'id, device_id, kind, room_id, client_ip, connected_at, disconnected_at';
+const CONNECTION = 'id, device_id, kind, room_id, client_ip, connected_at, disconnected_at, gateway_id';
 const MESSAGE = 'id, room_id, from_device_id, to_device_id, message_type, message_content, sent_at, status, delivered_at, content_json, priority, ack_requested, expires_at';
 const COMMAND = 'command_id, device_id, command, params, created_at, state, attempts, last_sent_at, acked_at, result, timeout_ms, max_retries, priority, failed_at';
 const STATUS = 'device_id, status, updated_at';
@@ -111,6 +111,8 @@ export function createSqlStore(given: SqlDriver, hooks: StoreHooks = {}): Store 
     clientIp: str(r.client_ip),
     connectedAt: driver.date(r.connected_at),
     disconnectedAt: dateOrNull(r.disconnected_at),
+    // Absent, as in ConnectionOpen, when the row was opened without one.
+    ...(r.gateway_id === null || r.gateway_id === undefined ? {} : { gatewayId: str(r.gateway_id) }),
   });
   const message = (r: SqlRow): MessageRow => ({
     id: Number(r.id),
@@ -228,16 +230,26 @@ export function createSqlStore(given: SqlDriver, hooks: StoreHooks = {}): Store 
 
     openConnection: (c) => op(async () => {
       const r = await run(
-        'INSERT INTO connections (device_id, kind, room_id, client_ip, connected_at) VALUES (?, ?, ?, ?, ?)',
-        [c.deviceId, c.kind, c.roomId, c.clientIp, time(c.connectedAt, 'connectedAt')],
+        'INSERT INTO connections (device_id, kind, room_id, client_ip, connected_at, gateway_id) VALUES (?, ?, ?, ?, ?, ?)',
+        [c.deviceId, c.kind, c.roomId, c.clientIp, time(c.connectedAt, 'connectedAt'), c.gatewayId ?? null],
       );
       return r.lastId;
     }),
     closeConnection: (id, at) => op(async () => {
       await run('UPDATE connections SET disconnected_at = ? WHERE id = ? AND disconnected_at IS NULL', [time(at, 'at'), id]);
     }),
-    closeDanglingConnections: (at) => op(async () =>
-      (await run('UPDATE connections SET disconnected_at = ? WHERE disconnected_at IS NULL', [time(at, 'at')])).changes),
+    closeDanglingConnections: (at, scope) => op(async () => {
+      if (scope === undefined) return (await run('UPDATE connections SET disconnected_at = ? WHERE disconnected_at IS NULL', [time(at, 'at')])).changes;
+      const params: SqlValue[] = [time(at, 'at'), scope.own];
+      let others = '';
+      if (scope.live !== undefined) {
+        const live = scope.live.filter((g) => g !== scope.own);
+        others = live.length === 0 ? ' OR gateway_id IS NOT NULL' : ` OR gateway_id NOT IN (${live.map(() => '?').join(', ')})`;
+        params.push(...live);
+      }
+      const q = `UPDATE connections SET disconnected_at = ? WHERE disconnected_at IS NULL AND (gateway_id = ? OR gateway_id IS NULL${others})`;
+      return (await run(q, params)).changes;
+    }),
     listConnections: (opts = {}) => op(async () => {
       const where: string[] = [];
       const params: SqlValue[] = [];

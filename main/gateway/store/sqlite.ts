@@ -1,11 +1,12 @@
 /**
- * SQLite backend (better-sqlite3), its one connection owned by a worker
- * thread (sqlite-worker.ts). better-sqlite3 is synchronous, and a COMMIT on a
- * slow or frozen disk would otherwise stop the whole event loop: sockets,
- * `/api/health`, everything. Here only the store's promises wait; callers
- * bound what they queue (the ingest writer pauses boards).
+ * SQLite backend (better-sqlite3), its one connection owned by a child
+ * process (sqlite-process.ts, which says why not a thread). better-sqlite3 is
+ * synchronous, and a COMMIT on a slow or frozen disk would otherwise stop the
+ * whole event loop: sockets, `/api/health`, everything. Here only the store's
+ * promises wait; callers bound what they queue (the ingest writer pauses
+ * boards).
  *
- * Group commit: the statements of one event-loop turn go to the worker as one
+ * Group commit: the statements of one event-loop turn go to the writer process as one
  * transaction, and while that one commits the next turns' statements gather
  * into the next, so a slow disk makes batches larger instead of queues longer.
  * Each write's promise resolves only after its COMMIT.
@@ -16,37 +17,55 @@
  */
 import { mkdirSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
-import { Worker } from 'node:worker_threads';
+import { fork, type ChildProcess } from 'node:child_process';
 import { StoreError, errorText } from './errors.js';
 import { createSqlStore, type SqlRow, type SqlValue, type StoreHooks } from './sql-store.js';
 import type { Store } from './types.js';
-import type { WorkerError, WorkerInit, WorkerOp, WorkerResult } from './sqlite-worker.js';
+import type { WorkerError, WorkerInit, WorkerOp, WorkerResult } from './sqlite-process.js';
 
 /** How long a write waits for another process holding the lock before failing. */
 const BUSY_TIMEOUT_MS = 10_000;
+/**
+ * Roughly how much one batch (one transaction, one IPC message) carries. A transaction's pages
+ * all sit in the WAL until it commits, so a backlog of large rows (a burst of 200 KB room
+ * messages) would otherwise become one huge transaction and a WAL file that size.
+ */
+const MAX_BATCH_BYTES = 8 * 1024 * 1024;
+
+function opBytes(op: WorkerOp): number {
+  if (op.kind !== 'run' && op.kind !== 'all') return 0;
+  let n = op.sql.length;
+  for (const p of op.params) n += typeof p === 'string' ? p.length : p instanceof Uint8Array ? p.byteLength : 8;
+  return n;
+}
 
 function isMemory(path: string): boolean {
   return path === ':memory:' || path === '';
 }
 
-/** The worker's error as the driver's callers expect it (`code` is what isDuplicateKey reads). */
+/** The writer's error as the driver's callers expect it (`code` is what isDuplicateKey reads). */
 function fromWorker(e: WorkerError): Error {
   return Object.assign(new Error(e.message), { name: e.name, code: e.code, migration: e.migration });
 }
 
 /**
- * The worker beside this file: built, the .js; from source (tests, run through
- * tsx), the .ts, with tsx registered in the worker first (a worker thread does
- * not inherit the parent's loader in Node 20).
+ * The writer process beside this file: built, the .js; from source (tests, run
+ * through tsx), the .ts with tsx's loader. Structured-clone serialisation
+ * carries blobs as bytes. ELECTRON_RUN_AS_NODE: in the desktop app
+ * `process.execPath` is Electron, which this makes a plain Node.
  */
-function startWorker(init: WorkerInit): Worker {
-  if (!import.meta.url.endsWith('.ts')) return new Worker(new URL('./sqlite-worker.js', import.meta.url), { workerData: init });
-  const entry = new URL('./sqlite-worker.ts', import.meta.url).href;
-  const boot = `import('tsx/esm/api').then((m) => { m.register(); return import(${JSON.stringify(entry)}); })`;
-  return new Worker(boot, { eval: true, workerData: init });
+function startWriter(init: WorkerInit): ChildProcess {
+  const fromSource = import.meta.url.endsWith('.ts');
+  const entry = new URL(fromSource ? './sqlite-process.ts' : './sqlite-process.js', import.meta.url);
+  return fork(entry, [JSON.stringify(init)], {
+    serialization: 'advanced',
+    execArgv: fromSource ? ['--import', import.meta.resolve('tsx')] : [],
+    env: { ...process.env, ELECTRON_RUN_AS_NODE: '1' },
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  });
 }
 
-/** A statement on its way to the worker and the promise waiting for it. */
+/** A statement on its way to the writer and the promise waiting for it. */
 interface Pending {
   op: WorkerOp;
   resolve: (v: unknown) => void;
@@ -55,9 +74,9 @@ interface Pending {
 
 /** Observers of the write path (health: is a write late?). */
 export interface SqliteDriverStats {
-  /** Statements sent to the worker or waiting to be, not yet answered. */
+  /** Statements sent to the writer or waiting to be, not yet answered. */
   readonly pending: number;
-  /** Since when the oldest unanswered batch has been with the worker (ms since epoch), or null. */
+  /** Since when the oldest unanswered batch has been with the writer (ms since epoch), or null. */
   readonly busySince: number | null;
 }
 
@@ -73,31 +92,41 @@ export async function openSqliteStore(path: string, hooks: StoreHooks = {}): Pro
     throw openFailed(err);
   }
   const init: WorkerInit = { file, busyTimeoutMs: BUSY_TIMEOUT_MS };
-  const worker = startWorker(init);
+  const writer = startWriter(init);
   let dead: Error | null = null;
   let onDead: (err: Error) => void = () => {};
   await new Promise<void>((ready, fail) => {
     const first = (m: { ready?: boolean; error?: WorkerError }) => {
       if (m.ready === undefined) return;
-      worker.off('message', first);
+      writer.off('message', first);
       if (m.ready) ready();
       else fail(openFailed(fromWorker(m.error!)));
     };
-    worker.on('message', first);
-    worker.once('error', (err) => fail(openFailed(err)));
+    writer.on('message', first);
+    writer.once('error', (err) => fail(openFailed(err)));
+    writer.once('exit', (code, sig) => fail(openFailed(new Error(`the SQLite writer process exited (${sig ?? code}) before opening the file`))));
   });
-  // The gateway's exit must not wait for an idle worker; a batch out keeps it referenced.
-  worker.unref();
-  worker.on('error', (err) => {
+  // The gateway's exit must not wait for an idle writer; a batch out keeps it referenced.
+  const hold = (on: boolean): void => {
+    if (on) {
+      writer.ref();
+      writer.channel?.ref();
+    } else {
+      writer.unref();
+      writer.channel?.unref();
+    }
+  };
+  hold(false);
+  writer.on('error', (err) => {
     dead = err;
     onDead(err);
   });
-  worker.on('exit', () => {
-    dead ??= new Error('SQLite worker exited');
+  writer.on('exit', (code, sig) => {
+    dead ??= new Error(`the SQLite writer process exited (${sig ?? code})`);
     onDead(dead);
   });
 
-  // Statements of the current turn (`gathering`), and the batch with the worker (`sent`).
+  // Statements of the current turn (`gathering`), and the batch with the writer (`sent`).
   let gathering: Pending[] = [];
   let sent: Pending[] | null = null;
   let batchNo = 0;
@@ -107,20 +136,23 @@ export async function openSqliteStore(path: string, hooks: StoreHooks = {}): Pro
   const flush = (): void => {
     scheduled = false;
     if (sent !== null || gathering.length === 0) return;
-    sent = gathering;
-    gathering = [];
+    let take = 0;
+    let bytes = 0;
+    while (take < gathering.length && (take === 0 || bytes < MAX_BATCH_BYTES)) bytes += opBytes(gathering[take++]!.op);
+    sent = gathering.slice(0, take);
+    gathering = gathering.slice(take);
     busySince = Date.now();
-    worker.ref();
-    worker.postMessage({ batch: ++batchNo, ops: sent.map((p) => p.op) });
+    hold(true);
+    writer.send({ batch: ++batchNo, ops: sent.map((p) => p.op) });
   };
-  worker.on('message', (m: { batch?: number; results?: WorkerResult[] }) => {
+  writer.on('message', (m: { batch?: number; results?: WorkerResult[] }) => {
     if (m.batch === undefined || sent === null) return;
     const done = sent;
     sent = null;
     busySince = null;
     m.results!.forEach((r, i) => (r.ok ? done[i]!.resolve(r.value) : done[i]!.reject(fromWorker(r.error))));
     if (gathering.length > 0) flush();
-    else worker.unref();
+    else hold(false);
   });
   onDead = (err) => {
     for (const p of [...(sent ?? []), ...gathering]) p.reject(err);
@@ -169,7 +201,7 @@ export async function openSqliteStore(path: string, hooks: StoreHooks = {}): Pro
         await now({ kind: 'migrate' });
       } catch (err) {
         const e = err as { migration?: { version: number; name: string }; code?: string; message: string };
-        // A StoreError raised in the worker (a schema newer than this gateway) keeps its code.
+        // A StoreError raised in the writer (a schema newer than this gateway) keeps its code.
         if (e.code === 'STORE_SCHEMA_TOO_NEW') throw new StoreError(e.code, e.message, { cause: err });
         const step = e.migration;
         throw new StoreError('STORE_MIGRATION_FAILED', step
@@ -184,7 +216,7 @@ export async function openSqliteStore(path: string, hooks: StoreHooks = {}): Pro
     async close() {
       if (dead) return;
       await now({ kind: 'close' }).catch(() => {});
-      await worker.terminate();
+      await stopWriter(writer);
     },
     time: (d) => d.getTime(),
     date: (v) => new Date(Number(v)),
@@ -215,10 +247,20 @@ export async function openSqliteStore(path: string, hooks: StoreHooks = {}): Pro
   try {
     await store.migrate();
   } catch (err) {
-    await worker.terminate();
+    await stopWriter(writer);
     throw err;
   }
   return store;
+}
+
+/** The writer ends by itself once its channel closes; one stuck in the kernel is killed after a while. */
+async function stopWriter(writer: ChildProcess): Promise<void> {
+  if (writer.exitCode !== null || writer.signalCode !== null) return;
+  const exited = new Promise<void>((done) => writer.once('exit', () => done()));
+  if (writer.connected) writer.disconnect();
+  const timer = setTimeout(() => writer.kill('SIGKILL'), 5_000);
+  await exited;
+  clearTimeout(timer);
 }
 
 const writeStats = new WeakMap<Store, SqliteDriverStats>();

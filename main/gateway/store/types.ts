@@ -30,6 +30,8 @@ export interface ConnectionOpen {
   roomId: string | null;
   clientIp: string;
   connectedAt: Date;
+  /** The gateway holding the socket (several gateways share one database); absent in rows written before gateways had ids. */
+  gatewayId?: string | null;
 }
 
 export interface ConnectionRow extends ConnectionOpen {
@@ -260,8 +262,12 @@ export interface Store {
   // connections
   openConnection(c: ConnectionOpen): Promise<number>;
   closeConnection(id: number, disconnectedAt: Date): Promise<void>;
-  /** Marks every still-open connection closed (after a crash); returns how many. */
-  closeDanglingConnections(at: Date): Promise<number>;
+  /**
+   * Marks still-open connections closed (after a crash); returns how many. Without a scope every
+   * open row; with one, rows of `own`, rows with no gateway id, and (when `live` is given) rows of
+   * any gateway not in `live`: another gateway's open sockets are never closed while it runs.
+   */
+  closeDanglingConnections(at: Date, scope?: { own: string; live?: readonly string[] }): Promise<number>;
   listConnections(opts?: { open?: boolean; deviceId?: string; limit?: number }): Promise<ConnectionRow[]>;
 
   // messages

@@ -1,13 +1,18 @@
 /**
- * The thread that owns the SQLite connection. better-sqlite3 is synchronous:
- * a COMMIT waiting for a slow or frozen disk blocks whatever thread runs it,
- * so that thread is this one and never the gateway's event loop.
+ * The process that owns the SQLite connection. better-sqlite3 is synchronous:
+ * a COMMIT waiting for a slow or frozen disk blocks whatever runs it, so that
+ * is this child process and never the gateway's event loop.
+ *
+ * A process, not a worker thread: WAL mode maps the `-shm` index into memory,
+ * and a thread faulting on that mapping while the file system is frozen holds
+ * the process's memory-map lock, which every other thread of the process then
+ * needs for its next allocation: the gateway's event loop stopped with it.
+ * A child has its own address space, so only it waits.
  *
  * Each message from the gateway is the statements of one of its event-loop
  * turns, run in order in one transaction (group commit); the reply comes after
  * the COMMIT, so a write's promise resolves only once it is durable.
  */
-import { parentPort, workerData } from 'node:worker_threads';
 import Database from 'better-sqlite3';
 import { SCHEMA_MIGRATIONS_DDL, pendingMigrations } from './migrations.js';
 
@@ -47,20 +52,22 @@ function bind(params: unknown[]): unknown[] {
   return params.map((p) => (p instanceof Uint8Array && !Buffer.isBuffer(p) ? Buffer.from(p.buffer, p.byteOffset, p.byteLength) : p));
 }
 
-function start(port: NonNullable<typeof parentPort>, init: WorkerInit): void {
+/** The gateway's end of the IPC channel, as this process sees it. */
+interface Port {
+  postMessage(message: unknown): void;
+  on(event: 'message', listener: (message: { batch: number; ops: WorkerOp[] }) => void): void;
+  close(): void;
+}
+
+function start(port: Port, init: WorkerInit): void {
   let db: Database.Database;
   try {
     db = new Database(init.file);
     db.pragma(`busy_timeout = ${init.busyTimeoutMs}`);
-    // COURTSIDE_SQLITE_EXCLUSIVE=1: one process only, and no mmap'd WAL index. On a frozen
-    // filesystem a fault on that mapping holds the process's memory-map lock, which the main
-    // thread then waits for too; without it only this thread stalls. Off by default: it keeps
-    // other processes (CLI tools, a second gateway) out of the file.
-    if (process.env.COURTSIDE_SQLITE_EXCLUSIVE === '1') db.pragma('locking_mode = EXCLUSIVE');
     // journal_mode reads the file header: a non-database file fails here, not later. Turning a new
     // file to WAL takes an exclusive lock that SQLite answers with SQLITE_BUSY at once, not through
     // the busy handler, when another process opens the same new file at that moment: retry it here
-    // (a blocking wait is fine on this thread) until the busy timeout.
+    // (a blocking wait is fine in this process) until the busy timeout.
     const deadline = Date.now() + init.busyTimeoutMs;
     for (;;) {
       try {
@@ -72,6 +79,8 @@ function start(port: NonNullable<typeof parentPort>, init: WorkerInit): void {
       }
     }
     db.pragma('synchronous = FULL');
+    // After a checkpoint the WAL file shrinks back to this, so a burst does not leave it large.
+    db.pragma(`journal_size_limit = ${32 * 1024 * 1024}`);
   } catch (err) {
     port.postMessage({ ready: false, error: toError(err) });
     return;
@@ -155,4 +164,21 @@ function start(port: NonNullable<typeof parentPort>, init: WorkerInit): void {
   port.postMessage({ ready: true });
 }
 
-if (parentPort) start(parentPort, workerData as WorkerInit);
+// Started by the gateway with an IPC channel (sqlite.ts) and its settings as the one argument.
+// When the gateway goes, however it goes (kill -9 included), the channel closes and this process
+// ends: an open transaction is rolled back by SQLite, and nothing in it was acknowledged.
+// Ctrl-C in a terminal and a service manager's stop signal reach the whole process group: this
+// process waits for the gateway to finish its last writes and close the channel instead of dying
+// under them.
+if (process.send) {
+  process.on('disconnect', () => process.exit(0));
+  for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(sig, () => {});
+  start(
+    {
+      postMessage: (m) => process.send!(m),
+      on: (event, listener) => process.on(event, listener as (m: unknown) => void),
+      close: () => process.disconnect(),
+    },
+    JSON.parse(process.argv[2] ?? '{}') as WorkerInit,
+  );
+}
