@@ -71,6 +71,7 @@ extern "C" {
 #define COURTSIDE_FRAME_COMMAND                "command"
 #define COURTSIDE_FRAME_DATA_ACK               "data_ack"
 #define COURTSIDE_FRAME_UPLOAD_ACK             "upload_ack"
+#define COURTSIDE_FRAME_DATA_ACKS              "data_acks"
 #define COURTSIDE_FRAME_RESEND                 "resend"
 #define COURTSIDE_FRAME_ERROR                  "error"
 
@@ -100,6 +101,7 @@ extern "C" {
 #define COURTSIDE_ERR_CONFLICT         "CONFLICT"
 #define COURTSIDE_ERR_QUOTA_EXCEEDED   "QUOTA_EXCEEDED"
 #define COURTSIDE_ERR_ROOM_FORBIDDEN   "ROOM_FORBIDDEN"
+#define COURTSIDE_ERR_HANDLER_FAILED   "HANDLER_FAILED"
 
 /* ---- WebSocket close codes the gateway uses ------------------------------ */
 
@@ -114,7 +116,8 @@ extern "C" {
 
 /* mDNS/DNS-SD: the gateway advertises _courtside._tcp; with ESP-IDF's mdns component:
  * mdns_query_ptr(COURTSIDE_MDNS_SERVICE, COURTSIDE_MDNS_PROTO, 3000, 4, &results).
- * TXT keys: "pv" protocol version, "path" board path, "auth" open|token, "id" gateway id. */
+ * TXT keys: "pv" protocol version, "path" board path, "auth" open|token, "id" gateway id,
+ * and with TLS "sha256": the certificate's SHA-256 (hex) to pin; connect with wss://. */
 #define COURTSIDE_MDNS_SERVICE     "_courtside"
 #define COURTSIDE_MDNS_PROTO       "_tcp"
 /* A board may advertise itself as _courtside-dev._tcp (TXT "id", "mac", "board", "fw"). */
@@ -145,6 +148,7 @@ extern "C" {
 #define COURTSIDE_NVS_KEY_GW_HOST      "gw_host"      /* string, up to 253 bytes; absent: find the gateway by mDNS */
 #define COURTSIDE_NVS_KEY_GW_PORT      "gw_port"      /* u16, 1 to 65535; absent: COURTSIDE_DEFAULT_PORT */
 #define COURTSIDE_NVS_KEY_GW_PATH      "gw_path"      /* string, up to 64 bytes; absent: COURTSIDE_PATH_BOARD */
+#define COURTSIDE_NVS_KEY_GW_SHA256    "gw_sha256"    /* string, up to 64 bytes: TLS certificate SHA-256 (hex); absent: ws:// */
 #define COURTSIDE_NVS_KEY_DEVICE_ID    "device_id"    /* string, required, up to 64 bytes: the device code */
 #define COURTSIDE_NVS_KEY_DEVICE_TOKEN "device_token" /* string, up to 128 bytes; absent: connect without ?token= */
 #define COURTSIDE_NVS_KEY_ROOM_ID      "room_id"      /* string, up to 32 bytes; absent: no room */

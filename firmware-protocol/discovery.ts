@@ -33,6 +33,11 @@ export const GatewayTxtKeys = {
   auth: 'auth',
   /** Gateway id, stable across restarts. */
   gatewayId: 'id',
+  /**
+   * Present only when the gateway speaks TLS (`serve --tls`): the SHA-256 of its certificate,
+   * 64 lower-case hex digits. Connect with `wss://` and accept only that certificate.
+   */
+  certSha256: 'sha256',
 } as const;
 
 /** TXT keys of a board's `_courtside-dev._tcp` record (all optional). */
@@ -84,6 +89,9 @@ export const ProbeAnswerFrame = Type.Object(
     }),
     board_path: Type.String({ minLength: 1, maxLength: 128, description: 'Append `{device_code}/` to a base URL + this path.' }),
     auth: Type.Union([Type.Literal('open'), Type.Literal('token')]),
+    cert_sha256: Type.Optional(
+      Type.String({ pattern: '^[0-9a-f]{64}$', description: 'Only with TLS (the URLs are then `wss://`): SHA-256 of the gateway\'s certificate to pin.' }),
+    ),
   },
   { $id: 'ProbeAnswerFrame', title: 'courtside_here (UDP, gateway -> board)' },
 );
@@ -113,17 +121,20 @@ export function probeFrame(deviceId: string): ProbeFrame {
   return { type: PROBE_TYPE, v: DISCOVERY_VERSION, device_id: deviceId };
 }
 
-export function probeAnswerFrame(a: { gatewayId: string; urls: string[]; boardPath: string; auth: DeviceAuth }): ProbeAnswerFrame {
-  return { type: PROBE_ANSWER_TYPE, v: DISCOVERY_VERSION, gateway_id: a.gatewayId, urls: a.urls, board_path: a.boardPath, auth: a.auth };
+export function probeAnswerFrame(a: { gatewayId: string; urls: string[]; boardPath: string; auth: DeviceAuth; certSha256?: string | null }): ProbeAnswerFrame {
+  const f: ProbeAnswerFrame = { type: PROBE_ANSWER_TYPE, v: DISCOVERY_VERSION, gateway_id: a.gatewayId, urls: a.urls, board_path: a.boardPath, auth: a.auth };
+  if (a.certSha256) f.cert_sha256 = a.certSha256;
+  return f;
 }
 
 /** TXT record of the gateway's advertisement. */
-export function gatewayTxt(a: { protocolVersion: number; path: string; auth: DeviceAuth; gatewayId: string }): Record<string, string> {
+export function gatewayTxt(a: { protocolVersion: number; path: string; auth: DeviceAuth; gatewayId: string; certSha256?: string | null }): Record<string, string> {
   return {
     [GatewayTxtKeys.protocolVersion]: String(a.protocolVersion),
     [GatewayTxtKeys.path]: a.path,
     [GatewayTxtKeys.auth]: a.auth,
     [GatewayTxtKeys.gatewayId]: a.gatewayId,
+    ...(a.certSha256 ? { [GatewayTxtKeys.certSha256]: a.certSha256 } : {}),
   };
 }
 

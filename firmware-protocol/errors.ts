@@ -36,6 +36,8 @@ export const FrameErrorCodes = {
   CONFLICT: 'the request conflicts with the current state',
   /** A cap on what the gateway keeps was reached: a device's or a room's queue, or new device ids from one address. Nothing was stored. */
   QUOTA_EXCEEDED: 'storage quota reached',
+  /** A handler the embedding application registered threw or did not answer in time; the message says why. */
+  HANDLER_FAILED: 'the handler for this frame failed',
 } as const;
 
 export type FrameErrorCode = keyof typeof FrameErrorCodes;

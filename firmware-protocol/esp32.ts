@@ -115,7 +115,15 @@ export const CommandPayload = Type.Object({
 
 // Gateway -> board frames.
 export const GatewayToBoardFrames = {
-  connection_established: Type.Object({ type: Type.Literal('connection_established'), device_code: Type.String(), server_time: Type.Number() }, { $id: 'ConnectionEstablishedFrame' }),
+  connection_established: Type.Object(
+    {
+      type: Type.Literal('connection_established'),
+      device_code: Type.String(),
+      server_time: Type.Number(),
+      ack: Type.Optional(Type.Literal('cumulative', { description: 'Present when the board asked for cumulative acks (`?ack=cumulative`): its sample frames are acked by data_acks.' })),
+    },
+    { $id: 'ConnectionEstablishedFrame' },
+  ),
   heartbeat_ack: Type.Object({ type: Type.Literal('heartbeat_ack'), server_time: Type.Number({ description: 'ms since epoch' }) }, { $id: 'HeartbeatAckFrame' }),
   status_ack: Type.Object({ type: Type.Literal('status_ack') }, { $id: 'StatusAckFrame' }),
   commands: Type.Object({ type: Type.Literal('commands'), commands: Type.Array(CommandPayload) }, { $id: 'CommandsFrame' }),
@@ -130,6 +138,17 @@ export const GatewayToBoardFrames = {
     },
     { $id: 'DataAckFrame' },
   ),
+  data_acks: Type.Object(
+    {
+      type: Type.Literal('data_acks'),
+      session_id: Type.Union([Type.String(), Type.Null()]),
+      stored: Type.Boolean({ description: 'As in data_ack, for every seq this frame acks.' }),
+      from_seq: Type.Integer({ minimum: 0, description: 'First seq of the range.' }),
+      to_seq: Type.Integer({ minimum: 0, description: 'Last seq of the range, included.' }),
+      except: Type.Array(Type.Integer({ minimum: 0 }), { description: 'Seqs within the range this frame does not ack: keep those until their own ack.' }),
+    },
+    { $id: 'DataAcksFrame', description: 'Cumulative ack (boards that connected with ?ack=cumulative): every seq from from_seq to to_seq except those in except, as if each had its data_ack.' },
+  ),
   upload_ack: Type.Object(
     {
       type: Type.Literal('upload_ack'),
@@ -140,3 +159,5 @@ export const GatewayToBoardFrames = {
     { $id: 'UploadAckFrame' },
   ),
 } as const;
+
+export type DataAcksFrame = Static<typeof GatewayToBoardFrames.data_acks>;

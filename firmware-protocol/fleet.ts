@@ -44,8 +44,8 @@ export const FleetReplyFrames = {
 export type FleetReply = Static<typeof FleetReplyFrames.fleet>;
 
 /**
- * To room clients, signaling clients and operators of a gateway when events from other
- * gateways may be missing: Redis trimmed its history past where this gateway was
+ * To operators, and to room and signaling clients that asked for it (`fleet_gap: true` in
+ * their identity or register frame), when events from other gateways may be missing: Redis trimmed its history past where this gateway was
  * (`trimmed`), came back empty (`epoch`), or a gateway dropped events it could not hand to
  * Redis (`dropped`). What was sent meanwhile may not have arrived: ask again (query_room).
  */

@@ -21,6 +21,7 @@ export * from './operator-api.js';
 export * from './settings.js';
 export * from './fleet.js';
 export * from './flow.js';
+export * from './envelope.js';
 
 /** Bumped when a frame changes incompatibly; advertised in mDNS TXT `pv`. */
 export const PROTOCOL_VERSION = 1;
@@ -31,6 +32,7 @@ export const Paths = {
   board: '/ws/esp32/',
   user: '/ws/miniprogram/',
   operator: '/ws/admin/',
+  envelope: '/ws',
 } as const;
 
 export const DEFAULT_PORT = 8765;

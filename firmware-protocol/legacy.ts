@@ -14,6 +14,7 @@ export const IdentityFrame = Type.Object(
     identity: Type.String({ maxLength: 128, description: 'Free-form role, e.g. "mobile_user", "sensor_node".' }),
     room_id: Type.Optional(Type.Union([Type.String({ maxLength: 32 }), Type.Null()], { description: 'Room to join; omitted: back to the last room, or a new one.' })),
     presence: Type.Optional(Type.Boolean({ description: 'Courtside: receive join/leave frames for the room.' })),
+    fleet_gap: Type.Optional(Type.Boolean({ description: 'Courtside, several gateways: receive fleet_gap frames when events from other gateways were lost.' })),
     token: Type.Optional(Type.String({ description: 'Courtside: device token when the gateway runs with --device-auth token.' })),
     create: Type.Optional(Type.Boolean({ description: 'Courtside: with room_id, create the room under that name if it does not exist (created_new), else join it (joined_existing).' })),
     allowed_device_ids: Type.Optional(Type.Array(Id('A device that may join.'), { maxItems: 1000, description: 'Courtside, with create: only these devices (and the creator) may join the new room.' })),
@@ -52,6 +53,7 @@ export const RegisterFrame = Type.Object(
     type: Type.Literal('register'),
     client_id: Id('Signaling id others use as target_id.'),
     token: Type.Optional(Type.String()),
+    fleet_gap: Type.Optional(Type.Boolean({ description: 'Courtside, several gateways: receive fleet_gap frames when events from other gateways were lost.' })),
   },
   { $id: 'RegisterFrame', title: 'register (seed 004)' },
 );

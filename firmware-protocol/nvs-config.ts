@@ -37,6 +37,7 @@ export const NVS_CONFIG_KEYS = [
   { key: 'gw_host', type: 'string', required: false, max: 253, description: 'gateway host name or IP address (absent: find the gateway by mDNS, _courtside._tcp)' },
   { key: 'gw_port', type: 'u16', required: false, max: 65535, min: 1, description: 'gateway TCP port (default 8765)' },
   { key: 'gw_path', type: 'string', required: false, max: 64, description: "board endpoint path (default '/ws/esp32/'); the board appends '<device_id>/'" },
+  { key: 'gw_sha256', type: 'string', required: false, max: 64, description: "SHA-256 of the gateway's TLS certificate, 64 lower-case hex digits (present: connect with wss:// and accept only that certificate; absent: ws://)" },
   { key: 'device_id', type: 'string', required: true, max: 64, description: 'the board’s device code, e.g. racket-01' },
   { key: 'device_token', type: 'string', required: false, max: 128, description: 'device token for --device-auth token, sent as ?token=' },
   { key: 'room_id', type: 'string', required: false, max: 32, description: 'room the board joins (absent: none)' },
@@ -46,6 +47,8 @@ export const NVS_CONFIG_KEYS = [
 export type NvsConfigKeyName = (typeof NVS_CONFIG_KEYS)[number]['key'];
 
 const Str = (max: number, min = 0) => Type.String({ minLength: min, maxLength: max });
+/** A gateway started with TLS fills this in itself when provisioning (usb/manager.ts). */
+const CertSha256 = Type.String({ pattern: '^[0-9a-f]{64}$', description: "SHA-256 of the gateway's certificate (64 lower-case hex digits); a TLS gateway adds its own when absent" });
 
 /** A board configuration as operators send it (usb_provision, bulk mode). */
 export const BoardConfigSchema = Type.Object(
@@ -55,6 +58,7 @@ export const BoardConfigSchema = Type.Object(
     gw_host: Type.Optional(Str(253, 1)),
     gw_port: Type.Optional(Type.Integer({ minimum: 1, maximum: 65535 })),
     gw_path: Type.Optional(Str(64, 1)),
+    gw_sha256: Type.Optional(CertSha256),
     device_id: Str(64, 1),
     device_token: Type.Optional(Str(128, 1)),
     room_id: Type.Optional(Str(32, 1)),
@@ -72,6 +76,7 @@ export const BoardConfigTemplateSchema = Type.Object(
     gw_host: Type.Optional(Str(253, 1)),
     gw_port: Type.Optional(Type.Integer({ minimum: 1, maximum: 65535 })),
     gw_path: Type.Optional(Str(64, 1)),
+    gw_sha256: Type.Optional(CertSha256),
     room_id: Type.Optional(Str(32, 1)),
     sample_hz: Type.Optional(Type.Integer({ minimum: 1, maximum: 4000 })),
   },

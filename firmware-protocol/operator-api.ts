@@ -11,10 +11,11 @@ import { DiscoveryOperatorFrames } from './discovery.js';
 import { UsbFrames } from './usb.js';
 import { SettingsOperatorFrames } from './settings.js';
 import { FleetOperatorFrames } from './fleet.js';
+import { PlatformOperatorFrames } from './envelope.js';
 import type { OperatorReplyBody, OperatorReplyType } from './operator-replies.js';
 
 /** Every operator request, of the core and of the parts the standard gateway runs. */
-export const AllOperatorRequestFrames = { ...OperatorFrames, ...SessionOperatorFrames, ...DiscoveryOperatorFrames, ...UsbFrames, ...SettingsOperatorFrames, ...FleetOperatorFrames } as const;
+export const AllOperatorRequestFrames = { ...OperatorFrames, ...SessionOperatorFrames, ...DiscoveryOperatorFrames, ...UsbFrames, ...SettingsOperatorFrames, ...FleetOperatorFrames, ...PlatformOperatorFrames } as const;
 export type AnyOperatorRequestType = keyof typeof AllOperatorRequestFrames;
 
 /** The reply type of each request (an `error` frame may answer any of them instead). */
@@ -66,6 +67,8 @@ export const ReplyTypeOf = {
   usb_bulk_start: 'usb_bulk',
   usb_bulk_stop: 'usb_bulk',
   usb_bulk_status: 'usb_bulk',
+  get_health: 'health',
+  get_metrics: 'metrics',
 } as const satisfies Record<AnyOperatorRequestType, OperatorReplyType>;
 
 /** The fields a request carries besides `type` and `id`. */

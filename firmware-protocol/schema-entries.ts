@@ -19,8 +19,10 @@ import { OperatorEvents } from './operator-events.js';
 import { SessionBoardFrames } from './sessions.js';
 import { ProbeAnswerFrame, ProbeFrame, PROBE_ANSWER_TYPE, PROBE_MAX_BYTES, PROBE_PORT, PROBE_TYPE } from './discovery.js';
 import { ErrorFrameSchema } from './error-frame.js';
+import { FleetGapFrameSchema } from './fleet.js';
+import { EnvelopeFrames, EnvelopeServerFrames, EnvelopeTextFrame } from './envelope.js';
 
-export type Endpoint = 'legacy' | 'esp32' | 'user' | 'operator' | 'discovery';
+export type Endpoint = 'legacy' | 'esp32' | 'user' | 'operator' | 'discovery' | 'ws';
 export type Direction = 'client-to-gateway' | 'gateway-to-client';
 
 export interface SchemaEntry {
@@ -46,10 +48,11 @@ const WHERE: Record<Endpoint, string> = {
   user: `${Paths.user}{user_id}/`,
   operator: `${Paths.operator} (operator token)`,
   discovery: `UDP port ${PROBE_PORT} (discovery probe)`,
+  ws: `${Paths.envelope} (the Node WebSocket module's envelope)`,
 };
 
-const SENDER: Record<Endpoint, string> = { legacy: 'Client', esp32: 'Board', user: 'App', operator: 'Operator', discovery: 'Board' };
-const RECEIVER: Record<Endpoint, string> = { legacy: 'client', esp32: 'board', user: 'app', operator: 'operator', discovery: 'board' };
+const SENDER: Record<Endpoint, string> = { legacy: 'Client', esp32: 'Board', user: 'App', operator: 'Operator', discovery: 'Board', ws: 'Client' };
+const RECEIVER: Record<Endpoint, string> = { legacy: 'client', esp32: 'board', user: 'app', operator: 'operator', discovery: 'board', ws: 'client' };
 
 function entriesOf(endpoint: Endpoint, direction: Direction, table: Record<string, TSchema>): SchemaEntry[] {
   const from = direction === 'client-to-gateway' ? `${SENDER[endpoint]} -> gateway` : `Gateway -> ${RECEIVER[endpoint]}`;
@@ -95,14 +98,17 @@ export function schemaEntries(): SchemaEntry[] {
       register: RegisterFrame,
       signal: SignalFrame,
     }),
-    ...entriesOf('legacy', 'gateway-to-client', LegacyServerFrames),
+    ...entriesOf('legacy', 'gateway-to-client', { ...LegacyServerFrames, fleet_gap: FleetGapFrameSchema }),
     ...entriesOf('esp32', 'client-to-gateway', BoardFrames),
     ...entriesOf('esp32', 'gateway-to-client', { ...GatewayToBoardFrames, ...SessionBoardFrames }),
     ...entriesOf('user', 'client-to-gateway', UserFrames),
     ...entriesOf('user', 'gateway-to-client', UserServerFrames),
     ...entriesOf('operator', 'client-to-gateway', AllOperatorRequestFrames),
-    ...entriesOf('operator', 'gateway-to-client', OperatorServerFrames),
+    ...entriesOf('operator', 'gateway-to-client', { ...OperatorServerFrames, fleet_gap: FleetGapFrameSchema }),
     ...eventEntries(),
+    // `text` stands for every type an application registered a handler for: the envelope alone.
+    ...entriesOf('ws', 'client-to-gateway', { ...EnvelopeFrames, text: EnvelopeTextFrame }),
+    ...entriesOf('ws', 'gateway-to-client', EnvelopeServerFrames),
     {
       file: `discovery/${PROBE_TYPE}.json`,
       endpoint: 'discovery',

@@ -134,7 +134,8 @@ export const ResendFrame = Type.Object(
 
 /** Frames the sessions part sends a board, as exported (PROTOCOL.md wording). */
 export const SessionBoardFrames = {
-  resend: { ...ResendFrame, description: 'Gaps found at upload_complete: send these frames of the session again (the board keeps every frame until its data_ack).' },
+  // Typed as the schema it copies, so declarations can name it (the spread's type holds TypeBox's private symbols).
+  resend: { ...ResendFrame, description: 'Gaps found at upload_complete: send these frames of the session again (the board keeps every frame until its data_ack).' } as typeof ResendFrame,
 } as const;
 
 /**

@@ -15,7 +15,10 @@ type Options = NonNullable<ParseArgsConfig['options']>;
 /** The `-h, --help` switch every command has. */
 export const HELP_OPTION = { help: { type: 'boolean', short: 'h' } } as const;
 
-export function parse<O extends Options>(argv: string[], options: O, allowPositionals = false) {
+/** What parse returns, named so the package's declarations can spell it. */
+export type Parsed<O extends Options> = ReturnType<typeof parseArgs<{ args: string[]; options: O; strict: true; allowPositionals: boolean }>>;
+
+export function parse<O extends Options>(argv: string[], options: O, allowPositionals = false): Parsed<O> {
   try {
     return parseArgs({ args: argv, options, strict: true, allowPositionals });
   } catch (err) {

@@ -37,6 +37,12 @@ Options:
                          frames under N bytes go uncompressed (default ${DEFAULTS.compressionThreshold})
   --log-level LEVEL      ${LOG_LEVELS.join(', ')} (default info)
   --demo N               also run N simulated boards against this gateway
+  --tls                  HTTPS and WSS on the port, with a certificate made for this
+                         machine's names and addresses and kept in <data-dir>
+                         (tls-cert.pem, tls-key.pem; renewed 30 days before it ends).
+                         Plain http:// there only redirects (and answers /api/health)
+  --tls-cert FILE        your own certificate (PEM) instead; with --tls-key, implies --tls
+  --tls-key FILE         the key of --tls-cert (PEM)
   --mdns-interface X     advertise and browse on this interface (name like wlan0, or
                          an IPv4 address); repeat for more (default: every non-internal
                          IPv4 interface)
@@ -99,6 +105,14 @@ Environment: COURTSIDE_DISCOVERY=off turns mDNS and the UDP probe off (container
   -h, --help             this help
 `;
 
+/** What a person compares with the browser's certificate viewer, and what boards pin. */
+function tlsLines(gw: Gateway): string[] {
+  const t = gw.options.tls;
+  if (!t) return [];
+  const until = new Date(t.notAfter).toISOString().slice(0, 10);
+  return [`  tls:         SHA-256 ${t.fingerprintColons}`, `               (${t.source === 'generated' ? `made for this machine, ${t.certFile}` : t.certFile}; valid until ${until})`];
+}
+
 function validHost(h: string): boolean {
   return /^[A-Za-z0-9.:-]{1,253}$/.test(h);
 }
@@ -121,6 +135,9 @@ export function serveCommand(argv: string[], io: CommandIO): Promise<number> {
       compression: { type: 'string' },
       'compression-threshold': { type: 'string' },
       demo: { type: 'string' },
+      tls: { type: 'boolean' },
+      'tls-cert': { type: 'string' },
+      'tls-key': { type: 'string' },
       'mdns-interface': { type: 'string', multiple: true },
       'no-mdns': { type: 'boolean' },
       'udp-probe-port': { type: 'string' },
@@ -178,6 +195,11 @@ export function serveCommand(argv: string[], io: CommandIO): Promise<number> {
     for (const h of values['allow-host'] ?? []) {
       if (h !== '*' && !/^[A-Za-z0-9.:[\]-]{1,253}$/.test(h)) throw new UsageError(`--allow-host must be a host name or address, got '${h}'`);
     }
+    const tlsCert = values['tls-cert'];
+    const tlsKey = values['tls-key'];
+    if ((tlsCert === undefined) !== (tlsKey === undefined)) throw new UsageError('--tls-cert and --tls-key go together');
+    if (tlsCert === '' || tlsKey === '') throw new UsageError('--tls-cert and --tls-key must not be empty');
+    const tls = tlsCert !== undefined && tlsKey !== undefined ? { certFile: tlsCert, keyFile: tlsKey } : values.tls ? true : undefined;
     let gw: Gateway;
     try {
       // The settings file (data folder) first, the flags over it: the same composition as the desktop app.
@@ -212,6 +234,7 @@ export function serveCommand(argv: string[], io: CommandIO): Promise<number> {
           maxFramesPerSecondPerAddress,
           maxBytesPerSecondPerAddress,
           maxSendBufferBytes,
+          tls,
           discovery: {
             mdns: values['no-mdns'] ? false : undefined,
             udpProbePort: probePort === 0 ? false : probePort,
@@ -235,6 +258,7 @@ export function serveCommand(argv: string[], io: CommandIO): Promise<number> {
     const lines = [
       `Courtside ${VERSION} listening on ${gw.host}:${gw.port} (${gw.store.description})`,
       `  device auth: ${gw.core.options.deviceAuth}`,
+      ...tlsLines(gw),
       ...urls.board.map((u) => `  boards:      ${u}<device_code>/`),
       ...[...new Set([gw.operatorUrl, ...urls.operator])].map((u) => `  operator:    ${u}`),
     ];

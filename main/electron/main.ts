@@ -84,7 +84,8 @@ async function main(): Promise<void> {
     return;
   }
   const origin = new URL(gateway.operatorUrl).origin;
-  lockDown(origin);
+  const gw = gateway;
+  lockDown(origin, () => gw.options.tls?.fingerprint ?? null);
   registerIpc(() => window, origin);
   removeTray = createTray(gateway, { show, quit });
   show();

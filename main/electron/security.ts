@@ -6,6 +6,7 @@
  * from the main window's top frame on the gateway's origin.
  */
 import { app, session, shell, type IpcMainInvokeEvent, type WebContents } from 'electron';
+import { isGatewayCertificate } from './compose.js';
 
 /** The CSP the gateway sends (main/gateway/static.ts); repeated here for responses that lack one. */
 export const CSP = "default-src 'self'; connect-src 'self' ws: wss:; img-src 'self' data:; style-src 'self' 'unsafe-inline'; script-src 'self'";
@@ -28,8 +29,11 @@ function openOutside(url: string): void {
   }
 }
 
-export function lockDown(origin: string): void {
+export function lockDown(origin: string, fingerprint: () => string | null = () => null): void {
   const ses = session.defaultSession;
+  // The gateway's self-made certificate is trusted here by its fingerprint (0: trusted); any
+  // other certificate gets Chromium's own verdict (-3). Read on each check: a renewal changes it.
+  ses.setCertificateVerifyProc((request, callback) => callback(isGatewayCertificate(request.certificate.data, fingerprint()) ? 0 : -3));
   ses.setPermissionRequestHandler((_wc, permission, callback) => callback(permission === 'clipboard-sanitized-write'));
   ses.setPermissionCheckHandler((_wc, permission) => permission === 'clipboard-sanitized-write');
   ses.webRequest.onHeadersReceived((details, callback) => {

@@ -141,6 +141,17 @@ function jwtAlg(token: string): string | null {
 }
 
 /**
+ * A browser page of this gateway's (the WebSocket test page) opening a device endpoint: it names the
+ * operator's token as `operator_token`, its Origin is the gateway's own and its Host one of the
+ * gateway's names. Any other page's Origin stays refused there.
+ */
+export function operatorPage(ctx: Pick<Base, 'options'>, req: IncomingMessage, url: URL): boolean {
+  const t = url.searchParams.get('operator_token');
+  if (t === null || !safeEqual(t, ctx.options.operatorToken)) return false;
+  return hostAllowed(ctx.options, req.headers.host) && originAllowed(req, ctx.options.allowedOrigins);
+}
+
+/**
  * In `open` mode always true; in `token` mode the device's unrevoked minted token must match,
  * or (with JWT keys configured) a JWT whose `sub` is `subject`: the device code, room client id,
  * signaling client id, or for players the user id itself.

@@ -61,7 +61,7 @@ export class BoardHub {
   private state(deviceId: string): BoardState {
     let s = this.states.get(deviceId);
     if (!s) {
-      s = { deviceId, online: false, ip: null, connectedAt: null, disconnectedAt: null, lastSeenAt: null, lastHeartbeatAt: null, status: null, statusAt: null };
+      s = blankState(deviceId);
       this.states.set(deviceId, s);
     }
     return s;
@@ -175,15 +175,21 @@ export class BoardHub {
   list(): ReturnType<BoardHub['describe']>[] {
     const states = [...this.states.values()];
     // Boards other gateways hold show as online there; this gateway may not have heard of them yet.
-    if (this.ctx.fleet) for (const [id] of this.ctx.fleet.remoteAll()) if (!this.states.has(id)) states.push(this.state(id));
+    if (this.ctx.fleet) for (const [id] of this.ctx.fleet.remoteAll()) if (!this.states.has(id)) states.push(blankState(id));
     return states
       .map((s) => this.describe(s))
       .sort((a, b) => Number(b.online) - Number(a.online) || a.device_id.localeCompare(b.device_id));
   }
 
   find(deviceId: string): ReturnType<BoardHub['describe']> | undefined {
-    const s = this.states.get(deviceId) ?? (this.ctx.fleet?.remote(deviceId) ? this.state(deviceId) : undefined);
+    // A board only another gateway has seen is described, not remembered here.
+    const s = this.states.get(deviceId) ?? (this.ctx.fleet?.remote(deviceId) ? blankState(deviceId) : undefined);
     return s && this.describe(s);
+  }
+
+  /** Connected to this gateway or to another of the fleet. */
+  isOnline(deviceId: string): boolean {
+    return this.conns.has(deviceId) || this.ctx.fleet?.remote(deviceId) !== undefined;
   }
 
   describe(s: BoardState) {
@@ -209,4 +215,8 @@ export class BoardHub {
       ...gateway,
     };
   }
+}
+
+function blankState(deviceId: string): BoardState {
+  return { deviceId, online: false, ip: null, connectedAt: null, disconnectedAt: null, lastSeenAt: null, lastHeartbeatAt: null, status: null, statusAt: null };
 }

@@ -80,7 +80,7 @@ export function coreRequests(view: GatewayView): RequestTable {
       async handle(f) {
         const command = boardCommandName(f.command);
         const r = await core.commands.send(f.device_id, command, f.params ?? {}, { timeoutMs: f.timeout_ms, maxRetries: f.max_retries, priority: f.priority });
-        return answer('command_queued', { command_id: r.commandId, device_id: f.device_id, command, pushed: r.pushed, connected: core.boards.isConnected(f.device_id) });
+        return answer('command_queued', { command_id: r.commandId, device_id: f.device_id, command, pushed: r.pushed, connected: core.boards.isOnline(f.device_id) });
       },
     }),
     broadcast_devices: defineRequest(F.broadcast_devices, {

@@ -13,7 +13,9 @@ import { UserHub } from './users.js';
 import { OperatorHub } from './operators.js';
 import { createDeviceToken, deviceTokenOk, type JwtCheck } from './auth.js';
 import { Paths } from '../../firmware-protocol/index.js';
+import { FINGERPRINT_PARAM } from '../../firmware-protocol/tls.js';
 import type { FleetLink } from './fleet/link.js';
+import { Platform } from './platform/platform.js';
 
 /** Device tokens as parts use them: the store keeps only hashes. */
 export interface DeviceTokens {
@@ -38,6 +40,8 @@ export interface Core extends Base {
   readonly commands: CommandQueue;
   readonly users: UserHub;
   readonly tokens: DeviceTokens;
+  /** Handlers, middleware, events and the health figures of an embedding application (embed.ts). */
+  readonly platform: Platform;
   /** Public (LAN) addresses the gateway answers on, for printed URLs and discovery. */
   urls(): { board: string[]; operator: string[] };
   /** The fleet this gateway is part of (`--redis`); null on its own. */
@@ -54,7 +58,13 @@ export const TOKEN_REVOKED_CLOSE = 4403;
  * With a fleet, each hub gets its cross-gateway hook; without one it gets none and runs as a
  * single gateway always did. `jwt` checks JWTs beside minted device tokens (null: none configured).
  */
-export function createCore(base: Base, where: { hosts: () => string[]; port: () => number }, fleet: FleetLink | null = null, jwt: JwtCheck | null = null): Core {
+export function createCore(
+  base: Base,
+  where: { hosts: () => string[]; port: () => number },
+  fleet: FleetLink | null = null,
+  jwt: JwtCheck | null = null,
+  platform: Platform = new Platform(base.clock),
+): Core {
   const operators = new OperatorHub({ ...base, fleet: fleet?.operators });
   const boards = new BoardHub({ ...base, operators, fleet: fleet?.boards });
   const rooms = new RoomHub({ ...base, operators, fleet: fleet?.rooms });
@@ -92,12 +102,16 @@ export function createCore(base: Base, where: { hosts: () => string[]; port: () 
     users,
     tokens,
     fleet,
+    platform,
     urls() {
       const port = where.port();
       const hs = where.hosts();
+      // With TLS the operator URLs (and the QR codes made of them) carry the fingerprint to pin.
+      const tls = base.options.tls;
+      const fp = tls ? `&${FINGERPRINT_PARAM}=${tls.fingerprint}` : '';
       return {
-        board: hs.map((h) => `ws://${h}:${port}${Paths.board}`),
-        operator: hs.map((h) => `http://${h}:${port}/?token=${base.options.operatorToken}`),
+        board: hs.map((h) => `${tls ? 'wss' : 'ws'}://${h}:${port}${Paths.board}`),
+        operator: hs.map((h) => `${tls ? 'https' : 'http'}://${h}:${port}/?token=${base.options.operatorToken}${fp}`),
       };
     },
   };

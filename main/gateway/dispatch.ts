@@ -150,7 +150,7 @@ export class Dispatcher {
   /** One text frame from an operator socket: validated, answered or refused with an error frame. */
   async frame(text: string, peer: Peer): Promise<void> {
     const p = this.parser.parse(text);
-    if (!p.ok) return peer.send(p.error);
+    if (!p.ok) return peer.refuse(p.error, text);
     const f = p.frame as { type: string; id?: string | number };
     const reply = (a: Answer) => peer.send(f.id === undefined ? { type: a.type, ...a.body } : { type: a.type, id: f.id, ...a.body });
     try {

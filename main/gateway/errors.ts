@@ -81,6 +81,7 @@ const FRAME_STATUS: Record<FrameErrorCode, number> = {
   BAD_BINARY: 400,
   CONFLICT: 409,
   QUOTA_EXCEEDED: 429,
+  HANDLER_FAILED: 500,
 };
 
 /** Frame codes as catalogue entries; the message is the caller's, or the code's default line. */
@@ -94,6 +95,10 @@ export const GatewayErrors = {
   LISTEN_FAILED: { status: 500, message: (detail: string) => `cannot listen: ${detail}` },
   DATA_DIR_UNWRITABLE: { status: 500, message: (dir: string) => `cannot write to the data folder ${dir}; choose another with --data-dir` },
   BAD_OPERATOR_TOKEN: { status: 400, message: () => 'operator token must be 16 to 256 characters of letters, digits, - or _' },
+  TLS_FILES_UNREADABLE: { status: 500, message: (detail: string) => `cannot read the TLS certificate or key: ${detail}` },
+  TLS_FILES_INVALID: { status: 500, message: (detail: string) => `the TLS certificate or key is not usable: ${detail}` },
+  TLS_REQUIRED: { status: 403, message: (detail: string) => `this gateway speaks HTTPS only; use https:// (wss:// for WebSockets)${detail}` },
+  TLS_CERT_FAILED: { status: 500, message: (detail: string) => `cannot make the TLS certificate: ${detail}` },
   DB_OPEN_FAILED: { status: 500, message: (detail: string) => `cannot open the database: ${detail}` },
   DUPLICATE_REQUEST: { status: 500, message: (type: string, a: string, b: string) => `request type '${type}' is claimed by both ${a} and ${b}` },
   DUPLICATE_ROUTE: { status: 500, message: (route: string, a: string, b: string) => `HTTP route '${route}' is claimed by both ${a} and ${b}` },

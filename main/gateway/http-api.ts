@@ -13,6 +13,7 @@ import { sendHealth } from './health.js';
 import { connectionCounts } from './service.js';
 import type { StoreWatch } from './store-watch.js';
 import { serveStatic } from './static.js';
+import { serveTestPage } from './websocket-test.js';
 import { VERSION } from './version.js';
 import { handleBoardUpload, UPLOAD_PATH } from './http-upload.js';
 import type { SampleSink } from './samples.js';
@@ -60,6 +61,8 @@ export async function handleHttp(core: Core, dispatcher: Dispatcher, storeWatch:
     if (await dispatcher.http(req, res, url, sub)) return;
     return sendError(res, gatewayError('NOT_FOUND', `${method} /api${sub.split('/').map((s) => (s ? decodeSegment(s) : s)).join('/')} not found`));
   }
+
+  if (serveTestPage(core, req, res, url)) return;
 
   if (method === 'GET' || method === 'HEAD') {
     // The UI too: a rebinding page must not frame or read it under its own name.

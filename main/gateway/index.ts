@@ -9,6 +9,9 @@ import { chmodSync, mkdirSync, readFileSync, statSync, writeFileSync, existsSync
 import { networkInterfaces } from 'node:os';
 import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
+import { Platform } from './platform/platform.js';
+import { platformPart } from './platform/part.js';
 import type { TSchema } from '@sinclair/typebox';
 import { fileURLToPath } from 'node:url';
 import { systemClock, type Clock } from './clock.js';
@@ -32,6 +35,9 @@ import type { IngestOptions } from './sessions/ingest.js';
 import { usbPart, type UsbPartOptions } from './usb/part.js';
 import { discoveryPart } from './discovery/part.js';
 import { settingsPart } from './settings-part.js';
+import { certificateNames, resolveTls } from './tls/resolve.js';
+import { canonicalName } from './tls/cert.js';
+import { FINGERPRINT_PARAM } from '../../firmware-protocol/tls.js';
 import { gatewayIdFor } from './discovery/part.js';
 import { FleetLink } from './fleet/link.js';
 import { fleetPart, fleetInfo } from './fleet/part.js';
@@ -56,6 +62,12 @@ export interface GatewayOptions extends CoreOptions {
   fleet?: { ttlMs?: number; heartbeatMs?: number; history?: number };
   /** Replaces the standard parts; `[]` gives a bare gateway (rooms, signaling, boards, operators). Default `standardParts(options)`. */
   parts?: PartFactory[];
+  /** Live on an application's http.Server instead of listening (embed.ts); `host` and `port` are then ignored. */
+  server?: Server;
+  /** Path of the Node WebSocket module's envelope endpoint. Default `/ws`. */
+  path?: string;
+  /** Handlers, middleware and events registered before the start (embed.ts). */
+  platform?: Platform;
 }
 
 /** The parts every way of running the gateway has. */
@@ -66,10 +78,12 @@ export function standardParts(o: Pick<GatewayOptions, 'ingest' | 'usb'> = {}): P
 export interface Gateway {
   readonly port: number;
   readonly host: string;
-  /** ws:// base URL on the listen address (127.0.0.1 when listening on all interfaces). */
+  /** ws:// (wss:// with TLS) base URL on the listen address (127.0.0.1 when listening on all interfaces). */
   readonly url: string;
-  /** http:// URL of the operator UI with the token, for this machine. */
+  /** http:// (https://, with `&sha256=` the fingerprint, with TLS) URL of the operator UI with the token, for this machine. */
   readonly operatorUrl: string;
+  /** SHA-256 of the certificate served at start (64 hex digits), null without TLS. */
+  readonly fingerprint: string | null;
   readonly operatorToken: string;
   readonly options: ResolvedOptions;
   /** The hubs and base services. */
@@ -81,6 +95,8 @@ export interface Gateway {
   /** Every operator request the dispatcher answers, with the schema it validates with. */
   readonly requestSchemas: Readonly<Record<string, TSchema>>;
   readonly store: Store;
+  /** The HTTP side (`/api/*`, `/metrics`, `/api/health`, the UI) for an application's own request routing. */
+  handleRequest(req: IncomingMessage, res: ServerResponse): void;
   /** Closes sockets, stops timers, flushes and closes the store. Idempotent. */
   close(): Promise<void>;
 }
@@ -124,7 +140,7 @@ function makeDataDir(dataDir: string): void {
   if (mine && (st.mode & 0o077) !== 0 && OWN_FILES.some((f) => existsSync(join(dataDir, f)))) chmodSync(dataDir, st.mode & 0o700);
 }
 
-export function resolveOptions(o: CoreOptions, env: NodeJS.ProcessEnv = process.env): ResolvedOptions {
+export function resolveOptions(o: CoreOptions, env: NodeJS.ProcessEnv = process.env, now = Date.now()): ResolvedOptions {
   const dataDir = o.dataDir ?? defaultDataDir();
   try {
     makeDataDir(dataDir);
@@ -132,8 +148,9 @@ export function resolveOptions(o: CoreOptions, env: NodeJS.ProcessEnv = process.
     throw gatewayError('DATA_DIR_UNWRITABLE', dataDir);
   }
   const off = env.COURTSIDE_DISCOVERY === 'off';
+  const host = o.host ?? DEFAULTS.host;
   return {
-    host: o.host ?? DEFAULTS.host,
+    host,
     port: o.port ?? DEFAULTS.port,
     db: o.db ?? join(dataDir, 'courtside.sqlite'),
     redis: o.redis ?? null,
@@ -169,12 +186,14 @@ export function resolveOptions(o: CoreOptions, env: NodeJS.ProcessEnv = process.
     maxStoredBytesPerRoom: o.maxStoredBytesPerRoom ?? DEFAULTS.maxStoredBytesPerRoom,
     maxNewDevicesPerAddress: o.maxNewDevicesPerAddress ?? DEFAULTS.maxNewDevicesPerAddress,
     sensorFlushMs: o.sensorFlushMs ?? DEFAULTS.sensorFlushMs,
+    cumulativeAckMs: o.cumulativeAckMs ?? DEFAULTS.cumulativeAckMs,
     uiDir: o.uiDir ?? defaultUiDir(),
     discovery: {
       mdns: off ? false : (o.discovery?.mdns ?? true),
       udpProbePort: off ? false : (o.discovery?.udpProbePort ?? 8766),
       interfaces: o.discovery?.interfaces ?? [],
     },
+    tls: resolveTls(o.tls, { dataDir, host, lanAddresses: lanAddresses(), now })?.tls ?? null,
   };
 }
 
@@ -208,9 +227,9 @@ function collectHooks(parts: readonly GatewayPart[]): PartHooks {
 }
 
 export async function startGateway(options: GatewayOptions = {}): Promise<Gateway> {
-  const opts = resolveOptions(options, options.env);
-  const log: Logger = options.logger ?? createLogger(opts.logLevel);
   const clock = options.clock ?? systemClock;
+  const opts = resolveOptions(options, options.env, clock.now());
+  const log: Logger = options.logger ?? createLogger(opts.logLevel);
   const gatewayId = gatewayIdFor(opts.dataDir);
   if (opts.redis !== null && !/^(mysql|mariadb):\/\//i.test(opts.db)) throw gatewayError('REDIS_NEEDS_SHARED_DB');
   // Before the store opens: a bad key file is a start-up error with nothing to undo.
@@ -243,14 +262,15 @@ export async function startGateway(options: GatewayOptions = {}): Promise<Gatewa
       });
     },
   };
-  const core = createCore(base, { hosts: () => (opts.host === '0.0.0.0' || opts.host === '::' ? lanAddresses() : [opts.host]), port: () => listenPort }, fleet, jwt);
+  const platform = options.platform ?? new Platform(clock);
+  const core = createCore(base, { hosts: () => (opts.host === '0.0.0.0' || opts.host === '::' ? lanAddresses() : [opts.host]), port: () => listenPort }, fleet, jwt, platform);
 
   const parts: GatewayPart[] = [];
   let server: ReturnType<typeof createGatewayServer>;
   let requestSchemas: Record<string, TSchema> = {};
   let hooks: PartHooks = {};
   try {
-    for (const make of options.parts ?? standardParts(options)) parts.push(await make(core));
+    for (const make of [platformPart(), ...(options.parts ?? standardParts(options))]) parts.push(await make(core));
     hooks = collectHooks(parts);
     const view: GatewayView = {
       core,
@@ -275,14 +295,19 @@ export async function startGateway(options: GatewayOptions = {}): Promise<Gatewa
     const closed = await store.closeDanglingConnections(new Date(clock.now()), { own: gatewayId, ...(live ? { live } : {}) });
     if (closed > 0) log.info('closed connections left open by an earlier run', { count: closed });
     await core.boards.load();
-    server = createGatewayServer({ core, dispatcher, hooks, storeWatch });
-    await new Promise<void>((resolve, reject) => {
-      server.http.once('error', reject);
-      server.http.listen(opts.port, opts.host, () => {
-        server.http.off('error', reject);
-        resolve();
+    server = createGatewayServer({ core, dispatcher, hooks, storeWatch, ...(options.server ? { server: options.server } : {}), ...(options.path ? { envelopePath: options.path } : {}) });
+    if (options.server) {
+      // The application listens; the gateway starts once it does (the port is needed by the parts).
+      if (!options.server.listening) await new Promise<void>((resolve) => options.server!.once('listening', () => resolve()));
+    } else {
+      await new Promise<void>((resolve, reject) => {
+        server.listener.once('error', reject);
+        server.listener.listen(opts.port, opts.host, () => {
+          server.listener.off('error', reject);
+          resolve();
+        });
       });
-    });
+    }
     requestSchemas = dispatcher.schemas();
   } catch (err) {
     for (const p of [...parts].reverse()) await p.close?.().catch(() => {});
@@ -292,19 +317,24 @@ export async function startGateway(options: GatewayOptions = {}): Promise<Gatewa
     if (err instanceof GatewayError) throw err;
     throw e.code === 'EADDRINUSE' ? gatewayError('PORT_IN_USE', opts.port) : gatewayError('LISTEN_FAILED', errorText(err));
   }
-  listenPort = (server.http.address() as AddressInfo).port;
+  listenPort = (server.listener.address() as AddressInfo).port;
+  platform.notifyOperators = (message, level) => void core.operators.notifyAll({ type: 'system_notification', message, level, timestamp: new Date(clock.now()).toISOString() });
   core.commands.start();
   core.rooms.start();
   for (const p of parts) await p.start?.({ port: listenPort });
   const statusTimer = opts.statusLogIntervalMs > 0 ? clock.setInterval(() => log.info('status ' + core.rooms.statusLine(), { boards: core.boards.onlineCount(), signaling: core.signaling.count(), users: core.users.count(), operators: core.operators.count() }), opts.statusLogIntervalMs) : undefined;
 
+  const renewTimer = opts.tls?.source === 'generated' ? clock.setInterval(() => renewCertificate(opts, server, log, clock.now()), RENEW_CHECK_MS) : undefined;
   const localHost = opts.host === '0.0.0.0' || opts.host === '::' ? '127.0.0.1' : opts.host;
+  const fp = opts.tls ? `&${FINGERPRINT_PARAM}=${opts.tls.fingerprint}` : '';
   let closing: Promise<void> | undefined;
+  platform.status = () => (closing ? 'stopped' : storeWatch.lateReason() === null ? 'healthy' : 'degraded');
   const gateway: Gateway = {
     port: listenPort,
     host: opts.host,
-    url: `ws://${localHost}:${listenPort}`,
-    operatorUrl: `http://${localHost}:${listenPort}/?token=${opts.operatorToken}`,
+    url: `${opts.tls ? 'wss' : 'ws'}://${localHost}:${listenPort}`,
+    operatorUrl: `${opts.tls ? 'https' : 'http'}://${localHost}:${listenPort}/?token=${opts.operatorToken}${fp}`,
+    fingerprint: opts.tls?.fingerprint ?? null,
     operatorToken: opts.operatorToken,
     options: opts,
     core,
@@ -312,9 +342,12 @@ export async function startGateway(options: GatewayOptions = {}): Promise<Gatewa
     hooks,
     requestSchemas,
     store,
+    handleRequest: (req, res) => server.handleRequest(req, res),
     close() {
       closing ??= (async () => {
         clock.clear(statusTimer);
+        clock.clear(renewTimer);
+        platform.stop();
         core.commands.stop();
         core.rooms.stop();
         core.users.acks.stop();
@@ -330,8 +363,34 @@ export async function startGateway(options: GatewayOptions = {}): Promise<Gatewa
       return closing;
     },
   };
-  log.info('gateway listening', { host: opts.host, port: listenPort, db: store.description, device_auth: opts.deviceAuth });
+  log.info('gateway listening', { host: opts.host, port: listenPort, db: store.description, device_auth: opts.deviceAuth, tls: opts.tls ? 'on' : 'off' });
+  if (opts.tls) {
+    log.info('tls certificate', { sha256: opts.tls.fingerprintColons, source: opts.tls.source, valid_until: new Date(opts.tls.notAfter).toISOString() });
+    const { dnsNames, addresses } = certificateNames({ ...opts, lanAddresses: lanAddresses() });
+    const missing = [...dnsNames, ...addresses].map(canonicalName).filter((n) => !opts.tls!.names.includes(n));
+    // Kept rather than replaced (the fingerprint boards pinned would change): browsers warn on these names.
+    if (missing.length && opts.tls.source === 'generated') log.warn('tls certificate does not name these addresses; browsers will warn on them (the .local name works)', { missing: missing.join(',') });
+  }
   return gateway;
 }
 
+/** How often a made certificate's remaining validity is checked while running. */
+const RENEW_CHECK_MS = 24 * 3600 * 1000;
+
+/** Replaces a made certificate near its end, for new connections; boards pinning the old one must be told. */
+function renewCertificate(opts: ResolvedOptions, server: { setCertificate(t: NonNullable<ResolvedOptions['tls']>): void }, log: Logger, now: number): void {
+  try {
+    const r = resolveTls(true, { ...opts, lanAddresses: lanAddresses(), now });
+    if (!r?.renewed) return;
+    opts.tls = r.tls;
+    server.setCertificate(r.tls);
+    log.warn('tls certificate renewed: boards and phones pinning the old fingerprint need the new one', { sha256: r.tls.fingerprintColons, valid_until: new Date(r.tls.notAfter).toISOString() });
+  } catch (err) {
+    log.warn('tls certificate renewal failed', { error: errorText(err) });
+  }
+}
+
 export { GatewayError };
+
+// The embedding API (the Node WebSocket module's users): see embed.ts and the README.
+export * from './embed.js';

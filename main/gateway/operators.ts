@@ -1,9 +1,10 @@
 /**
  * Operators on /ws/admin/: topic subscriptions and live events. Sensor
  * batches are coalesced: every batch that arrives in one turn of the event
- * window (`sensorFlushMs`) goes out in one `sensor_samples` frame, serialized
- * once for all operators who take every board (charts want batches, not a
- * frame per sample).
+ * loop (or of the `sensorFlushMs` window when set) goes out in one
+ * `sensor_samples` frame. An idle loop sends each batch at once; a busy one
+ * gathers more per frame. Each batch is serialized once per flush, whatever
+ * the number of operators and topics that take it.
  */
 import type { SensorBatch } from '../../firmware-protocol/index.js';
 import type { SamplesDroppedFrame } from '../../firmware-protocol/flow.js';
@@ -120,8 +121,8 @@ export class OperatorHub {
     this.pending.push(batch);
     if (!this.flushScheduled) {
       this.flushScheduled = true;
-      // A short window, not every turn of the loop: at 50 boards x 100 Hz that is ~250 frames a
-      // second to each operator instead of thousands, for a few ms of latency charts never see.
+      // The turn of the loop by default: batches that arrive while the loop is busy share a frame,
+      // one that arrives on an idle loop goes at once instead of waiting out a window.
       // A real timer on purpose: this is batching, not behaviour a test drives with its clock.
       const ms = this.ctx.options.sensorFlushMs;
       if (ms > 0) setTimeout(() => this.flushSensor(), ms).unref();
@@ -135,13 +136,26 @@ export class OperatorHub {
     this.pending = [];
     if (batches.length === 0) return;
     let all: string | undefined;
+    const texts = new Array<string | undefined>(batches.length);
+    const text = (i: number): string => (texts[i] ??= JSON.stringify(batches[i]));
+    const frameOf = (idx: number[] | null): string => {
+      const parts: string[] = [];
+      if (idx === null) for (let i = 0; i < batches.length; i++) parts.push(text(i));
+      else for (const i of idx) parts.push(text(i));
+      return `{"type":"sensor_samples","batches":[${parts.join(',')}]}`;
+    };
     // Live samples are the first thing a slow operator loses: past a quarter of the send-buffer
     // cap they are left out (and counted), so events and replies still fit before the cap closes it.
     const dropAt = this.ctx.options.maxSendBufferBytes / 4;
     for (const c of this.conns) {
-      const mine = c.topics.has('sensor') ? batches : batches.filter((b) => c.topics.has('sensor:' + b.device_id));
-      if (mine.length === 0) continue;
+      let idx: number[] | null = null;
+      if (!c.topics.has('sensor')) {
+        idx = [];
+        for (let i = 0; i < batches.length; i++) if (c.topics.has('sensor:' + batches[i]!.device_id)) idx.push(i);
+        if (idx.length === 0) continue;
+      }
       if (dropAt > 0 && c.peer.buffered > dropAt) {
+        const mine = idx === null ? batches : idx.map((i) => batches[i]!);
         c.dropped ??= { batches: 0, samples: 0, since: this.ctx.clock.now() };
         c.dropped.batches += mine.length;
         for (const b of mine) c.dropped.samples += b.samples.length;
@@ -153,8 +167,8 @@ export class OperatorHub {
         const frame: SamplesDroppedFrame = { type: 'samples_dropped', batches: d.batches, samples: d.samples, since: new Date(d.since).toISOString(), reason: 'the operator read too slowly: live sample batches were left out' };
         c.peer.send(frame);
       }
-      if (mine === batches) c.peer.sendText((all ??= JSON.stringify({ type: 'sensor_samples', batches })));
-      else c.peer.send({ type: 'sensor_samples', batches: mine });
+      if (idx === null) c.peer.sendText((all ??= frameOf(null)));
+      else c.peer.sendText(frameOf(idx));
     }
   }
 }

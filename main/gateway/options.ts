@@ -1,6 +1,7 @@
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import type { LogLevel } from './log.js';
+import type { TlsFiles, TlsMaterial } from './tls/cert.js';
 import { DEFAULT_PORT } from '../../firmware-protocol/index.js';
 
 export type DeviceAuthMode = 'open' | 'token';
@@ -83,8 +84,13 @@ export interface CoreOptions {
   commandResendMs?: number;
   /** Interval of the status line in the log (the room protocol's per-minute report). Default 60000 ms; 0 turns it off. */
   statusLogIntervalMs?: number;
-  /** Sensor batches to operators are gathered this long and sent as one frame; 0: every event-loop turn. Default 2 ms. */
+  /**
+   * Sensor batches to operators are gathered this long and sent as one frame; 0 (the default):
+   * what arrived in one turn of the event loop, so batches are gathered only while the loop is busy.
+   */
   sensorFlushMs?: number;
+  /** Boards on cumulative acks (`?ack=cumulative`): the longest an ack waits to share a data_acks frame. Default 50 ms. */
+  cumulativeAckMs?: number;
   /**
    * Extra origins allowed to use the operator API (besides the gateway's own), and the only
    * browser origins the device endpoints (boards, players, rooms on `/`) accept: a request
@@ -120,6 +126,12 @@ export interface CoreOptions {
   uiDir?: string;
   /** mDNS and the UDP probe. Default on, on every interface; `COURTSIDE_DISCOVERY=off` in the environment turns both off. */
   discovery?: DiscoveryOptions;
+  /**
+   * HTTPS and WSS on the port (plain HTTP there only redirects, and answers /api/health):
+   * `true` with a certificate made and kept in the data folder, or the operator's own files.
+   * Default off.
+   */
+  tls?: boolean | TlsFiles;
 }
 
 export interface ResolvedOptions {
@@ -158,8 +170,11 @@ export interface ResolvedOptions {
   maxStoredBytesPerRoom: number;
   maxNewDevicesPerAddress: number;
   sensorFlushMs: number;
+  cumulativeAckMs: number;
   uiDir: string | null;
   discovery: { mdns: boolean; udpProbePort: number | false; interfaces: readonly string[] };
+  /** The certificate in use, null without TLS. Replaced when a made certificate is renewed while running. */
+  tls: TlsMaterial | null;
 }
 
 /** The platform's per-user data folder, as Electron's app.getPath('userData') would pick it. */
@@ -189,7 +204,8 @@ export const DEFAULTS = {
   identifyTimeoutMs: 10_000,
   commandResendMs: 10_000,
   statusLogIntervalMs: 60_000,
-  sensorFlushMs: 2,
+  sensorFlushMs: 0,
+  cumulativeAckMs: 50,
   retentionDays: 30,
   maxQueuedPerTarget: 1000,
   maxQueuedBytesPerTarget: 16 * 1024 * 1024,

@@ -1,10 +1,11 @@
 import { WebSocket } from 'ws';
-import { errorFrame, type FrameErrorCode } from '../../firmware-protocol/index.js';
+import { errorFrame, type ErrorFrame, type FrameErrorCode } from '../../firmware-protocol/index.js';
 import type { Clock, TimerHandle } from './clock.js';
 import type { TokenBucket } from './limits.js';
 import type { Metrics } from './metrics.js';
+import type { ConnectionInfo } from './platform/platform.js';
 
-export type EndpointName = 'legacy' | 'board' | 'user' | 'operator';
+export type EndpointName = 'legacy' | 'board' | 'user' | 'operator' | 'ws';
 
 /** Close code for a client whose unread frames passed the send-buffer cap. */
 export const CLOSE_SEND_BUFFER_FULL = 1008;
@@ -40,9 +41,19 @@ export class Peer {
   /** Error replies are themselves limited, so a flood cannot turn into one back. */
   private lastRateError = 0;
   private identifiedFlag = false;
-  private readonly pauses = new Set<PauseReason>();
+  /** Made on the first pause: most sockets are never paused. */
+  private pauses: Set<PauseReason> | null = null;
   private bytesTimer: TimerHandle | undefined;
   private overflowed = false;
+  private clearOnClose = false;
+  /** Sees every frame sent (the platform's counters and `message:sent`). */
+  tap: ((frame: Record<string, unknown> | string) => void) | null = null;
+  /** Set by the platform: a registered handler may take a frame of a type the endpoint does not know. */
+  unknownType: ((error: ErrorFrame, text: string) => void | Promise<void>) | null = null;
+  /** How this endpoint answers a frame middleware refused (the envelope on /ws); default the plain error frame. */
+  refuseWith: ((err: unknown, id: string | number | undefined) => void) | null = null;
+  /** This connection as handlers, middleware and events see it. */
+  info: ConnectionInfo | null = null;
 
   constructor(
     readonly ws: WebSocket,
@@ -50,9 +61,7 @@ export class Peer {
     readonly endpoint: EndpointName,
     private readonly budget: PeerBudget,
     private readonly metrics: Metrics,
-  ) {
-    ws.once('close', () => budget.clock.clear(this.bytesTimer));
-  }
+  ) {}
 
   /** True once the first frame named who this is (endpoint `/`); other endpoints identify at the upgrade. */
   get identified(): boolean {
@@ -76,6 +85,7 @@ export class Peer {
     if (this.ws.readyState !== WebSocket.OPEN) return;
     this.ws.send(JSON.stringify(frame));
     this.metrics.framesOut++;
+    this.tap?.(frame as Record<string, unknown>);
     this.checkBuffer();
   }
 
@@ -84,6 +94,7 @@ export class Peer {
     if (this.ws.readyState !== WebSocket.OPEN) return;
     this.ws.send(text);
     this.metrics.framesOut++;
+    this.tap?.(text);
     this.checkBuffer();
   }
 
@@ -100,6 +111,12 @@ export class Peer {
     this.ws.close(CLOSE_SEND_BUFFER_FULL, `send buffer over ${cap} bytes: the client does not read`);
     const t = this.budget.clock.setTimeout(() => this.ws.terminate(), 1000);
     this.ws.once('close', () => this.budget.clock.clear(t));
+  }
+
+  /** A frame the endpoint's parser refused: the error back, unless a registered handler takes its type. */
+  refuse(error: ErrorFrame, text: string): void | Promise<void> {
+    if (error.code === 'UNKNOWN_TYPE' && this.unknownType !== null) return this.unknownType(error, text);
+    this.send(error);
   }
 
   error(code: FrameErrorCode, message?: string, id?: string | number): void {
@@ -131,13 +148,18 @@ export class Peer {
           this.bytesTimer = undefined;
           this.resume('bytes');
         }, wait);
+        // Only a socket that ever waited on its byte budget pays for this listener.
+        if (!this.clearOnClose) {
+          this.clearOnClose = true;
+          this.ws.once('close', () => b.clock.clear(this.bytesTimer));
+        }
       }
     }
     return true;
   }
 
   get paused(): boolean {
-    return this.pauses.size > 0;
+    return this.pauses !== null && this.pauses.size > 0;
   }
 
   /**
@@ -146,6 +168,7 @@ export class Peer {
    * what queues meanwhile is the gateway's backlog, not the client's burst.
    */
   pause(reason: PauseReason): void {
+    this.pauses ??= new Set();
     if (this.pauses.has(reason)) return;
     this.pauses.add(reason);
     if (GATEWAY_PAUSES.has(reason) && this.gatewayPauses() === 1) this.budget.frames.pause();
@@ -153,14 +176,14 @@ export class Peer {
   }
 
   resume(reason: PauseReason): void {
-    if (!this.pauses.delete(reason)) return;
+    if (this.pauses === null || !this.pauses.delete(reason)) return;
     if (GATEWAY_PAUSES.has(reason) && this.gatewayPauses() === 0) this.budget.frames.resume();
     if (this.pauses.size === 0) this.ws.resume();
   }
 
   private gatewayPauses(): number {
     let n = 0;
-    for (const r of this.pauses) if (GATEWAY_PAUSES.has(r)) n++;
+    for (const r of this.pauses ?? []) if (GATEWAY_PAUSES.has(r)) n++;
     return n;
   }
 

@@ -25,6 +25,8 @@ export interface RoomMember {
   readonly roomId: string;
   readonly peer: Peer;
   readonly presence: boolean;
+  /** Asked for fleet_gap frames (a room client written for the room protocol does not expect them). */
+  readonly fleetGap?: boolean;
   readonly joinedAt: number;
   /** Resolves to the store's connection row id. */
   connectionId: Promise<number | null>;
@@ -156,6 +158,7 @@ export class RoomHub {
       roomId,
       peer,
       presence: identity.presence === true,
+      fleetGap: identity.fleet_gap === true,
       joinedAt: clock.now(),
       connectionId: Promise.resolve(null),
     };

@@ -21,6 +21,9 @@ export type SinkResult =
   | { kind: 'stored'; sessionId: string; durable: Promise<void> }
   | { kind: 'error'; code: FrameErrorCode; message: string };
 
+/** A `stored` result's durable promise rejects with this when the frame turned out not to be the session's: the board gets `stored:false`. */
+export class NotStored extends Error {}
+
 export interface UploadResult {
   sessionId: string | null;
   /** Seqs the gateway does not have and has asked for again. */
@@ -31,7 +34,7 @@ export interface SampleSink {
   accept(batch: IncomingBatch): SinkResult;
   uploadComplete(deviceId: string, sessionId: string | null, lastSeq: number): Promise<UploadResult>;
   /** A board acked a command; frames read after it were sent after the board acted on it. */
-  commandAcked?(deviceId: string, commandId: string, ok: boolean): void;
+  commandAcked?(deviceId: string, commandId: string, ok: boolean): void | Promise<void>;
   /** True while the write queue is past its high-water mark. */
   readonly pressured: boolean;
   /** Calls `fn` once, when the queue drains below its low-water mark. */

@@ -1,13 +1,16 @@
 /**
- * One HTTP server; WebSocket upgrades routed by path to the four endpoints.
+ * One HTTP server (HTTPS with TLS, plain HTTP then only redirecting on the same
+ * port: tls/); WebSocket upgrades routed by path to the four endpoints.
  * Refusals happen before the upgrade, with a plain HTTP status, so a client
  * learns why (401 token, 403 origin, 404 path, 503 too many connections).
  */
-import { createServer, type IncomingMessage, type Server } from 'node:http';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
+import type { Server as NetServer } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { reservedIdError } from '../../firmware-protocol/index.js';
-import { checkOperator } from './auth.js';
+import { checkOperator, operatorPage } from './auth.js';
 import type { Core } from './core.js';
 import { sendError, userError, type Dispatcher } from './dispatch.js';
 import type { PartHooks } from './parts.js';
@@ -20,18 +23,28 @@ import { attachLegacy } from './endpoints/legacy.js';
 import { attachBoard } from './endpoints/board.js';
 import { attachUser } from './endpoints/user.js';
 import { attachOperator } from './endpoints/operator.js';
+import type { TlsMaterial } from './tls/cert.js';
+import { frontDoor } from './tls/front-door.js';
+import { plainRequest, refusePlainUpgrade } from './tls/plain.js';
+import { attachEnvelope } from './endpoints/ws.js';
+import type { ConnectionInfo, Platform } from './platform/platform.js';
 
 type Route =
   | { endpoint: 'legacy' }
   | { endpoint: 'board'; id: string }
   | { endpoint: 'user'; id: string }
-  | { endpoint: 'operator' };
+  | { endpoint: 'operator' }
+  | { endpoint: 'ws' };
 
 const ID = '([A-Za-z0-9_.:@-]{1,128})';
 const BOARD = new RegExp(`^/ws/esp32/${ID}/?$`);
 const USER = new RegExp(`^/ws/miniprogram/${ID}/?$`);
 
-export function route(path: string): Route | null {
+/** The Node WebSocket module's endpoint, unless the embedding application names another path. */
+export const ENVELOPE_PATH = '/ws';
+
+export function route(path: string, envelopePath = ENVELOPE_PATH): Route | null {
+  if (path === envelopePath || path === envelopePath + '/') return { endpoint: 'ws' };
   if (path === '/' || path === '') return { endpoint: 'legacy' };
   if (path === '/ws/admin/' || path === '/ws/admin') return { endpoint: 'operator' };
   // The id pattern has no `%`, so there is nothing to decode (and no URIError to throw).
@@ -41,6 +54,11 @@ export function route(path: string): Route | null {
   m = USER.exec(path);
   if (m) return { endpoint: 'user', id: m[1]! };
   return null;
+}
+
+/** Shared: a closure here would keep the upgrade's request alive as long as the socket. */
+function destroySocket(this: Duplex): void {
+  this.destroy();
 }
 
 function refuse(socket: Duplex, status: number, text: string): void {
@@ -55,7 +73,14 @@ export function clientIp(req: IncomingMessage): string {
 }
 
 export interface GatewayServer {
+  /** The HTTP(S) server requests and upgrades go to. */
   http: Server;
+  /** What listens on the port: `http`, or with TLS the front door that splits TLS from plain HTTP. */
+  listener: NetServer;
+  /** A renewed certificate for new connections (with TLS). */
+  setCertificate(tls: TlsMaterial): void;
+  /** The gateway's HTTP side (`/api/*`, `/metrics`, the UI), for an application that routes requests itself. */
+  handleRequest(req: IncomingMessage, res: ServerResponse): void;
   keepalive: KeepaliveManager;
   /** Closes every socket (code 1001) and the listener. */
   close(): Promise<void>;
@@ -67,6 +92,10 @@ export interface ServerDeps {
   readonly hooks: PartHooks;
   /** The store's calls in flight: health, and device sockets paused while too many wait. */
   readonly storeWatch?: StoreWatch;
+  /** An application's http.Server to live on instead of one of our own (embedding). */
+  readonly server?: Server;
+  /** Path of the envelope endpoint. Default `/ws`. */
+  readonly envelopePath?: string;
 }
 
 /**
@@ -81,7 +110,8 @@ export function deviceOriginAllowed(req: IncomingMessage, allowed: readonly stri
   return origin === undefined || allowed.includes(origin);
 }
 
-export function createGatewayServer({ core, dispatcher, hooks, storeWatch }: ServerDeps): GatewayServer {
+export function createGatewayServer({ core, dispatcher, hooks, storeWatch, server, envelopePath = ENVELOPE_PATH }: ServerDeps): GatewayServer {
+  const platform: Platform = core.platform;
   const ctx = core;
   const { options, metrics, clock } = core;
   // ws closes (1009) past its own maxPayload without telling the client why; set it at 4x the
@@ -99,43 +129,85 @@ export function createGatewayServer({ core, dispatcher, hooks, storeWatch }: Ser
     ctx.log.info('connection silent for two heartbeat intervals, closing', { endpoint: (s as WebSocket & { courtsideEndpoint?: string }).courtsideEndpoint });
   });
   keepalive.start();
-  const intake = { log: core.log, metrics, options, keepalive, storeWatch: storeWatch ?? null };
+  const intake = { log: core.log, metrics, options, keepalive, storeWatch: storeWatch ?? null, platform };
   const sessionStatus = hooks.sessionStatus ?? (() => Promise.resolve(null));
   const boardDeps = { ...intake, clock, boards: core.boards, commands: core.commands, operators: core.operators, sampleSink: hooks.sampleSink ?? null };
   const userDeps = { ...intake, clock, users: core.users };
   const legacyDeps = { ...intake, store: core.store, tokens: core.tokens, rooms: core.rooms, signaling: core.signaling };
   const operatorDeps = { ...intake, clock, operators: core.operators, dispatcher };
+  const envelopeDeps = { ...intake, clock, platform };
 
-  const http = createServer((req, res) => {
+  const onRequest = (req: IncomingMessage, res: ServerResponse) => {
     handleHttp(core, dispatcher, storeWatch ?? null, req, res, hooks.sampleSink ?? null).catch((err: unknown) => {
       // The path only: query strings carry operator tokens, and logs must not.
       sendError(res, userError(err, core.log, `${req.method ?? '?'} ${requestUrl(req)?.pathname ?? '(bad target)'}`));
     });
+  };
+  const tls = options.tls;
+  // An application's server keeps its own request handler; one made bare (`http.createServer()`)
+  // gets ours. On an application's server TLS is the application's: its server is https or not.
+  const ownRequests = server === undefined || server.listenerCount('request') === 0;
+  const http: Server = server ?? (tls ? createHttpsServer({ cert: tls.cert, key: tls.key, handshakeTimeout: 15_000 }) : createServer());
+  if (ownRequests) http.on('request', onRequest);
   // A client that opens a socket and sends its headers a byte at a time holds a slot: bound it.
-  http.headersTimeout = 15_000;
-  });
+  if (server === undefined) http.headersTimeout = 15_000;
+  // With TLS, plain HTTP on the same port gets only health and redirects (tls/plain.ts).
+  const plain = tls && server === undefined ? createServer(plainRequest(onRequest)) : null;
+  if (plain) {
+    plain.headersTimeout = 15_000;
+    plain.on('upgrade', (_req, socket: Duplex) => {
+      metrics.connectionsRejected++;
+      refusePlainUpgrade(socket);
+    });
+  }
+  const listener: NetServer = plain ? frontDoor({ secure: http, plain, firstByteTimeoutMs: 15_000 }) : http;
+
+  // Shared handlers, not closures per socket: with thousands of idle boards, every closure
+  // kept per socket (and the upgrade request it would keep alive with it) is memory per board.
+  function onPong(this: WebSocket): void {
+    keepalive.seen(this);
+  }
+  function onClose(this: WebSocket): void {
+    keepalive.remove(this);
+  }
+  function onError(this: WebSocket & { courtsideEndpoint?: string }, err: Error): void {
+    ctx.log.debug('socket error', { endpoint: this.courtsideEndpoint, error: err.message });
+  }
 
   const accept = (req: IncomingMessage, socket: Duplex, head: Buffer, endpoint: EndpointName, wire: (peer: Peer) => void) => {
-    wss.handleUpgrade(req, socket, head, (ws) => {
-      (ws as WebSocket & { courtsideEndpoint?: string }).courtsideEndpoint = endpoint;
-      const ip = clientIp(req);
-      const frames = new TokenBucket(options.maxFramesPerSecond, options.maxFramesPerSecond * 2, clock);
-      const bytes = options.maxBytesPerSecond > 0 ? new TokenBucket(options.maxBytesPerSecond, Math.max(options.maxBytesPerSecond * 2, options.maxPayloadBytes), clock) : null;
-      const shared = addressBudget(ip);
-      const peer = new Peer(ws, ip, endpoint, { frames, bytes, addressFrames: shared?.frames ?? null, addressBytes: shared?.bytes ?? null, maxSendBufferBytes: options.maxSendBufferBytes, clock }, metrics);
-      keepalive.add(ws);
-      ws.on('pong', () => keepalive.seen(ws));
-      ws.on('close', () => keepalive.remove(ws));
-      ws.on('error', (err) => ctx.log.debug('socket error', { endpoint, ip: peer.ip, error: err.message }));
-      if (endpoint === 'legacy' && options.identifyTimeoutMs > 0) {
-        // A socket on `/` costs a slot until it says who it is; one that never does gives the slot back.
-        const timer = clock.setTimeout(() => {
-          if (!peer.identified) peer.close(4408, 'identify timeout: send the identity or register frame first');
-        }, options.identifyTimeoutMs);
-        ws.on('close', () => clock.clear(timer));
-      }
-      wire(peer);
+    const ip = clientIp(req);
+    const info = platform.describe(req, endpoint, ip, requestUrl(req)?.pathname ?? '');
+    if (!platform.hasConnectionMiddleware) return upgrade(req, socket, head, endpoint, wire, info, ip);
+    // Connection middleware may refuse before the upgrade, like every other refusal here.
+    pendingUpgrades++;
+    platform.admit(info, req).finally(() => pendingUpgrades--).then((ok) => {
+      if (ok) return upgrade(req, socket, head, endpoint, wire, info, ip);
+      metrics.connectionsRejected++;
+      refuse(socket, 403, 'Forbidden');
     });
+  };
+  const upgrade = (req: IncomingMessage, socket: Duplex, head: Buffer, endpoint: EndpointName, wire: (peer: Peer) => void, info: ConnectionInfo, ip: string) => {
+    wss.handleUpgrade(req, socket, head, (ws) => onUpgraded(ws, ip, endpoint, wire, info));
+  };
+  const onUpgraded = (ws: WebSocket, ip: string, endpoint: EndpointName, wire: (peer: Peer) => void, info: ConnectionInfo) => {
+    (ws as WebSocket & { courtsideEndpoint?: string }).courtsideEndpoint = endpoint;
+    const frames = new TokenBucket(options.maxFramesPerSecond, options.maxFramesPerSecond * 2, clock);
+    const bytes = options.maxBytesPerSecond > 0 ? new TokenBucket(options.maxBytesPerSecond, Math.max(options.maxBytesPerSecond * 2, options.maxPayloadBytes), clock) : null;
+    const shared = addressBudget(ip);
+    const peer = new Peer(ws, ip, endpoint, { frames, bytes, addressFrames: shared?.frames ?? null, addressBytes: shared?.bytes ?? null, maxSendBufferBytes: options.maxSendBufferBytes, clock }, metrics);
+    keepalive.add(ws);
+    ws.on('pong', onPong);
+    ws.on('close', onClose);
+    ws.on('error', onError);
+    if (endpoint === 'legacy' && options.identifyTimeoutMs > 0) {
+      // A socket on `/` costs a slot until it says who it is; one that never does gives the slot back.
+      const timer = clock.setTimeout(() => {
+        if (!peer.identified) peer.close(4408, 'identify timeout: send the identity or register frame first');
+      }, options.identifyTimeoutMs);
+      ws.on('close', () => clock.clear(timer));
+    }
+    platform.added(info, peer);
+    wire(peer);
   };
 
   let pendingUpgrades = 0;
@@ -153,14 +225,26 @@ export function createGatewayServer({ core, dispatcher, hooks, storeWatch }: Ser
     }
     return b;
   };
-  http.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
-    socket.on('error', () => socket.destroy());
+  // Its own scope: a closure made inside the upgrade handler would keep the request alive with the socket.
+  const releaseOnClose = (socket: Duplex, ip: string) => {
+    socket.once('close', () => {
+      const n = (perAddress.get(ip) ?? 1) - 1;
+      if (n <= 0) {
+        perAddress.delete(ip);
+        addressBudgets.delete(ip);
+      } else perAddress.set(ip, n);
+    });
+  };
+  const onUpgrade = (req: IncomingMessage, socket: Duplex, head: Buffer) => {
     const url = requestUrl(req);
+    const r = url === null ? null : route(url.pathname, envelopePath);
+    // On an application's server another upgrade listener may own the path: leave it alone.
+    if (r === null && server !== undefined && http.listenerCount('upgrade') > 1) return;
+    socket.on('error', destroySocket);
     if (!url) {
       metrics.connectionsRejected++;
       return refuse(socket, 400, 'Bad Request');
     }
-    const r = route(url.pathname);
     if (!r) {
       metrics.connectionsRejected++;
       return refuse(socket, 404, 'Not Found');
@@ -181,15 +265,10 @@ export function createGatewayServer({ core, dispatcher, hooks, storeWatch }: Ser
       }
       // Counted from the upgrade to the socket's close, whatever happens in between.
       perAddress.set(ip, held + 1);
-      socket.once('close', () => {
-        const n = (perAddress.get(ip) ?? 1) - 1;
-        if (n <= 0) {
-          perAddress.delete(ip);
-          addressBudgets.delete(ip);
-        } else perAddress.set(ip, n);
-      });
+      releaseOnClose(socket, ip);
     }
-    if (r.endpoint !== 'operator' && !deviceOriginAllowed(req, options.allowedOrigins)) {
+    const testPage = (r.endpoint === 'board' || r.endpoint === 'user') && operatorPage(ctx, req, url);
+    if (r.endpoint !== 'operator' && !testPage && !deviceOriginAllowed(req, options.allowedOrigins)) {
       metrics.connectionsRejected++;
       metrics.countError('FORBIDDEN_ORIGIN');
       ctx.log.debug('connection refused: browser origin on a device endpoint', { ip, endpoint: r.endpoint });
@@ -199,6 +278,8 @@ export function createGatewayServer({ core, dispatcher, hooks, storeWatch }: Ser
       case 'legacy':
         // Device auth for room and signaling clients is checked on the first frame, which carries the id.
         return accept(req, socket, head, 'legacy', (peer) => attachLegacy(legacyDeps, peer, url.searchParams.get('token')));
+      case 'ws':
+        return accept(req, socket, head, 'ws', (peer) => attachEnvelope(envelopeDeps, peer, peer.info!));
       case 'operator': {
         const auth = checkOperator(ctx, req, url);
         if (!auth.ok) {
@@ -218,7 +299,8 @@ export function createGatewayServer({ core, dispatcher, hooks, storeWatch }: Ser
               metrics.connectionsRejected++;
               return refuse(socket, 401, 'Unauthorized');
             }
-            if (endpoint === 'board') accept(req, socket, head, 'board', (peer) => attachBoard(boardDeps, peer, id));
+            const cumulative = url.searchParams.get('ack') === 'cumulative';
+            if (endpoint === 'board') accept(req, socket, head, 'board', (peer) => attachBoard(boardDeps, peer, id, cumulative));
             else accept(req, socket, head, 'user', (peer) => attachUser(userDeps, peer, id, sessionStatus));
           },
           (err: unknown) => {
@@ -229,13 +311,20 @@ export function createGatewayServer({ core, dispatcher, hooks, storeWatch }: Ser
         return;
       }
     }
-  });
+  };
+  http.on('upgrade', onUpgrade);
 
   return {
     http,
+    listener,
+    setCertificate(t) {
+      (http as Server & { setSecureContext?(o: { cert: string; key: string }): void }).setSecureContext?.({ cert: t.cert, key: t.key });
+    },
+    handleRequest: onRequest,
     keepalive,
     async close() {
       keepalive.stop();
+      platform.broadcast({ type: 'system', content: { action: 'shutdown', text: 'gateway shutting down' } });
       for (const ws of wss.clients) ws.close(1001, 'gateway shutting down');
       await new Promise<void>((resolve) => {
         const t = setTimeout(() => {
@@ -247,7 +336,23 @@ export function createGatewayServer({ core, dispatcher, hooks, storeWatch }: Ser
         check();
       });
       wss.close();
+      http.off('upgrade', onUpgrade);
+      if (ownRequests) http.off('request', onRequest);
+      // The application's server is the application's to close.
+      if (server !== undefined) return;
       http.closeAllConnections?.();
+      plain?.closeAllConnections();
+      if (listener !== http) {
+        // Sockets handed on belong to the servers they went to; the listener only stops accepting.
+        // A socket TLS took over may not report its close to the listener: wait a moment at most.
+        await new Promise<void>((resolve) => {
+          const t = setTimeout(resolve, 500);
+          t.unref();
+          listener.close(() => (clearTimeout(t), resolve()));
+        });
+        // http and plain never listened; close() on them would fail with ERR_SERVER_NOT_RUNNING.
+        return;
+      }
       await new Promise<void>((resolve) => http.close(() => resolve()));
     },
   };

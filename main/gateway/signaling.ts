@@ -5,10 +5,13 @@ import type { SignalFleet } from './fleet/hooks.js';
 
 export class SignalHub {
   private readonly clients = new Map<string, Peer>();
+  /** Clients that asked for fleet_gap frames: any other frame without `from` is not what a signaling client expects. */
+  private readonly gapWanted = new WeakSet<Peer>();
 
   constructor(private readonly ctx: Pick<Base, 'metrics'> & { readonly operators: EventPublisher; readonly fleet?: SignalFleet }) {}
 
-  register(clientId: string, peer: Peer): void {
+  register(clientId: string, peer: Peer, fleetGap = false): void {
+    if (fleetGap) this.gapWanted.add(peer);
     const old = this.clients.get(clientId);
     if (old && old !== peer) old.close(4000, 'replaced by a newer connection with the same client_id');
     this.clients.set(clientId, peer);
@@ -37,6 +40,17 @@ export class SignalHub {
   ids(): string[] {
     const mine = [...this.clients.keys()];
     return this.ctx.fleet ? [...mine, ...this.ctx.fleet.remoteIds().filter((id) => !this.clients.has(id))] : mine;
+  }
+
+  /** To the clients of this gateway that asked for fleet_gap frames; returns how many. */
+  gapNotice(text: string): number {
+    let n = 0;
+    for (const peer of this.clients.values()) {
+      if (!this.gapWanted.has(peer)) continue;
+      peer.sendText(text);
+      n++;
+    }
+    return n;
   }
 
   /** To one client of this gateway, or to all of them but `except`; returns how many. */

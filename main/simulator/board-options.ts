@@ -12,8 +12,16 @@ export interface VirtualBoardOptions {
   url: string;
   /** The board's device code. Default `racket-1`. */
   deviceCode?: string;
+  /** Other gateways of a fleet: after the link drops, the board tries the next address in turn (firmware with several known gateways, or mDNS finding another). Default none. */
+  fallbackUrls?: string[];
   /** Per-device token sent as `?token=`. Default none (lab mode). */
   token?: string;
+  /**
+   * SHA-256 of the gateway's certificate (hex, colons allowed) for a `wss://` URL: the board
+   * connects only to a gateway with exactly that certificate, as firmware with it in NVS does.
+   * Without it a `wss://` URL is checked against the system's CAs. Default none.
+   */
+  fingerprint?: string;
   /** Heartbeat period while connected. Default 10000 ms. */
   heartbeatIntervalMs?: number;
   /** status_update period while connected (one is also sent on every connect). Default 30000 ms. */
@@ -85,5 +93,5 @@ export class GatewayError extends Error {
 export const DEFAULTS = {
   deviceCode: 'racket-1', heartbeatIntervalMs: 10_000, statusIntervalMs: 30_000, pollIntervalMs: 0, rateHz: 100,
   mode: 'batch' as StreamMode, batchMs: 100, streamAlways: false, reconnect: true, reconnectMinMs: 250,
-  reconnectMaxMs: 5000, maxUnacked: 6000, strokesPerMinute: 20, firmware: '1.2.0',
+  reconnectMaxMs: 5000, maxUnacked: 6000, strokesPerMinute: 20, firmware: '1.2.0', fallbackUrls: [] as string[],
 };

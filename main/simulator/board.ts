@@ -15,6 +15,7 @@ import { createSystemClock, type Clock, type TimerHandle } from '../shared/clock
 import { DEFAULTS, GatewayError, type BoardEvents, type BoardStats, type VirtualBoardOptions } from './board-options.js';
 import { batchSensorDataFrame, boardEndpoint, hashSeed, prng, sampleRow, sensorDataFrame, type ImuSourceLike, type SampleRow } from './frames.js';
 import { Outbox } from './outbox.js';
+import { pinnedConnection } from './pinned-tls.js';
 
 export * from './frames.js';
 export * from './board-options.js';
@@ -30,10 +31,12 @@ const defaultClock: Clock = createSystemClock({ unref: false });
 
 export class VirtualBoard extends EventEmitter<BoardEvents> {
   readonly deviceCode: string;
-  readonly endpoint: string;
+  private readonly endpoints: string[];
+  private at = 0;
   readonly stats: BoardStats = { dataFrames: 0, framesSent: 0, resent: 0, acked: 0, samples: 0, errors: 0, reconnects: 0, dropped: 0 };
 
-  private readonly o: Required<Omit<VirtualBoardOptions, 'token' | 'imuSource' | 'seed' | 'clock'>>;
+  private readonly o: Required<Omit<VirtualBoardOptions, 'token' | 'imuSource' | 'seed' | 'clock' | 'fingerprint'>>;
+  private readonly tlsOptions: WebSocket.ClientOptions;
   private readonly clock: Clock;
   private imu: ImuSourceLike;
   private readonly seed: number;
@@ -71,7 +74,8 @@ export class VirtualBoard extends EventEmitter<BoardEvents> {
     const deviceCode = this.o.deviceCode;
     if (!(this.o.rateHz > 0)) throw new RangeError('rateHz must be positive');
     this.deviceCode = deviceCode;
-    this.endpoint = boardEndpoint(options.url, deviceCode, options.token);
+    this.endpoints = [options.url, ...(options.fallbackUrls ?? [])].map((u) => boardEndpoint(u, deviceCode, options.token));
+    this.tlsOptions = options.fingerprint ? { createConnection: pinnedConnection(options.fingerprint) as unknown as WebSocket.ClientOptions['createConnection'] } : {};
     this.seed = options.seed ?? hashSeed(deviceCode);
     this.rand = prng(this.seed ^ 0x9e3779b9);
     this.rateHz = this.o.rateHz;
@@ -84,6 +88,8 @@ export class VirtualBoard extends EventEmitter<BoardEvents> {
     return createImuSource({ rateHz: this.rateHz, seed: this.seed, strokesPerMinute: this.o.strokesPerMinute });
   }
 
+  /** The address the board connects to now. */
+  get endpoint(): string { return this.endpoints[this.at]!; }
   get connected(): boolean { return this.ready; }
   get unackedCount(): number { return this.outbox.size; }
   get lastSeq(): number { return this.outbox.lastSeq(this.sessionId); }
@@ -124,7 +130,7 @@ export class VirtualBoard extends EventEmitter<BoardEvents> {
 
   private connect(): void {
     if (this.stopped) return;
-    const ws = new WebSocket(this.endpoint, { handshakeTimeout: 5000 });
+    const ws = new WebSocket(this.endpoint, { handshakeTimeout: 5000, ...(this.endpoint.startsWith('wss:') ? this.tlsOptions : {}) });
     this.ws = ws;
     ws.on('message', (data, isBinary) => {
       if (this.ws !== ws || isBinary) return;
@@ -138,6 +144,8 @@ export class VirtualBoard extends EventEmitter<BoardEvents> {
       this.ready = false;
       this.clearSessionTimers();
       if (wasReady) this.emit('disconnected', { code, reason: reason.toString() });
+      // A gateway that closed or never answered: the next one of the fleet, if there is one.
+      this.at = (this.at + 1) % this.endpoints.length;
       this.scheduleReconnect();
     });
   }

@@ -4,6 +4,7 @@
  * command line, 1 if no board ever connected.
  */
 import { DEFAULT_PORT } from '../../firmware-protocol/index.js';
+import { normalizeFingerprint } from '../../firmware-protocol/tls.js';
 import { HELP_OPTION, numberFlag, parse, runCommand, UsageError } from '../cli/args.js';
 import { untilStopped, type CommandIO } from '../cli/io.js';
 import { startFleet } from './fleet.js';
@@ -21,6 +22,8 @@ Runs virtual ESP32 racket boards (racket-1..N) against a Courtside gateway.
                    frame every 100 ms) or batch (one
                    batch_sensor_data per 100 ms) (default batch)
   --token T        device token, for a gateway in --device-auth token mode
+  --fingerprint F  SHA-256 of the gateway's certificate (serve --tls prints it)
+                   for a wss:// URL: connect only to a gateway with it
   --idle           stream only between start_collection and stop_collection
                    commands instead of from the start
   -h, --help       show this help
@@ -34,6 +37,7 @@ interface SimulateArgs {
   seconds: number;
   mode: StreamMode;
   token: string | undefined;
+  fingerprint: string | undefined;
   idle: boolean;
 }
 
@@ -45,6 +49,7 @@ function parseSimulateArgs(argv: string[]): SimulateArgs {
     seconds: { type: 'string' },
     mode: { type: 'string' },
     token: { type: 'string' },
+    fingerprint: { type: 'string' },
     idle: { type: 'boolean' },
     ...HELP_OPTION,
   });
@@ -53,6 +58,8 @@ function parseSimulateArgs(argv: string[]): SimulateArgs {
   const mode = values.mode ?? 'batch';
   if (mode !== 'sample' && mode !== 'batch' && mode !== 'binary') throw new UsageError(`--mode must be sample, batch or binary, got '${mode}'`);
   if (values.token !== undefined && values.token === '') throw new UsageError('--token must not be empty');
+  if (values.fingerprint !== undefined && normalizeFingerprint(values.fingerprint) === null) throw new UsageError(`--fingerprint must be 64 hex digits (colons allowed), got '${values.fingerprint}'`);
+  if (values.fingerprint !== undefined && !url.startsWith('wss:')) throw new UsageError('--fingerprint needs a wss:// --url');
   return {
     help: values.help ?? false,
     url,
@@ -61,6 +68,7 @@ function parseSimulateArgs(argv: string[]): SimulateArgs {
     seconds: numberFlag('seconds', values.seconds, { min: 0.001, max: 7 * 24 * 3600 }) ?? 10,
     mode,
     token: values.token,
+    fingerprint: values.fingerprint,
     idle: values.idle ?? false,
   };
 }
@@ -82,6 +90,7 @@ async function simulate(args: SimulateArgs, io: CommandIO): Promise<number> {
     mode: args.mode,
     streamAlways: !args.idle,
     ...(args.token ? { token: args.token } : {}),
+    ...(args.fingerprint ? { fingerprint: args.fingerprint } : {}),
   });
   const startedAt = Date.now();
   // Ctrl-C ends the run early but still prints the summary.

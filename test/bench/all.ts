@@ -1,10 +1,20 @@
 /**
  * `npm run bench`: every benchmark in one run, one JSON document on stdout:
- * the sensor fan-out against a bare ws relay and Socket.IO (run.ts), durable
- * ingest into SQLite and MariaDB (ingest.ts), and the Live view in headless
- * Chromium (ui-live.ts), fairness between connections (fairness.ts) and the fleet:
- * one gateway against two joined by Redis (fleet.ts). `--ui-minutes` (default 10) shortens the last; each
- * part can also run alone (npm run bench:fanout, bench:ingest, bench:ui).
+ * - fanout: 50 boards x 100 Hz against a bare ws relay and Socket.IO, Courtside
+ *   live-only and recording every board (courtside-rec), per-frame acks;
+ * - fanout_cumulative: the same boards on cumulative acks (sample frames);
+ * - fanout_200: 200 boards x 100 Hz, 2 operators (p99, lost);
+ * - idle: 10,000 heartbeating boards, RSS per board against a bare ws server;
+ * - ingest: durable ingest into SQLite and MariaDB, several loader processes;
+ * - data: export and analysis of an hour of ten boards, list_sessions, device list;
+ * - ui_live: the Live view in headless Chromium; fairness between connections;
+ * - fleet: one gateway against two joined by Redis (fleet.ts);
+ * - tls_reconnect: 200 boards reconnecting at once over WSS and WS (tls.ts; the
+ *   fan-out over WSS is run.ts's courtside_tls target).
+ * `--only a,b` runs some parts (names above); `--ui-minutes` (default 10)
+ * shortens ui_live. Each part also runs alone (npm run bench:fanout,
+ * bench:ingest, bench:idle, bench:data, bench:ui, bench:tls). `npm run bench:compare`
+ * compares a saved run with bench/baseline.json.
  */
 import { spawn } from 'node:child_process';
 import { resolve } from 'node:path';
@@ -14,10 +24,17 @@ import { parseArgs } from 'node:util';
 const here = resolve(fileURLToPath(import.meta.url), '..');
 const root = resolve(here, '../..');
 
+const PARTS = ['fanout', 'fanout_cumulative', 'fanout_200', 'idle', 'ingest', 'data', 'ui_live', 'fairness', 'fleet', 'tls_reconnect'] as const;
+type Part = (typeof PARTS)[number];
 let uiMinutes = '10';
+let only: Part[] = [...PARTS];
 try {
-  const { values } = parseArgs({ options: { 'ui-minutes': { type: 'string' } }, strict: true });
+  const { values } = parseArgs({ options: { 'ui-minutes': { type: 'string' }, only: { type: 'string' } }, strict: true });
   if (values['ui-minutes'] !== undefined) uiMinutes = values['ui-minutes'];
+  if (values.only !== undefined) {
+    only = values.only.split(',') as Part[];
+    for (const p of only) if (!PARTS.includes(p)) throw new Error(`--only takes ${PARTS.join(', ')}, got '${p}'`);
+  }
 } catch (err) {
   process.stderr.write(`bench: ${err instanceof Error ? err.message.split('\n')[0] : String(err)}\n`);
   process.exit(2);
@@ -45,10 +62,24 @@ function run(script: string, args: string[] = []): Promise<{ code: number | null
   });
 }
 
-const fanout = await run('run.ts');
-const ingest = await run('ingest.ts');
-const ui = await run('ui-live.ts', ['--minutes', uiMinutes]);
-const fairness = await run('fairness.ts');
-const fleet = await run('fleet.ts');
-process.stdout.write(JSON.stringify({ fanout: fanout.json, ingest: ingest.json, ui_live: ui.json, fairness: fairness.json, fleet: fleet.json }, null, 2) + '\n');
-process.exit([fanout, ingest, ui, fairness, fleet].some((r) => r.code !== 0) ? 1 : 0);
+const args: Record<Part, [string, string[]]> = {
+  fanout: ['run.ts', []],
+  fanout_cumulative: ['run.ts', ['--modes', 'sample', '--only', 'bare,courtside,courtside-rec', '--ack', 'cumulative']],
+  fanout_200: ['run.ts', ['--boards', '200', '--operators', '2', '--modes', 'sample', '--only', 'bare,courtside,courtside-rec', '--ack', 'cumulative']],
+  idle: ['idle.ts', []],
+  ingest: ['ingest.ts', ['--loaders', '4']],
+  data: ['data.ts', []],
+  ui_live: ['ui-live.ts', ['--minutes', uiMinutes]],
+  fairness: ['fairness.ts', []],
+  fleet: ['fleet.ts', []],
+  tls_reconnect: ['tls.ts', []],
+};
+const doc: Record<string, unknown> = {};
+let failed = false;
+for (const p of only) {
+  const r = await run(args[p][0], args[p][1]);
+  doc[p] = r.json;
+  if (r.code !== 0) failed = true;
+}
+process.stdout.write(JSON.stringify(doc, null, 2) + '\n');
+process.exit(failed ? 1 : 0);

@@ -64,3 +64,18 @@ test('bench: the courtside variant delivers every sample (2 boards x 20 Hz x 2 s
     assert.equal(c.error_frames, 0, String(c.first_error));
   }
 });
+
+test('bench: over wss:// (courtside_tls) every sample is delivered and acked, and the ratio to ws:// is reported', { timeout: 150_000 }, async () => {
+  const r = await runBench(['--boards', '2', '--rate', '20', '--seconds', '2', '--modes', 'batch', '--only', 'courtside,courtside_tls']);
+  assert.equal(r.code, 0, r.stderr);
+  const doc = JSON.parse(r.stdout) as { workloads: { servers: Record<string, Record<string, unknown>>; ratios: { wss_over_ws: Record<string, number> | null } }[] };
+  for (const w of doc.workloads) {
+    const c = w.servers.courtside_tls!;
+    assert.equal(c.error, undefined, String(c.error));
+    assert.equal(c.tls, true);
+    assert.equal(w.servers.courtside!.tls, false);
+    assert.equal(c.delivered, c.expected);
+    assert.equal(c.acks, c.frames_sent, 'every frame acked');
+    assert.ok(w.ratios.wss_over_ws && w.ratios.wss_over_ws.server_cpu > 0, JSON.stringify(w.ratios));
+  }
+});

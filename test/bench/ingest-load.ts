@@ -10,11 +10,17 @@
  * Prints one JSON line. samples_per_s = samples acked during the measured
  * window / its length; frames sent in the warm-up or still in flight at the
  * window's edges count where their ack lands.
+ *
+ * Several of these run side by side (ingest.ts --loaders) so the generator is
+ * not the bottleneck: then the coordinator makes the session (--session),
+ * gives each its boards (--offset), and with --wait-go each prints CONNECTED
+ * and starts on a line on stdin, so every loader's measured window is the
+ * same one, over which the coordinator reads the gateway's CPU.
  */
-import { readFileSync, readdirSync } from 'node:fs';
-import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import WebSocket from 'ws';
+import { treeCpuSeconds } from './proc.js';
 import { createImuSource } from '../../main/simulator/swing.js';
 import { boardEndpoint, sampleRow, type SampleRow } from '../../main/simulator/frames.js';
 import { encodeBinaryBatch } from '../../firmware-protocol/sessions.js';
@@ -27,6 +33,7 @@ const { values: a } = parseArgs({
     'samples-per-frame': { type: 'string', default: '100' }, window: { type: 'string', default: '16' },
     seconds: { type: 'string', default: '10' }, warmup: { type: 'string', default: '1' },
     'max-fps': { type: 'string', default: '400' },
+    session: { type: 'string' }, offset: { type: 'string', default: '0' }, 'wait-go': { type: 'boolean', default: false },
   },
 });
 const mode = a.mode as 'json' | 'binary';
@@ -45,35 +52,7 @@ const RATE = 200;
 
 setTimeout(() => { process.stderr.write('ingest-load: overall timeout\n'); process.exit(1); }, (warmup + seconds) * 1000 + 60_000).unref();
 
-const clkTck = ((): number => {
-  try { return Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100; } catch { return 100; }
-})();
-/** The gateway and its live children (the SQLite writer is a child process): their CPU is the gateway's. */
-function processTree(p: number): number[] {
-  const out = [p];
-  try {
-    for (const tid of readdirSync(`/proc/${p}/task`)) {
-      const kids = readFileSync(`/proc/${p}/task/${tid}/children`, 'utf8').trim();
-      if (kids) for (const k of kids.split(' ')) out.push(...processTree(Number(k)));
-    }
-  } catch {
-    // Gone meanwhile.
-  }
-  return out;
-}
-function cpuSeconds(p: number): number {
-  let total = 0;
-  for (const q of processTree(p)) {
-    try {
-      const stat = readFileSync(`/proc/${q}/stat`, 'utf8');
-      const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      total += (Number(f[11]) + Number(f[12])) / clkTck;
-    } catch {
-      // A child that ended between the listing and the read.
-    }
-  }
-  return total;
-}
+const cpuSeconds = treeCpuSeconds;
 function peakRssMb(p: number): number | null {
   const m = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${p}/status`, 'utf8'));
   return m ? Math.round(Number(m[1]) / 102.4) / 10 : null;
@@ -170,11 +149,20 @@ function connect(id: string, sessionId: string, i: number): Promise<Board> {
 }
 
 async function main(): Promise<void> {
-  const ids = Array.from({ length: boards }, (_, i) => `bench-${i + 1}`);
-  const created = (await api('POST', '/api/sessions', { boards: ids, sample_rate_hz: RATE })).session as { session_id: string };
-  const sessionId = created.session_id;
-  await api('POST', `/api/sessions/${sessionId}/start`);
-  const links = await Promise.all(ids.map((id, i) => connect(id, sessionId, i)));
+  const offset = Number(a.offset);
+  const ids = Array.from({ length: boards }, (_, i) => `bench-${offset + i + 1}`);
+  let sessionId = a.session;
+  if (sessionId === undefined) {
+    const created = (await api('POST', '/api/sessions', { boards: ids, sample_rate_hz: RATE })).session as { session_id: string };
+    sessionId = created.session_id;
+    await api('POST', `/api/sessions/${sessionId}/start`);
+  }
+  const sid = sessionId;
+  const links = await Promise.all(ids.map((id, i) => connect(id, sid, offset + i)));
+  if (a['wait-go']) {
+    process.stdout.write('CONNECTED\n');
+    await new Promise<void>((r) => process.stdin.once('data', () => r()));
+  }
 
   const loaderCpu0 = process.cpuUsage();
   sending = true;

@@ -12,15 +12,16 @@
  * same for every server and says nothing about them.
  */
 import { readFileSync } from 'node:fs';
-import { execFileSync } from 'node:child_process';
 import { parseArgs } from 'node:util';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import WebSocket from 'ws';
+import { treeCpuSeconds } from './proc.js';
 import { io as ioClient, type Socket } from 'socket.io-client';
 import { createImuSource } from '../../main/simulator/swing.js';
 import { batchSensorDataFrame, boardEndpoint, sampleRow, sensorDataFrame, type SampleRow } from '../../main/simulator/frames.js';
+import { pinnedConnection } from '../../main/simulator/pinned-tls.js';
 
-type Target = 'bare' | 'socketio' | 'courtside';
+type Target = 'bare' | 'socketio' | 'courtside' | 'courtside-rec';
 type OnBatch = (deviceId: string | null, seq: number, startMs: number, rateHz: number, n: number) => void;
 interface BoardLink { send(frame: Record<string, unknown>): void; close(): void }
 
@@ -31,11 +32,18 @@ const { values: a } = parseArgs({
     boards: { type: 'string', default: '50' }, rate: { type: 'string', default: '100' },
     seconds: { type: 'string', default: '15' }, warmup: { type: 'string', default: '1' },
     mode: { type: 'string', default: 'sample' }, 'batch-size': { type: 'string', default: '10' },
-    'drain-ms': { type: 'string', default: '3000' },
+    'drain-ms': { type: 'string', default: '3000' }, operators: { type: 'string', default: '1' },
+    ack: { type: 'string', default: 'per-frame' },
+    // The gateway's certificate fingerprint: every socket is wss:// and pins it, as boards do.
+    fingerprint: { type: 'string' },
   },
 });
 const target = a.target as Target;
-if (!['bare', 'socketio', 'courtside'].includes(target)) throw new Error(`bad --target ${a.target}`);
+if (!['bare', 'socketio', 'courtside', 'courtside-rec'].includes(target)) throw new Error(`bad --target ${a.target}`);
+const courtside = target === 'courtside' || target === 'courtside-rec';
+const operators = Number(a.operators);
+/** Courtside boards on cumulative acks (`?ack=cumulative`): `acks` then counts the seqs data_acks frames ack. */
+const cumulative = a.ack === 'cumulative';
 const port = Number(a.port);
 const serverPid = Number(a.pid);
 const boards = Number(a.boards);
@@ -45,7 +53,8 @@ const warmup = Number(a.warmup);
 const mode = a.mode as 'sample' | 'batch';
 const perFrame = mode === 'batch' ? Number(a['batch-size']) : 1;
 const drainMs = Number(a['drain-ms']);
-const base = `ws://127.0.0.1:${port}`;
+const base = `${a.fingerprint ? 'wss' : 'ws'}://127.0.0.1:${port}`;
+const tlsOptions = a.fingerprint ? { createConnection: pinnedConnection(a.fingerprint) as unknown as WebSocket.ClientOptions['createConnection'] } : {};
 
 const clock = (): number => performance.timeOrigin + performance.now();
 const frameMs = (perFrame * 1000) / rate;
@@ -54,21 +63,13 @@ const measuredFrames = Math.round((seconds * rate) / perFrame);
 const totalFrames = warmupFrames + measuredFrames;
 const firstSeq = warmupFrames + 1;
 const lastSeq = totalFrames;
+/** Per operator: every operator gets every sample. */
 const expected = boards * measuredFrames * perFrame;
 
 // Generous but bounded: a wedged server must not hang the bench.
 setTimeout(() => { process.stderr.write('load: overall timeout\n'); process.exit(1); }, (warmup + seconds) * 1000 + drainMs + 30_000).unref();
 
-const clkTck = ((): number => {
-  try { return Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100; } catch { return 100; }
-})();
-
-function serverCpuSeconds(): number {
-  const stat = readFileSync(`/proc/${serverPid}/stat`, 'utf8');
-  // The command name may hold spaces or parentheses; the fields after the last ')' are fixed.
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return (Number(fields[11]) + Number(fields[12])) / clkTck; // utime, stime (fields 14 and 15 of stat)
-}
+const serverCpuSeconds = (): number => treeCpuSeconds(serverPid);
 
 function serverRssMb(): number | null {
   try {
@@ -82,9 +83,9 @@ function parseSensorFrame(msg: Record<string, unknown>, onBatch: OnBatch): void 
   else if (msg.type === 'batch_sensor_data') onBatch(null, Number(msg.seq), Number(msg.start_ms), Number(msg.rate_hz), (msg.samples as unknown[]).length);
 }
 
-function openWs(url: string, onMessage: (msg: Record<string, unknown>) => void, readyWhen: (msg: Record<string, unknown>) => boolean, hello?: object): Promise<WebSocket> {
+function openWs(url: string, onMessage: (msg: Record<string, unknown>, ws: WebSocket) => void, readyWhen: (msg: Record<string, unknown>) => boolean, hello?: object): Promise<WebSocket> {
   return new Promise((resolve, reject) => {
-    const ws = new WebSocket(url, { handshakeTimeout: 10_000 });
+    const ws = new WebSocket(url, { handshakeTimeout: 10_000, ...tlsOptions });
     let ready = false;
     ws.on('open', () => {
       if (hello) ws.send(JSON.stringify(hello));
@@ -94,7 +95,7 @@ function openWs(url: string, onMessage: (msg: Record<string, unknown>) => void, 
       let msg: Record<string, unknown>;
       try { msg = JSON.parse(data.toString()) as Record<string, unknown>; } catch { return; }
       if (!ready && readyWhen(msg)) { ready = true; resolve(ws); }
-      onMessage(msg);
+      onMessage(msg, ws);
     });
     ws.on('error', (e) => { if (!ready) reject(e); });
     ws.on('close', (code) => { if (!ready) reject(new Error(`${url} closed with ${code} before ready`)); });
@@ -110,11 +111,21 @@ function openSocketIo(): Promise<Socket> {
 }
 
 let acks = 0;
+let storedAcks = 0;
 let errorFrames = 0;
 let firstError: string | null = null;
-function countBoardReply(msg: Record<string, unknown>): void {
-  if (msg.type === 'data_ack') acks++;
-  else if (msg.type === 'error') { errorFrames++; firstError ??= `${String(msg.code)}: ${String(msg.message)}`; }
+function countBoardReply(ws: WebSocket, msg: Record<string, unknown>): void {
+  if (msg.type === 'data_ack') {
+    acks++;
+    if (msg.stored === true) storedAcks++;
+  } else if (msg.type === 'data_acks') {
+    const n = Number(msg.to_seq) - Number(msg.from_seq) + 1 - (msg.except as unknown[]).length;
+    acks += n;
+    if (msg.stored === true) storedAcks += n;
+  } else if (msg.type === 'command') {
+    // start_collection of the recording session: acked, as a board would, so it is not pushed again.
+    ws.send(JSON.stringify({ type: 'command_ack', command_id: msg.command_id, ok: true }));
+  } else if (msg.type === 'error') { errorFrames++; firstError ??= `${String(msg.code)}: ${String(msg.message)}`; }
 }
 
 async function connectBoard(i: number): Promise<BoardLink> {
@@ -124,7 +135,7 @@ async function connectBoard(i: number): Promise<BoardLink> {
   }
   const ws = target === 'bare'
     ? await openWs(`${base}/board/racket-${i + 1}`, () => {}, () => true)
-    : await openWs(boardEndpoint(base, `racket-${i + 1}`), countBoardReply, (m) => m.type === 'connection_established');
+    : await openWs(boardEndpoint(base, `racket-${i + 1}`) + (cumulative ? '?ack=cumulative' : ''), (m, ws) => countBoardReply(ws, m), (m) => m.type === 'connection_established');
   return { send: (f) => ws.send(JSON.stringify(f)), close: () => ws.terminate() };
 }
 
@@ -159,27 +170,35 @@ async function main(): Promise<void> {
     return Array.from({ length: Math.max(perFrame, rate * 2) }, () => sampleRow(src.next()));
   });
 
-  const latencies = new Float64Array(expected);
+  const latencies = new Float64Array(expected * operators);
   let delivered = 0;
   let duplicates = 0;
-  const seen = new Set<string>();
+  const perOperator = new Array<number>(operators).fill(0);
+  let operatorsDone = 0;
   let allIn: () => void = () => {};
   const allDelivered = new Promise<void>((r) => { allIn = r; });
-  const onBatch: OnBatch = (deviceId, seq, startMs, rateHz, n) => {
-    const now = clock();
-    if (!(seq >= firstSeq && seq <= lastSeq)) return;
-    if (deviceId !== null) {
-      const key = `${deviceId}:${seq}`;
-      if (seen.has(key)) { duplicates++; return; }
-      seen.add(key);
-    }
-    const sentAt = n > 1 ? startMs + ((n - 1) * 1000) / rateHz : startMs;
-    const lat = now - sentAt;
-    for (let i = 0; i < n && delivered < expected; i++) latencies[delivered++] = lat;
-    if (delivered >= expected) allIn();
+  const subscriberFor = (o: number): OnBatch => {
+    const seen = new Set<string>();
+    return (deviceId, seq, startMs, rateHz, n) => {
+      const now = clock();
+      if (!(seq >= firstSeq && seq <= lastSeq)) return;
+      if (deviceId !== null) {
+        const key = `${deviceId}:${seq}`;
+        if (seen.has(key)) { duplicates++; return; }
+        seen.add(key);
+      }
+      const sentAt = n > 1 ? startMs + ((n - 1) * 1000) / rateHz : startMs;
+      const lat = now - sentAt;
+      const before = perOperator[o]!;
+      const take = Math.min(n, expected - before);
+      for (let i = 0; i < take; i++) latencies[delivered++] = lat;
+      perOperator[o] = before + take;
+      if (before < expected && perOperator[o] === expected && ++operatorsDone === operators) allIn();
+    };
   };
 
-  const closeSub = await connectSubscriber(onBatch);
+  const closeSubs = await Promise.all(Array.from({ length: operators }, (_, o) => connectSubscriber(subscriberFor(o))));
+  const closeSub = () => { for (const c of closeSubs) c(); };
   const links = await Promise.all(Array.from({ length: boards }, (_, i) => connectBoard(i)));
 
   // Half a second for the connect burst's garbage and JIT to settle before the schedule starts.
@@ -238,10 +257,11 @@ async function main(): Promise<void> {
   const loaderCpu = (loaderEnd.user - loaderStart.user + loaderEnd.system - loaderStart.system) / 1e6;
   const mean = delivered ? sorted.reduce((s, v) => s + v, 0) / delivered : NaN;
   const result = {
-    target, mode, boards, rate_hz: rate, seconds, samples_per_frame: perFrame,
-    expected, delivered, delivery_ratio: r3(delivered / expected), duplicates,
+    target, tls: a.fingerprint !== undefined, mode, boards, rate_hz: rate, seconds, samples_per_frame: perFrame,
+    operators, expected: expected * operators, delivered, lost: expected * operators - delivered,
+    delivered_per_operator: perOperator, delivery_ratio: r3(delivered / (expected * operators)), duplicates,
     frames_sent: framesSent,
-    ...(target === 'courtside' ? { acks, error_frames: errorFrames, first_error: firstError } : {}),
+    ...(courtside ? { ack: cumulative ? 'cumulative' : 'per-frame', acks, stored_acks: storedAcks, error_frames: errorFrames, first_error: firstError } : {}),
     latency_ms: { p50: r3(percentile(sorted, 50)), p99: r3(percentile(sorted, 99)), max: r3(sorted[sorted.length - 1] ?? NaN), mean: r3(mean) },
     server_cpu_s: r3(cpuEnd - cpuStart),
     server_cpu_pct: Math.round(((cpuEnd - cpuStart) / seconds) * 1000) / 10,

@@ -6,7 +6,13 @@
  * their own processes so the server's CPU can be read from /proc alone.
  *
  *   npm run bench -- [--boards 50] [--rate 100] [--seconds 15] [--warmup 1]
- *                    [--modes sample,batch] [--batch-size 10] [--only bare,socketio,courtside]
+ *                    [--modes sample,batch] [--batch-size 10] [--only bare,socketio,courtside,courtside-rec]
+ *                    [--operators 1] [--ack per-frame|cumulative] [--cpu-prof DIR]
+ *
+ * courtside-rec is Courtside with a session recording every board (SQLite, its
+ * writer process's CPU counted as the server's). --operators N: N subscribers,
+ * each of which must get every sample (`lost` counts what any of them missed).
+ * --ack cumulative: Courtside's boards opt into cumulative acks (data_acks).
  *
  * Prints one JSON document on stdout; progress goes to stderr. Exit 0 when
  * every run finished, 1 when one failed (its entry then has `error`), 2 on a
@@ -18,9 +24,10 @@ import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 
-type Target = 'bare' | 'socketio' | 'courtside';
-const TARGETS: Target[] = ['bare', 'socketio', 'courtside'];
-const SERVER_SCRIPT: Record<Target, string> = { bare: 'bare-relay.ts', socketio: 'socketio-room.ts', courtside: 'courtside.ts' };
+/** courtside-rec: Courtside with a session recording every board (durable storage, acks once on disk); courtside_tls: every socket wss://. */
+type Target = 'bare' | 'socketio' | 'courtside' | 'courtside-rec' | 'courtside_tls';
+const TARGETS: Target[] = ['bare', 'socketio', 'courtside', 'courtside-rec', 'courtside_tls'];
+const SERVER_SCRIPT: Record<Target, string> = { bare: 'bare-relay.ts', socketio: 'socketio-room.ts', courtside: 'courtside.ts', 'courtside-rec': 'courtside.ts', courtside_tls: 'courtside.ts' };
 const here = resolve(fileURLToPath(import.meta.url), '..');
 const root = resolve(here, '../..');
 
@@ -46,6 +53,7 @@ function flags() {
         seconds: { type: 'string', default: '15' }, warmup: { type: 'string', default: '1' },
         modes: { type: 'string', default: 'sample,batch' }, 'batch-size': { type: 'string', default: '10' },
         only: { type: 'string', default: TARGETS.join(',') }, 'drain-ms': { type: 'string', default: '3000' },
+        operators: { type: 'string', default: '1' }, 'cpu-prof': { type: 'string' }, ack: { type: 'string', default: 'per-frame' },
       },
     }));
   } catch (e) {
@@ -69,11 +77,14 @@ function flags() {
     batchSize: pos('batch-size', v['batch-size'], true, 2000),
     only,
     drainMs: pos('drain-ms', v['drain-ms'], true, 60_000),
+    operators: pos('operators', v.operators, true, 20),
+    ack: v.ack === 'per-frame' || v.ack === 'cumulative' ? v.ack : fail(`--ack takes per-frame or cumulative, got '${v.ack}'`),
+    cpuProf: v['cpu-prof'] ? resolve(v['cpu-prof']) : null,
   };
 }
 
-function spawnTs(script: string, args: string[]): ChildProcess {
-  const child = spawn(process.execPath, ['--import', 'tsx', script, ...args], { cwd: root, stdio: ['pipe', 'pipe', 'pipe'] });
+function spawnTs(script: string, args: string[], nodeArgs: string[] = []): ChildProcess {
+  const child = spawn(process.execPath, [...nodeArgs, '--import', 'tsx', script, ...args], { cwd: root, stdio: ['pipe', 'pipe', 'pipe'] });
   children.add(child);
   child.on('exit', () => children.delete(child));
   return child;
@@ -92,8 +103,11 @@ async function stopChild(child: ChildProcess): Promise<void> {
   clearTimeout(t);
 }
 
-async function startServer(target: Target): Promise<{ child: ChildProcess; port: number; stderr: string[] }> {
-  const child = spawnTs(resolve(here, 'servers', SERVER_SCRIPT[target]), []);
+async function startServer(cfg: Cfg, target: Target): Promise<{ child: ChildProcess; port: number; stderr: string[]; fingerprint: string | null }> {
+  const args = target === 'courtside-rec' ? ['--record', String(cfg.boards)] : target === 'courtside_tls' ? ['--tls'] : [];
+  const prof = cfg.cpuProf && target.startsWith('courtside') ? ['--cpu-prof', '--cpu-prof-dir', cfg.cpuProf] : [];
+  const child = spawnTs(resolve(here, 'servers', SERVER_SCRIPT[target]), args, prof);
+  let fingerprint: string | null = null;
   const stderr: string[] = [];
   child.stderr!.on('data', (d: Buffer) => stderr.push(d.toString()));
   const port = await new Promise<number>((ok, ko) => {
@@ -101,12 +115,13 @@ async function startServer(target: Target): Promise<{ child: ChildProcess; port:
     const t = setTimeout(() => ko(new Error(`no READY within 30 s; stderr: ${tail(stderr)}`)), 30_000);
     child.stdout!.on('data', (d: Buffer) => {
       out += d.toString();
+      fingerprint = /^FINGERPRINT ([0-9a-f]{64})$/m.exec(out)?.[1] ?? fingerprint;
       const m = /^READY (\d+)$/m.exec(out);
       if (m) { clearTimeout(t); ok(Number(m[1])); }
     });
     child.once('exit', (code, sig) => { clearTimeout(t); ko(new Error(`server exited (${code ?? sig}) before READY; stderr: ${tail(stderr)}`)); });
   });
-  return { child, port, stderr };
+  return { child, port, stderr, fingerprint };
 }
 
 type Cfg = ReturnType<typeof flags>;
@@ -115,12 +130,14 @@ type Result = Record<string, unknown>;
 async function runOne(cfg: Cfg, target: Target, mode: 'sample' | 'batch'): Promise<Result> {
   let server: Awaited<ReturnType<typeof startServer>> | undefined;
   try {
-    server = await startServer(target);
+    server = await startServer(cfg, target);
     const srv = server;
     const loader = spawnTs(resolve(here, 'load.ts'), [
-      '--target', target, '--port', String(srv.port), '--pid', String(srv.child.pid),
+      '--target', target === 'courtside_tls' ? 'courtside' : target, '--port', String(srv.port), '--pid', String(srv.child.pid),
+      ...(srv.fingerprint ? ['--fingerprint', srv.fingerprint] : []),
       '--boards', String(cfg.boards), '--rate', String(cfg.rate), '--seconds', String(cfg.seconds),
       '--warmup', String(cfg.warmup), '--mode', mode, '--batch-size', String(cfg.batchSize), '--drain-ms', String(cfg.drainMs),
+      '--operators', String(cfg.operators), '--ack', cfg.ack,
     ]);
     const out: string[] = [];
     const err: string[] = [];
@@ -164,23 +181,26 @@ async function main(): Promise<number> {
     const perFrame = mode === 'batch' ? cfg.batchSize : 1;
     const servers: Partial<Record<Target, Result>> = {};
     for (const target of cfg.only) {
-      process.stderr.write(`bench: ${mode} x ${target} (${cfg.boards} boards x ${cfg.rate} Hz x ${cfg.seconds} s)...\n`);
+      process.stderr.write(`bench: ${mode} x ${target} (${cfg.boards} boards x ${cfg.rate} Hz x ${cfg.seconds} s, ${cfg.operators} operator(s))...\n`);
       const r = await runOne(cfg, target, mode);
       if (r.error) { failed = true; process.stderr.write(`bench: ${target} failed: ${String(r.error)}\n`); }
       servers[target] = r;
     }
     workloads.push({
-      name: `${cfg.boards} boards x ${cfg.rate} Hz x ${cfg.seconds} s, ${mode === 'sample' ? 'one sensor_data per sample' : `batch_sensor_data of ${perFrame}`}`,
-      mode, boards: cfg.boards, rate_hz: cfg.rate, seconds: cfg.seconds, samples_per_frame: perFrame,
+      name: `${cfg.boards} boards x ${cfg.rate} Hz x ${cfg.seconds} s, ${mode === 'sample' ? 'one sensor_data per sample' : `batch_sensor_data of ${perFrame}`}, ${cfg.operators} operator(s)`,
+      mode, boards: cfg.boards, operators: cfg.operators, rate_hz: cfg.rate, seconds: cfg.seconds, samples_per_frame: perFrame,
       servers,
       ratios: {
         courtside_over_bare: ratio(servers.courtside, servers.bare),
         courtside_over_socketio: ratio(servers.courtside, servers.socketio),
+        courtside_rec_over_bare: ratio(servers['courtside-rec'], servers.bare),
+        // What TLS costs: the same gateway, every socket wss:// (the operator's too) against ws://.
+        wss_over_ws: ratio(servers.courtside_tls, servers.courtside),
       },
     });
   }
   const doc = {
-    bench: 'sensor fan-out: boards -> server -> one operator subscriber',
+    bench: `sensor fan-out: boards -> server -> ${cfg.operators} operator subscriber(s)`,
     node: process.version,
     cpus: cpus().length,
     started_at: startedAt,
@@ -191,7 +211,7 @@ async function main(): Promise<number> {
       'server_cpu_s: utime+stime of the server process over the measured window (warm-up excluded); server_cpu_pct is of one core',
       'send_lag_ms, loader_loop_delay_ms: how late the load generator sent against its fixed schedule and how blocked its event loop was; large values mean the generator or the machine, not the server, was the bottleneck',
     ],
-    config: { warmup_s: cfg.warmup, drain_ms: cfg.drainMs, batch_size: cfg.batchSize, only: cfg.only },
+    config: { warmup_s: cfg.warmup, drain_ms: cfg.drainMs, batch_size: cfg.batchSize, only: cfg.only, operators: cfg.operators, ack: cfg.ack },
     workloads,
   };
   process.stdout.write(JSON.stringify(doc, null, 2) + '\n');

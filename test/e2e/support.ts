@@ -37,7 +37,8 @@ function newest(path: string): number {
 /** Builds the UI into UI_DIR unless the build there is newer than every source file. */
 export async function buildUi(): Promise<string> {
   const index = join(UI_DIR, 'index.html');
-  const sources = Math.max(newest(join(ROOT, 'renderer')), newest(join(ROOT, 'vite.config.ts')));
+  // The UI's client is the client library's: its sources count too.
+  const sources = Math.max(newest(join(ROOT, 'renderer')), newest(join(ROOT, 'client/src')), newest(join(ROOT, 'vite.config.ts')));
   if (existsSync(index) && statSync(index).mtimeMs > sources) return UI_DIR;
   const { build } = await import('vite');
   await build({ configFile: join(ROOT, 'vite.config.ts'), logLevel: 'warn', build: { outDir: UI_DIR, emptyOutDir: true, sourcemap: false } });

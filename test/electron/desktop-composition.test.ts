@@ -9,12 +9,13 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createNetnsPair, type NetnsPair, type NsChild } from '../support/netns.js';
 import { captureIO } from '../support/cli.js';
 import { serveCommand } from '../../main/cli/serve.js';
+import { isGatewayCertificate } from '../../main/electron/compose.js';
 
 const FIX = 'test/discovery/fixtures';
 const TOKEN = 'desktop-operator-token-0123';
@@ -39,6 +40,14 @@ describe('the desktop composition', { timeout: 120_000 }, () => {
     desktop?.kill();
     await net?.destroy();
     rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  test('it speaks TLS by default, with a certificate kept in its data folder', () => {
+    assert.match(String(listening.fingerprint), /^[0-9a-f]{64}$/);
+    assert.equal(listening.url, 'wss://0.0.0.0:8765'.replace('0.0.0.0', '127.0.0.1'));
+    const pem = readFileSync(join(dataDir, 'tls-cert.pem'), 'utf8');
+    assert.ok(isGatewayCertificate(pem, String(listening.fingerprint)), 'the window trusts the certificate the gateway serves');
+    assert.ok(!isGatewayCertificate(pem, 'ab'.repeat(32)), 'and no other fingerprint');
   });
 
   test('it takes its port and database from settings.json and has discovery on by default', () => {
@@ -73,7 +82,9 @@ describe('the desktop composition', { timeout: 120_000 }, () => {
       children.push(b);
       const found = await b.waitFor((m) => m.event === 'found', 20_000, 'found');
       assert.equal(found.via, via);
-      assert.equal(found.url, `ws://${l.a}:8765/`);
+      // The desktop app speaks TLS by default: discovery says wss:// and gives the fingerprint the board pins.
+      assert.equal(found.url, `wss://${l.a}:8765/`);
+      assert.equal(found.cert_sha256, listening.fingerprint);
       await b.waitFor((m) => m.event === 'connected', 10_000, 'connected');
     });
   }

@@ -14,6 +14,7 @@ import { runCli } from '../support/cli.js';
 import { sleep, waitFor } from '../sessions/support.js';
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { Redis } from 'ioredis';
 import { api, startOwnRedis, startServe, TOKEN, type ServeProc, type TestRedis } from './support.js';
 
 async function room(gw: ServeProc, identity: Record<string, unknown>): Promise<{ c: TestClient; room: Frame }> {
@@ -116,6 +117,25 @@ describe('two gateways, one Redis, one MariaDB', () => {
     await late.c.close();
   });
 
+  test('a direct message reaching a gateway after its target left there: the sender is told TARGET_NOT_FOUND', async () => {
+    const sender = await room(a, { device_id: 'dm-from', identity: 'A' });
+    const roomId = String(sender.room.room_id);
+    const fleetB = (await api(b, '/fleet')) as { gateway_id: string };
+    await sleep(300);
+    // What A's mirror would send while B already lost the target: the event itself, put on the stream.
+    const r = new Redis(redis.url);
+    try {
+      const text = JSON.stringify({ type: 'message', content: 'too late', from_device_id: 'dm-from', message_type: 'direct', timestamp: new Date().toISOString() });
+      await r.xadd('courtside:fleet', '*', 'g', 'test-gw', 'i', 'x', 's', '1', 'k', 'dev.msg', 'd', JSON.stringify({ to: fleetB.gateway_id, kind: 'room', id: 'dm-gone', room_id: roomId, text }));
+    } finally {
+      r.disconnect();
+    }
+    const err = await sender.c.next('error', 5000);
+    assert.equal(err.code, 'TARGET_NOT_FOUND');
+    assert.match(String(err.message), /dm-gone left before the message reached it/);
+    await sender.c.close();
+  });
+
   test('the room protocol’s own Python client on B talks with a Node client on A', async () => {
     const host = await room(a, { device_id: 'node_peer_f', identity: 'desktop_user' });
     const roomId = String(host.room.room_id);
@@ -173,6 +193,7 @@ describe('two gateways, one Redis, one MariaDB', () => {
     const sent = await api(b, '/devices/fleet-board/commands', { method: 'POST', body: JSON.stringify({ command: 'identify', params: { blink: 3 } }) });
     assert.equal(sent.status, 202);
     assert.equal(sent.pushed, true);
+    assert.equal(sent.connected, true, 'connected: held by another gateway of the fleet');
     const cmd = await board.next('command', 5000);
     assert.equal(cmd.command_id, sent.command_id);
     board.send({ type: 'command_ack', command_id: cmd.command_id, ok: true, result: { blinked: 3 } });

@@ -20,8 +20,9 @@ export interface TestRedis {
   stop(): Promise<void>;
 }
 
-export async function startOwnRedis(): Promise<TestRedis> {
-  const port = await freePort();
+/** `port`: the same port again, for a Redis restarted empty where the gateways expect it. */
+export async function startOwnRedis(port?: number): Promise<TestRedis & { port: number }> {
+  port ??= await freePort();
   const dir = mkdtempSync(join(tmpdir(), 'courtside-fleet-redis-'));
   const proc = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--save', '', '--appendonly', 'no'], { stdio: 'ignore' });
   const url = `redis://127.0.0.1:${port}`;
@@ -31,6 +32,7 @@ export async function startOwnRedis(): Promise<TestRedis> {
   probe.disconnect();
   return {
     url,
+    port,
     proc,
     pause: () => proc.kill('SIGSTOP'),
     resume: () => proc.kill('SIGCONT'),

@@ -8,7 +8,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
@@ -224,6 +224,54 @@ esp_err_t nvs_get_str(nvs_handle_t handle, const char *key, char *out_value, siz
 void nvs_close(nvs_handle_t handle);
 `;
 
+/** ESP-IDF v5's esp_websocket_client.h and the mbedTLS 3 declarations it is used with: enough to compile the TLS pinning example. */
+const TLS_STUBS: Record<string, string> = {
+  'esp_websocket_client.h': `#pragma once
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+typedef int esp_err_t;
+#define ESP_OK 0
+typedef struct esp_websocket_client *esp_websocket_client_handle_t;
+typedef struct {
+    const char *uri;
+    const char *host;
+    int port;
+    const char *path;
+    const char *cert_pem;
+    size_t cert_len;
+    bool skip_cert_common_name_check;
+    esp_err_t (*crt_bundle_attach)(void *conf);
+    int network_timeout_ms;
+    int reconnect_timeout_ms;
+} esp_websocket_client_config_t;
+esp_websocket_client_handle_t esp_websocket_client_init(const esp_websocket_client_config_t *config);
+esp_err_t esp_websocket_client_start(esp_websocket_client_handle_t client);
+`,
+  'mbedtls/x509_crt.h': `#pragma once
+#include <stddef.h>
+#include <stdint.h>
+typedef struct mbedtls_x509_buf { int tag; size_t len; unsigned char *p; } mbedtls_x509_buf;
+typedef struct mbedtls_x509_crt { int own_buffer; mbedtls_x509_buf raw; mbedtls_x509_buf tbs; struct mbedtls_x509_crt *next; } mbedtls_x509_crt;
+typedef struct mbedtls_x509_crl mbedtls_x509_crl;
+#define MBEDTLS_X509_BADCERT_NOT_TRUSTED 0x08
+void mbedtls_x509_crt_init(mbedtls_x509_crt *crt);
+`,
+  'mbedtls/ssl.h': `#pragma once
+#include <stdint.h>
+#include "mbedtls/x509_crt.h"
+typedef struct mbedtls_ssl_config mbedtls_ssl_config;
+#define MBEDTLS_SSL_VERIFY_REQUIRED 2
+void mbedtls_ssl_conf_authmode(mbedtls_ssl_config *conf, int authmode);
+void mbedtls_ssl_conf_ca_chain(mbedtls_ssl_config *conf, mbedtls_x509_crt *ca_chain, mbedtls_x509_crl *ca_crl);
+void mbedtls_ssl_conf_verify(mbedtls_ssl_config *conf, int (*f_vrfy)(void *, mbedtls_x509_crt *, int, uint32_t *), void *p_vrfy);
+`,
+  'mbedtls/sha256.h': `#pragma once
+#include <stddef.h>
+int mbedtls_sha256(const unsigned char *input, size_t ilen, unsigned char output[32], int is224);
+`,
+};
+
 /** Drives the documented builders: each line printed is one frame, or a number for a refused build. */
 const RUN_MAIN = `
 #include <stdio.h>
@@ -284,13 +332,15 @@ describe('(d) the C in PROTOCOL.md', () => {
     dir = mkdtempSync(join(tmpdir(), 'courtside-c-'));
     writeFileSync(join(dir, 'cJSON.h'), CJSON_STUB);
     writeFileSync(join(dir, 'nvs.h'), NVS_STUB);
+    mkdirSync(join(dir, 'mbedtls'));
+    for (const [name, body] of Object.entries(TLS_STUBS)) writeFileSync(join(dir, name), body);
   });
   after(() => rmSync(dir, { recursive: true, force: true }));
 
   const blocks = readBlocks().filter((b) => b.kind === 'c');
   const flags = ['-std=c99', '-Wall', '-Wextra', '-Werror', '-pedantic', `-I${HEADER_DIR}`];
 
-  test('the parsing and configuration examples compile against cJSON\'s and NVS\'s declarations', () => {
+  test('the parsing, configuration and TLS pinning examples compile against cJSON\'s, NVS\'s, esp_websocket_client\'s and mbedTLS\'s declarations', () => {
     const syntax = blocks.filter((b) => b.arg === 'syntax');
     assert.ok(syntax.length > 0);
     for (const b of syntax) {

@@ -29,6 +29,7 @@ import {
   type ErrorFrame,
 } from '../../firmware-protocol/index.js';
 import { parseProbe } from '../../firmware-protocol/discovery.js';
+import { parseEnvelope } from '../../firmware-protocol/envelope.js';
 import { DiscoveryOperatorFrames } from '../../firmware-protocol/discovery.js';
 import { eventFile, schemaEntries } from '../../firmware-protocol/export-schemas.js';
 
@@ -118,8 +119,9 @@ export function parseClients(arg: string): Map<string, string> {
 }
 
 /** The endpoint a path belongs to, as named in schemas/. */
-export function endpointOf(path: string): 'legacy' | 'esp32' | 'user' | 'operator' {
+export function endpointOf(path: string): 'legacy' | 'esp32' | 'user' | 'operator' | 'ws' {
   const p = path.split('?')[0]!;
+  if (p === '/ws' || p === '/ws/') return 'ws';
   if (p === '/' || p === '') return 'legacy';
   if (p.startsWith('/ws/esp32/')) return 'esp32';
   if (p.startsWith('/ws/miniprogram/')) return 'user';
@@ -175,7 +177,7 @@ export function badPair(b: Block): { text: string; error: ErrorFrame } {
 
 /** `esp32/heartbeat` -> ['esp32', 'heartbeat']. */
 export function splitName(arg: string): [string, string] {
-  const m = /^(legacy|esp32|user|operator|discovery)\/(\w+)$/.exec(arg);
+  const m = /^(legacy|esp32|user|operator|discovery|ws)\/(\w+)$/.exec(arg);
   if (!m) throw new Error(`marker '${arg}' is not ENDPOINT/TYPE`);
   return [m[1]!, m[2]!];
 }
@@ -208,6 +210,13 @@ export function validateAs(name: string, text: string): Verdict {
       return asVerdict(user.parse(text));
     case 'operator':
       return asVerdict(operator.parse(text));
+    case 'ws': {
+      // The envelope's error frame, less the timestamp the gateway stamps (the examples leave it out).
+      const r = parseEnvelope(text);
+      if (r.ok) return { ok: true };
+      const e = { ...(r.id === undefined ? {} : { id: r.id }), type: 'error', content: { code: r.error.code, error: r.error.message, originalMessageId: r.id ?? null } };
+      return { ok: false, error: e as unknown as ErrorFrame };
+    }
     case 'discovery': {
       const r = parseProbe(text);
       return r.ok ? { ok: true } : { ok: false, error: errorFrame('BAD_FRAME', r.error) };

@@ -51,6 +51,16 @@ export function sessionsContract(name: string, open: () => Promise<Store>): void
       assert.equal(await store.getSession('nope'), undefined);
     });
 
+    test('claimSession: the patch applies only from the named state, once', async () => {
+      await store.createSession(sessionOf('s-claim', { state: 'uploading' }));
+      assert.equal(await store.claimSession('s-claim', 'recording', { state: 'analyzing' }), false);
+      assert.equal((await store.getSession('s-claim'))?.state, 'uploading');
+      const both = await Promise.all([store.claimSession('s-claim', 'uploading', { state: 'analyzing' }), store.claimSession('s-claim', 'uploading', { state: 'analyzing' })]);
+      assert.deepEqual(both.sort(), [false, true], 'two gateways claiming at once: one wins');
+      assert.equal((await store.getSession('s-claim'))?.state, 'analyzing');
+      assert.equal(await store.claimSession('nope', 'uploading', { state: 'analyzing' }), false);
+    });
+
     test('chunks: a duplicate (session, device, seq) is ignored, the count says how many were new', async () => {
       assert.equal(await store.insertChunks([chunkOf('s-c', 'r1', 0), chunkOf('s-c', 'r1', 1), chunkOf('s-c', 'r2', 0, 5)]), 3);
       assert.equal(await store.insertChunks([chunkOf('s-c', 'r1', 1, 3, 99), chunkOf('s-c', 'r1', 2)]), 1);

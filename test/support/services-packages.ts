@@ -56,6 +56,7 @@ function needs(opts: { redis: boolean }): Need[] {
     { pkg: 'chromium', why: 'the UI end-to-end tests (or set COURTSIDE_CHROMIUM)', present: () => findChromium() !== undefined },
     { pkg: 'fonts-dejavu-core', why: 'stable text in UI screenshots', present: () => existsSync('/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf') },
     { pkg: 'unzip', why: 'export checks', present: prog('unzip') },
+    { pkg: 'openssl', why: 'serve --tls signs its certificate with it, and the TLS tests check fingerprints with it', present: prog('openssl') },
     { pkg: 'mariadb-server', why: 'the private MariaDB of a test run', present: () => !!findProgram('mariadbd') && !!findProgram('mariadb-install-db') },
   ];
   if (opts.redis) list.push({ pkg: 'redis-server', why: 'the private Redis of a test run', present: prog('redis-server') });

@@ -59,6 +59,7 @@ describe('courtside USB commands', () => {
       ['no --port', (io) => flashCommand([merged], io)],
       ['--baud fast', (io) => flashCommand(['--port', b.path, '--baud', 'fast', merged], io)],
       ['provision without --ssid', (io) => provisionCommand(['--port', b.path], io)],
+      ['provision --gw-sha256 short', (io) => provisionCommand(['--port', b.path, '--ssid', 'x', '--device-id', 'y', '--gw-sha256', 'abcd'], io)],
     ];
     for (const [what, run] of cases) {
       const bad = await inProcess(run);
@@ -107,6 +108,15 @@ describe('courtside USB commands', () => {
     } finally {
       await store.close();
     }
+  });
+
+  test('provision --gw-sha256: the fingerprint as browsers show it is written as hex, for the board to pin', async () => {
+    const b = await board('board-tls', { flash: fw.merged });
+    const hex = 'e43c4ec590bc5b9bb5029888a720776394440512ebfac05c208eac7250b57932';
+    const colons = hex.toUpperCase().match(/../g)!.join(':');
+    const r = await inProcess((io) => provisionCommand(['--port', b.path, '--ssid', 'Court-5', '--host', '192.168.4.2', '--device-id', 'racket-10', '--gw-sha256', colons, '--baud', '921600'], io));
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(nvsOf(b).gw_sha256, hex);
   });
 
   test('monitor prints the console and waits through a re-enumeration', async () => {

@@ -21,6 +21,7 @@ const CONFIG: BoardConfig = {
   gw_host: '192.168.4.2',
   gw_port: 8765,
   gw_path: '/ws/esp32/',
+  gw_sha256: 'e43c4ec590bc5b9bb5029888a720776394440512ebfac05c208eac7250b57932',
   device_id: 'racket-07',
   device_token: 'tok_0123456789abcdefABCDEF',
   room_id: 'ABC123',
@@ -44,7 +45,7 @@ describe('board configuration as an NVS partition', () => {
     assert.equal(img.length, 0x6000);
     const parsed = parseNvsPartition(img);
     const types = Object.fromEntries(parsed.entries.map((e) => [e.key, e.type]));
-    assert.deepEqual(types, { cfg_ver: 'u8', wifi_ssid: 'string', wifi_pass: 'string', gw_host: 'string', gw_port: 'u16', gw_path: 'string', device_id: 'string', device_token: 'string', room_id: 'string', sample_hz: 'u16' });
+    assert.deepEqual(types, { cfg_ver: 'u8', wifi_ssid: 'string', wifi_pass: 'string', gw_host: 'string', gw_port: 'u16', gw_path: 'string', gw_sha256: 'string', device_id: 'string', device_token: 'string', room_id: 'string', sample_hz: 'u16' });
     assert.deepEqual(valuesOf(img), { cfg_ver: 1, ...CONFIG });
     // The key table in firmware-protocol is what was written, in its order.
     assert.deepEqual(parsed.entries.map((e) => e.key), NVS_CONFIG_KEYS.map((k) => k.key));

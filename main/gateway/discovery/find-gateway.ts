@@ -50,6 +50,8 @@ export interface FoundGateway {
   gatewayId: string | null;
   boardPath: string;
   auth: DeviceAuth | null;
+  /** With a TLS gateway (the url is then wss://): the SHA-256 of its certificate, to pin. */
+  certSha256: string | null;
 }
 
 export class GatewayNotFoundError extends Error {
@@ -63,8 +65,11 @@ function fromService(s: DiscoveredService, local: readonly { address: string; ne
   // A multi-homed gateway lists several addresses; take one this board can reach directly.
   const addr = s.addresses.find((a) => local.some((l) => inSubnet(a, l))) ?? s.addresses[0]!;
   const auth = s.txt[GatewayTxtKeys.auth];
+  const sha = s.txt[GatewayTxtKeys.certSha256];
+  const certSha256 = sha !== undefined && /^[0-9a-f]{64}$/.test(sha) ? sha : null;
   return {
-    url: gatewayBaseUrl(addr, s.port),
+    url: gatewayBaseUrl(addr, s.port, certSha256 ? 'wss' : 'ws'),
+    certSha256,
     via: 'mdns',
     gatewayId: s.txt[GatewayTxtKeys.gatewayId] ?? null,
     boardPath: s.txt[GatewayTxtKeys.path] || Paths.board,
@@ -112,7 +117,7 @@ export async function findGateway(opts: FindGatewayOptions = {}): Promise<FoundG
     s.on('message', (msg) => {
       const a = parseProbeAnswer(msg.toString('utf8'));
       if (!a.ok) return;
-      finish({ url: a.value.urls[0]!, via: 'udp', gatewayId: a.value.gateway_id, boardPath: a.value.board_path, auth: a.value.auth });
+      finish({ url: a.value.urls[0]!, via: 'udp', gatewayId: a.value.gateway_id, boardPath: a.value.board_path, auth: a.value.auth, certSha256: a.value.cert_sha256 ?? null });
     });
     s.on('error', (err) => log.debug('find-gateway: probe socket error', { err: err.message }));
     await new Promise<void>((resolve) => s.bind(0, '0.0.0.0', () => resolve()));

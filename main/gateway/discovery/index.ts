@@ -29,6 +29,8 @@ export interface DiscoveryOptions {
   gatewayId: string;
   /** Whether boards need a token, advertised as TXT `auth` and in probe answers. Default `open`. */
   deviceAuth?: DeviceAuthMode;
+  /** With TLS: the certificate's SHA-256 (hex), advertised as TXT `sha256` and `cert_sha256`, and URLs in probe answers say wss://. Default none. */
+  certSha256?: string | null;
   /** Interface names (`wlan0`, `eth0`) or IPv4 addresses to run on. Default `[]`: every non-internal IPv4 address. */
   interfaces?: readonly string[];
   /** Advertise `_courtside._tcp` and browse for boards over mDNS. Default true. */
@@ -156,7 +158,7 @@ export async function startDiscovery(opts: DiscoveryOptions): Promise<Discovery>
           instanceName: opts.instanceName ?? `Courtside ${opts.gatewayId}`,
           host: opts.hostName ?? defaultHostName(opts.gatewayId),
           port: opts.port,
-          txt: gatewayTxt({ protocolVersion: PROTOCOL_VERSION, path: boardPath, auth, gatewayId: opts.gatewayId }),
+          txt: gatewayTxt({ protocolVersion: PROTOCOL_VERSION, path: boardPath, auth, gatewayId: opts.gatewayId, certSha256: opts.certSha256 }),
           announceCount: opts.announceCount ?? 3,
           announceIntervalMs: opts.announceIntervalMs ?? 1000,
         },
@@ -188,6 +190,7 @@ export async function startDiscovery(opts: DiscoveryOptions): Promise<Discovery>
           port: opts.port,
           boardPath,
           auth,
+          certSha256: opts.certSha256 ?? null,
           links: () => d.watcher.current(),
           explicit: spec.length > 0,
           clock,

@@ -91,7 +91,7 @@ export function discoveryPart(): PartFactory {
 
     async function start(): Promise<void> {
       if (!mdns && udpProbePort === false) return;
-      discovery = await startDiscovery({ port, gatewayId, deviceAuth: options.deviceAuth, interfaces: chosen, mdns, udpProbePort, logger: log, clock });
+      discovery = await startDiscovery({ port, gatewayId, deviceAuth: options.deviceAuth, certSha256: options.tls?.fingerprint ?? null, interfaces: chosen, mdns, udpProbePort, logger: log, clock });
       const now = () => clock.now();
       discovery.on('added', (d) => operators.publish('discovery', { event: 'added', device: discoveredJson(d, now()) }));
       discovery.on('updated', (d) => operators.publish('discovery', { event: 'updated', device: discoveredJson(d, now()) }));

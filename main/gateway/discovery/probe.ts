@@ -74,6 +74,8 @@ export interface ProbeContext {
   port: number;
   boardPath: string;
   auth: DeviceAuth;
+  /** With TLS: the certificate's SHA-256; the URLs are then wss://. */
+  certSha256?: string | null;
   /** Links currently selected. */
   links(): readonly Link[];
   /** True when the operator chose interfaces: probes from elsewhere are not answered. */
@@ -102,12 +104,13 @@ export function decideProbe(msg: Uint8Array, from: { address: string; port: numb
   return { kind: 'answer', deviceId: parsed.value.device_id, frame: answerFor(addrs, ctx) };
 }
 
-export function answerFor(addresses: string[], ctx: Pick<ProbeContext, 'gatewayId' | 'port' | 'boardPath' | 'auth'>): ProbeAnswerFrame {
+export function answerFor(addresses: string[], ctx: Pick<ProbeContext, 'gatewayId' | 'port' | 'boardPath' | 'auth'> & { certSha256?: string | null }): ProbeAnswerFrame {
   return probeAnswerFrame({
     gatewayId: ctx.gatewayId,
-    urls: addresses.slice(0, 8).map((a) => gatewayBaseUrl(a, ctx.port)),
+    urls: addresses.slice(0, 8).map((a) => gatewayBaseUrl(a, ctx.port, ctx.certSha256 ? 'wss' : 'ws')),
     boardPath: ctx.boardPath,
     auth: ctx.auth,
+    certSha256: ctx.certSha256 ?? null,
   });
 }
 

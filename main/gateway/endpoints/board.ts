@@ -3,7 +3,7 @@
  * the board's id; auth (in token mode) was checked at the upgrade.
  */
 import { BoardFrames, FrameParser, decodeBinaryBatch, reservedIdError } from '../../../firmware-protocol/index.js';
-import type { IncomingBatch, SinkResult } from '../samples.js';
+import { NotStored, type IncomingBatch, type SinkResult } from '../samples.js';
 import type { Base } from '../base.js';
 import type { BoardHub } from '../boards.js';
 import type { CommandQueue } from '../commands.js';
@@ -11,6 +11,7 @@ import type { OperatorHub } from '../operators.js';
 import type { SampleSink } from '../samples.js';
 import type { Peer } from '../peer.js';
 import { handleFrames, type Intake } from './frames.js';
+import { CumulativeAcks } from './acks.js';
 
 /** What the board endpoint uses; `sampleSink` null: samples are live-only. */
 export type BoardEndpointDeps = Intake &
@@ -18,7 +19,8 @@ export type BoardEndpointDeps = Intake &
 
 const parser = new FrameParser(BoardFrames);
 
-export function attachBoard(ctx: BoardEndpointDeps, peer: Peer, deviceId: string): void {
+/** `cumulative`: the board asked for `data_acks` (`?ack=cumulative`) instead of a `data_ack` per frame. */
+export function attachBoard(ctx: BoardEndpointDeps, peer: Peer, deviceId: string, cumulative = false): void {
   const reserved = reservedIdError('device code', deviceId);
   if (reserved !== null) {
     // A player's id (and its token, minted for user:<id>) never acts as a board. The route
@@ -28,7 +30,8 @@ export function attachBoard(ctx: BoardEndpointDeps, peer: Peer, deviceId: string
   }
   let paused = false;
   const conn = ctx.boards.connect(deviceId, peer);
-  peer.send({ type: 'connection_established', device_code: deviceId, server_time: ctx.clock.now() });
+  const acks = cumulative ? new CumulativeAcks(peer, ctx.clock, ctx.options.cumulativeAckMs) : null;
+  peer.send(acks ? { type: 'connection_established', device_code: deviceId, server_time: ctx.clock.now(), ack: 'cumulative' } : { type: 'connection_established', device_code: deviceId, server_time: ctx.clock.now() });
   ctx.log.info('board connected', { device_id: deviceId, ip: peer.ip });
   ctx.commands.onBoardConnected(deviceId).catch((err: unknown) => {
     ctx.metrics.storeErrors++;
@@ -38,7 +41,7 @@ export function attachBoard(ctx: BoardEndpointDeps, peer: Peer, deviceId: string
   handleFrames(ctx, peer, (text) => {
     ctx.boards.seen(deviceId);
     const p = parser.parse(text);
-    if (!p.ok) return peer.send(p.error);
+    if (!p.ok) return peer.refuse(p.error, text);
     const f = p.frame;
     switch (f.type) {
       case 'heartbeat':
@@ -52,9 +55,11 @@ export function attachBoard(ctx: BoardEndpointDeps, peer: Peer, deviceId: string
       }
       case 'poll_commands':
         return ctx.commands.poll(deviceId).then((commands) => peer.send({ type: 'commands', commands }));
-      case 'command_ack':
-        ctx.sampleSink?.commandAcked?.(deviceId, f.command_id, f.ok !== false);
-        return ctx.commands.ack(deviceId, f.command_id, f.ok !== false, f.result).then(() => undefined);
+      case 'command_ack': {
+        const ack = () => ctx.commands.ack(deviceId, f.command_id, f.ok !== false, f.result).then(() => undefined);
+        const marked = ctx.sampleSink?.commandAcked?.(deviceId, f.command_id, f.ok !== false);
+        return marked instanceof Promise ? marked.then(ack, ack) : ack();
+      }
       case 'sensor_data': {
         const d = f.data;
         return onBatch({ deviceId, sessionId: f.session_id || null, seq: f.seq ?? null, startMs: f.timestamp, rateHz: 0, samples: [[d.ax, d.ay, d.az, d.gx, d.gy, d.gz]] });
@@ -92,14 +97,19 @@ export function attachBoard(ctx: BoardEndpointDeps, peer: Peer, deviceId: string
     if (r.kind === 'error') return peer.error(r.code, r.message);
     ctx.operators.pushSensor({ device_id: deviceId, seq: b.seq, session_id: r.sessionId, start_ms: b.startMs, rate_hz: b.rateHz, samples: b.samples });
     if (r.kind === 'live') {
+      if (acks && !r.reason && b.seq !== null) return acks.add(b.seq, r.sessionId, false);
       if (r.reason) return peer.send({ type: 'data_ack', seq: b.seq, session_id: r.sessionId, stored: false, reason: r.reason });
       // The hot path of live streaming: a template, not JSON.stringify, for the one frame a sample costs.
       return peer.sendText(r.sessionId === null ? `{"type":"data_ack","seq":${b.seq === null ? 'null' : b.seq},"session_id":null,"stored":false}` : JSON.stringify({ type: 'data_ack', seq: b.seq, session_id: r.sessionId, stored: false }));
     }
     r.durable.then(
-      () => peer.send({ type: 'data_ack', seq: b.seq, session_id: r.sessionId, stored: true }),
-      // Not acked: the board keeps the batch and sends it again after reconnecting.
-      (err: unknown) => ctx.log.warn('sample batch not stored', { device_id: deviceId, seq: b.seq, error: String(err) }),
+      () => (acks && b.seq !== null ? acks.add(b.seq, r.sessionId, true) : peer.send({ type: 'data_ack', seq: b.seq, session_id: r.sessionId, stored: true })),
+      (err: unknown) => {
+        // Refused for a reason the board should hear (per frame, also on cumulative acks: it carries the reason).
+        if (err instanceof NotStored) return peer.send({ type: 'data_ack', seq: b.seq, session_id: r.sessionId, stored: false, reason: err.message });
+        // Not acked: the board keeps the batch and sends it again after reconnecting.
+        ctx.log.warn('sample batch not stored', { device_id: deviceId, seq: b.seq, error: String(err) });
+      },
     );
     if (sink!.pressured && !paused) {
       paused = true;
@@ -113,6 +123,7 @@ export function attachBoard(ctx: BoardEndpointDeps, peer: Peer, deviceId: string
   }
 
   peer.ws.on('close', () => {
+    acks?.stop();
     ctx.boards.disconnect(conn);
     ctx.log.info('board disconnected', { device_id: deviceId });
   });

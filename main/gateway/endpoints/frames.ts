@@ -14,16 +14,22 @@
  * - the store: while too many calls wait on the database (StoreWatch), the
  *   device endpoints stop reading; operators stay served.
  */
-import type { RawData } from 'ws';
+import type { RawData, WebSocket } from 'ws';
 import type { Base } from '../base.js';
 import type { KeepaliveManager } from '../keepalive.js';
 import type { StoreWatch } from '../store-watch.js';
 import type { Peer } from '../peer.js';
+import type { Platform } from '../platform/platform.js';
 
 /** What frame intake uses: limits, counters, the liveness tracker and the store's backlog. */
-export type Intake = Pick<Base, 'log' | 'metrics' | 'options'> & { readonly keepalive: KeepaliveManager | null; readonly storeWatch?: StoreWatch | null };
+export type Intake = Pick<Base, 'log' | 'metrics' | 'options'> & {
+  readonly keepalive: KeepaliveManager | null;
+  readonly storeWatch?: StoreWatch | null;
+  /** Embedding: message middleware, `message:received`, the frame counters. */
+  readonly platform?: Platform | null;
+};
 
-export type FrameHandler = (text: string) => void | Promise<void>;
+export type FrameHandler = (text: string) => unknown;
 export type BinaryHandler = (data: Buffer) => void | Promise<void>;
 
 /** Bytes of frames one connection handles in one event-loop turn (at least one frame). */
@@ -39,99 +45,141 @@ function toBuffer(data: RawData): Buffer {
 }
 
 interface Job {
-  run: () => void | Promise<void>;
+  /** Text for a text frame, the bytes for a binary one. */
+  data: string | Buffer;
   size: number;
 }
 
-export function handleFrames(ctx: Intake, peer: Peer, onText: FrameHandler, onBinary?: BinaryHandler): void {
-  const keepalive = ctx.keepalive;
-  const watch = peer.endpoint === 'operator' ? null : (ctx.storeWatch ?? null);
-  const queue: Job[] = [];
-  let queuedBytes = 0;
-  let busy = false;
-  let turnBytes = 0;
-  let turnReset = false;
+/**
+ * One connection's intake. A class, not closures per socket: with thousands
+ * of idle boards connected, what every socket holds is memory per board.
+ */
+class FrameIntake {
+  /** Made when a frame first has to wait: most never do. */
+  private queue: Job[] | null = null;
+  private queuedBytes = 0;
+  private busy = false;
+  private turnBytes = 0;
+  private turnReset = false;
+  private readonly watch: StoreWatch | null;
 
-  const fail = (err: unknown) => {
-    ctx.log.warn('frame handling failed', { endpoint: peer.endpoint, ip: peer.ip, error: err instanceof Error ? err.message : String(err) });
-    peer.error('UNAVAILABLE', 'gateway temporarily unavailable, try again');
-  };
+  constructor(
+    private readonly ctx: Intake,
+    private readonly peer: Peer,
+    private readonly onText: FrameHandler,
+    private readonly onBinary: BinaryHandler | undefined,
+  ) {
+    this.watch = peer.endpoint === 'operator' ? null : (ctx.storeWatch ?? null);
+  }
+
+  /** A text frame, through the embedding's message middleware when there is one. */
+  private text(t: string): unknown {
+    const platform = this.ctx.platform;
+    return platform ? platform.intake(this.peer, t, this.onText) : this.onText(t);
+  }
+
+  private fail(err: unknown): void {
+    this.ctx.log.warn('frame handling failed', { endpoint: this.peer.endpoint, ip: this.peer.ip, error: err instanceof Error ? err.message : String(err) });
+    this.peer.error('UNAVAILABLE', 'gateway temporarily unavailable, try again');
+  }
 
   /** The turn's budget comes back on the next turn; one immediate per connection that used any. */
-  const spend = (size: number) => {
-    turnBytes += size;
-    if (turnReset) return;
-    turnReset = true;
-    setImmediate(() => {
-      turnReset = false;
-      turnBytes = 0;
-      drain();
-    });
-  };
+  private spend(size: number): void {
+    this.turnBytes += size;
+    if (this.turnReset) return;
+    this.turnReset = true;
+    setImmediate(newTurn, this);
+  }
+
+  nextTurn(): void {
+    this.turnReset = false;
+    this.turnBytes = 0;
+    this.drain();
+  }
 
   /** Runs one job; true if it went async (later frames must wait for it). */
-  const run = (job: Job): boolean => {
-    spend(job.size);
-    let r: void | Promise<void>;
+  private run(job: Job): boolean {
+    this.spend(job.size);
+    let r: unknown;
     try {
-      r = job.run();
+      r = typeof job.data === 'string' ? this.text(job.data) : this.onBinary!(job.data);
     } catch (err) {
-      fail(err);
+      this.fail(err);
       return false;
     }
     if (!(r instanceof Promise)) return false;
-    busy = true;
-    r.catch(fail).finally(() => {
-      busy = false;
-      drain();
+    this.busy = true;
+    r.catch((err: unknown) => this.fail(err)).finally(() => {
+      this.busy = false;
+      this.drain();
     });
     return true;
-  };
+  }
 
-  const drain = () => {
-    while (queue.length > 0 && !busy && turnBytes < TURN_BYTES) {
-      const job = queue.shift()!;
-      queuedBytes -= job.size;
-      if (run(job)) break;
+  private drain(): void {
+    const q = this.queue;
+    while (q !== null && q.length > 0 && !this.busy && this.turnBytes < TURN_BYTES) {
+      const job = q.shift()!;
+      this.queuedBytes -= job.size;
+      if (this.run(job)) break;
     }
-    if (queue.length === 0) peer.resume('intake');
-  };
+    if (q === null || q.length === 0) this.peer.resume('intake');
+  }
 
-  const enqueue = (job: Job) => {
+  private enqueue(job: Job): void {
     // The common case (nothing waiting, budget left) runs at once, without queueing.
-    if (!busy && queue.length === 0 && turnBytes < TURN_BYTES) {
-      run(job);
+    if (!this.busy && (this.queue === null || this.queue.length === 0) && this.turnBytes < TURN_BYTES) {
+      this.run(job);
       return;
     }
-    queue.push(job);
-    queuedBytes += job.size;
-    if (!busy || queue.length >= MAX_WAITING || queuedBytes >= MAX_WAITING_BYTES) peer.pause('intake');
-    if (!busy) spend(0);
-  };
+    const q = (this.queue ??= []);
+    q.push(job);
+    this.queuedBytes += job.size;
+    if (!this.busy || q.length >= MAX_WAITING || this.queuedBytes >= MAX_WAITING_BYTES) this.peer.pause('intake');
+    if (!this.busy) this.spend(0);
+  }
 
-  peer.ws.on('message', (data: RawData, isBinary: boolean) => {
+  message(data: RawData, isBinary: boolean): void {
+    const { ctx, peer } = this;
     ctx.metrics.framesIn++;
-    keepalive?.seen(peer.ws);
+    ctx.keepalive?.seen(peer.ws);
     const size = Buffer.isBuffer(data) ? data.length : Array.isArray(data) ? data.reduce((n, b) => n + b.length, 0) : data.byteLength;
     if (!peer.admit(size)) return;
     if (size > ctx.options.maxPayloadBytes) {
       peer.error('FRAME_TOO_LARGE', `frame of ${size} bytes is larger than the limit of ${ctx.options.maxPayloadBytes}`);
       return;
     }
+    const watch = this.watch;
     if (watch?.pressured) {
       peer.pause('store');
       watch.onRelief(() => peer.resume('store'));
     }
     if (isBinary) {
-      const buf = toBuffer(data);
-      if (!onBinary) {
+      this.ctx.platform?.stats.frameIn();
+      if (!this.onBinary) {
         peer.error('BAD_BINARY', 'this endpoint takes JSON text frames only');
         return;
       }
-      enqueue({ run: () => onBinary(buf), size });
+      this.enqueue({ data: toBuffer(data), size });
     } else {
-      const text = toBuffer(data).toString('utf8');
-      enqueue({ run: () => onText(text), size });
+      this.enqueue({ data: toBuffer(data).toString('utf8'), size });
     }
-  });
+  }
+}
+
+function newTurn(intake: FrameIntake): void {
+  intake.nextTurn();
+}
+
+const INTAKE = Symbol('courtside.intake');
+
+/** One listener for every socket; the socket finds its own intake. */
+function onMessage(this: WebSocket & { [INTAKE]?: FrameIntake }, data: RawData, isBinary: boolean): void {
+  this[INTAKE]!.message(data, isBinary);
+}
+
+export function handleFrames(ctx: Intake, peer: Peer, onText: FrameHandler, onBinary?: BinaryHandler): void {
+  const ws = peer.ws as WebSocket & { [INTAKE]?: FrameIntake };
+  ws[INTAKE] = new FrameIntake(ctx, peer, onText, onBinary);
+  ws.on('message', onMessage);
 }

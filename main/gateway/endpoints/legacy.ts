@@ -58,7 +58,7 @@ export function attachLegacy(ctx: LegacyEndpointDeps, peer: Peer, queryToken: st
       }
       signalId = r.frame.client_id;
       peer.markIdentified();
-      ctx.signaling.register(signalId, peer);
+      ctx.signaling.register(signalId, peer, r.frame.fleet_gap === true);
       peer.send({ type: 'registered', client_id: signalId });
       ctx.log.info('signaling client registered', { client_id: signalId, ip: peer.ip });
       return;
@@ -106,7 +106,7 @@ export function attachLegacy(ctx: LegacyEndpointDeps, peer: Peer, queryToken: st
 
   async function roomFrame(m: RoomMember, value: unknown): Promise<void> {
     const p = roomFrames.check(value);
-    if (!p.ok) return peer.send(p.error);
+    if (!p.ok) return peer.refuse(p.error, p.error.code === 'UNKNOWN_TYPE' ? JSON.stringify(value) : '');
     const f = p.frame;
     if (f.type === 'query_room') return peer.send(ctx.rooms.roomInfo(m));
     if (f.type === 'message_ack') {

@@ -24,7 +24,7 @@ export function attachUser(ctx: UserEndpointDeps, peer: Peer, userId: string, se
 
   handleFrames(ctx, peer, async (text) => {
     const p = parser.parse(text);
-    if (!p.ok) return peer.send(p.error);
+    if (!p.ok) return peer.refuse(p.error, text);
     const f = p.frame;
     if (f.type === 'ping') return peer.send({ type: 'pong', server_time: ctx.clock.now() });
     if (f.type === 'notification_ack') {

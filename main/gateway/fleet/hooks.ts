@@ -70,3 +70,10 @@ export interface OperatorFleet {
   /** This gateway's sensor watchers changed (other gateways send batches only while someone watches). */
   watchers(n: number): void;
 }
+
+export interface SessionFleet {
+  /** The session's row (or a board's final seq) changed in the shared database: other gateways read it again. */
+  changed(sessionId: string): void;
+  /** Called with a session id another gateway changed, and with null when events may have been missed (read every open session again). */
+  onChange(fn: (sessionId: string | null) => void): void;
+}

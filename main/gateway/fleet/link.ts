@@ -9,8 +9,8 @@ import type { Logger } from '../log.js';
 import type { Core } from '../core.js';
 import { FleetBus, GATEWAY_PREFIX, OWN_PREFIX, type BusEvent, type GapReason } from './bus.js';
 import { FleetMirror, type GatewayInfo, type Owned, type OwnKind } from './mirror.js';
-import type { BoardFleet, CommandFleet, OperatorFleet, RemoteBoard, RoomFleet, SignalFleet, UserFleet } from './hooks.js';
-import type { SensorBatch } from '../../../firmware-protocol/index.js';
+import type { BoardFleet, CommandFleet, OperatorFleet, RemoteBoard, RoomFleet, SessionFleet, SignalFleet, UserFleet } from './hooks.js';
+import { errorFrame, type SensorBatch } from '../../../firmware-protocol/index.js';
 
 export interface FleetLinkOptions {
   url: string;
@@ -47,6 +47,8 @@ export class FleetLink {
   readonly commands: CommandFleet;
   readonly users: UserFleet;
   readonly operators: OperatorFleet;
+  readonly sessions: SessionFleet;
+  private sessionChanged: (sessionId: string | null) => void = () => undefined;
 
   constructor(o: FleetLinkOptions) {
     this.gatewayId = o.gatewayId;
@@ -59,7 +61,11 @@ export class FleetLink {
       history: o.history,
       heartbeatMs: o.heartbeatMs,
       onEvent: (e) => this.receive(e),
-      onGap: (r, d) => this.onGap(r, d),
+      onGap: (r, d) => {
+        // Session events may be among the lost: the database has every open session's truth.
+        this.sessionChanged(null);
+        this.onGap(r, d);
+      },
       onState: (up, reason) => this.onState(up, reason),
       onHeartbeat: (p) => this.heartbeat(p),
       onResync: () => this.resync(),
@@ -126,6 +132,10 @@ export class FleetLink {
         send('user.notify', { to: o.gw, user_id: userId, frame });
         return true;
       },
+    };
+    this.sessions = {
+      changed: (id) => send('session', { session_id: id }),
+      onChange: (fn) => (this.sessionChanged = fn),
     };
     this.operators = {
       event: (topic, payload, at) => send('op.event', { topic, payload, at }),
@@ -225,6 +235,7 @@ export class FleetLink {
     for (const [k, o] of this.mirror.owned) if (!before.has(k) && o.gw !== this.gatewayId) this.gained(k, o);
     for (const [k, o] of before) if (!this.mirror.owned.has(k) && o.gw !== this.gatewayId) this.lost(...splitKey(k), o);
     await this.refreshGateways();
+    this.sessionChanged(null);
   }
 
   private gained(k: string, o: Owned): void {
@@ -234,6 +245,25 @@ export class FleetLink {
 
   private lost(kind: OwnKind, id: string, o: Owned): void {
     if (kind === 'room') this.core?.rooms.presence(String(o.info.room_id), 'leave', { deviceId: id, identity: String(o.info.identity ?? '') });
+  }
+
+  /**
+   * A direct message for a room device that left this gateway while the message was on its
+   * way: the sender heard "sent" from its own gateway, so it is told now, as it would have
+   * been had the target been gone a moment earlier (TARGET_NOT_FOUND).
+   */
+  private undelivered(target: string, text: string): void {
+    let f: { type?: unknown; from_device_id?: unknown; message_type?: unknown };
+    try {
+      f = JSON.parse(text) as typeof f;
+    } catch {
+      return;
+    }
+    if (f.type !== 'message' || f.message_type !== 'direct' || typeof f.from_device_id !== 'string') return;
+    const o = this.mirror.get('room', f.from_device_id);
+    const error = JSON.stringify(errorFrame('TARGET_NOT_FOUND', LEFT(target)));
+    if (o) this.bus.publish('dev.msg', { to: o.gw, kind: 'room', id: f.from_device_id, text: error });
+    else this.core?.rooms.member(f.from_device_id)?.peer.sendText(error);
   }
 
   private receive(e: BusEvent): void {
@@ -268,8 +298,11 @@ export class FleetLink {
         core.rooms.deliverLocal(String(d.room_id), String(d.except), String(d.text));
         return;
       case 'dev.msg':
-        if (d.kind === 'room') core.rooms.member(String(d.id))?.peer.sendText(String(d.text));
-        else core.signaling.deliverLocal(String(d.text), String(d.id));
+        if (d.kind === 'room') {
+          const m = core.rooms.member(String(d.id));
+          if (m) m.peer.sendText(String(d.text));
+          else this.undelivered(String(d.id), String(d.text));
+        } else core.signaling.deliverLocal(String(d.text), String(d.id));
         return;
       case 'sig.all':
         core.signaling.deliverLocal(String(d.text), undefined, String(d.except));
@@ -279,6 +312,9 @@ export class FleetLink {
         return;
       case 'user.notify':
         void core.users.notify(String(d.user_id), d.frame as Record<string, unknown>).catch(() => undefined);
+        return;
+      case 'session':
+        this.sessionChanged(String(d.session_id));
         return;
       case 'op.event':
         core.operators.publishLocal(String(d.topic), { ...(d.payload as Record<string, unknown>), gateway_id: e.gw }, String(d.at));
@@ -292,6 +328,9 @@ export class FleetLink {
     }
   }
 }
+
+/** Keeps the mirror's word: a device another gateway said it holds, gone when the message came. */
+const LEFT = (id: string) => `target ${id} left before the message reached it`;
 
 function splitKey(k: string): [OwnKind, string] {
   const at = k.indexOf(':');

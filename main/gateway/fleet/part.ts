@@ -39,8 +39,9 @@ export function fleetPart(): PartFactory {
       fleet.onGap = (reason, d) => {
         const frame: FleetGapFrame = { type: 'fleet_gap', reason, gateway_id: d.gatewayId ?? null, lost: d.lost ?? null, timestamp: new Date(core.clock.now()).toISOString() };
         const text = JSON.stringify(frame);
-        for (const { members } of core.rooms.activeRooms()) for (const m of members) m.peer.sendText(text);
-        core.signaling.deliverLocal(text);
+        // Room and signaling clients only when they asked (fleet_gap in the identity or register frame).
+        for (const { members } of core.rooms.activeRooms()) for (const m of members) if (m.fleetGap) m.peer.sendText(text);
+        core.signaling.gapNotice(text);
         core.operators.notifyAllLocal(frame);
         core.operators.publishLocal('fleet', { event: 'gap', reason, gateway_id: d.gatewayId ?? null, lost: d.lost ?? null });
       };

@@ -1,6 +1,6 @@
 /** The session object every answer and event carries (firmware-protocol/sessions.ts `SessionJson`). */
 import type { SessionJson } from '../../../firmware-protocol/index.js';
-import type { SessionRow } from '../store/types.js';
+import type { ChunkStats, SessionRow, Store } from '../store/types.js';
 
 export interface BoardProgress {
   deviceId: string;
@@ -60,5 +60,23 @@ export function missingSeqs(b: BoardProgress): number[] {
   if (b.finalSeq === null) return [];
   const out: number[] = [];
   for (let seq = 0; seq <= b.finalSeq; seq++) if (!b.accepted.has(seq)) out.push(seq);
+  return out;
+}
+
+
+export async function storedProgress(ctx: { store: Store }, row: SessionRow): Promise<Map<string, BoardProgress>> {
+  return progressFrom(row, await ctx.store.chunkStats(row.sessionId), await ctx.store.finalSeqs(row.sessionId));
+}
+
+/** A stored session's progress per board, from its chunk stats and final seqs. */
+export function progressFrom(row: SessionRow, chunks: readonly ChunkStats[], finals: readonly { deviceId: string; finalSeq: number }[]): Map<string, BoardProgress> {
+  const stats = new Map(chunks.map((s) => [s.deviceId, s]));
+  const finalSeqs = new Map(finals.map((f) => [f.deviceId, f.finalSeq]));
+  const out = new Map<string, BoardProgress>();
+  for (const id of row.boards) {
+    const st = stats.get(id);
+    // Closed sessions: counts are what matters; the seq sets stay empty.
+    out.set(id, { deviceId: id, accepted: new Set(), durable: new Set(), frames: st?.frames ?? 0, samples: st?.samples ?? 0, finalSeq: finalSeqs.get(id) ?? null, lastSeq: st?.maxSeq ?? null });
+  }
   return out;
 }

@@ -13,22 +13,31 @@ import { gatewayError } from '../errors.js';
 
 /** What the session manager uses of the core. */
 export type SessionDeps = Pick<Core, 'store' | 'clock' | 'log' | 'boards' | 'commands' | 'operators' | 'users'>;
-import type { IncomingBatch, SampleSink, SinkResult, UploadResult } from '../samples.js';
+import { NotStored, type IncomingBatch, type SampleSink, type SinkResult, type UploadResult } from '../samples.js';
 import type { ChunkStats, SessionRow, SessionState } from '../store/types.js';
 import { IngestWriter, packSamples } from './ingest.js';
 import { runAnalysis } from './analysis-run.js';
-import { missingSeqs, sessionJson, type BoardProgress } from './json.js';
+import { missingSeqs, progressFrom, sessionJson, storedProgress, type BoardProgress } from './json.js';
 import { frameEndMs, idlessRefusal, newFeed, type BoardFeed } from './feed.js';
+import { boardFromStore, refreshFromStore, type SessionTables } from './shared.js';
+import type { SessionFleet } from '../fleet/hooks.js';
+import type { TimerHandle } from '../clock.js';
 
 
-interface LiveSession {
+export interface LiveSession {
   row: SessionRow;
   boards: Map<string, BoardProgress>;
   /** Per board: where its session numbering begins and ends (feed.ts). */
   feeds: Map<string, BoardFeed>;
   analyzing: Promise<void> | null;
   lastProgressEvent: number;
+  /** A fleet's completion check reading the store (one at a time; `recheck` asks for another). */
+  checking: Promise<void> | null;
+  recheck: boolean;
 }
+
+/** How often a fleet gateway looks again at uploads finished on other gateways (events may be lost). */
+const FLEET_CHECK_MS = 2000;
 
 /** Seqs per resend frame: keeps the frame well under the board's receive buffer. */
 const MAX_RESEND_SEQS = 500;
@@ -44,10 +53,22 @@ export class SessionManager implements SampleSink {
   /** Board -> end (its clock) of the latest frame that went to the live view only. */
   private readonly liveEnd = new Map<string, number>();
 
+  private fleetTimer: TimerHandle | undefined;
+  /** Sessions this gateway saw close (a frame naming one is refused without asking the store). */
+  private readonly closedHere = new Set<string>();
+
   constructor(
     private readonly ctx: SessionDeps,
     readonly writer: IngestWriter,
+    /** Other gateways on the same database (a fleet): sessions started there, boards that moved. */
+    private readonly fleet: SessionFleet | null = null,
   ) {
+    if (fleet) {
+      fleet.onChange((id) => void this.refresh(id).catch((err: unknown) => ctx.log.warn('session refresh from the store failed', { session_id: id, error: String(err) })));
+      this.fleetTimer = ctx.clock.setInterval(() => {
+        for (const s of this.live.values()) if (s.row.state === 'uploading') this.checkComplete(s);
+      }, FLEET_CHECK_MS);
+    }
     writer.onWritten = (chunks) => {
       for (const c of chunks) {
         const s = this.live.get(c.sessionId);
@@ -74,19 +95,10 @@ export class SessionManager implements SampleSink {
   async load(): Promise<void> {
     const { store } = this.ctx;
     for (const row of await store.openSessions()) {
+      if (this.live.has(row.sessionId)) continue;
       const s = this.track(row);
-      const finals = new Map((await store.finalSeqs(row.sessionId)).map((f) => [f.deviceId, f.finalSeq]));
       for (const [deviceId, b] of s.boards) {
-        for (const seq of await store.chunkSeqs(row.sessionId, deviceId)) {
-          b.accepted.add(seq);
-          b.durable.add(seq);
-        }
-        b.frames = b.durable.size;
-        const stats = (await store.chunkStats(row.sessionId)).find((x) => x.deviceId === deviceId);
-        b.samples = stats?.samples ?? 0;
-        b.lastSeq = stats?.maxSeq ?? null;
-        const final = finals.get(deviceId);
-        if (final !== undefined) b.finalSeq = final;
+        await boardFromStore(store, row.sessionId, b);
         // The acks may have come before the restart: a start or stop still queued was not.
         const feed = s.feeds.get(deviceId)!;
         const pending = (await store.pendingCommands(deviceId)).filter((c) => (c.params as { session_id?: unknown } | null)?.session_id === row.sessionId);
@@ -107,7 +119,7 @@ export class SessionManager implements SampleSink {
     const boards = new Map<string, BoardProgress>();
     for (const id of row.boards) boards.set(id, { deviceId: id, accepted: new Set(), durable: new Set(), frames: 0, samples: 0, finalSeq: null, lastSeq: null });
     const feeds = new Map(row.boards.map((id) => [id, newFeed()]));
-    const s: LiveSession = { row, boards, feeds, analyzing: null, lastProgressEvent: 0 };
+    const s: LiveSession = { row, boards, feeds, analyzing: null, lastProgressEvent: 0, checking: null, recheck: false };
     this.live.set(row.sessionId, s);
     if (row.state === 'recording' || row.state === 'uploading') for (const id of row.boards) this.activeByBoard.set(id, row.sessionId);
     return s;
@@ -138,6 +150,7 @@ export class SessionManager implements SampleSink {
     await this.ctx.store.createSession(row);
     const s = this.track(row);
     this.changed(s);
+    this.fleet?.changed(row.sessionId);
     return sessionJson(s.row, s.boards);
   }
 
@@ -170,7 +183,7 @@ export class SessionManager implements SampleSink {
       this.checkComplete(s);
     } else if (s.row.state === 'uploading') {
       this.ctx.log.warn('session finished by the operator before every board completed its upload', { session_id: sessionId });
-      this.analyze(s);
+      await this.claimAndAnalyze(s);
     } else if (s.row.state === 'created') {
       await this.setState(s, 'failed', { failureReason: 'stopped before it started', completedAt: this.now() });
       this.live.delete(sessionId);
@@ -181,15 +194,39 @@ export class SessionManager implements SampleSink {
   }
 
   /** The board's ack of a command: start_collection and stop_collection mark where its session numbering begins and ends. */
-  commandAcked(deviceId: string, commandId: string, ok: boolean): void {
+  commandAcked(deviceId: string, commandId: string, ok: boolean): void | Promise<void> {
     const s = this.live.get(this.activeByBoard.get(deviceId) ?? '');
     const feed = s?.feeds.get(deviceId);
+    if (feed && commandId === feed.startCommand) {
+      if (!feed.started) {
+        feed.started = ok;
+        feed.liveUntilMs = this.liveEnd.get(deviceId) ?? -Infinity;
+      }
+    } else if (feed && commandId === feed.stopCommand) {
+      if (ok) feed.stopped = true;
+    } else if (this.fleet) {
+      // Sent by another gateway: the command's row says which session and what. The board's
+      // next frames wait for this (the endpoint reads in order), so the ack still marks the switch.
+      return this.ackFromStore(deviceId, commandId, ok);
+    }
+  }
+
+  private async ackFromStore(deviceId: string, commandId: string, ok: boolean): Promise<void> {
+    const c = await this.ctx.store.getCommand(commandId).catch(() => undefined);
+    const sessionId = (c?.params as { session_id?: unknown } | null | undefined)?.session_id;
+    if (!c || c.deviceId !== deviceId || typeof sessionId !== 'string' || (c.command !== 'start_collection' && c.command !== 'stop_collection')) return;
+    if (!this.live.has(sessionId)) await this.refresh(sessionId);
+    const feed = this.live.get(sessionId)?.feeds.get(deviceId);
     if (!feed) return;
-    if (commandId === feed.startCommand && !feed.started) {
-      feed.started = ok;
-      feed.liveUntilMs = this.liveEnd.get(deviceId) ?? -Infinity;
-    } else if (commandId === feed.stopCommand && ok) {
-      feed.stopped = true;
+    if (c.command === 'start_collection') {
+      feed.startCommand = commandId;
+      if (!feed.started) {
+        feed.started = ok;
+        feed.liveUntilMs = this.liveEnd.get(deviceId) ?? -Infinity;
+      }
+    } else {
+      feed.stopCommand = commandId;
+      if (ok) feed.stopped = true;
     }
   }
 
@@ -202,6 +239,11 @@ export class SessionManager implements SampleSink {
     const sessionId = b.sessionId ?? this.activeByBoard.get(b.deviceId) ?? null;
     if (sessionId === null) return this.liveFrame(b, null);
     const s = this.live.get(sessionId);
+    if (!s && this.fleet && b.sessionId !== null && !this.closedHere.has(sessionId)) {
+      // Maybe started by another gateway and not heard of here yet: the store says. Not acked
+      // unless stored, so a frame of a session that is not open stays on the board.
+      return { kind: 'stored', sessionId, durable: this.refresh(sessionId).then(() => this.lateAccept(b)) };
+    }
     if (!s) return { kind: 'live', sessionId, reason: `session ${sessionId} is not recording` };
     const board = s.boards.get(b.deviceId);
     if (!board) return { kind: 'live', sessionId, reason: `board ${b.deviceId} is not part of session ${sessionId}` };
@@ -232,11 +274,15 @@ export class SessionManager implements SampleSink {
 
   async uploadComplete(deviceId: string, sessionIdGiven: string | null, lastSeq: number): Promise<UploadResult> {
     const sessionId = sessionIdGiven ?? this.activeByBoard.get(deviceId) ?? null;
+    if (this.fleet && sessionId !== null && !this.live.has(sessionId)) await this.refresh(sessionId);
     const s = sessionId ? this.live.get(sessionId) : undefined;
     const board = s?.boards.get(deviceId);
     if (!s || !board || (s.row.state !== 'recording' && s.row.state !== 'uploading')) return { sessionId, missing: [] };
+    // What other gateways stored of this board (it recorded there before it came here).
+    if (this.fleet) await boardFromStore(this.ctx.store, s.row.sessionId, board);
     board.finalSeq = lastSeq;
     await this.ctx.store.setFinalSeq(s.row.sessionId, deviceId, lastSeq, this.now());
+    if (this.fleet) void this.writer.flushed().then(() => this.fleet?.changed(s.row.sessionId));
     const missing = missingSeqs(board);
     if (missing.length > 0) {
       this.ctx.log.info('gaps in an upload: asking the board again', { session_id: s.row.sessionId, device_id: deviceId, missing: missing.length });
@@ -251,15 +297,51 @@ export class SessionManager implements SampleSink {
   /** Uploading and every board reported its last seq with nothing missing: analyze. */
   private checkComplete(s: LiveSession): void {
     if (s.row.state !== 'uploading' || s.analyzing) return;
+    if (this.fleet) return this.checkCompleteShared(s);
     for (const b of s.boards.values()) if (b.finalSeq === null || missingSeqs(b).length > 0) return;
     this.analyze(s);
   }
 
-  private analyze(s: LiveSession): void {
+  /** In a fleet other gateways record some boards: what this one lacks, the store may have. */
+  private checkCompleteShared(s: LiveSession): void {
+    if (s.checking) {
+      s.recheck = true;
+      return;
+    }
+    s.checking = (async () => {
+      for (const b of s.boards.values()) {
+        if (b.finalSeq === null || missingSeqs(b).length > 0) await boardFromStore(this.ctx.store, s.row.sessionId, b);
+        if (b.finalSeq === null || missingSeqs(b).length > 0) return;
+      }
+      if (s.row.state === 'uploading' && !s.analyzing) await this.claimAndAnalyze(s);
+    })()
+      .catch((err: unknown) => this.ctx.log.warn('session completion check failed', { session_id: s.row.sessionId, error: String(err) }))
+      .finally(() => {
+        s.checking = null;
+        if (s.recheck) {
+          s.recheck = false;
+          this.checkComplete(s);
+        }
+      });
+  }
+
+  /** One gateway of a fleet analyzes: the one whose claim on the row succeeds. */
+  private async claimAndAnalyze(s: LiveSession): Promise<void> {
+    if (!this.fleet) return this.analyze(s);
+    if (s.analyzing) return;
+    if (await this.ctx.store.claimSession(s.row.sessionId, s.row.state, { state: 'analyzing' })) return this.analyze(s, true);
+    await this.refresh(s.row.sessionId);
+  }
+
+  private analyze(s: LiveSession, claimed = false): void {
     if (s.analyzing) return;
     s.analyzing = (async () => {
       try {
-        await this.setState(s, 'analyzing', {});
+        if (claimed) {
+          s.row.state = 'analyzing';
+          this.changed(s);
+          this.fleet?.changed(s.row.sessionId);
+        } else await this.setState(s, 'analyzing', {});
         // Everything accepted must be on disk before it is read back.
         await this.writer.flushed();
         const summary = await runAnalysis(this.ctx.store, s.row, [...s.boards.values()]);
@@ -272,6 +354,7 @@ export class SessionManager implements SampleSink {
       } finally {
         for (const id of s.row.boards) if (this.activeByBoard.get(id) === s.row.sessionId) this.activeByBoard.delete(id);
         this.live.delete(s.row.sessionId);
+        this.noteClosed(s.row.sessionId);
       }
     })();
   }
@@ -287,6 +370,33 @@ export class SessionManager implements SampleSink {
     await this.ctx.store.updateSession(s.row.sessionId, { state, ...patch });
     Object.assign(s.row, { state, ...patch });
     this.changed(s);
+    this.fleet?.changed(s.row.sessionId);
+  }
+
+  /** A fleet: the session (null: every open one) read again from the shared store (shared.ts). */
+  refresh(sessionId: string | null): Promise<void> {
+    return refreshFromStore(this.ctx.store, this.tables, sessionId);
+  }
+
+  /** What shared.ts reads and changes when the store says a session changed. */
+  private readonly tables: SessionTables<LiveSession> = {
+    live: this.live,
+    activeByBoard: this.activeByBoard,
+    track: (row) => this.track(row),
+    checkComplete: (s) => this.checkComplete(s),
+    noteClosed: (id) => this.noteClosed(id),
+  };
+
+  /** A frame naming a session this gateway had not heard of, once the store was asked. */
+  private lateAccept(b: IncomingBatch): Promise<void> {
+    const r = this.live.has(b.sessionId!) ? this.accept(b) : null;
+    if (r?.kind === 'stored') return r.durable;
+    return Promise.reject(new NotStored(r?.kind === 'live' && r.reason ? r.reason : `session ${b.sessionId} is not recording`));
+  }
+
+  private noteClosed(sessionId: string): void {
+    if (this.closedHere.size >= 1000) this.closedHere.clear();
+    this.closedHere.add(sessionId);
   }
 
   private changed(s: LiveSession): void {
@@ -304,6 +414,8 @@ export class SessionManager implements SampleSink {
   /** An open session with live progress, else the stored row. */
   async get(sessionId: string): Promise<ReturnType<typeof sessionJson> | null> {
     const s = this.live.get(sessionId);
+    // In a fleet, boards on other gateways store what this one never sees.
+    if (s && this.fleet) for (const b of s.boards.values()) await boardFromStore(this.ctx.store, sessionId, b);
     if (s) return sessionJson(s.row, s.boards);
     const row = await this.ctx.store.getSession(sessionId);
     if (!row) return null;
@@ -339,24 +451,8 @@ export class SessionManager implements SampleSink {
 
   /** Waits for running analyses (clean shutdown). */
   async idle(): Promise<void> {
+    this.ctx.clock.clear(this.fleetTimer);
     await Promise.all([...this.live.values()].map((s) => s.analyzing).filter(Boolean));
   }
 }
 
-
-async function storedProgress(ctx: Pick<Core, 'store'>, row: SessionRow): Promise<Map<string, BoardProgress>> {
-  return progressFrom(row, await ctx.store.chunkStats(row.sessionId), await ctx.store.finalSeqs(row.sessionId));
-}
-
-/** A stored session's progress per board, from its chunk stats and final seqs. */
-function progressFrom(row: SessionRow, chunks: readonly ChunkStats[], finals: readonly { deviceId: string; finalSeq: number }[]): Map<string, BoardProgress> {
-  const stats = new Map(chunks.map((s) => [s.deviceId, s]));
-  const finalSeqs = new Map(finals.map((f) => [f.deviceId, f.finalSeq]));
-  const out = new Map<string, BoardProgress>();
-  for (const id of row.boards) {
-    const st = stats.get(id);
-    // Closed sessions: counts are what matters; the seq sets stay empty.
-    out.set(id, { deviceId: id, accepted: new Set(), durable: new Set(), frames: st?.frames ?? 0, samples: st?.samples ?? 0, finalSeq: finalSeqs.get(id) ?? null, lastSeq: st?.maxSeq ?? null });
-  }
-  return out;
-}

@@ -48,7 +48,7 @@ export function sessionsPart(ingest: IngestOptions = {}): PartFactory {
   return async (core: Core): Promise<GatewayPart> => {
     const { store } = core;
     const writer = new IngestWriter(store, core.clock, core.log, ingest);
-    const sessions = new SessionManager(core, writer);
+    const sessions = new SessionManager(core, writer, core.fleet?.sessions ?? null);
     await sessions.load();
 
     const withStrokes = async (sessionId: string) => {

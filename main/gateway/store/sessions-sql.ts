@@ -57,6 +57,7 @@ type SessionMethods = Pick<
   Store,
   | 'createSession'
   | 'updateSession'
+  | 'claimSession'
   | 'getSession'
   | 'listSessions'
   | 'listSessionSummaries'
@@ -178,6 +179,15 @@ export function sessionMethods(h: Helpers): SessionMethods {
         `UPDATE sessions SET ${keys.map((k) => `${PATCH_COLUMNS[k]} = ?`).join(', ')} WHERE session_id = ?`,
         [...keys.map((k) => patchValue(k, patch[k])), sessionId],
       );
+    }),
+    claimSession: (sessionId, from, patch) => op(async () => {
+      const keys = (Object.keys(patch) as (keyof SessionPatch)[]).filter((k) => k in PATCH_COLUMNS && patch[k] !== undefined);
+      if (keys.length === 0) return false;
+      const r = await run(
+        `UPDATE sessions SET ${keys.map((k) => `${PATCH_COLUMNS[k]} = ?`).join(', ')} WHERE session_id = ? AND state = ?`,
+        [...keys.map((k) => patchValue(k, patch[k])), sessionId, from],
+      );
+      return r.changes === 1;
     }),
     getSession: (sessionId) => op(async () => {
       const rows = await all(`SELECT ${SESSION} FROM sessions WHERE session_id = ?`, [sessionId]);

@@ -323,6 +323,11 @@ export interface Store {
   // sessions
   createSession(s: SessionRow): Promise<void>;
   updateSession(sessionId: string, patch: SessionPatch): Promise<void>;
+  /**
+   * Applies the patch only if the session is in state `from`; true if it was. Gateways of a
+   * fleet share the table: the one whose claim succeeds is the one that goes on (analysis).
+   */
+  claimSession(sessionId: string, from: SessionState, patch: SessionPatch): Promise<boolean>;
   getSession(sessionId: string): Promise<SessionRow | undefined>;
   /** Newest first; `search` matches player, court, notes and board ids (substring). */
   listSessions(opts?: { search?: string; state?: SessionState; playerId?: string; limit?: number }): Promise<SessionRow[]>;

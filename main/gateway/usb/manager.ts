@@ -43,6 +43,8 @@ export interface UsbManagerOptions {
   /** Defaults for every bootloader connection (tests shorten connectAttempts). */
   connect?: ConnectOptions;
   log?: (msg: string) => void;
+  /** The gateway's certificate fingerprint when it speaks TLS: written to boards' NVS (`gw_sha256`) unless the config names one. */
+  certSha256?: () => string | null;
 }
 
 export type { JobKind, UsbJob } from './jobs.js';
@@ -172,9 +174,15 @@ export class UsbManager {
     });
   }
 
+  /** A board provisioned by a TLS gateway pins it (wss:// and the fingerprint), unless told otherwise. */
+  private withCertificate<C extends BoardConfig | BoardConfigTemplate>(config: C): C {
+    const sha = this.opts.certSha256?.() ?? null;
+    return sha && config.gw_sha256 === undefined ? { ...config, gw_sha256: sha } : { ...config };
+  }
+
   startProvision(req: { port: string; config: BoardConfig; mint_token?: boolean; partition?: string; baud?: number }): UsbJob {
     return this.startJob('provision', req.port, async (job, signal) => {
-      const config = { ...req.config };
+      const config = this.withCertificate(req.config);
       let minted = false;
       if (req.mint_token && !config.device_token) {
         config.device_token = await this.opts.tokens.mint(config.device_id, `usb ${job.port}`);
@@ -290,7 +298,7 @@ export class UsbManager {
       firmware,
       idTemplate: req.id_template,
       start: req.start,
-      config: req.config,
+      config: this.withCertificate(req.config),
       ports: req.ports,
       erase: req.erase,
       clock: this.clock,

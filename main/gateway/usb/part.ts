@@ -93,6 +93,7 @@ export function usbPart(options: UsbPartOptions = {}): PartFactory {
     const usb = new UsbManager({
       ...options,
       dataDir: core.options.dataDir,
+      certSha256: () => core.options.tls?.fingerprint ?? null,
       clock: core.clock,
       publish: (payload) => core.operators.publish('usb', payload),
       // Port polling spawns udevadm: only while an operator listens to USB events.

@@ -1,11 +1,17 @@
 /**
- * Bench subject: the real gateway, with a throwaway SQLite file, so the
- * numbers include validation, durable storage, acks and the operator fan-out.
+ * Bench subject: the real gateway, with a throwaway SQLite file: validation,
+ * acks and the operator fan-out. With `--record N` a session recording boards
+ * racket-1..N is started first, so every sample is also stored durably and
+ * acked only once on disk.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { parseArgs } from 'node:util';
 import { startGateway } from '../../../main/gateway/index.js';
+
+const { values } = parseArgs({ strict: true, options: { record: { type: 'string' } } });
+const record = values.record === undefined ? 0 : Number(values.record);
 
 const dir = mkdtempSync(join(tmpdir(), 'courtside-bench-'));
 const gateway = await startGateway({
@@ -16,8 +22,28 @@ const gateway = await startGateway({
   dataDir: dir,
   operatorToken: 'bench-operator-token',
   logLevel: 'warn',
+  // `--tls`: HTTPS and WSS with a certificate made in the throwaway folder (the TLS runs).
+  tls: process.argv.includes('--tls'),
 });
-process.stdout.write(`READY ${gateway.port}\n`);
+if (record > 0) {
+  const api = async (path: string, body: unknown): Promise<Record<string, unknown>> => {
+    const res = await fetch(`http://127.0.0.1:${gateway.port}/api${path}`, {
+      method: 'POST',
+      headers: { authorization: 'Bearer bench-operator-token', 'content-type': 'application/json' },
+      body: JSON.stringify(body),
+    });
+    const json = (await res.json()) as Record<string, unknown>;
+    if (!res.ok) throw new Error(`POST ${path}: HTTP ${res.status} ${JSON.stringify(json)}`);
+    return json;
+  };
+  const boards = Array.from({ length: record }, (_, i) => `racket-${i + 1}`);
+  // A session takes at most 64 boards: more boards, more sessions.
+  for (let i = 0; i < boards.length; i += 64) {
+    const { session } = (await api('/sessions', { boards: boards.slice(i, i + 64), sample_rate_hz: 100 })) as { session: { session_id: string } };
+    await api(`/sessions/${session.session_id}/start`, {});
+  }
+}
+process.stdout.write(`${gateway.fingerprint ? `FINGERPRINT ${gateway.fingerprint}\n` : ''}READY ${gateway.port}\n`);
 
 let stopping = false;
 const stop = async (): Promise<void> => {

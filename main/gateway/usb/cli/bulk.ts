@@ -8,6 +8,7 @@ import { BulkQueue, bulkCsv, type BulkRow } from '../bulk.js';
 import { resolveFlashInputs } from '../images.js';
 import { extraFromEnv, listPorts } from '../ports.js';
 import { attemptsFlag, baudFlag, describeBoard, openTokenStore, printFailure, STORE_FLAGS } from './common.js';
+import { fingerprintFlag } from './provision.js';
 
 export const BULK_HELP = `Usage: courtside bulk --firmware <what> --id-template racket-{n} --ssid SSID [--host HOST] [options]
 
@@ -21,7 +22,7 @@ Options:
   --firmware WHAT         a .bin, an ESP-IDF build folder or an address file (repeatable)
   --id-template T         device ids, e.g. racket-{n}
   --start N               first n (default 1; ids that already have a token are skipped)
-  --ssid SSID, --password PASS, --host HOST, --gw-port N, --path PATH, --room ID, --sample-hz N
+  --ssid SSID, --password PASS, --host HOST, --gw-port N, --path PATH, --gw-sha256 F, --room ID, --sample-hz N
                           the configuration every board gets (no --host: boards find the gateway by mDNS)
   --port PORT             watch only this port (repeatable; default: every serial port)
   --count N               stop after N boards (default: run until Ctrl-C)
@@ -42,6 +43,7 @@ export function bulkCommand(argv: string[], io: CommandIO): Promise<number> {
       host: { type: 'string' },
       'gw-port': { type: 'string' },
       path: { type: 'string' },
+      'gw-sha256': { type: 'string' },
       room: { type: 'string' },
       'sample-hz': { type: 'string' },
       port: { type: 'string', multiple: true },
@@ -68,6 +70,7 @@ export function bulkCommand(argv: string[], io: CommandIO): Promise<number> {
     const gwPort = intFlag('gw-port', values['gw-port'], 1, 65535);
     if (gwPort !== undefined) config.gw_port = gwPort;
     if (values.path) config.gw_path = values.path;
+    if (values['gw-sha256'] !== undefined) config.gw_sha256 = fingerprintFlag(values['gw-sha256']);
     if (values.room) config.room_id = values.room;
     const hz = intFlag('sample-hz', values['sample-hz'], 1, 4000);
     if (hz !== undefined) config.sample_hz = hz;

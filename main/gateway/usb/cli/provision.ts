@@ -1,6 +1,14 @@
 /** `courtside provision`: write a board's configuration (Wi-Fi, gateway, device id and token) to its NVS partition. */
 import { NVS_CONFIG_PARTITION, type BoardConfig } from '../../../../firmware-protocol/nvs-config.js';
 import { HELP_OPTION, intFlag, parse, runCommand, UsageError } from '../../../cli/args.js';
+import { normalizeFingerprint } from '../../../../firmware-protocol/tls.js';
+
+/** `--gw-sha256`: either spelling (with colons, as browsers show it, or hex), written as hex. */
+export function fingerprintFlag(v: string): string {
+  const hex = normalizeFingerprint(v);
+  if (!hex) throw new UsageError(`--gw-sha256 must be a SHA-256 fingerprint (64 hex digits, colons allowed), got '${v}'`);
+  return hex;
+}
 import { stopSignal, type CommandIO } from '../../../cli/io.js';
 import { DEFAULT_FLASH_BAUD } from '../esp.js';
 import { provisionBoard } from '../flash.js';
@@ -19,6 +27,8 @@ Options:
   --host HOST             gateway host name or address (omit: the board finds it by mDNS)
   --gw-port N             gateway port (default: the firmware's, 8765)
   --path PATH             board endpoint path (default: the firmware's, /ws/esp32/)
+  --gw-sha256 F           SHA-256 of the gateway's TLS certificate (serve --tls prints it):
+                          the board connects with wss:// and accepts only that certificate
   --device-id ID          the board's device code, e.g. racket-07
   --token TOKEN           device token to write (for --device-auth token)
   --mint-token            mint a device token in the gateway's store and write it
@@ -41,6 +51,7 @@ export function provisionCommand(argv: string[], io: CommandIO): Promise<number>
       host: { type: 'string' },
       'gw-port': { type: 'string' },
       path: { type: 'string' },
+      'gw-sha256': { type: 'string' },
       'device-id': { type: 'string' },
       token: { type: 'string' },
       'mint-token': { type: 'boolean' },
@@ -65,6 +76,7 @@ export function provisionCommand(argv: string[], io: CommandIO): Promise<number>
     const gwPort = intFlag('gw-port', values['gw-port'], 1, 65535);
     if (gwPort !== undefined) config.gw_port = gwPort;
     if (values.path) config.gw_path = values.path;
+    if (values['gw-sha256'] !== undefined) config.gw_sha256 = fingerprintFlag(values['gw-sha256']);
     if (values.token) config.device_token = values.token;
     if (values.room) config.room_id = values.room;
     const hz = intFlag('sample-hz', values['sample-hz'], 1, 4000);

@@ -1,0 +1,201 @@
+/**
+ * Idle-board benchmark: N boards that only send heartbeats, held by one
+ * server: a bare `ws` server that answers each frame unparsed (the floor) and
+ * `courtside serve` (its `--max-connections` raised to fit). Reports the
+ * server's resident memory per board (whole process tree, after the sockets
+ * opened minus before), whether every heartbeat was answered within the
+ * heartbeat interval, and, for Courtside, how long the operator device list
+ * of all those boards takes. Boards live in --loaders separate processes.
+ *
+ *   node --import tsx test/bench/idle.ts [--boards 10000] [--loaders 2] [--interval-ms 15000]
+ *        [--rounds 2] [--only bare,courtside]
+ *
+ * One JSON document on stdout; exit 1 if a run failed, 2 on a bad flag.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { cpus, loadavg, tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { treeRssKb } from './proc.js';
+
+type Target = 'bare' | 'courtside';
+const here = resolve(fileURLToPath(import.meta.url), '..');
+const root = resolve(here, '../..');
+const TOKEN = 'idle-bench-operator-token';
+
+const children = new Set<ChildProcess>();
+const killAll = () => { for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL'); };
+process.on('exit', killAll);
+for (const sig of ['SIGINT', 'SIGTERM'] as const) process.on(sig, () => { killAll(); process.exit(130); });
+
+function fail(msg: string): never {
+  process.stderr.write(`idle-bench: ${msg}\n`);
+  process.exit(2);
+}
+
+function flags() {
+  let v;
+  try {
+    ({ values: v } = parseArgs({
+      strict: true,
+      options: {
+        boards: { type: 'string', default: '10000' }, loaders: { type: 'string', default: '2' },
+        'interval-ms': { type: 'string', default: '15000' }, rounds: { type: 'string', default: '2' },
+        only: { type: 'string', default: 'bare,courtside' },
+      },
+    }));
+  } catch (e) {
+    fail((e instanceof Error ? e.message : String(e)).split(/\.\s|\n/)[0]!);
+  }
+  const num = (name: string, raw: string, min: number, max: number): number => {
+    const n = Number(raw);
+    if (!Number.isInteger(n) || n < min || n > max) fail(`--${name} must be an integer from ${min} to ${max}, got '${raw}'`);
+    return n;
+  };
+  const only = v.only.split(',') as Target[];
+  for (const t of only) if (t !== 'bare' && t !== 'courtside') fail(`--only takes bare, courtside, got '${t}'`);
+  return {
+    boards: num('boards', v.boards, 1, 50_000),
+    loaders: num('loaders', v.loaders, 1, 16),
+    intervalMs: num('interval-ms', v['interval-ms'], 100, 120_000),
+    rounds: num('rounds', v.rounds, 1, 20),
+    only,
+  };
+}
+type Cfg = ReturnType<typeof flags>;
+
+function spawnNode(args: string[], env?: NodeJS.ProcessEnv) {
+  const child = spawn(process.execPath, args, { cwd: root, stdio: ['pipe', 'pipe', 'pipe'], env: env ?? process.env });
+  children.add(child);
+  child.on('exit', () => children.delete(child));
+  const out: string[] = [];
+  const err: string[] = [];
+  child.stdout!.on('data', (d: Buffer) => out.push(d.toString()));
+  child.stderr!.on('data', (d: Buffer) => err.push(d.toString()));
+  return { child, out, err };
+}
+const tail = (chunks: string[]) => chunks.join('').trim().split('\n').slice(-4).join(' | ').slice(-600);
+
+function waitFor(p: ReturnType<typeof spawnNode>, re: RegExp, ms: number, what: string): Promise<RegExpExecArray> {
+  return new Promise((ok, ko) => {
+    const t = setTimeout(() => ko(new Error(`${what} not seen within ${ms} ms: ${tail(p.err)}`)), ms);
+    const check = () => {
+      const m = re.exec(p.out.join(''));
+      if (m) { clearTimeout(t); p.child.stdout!.off('data', check); ok(m); }
+    };
+    p.child.stdout!.on('data', check);
+    p.child.once('exit', (code) => { clearTimeout(t); ko(new Error(`${what}: process exited (${code}): ${tail(p.err)}`)); });
+    check();
+  });
+}
+
+async function startServer(cfg: Cfg, target: Target, dir: string) {
+  if (target === 'bare') {
+    const p = spawnNode(['--import', 'tsx', join(here, 'servers/bare-relay.ts'), '--ack']);
+    const m = await waitFor(p, /^READY (\d+)$/m, 30_000, 'bare READY');
+    return { ...p, port: Number(m[1]) };
+  }
+  const p = spawnNode(['--import', 'tsx', join(root, 'main/cli.ts'), 'serve', '--host', '127.0.0.1', '--port', '0',
+    '--db', join(dir, 'idle.sqlite'), '--data-dir', dir, '--operator-token', TOKEN, '--log-level', 'warn', '--no-mdns', '--udp-probe-port', '0',
+    '--max-connections', String(cfg.boards + 100)], { ...process.env, COURTSIDE_DISCOVERY: 'off' });
+  const m = await waitFor(p, /listening on 127\.0\.0\.1:(\d+)/, 30_000, 'gateway listening');
+  return { ...p, port: Number(m[1]) };
+}
+
+async function stop(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const gone = new Promise<void>((r) => child.once('exit', () => r()));
+  child.kill('SIGTERM');
+  const t = setTimeout(() => child.kill('SIGKILL'), 10_000);
+  await gone;
+  clearTimeout(t);
+}
+
+async function deviceListMs(port: number): Promise<{ ms: number[]; devices: number }> {
+  const ms: number[] = [];
+  let devices = 0;
+  for (let i = 0; i < 3; i++) {
+    const t = performance.now();
+    const res = await fetch(`http://127.0.0.1:${port}/api/devices`, { headers: { authorization: `Bearer ${TOKEN}` } });
+    const body = (await res.json()) as { devices?: unknown[] };
+    ms.push(Math.round((performance.now() - t) * 10) / 10);
+    devices = body.devices?.length ?? 0;
+  }
+  return { ms, devices };
+}
+
+async function runOne(cfg: Cfg, target: Target): Promise<Record<string, unknown>> {
+  const dir = mkdtempSync(join(tmpdir(), 'courtside-idle-bench-'));
+  let server: Awaited<ReturnType<typeof startServer>> | undefined;
+  const loaders: ReturnType<typeof spawnNode>[] = [];
+  try {
+    server = await startServer(cfg, target, dir);
+    // Settled after start-up (migrations, module loading) before the baseline.
+    await new Promise((r) => setTimeout(r, 2000));
+    const rssBefore = treeRssKb(server.child.pid!);
+    const t0 = performance.now();
+    const per = Math.ceil(cfg.boards / cfg.loaders);
+    for (let l = 0; l < cfg.loaders; l++) {
+      const n = Math.min(per, cfg.boards - l * per);
+      if (n <= 0) break;
+      loaders.push(spawnNode(['--import', 'tsx', join(here, 'idle-load.ts'), '--target', target, '--port', String(server.port),
+        '--boards', String(n), '--offset', String(l * per), '--interval-ms', String(cfg.intervalMs), '--rounds', String(cfg.rounds)]));
+    }
+    await Promise.all(loaders.map((p) => waitFor(p, /^CONNECTED \d+$/m, 300_000, 'loader CONNECTED')));
+    const connectS = (performance.now() - t0) / 1000;
+    const list = target === 'courtside' ? await deviceListMs(server.port) : null;
+    const results = (await Promise.all(loaders.map((p) => waitFor(p, /^(\{.*\})$/m, cfg.intervalMs * cfg.rounds + 120_000, 'loader result'))))
+      .map((m) => JSON.parse(m[1]!) as { boards: number; heartbeats_sent: number; answered: number; unanswered: number; late: number; unexpected_closes: number; reply_ms: { p50: number; p99: number; max: number } });
+    const rssAfter = treeRssKb(server.child.pid!);
+    if (server.child.exitCode !== null) throw new Error(`server died: ${tail(server.err)}`);
+    const sum = (k: 'heartbeats_sent' | 'answered' | 'unanswered' | 'late' | 'unexpected_closes') => results.reduce((n, r) => n + r[k], 0);
+    return {
+      target, boards: cfg.boards, loaders: loaders.length, connect_s: Math.round(connectS * 10) / 10,
+      rss_before_mb: Math.round(rssBefore / 102.4) / 10, rss_after_mb: Math.round(rssAfter / 102.4) / 10,
+      rss_per_board_kb: Math.round(((rssAfter - rssBefore) / cfg.boards) * 100) / 100,
+      heartbeats_sent: sum('heartbeats_sent'), answered: sum('answered'), unanswered: sum('unanswered'),
+      late: sum('late'), unexpected_closes: sum('unexpected_closes'),
+      all_answered_within_interval: sum('unanswered') === 0 && sum('late') === 0 && sum('answered') === sum('heartbeats_sent'),
+      reply_ms_max: Math.max(...results.map((r) => r.reply_ms.max ?? 0)),
+      reply_ms_p99_worst_loader: Math.max(...results.map((r) => r.reply_ms.p99 ?? 0)),
+      ...(list ? { device_list_ms: list.ms, device_list_devices: list.devices } : {}),
+    };
+  } catch (e) {
+    return { target, error: e instanceof Error ? e.message : String(e) };
+  } finally {
+    for (const l of loaders) { l.child.stdin!.end(); }
+    await Promise.all(loaders.map((l) => stop(l.child)));
+    if (server) await stop(server.child);
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+async function main(): Promise<number> {
+  const cfg = flags();
+  const load0 = loadavg()[0]!;
+  const servers: Record<string, Record<string, unknown>> = {};
+  for (const t of cfg.only) {
+    process.stderr.write(`idle-bench: ${t} (${cfg.boards} boards, ${cfg.loaders} loaders, heartbeat every ${cfg.intervalMs} ms x ${cfg.rounds})...\n`);
+    servers[t] = await runOne(cfg, t);
+    if (servers[t]!.error) process.stderr.write(`idle-bench: ${t} failed: ${String(servers[t]!.error)}\n`);
+  }
+  const c = servers.courtside;
+  const b = servers.bare;
+  const r2 = (x: number) => Math.round(x * 100) / 100;
+  process.stdout.write(JSON.stringify({
+    bench: 'idle boards: heartbeats only, resident memory per board and reply within the interval',
+    node: process.version, cpus: cpus().length,
+    loadavg_1m: { before: r2(load0), after: r2(loadavg()[0]!) },
+    config: cfg,
+    servers,
+    ratios: { courtside_over_bare_rss_per_board: c && b && !c.error && !b.error ? r2((c.rss_per_board_kb as number) / (b.rss_per_board_kb as number)) : null },
+  }, null, 2) + '\n');
+  return Object.values(servers).some((s) => s.error) ? 1 : 0;
+}
+
+main().then(
+  (code) => { killAll(); process.exit(code); },
+  (e: unknown) => { process.stderr.write(`idle-bench: ${e instanceof Error ? e.stack : String(e)}\n`); killAll(); process.exit(1); },
+);
