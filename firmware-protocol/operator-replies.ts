@@ -84,7 +84,7 @@ export const StoredMessageSchema = Type.Object({
   message_type: Type.Union([Type.Literal('broadcast'), Type.Literal('direct')]),
   content: Type.Unknown({ description: 'As sent: a string, or any other JSON value.' }),
   sent_at: Iso,
-  status: Type.Union([Type.Literal('sent'), Type.Literal('queued'), Type.Literal('delivered')]),
+  status: Type.Union([Type.Literal('sent'), Type.Literal('queued'), Type.Literal('delivered'), Type.Literal('expired')], { description: 'expired (Courtside): queued past its ttl_ms, never delivered.' }),
   delivered_at: IsoOrNull,
 });
 export type StoredMessage = Static<typeof StoredMessageSchema>;

@@ -66,6 +66,14 @@ export class AckTracker {
     return true;
   }
 
+  /** Expired elsewhere (the expiry sweep, another gateway): no more resends. */
+  drop(id: number): void {
+    const p = this.pending.get(id);
+    if (!p) return;
+    this.ctx.clock.clear(p.timer);
+    this.pending.delete(id);
+  }
+
   /** The target went away: stop resending; what it did not ack stays queued for its next connection. */
   forget(to: string): void {
     for (const p of this.pending.values()) {

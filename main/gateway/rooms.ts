@@ -13,8 +13,9 @@ export { DELIVERY_PAGE, flushed, newRoomId, normalizeRoomId, storedContent } fro
 /** What the room hub uses. */
 export type RoomHubDeps = Pick<Base, 'store' | 'clock' | 'metrics' | 'persist' | 'options' | 'log'> & { readonly operators: EventPublisher; readonly fleet?: RoomFleet };
 import type { RoomFleet } from './fleet/hooks.js';
-import type { MessageRow } from './store/types.js';
+import type { ExpiredMessage, MessageRow } from './store/types.js';
 import { AckTracker } from './acks.js';
+import { MessageExpiry } from './message-expiry.js';
 import type { Peer } from './peer.js';
 
 export { RETENTION_INTERVAL_MS } from './room-retention.js';
@@ -45,6 +46,8 @@ export class RoomHub {
   private readonly retention: RoomRetention;
   /** Direct messages sent with `ack: true`, waiting for their target's message_ack. */
   readonly acks: AckTracker;
+  /** Marks queued messages past their ttl_ms expired (every message, a player's notifications too). */
+  readonly expiry: MessageExpiry;
 
   constructor(private readonly ctx: RoomHubDeps) {
     const o = ctx.options;
@@ -55,16 +58,38 @@ export class RoomHub {
     this.newDevices = new NewDeviceBudget(ctx.clock, o.maxNewDevicesPerAddress);
     this.acks = new AckTracker(ctx);
     this.retention = new RoomRetention(ctx, this.quotas);
+    this.expiry = new MessageExpiry(ctx, (m) => this.expired(m));
   }
 
-  /** Starts retention: once now, then every hour on the injected clock. */
+  /** Starts retention (once now, then every hour) and the expiry sweep, on the injected clock. */
   start(): void {
     this.retention.start();
+    this.expiry.start();
   }
 
   stop(): void {
     this.acks.stop();
     this.retention.stop();
+    this.expiry.stop();
+  }
+
+  /** A queued room message expired: it leaves its target's queue, and a sender that asked for an ack hears it. */
+  private expired(m: ExpiredMessage): void {
+    if (m.roomId === null) return;
+    this.quotas.delivered(m.toDeviceId, m.bytes);
+    this.acks.drop(m.id);
+    if (!m.ackRequested) return;
+    const notice = JSON.stringify({ type: 'expired', message_id: m.id, target_device_id: m.toDeviceId });
+    const sender = this.byDevice.get(m.fromDeviceId);
+    if (sender) sender.peer.sendText(notice);
+    else this.ctx.fleet?.toDevice(m.fromDeviceId, notice);
+  }
+
+  /** Reserves a slot in the target's queue; a full queue is first cleared of what expired. */
+  private async reserveQueued(roomId: string, target: string, bytes: number): Promise<string | null> {
+    const full = await this.quotas.reserveQueued(roomId, target, bytes);
+    if (full === null || (await this.expiry.sweep()) === 0) return full;
+    return this.quotas.reserveQueued(roomId, target, bytes);
   }
 
   /** One retention pass (see RoomRetention.prune). */
@@ -269,7 +294,7 @@ export class RoomHub {
       return { kind: 'not_found' };
     }
     const bytes = Buffer.byteLength(body);
-    const full = await this.quotas.reserveQueued(roomId, target, bytes);
+    const full = await this.reserveQueued(roomId, target, bytes);
     if (full !== null) {
       this.ctx.metrics.countError('QUOTA_EXCEEDED');
       return { kind: 'quota', message: full };
@@ -331,7 +356,7 @@ export class RoomHub {
   private async directAcked(roomId: string, fromDeviceId: string, target: string, content: unknown, at: Date, priority: number, ttlMs: number | null, m: RoomMember | undefined): Promise<DirectResult> {
     const body = contentText(content);
     const bytes = Buffer.byteLength(body);
-    const full = await this.quotas.reserveQueued(roomId, target, bytes);
+    const full = await this.reserveQueued(roomId, target, bytes);
     if (full !== null) {
       this.ctx.metrics.countError('QUOTA_EXCEEDED');
       return { kind: 'quota', message: full };
@@ -362,7 +387,7 @@ export class RoomHub {
     this.acks.track({
       id: r.id, to: m.deviceId, expiresAt: r.expiresAt?.getTime() ?? null, resend: send,
       onAcked: () => this.delivered(r.id, r.fromDeviceId, m.deviceId, r.bytes),
-      onExpired: () => this.byDevice.get(r.fromDeviceId)?.peer.send({ type: 'expired', message_id: r.id, target_device_id: m.deviceId }),
+      onExpired: () => void this.expiry.expire({ id: r.id, roomId: r.roomId, fromDeviceId: r.fromDeviceId, toDeviceId: m.deviceId, bytes: r.bytes, ackRequested: true }),
     });
   }
 

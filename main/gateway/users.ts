@@ -127,7 +127,7 @@ export class UserHub {
     this.acks.track({
       id, to: userAddress(userId), expiresAt: expiresAt?.getTime() ?? null, resend: send,
       onAcked: () => this.ctx.operators?.publish('messages', { event: 'delivered', message_id: id, to_device_id: userAddress(userId) }),
-      onExpired: () => {},
+      onExpired: () => this.ctx.persist(this.ctx.store.markMessageExpired(id).then(() => undefined), 'notification expired'),
     });
   }
 

@@ -72,6 +72,44 @@ export function deliveryContract(c: ContractContext): void {
       assert.deepEqual(early.map((m) => m.content), ['x1', 'h2', 'n1']);
     });
 
+    test('expireMessages marks the queued messages due expired, once; they leave the queue and its usage', async () => {
+      const to = uid('to');
+      const room = uid('room');
+      const put = (content: string, expiresAt: Date | null, status: 'queued' | 'delivered' = 'queued', ackRequested = false) =>
+        s.insertMessage(msg({ roomId: room, fromDeviceId: 'f', toDeviceId: to, messageType: 'direct', content, status, expiresAt, ackRequested }));
+      const due = await put('due', at(10), 'queued', true);
+      const later = await put('later', at(100));
+      await put('never', null);
+      await put('gone', at(5), 'delivered');
+      assert.deepEqual((await s.messageUsage({ queuedFor: to })).target, { count: 3, bytes: 3 + 5 + 5 });
+      // The store is shared by the contract's tests: only this target's rows are this test's.
+      const mine = (rows: Awaited<ReturnType<Store['expireMessages']>>) => rows.filter((m) => m.toDeviceId === to);
+      const first = mine(await s.expireMessages(at(10), 100));
+      assert.deepEqual(first, [{ id: due, roomId: room, fromDeviceId: 'f', toDeviceId: to, bytes: 3, ackRequested: true }]);
+      // Another gateway on the same database sweeping at the same time gets nothing twice.
+      assert.deepEqual(mine(await s.expireMessages(at(10), 100)), []);
+      const rows = await s.listMessages({ roomId: room });
+      assert.deepEqual(rows.map((m) => [m.content, m.status]).sort(), [['due', 'expired'], ['gone', 'delivered'], ['later', 'queued'], ['never', 'queued']]);
+      assert.deepEqual((await s.queuedMessagesFor(to)).map((m) => m.content).sort(), ['later', 'never']);
+      assert.deepEqual((await s.messageUsage({ queuedFor: to })).target, { count: 2, bytes: 10 });
+      // One at a time (an ack timer saw it): true once, false for a message no longer queued.
+      assert.equal(await s.markMessageExpired(later), true);
+      assert.equal(await s.markMessageExpired(later), false);
+      assert.equal(await s.markMessageExpired(due), false);
+      assert.deepEqual(mine(await s.expireMessages(at(1000), 100)), []);
+      assert.deepEqual((await s.messageUsage({ queuedFor: to })).target, { count: 1, bytes: 5 });
+    });
+
+    test('expireMessages takes at most limit rows a call, earliest expiry first', async () => {
+      const to = uid('to');
+      const ids: number[] = [];
+      // Before any other test's expiry, so the limit counts only these.
+      for (const t of [-30, -50, -40]) ids.push(await s.insertMessage(msg({ roomId: uid('room'), fromDeviceId: 'f', toDeviceId: to, messageType: 'direct', content: 'x', status: 'queued', expiresAt: at(t) })));
+      assert.deepEqual((await s.expireMessages(at(-20), 2)).map((m) => m.id), [ids[1], ids[2]]);
+      assert.deepEqual((await s.expireMessages(at(-20), 2)).map((m) => m.id), [ids[0]]);
+      await assert.rejects(s.expireMessages(at(-20), 0), RangeError);
+    });
+
     test('rooms keep who may join: listed devices and a token hash, or nobody listed (open)', async () => {
       const open = uid('room');
       const closed = uid('room');

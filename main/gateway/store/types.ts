@@ -40,8 +40,11 @@ export interface ConnectionRow extends ConnectionOpen {
 }
 
 export type MessageType = 'broadcast' | 'direct';
-/** sent: handed to the socket(s); queued: target offline, waiting; delivered: queued then handed over. */
-export type MessageStatus = 'sent' | 'queued' | 'delivered';
+/**
+ * sent: handed to the socket(s); queued: target offline, waiting; delivered: queued then handed
+ * over; expired: queued past its `expiresAt`, never delivered (it left the target's queue).
+ */
+export type MessageStatus = 'sent' | 'queued' | 'delivered' | 'expired';
 
 export interface MessageInsert {
   roomId: string | null;
@@ -106,6 +109,18 @@ export interface MessageUsage {
   target?: MessageCount;
   /** Every stored message of the room (queued, sent, delivered, broadcasts). */
   room?: MessageCount;
+}
+
+/** A queued message that passed its expiry and was marked expired (see expireMessages). */
+export interface ExpiredMessage {
+  id: number;
+  roomId: string | null;
+  fromDeviceId: string;
+  toDeviceId: string;
+  /** Its content's size, as counted against the target's queue. */
+  bytes: number;
+  /** Sent with `ack: true`: its sender waits to hear `delivered` or `expired`. */
+  ackRequested: boolean;
 }
 
 /** Rows removed by one retention pass. */
@@ -277,6 +292,14 @@ export interface Store {
   /** Queued direct messages for a device, oldest first. */
   queuedMessagesFor(toDeviceId: string): Promise<MessageRow[]>;
   markMessageDelivered(id: number, at: Date): Promise<void>;
+  /**
+   * Marks queued messages whose expiry is at or before `at` expired, up to `limit` of them
+   * (oldest expiry first), and returns those this call changed: with several gateways on one
+   * database each expired message is returned to one of them only.
+   */
+  expireMessages(at: Date, limit: number): Promise<ExpiredMessage[]>;
+  /** Marks one queued message expired; false if it was no longer queued (delivered, or expired already). */
+  markMessageExpired(id: number): Promise<boolean>;
   /** Usage of a target's queue and of a room, from the indexes (no content is read). */
   messageUsage(scope: { queuedFor?: string; roomId?: string }): Promise<MessageUsage>;
   /**
