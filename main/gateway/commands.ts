@@ -40,6 +40,8 @@ interface Outstanding {
   attempts: number;
   timeoutMs: number | null;
   maxRetries: number | null;
+  /** Stored rank (0 high): the order a backed-up board's socket gets it in. */
+  priority: number;
   timer?: TimerHandle;
 }
 
@@ -84,7 +86,7 @@ export class CommandQueue {
     const maxRetries = opts.maxRetries ?? null;
     await this.ctx.store.enqueueCommand({ commandId, deviceId, command, params, createdAt: new Date(now), timeoutMs, maxRetries, priority: PRIORITY_RANK[opts.priority ?? 'normal'] });
     this.ctx.operators.publish('commands', { event: 'queued', command_id: commandId, device_id: deviceId, command, params });
-    const o: Outstanding = { commandId, deviceId, command, params, lastPushedAt: 0, attempts: 0, timeoutMs, maxRetries };
+    const o: Outstanding = { commandId, deviceId, command, params, lastPushedAt: 0, attempts: 0, timeoutMs, maxRetries, priority: PRIORITY_RANK[opts.priority ?? 'normal'] };
     let pushed = this.push(o);
     // Held by another gateway: that one pushes it (and resends it); the ack comes back as an event.
     if (!pushed && this.ctx.fleet?.push(deviceId, commandId)) {
@@ -106,7 +108,7 @@ export class CommandQueue {
     this.track(o);
     const conn = this.ctx.boards.get(o.deviceId);
     if (!conn) return false;
-    conn.peer.send({ type: 'command', ...payload(o) });
+    conn.peer.send({ type: 'command', ...payload(o) }, o.priority);
     this.ctx.metrics.commandsSent++;
     this.sent(o);
     return true;
@@ -214,7 +216,7 @@ export class CommandQueue {
   private fromRow(r: CommandRow): Outstanding {
     return {
       commandId: r.commandId, deviceId: r.deviceId, command: r.command, params: r.params,
-      lastPushedAt: r.lastSentAt?.getTime() ?? 0, attempts: r.attempts, timeoutMs: r.timeoutMs, maxRetries: r.maxRetries,
+      lastPushedAt: r.lastSentAt?.getTime() ?? 0, attempts: r.attempts, timeoutMs: r.timeoutMs, maxRetries: r.maxRetries, priority: r.priority,
     };
   }
 

@@ -172,6 +172,7 @@ export function resolveOptions(o: CoreOptions, env: NodeJS.ProcessEnv = process.
     maxFramesPerSecondPerAddress: o.maxFramesPerSecondPerAddress ?? DEFAULTS.maxFramesPerSecondPerAddress,
     maxBytesPerSecondPerAddress: o.maxBytesPerSecondPerAddress ?? DEFAULTS.maxBytesPerSecondPerAddress,
     maxSendBufferBytes: o.maxSendBufferBytes ?? DEFAULTS.maxSendBufferBytes,
+    sendQueueThresholdBytes: o.sendQueueThresholdBytes ?? DEFAULTS.sendQueueThresholdBytes,
     maxConnections: o.maxConnections ?? DEFAULTS.maxConnections,
     maxConnectionsPerAddress: o.maxConnectionsPerAddress ?? DEFAULTS.maxConnectionsPerAddress,
     identifyTimeoutMs: o.identifyTimeoutMs ?? DEFAULTS.identifyTimeoutMs,

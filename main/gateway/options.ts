@@ -71,6 +71,12 @@ export interface CoreOptions {
    * quarter of it waits. 0: no cap. Default 8388608 (8 MiB).
    */
   maxSendBufferBytes?: number;
+  /**
+   * Past this many bytes waiting unsent to a connection, what is sent to it waits in a small
+   * priority queue (high-priority commands, messages and notifications first) until the socket
+   * drains below it. 0: off. Default 65536 (64 KiB).
+   */
+  sendQueueThresholdBytes?: number;
   /** Open WebSocket connections at most, all endpoints together. Default 2000. */
   maxConnections?: number;
   /**
@@ -156,6 +162,7 @@ export interface ResolvedOptions {
   maxFramesPerSecondPerAddress: number;
   maxBytesPerSecondPerAddress: number;
   maxSendBufferBytes: number;
+  sendQueueThresholdBytes: number;
   maxConnections: number;
   maxConnectionsPerAddress: number;
   identifyTimeoutMs: number;
@@ -199,6 +206,7 @@ export const DEFAULTS = {
   maxFramesPerSecondPerAddress: 2000,
   maxBytesPerSecondPerAddress: 8 * 1024 * 1024,
   maxSendBufferBytes: 8 * 1024 * 1024,
+  sendQueueThresholdBytes: 64 * 1024,
   maxConnections: 2000,
   maxConnectionsPerAddress: 64,
   identifyTimeoutMs: 10_000,

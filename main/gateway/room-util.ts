@@ -6,7 +6,9 @@ import type { Peer } from './peer.js';
 /** Queued messages read and sent per page on a reconnect; the next page waits until this one left the process. */
 export const DELIVERY_PAGE = 16;
 /** Resolves once everything sent to the peer so far has been handed to the kernel, or the socket closed. */
-export function flushed(peer: Peer): Promise<void> {
+export async function flushed(peer: Peer): Promise<void> {
+  // Frames in the priority backlog are written only as the socket drains: they go first.
+  await peer.drained();
   return new Promise((resolve) => {
     if (!peer.open) return resolve();
     const done = () => (peer.ws.off('close', done), resolve());

@@ -280,7 +280,7 @@ export class RoomHub {
     if (delivery.ack && (m || queue)) return this.directAcked(roomId, fromDeviceId, target, content, at, priority, delivery.ttlMs, m);
     const text = messageFrame(content, fromDeviceId, 'direct', at);
     if (m || this.ctx.fleet?.toDevice(target, text, roomId)) {
-      m?.peer.sendText(text);
+      m?.peer.sendText(text, priority);
       this.ctx.metrics.messagesRelayed++;
       this.ctx.persist(
         this.storeLogged(roomId, { roomId, fromDeviceId, toDeviceId: target, messageType: 'direct', content: body, sentAt: at, status: 'sent', contentJson: typeof content !== 'string' }),
@@ -334,9 +334,9 @@ export class RoomHub {
         const bytes = Buffer.byteLength(msg.content);
         if (msg.ackRequested) {
           // Delivered only once acked.
-          this.sendAcked(member, { id: msg.id, roomId: msg.roomId, fromDeviceId: msg.fromDeviceId, content: storedContent(msg), sentAt: msg.sentAt, expiresAt: msg.expiresAt, bytes });
+          this.sendAcked(member, { id: msg.id, roomId: msg.roomId, fromDeviceId: msg.fromDeviceId, content: storedContent(msg), sentAt: msg.sentAt, expiresAt: msg.expiresAt, bytes, priority: msg.priority });
         } else {
-          member.peer.sendText(messageFrame(storedContent(msg), msg.fromDeviceId, 'direct', msg.sentAt, msg.roomId !== member.roomId ? msg.roomId : null));
+          member.peer.sendText(messageFrame(storedContent(msg), msg.fromDeviceId, 'direct', msg.sentAt, msg.roomId !== member.roomId ? msg.roomId : null), msg.priority);
           await store.markMessageDelivered(msg.id, new Date(clock.now()));
           this.delivered(msg.id, msg.fromDeviceId, member.deviceId, bytes);
         }
@@ -372,15 +372,15 @@ export class RoomHub {
       throw err;
     }
     this.ctx.operators.publish('messages', { event: 'queued', message_id: messageId, room_id: roomId, from_device_id: fromDeviceId, to_device_id: target });
-    if (m && this.byDevice.get(target) === m) this.sendAcked(m, { id: messageId, roomId, fromDeviceId, content, sentAt: at, expiresAt, bytes });
+    if (m && this.byDevice.get(target) === m) this.sendAcked(m, { id: messageId, roomId, fromDeviceId, content, sentAt: at, expiresAt, bytes, priority });
     return { kind: 'queued', messageId };
   }
 
-  private sendAcked(m: RoomMember, r: { id: number; roomId: string | null; fromDeviceId: string; content: unknown; sentAt: Date; expiresAt: Date | null; bytes: number }): void {
+  private sendAcked(m: RoomMember, r: { id: number; roomId: string | null; fromDeviceId: string; content: unknown; sentAt: Date; expiresAt: Date | null; bytes: number; priority: number }): void {
     const text = messageFrame(r.content, r.fromDeviceId, 'direct', r.sentAt, r.roomId !== m.roomId ? r.roomId : null, r.id);
     const send = () => {
       if (!m.peer.open || this.byDevice.get(m.deviceId) !== m) return false;
-      m.peer.sendText(text);
+      m.peer.sendText(text, r.priority);
       return true;
     };
     send();

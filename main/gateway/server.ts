@@ -194,7 +194,7 @@ export function createGatewayServer({ core, dispatcher, hooks, storeWatch, serve
     const frames = new TokenBucket(options.maxFramesPerSecond, options.maxFramesPerSecond * 2, clock);
     const bytes = options.maxBytesPerSecond > 0 ? new TokenBucket(options.maxBytesPerSecond, Math.max(options.maxBytesPerSecond * 2, options.maxPayloadBytes), clock) : null;
     const shared = addressBudget(ip);
-    const peer = new Peer(ws, ip, endpoint, { frames, bytes, addressFrames: shared?.frames ?? null, addressBytes: shared?.bytes ?? null, maxSendBufferBytes: options.maxSendBufferBytes, clock }, metrics);
+    const peer = new Peer(ws, ip, endpoint, { frames, bytes, addressFrames: shared?.frames ?? null, addressBytes: shared?.bytes ?? null, maxSendBufferBytes: options.maxSendBufferBytes, sendQueueThresholdBytes: options.sendQueueThresholdBytes, clock }, metrics);
     keepalive.add(ws);
     ws.on('pong', onPong);
     ws.on('close', onClose);

@@ -84,7 +84,7 @@ export class UserHub {
     const set = this.users.get(userId);
     if (set && set.size > 0) {
       const text = JSON.stringify(frame);
-      for (const p of set) p.sendText(text);
+      for (const p of set) p.sendText(text, opts.priority ?? 1);
       return true;
     }
     // Connected through another gateway: that one sends it, or stores it if the player just left.
@@ -111,16 +111,16 @@ export class UserHub {
       roomId: null, fromDeviceId: GATEWAY_ORIGIN, toDeviceId: userAddress(userId), messageType: 'direct', content: JSON.stringify(frame),
       sentAt: new Date(now), status: 'queued', priority: opts.priority ?? 1, ackRequested: true, expiresAt,
     });
-    if (this.users.has(userId)) this.sendAcked(userId, id, frame, expiresAt);
+    if (this.users.has(userId)) this.sendAcked(userId, id, frame, expiresAt, opts.priority ?? 1);
     return id;
   }
 
-  private sendAcked(userId: string, id: number, frame: Record<string, unknown>, expiresAt: Date | null): void {
+  private sendAcked(userId: string, id: number, frame: Record<string, unknown>, expiresAt: Date | null, priority: number): void {
     const text = JSON.stringify({ ...frame, message_id: id, ack: true });
     const send = () => {
       const set = this.users.get(userId);
       if (!set || set.size === 0) return false;
-      for (const p of set) p.sendText(text);
+      for (const p of set) p.sendText(text, priority);
       return true;
     };
     send();
@@ -148,9 +148,9 @@ export class UserHub {
         if (!peer.open) return n;
         if (m.ackRequested) {
           // Delivered only once acked.
-          this.sendAcked(userId, m.id, JSON.parse(m.content) as Record<string, unknown>, m.expiresAt);
+          this.sendAcked(userId, m.id, JSON.parse(m.content) as Record<string, unknown>, m.expiresAt, m.priority);
         } else {
-          peer.sendText(m.content);
+          peer.sendText(m.content, m.priority);
           await this.ctx.store.markMessageDelivered(m.id, new Date(this.ctx.clock.now()));
         }
         n++;
