@@ -79,10 +79,14 @@ export class RoomHub {
     this.quotas.delivered(m.toDeviceId, m.bytes);
     this.acks.drop(m.id);
     if (!m.ackRequested) return;
-    const notice = JSON.stringify({ type: 'expired', message_id: m.id, target_device_id: m.toDeviceId });
-    const sender = this.byDevice.get(m.fromDeviceId);
+    this.toSender(m.fromDeviceId, JSON.stringify({ type: 'expired', message_id: m.id, target_device_id: m.toDeviceId }));
+  }
+
+  /** A notice for a message's sender, wherever in the fleet it is connected. */
+  private toSender(from: string, notice: string): void {
+    const sender = this.byDevice.get(from);
     if (sender) sender.peer.sendText(notice);
-    else this.ctx.fleet?.toDevice(m.fromDeviceId, notice);
+    else this.ctx.fleet?.toDevice(from, notice);
   }
 
   /** Reserves a slot in the target's queue; a full queue is first cleared of what expired. */
@@ -393,26 +397,13 @@ export class RoomHub {
 
   private delivered(id: number, from: string, to: string, bytes: number): void {
     this.quotas.delivered(to, bytes);
-    const notice = JSON.stringify({ type: 'delivered', message_id: id, target_device_id: to });
-    const sender = this.byDevice.get(from);
-    if (sender) sender.peer.sendText(notice);
-    else this.ctx.fleet?.toDevice(from, notice);
+    this.toSender(from, JSON.stringify({ type: 'delivered', message_id: id, target_device_id: to }));
     this.ctx.operators.publish('messages', { event: 'delivered', message_id: id, to_device_id: to });
   }
 
   /** Stores a room message that was relayed live, unless the room is full (then it was relayed only). */
   private async storeLogged(roomId: string, m: Parameters<RoomHubDeps['store']['insertMessage']>[0]): Promise<void> {
-    const bytes = Buffer.byteLength(m.content);
-    if (!(await this.quotas.reserveStored(roomId, bytes))) {
-      this.ctx.metrics.countError('QUOTA_EXCEEDED');
-      return;
-    }
-    try {
-      await this.ctx.store.insertMessage(m);
-    } catch (err) {
-      this.quotas.release(roomId, null, bytes);
-      throw err;
-    }
+    if (!(await this.quotas.storeWithin(roomId, m))) this.ctx.metrics.countError('QUOTA_EXCEEDED');
   }
 
   roomInfo(member: RoomMember): { type: 'room_info'; room_id: string; total_clients: number; clients: { device_id: string; identity: string }[] } {
