@@ -95,9 +95,9 @@ export class Peer {
     return this.ws.readyState === WebSocket.OPEN;
   }
 
-  /** Bytes queued to this client and not yet sent. */
+  /** Bytes queued to this client and not yet sent, the priority backlog's included. */
   get buffered(): number {
-    return this.ws.bufferedAmount;
+    return this.ws.bufferedAmount + (this.backlog?.size ?? 0);
   }
 
   /** Frames waiting in the priority backlog (the socket is backed up); 0 while it keeps up. */

@@ -98,6 +98,8 @@ describe('priority send backlog of a backed-up socket', () => {
     const out = metrics.framesOut;
     for (let i = 0; i < 5; i++) peer.sendText(JSON.stringify({ type: 'm', n: i }), 1);
     assert.equal(metrics.framesOut, out, 'a frame in the backlog is not sent yet');
+    // What waits in the backlog counts as unsent (operators' sample dropping looks at it).
+    assert.ok(peer.buffered >= peer.ws.bufferedAmount + 5 * 10, 'the backlog is in buffered');
     let done = false;
     const drained = peer.drained().then(() => (done = true));
     await new Promise((r) => setTimeout(r, 50));
