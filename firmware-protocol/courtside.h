@@ -61,6 +61,7 @@ extern "C" {
 #define COURTSIDE_FRAME_BATCH_SENSOR_DATA "batch_sensor_data"
 #define COURTSIDE_FRAME_UPLOAD_COMPLETE   "upload_complete"
 #define COURTSIDE_FRAME_COMMAND_ACK       "command_ack"
+#define COURTSIDE_FRAME_OTA_PROGRESS      "ota_progress"
 
 /* ---- Frames the gateway sends to a board ---------------------------------- */
 
@@ -82,6 +83,7 @@ extern "C" {
 #define COURTSIDE_CMD_STATUS           "status"
 #define COURTSIDE_CMD_REBOOT           "reboot"
 #define COURTSIDE_CMD_IDENTIFY         "identify"
+#define COURTSIDE_CMD_OTA_UPDATE       "ota_update"
 
 /* ---- Error codes (field "code" of an error frame) ------------------------ */
 

@@ -3,6 +3,7 @@
  * are the seed's; the fields are defined here for firmware authors.
  */
 import { Type, type Static } from '@sinclair/typebox';
+import { OtaProgressFrame } from './ota.js';
 
 const Seq = Type.Integer({ minimum: 0, maximum: 4294967295, description: 'Board-local sequence number, +1 per frame of samples.' });
 const SessionId = Type.Optional(Type.Union([Type.String({ maxLength: 64 }), Type.Null()], { description: 'Session the samples belong to (from start_collection).' }));
@@ -102,10 +103,11 @@ export const BoardFrames = {
   batch_sensor_data: BatchSensorDataFrame,
   upload_complete: UploadCompleteFrame,
   command_ack: CommandAckFrame,
+  ota_progress: OtaProgressFrame,
 } as const;
 
 /** Commands the gateway sends; boards may support more (any string is allowed). */
-export const KnownCommands = ['start_collection', 'stop_collection', 'status', 'reboot', 'identify'] as const;
+export const KnownCommands = ['start_collection', 'stop_collection', 'status', 'reboot', 'identify', 'ota_update'] as const;
 
 export const CommandPayload = Type.Object({
   command_id: Type.String(),

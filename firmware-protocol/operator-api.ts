@@ -10,12 +10,14 @@ import { SessionOperatorFrames } from './sessions.js';
 import { DiscoveryOperatorFrames } from './discovery.js';
 import { UsbFrames } from './usb.js';
 import { SettingsOperatorFrames } from './settings.js';
+import { OtaOperatorFrames, OtaReplyTypeOf } from './ota.js';
 import { FleetOperatorFrames } from './fleet.js';
 import { PlatformOperatorFrames } from './envelope.js';
+import { CorrectionOperatorFrames } from './corrections.js';
 import type { OperatorReplyBody, OperatorReplyType } from './operator-replies.js';
 
 /** Every operator request, of the core and of the parts the standard gateway runs. */
-export const AllOperatorRequestFrames = { ...OperatorFrames, ...SessionOperatorFrames, ...DiscoveryOperatorFrames, ...UsbFrames, ...SettingsOperatorFrames, ...FleetOperatorFrames, ...PlatformOperatorFrames } as const;
+export const AllOperatorRequestFrames = { ...OperatorFrames, ...SessionOperatorFrames, ...CorrectionOperatorFrames, ...DiscoveryOperatorFrames, ...UsbFrames, ...SettingsOperatorFrames, ...FleetOperatorFrames, ...PlatformOperatorFrames, ...OtaOperatorFrames } as const;
 export type AnyOperatorRequestType = keyof typeof AllOperatorRequestFrames;
 
 /** The reply type of each request (an `error` frame may answer any of them instead). */
@@ -42,7 +44,14 @@ export const ReplyTypeOf = {
   stop_session: 'session',
   get_session: 'session',
   list_sessions: 'sessions',
+  update_session: 'session',
+  delete_session: 'session_deleted',
   get_session_signal: 'session_signal',
+  correct_stroke: 'stroke_corrected',
+  list_corrections: 'corrections',
+  delete_correction: 'correction_deleted',
+  reanalyze_session: 'session_reanalyzed',
+  get_player_profile: 'player_profile',
   get_settings: 'settings',
   set_settings: 'settings',
   get_fleet: 'fleet',
@@ -69,6 +78,7 @@ export const ReplyTypeOf = {
   usb_bulk_status: 'usb_bulk',
   get_health: 'health',
   get_metrics: 'metrics',
+  ...OtaReplyTypeOf,
 } as const satisfies Record<AnyOperatorRequestType, OperatorReplyType>;
 
 /** The fields a request carries besides `type` and `id`. */

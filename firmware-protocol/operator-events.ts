@@ -14,6 +14,7 @@ import { BoardStateSchema } from './operator-replies.js';
 import { SessionEvents } from './sessions.js';
 import { DiscoveryEvents } from './discovery.js';
 import { UsbEventFrames } from './usb-replies.js';
+import { OtaEventFrames } from './ota.js';
 import type { OperatorTopics } from './operator.js';
 
 const board = { device: BoardStateSchema };
@@ -66,6 +67,7 @@ export const OperatorEvents = {
   sessions: SessionEvents,
   discovery: DiscoveryEvents,
   usb: UsbEventFrames,
+  ota: OtaEventFrames,
 } as const satisfies Record<EventTopic, Record<string, TSchema>>;
 
 export type OperatorEventTopic = keyof typeof OperatorEvents;
@@ -82,8 +84,9 @@ export type RoomMessageEvent = EventsOf<typeof MessageEvents>;
 export type SessionEvent = EventsOf<typeof SessionEvents>;
 export type DiscoveryEvent = EventsOf<typeof DiscoveryEvents>;
 export type UsbEventFrame = EventsOf<typeof UsbEventFrames>;
+export type OtaEventFrame = EventsOf<typeof OtaEventFrames>;
 /** Any event frame an operator can receive. */
-export type OperatorEvent = DeviceEvent | CommandEvent | RoomEvent | RoomMessageEvent | SessionEvent | DiscoveryEvent | UsbEventFrame;
+export type OperatorEvent = DeviceEvent | CommandEvent | RoomEvent | RoomMessageEvent | SessionEvent | DiscoveryEvent | UsbEventFrame | OtaEventFrame;
 
 /** The schema of an event frame by its topic and event (a `sensor:<id>` style suffix is ignored), or null when there is none. */
 export function operatorEventSchema(topic: string, name: string): TSchema | null {

@@ -14,6 +14,8 @@ import { AnalysisCompleteNotification, SessionReplyFrames } from './sessions.js'
 import { DiscoveryReplyFrames } from './discovery.js';
 import { UsbReplyFrames } from './usb-replies.js';
 import { SettingsReplyFrames } from './settings.js';
+import { CorrectionReplyFrames } from './corrections.js';
+import { OtaReplyFrames } from './ota.js';
 import { FleetReplyFrames } from './fleet.js';
 import { PlatformReplyFrames } from './envelope.js';
 import { SamplesDroppedFrame } from './flow.js';
@@ -49,6 +51,7 @@ export const DeviceInfoSchema = Type.Object({
   status: Type.Union([Type.Record(Type.String(), Type.Unknown()), Type.Null()]),
   status_at: IsoOrNull,
   gateway_id: Type.Optional(Type.Union([Str, Type.Null()], { description: 'With several gateways (Redis): the one holding the board now; null when none does. Absent on a gateway on its own.' })),
+  tags: Type.Optional(Type.Array(Str, { description: 'The board\'s tags (set_device_tags).' })),
   mdns: Type.Union([Type.Array(MdnsRecordSchema), Type.Null()], { description: 'What mDNS sees of this device id; null when nothing (or discovery is off).' }),
 });
 export type DeviceInfo = Static<typeof DeviceInfoSchema>;
@@ -119,6 +122,14 @@ export const SystemStatusSchema = Type.Object({
   commands_pending: Int,
   totals: Counts(['frames_in', 'frames_out', 'room_messages', 'signals', 'sensor_frames', 'sensor_samples', 'store_errors'] as const),
   urls: Type.Object({ board: Type.Array(Str), operator: Type.Array(Str) }),
+  board_addresses: Type.Array(
+    Type.Object({
+      address: Str,
+      interface: Type.Union([Str, Type.Null()], { description: 'The interface that has this address; null for a host name.' }),
+      loopback: Type.Boolean({ description: 'Only this machine reaches it; a board given it cannot connect.' }),
+    }),
+    { description: 'Where boards can reach the gateway: the LAN addresses when it listens on every interface, else the one it listens on. Provisioning pre-fills the first that is not loopback.' },
+  ),
   parts: Type.Array(Str, { description: 'The parts plugged in, in start order (sessions, usb, discovery, settings).' }),
   requests: Type.Array(Str, { description: 'Every operator request type this gateway answers.' }),
   sessions_open: Type.Optional(Type.Integer({ description: 'Sessions part: sessions not yet complete or failed.' })),
@@ -211,7 +222,7 @@ export const EventEnvelope = Type.Object(
 );
 
 /** Every reply an operator can get, of the core and of every part, by reply type. */
-export const OperatorAllReplyFrames = { ...OperatorReplyFrames, ...SessionReplyFrames, ...DiscoveryReplyFrames, ...UsbReplyFrames, ...SettingsReplyFrames, ...FleetReplyFrames, ...PlatformReplyFrames } as const;
+export const OperatorAllReplyFrames = { ...OperatorReplyFrames, ...SessionReplyFrames, ...CorrectionReplyFrames, ...DiscoveryReplyFrames, ...UsbReplyFrames, ...SettingsReplyFrames, ...FleetReplyFrames, ...PlatformReplyFrames, ...OtaReplyFrames } as const;
 export type OperatorReplyType = keyof typeof OperatorAllReplyFrames;
 export type OperatorReplyFrame<T extends OperatorReplyType = OperatorReplyType> = { [K in T]: Static<(typeof OperatorAllReplyFrames)[K]> }[T];
 /** What the gateway passes as a reply's body (everything but `type` and `id`). */

@@ -3,6 +3,7 @@
  * object every answer and event carries, and the board frames a session adds
  * (the binary sample frame, resend requests).
  */
+import { TagPattern } from './ota.js';
 import { Type, type Static, type TProperties } from '@sinclair/typebox';
 import { Iso, Str, StrOrNull, event, reply, type PayloadOf } from './wire.js';
 
@@ -18,7 +19,8 @@ export type SessionState = (typeof SessionStates)[number];
 
 export const SessionOperatorFrames = {
   create_session: request('create_session', {
-    boards: Type.Array(Type.String({ minLength: 1, maxLength: 128 }), { minItems: 1, maxItems: 64, description: 'Device ids of the racket boards.' }),
+    boards: Type.Optional(Type.Array(Type.String({ minLength: 1, maxLength: 128 }), { minItems: 1, maxItems: 64, description: 'Device ids of the racket boards (or give `tag`).' })),
+    tag: Type.Optional(Type.String({ pattern: TagPattern, description: 'Every board carrying this tag (set_device_tags), instead of `boards`.' })),
     player_id: Type.Optional(Type.String({ minLength: 1, maxLength: 128, description: 'User id on /ws/miniprogram/{user_id}/.' })),
     court: Type.Optional(Type.String({ maxLength: 64 })),
     room_id: Type.Optional(Type.String({ maxLength: 32 })),
@@ -32,6 +34,13 @@ export const SessionOperatorFrames = {
     session_id: SessionIdField,
     points: Type.Optional(Type.Integer({ minimum: 10, maximum: 20_000, description: 'Points per board at most. Default 2000.' })),
   }),
+  update_session: request('update_session', {
+    session_id: SessionIdField,
+    player_id: Type.Optional(Type.Union([Type.String({ minLength: 1, maxLength: 128 }), Type.Null()], { description: 'null clears it.' })),
+    court: Type.Optional(Type.Union([Type.String({ maxLength: 64 }), Type.Null()])),
+    notes: Type.Optional(Type.Union([Type.String({ maxLength: 4000 }), Type.Null()])),
+  }),
+  delete_session: request('delete_session', { session_id: SessionIdField }),
   list_sessions: request('list_sessions', {
     search: Type.Optional(Type.String({ maxLength: 128, description: 'Matches player, court, notes, board ids.' })),
     state: Type.Optional(Type.Union(SessionStates.map((s) => Type.Literal(s)))),
@@ -85,6 +94,8 @@ export const StrokeSchema = Type.Object({
   speed_kmh: Type.Number(),
   peak_g: Type.Number(),
   saturated: Type.Boolean(),
+  model_type: Type.Optional(Type.Union([Type.String(), Type.Null()], { description: 'The analysis\'s type when a coach corrected it (`type` is then the coach\'s); null for a stroke a coach added.' })),
+  correction: Type.Optional(Type.Union([Type.Object({ correction_id: Str, by: Str, at: Str }), Type.Null()], { description: 'Who corrected the stroke and when; null when nobody did.' })),
 });
 export type Stroke = Static<typeof StrokeSchema>;
 
@@ -98,6 +109,7 @@ export const SessionReplyFrames = {
     strokes: Type.Optional(Type.Array(StrokeSchema, { description: 'get_session only: the strokes once the session is complete, else empty.' })),
   }),
   sessions: reply('sessions', { sessions: Type.Array(SessionJson, { description: 'Newest first.' }) }),
+  session_deleted: reply('session_deleted', { session_id: Str }),
   session_signal: reply('session_signal', { session_id: Str, boards: Type.Array(SessionSignalBoardSchema) }),
 } as const;
 export type SessionReply = Static<typeof SessionReplyFrames.session>;

@@ -53,7 +53,8 @@ export const UsbBulkStateSchema = Type.Union([Type.Literal('running'), Type.Lite
 
 const bulkStatusProps = {
   state: UsbBulkStateSchema,
-  current: Type.Optional(Type.Union([Str, Type.Null()], { description: 'The port being provisioned now.' })),
+  current: Type.Optional(Type.Union([Str, Type.Null()], { description: 'The port being provisioned now (the first, when several are).' })),
+  active: Type.Optional(Type.Array(Type.Object({ port: Str, progress: Type.Union([UsbWriteProgressSchema, Type.Null()]) }), { description: 'Every port being provisioned now, with its write progress.' })),
   queued: Type.Optional(Type.Array(Str)),
   done: Type.Optional(Int),
   ok: Type.Optional(Int),

@@ -68,6 +68,8 @@ export const UsbFrames = {
     /** NVS partition label (default `nvs`). */
     partition: Type.Optional(Type.String({ minLength: 1, maxLength: 15 })),
     baud: Baud,
+    /** Tags the gateway keeps for config.device_id once the board is written (rollouts, commands and filters by tag). */
+    tags: Type.Optional(Type.Array(Type.String({ pattern: '^[A-Za-z0-9][A-Za-z0-9._-]{0,31}$' }), { maxItems: 32 })),
   }),
   usb_cancel: request('usb_cancel', { job_id: Type.String({ minLength: 1, maxLength: 64 }) }),
   usb_job: request('usb_job', { job_id: Type.String({ minLength: 1, maxLength: 64 }) }),
@@ -94,6 +96,10 @@ export const UsbFrames = {
     ports: Type.Optional(Type.Array(PortPath, { minItems: 1, maxItems: 64 })),
     baud: Baud,
     erase: Type.Optional(Type.Boolean()),
+    /** Ports written at once, one job per port. Default 8; 1: one board after another. */
+    parallel: Type.Optional(Type.Integer({ minimum: 1, maximum: 64 })),
+    /** Tags the gateway keeps for every board provisioned. */
+    tags: Type.Optional(Type.Array(Type.String({ pattern: '^[A-Za-z0-9][A-Za-z0-9._-]{0,31}$' }), { maxItems: 32 })),
   }),
   usb_bulk_stop: request('usb_bulk_stop', {}),
   usb_bulk_status: request('usb_bulk_status', {}),

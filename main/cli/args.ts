@@ -4,7 +4,7 @@
  * option) and exit code 2.
  */
 import { parseArgs, type ParseArgsConfig } from 'node:util';
-import type { CommandIO } from './io.js';
+import { errorPrefix, type CommandIO } from './io.js';
 
 export class UsageError extends Error {
   readonly exitCode = 2;
@@ -100,8 +100,20 @@ export function intFlag(name: string, value: string | undefined, min: number, ma
   if (value === undefined) return undefined;
   if (!/^\d+$/.test(value.trim())) throw new UsageError(`--${name} must be a whole number, got '${value}'`);
   const n = Number(value);
-  if (n < min || n > max) throw new UsageError(`--${name} must be between ${min} and ${max}, got ${n}`);
+  if (n < min || n > max) throw new UsageError(`--${name} must be between ${min} and ${max}, got ${readAs(value, n, false)}`);
   return n;
+}
+
+/**
+ * The value as typed, and what it was read as when that differs (1e-400 is 0
+ * as a number, 99999999999999999999 is 100000000000000000000): an error that
+ * says "above 0, got '1e-400'" would contradict itself.
+ */
+function readAs(value: string, n: number, quoted: boolean): string {
+  const typed = quoted ? `'${value}'` : value.trim();
+  const underflow = n === 0 && /[1-9]/.test(value.replace(/e.*$/i, ''));
+  const lost = !Number.isFinite(n) ? !Number.isNaN(n) : Number.isInteger(n) && !Number.isSafeInteger(n);
+  return underflow || lost ? `${typed} (read as ${n})` : typed;
 }
 
 export interface NumberRange {
@@ -119,8 +131,8 @@ export function numberFlag(name: string, value: string | undefined, range: Numbe
   const n = Number(value);
   const low = range.above !== undefined ? n > range.above : n >= (range.min ?? -Infinity);
   if (value.trim() === '' || !Number.isFinite(n) || (range.integer && !Number.isInteger(n)) || !low || n > range.max) {
-    const from = range.above !== undefined ? `above ${range.above} up to ${range.max}` : `from ${range.min} to ${range.max}`;
-    throw new UsageError(`--${name} must be ${range.integer ? 'an integer' : 'a number'} ${from}, got '${value}'`);
+    const from = range.above !== undefined ? `above ${range.above} up to ${range.max}` : range.min !== undefined ? `from ${range.min} to ${range.max}` : `up to ${range.max}`;
+    throw new UsageError(`--${name} must be ${range.integer ? 'an integer' : 'a number'} ${from}, got ${readAs(value, n, true)}`);
   }
   return n;
 }
@@ -133,7 +145,7 @@ export function choiceFlag<T extends string>(name: string, value: string | undef
 }
 
 export interface RunOptions {
-  /** What starts the error line: `courtside`, or `courtside <command>` for the commands that always said so. */
+  /** What starts the error line; default `courtside <command>` (the dispatcher's), else `courtside`. */
   prefix?: string;
   /** Ends usage errors with "(see --help)" when they do not already point somewhere. */
   seeHelp?: boolean;
@@ -147,7 +159,7 @@ export async function runCommand(io: CommandIO, body: () => Promise<number>, opt
     if (!(err instanceof UsageError)) throw err;
     let line = err.message.replace(/\s*\n\s*/g, ' ').trim();
     if (opts.seeHelp && !/\((see |did you mean )/.test(line)) line += ' (see --help)';
-    io.stderr.write(`${opts.prefix ?? 'courtside'}: ${line}\n`);
+    io.stderr.write(`${opts.prefix ? `${opts.prefix}:` : errorPrefix(io)} ${line}\n`);
     return err.exitCode;
   }
 }

@@ -15,6 +15,7 @@ Commands:
   analyze     stroke analysis of a recording (CSV)
   export      write a recorded session as a zip of CSV + JSON
   import      copy a room server's MySQL database into Courtside's
+  sessions    list the recorded sessions, or show one (--json)
   discover    list Courtside gateways and ESP32 boards on the LAN (mDNS)
   nvs         generate an ESP-IDF NVS partition image from a CSV
   ports       list serial ports (USB ids, board hints)
@@ -37,6 +38,7 @@ export const COMMANDS: Record<string, () => Promise<Command>> = {
   analyze: async () => (await import('../gateway/sessions/analysis/cli.js')).analyzeCommand,
   export: async () => (await import('./export.js')).exportCommand,
   import: async () => (await import('./import.js')).importCommand,
+  sessions: async () => (await import('./sessions.js')).sessionsCommand,
   discover: async () => (await import('../gateway/discovery/cli.js')).discoverCommand,
   nvs: async () => (await import('../gateway/usb/nvs/cli.js')).nvsCommand,
   ports: async () => (await import('../gateway/usb/cli/ports.js')).portsCommand,
@@ -64,9 +66,9 @@ export async function courtside(argv: string[], io: CommandIO): Promise<number> 
     return 2;
   }
   try {
-    return await (await load())(rest, io);
+    return await (await load())(rest, { ...io, command: name });
   } catch (err) {
-    io.stderr.write(`courtside: ${err instanceof Error ? err.message : String(err)}\n`);
+    io.stderr.write(`courtside ${name}: ${err instanceof Error ? err.message : String(err)}\n`);
     return 1;
   }
 }

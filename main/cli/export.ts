@@ -5,17 +5,17 @@
  * The zip is written to a temporary file beside the target and renamed into
  * place once complete and synced, so FILE is never a half-written zip.
  */
-import { createWriteStream, existsSync, statSync } from 'node:fs';
+import { createWriteStream, statSync } from 'node:fs';
 import { open, rename, rm } from 'node:fs/promises';
 import { randomBytes } from 'node:crypto';
 import { basename, dirname, join, resolve } from 'node:path';
 import type { Writable } from 'node:stream';
 import { defaultDataDir } from '../gateway/options.js';
-import { openStore } from '../gateway/store/index.js';
 import { exportSession } from '../gateway/sessions/export.js';
 import type { Store } from '../gateway/store/types.js';
 import { HELP_OPTION, parse, runCommand, UsageError } from './args.js';
-import { signalExitCode, type CommandIO } from './io.js';
+import { DATABASE_FLAGS, DATABASE_HELP, openGatewayDatabase } from './database.js';
+import { errorPrefix, signalExitCode, type CommandIO } from './io.js';
 
 export const EXPORT_HELP = `Usage: courtside export --session ID --out FILE.zip [options]
 
@@ -25,20 +25,10 @@ strokes.csv, summary.json and session.json.
 Options:
   --session ID       the session to export (required)
   --out FILE         the zip to write (required); replaced only once complete
-  --db SPEC          SQLite file path or mysql://user:pass@host:port/db
-                     (default <data-dir>/courtside.sqlite)
-  --data-dir DIR     data folder (default ${defaultDataDir()})
-  -h, --help         this help
+${DATABASE_HELP(defaultDataDir())}  -h, --help         this help
+
+The session ids: courtside sessions list.
 `;
-
-function isMysql(spec: string): boolean {
-  return /^(mysql|mariadb):\/\//i.test(spec.trim());
-}
-
-/** A SQLite path made absolute from the command's folder; URLs and :memory: as given. */
-function storeSpec(spec: string, cwd: string): string {
-  return /^[a-z][a-z0-9+.-]*:\/\//i.test(spec.trim()) || spec === ':memory:' ? spec : resolve(cwd, spec.trim());
-}
 
 function sizeText(bytes: number): string {
   return bytes >= 1024 * 1024 ? `${(bytes / 1024 / 1024).toFixed(1)} MB` : `${Math.max(1, Math.round(bytes / 1024))} KB`;
@@ -49,8 +39,7 @@ export function exportCommand(argv: string[], io: CommandIO): Promise<number> {
     const { values } = parse(argv, {
       session: { type: 'string' },
       out: { type: 'string' },
-      db: { type: 'string' },
-      'data-dir': { type: 'string' },
+      ...DATABASE_FLAGS,
       ...HELP_OPTION,
     });
     if (values.help) {
@@ -60,38 +49,30 @@ export function exportCommand(argv: string[], io: CommandIO): Promise<number> {
     const sessionId = values.session?.trim();
     if (!sessionId) throw new UsageError('--session is required (see --help)');
     if (!values.out?.trim()) throw new UsageError('--out is required (see --help)');
-    if (values.db !== undefined && values.db.trim() === '') throw new UsageError('--db must not be empty');
     const out = resolve(io.cwd, values.out);
-    const dataDir = values['data-dir'] === undefined ? defaultDataDir(io.env) : resolve(io.cwd, values['data-dir']);
-    const db = values.db === undefined ? join(dataDir, 'courtside.sqlite') : storeSpec(values.db, io.cwd);
-
     const folder = dirname(out);
     if (!statSync(folder, { throwIfNoEntry: false })?.isDirectory()) {
-      io.stderr.write(`courtside: cannot write ${out}: folder ${folder} does not exist\n`);
-      return 1;
-    }
-    // Opening a SQLite path creates the file: an export must not leave an empty database behind a typo.
-    if (!isMysql(db) && db !== ':memory:' && !existsSync(db)) {
-      io.stderr.write(`courtside: no database at ${db} (give --db or --data-dir)\n`);
+      io.stderr.write(`${errorPrefix(io)} cannot write ${out}: folder ${folder} does not exist\n`);
       return 1;
     }
     let store: Store;
     try {
-      store = await openStore(db);
+      store = (await openGatewayDatabase(values, io)).store;
     } catch (err) {
-      io.stderr.write(`courtside: ${err instanceof Error ? err.message : String(err)}\n`);
+      if (err instanceof UsageError) throw err;
+      io.stderr.write(`${errorPrefix(io)} ${err instanceof Error ? err.message : String(err)}\n`);
       return 1;
     }
     try {
       if (!(await store.getSession(sessionId))) {
-        io.stderr.write(`courtside: session ${sessionId} not found\n`);
+        io.stderr.write(`${errorPrefix(io)} session ${sessionId} not found (see courtside sessions list)\n`);
         return 1;
       }
       const bytes = await writeAtomically(io, out, (stream) => exportSession(store, sessionId, stream));
       io.stdout.write(`exported session ${sessionId} to ${out} (${sizeText(bytes)})\n`);
       return 0;
     } catch (err) {
-      io.stderr.write(`courtside: export of session ${sessionId} failed: ${err instanceof Error ? err.message : String(err)}\n`);
+      io.stderr.write(`${errorPrefix(io)} export of session ${sessionId} failed: ${err instanceof Error ? err.message : String(err)}\n`);
       return 1;
     } finally {
       await store.close();

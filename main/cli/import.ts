@@ -11,7 +11,7 @@ import { parseMysqlUrl } from '../gateway/store/mysql.js';
 import type { Store } from '../gateway/store/types.js';
 import { errorText } from '../gateway/errors.js';
 import { HELP_OPTION, parse, runCommand, UsageError } from './args.js';
-import type { CommandIO } from './io.js';
+import { errorPrefix, type CommandIO } from './io.js';
 
 export const IMPORT_HELP = `Usage: courtside import --from mysql://user:pass@host:port/db [options]
 
@@ -111,7 +111,7 @@ export function importCommand(argv: string[], io: CommandIO): Promise<number> {
       // The room server's TIMESTAMP columns are read in UTC, as Courtside keeps time.
       await source.query("SET time_zone = '+00:00'");
     } catch (err) {
-      io.stderr.write(`courtside: cannot open the room server's database: ${errorText(err)}\n`);
+      io.stderr.write(`${errorPrefix(io)} cannot open the room server's database: ${errorText(err)}\n`);
       return 1;
     }
     let store: Store | undefined;
@@ -121,7 +121,7 @@ export function importCommand(argv: string[], io: CommandIO): Promise<number> {
       io.stdout.write(`imported into ${store.description}: ${n.rooms} rooms, ${n.devices} devices, ${n.connections} connections, ${n.messages} messages, ${n.room_queries} room queries\n`);
       return 0;
     } catch (err) {
-      io.stderr.write(`courtside: import failed: ${errorText(err)}\n`);
+      io.stderr.write(`${errorPrefix(io)} import failed: ${errorText(err)}\n`);
       return 1;
     } finally {
       await source.end().catch(() => {});

@@ -26,6 +26,13 @@ export interface CommandIO {
    * never listen (analyze, nvs, ports) stay killable.
    */
   onStop(listener: (reason: StopReason) => void): () => void;
+  /** The command being run (`export`, `serve`...), set by the dispatcher: its errors start with it. */
+  readonly command?: string;
+}
+
+/** What an error line of the running command starts with: `courtside export:`, or `courtside:` outside the dispatcher. */
+export function errorPrefix(io: Pick<CommandIO, 'command'>): string {
+  return io.command ? `courtside ${io.command}:` : 'courtside:';
 }
 
 export function processIO(): CommandIO {

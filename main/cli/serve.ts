@@ -1,5 +1,6 @@
 /** `courtside serve`: run the gateway until Ctrl-C. */
 import { existsSync } from 'node:fs';
+import { parseOtaFailSpec } from '../simulator/ota.js';
 import { LOG_LEVELS } from '../gateway/log.js';
 import { startGateway, type Gateway } from '../gateway/index.js';
 import { launchOptions } from '../gateway/launch.js';
@@ -7,7 +8,7 @@ import { GatewayError } from '../gateway/errors.js';
 import { VERSION } from '../gateway/version.js';
 import { defaultDataDir, DEFAULTS } from '../gateway/options.js';
 import { choiceFlag, HELP_OPTION, intFlag, parse, runCommand, UsageError } from './args.js';
-import { untilStopped, type CommandIO } from './io.js';
+import { errorPrefix, untilStopped, type CommandIO } from './io.js';
 
 export const SERVE_HELP = `Usage: courtside serve [options]
 
@@ -43,6 +44,9 @@ Options:
                          Plain http:// there only redirects (and answers /api/health)
   --tls-cert FILE        your own certificate (PEM) instead; with --tls-key, implies --tls
   --tls-key FILE         the key of --tls-cert (PEM)
+  --demo-ota-fail SPEC   how demo boards fail firmware updates: download, verify,
+                         rollback or refuse, or racket-3=rollback,racket-5=download
+  --ota-port N           port boards download firmware updates from (default --port + 2)
   --mdns-interface X     advertise and browse on this interface (name like wlan0, or
                          an IPv4 address); repeat for more (default: every non-internal
                          IPv4 interface)
@@ -138,6 +142,8 @@ export function serveCommand(argv: string[], io: CommandIO): Promise<number> {
       tls: { type: 'boolean' },
       'tls-cert': { type: 'string' },
       'tls-key': { type: 'string' },
+      'demo-ota-fail': { type: 'string' },
+      'ota-port': { type: 'string' },
       'mdns-interface': { type: 'string', multiple: true },
       'no-mdns': { type: 'boolean' },
       'udp-probe-port': { type: 'string' },
@@ -167,6 +173,9 @@ export function serveCommand(argv: string[], io: CommandIO): Promise<number> {
     if (values.redis !== undefined && !/^rediss?:\/\/[^\s/]+(\/\d{1,2})?\/?$/.test(values.redis)) throw new UsageError(`--redis must look like redis://host:port[/db], got '${values.redis}'`);
     const port = intFlag('port', values.port, 0, 65535);
     const demo = intFlag('demo', values.demo, 0, 500);
+    const otaPort = intFlag('ota-port', values['ota-port'], 0, 65535);
+    const demoOtaFail = values['demo-ota-fail'] === undefined ? undefined : parseOtaFailSpec(values['demo-ota-fail']);
+    if (typeof demoOtaFail === 'string') throw new UsageError(`--demo-ota-fail: ${demoOtaFail}`);
     const deviceAuth = choiceFlag('device-auth', values['device-auth'], ['open', 'token'] as const);
     const logLevel = choiceFlag('log-level', values['log-level'], LOG_LEVELS);
     const compression = choiceFlag('compression', values.compression, ['on', 'off'] as const);
@@ -242,10 +251,11 @@ export function serveCommand(argv: string[], io: CommandIO): Promise<number> {
           },
         }),
         env: io.env,
+        ...(otaPort !== undefined ? { ota: { port: otaPort } } : {}),
       });
     } catch (err) {
       if (err instanceof GatewayError) {
-        io.stderr.write(`courtside: ${err.message}\n`);
+        io.stderr.write(`${errorPrefix(io)} ${err.message}\n`);
         return err.code === 'BAD_OPERATOR_TOKEN' || err.code === 'REDIS_NEEDS_SHARED_DB' || err.code === 'JWT_KEY_INVALID' ? 2 : 1;
       }
       throw err;
@@ -264,12 +274,14 @@ export function serveCommand(argv: string[], io: CommandIO): Promise<number> {
     ];
     const disc = gw.parts.find((p) => p.name === 'discovery')?.status?.().discovery as { mdns: number; probe_port: number | null } | undefined;
     lines.push(disc && (disc.mdns > 0 || disc.probe_port !== null) ? `  discovery:   mDNS on ${disc.mdns} interface${disc.mdns === 1 ? '' : 's'}, UDP probe ${disc.probe_port ?? 'off'}` : '  discovery:   off');
+    const ota = gw.parts.find((p) => p.name === 'ota')?.status?.().ota as { port: number; scheme: string } | undefined;
+    if (ota) lines.push(`  firmware:    ${ota.scheme} downloads on port ${ota.port} (OTA)`);
     io.stdout.write(lines.join('\n') + '\n');
 
     let stopDemo: (() => Promise<void>) | undefined;
     if (demo) {
       const { startDemoFleet } = await import('./demo.js');
-      stopDemo = await startDemoFleet(gw, demo);
+      stopDemo = await startDemoFleet(gw, demo, demoOtaFail);
       io.stdout.write(`  demo:        ${demo} simulated boards (racket-1..racket-${demo})\n`);
     }
 

@@ -13,6 +13,16 @@ import type { BoardFleet } from './fleet/hooks.js';
 /** Close code of a board refused for bringing too many new device codes from one address. */
 export const TOO_MANY_NEW_DEVICES_CLOSE = 4429;
 import type { Peer } from './peer.js';
+import type { OtaProgressFrame } from '../../firmware-protocol/index.js';
+
+/** What parts (OTA) hear of boards: connects, stored statuses, disconnects, ota_progress frames. */
+export interface BoardListener {
+  connected?(deviceId: string): void;
+  status?(deviceId: string, status: Record<string, unknown>): void;
+  disconnected?(deviceId: string): void;
+  otaProgress?(deviceId: string, frame: OtaProgressFrame): void;
+  commandAck?(deviceId: string, commandId: string, ok: boolean, result: unknown): void;
+}
 
 export interface BoardState {
   deviceId: string;
@@ -38,6 +48,9 @@ export class BoardHub {
   private readonly states = new Map<string, BoardState>();
 
   private readonly newDevices: NewDeviceBudget;
+  private readonly listeners: BoardListener[] = [];
+  /** Tags by board, as the store keeps them. */
+  private readonly tagsOf = new Map<string, string[]>();
 
   constructor(private readonly ctx: BoardHubDeps) {
     this.newDevices = new NewDeviceBudget(ctx.clock, ctx.options.maxNewDevicesPerAddress);
@@ -45,7 +58,8 @@ export class BoardHub {
 
   /** Loads what the store knows of boards, so the device list shows offline ones too. */
   async load(): Promise<void> {
-    const [devices, statuses] = await Promise.all([this.ctx.store.listDevices('board'), this.ctx.store.listDeviceStatuses()]);
+    const [devices, statuses, tags] = await Promise.all([this.ctx.store.listDevices('board'), this.ctx.store.listDeviceStatuses(), this.ctx.store.listDeviceTags()]);
+    for (const t of tags) this.tagsOf.set(t.deviceId, [...(this.tagsOf.get(t.deviceId) ?? []), t.tag]);
     for (const d of devices) {
       const s = this.state(d.deviceId);
       s.connectedAt = d.lastConnectedAt?.getTime() ?? null;
@@ -56,6 +70,54 @@ export class BoardHub {
       s.status = (st.status ?? null) as Record<string, unknown> | null;
       s.statusAt = st.updatedAt.getTime();
     }
+  }
+
+  listen(l: BoardListener): void {
+    this.listeners.push(l);
+  }
+
+  private tell<K extends keyof BoardListener>(what: K, ...args: Parameters<NonNullable<BoardListener[K]>>): void {
+    for (const l of this.listeners) {
+      try {
+        (l[what] as ((...a: unknown[]) => void) | undefined)?.(...args);
+      } catch (err) {
+        this.ctx.persist(Promise.reject(err), `board listener ${what}`);
+      }
+    }
+  }
+
+  /** A command_ack from a connected board. */
+  commandAcked(deviceId: string, commandId: string, ok: boolean, result: unknown): void {
+    if (this.live(deviceId)) this.tell('commandAck', deviceId, commandId, ok, result);
+  }
+
+  /** An ota_progress frame from a connected board. */
+  otaProgress(deviceId: string, frame: OtaProgressFrame): void {
+    if (this.live(deviceId)) this.tell('otaProgress', deviceId, frame);
+  }
+
+  tags(deviceId: string): string[] {
+    return this.tagsOf.get(deviceId) ?? [];
+  }
+
+  /** Boards carrying a tag, known ones included. */
+  withTag(tag: string): string[] {
+    return [...this.tagsOf].filter(([, t]) => t.includes(tag)).map(([id]) => id).sort();
+  }
+
+  allTags(): { device_id: string; tags: string[] }[] {
+    return [...this.tagsOf].filter(([, t]) => t.length > 0).map(([device_id, tags]) => ({ device_id, tags })).sort((a, b) => a.device_id.localeCompare(b.device_id));
+  }
+
+  /** Stores a board's tags (a board not seen yet gets a row, so tags written at provisioning are there when it connects). */
+  async setTags(deviceId: string, tags: readonly string[]): Promise<string[]> {
+    const list = [...new Set(tags)].sort();
+    if (!this.states.has(deviceId)) await this.ctx.store.upsertDevice({ deviceId, kind: 'board' });
+    await this.ctx.store.setDeviceTags(deviceId, list);
+    this.tagsOf.set(deviceId, list);
+    const s = this.state(deviceId);
+    this.ctx.operators.publish('devices', { event: 'status', device: this.describe(s) });
+    return list;
   }
 
   private state(deviceId: string): BoardState {
@@ -111,6 +173,7 @@ export class BoardHub {
     Object.assign(s, { online: true, ip: peer.ip, connectedAt: now, lastSeenAt: now });
     this.ctx.fleet?.connected(deviceId, peer.ip);
     this.ctx.operators.publish('devices', { event: 'online', device: this.describe(s) });
+    this.tell('connected', deviceId);
     return conn;
   }
 
@@ -130,6 +193,7 @@ export class BoardHub {
     s.online = false;
     s.disconnectedAt = this.ctx.clock.now();
     this.ctx.operators.publish('devices', { event: 'offline', device: this.describe(s) });
+    this.tell('disconnected', conn.deviceId);
   }
 
   private closeRow(conn: BoardConn): void {
@@ -169,6 +233,7 @@ export class BoardHub {
     s.statusAt = now;
     this.ctx.fleet?.status(deviceId, status);
     this.ctx.operators.publish('devices', { event: 'status', device: this.describe(s) });
+    this.tell('status', deviceId, status);
   }
 
   /** The device list as operators see it: every board the gateway knows, online first. */
@@ -213,6 +278,8 @@ export class BoardHub {
       status: s.status,
       status_at: iso(s.statusAt),
       ...gateway,
+      // Only when set: a board without tags reads as it always did.
+      ...(this.tags(s.deviceId).length > 0 ? { tags: this.tags(s.deviceId) } : {}),
     };
   }
 }

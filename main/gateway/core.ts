@@ -46,6 +46,17 @@ export interface Core extends Base {
   urls(): { board: string[]; operator: string[] };
   /** The fleet this gateway is part of (`--redis`); null on its own. */
   readonly fleet: FleetLink | null;
+  /** The addresses boards are told to use (provisioning, discovery), each with its interface. */
+  addresses(): BoardAddress[];
+}
+
+/** An address the gateway listens on, as provisioning offers it to a board. */
+export interface BoardAddress {
+  address: string;
+  /** The interface it belongs to; null when no interface has it (a host name). */
+  interface: string | null;
+  /** Only this machine reaches it: a board given it could never connect. */
+  loopback: boolean;
 }
 
 /** Makes a part from the finished core. */
@@ -60,7 +71,7 @@ export const TOKEN_REVOKED_CLOSE = 4403;
  */
 export function createCore(
   base: Base,
-  where: { hosts: () => string[]; port: () => number },
+  where: { hosts: () => string[]; port: () => number; addresses: () => BoardAddress[] },
   fleet: FleetLink | null = null,
   jwt: JwtCheck | null = null,
   platform: Platform = new Platform(base.clock),
@@ -103,6 +114,7 @@ export function createCore(
     tokens,
     fleet,
     platform,
+    addresses: () => where.addresses(),
     urls() {
       const port = where.port();
       const hs = where.hosts();

@@ -16,7 +16,7 @@ import type { TSchema } from '@sinclair/typebox';
 import { fileURLToPath } from 'node:url';
 import { systemClock, type Clock } from './clock.js';
 import type { Base } from './base.js';
-import { createCore, type Core, type PartFactory } from './core.js';
+import { createCore, type BoardAddress, type Core, type PartFactory } from './core.js';
 import { Dispatcher } from './dispatch.js';
 import { coreRequests } from './core-requests.js';
 import { errorText, gatewayError, GatewayError } from './errors.js';
@@ -38,6 +38,7 @@ import { settingsPart } from './settings-part.js';
 import { certificateNames, resolveTls } from './tls/resolve.js';
 import { canonicalName } from './tls/cert.js';
 import { FINGERPRINT_PARAM } from '../../firmware-protocol/tls.js';
+import { otaPart, type OtaPartOptions } from './ota/part.js';
 import { gatewayIdFor } from './discovery/part.js';
 import { FleetLink } from './fleet/link.js';
 import { fleetPart, fleetInfo } from './fleet/part.js';
@@ -56,6 +57,8 @@ export interface GatewayOptions extends CoreOptions {
   ingest?: IngestOptions;
   /** Port sources of the USB part (tests: pty board peers). */
   usb?: UsbPartOptions;
+  /** The OTA download server (port, the address boards reach it by, TLS). */
+  ota?: OtaPartOptions;
   /** The environment (`COURTSIDE_DISCOVERY=off`). Default `process.env`. */
   env?: NodeJS.ProcessEnv;
   /** Fleet tuning (tests): key TTL, heartbeat, stream history. */
@@ -71,8 +74,8 @@ export interface GatewayOptions extends CoreOptions {
 }
 
 /** The parts every way of running the gateway has. */
-export function standardParts(o: Pick<GatewayOptions, 'ingest' | 'usb'> = {}): PartFactory[] {
-  return [sessionsPart(o.ingest), usbPart(o.usb), discoveryPart(), settingsPart(), fleetPart()];
+export function standardParts(o: Pick<GatewayOptions, 'ingest' | 'usb' | 'ota'> = {}): PartFactory[] {
+  return [sessionsPart(o.ingest), usbPart(o.usb), discoveryPart(), settingsPart(), fleetPart(), otaPart(o.ota)];
 }
 
 export interface Gateway {
@@ -207,6 +210,25 @@ export function lanAddresses(): string[] {
   return out;
 }
 
+/**
+ * The addresses a gateway listening on `host` can be reached at, each with its
+ * interface: every IPv4 address but loopback ones for 0.0.0.0 (a loopback one
+ * only when the machine has no other), else `host` itself.
+ */
+export function boardAddresses(host: string, list = networkInterfaces()): BoardAddress[] {
+  const all: BoardAddress[] = [];
+  for (const [name, infos] of Object.entries(list)) {
+    for (const a of infos ?? []) if (a.family === 'IPv4') all.push({ address: a.address, interface: name, loopback: a.internal || a.address.startsWith('127.') });
+  }
+  if (host === '0.0.0.0' || host === '::' || host === '') {
+    const lan = all.filter((a) => !a.loopback);
+    return lan.length ? lan : all.filter((a) => a.loopback);
+  }
+  const hit = all.find((a) => a.address === host);
+  if (hit) return [hit];
+  return [{ address: host, interface: null, loopback: host === 'localhost' || host === '::1' || host.startsWith('127.') }];
+}
+
 /** The store with this gateway's id on every connection row it opens. */
 function ownedRows(store: Store, gatewayId: string): Store {
   return { ...store, openConnection: (c) => store.openConnection({ ...c, gatewayId }) };
@@ -264,7 +286,7 @@ export async function startGateway(options: GatewayOptions = {}): Promise<Gatewa
     },
   };
   const platform = options.platform ?? new Platform(clock);
-  const core = createCore(base, { hosts: () => (opts.host === '0.0.0.0' || opts.host === '::' ? lanAddresses() : [opts.host]), port: () => listenPort }, fleet, jwt, platform);
+  const core = createCore(base, { hosts: () => (opts.host === '0.0.0.0' || opts.host === '::' ? lanAddresses() : [opts.host]), port: () => listenPort, addresses: () => boardAddresses(opts.host) }, fleet, jwt, platform);
 
   const parts: GatewayPart[] = [];
   let server: ReturnType<typeof createGatewayServer>;

@@ -44,6 +44,7 @@ export function systemStatus(view: GatewayView): SystemStatus {
       store_errors: m.storeErrors,
     },
     urls: ctx.urls(),
+    board_addresses: ctx.addresses(),
     parts: view.partNames(),
     requests: view.requestTypes(),
     // Each part's own fields (sessions_open, ingest, usb, discovery), typed by the schema's optional members.

@@ -4,6 +4,7 @@
  */
 import type { Clock } from '../shared/clock.js';
 import type { ImuSourceLike } from './frames.js';
+import type { OtaBehaviour } from './ota.js';
 
 export type StreamMode = 'sample' | 'batch' | 'binary';
 
@@ -50,6 +51,8 @@ export interface VirtualBoardOptions {
   strokesPerMinute?: number;
   /** Reported firmware version. Default `1.2.0`. */
   firmware?: string;
+  /** How the board takes ota_update: succeeds by default; `fail` makes the download break, the check fail, the new image roll back, or the command be refused. */
+  ota?: OtaBehaviour;
   /** Replaces the swing generator (tests use fixed values). Default createImuSource(). */
   imuSource?: ImuSourceLike;
   /** Wall clock (sample timestamps come from it) and timers, injectable so tests drive time. Default the system clock, whose timers keep the process alive as the globals do. */
@@ -93,5 +96,5 @@ export class GatewayError extends Error {
 export const DEFAULTS = {
   deviceCode: 'racket-1', heartbeatIntervalMs: 10_000, statusIntervalMs: 30_000, pollIntervalMs: 0, rateHz: 100,
   mode: 'batch' as StreamMode, batchMs: 100, streamAlways: false, reconnect: true, reconnectMinMs: 250,
-  reconnectMaxMs: 5000, maxUnacked: 6000, strokesPerMinute: 20, firmware: '1.2.0', fallbackUrls: [] as string[],
+  reconnectMaxMs: 5000, maxUnacked: 6000, strokesPerMinute: 20, firmware: '1.2.0', fallbackUrls: [] as string[], ota: {} as OtaBehaviour,
 };

@@ -16,6 +16,8 @@ import { DEFAULTS, GatewayError, type BoardEvents, type BoardStats, type Virtual
 import { batchSensorDataFrame, boardEndpoint, hashSeed, prng, sampleRow, sensorDataFrame, type ImuSourceLike, type SampleRow } from './frames.js';
 import { Outbox } from './outbox.js';
 import { pinnedConnection } from './pinned-tls.js';
+import { otaParams, runOta } from './ota.js';
+export type { OtaBehaviour, OtaFailure } from './ota.js';
 
 export * from './frames.js';
 export * from './board-options.js';
@@ -23,6 +25,8 @@ export * from './board-options.js';
 /** Full scale of the simulated IMU (±16 g, ±2000 dps) over int16, as an MPU-6050/ICM-42688 reports it. */
 const ACCEL_SCALE = 16 / 32768;
 const GYRO_SCALE = 2000 / 32768;
+/** The commands this board executes, reported in its status as `commands`. */
+export const SUPPORTED_COMMANDS = ['start_collection', 'stop_collection', 'status'] as const;
 
 interface Outcome { ok: boolean; result: Record<string, unknown> }
 
@@ -129,6 +133,11 @@ export class VirtualBoard extends EventEmitter<BoardEvents> {
   simulateDrop(): void { this.ws?.terminate(); }
 
   private connect(): void {
+    // A real board that said `rebooting` restarts at once: whenever it connects next, it runs the new image.
+    if (this.rebootTo !== null) {
+      this.o.firmware = this.rebootTo;
+      this.rebootTo = null;
+    }
     if (this.stopped) return;
     const ws = new WebSocket(this.endpoint, { handshakeTimeout: 5000, ...(this.endpoint.startsWith('wss:') ? this.tlsOptions : {}) });
     this.ws = ws;
@@ -252,6 +261,8 @@ export class VirtualBoard extends EventEmitter<BoardEvents> {
       firmware: this.o.firmware,
       state: this.isStreaming ? 'recording' : 'idle',
       session_id: this.sessionId,
+      // What execute() knows, so the operator UI offers only these.
+      commands: [...SUPPORTED_COMMANDS],
     };
   }
 
@@ -262,7 +273,7 @@ export class VirtualBoard extends EventEmitter<BoardEvents> {
     const command = typeof c.command === 'string' ? c.command : '';
     const params = c.params && typeof c.params === 'object' ? (c.params as Record<string, unknown>) : {};
     const prior = commandId ? this.executed.get(commandId) : undefined;
-    const outcome = prior ?? this.execute(command, params);
+    const outcome = prior ?? (command === 'ota_update' ? this.startOta(commandId, params) : this.execute(command, params));
     if (!prior && commandId) {
       this.executed.set(commandId, outcome);
       // Bounded like the firmware's ring of recent ids; a resend arrives within seconds, not thousands of commands later.
@@ -272,7 +283,40 @@ export class VirtualBoard extends EventEmitter<BoardEvents> {
     this.emit('command', { commandId, command, params, duplicate: prior !== undefined, ok: outcome.ok });
   }
 
+  /** The firmware version the board reports now (changes after an update). */
+  get firmware(): string { return this.o.firmware; }
+
+  private otaRunning = false;
+  /** The image a board that reported `rebooting` comes back with, until it has. */
+  private rebootTo: string | null = null;
+
+  private startOta(commandId: string, params: Record<string, unknown>): Outcome {
+    const p = otaParams(params);
+    if (!p) return { ok: false, result: { error: 'bad_params' } };
+    if (this.o.ota.fail === 'refuse') return { ok: false, result: { error: 'ota_unsupported' } };
+    if (this.otaRunning) return { ok: false, result: { error: 'ota_in_progress' } };
+    this.otaRunning = true;
+    const io = {
+      send: (f: Record<string, unknown>) => this.send(f),
+      rebooting: (firmware: string) => { this.rebootTo = firmware; },
+      reboot: (firmware: string) => {
+        // Already done if the link dropped during the reboot: the board came back on the new image.
+        if (this.rebootTo === null) return;
+        this.rebootTo = null;
+        this.o.firmware = firmware;
+        this.simulateDrop();
+      },
+      firmware: () => this.o.firmware,
+      clock: this.clock,
+      behaviour: this.o.ota,
+    };
+    // After the ack has gone out, as a board starts its OTA task.
+    queueMicrotask(() => void runOta(io, commandId, p).finally(() => { this.otaRunning = false; }));
+    return { ok: true, result: { state: 'downloading', version: p.version } };
+  }
+
   private execute(command: string, params: Record<string, unknown>): Outcome {
+    // Every case here is in SUPPORTED_COMMANDS.
     switch (command) {
       case 'start_collection': {
         if (this.streamTimer !== null) { this.tick(); this.flushBatch(); } // earlier samples keep their session

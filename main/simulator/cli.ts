@@ -9,6 +9,7 @@ import { HELP_OPTION, numberFlag, parse, runCommand, UsageError } from '../cli/a
 import { untilStopped, type CommandIO } from '../cli/io.js';
 import { startFleet } from './fleet.js';
 import type { StreamMode } from './board.js';
+import { parseOtaFailSpec } from './ota.js';
 
 export const SIMULATE_HELP = `usage: courtside simulate [options]
 
@@ -26,6 +27,9 @@ Runs virtual ESP32 racket boards (racket-1..N) against a Courtside gateway.
                    for a wss:// URL: connect only to a gateway with it
   --idle           stream only between start_collection and stop_collection
                    commands instead of from the start
+  --ota-fail SPEC  how boards fail ota_update: download, verify, rollback or
+                   refuse for every board, or racket-3=rollback,racket-5=download
+                   (default: every update succeeds)
   -h, --help       show this help
 `;
 
@@ -39,6 +43,7 @@ interface SimulateArgs {
   token: string | undefined;
   fingerprint: string | undefined;
   idle: boolean;
+  otaFail: Exclude<ReturnType<typeof parseOtaFailSpec>, string> | null;
 }
 
 function parseSimulateArgs(argv: string[]): SimulateArgs {
@@ -51,6 +56,7 @@ function parseSimulateArgs(argv: string[]): SimulateArgs {
     token: { type: 'string' },
     fingerprint: { type: 'string' },
     idle: { type: 'boolean' },
+    'ota-fail': { type: 'string' },
     ...HELP_OPTION,
   });
   const url = values.url ?? `ws://127.0.0.1:${DEFAULT_PORT}`;
@@ -60,6 +66,8 @@ function parseSimulateArgs(argv: string[]): SimulateArgs {
   if (values.token !== undefined && values.token === '') throw new UsageError('--token must not be empty');
   if (values.fingerprint !== undefined && normalizeFingerprint(values.fingerprint) === null) throw new UsageError(`--fingerprint must be 64 hex digits (colons allowed), got '${values.fingerprint}'`);
   if (values.fingerprint !== undefined && !url.startsWith('wss:')) throw new UsageError('--fingerprint needs a wss:// --url');
+  const otaFail = values['ota-fail'] === undefined ? null : parseOtaFailSpec(values['ota-fail']);
+  if (typeof otaFail === 'string') throw new UsageError(`--ota-fail: ${otaFail}`);
   return {
     help: values.help ?? false,
     url,
@@ -70,6 +78,7 @@ function parseSimulateArgs(argv: string[]): SimulateArgs {
     token: values.token,
     fingerprint: values.fingerprint,
     idle: values.idle ?? false,
+    otaFail,
   };
 }
 
@@ -89,6 +98,10 @@ async function simulate(args: SimulateArgs, io: CommandIO): Promise<number> {
     rateHz: args.rate,
     mode: args.mode,
     streamAlways: !args.idle,
+    otaFor: (code) => {
+      const fail = args.otaFail?.byBoard.get(code) ?? args.otaFail?.all ?? undefined;
+      return fail ? { fail } : undefined;
+    },
     ...(args.token ? { token: args.token } : {}),
     ...(args.fingerprint ? { fingerprint: args.fingerprint } : {}),
   });

@@ -4,7 +4,7 @@
  * power up seconds apart).
  */
 import { createSystemClock, type Clock, type TimerHandle } from '../shared/clock.js';
-import { VirtualBoard, type BoardStats, type VirtualBoardOptions } from './board.js';
+import { VirtualBoard, type BoardStats, type OtaBehaviour, type VirtualBoardOptions } from './board.js';
 
 export interface FleetOptions extends Omit<VirtualBoardOptions, 'deviceCode' | 'seed' | 'imuSource'> {
   /** How many boards. Required, at least 1. */
@@ -15,6 +15,8 @@ export interface FleetOptions extends Omit<VirtualBoardOptions, 'deviceCode' | '
   staggerMs?: number;
   /** Per-board token (token auth mode); overrides `token`. Default none. */
   tokenFor?: (deviceCode: string) => string | undefined;
+  /** Per-board OTA behaviour (a failure to show); overrides `ota`. Default none. */
+  otaFor?: (deviceCode: string) => OtaBehaviour | undefined;
 }
 
 export interface FleetTotals extends BoardStats {
@@ -38,14 +40,15 @@ export class Fleet {
   private stopped = false;
 
   constructor(options: FleetOptions) {
-    const { devices, prefix = 'racket-', staggerMs = 20, tokenFor, ...boardOptions } = options;
+    const { devices, prefix = 'racket-', staggerMs = 20, tokenFor, otaFor, ...boardOptions } = options;
     // One clock for the fleet and its boards, so a test's clock drives the staggered starts too.
     const clock = (this.clock = boardOptions.clock ?? createSystemClock({ unref: false }));
     if (!Number.isInteger(devices) || devices < 1) throw new RangeError('devices must be a positive integer');
     this.boards = Array.from({ length: devices }, (_, i) => {
       const deviceCode = `${prefix}${i + 1}`;
       const token = tokenFor?.(deviceCode) ?? boardOptions.token;
-      const board = new VirtualBoard({ ...boardOptions, clock, deviceCode, seed: i + 1, ...(token ? { token } : {}) });
+      const ota = otaFor?.(deviceCode) ?? boardOptions.ota;
+      const board = new VirtualBoard({ ...boardOptions, clock, deviceCode, seed: i + 1, ...(token ? { token } : {}), ...(ota ? { ota: { ...ota } } : {}) });
       board.once('connected', () => this.connectedOnce.add(board));
       return board;
     });

@@ -90,3 +90,14 @@ test('runCommand: a usage error is one line with the prefix and exit 2; other er
   await assert.rejects(runCommand(captureIO().io, async () => { throw new Error('boom'); }), /boom/);
   assert.equal(await runCommand(captureIO().io, async () => 7), 7);
 });
+
+test('range errors cannot contradict themselves: a value read as another number says so', () => {
+  // 1e-400 is above 0 as written but 0 as a number; 1e400 is Infinity; 20 nines round up.
+  assert.throws(() => numberFlag('lever-arm', '1e-400', { above: 0, max: 3 }), { message: "--lever-arm must be a number above 0 up to 3, got '1e-400' (read as 0)" });
+  assert.throws(() => numberFlag('rate', '1e400', { min: 1, max: 2000 }), { message: "--rate must be a number from 1 to 2000, got '1e400' (read as Infinity)" });
+  assert.throws(() => intFlag('port', '99999999999999999999', 0, 65535), { message: '--port must be between 0 and 65535, got 99999999999999999999 (read as 100000000000000000000)' });
+  // No bound left undefined in the sentence.
+  assert.throws(() => numberFlag('x', '11', { max: 10 }), { message: "--x must be a number up to 10, got '11'" });
+  // Plain cases read as before.
+  assert.throws(() => intFlag('port', '70000', 0, 65535), { message: '--port must be between 0 and 65535, got 70000' });
+});

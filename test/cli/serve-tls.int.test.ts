@@ -44,9 +44,9 @@ describe('serve --tls', { timeout: 60_000 }, () => {
   test('bad TLS flags: one line, exit 2', async () => {
     const dataDir = mkdtempSync(join(tmpdir(), 'courtside-cli-tls-'));
     const cases: [string[], RegExp][] = [
-      [['serve', '--data-dir', dataDir, '--tls-cert', 'a.pem'], /^courtside: --tls-cert and --tls-key go together\n$/],
-      [['serve', '--data-dir', dataDir, '--tls-key', 'a.key'], /^courtside: --tls-cert and --tls-key go together\n$/],
-      [['serve', '--data-dir', dataDir, '--tls=yes'], /^courtside: option --tls takes no value\n$/],
+      [['serve', '--data-dir', dataDir, '--tls-cert', 'a.pem'], /^courtside serve: --tls-cert and --tls-key go together\n$/],
+      [['serve', '--data-dir', dataDir, '--tls-key', 'a.key'], /^courtside serve: --tls-cert and --tls-key go together\n$/],
+      [['serve', '--data-dir', dataDir, '--tls=yes'], /^courtside serve: option --tls takes no value\n$/],
       [['simulate', '--url', 'wss://127.0.0.1:1', '--fingerprint', 'abc'], /^courtside simulate: --fingerprint must be 64 hex digits/],
       [['simulate', '--url', 'ws://127.0.0.1:1', '--fingerprint', FP], /^courtside simulate: --fingerprint needs a wss:\/\/ --url/],
     ];
@@ -67,7 +67,7 @@ describe('serve --tls', { timeout: 60_000 }, () => {
     try {
       const r = await runInProcess(['serve', '--data-dir', dataDir, '--host', '127.0.0.1', '--port', '0', '--tls-cert', join(dataDir, 'none.pem'), '--tls-key', join(dataDir, 'none.key')], { env: { ...process.env, COURTSIDE_DISCOVERY: 'off' } });
       assert.equal(r.code, 1, r.stderr);
-      assert.match(r.stderr, /^courtside: cannot read the TLS certificate or key: .*none\.pem/);
+      assert.match(r.stderr, /^courtside serve: cannot read the TLS certificate or key: .*none\.pem/);
     } finally {
       rmSync(dataDir, { recursive: true, force: true });
     }

@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { serveCommand } from '../../main/cli/serve.js';
 import { captureIO, runCli, runInProcess, startCli } from '../support/cli.js';
-import { TestClient } from '../support/gateway.js';
+import { eventually, TestClient } from '../support/gateway.js';
 
 describe('courtside CLI', () => {
   test('--help lists the commands; no command is a usage error', async () => {
@@ -25,7 +25,7 @@ describe('courtside CLI', () => {
   test('the binary: a mistyped flag or command is one line with a suggestion and exit code 2', async () => {
     const flag = await runCli(['serve', '--prot', '8765']);
     assert.equal(flag.code, 2);
-    assert.equal(flag.stderr, 'courtside: unknown option --prot (did you mean --port?)\n');
+    assert.equal(flag.stderr, 'courtside serve: unknown option --prot (did you mean --port?)\n');
     assert.equal(flag.stdout, '');
     const command = await runCli(['serv']);
     assert.equal(command.code, 2);
@@ -35,16 +35,16 @@ describe('courtside CLI', () => {
   test('an unknown command or flag, or a bad value: one line on stderr, exit 2', async () => {
     const cases: [string[], RegExp][] = [
       [['frobnicate'], /^courtside: unknown command 'frobnicate' \(see courtside --help\)\n$/],
-      [['serve', '--bogus'], /^courtside: unknown option --bogus \(see --help\)\n$/],
-      [['serve', '--port', 'eighty'], /^courtside: --port must be a whole number, got 'eighty'\n$/],
-      [['serve', '--port', '70000'], /^courtside: --port must be between 0 and 65535, got 70000\n$/],
-      [['serve', '--device-auth', 'maybe'], /^courtside: --device-auth must be one of open, token, got 'maybe'\n$/],
-      [['serve', '--log-level', 'loud'], /^courtside: --log-level must be one of error, warn, info, debug, got 'loud'\n$/],
-      [['serve', '--demo', '-1'], /^courtside: option --demo got a value starting with '-'; write it as --demo=VALUE\n$/],
-      [['serve', '--demo=-1'], /^courtside: --demo must be a whole number, got '-1'\n$/],
-      [['serve', '--port'], /^courtside: option --port needs a value\n$/],
-      [['serve', '--operator-token', 'short'], /^courtside: operator token must be 16 to 256 characters/],
-      [['serve', 'extra'], /^courtside: unexpected argument 'extra'/],
+      [['serve', '--bogus'], /^courtside serve: unknown option --bogus \(see --help\)\n$/],
+      [['serve', '--port', 'eighty'], /^courtside serve: --port must be a whole number, got 'eighty'\n$/],
+      [['serve', '--port', '70000'], /^courtside serve: --port must be between 0 and 65535, got 70000\n$/],
+      [['serve', '--device-auth', 'maybe'], /^courtside serve: --device-auth must be one of open, token, got 'maybe'\n$/],
+      [['serve', '--log-level', 'loud'], /^courtside serve: --log-level must be one of error, warn, info, debug, got 'loud'\n$/],
+      [['serve', '--demo', '-1'], /^courtside serve: option --demo got a value starting with '-'; write it as --demo=VALUE\n$/],
+      [['serve', '--demo=-1'], /^courtside serve: --demo must be a whole number, got '-1'\n$/],
+      [['serve', '--port'], /^courtside serve: option --port needs a value\n$/],
+      [['serve', '--operator-token', 'short'], /^courtside serve: operator token must be 16 to 256 characters/],
+      [['serve', 'extra'], /^courtside serve: unexpected argument 'extra'/],
     ];
     const dataDir = mkdtempSync(join(tmpdir(), 'courtside-cli-'));
     try {
@@ -103,6 +103,16 @@ describe('courtside CLI', () => {
       const run = await startCli(['serve', '--host', '127.0.0.1', '--port', '0', '--data-dir', dataDir, '--log-level', 'warn'], /listening on 127\.0\.0\.1:(\d+)/, undefined, { group: true });
       const board = await TestClient.connect(`ws://127.0.0.1:${run.match[1]}/ws/esp32/ctrl-c-board/`);
       assert.equal((await board.next()).type, 'connection_established');
+      // The board's connection is on disk before the signal, so the shutdown's own writes are what is checked.
+      const dbFile = join(dataDir, 'courtside.sqlite');
+      await eventually(() => {
+        const d = new Database(dbFile, { readonly: true });
+        try {
+          return (d.prepare("SELECT COUNT(*) AS n FROM connections WHERE device_id = 'ctrl-c-board'").get() as { n: number }).n === 1;
+        } finally {
+          d.close();
+        }
+      });
       const exit = new Promise<number | null>((resolve) => run.proc.on('exit', resolve));
       // What the terminal does: the gateway and the SQLite writer it started both get the signal.
       process.kill(-run.proc.pid!, 'SIGINT');
@@ -126,7 +136,7 @@ describe('courtside CLI', () => {
     try {
       const r = await runInProcess(['serve', '--port', '0', '--data-dir', dataDir, '--db', 'mysql://u:secret@127.0.0.1:1/db']);
       assert.equal(r.code, 1);
-      assert.match(r.stderr, /^courtside: cannot open the database: .*127\.0\.0\.1:1/);
+      assert.match(r.stderr, /^courtside serve: cannot open the database: .*127\.0\.0\.1:1/);
       assert.doesNotMatch(r.stderr, /secret/);
       assert.equal(r.stderr.trim().split('\n').length, 1);
     } finally {
@@ -163,7 +173,7 @@ describe('courtside CLI', () => {
       const [, port] = await first.waitFor(/listening on 127\.0\.0\.1:(\d+)/);
       const r = await runInProcess(['serve', '--host', '127.0.0.1', '--port', port!, '--data-dir', dataDir]);
       assert.equal(r.code, 1);
-      assert.match(r.stderr, new RegExp(`^courtside: port ${port} is already in use; choose another with --port\\n$`));
+      assert.match(r.stderr, new RegExp(`^courtside serve: port ${port} is already in use; choose another with --port\\n$`));
     } finally {
       first.stop('SIGTERM');
       await running;

@@ -8,21 +8,22 @@ import assert from 'node:assert/strict';
 import { COMMANDS } from '../../main/cli/courtside.js';
 import { runInProcess } from '../support/cli.js';
 
-// [command, prefix of its error lines, argv with a typo, the typo, the flag it meant]
+// [command, prefix of its error lines (always the command's name), argv with a typo, the typo, the flag it meant]
 const typos: [string, string, string[], string, string][] = [
-  ['serve', 'courtside', ['--prot', '8765'], '--prot', '--port'],
+  ['serve', 'courtside serve', ['--prot', '8765'], '--prot', '--port'],
   ['simulate', 'courtside simulate', ['--devcies', '3'], '--devcies', '--devices'],
   ['analyze', 'courtside analyze', ['rec.csv', '--jsno'], '--jsno', '--json'],
-  ['export', 'courtside', ['--sesion', 's-1', '--out', 'x.zip'], '--sesion', '--session'],
-  ['import', 'courtside', ['--form', 'mysql://u:p@127.0.0.1:1/x'], '--form', '--from'],
+  ['export', 'courtside export', ['--sesion', 's-1', '--out', 'x.zip'], '--sesion', '--session'],
+  ['import', 'courtside import', ['--form', 'mysql://u:p@127.0.0.1:1/x'], '--form', '--from'],
   ['discover', 'courtside discover', ['--secnods', '1'], '--secnods', '--seconds'],
   ['nvs', 'courtside nvs', ['generate', 'in.csv', 'out.bin', '0x3000', '--outdri', 'x'], '--outdri', '--outdir'],
-  ['ports', 'courtside', ['--jsno'], '--jsno', '--json'],
-  ['flash', 'courtside', ['--port', '/dev/ttyUSB9', '--eraes', 'fw.bin'], '--eraes', '--erase'],
-  ['provision', 'courtside', ['--port', '/dev/ttyUSB9', '--ssdi', 'Court-5'], '--ssdi', '--ssid'],
-  ['monitor', 'courtside', ['--port', '/dev/ttyUSB9', '--plian'], '--plian', '--plain'],
-  ['bulk', 'courtside', ['--firmwre', 'fw.bin'], '--firmwre', '--firmware'],
-  ['improv', 'courtside', ['--port', '/dev/ttyUSB9', '--passwrod', 'x', 'wifi'], '--passwrod', '--password'],
+  ['ports', 'courtside ports', ['--jsno'], '--jsno', '--json'],
+  ['flash', 'courtside flash', ['--port', '/dev/ttyUSB9', '--eraes', 'fw.bin'], '--eraes', '--erase'],
+  ['provision', 'courtside provision', ['--port', '/dev/ttyUSB9', '--ssdi', 'Court-5'], '--ssdi', '--ssid'],
+  ['monitor', 'courtside monitor', ['--port', '/dev/ttyUSB9', '--plian'], '--plian', '--plain'],
+  ['bulk', 'courtside bulk', ['--firmwre', 'fw.bin'], '--firmwre', '--firmware'],
+  ['sessions', 'courtside sessions', ['list', '--jsno'], '--jsno', '--json'],
+  ['improv', 'courtside improv', ['--port', '/dev/ttyUSB9', '--passwrod', 'x', 'wifi'], '--passwrod', '--password'],
 ];
 
 test('the table covers every command', () => {
@@ -55,10 +56,10 @@ for (const [command, prefix, argv, typo, meant] of typos) {
 
 test('a flag that needs a value, a value on a switch, a bad number: one line, exit 2', async () => {
   const cases: [string[], string][] = [
-    [['monitor', '--port'], 'courtside: option --port needs a value\n'],
-    [['ports', '--json=yes'], 'courtside: option --json takes no value\n'],
+    [['monitor', '--port'], 'courtside monitor: option --port needs a value\n'],
+    [['ports', '--json=yes'], 'courtside ports: option --json takes no value\n'],
     [['analyze', 'rec.csv', '--lever-arm', '0'], "courtside analyze: --lever-arm must be a number above 0 up to 3, got '0' (see --help)\n"],
-    [['monitor', '--port', 'p', '--reset', 'bootlaoder'], "courtside: --reset must be one of run, bootloader, got 'bootlaoder' (did you mean bootloader?)\n"],
+    [['monitor', '--port', 'p', '--reset', 'bootlaoder'], "courtside monitor: --reset must be one of run, bootloader, got 'bootlaoder' (did you mean bootloader?)\n"],
     [['nvs', 'generat'], "courtside nvs: unknown command 'generat'; did you mean generate? only 'generate' is supported (see courtside nvs --help)\n"],
   ];
   for (const [argv, line] of cases) {
@@ -75,4 +76,17 @@ test('an unknown command: a suggestion when one is close, the help otherwise', a
   assert.deepEqual([far.code, far.stderr], [2, "courtside: unknown command 'frobnicate' (see courtside --help)\n"]);
   const proto = await runInProcess(['constructor']);
   assert.equal(proto.code, 2, 'names on Object.prototype are not commands');
+});
+
+test('OTA flags: a bad failure list is one line and exit 2', async () => {
+  const sim = await runInProcess(['simulate', '--ota-fail', 'explode']);
+  assert.equal(sim.code, 2, sim.stderr);
+  assert.equal(sim.stderr, "courtside simulate: --ota-fail: 'explode' is not download, verify, rollback, refuse or <board>=<one of those> (see --help)\n");
+  const serve = await runInProcess(['serve', '--demo', '3', '--demo-ota-fail', 'racket-3=melt']);
+  assert.equal(serve.code, 2, serve.stderr);
+  assert.match(serve.stderr, /^courtside serve: --demo-ota-fail: 'racket-3=melt' is not download, verify, rollback, refuse or <board>=<one of those>/);
+  assert.equal(serve.stderr.split('\n').length, 2, 'one line');
+  const port = await runInProcess(['serve', '--ota-port', '70000']);
+  assert.equal(port.code, 2, port.stderr);
+  assert.match(port.stderr, /^courtside serve: --ota-port /);
 });

@@ -44,9 +44,12 @@ test('table and JSON output', () => {
     name: 'racket-board-7', fqdn: 'racket-board-7._courtside-dev._tcp.local', host: 'racket-board-7.local', addresses: ['192.168.4.50'],
     port: 80, serviceType: '_courtside-dev._tcp', txt: { id: 'racket-7', fw: '1.4.2' }, firstSeen: 0, lastSeen: 1000, deviceId: 'racket-7', interface: 'wlan0',
   };
-  const table = formatTable([s]).split('\n');
-  assert.match(table[0]!, /^TYPE\s+NAME\s+DEVICE ID\s+ADDRESS\s+PORT\s+INTERFACE\s+TXT$/);
-  assert.match(table[1]!, /^_courtside-dev._tcp\s+racket-board-7\s+racket-7\s+192\.168\.4\.50\s+80\s+wlan0\s+fw=1\.4\.2$/);
+  const gw: DiscoveredService = { ...s, name: 'Courtside 7f3a9c1e', serviceType: '_courtside._tcp', deviceId: '7f3a9c1e', txt: { id: '7f3a9c1e' }, port: 8765 };
+  const table = formatTable([s, gw]).split('\n');
+  // Gateways are listed too, so the id column is not called DEVICE ID; KIND tells them apart.
+  assert.match(table[0]!, /^KIND\s+SERVICE TYPE\s+NAME\s+ID\s+ADDRESS\s+PORT\s+INTERFACE\s+TXT$/);
+  assert.match(table[1]!, /^board\s+_courtside-dev._tcp\s+racket-board-7\s+racket-7\s+192\.168\.4\.50\s+80\s+wlan0\s+fw=1\.4\.2$/);
+  assert.match(table[2]!, /^gateway\s+_courtside._tcp\s+Courtside 7f3a9c1e\s+7f3a9c1e\s+192\.168\.4\.50\s+8765\s+wlan0$/);
   assert.equal(formatTable([]), 'Nothing found.\n');
   const json = JSON.parse(toJson([s])) as Record<string, unknown>[];
   assert.equal(json[0]!.lastSeen, '1970-01-01T00:00:01.000Z');

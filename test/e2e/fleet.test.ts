@@ -49,9 +49,9 @@ describe('boards in the UI', { skip: noBrowser }, () => {
     await row.getByText('1.2.0').waitFor();
     await row.getByText('%').waitFor();
     await row.getByText('dBm').waitFor();
-    await row.getByRole('button', { name: 'Stop collection on racket-2' }).click();
+    await row.getByRole('button', { name: 'Stop streaming on racket-2' }).click();
     await row.getByTestId('last-command').filter({ hasText: 'stop_collection: done' }).waitFor();
-    await row.getByRole('button', { name: 'Start collection on racket-2' }).click();
+    await row.getByRole('button', { name: 'Start streaming on racket-2' }).click();
     await row.getByTestId('last-command').filter({ hasText: 'start_collection: done' }).waitFor();
     await h.shot('devices-laptop');
     await fleet.boards[2]!.stop();

@@ -58,12 +58,12 @@ export interface Harness {
   close(): Promise<void>;
 }
 
-export async function startHarness(opts: { gateway?: GatewayOptions; viewport?: { width: number; height: number } } = {}): Promise<Harness> {
+export async function startHarness(opts: { gateway?: GatewayOptions; viewport?: { width: number; height: number }; timezoneId?: string; colorScheme?: 'light' | 'dark' } = {}): Promise<Harness> {
   const uiDir = await buildUi();
   mkdirSync(SHOTS, { recursive: true });
   const gw = await startTestGateway({ uiDir, ...opts.gateway });
   const browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS, headless: true });
-  const context = await browser.newContext({ viewport: opts.viewport ?? { width: 1280, height: 800 }, acceptDownloads: true });
+  const context = await browser.newContext({ viewport: opts.viewport ?? { width: 1280, height: 800 }, acceptDownloads: true, ...(opts.timezoneId ? { timezoneId: opts.timezoneId } : {}), ...(opts.colorScheme ? { colorScheme: opts.colorScheme } : {}) });
   const page = await context.newPage();
   const errors: string[] = [];
   page.on('pageerror', (e) => errors.push(`pageerror: ${e.message}${process.env.E2E_STACKS ? `\n${e.stack}` : ''}`));

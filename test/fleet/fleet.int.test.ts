@@ -54,7 +54,7 @@ describe('two gateways, one Redis, one MariaDB', () => {
   test('SQLite with --redis: one line, exit 2', async () => {
     const r = await runCli(['serve', '--port', '0', '--host', '127.0.0.1', '--redis', redis.url, '--db', ':memory:'], { env: { COURTSIDE_DISCOVERY: 'off' } });
     assert.equal(r.code, 2);
-    assert.match(r.stderr, /^courtside: --redis joins gateways that share one MySQL\/MariaDB database; SQLite is for a single gateway.*\n$/);
+    assert.match(r.stderr, /^courtside serve: --redis joins gateways that share one MySQL\/MariaDB database; SQLite is for a single gateway.*\n$/);
     const bad = await runCli(['serve', '--redis', 'http://x']);
     assert.equal(bad.code, 2);
     assert.equal(bad.stderr.trim().split('\n').length, 1);

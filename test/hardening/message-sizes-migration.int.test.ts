@@ -70,15 +70,15 @@ describe('migration 3: sizes of the messages already stored', () => {
   });
 });
 
-describe("migration 5: the room server's column name, messages kept", () => {
-  const dir = mkdtempSync(join(tmpdir(), 'courtside-mig5-'));
+describe("migration 7: the room server's column name, messages kept", () => {
+  const dir = mkdtempSync(join(tmpdir(), 'courtside-mig7-'));
   after(() => rmSync(dir, { recursive: true, force: true }));
 
   test('SQLite: content becomes message_content with every row; priorities default to normal', async () => {
-    const file = join(dir, 'v4.sqlite');
+    const file = join(dir, 'v6.sqlite');
     const db = new Database(file);
     db.exec(SCHEMA_MIGRATIONS_DDL.sqlite);
-    for (const m of MIGRATIONS.filter((x) => x.version <= 4)) {
+    for (const m of MIGRATIONS.filter((x) => x.version <= 6)) {
       for (const ddl of m.sqlite) db.exec(ddl);
       db.prepare('INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)').run(m.version, m.name, Date.now());
     }
@@ -103,14 +103,14 @@ describe("migration 5: the room server's column name, messages kept", () => {
       const conn = await mysql.createConnection(m.url);
       const ddl = (s: string) => s.replaceAll('{COLLATE}', 'utf8mb4_nopad_bin');
       await conn.query(ddl(SCHEMA_MIGRATIONS_DDL.mysql));
-      for (const mig of MIGRATIONS.filter((x) => x.version <= 4)) {
+      for (const mig of MIGRATIONS.filter((x) => x.version <= 6)) {
         for (const s of mig.mysql) await conn.query(ddl(s));
         await conn.query('INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, NOW(3))', [mig.version, mig.name]);
       }
       await conn.query("INSERT INTO messages (room_id, from_device_id, to_device_id, message_type, content, sent_at, status) VALUES ('R1', 'a', 'ghost', 'direct', ?, NOW(3), 'queued')", [CONTENT]);
-      // A crash after the first statements of migration 5: they ran, its row was never written.
-      const m5 = MIGRATIONS.find((x) => x.version === 5)!;
-      for (const s of m5.mysql.slice(0, 2)) await conn.query(ddl(s));
+      // A crash after the first statements of migration 7: they ran, its row was never written.
+      const m7 = MIGRATIONS.find((x) => x.version === 7)!;
+      for (const s of m7.mysql.slice(0, 2)) await conn.query(ddl(s));
       await conn.end();
       const store = await openStore(m.url);
       try {

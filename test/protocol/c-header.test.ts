@@ -10,7 +10,7 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import {
   BINARY_CHANNELS,
   BINARY_HEADER_BYTES,
@@ -210,6 +210,58 @@ void cJSON_Delete(cJSON *item);
 `;
 
 /** ESP-IDF's nvs.h declarations (v5): enough to compile the configuration example. */
+/** ESP-IDF 5's declarations for the OTA example (esp_https_ota, the OTA and partition APIs, mbedTLS SHA-256): enough to compile it. */
+const OTA_STUBS: Record<string, string> = {
+  'esp_err.h': `#pragma once
+typedef int esp_err_t;
+#define ESP_OK 0
+#define ESP_FAIL -1
+#define ESP_ERR_HTTPS_OTA_BASE 0x9000
+#define ESP_ERR_HTTPS_OTA_IN_PROGRESS (ESP_ERR_HTTPS_OTA_BASE + 1)
+`,
+  'esp_partition.h': `#pragma once
+#include <stddef.h>
+#include <stdint.h>
+#include "esp_err.h"
+typedef struct esp_partition_t { uint32_t address; uint32_t size; char label[17]; } esp_partition_t;
+esp_err_t esp_partition_read(const esp_partition_t *partition, size_t src_offset, void *dst, size_t size);
+esp_err_t esp_partition_get_sha256(const esp_partition_t *partition, uint8_t *sha_256);
+`,
+  'esp_ota_ops.h': `#pragma once
+#include "esp_partition.h"
+const esp_partition_t *esp_ota_get_next_update_partition(const esp_partition_t *start_from);
+esp_err_t esp_ota_mark_app_valid_cancel_rollback(void);
+`,
+  'esp_https_ota.h': `#pragma once
+#include <stdbool.h>
+#include "esp_err.h"
+typedef struct { const char *url; const char *cert_pem; int timeout_ms; bool keep_alive_enable; int buffer_size; } esp_http_client_config_t;
+typedef struct { const esp_http_client_config_t *http_config; bool bulk_flash_erase; bool partial_http_download; int max_http_request_size; } esp_https_ota_config_t;
+typedef void *esp_https_ota_handle_t;
+esp_err_t esp_https_ota_begin(const esp_https_ota_config_t *ota_config, esp_https_ota_handle_t *handle);
+esp_err_t esp_https_ota_perform(esp_https_ota_handle_t https_ota_handle);
+bool esp_https_ota_is_complete_data_received(esp_https_ota_handle_t https_ota_handle);
+esp_err_t esp_https_ota_finish(esp_https_ota_handle_t https_ota_handle);
+esp_err_t esp_https_ota_abort(esp_https_ota_handle_t https_ota_handle);
+int esp_https_ota_get_image_len_read(esp_https_ota_handle_t https_ota_handle);
+int esp_https_ota_get_image_size(esp_https_ota_handle_t https_ota_handle);
+`,
+  'esp_system.h': `#pragma once
+void esp_restart(void);
+`,
+  'mbedtls/sha256.h': `#pragma once
+#include <stddef.h>
+typedef struct mbedtls_sha256_context { unsigned int state[8]; unsigned char buffer[64]; } mbedtls_sha256_context;
+void mbedtls_sha256_init(mbedtls_sha256_context *ctx);
+void mbedtls_sha256_free(mbedtls_sha256_context *ctx);
+int mbedtls_sha256_starts(mbedtls_sha256_context *ctx, int is224);
+int mbedtls_sha256_update(mbedtls_sha256_context *ctx, const unsigned char *input, size_t ilen);
+int mbedtls_sha256_finish(mbedtls_sha256_context *ctx, unsigned char *output);
+/* One-shot, as the TLS pinning example uses it. */
+int mbedtls_sha256(const unsigned char *input, size_t ilen, unsigned char output[32], int is224);
+`,
+};
+
 const NVS_STUB = `#include <stddef.h>
 #include <stdint.h>
 typedef int esp_err_t;
@@ -266,10 +318,7 @@ void mbedtls_ssl_conf_authmode(mbedtls_ssl_config *conf, int authmode);
 void mbedtls_ssl_conf_ca_chain(mbedtls_ssl_config *conf, mbedtls_x509_crt *ca_chain, mbedtls_x509_crl *ca_crl);
 void mbedtls_ssl_conf_verify(mbedtls_ssl_config *conf, int (*f_vrfy)(void *, mbedtls_x509_crt *, int, uint32_t *), void *p_vrfy);
 `,
-  'mbedtls/sha256.h': `#pragma once
-#include <stddef.h>
-int mbedtls_sha256(const unsigned char *input, size_t ilen, unsigned char output[32], int is224);
-`,
+  // mbedtls/sha256.h: one header for both examples, in OTA_STUBS.
 };
 
 /** Drives the documented builders: each line printed is one frame, or a number for a refused build. */
@@ -332,8 +381,12 @@ describe('(d) the C in PROTOCOL.md', () => {
     dir = mkdtempSync(join(tmpdir(), 'courtside-c-'));
     writeFileSync(join(dir, 'cJSON.h'), CJSON_STUB);
     writeFileSync(join(dir, 'nvs.h'), NVS_STUB);
-    mkdirSync(join(dir, 'mbedtls'));
+    mkdirSync(join(dir, 'mbedtls'), { recursive: true });
     for (const [name, body] of Object.entries(TLS_STUBS)) writeFileSync(join(dir, name), body);
+    for (const [name, text] of Object.entries(OTA_STUBS)) {
+      mkdirSync(dirname(join(dir, name)), { recursive: true });
+      writeFileSync(join(dir, name), text);
+    }
   });
   after(() => rmSync(dir, { recursive: true, force: true }));
 

@@ -153,19 +153,19 @@ test('courtside export: unknown session, bad flags and a missing database fail i
       ...usage.map((args) => runCli(['export', ...args, '--db', db])),
     ]);
     assert.equal(unknown!.code, 1);
-    assert.equal(unknown!.stderr, 'courtside: session s-nope not found\n');
+    assert.equal(unknown!.stderr, 'courtside export: session s-nope not found (see courtside sessions list)\n');
     assert.equal(readFileSync(target, 'utf8'), 'an earlier export', 'a failed export leaves the target alone');
 
     usage.forEach((args, i) => {
       assert.equal(bad[i]!.code, 2, `${args.join(' ')}: ${bad[i]!.stderr}`);
-      assert.match(bad[i]!.stderr, /^courtside: [^\n]+\n$/, `${args.join(' ')}: one line`);
+      assert.match(bad[i]!.stderr, /^courtside export: [^\n]+\n$/, `${args.join(' ')}: one line`);
     });
 
     assert.equal(noDir!.code, 1);
-    assert.match(noDir!.stderr, /^courtside: cannot write .*x\.zip: folder .*no-such-folder does not exist\n$/);
+    assert.match(noDir!.stderr, /^courtside export: cannot write .*x\.zip: folder .*no-such-folder does not exist\n$/);
 
     assert.equal(noDb!.code, 1);
-    assert.match(noDb!.stderr, /^courtside: no database at .*nothing-here[^\n]*\n$/);
+    assert.match(noDb!.stderr, /^courtside export: no database at .*nothing-here[^\n]*\(looked in the data folder .*nothing-here; give --db or --data-dir\)\n$/);
     assert.equal(existsSync(join(out, 'nothing-here')), false, 'no empty database created for a typo');
     assert.deepEqual(readdirSync(out), ['keep.zip']);
   } finally {

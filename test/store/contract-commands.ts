@@ -126,6 +126,24 @@ export function commandsContract(c: ContractContext): void {
         { deviceId: `${p}-b`, status: 'B2', updatedAt: at(2) },
       ]);
     });
+
+    test('setDeviceTags replaces a board\'s tags; listDeviceTags gives (board, tag) pairs sorted', async () => {
+      const p = uid('tg');
+      await s.setDeviceTags(`${p}-b`, ['court-2', 'juniors']);
+      await s.setDeviceTags(`${p}-a`, ['court-1']);
+      await s.setDeviceTags(`${p}-b`, ['court-1', 'court-2']);
+      await s.setDeviceTags(`${p}-c`, ['x']);
+      await s.setDeviceTags(`${p}-c`, []);
+      const ours = (await s.listDeviceTags()).filter((r) => r.deviceId.startsWith(p));
+      assert.deepEqual(ours, [
+        { deviceId: `${p}-a`, tag: 'court-1' },
+        { deviceId: `${p}-b`, tag: 'court-1' },
+        { deviceId: `${p}-b`, tag: 'court-2' },
+      ]);
+      // Setting the same tags again is no change and no error (MySQL reports 0 rows changed).
+      await s.setDeviceTags(`${p}-a`, ['court-1']);
+      assert.equal((await s.listDeviceTags()).filter((r) => r.deviceId === `${p}-a`).length, 1);
+    });
   });
 
   describe('device tokens', () => {

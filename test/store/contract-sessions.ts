@@ -117,6 +117,24 @@ export function sessionsContract(name: string, open: () => Promise<Store>): void
       assert.deepEqual(await store.listStrokes('s-s'), []);
     });
 
+    test('a session is deleted with its samples, final seqs and strokes, and nothing of another', async () => {
+      for (const id of ['s-del', 's-keep']) {
+        await store.createSession(sessionOf(id));
+        await store.insertChunks([chunkOf(id, 'r1', 0), chunkOf(id, 'r1', 1)]);
+        await store.setFinalSeq(id, 'r1', 1, new Date());
+        await store.saveStrokes(id, [{ sessionId: id, deviceId: 'r1', idx: 0, tMs: 5, peakDps: 900, speedKmh: 90, peakG: 4, saturated: false, type: 'smash', confidence: 0.9 }]);
+      }
+      assert.equal(await store.deleteSession('s-del'), true);
+      assert.equal(await store.getSession('s-del'), undefined);
+      assert.deepEqual(await store.chunkStats('s-del'), []);
+      assert.deepEqual(await store.finalSeqs('s-del'), []);
+      assert.deepEqual(await store.listStrokes('s-del'), []);
+      assert.equal(await store.deleteSession('s-del'), false);
+      assert.equal((await store.getSession('s-keep'))?.sessionId, 's-keep');
+      assert.equal((await store.chunkStats('s-keep'))[0]?.frames, 2);
+      assert.equal((await store.listStrokes('s-keep')).length, 1);
+    });
+
     test('queued messages keep whether their content was JSON', async () => {
       const id = await store.insertMessage({ roomId: 'R1', fromDeviceId: 'a', toDeviceId: 'b', messageType: 'direct', content: '{"x":1}', sentAt: new Date(), status: 'queued', contentJson: true });
       const plain = await store.insertMessage({ roomId: 'R1', fromDeviceId: 'a', toDeviceId: 'b', messageType: 'direct', content: '{"x":1}', sentAt: new Date(), status: 'queued' });

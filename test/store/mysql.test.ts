@@ -9,6 +9,7 @@ import type { Store } from '../../main/gateway/store/types.js';
 import { TEST_MYSQL_ENV, freshMysqlUrl, testMysqlUrl, type FreshMysql } from '../support/mysql.js';
 import { storeContract } from './contract.js';
 import { sessionsContract } from './contract-sessions.js';
+import { correctionsContract } from './contract-corrections.js';
 
 // A zone with an odd offset and DST: any local-time leak in the driver
 // configuration shows up as shifted Dates.
@@ -58,6 +59,7 @@ if (!process.env[TEST_MYSQL_ENV]) {
 
     storeContract('mysql', () => openMysqlStore(db.url));
     sessionsContract('mysql', () => openMysqlStore(db.url));
+    correctionsContract('mysql', () => openMysqlStore(db.url));
 
     test('times are stored as UTC DATETIME(3)', async () => {
       const s = await openMysqlStore(db.url);
@@ -73,7 +75,7 @@ if (!process.env[TEST_MYSQL_ENV]) {
     test('tables are InnoDB, utf8mb4, binary collation', async () => {
       const rows = await sql(db.url,
         'SELECT TABLE_NAME AS name, ENGINE AS engine, TABLE_COLLATION AS coll FROM information_schema.TABLES WHERE TABLE_SCHEMA = DATABASE()');
-      assert.deepEqual(rows.map((r) => r.name).sort(), ['commands', 'connections', 'device_status', 'device_tokens', 'devices', 'messages', 'room_queries', 'rooms', 'sample_chunks', 'schema_migrations', 'session_boards', 'sessions', 'strokes']);
+      assert.deepEqual(rows.map((r) => r.name).sort(), ['commands', 'connections', 'device_status', 'device_tags', 'device_tokens', 'devices', 'messages', 'room_queries', 'rooms', 'sample_chunks', 'schema_migrations', 'session_boards', 'sessions', 'stroke_corrections', 'strokes']);
       for (const r of rows) {
         assert.equal(r.engine, 'InnoDB', r.name);
         assert.match(String(r.coll), /^utf8mb4_.*bin$/, r.name);

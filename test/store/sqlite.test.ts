@@ -11,6 +11,7 @@ import { LATEST_SCHEMA_VERSION, MIGRATIONS } from '../../main/gateway/store/migr
 import { openSqliteStore } from '../../main/gateway/store/sqlite.js';
 import { storeContract } from './contract.js';
 import { sessionsContract } from './contract-sessions.js';
+import { correctionsContract } from './contract-corrections.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'courtside-sqlite-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
@@ -19,6 +20,7 @@ after(() => rmSync(dir, { recursive: true, force: true }));
 const file = join(dir, 'nested', 'deeper', 'courtside.sqlite');
 storeContract('sqlite', () => openSqliteStore(file));
 sessionsContract('sqlite', () => openSqliteStore(join(dir, 'sessions.sqlite')));
+correctionsContract('sqlite', () => openSqliteStore(join(dir, 'corrections.sqlite')));
 
 const isCode = (code: string) => (e: unknown) => (e as { code?: unknown }).code === code;
 

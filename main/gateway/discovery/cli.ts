@@ -56,11 +56,18 @@ function txtSummary(s: DiscoveredService): string {
     .join(' ');
 }
 
+/** What a service type is to a field technician: a Courtside gateway, a board, or some other device. */
+export function kindOf(serviceType: string): 'gateway' | 'board' | 'other' {
+  if (serviceType === GATEWAY_SERVICE_TYPE) return 'gateway';
+  return serviceType === '_http._tcp' ? 'other' : 'board';
+}
+
 export function formatTable(list: readonly DiscoveredService[]): string {
   if (list.length === 0) return 'Nothing found.\n';
+  // One ID column for gateways and boards alike, with KIND saying which it is: a gateway's id is not a device id.
   const rows = [
-    ['TYPE', 'NAME', 'DEVICE ID', 'ADDRESS', 'PORT', 'INTERFACE', 'TXT'],
-    ...list.map((s) => [s.serviceType, s.name, s.deviceId, s.addresses.join(','), String(s.port), s.interface, txtSummary(s)]),
+    ['KIND', 'SERVICE TYPE', 'NAME', 'ID', 'ADDRESS', 'PORT', 'INTERFACE', 'TXT'],
+    ...list.map((s) => [kindOf(s.serviceType), s.serviceType, s.name, s.deviceId, s.addresses.join(','), String(s.port), s.interface, txtSummary(s)]),
   ];
   const widths = rows[0]!.map((_, c) => Math.max(...rows.map((r) => r[c]!.length)));
   return rows.map((r) => r.map((cell, c) => (c === r.length - 1 ? cell : cell.padEnd(widths[c]!))).join('  ').trimEnd()).join('\n') + '\n';

@@ -64,6 +64,24 @@ function interfaceChoices(chosen: readonly string[]) {
   return out;
 }
 
+/** True for an address only this machine can reach. */
+export function isLoopback(host: string): boolean {
+  return /^127\./.test(host) || host === '::1' || host === 'localhost';
+}
+
+/**
+ * Where discovery may run given the address the gateway listens on: on every
+ * chosen interface when it listens on all of them; on that one address when it
+ * listens on one (a board told about any other could not connect); nowhere on
+ * the LAN when that address is a loopback one, the probe then bound to it.
+ */
+export function discoveryScope(host: string, chosen: readonly string[]): { interfaces: string[]; mdns: boolean; probeBind: string } {
+  if (host === '0.0.0.0' || host === '::' || host === '') return { interfaces: [...chosen], mdns: true, probeBind: '0.0.0.0' };
+  if (isLoopback(host)) return { interfaces: [host], mdns: false, probeBind: host === 'localhost' ? '127.0.0.1' : host };
+  // Broadcast probes reach only a socket bound to 0.0.0.0; the explicit interface list keeps the answers to this address.
+  return { interfaces: [host], mdns: true, probeBind: '0.0.0.0' };
+}
+
 /** Discovery as `options.discovery` says; with mDNS and the probe both off, it only answers that it is off. */
 export function discoveryPart(): PartFactory {
   return (core: Core): GatewayPart => {
@@ -91,7 +109,9 @@ export function discoveryPart(): PartFactory {
 
     async function start(): Promise<void> {
       if (!mdns && udpProbePort === false) return;
-      discovery = await startDiscovery({ port, gatewayId, deviceAuth: options.deviceAuth, certSha256: options.tls?.fingerprint ?? null, interfaces: chosen, mdns, udpProbePort, logger: log, clock });
+      const scope = discoveryScope(options.host, chosen);
+      if (!scope.mdns && mdns) log.info('mdns: not advertised, the gateway listens on a loopback address only', { host: options.host });
+      discovery = await startDiscovery({ port, gatewayId, deviceAuth: options.deviceAuth, certSha256: options.tls?.fingerprint ?? null, interfaces: scope.interfaces, mdns: mdns && scope.mdns, udpProbePort, udpProbeBind: scope.probeBind, logger: log, clock });
       const now = () => clock.now();
       discovery.on('added', (d) => operators.publish('discovery', { event: 'added', device: discoveredJson(d, now()) }));
       discovery.on('updated', (d) => operators.publish('discovery', { event: 'updated', device: discoveredJson(d, now()) }));

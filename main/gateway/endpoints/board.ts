@@ -56,10 +56,13 @@ export function attachBoard(ctx: BoardEndpointDeps, peer: Peer, deviceId: string
       case 'poll_commands':
         return ctx.commands.poll(deviceId).then((commands) => peer.send({ type: 'commands', commands }));
       case 'command_ack': {
+        ctx.boards.commandAcked(deviceId, f.command_id, f.ok !== false, f.result);
         const ack = () => ctx.commands.ack(deviceId, f.command_id, f.ok !== false, f.result).then(() => undefined);
         const marked = ctx.sampleSink?.commandAcked?.(deviceId, f.command_id, f.ok !== false);
         return marked instanceof Promise ? marked.then(ack, ack) : ack();
       }
+      case 'ota_progress':
+        return ctx.boards.otaProgress(deviceId, f);
       case 'sensor_data': {
         const d = f.data;
         return onBatch({ deviceId, sessionId: f.session_id || null, seq: f.seq ?? null, startMs: f.timestamp, rateHz: 0, samples: [[d.ax, d.ay, d.az, d.gx, d.gy, d.gz]] });

@@ -2,8 +2,11 @@
  * Runs the stroke analysis on a stored session: each board's chunks are read
  * back in seq order, analysed, and the strokes and a session summary stored.
  */
-import type { Store, SessionRow, StrokeRow } from '../store/types.js';
+import type { CorrectionRow, Store, SessionRow, StrokeRow } from '../store/types.js';
 import { analyzeSamples, summariseStrokes } from './analysis/analyze.js';
+import type { PlayerProfile } from './analysis/profile.js';
+import { STROKE_TYPES, type StrokeType } from './analysis/types.js';
+import { correctedSummary, overlay } from './corrections.js';
 import type { ImuSample, StrokeOutcome } from './analysis/types.js';
 import { summaryJson, type WireSummary } from './analysis/wire.js';
 import { unpackSamples } from './ingest.js';
@@ -43,14 +46,33 @@ export async function boardSamples(store: Store, sessionId: string, deviceId: st
 
 const yieldToLoop = () => new Promise((r) => setImmediate(r));
 
+/** The corrected strokes of a player (every session of theirs) as the profile the analysis adapts to. */
+export function profileOf(corrections: readonly CorrectionRow[]): PlayerProfile {
+  return {
+    examples: corrections
+      .filter((c) => c.features && (STROKE_TYPES as readonly string[]).includes(c.type))
+      .map((c) => ({ type: c.type as StrokeType, features: c.features! })),
+  };
+}
+
+export async function playerProfile(store: Store, playerId: string | null): Promise<PlayerProfile> {
+  return playerId ? profileOf(await store.listCorrections({ playerId })) : { examples: [] };
+}
+
+/**
+ * Analyses the session with its player's current profile (the general model
+ * alone for a player without corrections), stores the strokes and answers
+ * the summary with the session's corrections counted in.
+ */
 export async function runAnalysis(store: Store, row: SessionRow, boards: BoardProgress[]): Promise<SessionAnalysisSummary> {
+  const profile = await playerProfile(store, row.playerId);
   const strokes: StrokeRow[] = [];
   const perBoard: SessionAnalysisSummary['boards'] = {};
   let durationS = 0;
   for (const b of boards) {
     const samples = await boardSamples(store, row.sessionId, b.deviceId);
     await yieldToLoop();
-    const r = analyzeSamples(samples);
+    const r = analyzeSamples(samples, {}, { profile });
     // Finished by the operator before the board reported its last seq, or with seqs still missing.
     const incomplete = b.finalSeq === null || missingSeqs(b).length > 0;
     perBoard[b.deviceId] = { ...wire(r.summary), rate_hz: Math.round(r.rateHz * 10) / 10, samples: samples.length, incomplete };
@@ -73,8 +95,7 @@ export async function runAnalysis(store: Store, row: SessionRow, boards: BoardPr
   }
   await store.saveStrokes(row.sessionId, strokes);
   const all = strokes.map((s) => ({ speedKmh: s.speedKmh, type: s.type as StrokeOutcome }));
-  return {
-    ...wire(summariseStrokes(durationS, all)),
-    boards: perBoard,
-  };
+  const summary: SessionAnalysisSummary = { ...wire(summariseStrokes(durationS, all)), boards: perBoard };
+  const o = overlay(strokes, await store.listCorrections({ sessionId: row.sessionId }));
+  return correctedSummary(summary, o.strokes, o.rejected.length) as SessionAnalysisSummary;
 }

@@ -411,6 +411,27 @@ export class SessionManager implements SampleSink {
     this.ctx.operators.publish('sessions', { event: 'progress', session: sessionJson(s.row, s.boards) });
   }
 
+  /** Who played, on which court, and the coach's notes: editable in every state (null clears). */
+  async describe(sessionId: string, patch: { playerId?: string | null; court?: string | null; notes?: string | null }): Promise<ReturnType<typeof sessionJson>> {
+    const row = this.live.get(sessionId)?.row ?? (await this.ctx.store.getSession(sessionId));
+    if (!row) throw gatewayError('NOT_FOUND', `session ${sessionId} not found`);
+    const p = Object.fromEntries(Object.entries(patch).filter(([, v]) => v !== undefined));
+    await this.ctx.store.updateSession(sessionId, p);
+    Object.assign(row, p);
+    const live = this.live.get(sessionId);
+    const json = live ? sessionJson(live.row, live.boards) : (await this.get(sessionId))!;
+    this.ctx.operators.publish('sessions', { event: 'state', session: json });
+    return json;
+  }
+
+  /** Deletes a session that is not being recorded, uploaded or analyzed. */
+  async remove(sessionId: string): Promise<void> {
+    const live = this.live.get(sessionId);
+    if (live && live.row.state !== 'created') throw gatewayError('CONFLICT', `session ${sessionId} is ${live.row.state}; stop it and let it finish first`);
+    if (!(await this.ctx.store.deleteSession(sessionId))) throw gatewayError('NOT_FOUND', `session ${sessionId} not found`);
+    this.live.delete(sessionId);
+  }
+
   /** An open session with live progress, else the stored row. */
   async get(sessionId: string): Promise<ReturnType<typeof sessionJson> | null> {
     const s = this.live.get(sessionId);

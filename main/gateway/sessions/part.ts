@@ -12,6 +12,7 @@ import { IngestWriter, type IngestOptions } from './ingest.js';
 import { SessionManager } from './manager.js';
 import { exportSession, ExportError } from './export.js';
 import { boardSamples } from './analysis-run.js';
+import { correctionRequests, sessionStrokes } from './corrections-part.js';
 import type { ImuSample } from './analysis/types.js';
 
 /**
@@ -40,10 +41,6 @@ export function downsampleGyro(samples: readonly ImuSample[], points: number): {
 }
 
 
-function strokeJson(s: { deviceId: string; idx: number; tMs: number; type: string; confidence: number; peakDps: number; speedKmh: number; peakG: number; saturated: boolean }) {
-  return { device_id: s.deviceId, index: s.idx, t_ms: s.tMs, type: s.type, confidence: s.confidence, peak_dps: s.peakDps, speed_kmh: s.speedKmh, peak_g: s.peakG, saturated: s.saturated };
-}
-
 export function sessionsPart(ingest: IngestOptions = {}): PartFactory {
   return async (core: Core): Promise<GatewayPart> => {
     const { store } = core;
@@ -54,11 +51,24 @@ export function sessionsPart(ingest: IngestOptions = {}): PartFactory {
     const withStrokes = async (sessionId: string) => {
       const s = await sessions.get(sessionId);
       if (!s) throw gatewayError('NOT_FOUND', `session ${sessionId} not found`);
-      const strokes = s.state === 'complete' ? (await store.listStrokes(sessionId)).map(strokeJson) : [];
+      // Corrections laid over: a corrected stroke is listed with the coach's type.
+      const strokes = s.state === 'complete' ? (await sessionStrokes(store, sessionId)).strokes : [];
       return { session: s, strokes };
     };
 
     const list = async (search?: string, state?: SessionState, limit = 100) => sessions.list({ search, state, limit });
+
+    const corrections = correctionRequests(core, sessions);
+    /** The session's boards: the ids given, or every board with the tag (sessions by tag). */
+    const boardsOf = (f: { boards?: string[]; tag?: string }): string[] => {
+      if ((f.boards === undefined) === (f.tag === undefined)) throw gatewayError('BAD_FRAME', 'give boards or tag (one of them)');
+      if (f.boards) return f.boards;
+      const ids = core.boards.withTag(f.tag!);
+      if (ids.length === 0) throw gatewayError('BAD_FRAME', `no board carries the tag '${f.tag}'`);
+      // The same bound as a list of boards: say so rather than record some of them.
+      if (ids.length > 64) throw gatewayError('BAD_FRAME', `the tag '${f.tag}' is on ${ids.length} boards; a session takes at most 64 (give boards, or a narrower tag)`);
+      return ids;
+    };
 
     const F = SessionOperatorFrames;
     return {
@@ -70,12 +80,23 @@ export function sessionsPart(ingest: IngestOptions = {}): PartFactory {
           status: 201,
           handle: async (f) => ({
             type: 'session',
-            body: { session: await sessions.create({ boards: f.boards, playerId: f.player_id, court: f.court, roomId: f.room_id, notes: f.notes, sampleRateHz: f.sample_rate_hz }) },
+            body: { session: await sessions.create({ boards: boardsOf(f), playerId: f.player_id, court: f.court, roomId: f.room_id, notes: f.notes, sampleRateHz: f.sample_rate_hz }) },
           }),
         }),
         start_session: defineRequest(F.start_session, { http: 'POST /sessions/:session_id/start', handle: async (f) => answer('session', { session: await sessions.start(f.session_id) }) }),
         stop_session: defineRequest(F.stop_session, { http: 'POST /sessions/:session_id/stop', handle: async (f) => answer('session', { session: await sessions.stop(f.session_id) }) }),
         get_session: defineRequest(F.get_session, { http: 'GET /sessions/:session_id', handle: async (f) => answer('session', await withStrokes(f.session_id)) }),
+        update_session: defineRequest(F.update_session, {
+          http: 'PUT /sessions/:session_id',
+          handle: async (f) => answer('session', { session: await sessions.describe(f.session_id, { playerId: f.player_id, court: f.court, notes: f.notes }) }),
+        }),
+        delete_session: defineRequest(F.delete_session, {
+          http: 'DELETE /sessions/:session_id',
+          handle: async (f) => {
+            await sessions.remove(f.session_id);
+            return answer('session_deleted', { session_id: f.session_id });
+          },
+        }),
         list_sessions: defineRequest(F.list_sessions, { http: 'GET /sessions', handle: async (f) => answer('sessions', { sessions: await list(f.search, f.state, f.limit ?? 100) }) }),
         get_session_signal: defineRequest(F.get_session_signal, {
           http: 'GET /sessions/:session_id/signal',
@@ -87,6 +108,7 @@ export function sessionsPart(ingest: IngestOptions = {}): PartFactory {
             return answer('session_signal', { session_id: f.session_id, boards });
           },
         }),
+        ...corrections.requests,
       },
       rawRoutes: [
         {
@@ -110,6 +132,7 @@ export function sessionsPart(ingest: IngestOptions = {}): PartFactory {
       status: () => sessions.status(),
       async close() {
         await sessions.idle();
+        await corrections.idle();
         await writer.close();
       },
     };

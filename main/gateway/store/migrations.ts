@@ -362,12 +362,62 @@ export const MIGRATIONS: readonly Migration[] = [
   },
   {
     version: 5,
+    name: 'stroke corrections by coaches',
+    // A correction names its stroke by board and time, never by the stroke's
+    // row: analysis rewrites the strokes table, the corrections stay and
+    // re-attach (sessions/corrections.ts). player_id is the session's at the
+    // time, so a player's profile is one indexed read.
+    sqlite: [
+      `CREATE TABLE stroke_corrections (
+        correction_id TEXT PRIMARY KEY NOT NULL,
+        session_id TEXT NOT NULL,
+        device_id TEXT NOT NULL,
+        player_id TEXT,
+        t_ms REAL NOT NULL,
+        type TEXT NOT NULL,
+        original_type TEXT,
+        features TEXT,
+        stroke TEXT,
+        made_by TEXT NOT NULL,
+        made_at INTEGER NOT NULL
+      )`,
+      `CREATE INDEX stroke_corrections_session ON stroke_corrections (session_id, device_id, t_ms)`,
+      `CREATE INDEX stroke_corrections_player ON stroke_corrections (player_id, made_at)`,
+    ],
+    mysql: [
+      `CREATE TABLE IF NOT EXISTS stroke_corrections (
+        correction_id VARCHAR(64) NOT NULL,
+        session_id VARCHAR(64) NOT NULL,
+        device_id VARCHAR(255) NOT NULL,
+        player_id VARCHAR(255) NULL,
+        t_ms DOUBLE NOT NULL,
+        type VARCHAR(16) NOT NULL,
+        original_type VARCHAR(16) NULL,
+        features MEDIUMTEXT NULL,
+        stroke MEDIUMTEXT NULL,
+        made_by VARCHAR(255) NOT NULL,
+        made_at DATETIME(3) NOT NULL,
+        PRIMARY KEY (correction_id),
+        KEY stroke_corrections_session (session_id, device_id, t_ms),
+        KEY stroke_corrections_player (player_id, made_at)
+      ) ${MYSQL_TABLE}`,
+    ],
+  },
+  {
+    version: 6,
+    name: 'board tags',
+    // One row per board, the tags as a JSON array: a board's tags are set as a whole.
+    sqlite: [`CREATE TABLE device_tags (device_id TEXT PRIMARY KEY NOT NULL, tags TEXT NOT NULL)`],
+    mysql: [`CREATE TABLE device_tags (device_id VARCHAR(128) NOT NULL, tags TEXT NOT NULL, PRIMARY KEY (device_id)) ${MYSQL_TABLE}`],
+  },
+  {
+    version: 7,
     name: "the room server's column names; command timeouts, retries and priorities; message priorities, acks and expiry (status expired); named and restricted rooms",
     // message_content is the room server's name for the column: its users' monitoring SQL keeps
     // working. Priorities are 0 high, 1 normal, 2 low, so ascending order is delivery order.
     sqlite: [
       // SQLite cannot change a CHECK in place: the table is rebuilt with the new status allowed.
-      `CREATE TABLE messages_v5 (
+      `CREATE TABLE messages_v7 (
         id INTEGER PRIMARY KEY,
         room_id TEXT,
         from_device_id TEXT NOT NULL,
@@ -383,10 +433,10 @@ export const MIGRATIONS: readonly Migration[] = [
         ack_requested INTEGER NOT NULL DEFAULT 0,
         expires_at INTEGER
       )`,
-      `INSERT INTO messages_v5 (id, room_id, from_device_id, to_device_id, message_type, message_content, sent_at, status, delivered_at, content_json, content_bytes)
+      `INSERT INTO messages_v7 (id, room_id, from_device_id, to_device_id, message_type, message_content, sent_at, status, delivered_at, content_json, content_bytes)
         SELECT id, room_id, from_device_id, to_device_id, message_type, content, sent_at, status, delivered_at, content_json, content_bytes FROM messages`,
       `DROP TABLE messages`,
-      `ALTER TABLE messages_v5 RENAME TO messages`,
+      `ALTER TABLE messages_v7 RENAME TO messages`,
       `CREATE INDEX messages_room_time ON messages (room_id, sent_at)`,
       `CREATE INDEX messages_to_status ON messages (to_device_id, status)`,
       `CREATE INDEX messages_from_time ON messages (from_device_id, sent_at)`,

@@ -69,6 +69,7 @@ type SessionMethods = Pick<
   | 'setFinalSeq'
   | 'finalSeqs'
   | 'saveStrokes'
+  | 'deleteSession'
   | 'listStrokes'
 >;
 
@@ -278,5 +279,12 @@ export function sessionMethods(h: Helpers): SessionMethods {
     }),
     listStrokes: (sessionId) => op(async () =>
       (await all(`SELECT ${STROKE} FROM strokes WHERE session_id = ? ORDER BY device_id, idx`, [sessionId])).map(stroke)),
+    deleteSession: (sessionId) => op(async () => {
+      // The session row last: a delete cut short leaves a session that can be deleted again, never orphans without one.
+      for (const table of ['stroke_corrections', 'strokes', 'sample_chunks', 'session_boards']) await run(`DELETE FROM ${table} WHERE session_id = ?`, [sessionId]);
+      const before = await all('SELECT session_id FROM sessions WHERE session_id = ?', [sessionId]);
+      await run('DELETE FROM sessions WHERE session_id = ?', [sessionId]);
+      return before.length > 0;
+    }),
   };
 }

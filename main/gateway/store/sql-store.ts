@@ -7,6 +7,7 @@
 import { StoreError } from './errors.js';
 import { sessionMethods } from './sessions-sql.js';
 import { messageMethods } from './messages-sql.js';
+import { correctionMethods } from './corrections-sql.js';
 import type {
   CommandRow, ConnectionRow, DeviceKind, DeviceRow, DeviceStatusRow, DeviceTokenRow, MessageRow, RoomRow, Store,
 } from './types.js';
@@ -355,6 +356,17 @@ export function createSqlStore(given: SqlDriver, hooks: StoreHooks = {}): Store 
     listDeviceStatuses: () => op(async () =>
       (await all(`SELECT ${STATUS} FROM device_status ORDER BY device_id`, [])).map(status)),
 
+    setDeviceTags: (deviceId, tags) => op(async () => {
+      const json = JSON.stringify([...tags]);
+      const r = await run('UPDATE device_tags SET tags = ? WHERE device_id = ?', [json, deviceId]);
+      if (r.changes === 0) await run(`${sql.insertIgnore} INTO device_tags (device_id, tags) VALUES (?, ?)`, [deviceId, json]);
+    }),
+    listDeviceTags: () => op(async () =>
+      (await all('SELECT device_id, tags FROM device_tags ORDER BY device_id', [])).flatMap((r) => {
+        const tags = JSON.parse(String(r.tags)) as string[];
+        return [...tags].sort().map((tag) => ({ deviceId: String(r.device_id), tag }));
+      })),
+
     saveDeviceToken: (t) => op(async () => {
       await run('INSERT INTO device_tokens (device_id, token_hash, label, created_at) VALUES (?, ?, ?, ?)',
         [t.deviceId, t.tokenHash, t.label, time(t.createdAt, 'createdAt')]);
@@ -372,5 +384,6 @@ export function createSqlStore(given: SqlDriver, hooks: StoreHooks = {}): Store 
 
     ...messageMethods({ driver, op, time, message, columns: MESSAGE }),
     ...sessionMethods({ driver, op, time, dateOrNull, toJson, fromJson, limitClause }),
+    ...correctionMethods({ driver, op, time, toJson, fromJson }),
   };
 }

@@ -247,6 +247,29 @@ export interface StrokeRow {
   confidence: number;
 }
 
+/**
+ * A coach's correction of one stroke of a session: "there is a stroke of
+ * `type` at `tMs` on this board" (type a stroke type), or "what was detected
+ * there is not a stroke" (type `not_a_stroke`).
+ */
+export interface CorrectionRow {
+  correctionId: string;
+  sessionId: string;
+  deviceId: string;
+  /** The session's player when the correction was made: whose profile it teaches. */
+  playerId: string | null;
+  tMs: number;
+  type: string;
+  /** What the analysis said of the stroke then; null when the coach added a stroke the detector missed. */
+  originalType: string | null;
+  /** The stroke's features as the classifier saw them (the profile's example); null when not a stroke. */
+  features: number[] | null;
+  /** Measurements of an added stroke (peak_dps, speed_kmh, peak_g, saturated), JSON; null otherwise. */
+  stroke: unknown;
+  madeBy: string;
+  madeAt: Date;
+}
+
 export interface Store {
   readonly kind: 'sqlite' | 'mysql';
   /** A description safe to show an operator (no password). */
@@ -334,6 +357,10 @@ export interface Store {
   saveDeviceStatus(deviceId: string, status: unknown, at: Date): Promise<void>;
   getDeviceStatus(deviceId: string): Promise<DeviceStatusRow | undefined>;
   listDeviceStatuses(): Promise<DeviceStatusRow[]>;
+  /** Replaces a board's tags (an empty list removes them). */
+  setDeviceTags(deviceId: string, tags: readonly string[]): Promise<void>;
+  /** Every (board, tag) pair, by board then tag. */
+  listDeviceTags(): Promise<{ deviceId: string; tag: string }[]>;
 
   // device tokens
   saveDeviceToken(t: { deviceId: string; tokenHash: string; label: string | null; createdAt: Date }): Promise<void>;
@@ -383,4 +410,14 @@ export interface Store {
   saveStrokes(sessionId: string, strokes: StrokeRow[]): Promise<void>;
   /** By device, then idx. */
   listStrokes(sessionId: string): Promise<StrokeRow[]>;
+  /** Removes a session with its samples, upload state, strokes and corrections; false when there was none. */
+  deleteSession(sessionId: string): Promise<boolean>;
+
+  // stroke corrections (never touched by saveStrokes or retention)
+  /** Stores the correction and deletes `replaces` (the corrections it supersedes) in one transaction. */
+  saveCorrection(c: CorrectionRow, replaces?: readonly string[]): Promise<void>;
+  /** False if there was no such correction in the session. */
+  deleteCorrection(sessionId: string, correctionId: string): Promise<boolean>;
+  /** Of one session or of one player (every session of theirs), oldest first. */
+  listCorrections(by: { sessionId: string } | { playerId: string }): Promise<CorrectionRow[]>;
 }

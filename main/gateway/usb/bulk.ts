@@ -1,13 +1,17 @@
 /**
- * Bulk mode: boards are plugged in one after another; each gets the firmware
- * and its own configuration (the next device id from a template such as
- * `racket-{n}`, and a fresh device token registered in the store) in one
- * flashing session. A board that fails is reported and the queue goes on.
+ * Bulk mode: boards are plugged in (one after another, or eight at once on a
+ * powered hub); each gets the firmware and its own configuration (the next
+ * device id from a template such as `racket-{n}`, and a fresh device token
+ * registered in the store) in one flashing session. Every port has its own
+ * job, up to `parallel` at once, with its own progress; a board that fails
+ * is reported and the other ports go on.
  *
  * A port counts as a new board when it appears (or reappears after being
- * gone). Ids are given out only to boards that passed the checks, and an id
- * whose board then failed is revoked and handed to the next board, so the
- * ids of working boards have no gaps and no token outlives a failed write.
+ * gone). Ids are given out only to boards that passed the checks, each to
+ * one board at a time (the lowest id neither holding a live token nor held
+ * by a board being written), and an id whose board then failed is revoked
+ * and handed to the next board, so no token outlives a failed write and the
+ * ids of working boards fill the gaps failures leave.
  */
 import { deviceIdFromTemplate, type BoardConfig, type BoardConfigTemplate } from '../../../firmware-protocol/nvs-config.js';
 import { systemClock, type Clock, type TimerHandle } from '../clock.js';
@@ -42,6 +46,10 @@ export interface BulkOptions {
   clock?: Clock;
   /** How often to look for new ports (default 500 ms). */
   pollMs?: number;
+  /** Ports written at once (default 8; 1 writes one board after another). */
+  parallel?: number;
+  /** Called with the device id of each board that was provisioned (tags written at provisioning). */
+  onProvisioned?: (deviceId: string) => Promise<void>;
   onBoard?: (row: BulkRow) => void;
   onStart?: (port: string) => void;
   onInfo?: (port: string, info: BoardInfo) => void;
@@ -64,17 +72,18 @@ export function bulkCsv(rows: readonly BulkRow[]): string {
 export class BulkQueue {
   readonly rows: BulkRow[] = [];
   state: BulkState = 'stopped';
-  /** The port being provisioned now. */
-  current: string | null = null;
   private readonly clock: Clock;
+  /** Ports being provisioned now, with each one's write progress. */
+  private readonly active = new Map<string, WriteProgress | null>();
+  /** Ids handed to boards being written. */
+  private readonly reserved = new Set<string>();
   private timer: TimerHandle | undefined;
   /** Ports seen in the last poll: a port is a new board when it is not in here. */
   private present = new Set<string>();
   private queue: string[] = [];
-  private working: Promise<void> | null = null;
+  private readonly working = new Set<Promise<void>>();
   private nextN: number;
   private abort = new AbortController();
-  private idle: Promise<void> = Promise.resolve();
   private scanning = false;
 
   constructor(private readonly opts: BulkOptions) {
@@ -90,20 +99,25 @@ export class BulkQueue {
     void this.scan();
   }
 
-  /** Stops watching; the board being written finishes (cancelling it would leave it half-flashed). */
+  /** The first port being provisioned now, or null. */
+  get current(): string | null {
+    return this.active.keys().next().value ?? null;
+  }
+
+  /** Stops watching; the boards being written finish (cancelling would leave them half-flashed). */
   async stop(): Promise<void> {
     if (this.state !== 'running') return;
     this.state = 'stopping';
     this.clock.clear(this.timer);
     this.queue = [];
-    await this.working;
-    await this.idle;
+    while (this.working.size > 0) await Promise.all([...this.working]);
     this.state = 'stopped';
   }
 
-  status(): { state: BulkState; current: string | null; queued: string[]; done: number; ok: number; failed: number; next_id: string } {
+  status(): { state: BulkState; current: string | null; active: { port: string; progress: WriteProgress | null }[]; queued: string[]; done: number; ok: number; failed: number; next_id: string } {
     const ok = this.rows.filter((r) => r.result === 'ok').length;
-    return { state: this.state, current: this.current, queued: [...this.queue], done: this.rows.length, ok, failed: this.rows.length - ok, next_id: deviceIdFromTemplate(this.opts.idTemplate, this.nextN) };
+    const active = [...this.active].map(([port, progress]) => ({ port, progress }));
+    return { state: this.state, current: this.current, active, queued: [...this.queue], done: this.rows.length, ok, failed: this.rows.length - ok, next_id: deviceIdFromTemplate(this.opts.idTemplate, this.nextN) };
   }
 
   csv(): string {
@@ -123,7 +137,7 @@ export class BulkQueue {
     } finally {
       this.scanning = false;
     }
-    const fresh = now.filter((p) => !this.present.has(p) && p !== this.current && !this.queue.includes(p));
+    const fresh = now.filter((p) => !this.present.has(p) && !this.active.has(p) && !this.queue.includes(p));
     this.present = new Set(now);
     if (this.state !== 'running') return;
     this.queue.push(...fresh);
@@ -131,29 +145,39 @@ export class BulkQueue {
   }
 
   private pump(): void {
-    if (this.working || this.state !== 'running') return;
-    const port = this.queue.shift();
-    if (!port) return;
-    this.working = this.board(port).finally(() => {
-      this.working = null;
-      this.current = null;
-      this.pump();
-    });
-    this.idle = this.working;
+    const parallel = Math.max(1, this.opts.parallel ?? 8);
+    while (this.state === 'running' && this.active.size < parallel && this.queue.length > 0) {
+      const port = this.queue.shift()!;
+      this.active.set(port, null);
+      const work: Promise<void> = this.board(port).finally(() => {
+        this.working.delete(work);
+        this.active.delete(port);
+        this.pump();
+      });
+      this.working.add(work);
+    }
   }
 
-  private async nextId(): Promise<string> {
+  /** The lowest id from nextN on that has no live token and no board being written; reserved for the caller. */
+  private async nextId(): Promise<{ id: string; n: number }> {
     const taken = await this.opts.takenIds();
-    let id = deviceIdFromTemplate(this.opts.idTemplate, this.nextN);
-    while (taken.has(id)) id = deviceIdFromTemplate(this.opts.idTemplate, ++this.nextN);
-    return id;
+    const free = (n: number) => {
+      const id = deviceIdFromTemplate(this.opts.idTemplate, n);
+      return !taken.has(id) && !this.reserved.has(id);
+    };
+    while (!free(this.nextN) && !this.reserved.has(deviceIdFromTemplate(this.opts.idTemplate, this.nextN))) this.nextN++;
+    let n = this.nextN;
+    while (!free(n)) n++;
+    const id = deviceIdFromTemplate(this.opts.idTemplate, n);
+    this.reserved.add(id);
+    return { id, n };
   }
 
   private async board(port: string): Promise<void> {
-    this.current = port;
     this.opts.onStart?.(port);
     let info: BoardInfo | null = null;
     let deviceId: string | null = null;
+    let idN = 0;
     let minted = false;
     const release = this.opts.claimPort ? this.opts.claimPort(port) : () => {};
     const finish = (err: unknown) => {
@@ -183,17 +207,25 @@ export class BulkQueue {
         return;
       }
       session.check(this.opts.firmware);
-      deviceId = await this.nextId();
+      ({ id: deviceId, n: idN } = await this.nextId());
       const token = await this.opts.mintToken(deviceId);
       minted = true;
       const config: BoardConfig = { ...this.opts.config, device_id: deviceId, device_token: token };
       const nvs = await configImage(session, config, this.opts.firmware.images);
-      await session.write(overlay(this.opts.firmware.images, nvs), { erase: this.opts.erase, onProgress: (p) => this.opts.onProgress?.(port, p), now: () => this.clock.now() });
+      const onProgress = (p: WriteProgress) => {
+        this.active.set(port, p);
+        this.opts.onProgress?.(port, p);
+      };
+      await session.write(overlay(this.opts.firmware.images, nvs), { erase: this.opts.erase, onProgress, now: () => this.clock.now() });
       await session.hardReset();
-      this.nextN++;
+      await this.opts.onProvisioned?.(deviceId).catch(() => {});
+      this.reserved.delete(deviceId);
+      if (idN === this.nextN) this.nextN++;
       finish(null);
     } catch (err) {
       if (minted && deviceId) await this.opts.revokeToken(deviceId).catch(() => {});
+      if (deviceId) this.reserved.delete(deviceId);
+      if (deviceId && idN < this.nextN) this.nextN = idN;
       finish(err);
     } finally {
       await session?.close().catch(() => {});

@@ -45,6 +45,8 @@ export interface UsbManagerOptions {
   log?: (msg: string) => void;
   /** The gateway's certificate fingerprint when it speaks TLS: written to boards' NVS (`gw_sha256`) unless the config names one. */
   certSha256?: () => string | null;
+  /** Keeps a provisioned board's tags (the gateway's board list). */
+  setTags?: (deviceId: string, tags: readonly string[]) => Promise<unknown>;
 }
 
 export type { JobKind, UsbJob } from './jobs.js';
@@ -180,7 +182,7 @@ export class UsbManager {
     return sha && config.gw_sha256 === undefined ? { ...config, gw_sha256: sha } : { ...config };
   }
 
-  startProvision(req: { port: string; config: BoardConfig; mint_token?: boolean; partition?: string; baud?: number }): UsbJob {
+  startProvision(req: { port: string; config: BoardConfig; mint_token?: boolean; partition?: string; baud?: number; tags?: string[] }): UsbJob {
     return this.startJob('provision', req.port, async (job, signal) => {
       const config = this.withCertificate(req.config);
       let minted = false;
@@ -190,6 +192,7 @@ export class UsbManager {
       }
       try {
         const r = await provisionBoard(req.port, config, { ...this.jobHooks(job, signal), baud: req.baud ?? this.opts.connect?.baud, partition: req.partition });
+        if (req.tags) await this.opts.setTags?.(config.device_id, req.tags);
         return { device_id: config.device_id, token_minted: minted, partition: r.partition, reset: r.reset };
       } catch (err) {
         if (minted) await this.opts.tokens.revoke(config.device_id).catch(() => {});
@@ -290,7 +293,7 @@ export class UsbManager {
 
   // ---- bulk mode ----------------------------------------------------------------
 
-  bulkStart(req: FirmwareSource & { id_template: string; start?: number; config: BoardConfigTemplate; ports?: string[]; baud?: number; erase?: boolean }): ReturnType<BulkQueue['status']> {
+  bulkStart(req: FirmwareSource & { id_template: string; start?: number; config: BoardConfigTemplate; ports?: string[]; baud?: number; erase?: boolean; parallel?: number; tags?: string[] }): ReturnType<BulkQueue['status']> {
     if (this.bulk && this.bulk.state !== 'stopped') throw usbError('BULK_RUNNING');
     if (!validIdTemplate(req.id_template)) throw usbError('BAD_INPUT', `id_template must contain {n} and make a valid device id, e.g. racket-{n}`);
     const firmware = this.resolveImages(req);
@@ -301,6 +304,8 @@ export class UsbManager {
       config: this.withCertificate(req.config),
       ports: req.ports,
       erase: req.erase,
+      parallel: req.parallel,
+      onProvisioned: req.tags ? async (id) => void (await this.opts.setTags?.(id, req.tags!)) : undefined,
       clock: this.clock,
       pollMs: this.opts.bulkPollMs,
       connect: { ...this.opts.connect, baud: req.baud ?? this.opts.connect?.baud },

@@ -99,6 +99,7 @@ export function usbPart(options: UsbPartOptions = {}): PartFactory {
       // Port polling spawns udevadm: only while an operator listens to USB events.
       watching: () => core.operators.hasSubscribers('usb'),
       log: (m) => core.log.warn(m),
+      setTags: (id, tags) => core.boards.setTags(id, tags),
       tokens: {
         mint: (deviceId, label) => core.tokens.mint(deviceId, label),
         revoke: async (deviceId) => void (await core.tokens.revoke(deviceId)),

@@ -37,14 +37,15 @@ export function clockTime(iso: string | number | null | undefined): string {
   if (iso === null || iso === undefined) return '–';
   const d = new Date(iso);
   if (Number.isNaN(d.getTime())) return '–';
-  return d.toLocaleTimeString([], { hour: '2-digit', minute: '2-digit', second: '2-digit' });
+  return d.toLocaleTimeString([], { hour: '2-digit', minute: '2-digit', second: '2-digit', timeZoneName: 'short' });
 }
 
 export function dateTime(iso: string | null | undefined): string {
   if (!iso) return '–';
   const d = new Date(iso);
   if (Number.isNaN(d.getTime())) return '–';
-  return d.toLocaleString([], { year: 'numeric', month: 'short', day: 'numeric', hour: '2-digit', minute: '2-digit' });
+  // With the zone: a coach abroad and the gateway's log must agree on when a session was.
+  return d.toLocaleString([], { year: 'numeric', month: 'short', day: 'numeric', hour: '2-digit', minute: '2-digit', timeZoneName: 'short' });
 }
 
 /** Wi-Fi signal in words, for people who do not think in dBm. */
@@ -60,4 +61,10 @@ export function signalWords(rssi: number | null): string {
 export function ago(ms: number | null): string {
   const a = age(ms);
   return a === 'now' ? 'just now' : a === 'never' ? 'never' : `${a} ago`;
+}
+
+/** An address only this computer reaches: a board given it never connects. */
+export function isLoopbackHost(host: string): boolean {
+  const h = host.toLowerCase().replace(/^\[|\]$/g, '');
+  return h === 'localhost' || h.endsWith('.localhost') || h === '::1' || /^127\./.test(h) || h === '0.0.0.0';
 }

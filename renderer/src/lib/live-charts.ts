@@ -21,7 +21,7 @@ import { SPANS, snapSpan, type ChartKind } from './live-charts-math.js';
 
 export type { ChartKind };
 
-const COLORS = ['#d1495b', '#2e86ab', '#3b8b3b'];
+const COLORS = ['#d1495b', '#2e86ab', '#3b8b3b', '#6b4fbb'];
 const UNITS: Record<ChartKind, string> = { accel: 'g', gyro: '°/s' };
 
 interface Chart {
@@ -37,6 +37,8 @@ interface Board {
   id: string;
   charts: Chart[];
   buf: WindowArrays;
+  /** |a| and |ω| of the points read, allocated once. */
+  mag: [Float32Array, Float32Array];
   lastVersion: number;
   lastEdge: number;
   points: number;
@@ -61,12 +63,14 @@ const MAX_STRIDE = 4;
 const MAX_POINTS = 4096;
 
 function makeOptions(kind: ChartKind, width: number, height: number, windowS: () => number, spanOf: () => number): uPlot.Options {
-  const names = kind === 'accel' ? ['ax', 'ay', 'az'] : ['gx', 'gy', 'gz'];
+  // The three axes and the magnitude (|a| or |ω|), which shows a swing whatever the racket's orientation.
+  const names = kind === 'accel' ? ['ax', 'ay', 'az', '|a|'] : ['gx', 'gy', 'gz', '|ω|'];
   return {
     width,
     height,
-    legend: { show: false },
-    cursor: { show: false },
+    // Values on hover: the legend follows the cursor only while the pointer is over the chart.
+    legend: { show: true, live: true },
+    cursor: { show: true, y: false, points: { show: false }, drag: { x: false, y: false, setScale: false } },
     select: { show: false, left: 0, top: 0, width: 0, height: 0 },
     pxAlign: 0,
     scales: {
@@ -77,7 +81,7 @@ function makeOptions(kind: ChartKind, width: number, height: number, windowS: ()
       { size: 28, values: (_u, ticks) => ticks.map((t) => `${t} s`), stroke: '#5b6776', grid: { stroke: '#eef1f4' }, ticks: { show: false } },
       { size: 52, label: UNITS[kind], labelSize: 14, stroke: '#5b6776', grid: { stroke: '#eef1f4' }, ticks: { show: false } },
     ],
-    series: [{}, ...names.map((label, i) => ({ label, stroke: COLORS[i], width: 1.25, points: { show: false } }))],
+    series: [{ label: 't', value: (_u, v) => (v === null || v === undefined ? '–' : `${v.toFixed(2)} s`) }, ...names.map((label, i) => ({ label, stroke: COLORS[i], width: i === 3 ? 1.75 : 1.25, points: { show: false }, value: (_u: uPlot, v: number | null) => (v === null || v === undefined ? '–' : `${v.toFixed(kind === 'accel' ? 2 : 0)} ${UNITS[kind]}`) }))],
   };
 }
 
@@ -87,6 +91,9 @@ export class LiveCharts {
   private windowS = 10;
   private lagMs = 150;
   private paused = false;
+  private shared = false;
+  /** The largest span per kind over every board, the range of every chart when the scale is shared. */
+  private readonly sharedSpan: Record<ChartKind, number> = { accel: SPANS.accel[0]!, gyro: SPANS.gyro[0]! };
   private readonly observer: ResizeObserver;
   private readonly visibility: IntersectionObserver;
   readonly stats: LiveStats = { frames: 0, workMs: new Float64Array(600), points: {}, stride: 1 };
@@ -129,16 +136,30 @@ export class LiveCharts {
     this.paused = paused;
   }
 
+  /** One y-scale for every board (per kind), so boards can be compared at a glance. */
+  setSharedScale(shared: boolean): void {
+    this.shared = shared;
+    for (const b of this.boards.values()) b.lastEdge = NaN;
+  }
+
+  /** The y range a chart of `id` shows now (for a reader, and a test, that cannot see the canvas). */
+  range(id: string, kind: ChartKind): [number, number] | null {
+    const c = this.boards.get(id)?.charts.find((x) => x.kind === kind);
+    if (!c) return null;
+    const s = this.shared ? this.sharedSpan[kind] : c.span;
+    return [-s, s];
+  }
+
   /** Adds a chart for a board; returns its remover (the Svelte action's destroy). */
   attach(id: string, kind: ChartKind, el: HTMLElement, height = 170): () => void {
     let b = this.boards.get(id);
     if (!b) {
-      b = { id, charts: [], buf: windowArrays(MAX_POINTS), lastVersion: -1, lastEdge: NaN, points: 0 };
+      b = { id, charts: [], buf: windowArrays(MAX_POINTS), mag: [new Float32Array(MAX_POINTS), new Float32Array(MAX_POINTS)], lastVersion: -1, lastEdge: NaN, points: 0 };
       this.boards.set(id, b);
     }
     const width = Math.max(120, Math.floor(el.clientWidth || 400));
     const chart: Chart = { el, kind, visible: true, width, span: SPANS[kind][0]!, plot: undefined as unknown as uPlot };
-    chart.plot = new uPlot(makeOptions(kind, width, height, () => this.windowS, () => chart.span), [[], [], [], []], el);
+    chart.plot = new uPlot(makeOptions(kind, width, height, () => this.windowS, () => (this.shared ? this.sharedSpan[kind] : chart.span)), [[], [], [], [], []], el);
     b.charts.push(chart);
     b.lastEdge = NaN;
     this.observer.observe(el);
@@ -187,6 +208,13 @@ export class LiveCharts {
     const { stride } = this.stats;
     const turn = this.stats.frames % stride;
     if (!this.paused) {
+      if (this.shared) {
+        for (const kind of ['accel', 'gyro'] as const) {
+          let m = SPANS[kind][0]!;
+          for (const b of this.boards.values()) for (const c of b.charts) if (c.kind === kind) m = Math.max(m, c.span);
+          this.sharedSpan[kind] = m;
+        }
+      }
       let i = 0;
       for (const b of this.boards.values()) if (i++ % stride === turn) this.drawBoard(b, t0);
     }
@@ -232,8 +260,10 @@ export class LiveCharts {
     for (const c of visible) {
       const off = c.kind === 'accel' ? 0 : 3;
       const ys = [b.buf.y[off]!.subarray(0, n), b.buf.y[off + 1]!.subarray(0, n), b.buf.y[off + 2]!.subarray(0, n)];
-      c.span = snapSpan(c.kind, ys, c.span);
-      c.plot.setData([x, ...ys] as unknown as uPlot.AlignedData, true);
+      const mag = b.mag[off === 0 ? 0 : 1].subarray(0, n);
+      for (let i = 0; i < n; i++) mag[i] = Math.hypot(ys[0]![i]!, ys[1]![i]!, ys[2]![i]!);
+      c.span = snapSpan(c.kind, [...ys, mag], c.span);
+      c.plot.setData([x, ...ys, mag] as unknown as uPlot.AlignedData, true);
     }
   }
 }

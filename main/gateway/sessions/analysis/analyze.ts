@@ -4,6 +4,7 @@
 import { detectStrokes, estimateRateHz, median, type StrokePeak } from './detect.js';
 import { mirrorFeatures, strokeFeatures } from './features.js';
 import { loadDefaultModel, predict, type StrokeModel } from './classify.js';
+import { adaptedPredict, compileProfile, type PlayerProfile } from './profile.js';
 import {
   OUTCOMES,
   resolveOptions,
@@ -18,6 +19,8 @@ import {
 export interface AnalyzeExtras {
   /** Classifier to use instead of the shipped stroke-model.json. */
   model?: StrokeModel;
+  /** The player's corrected strokes (profile.ts); without it, or empty, the general model alone. */
+  profile?: PlayerProfile;
 }
 
 /** Samples must be sorted by time (parseRecording and the simulator ensure it). */
@@ -32,8 +35,10 @@ export function analyzeSamples(
   const model = peaks.length ? (extras.model ?? loadDefaultModel()) : undefined;
   const rows = peaks.map((p) => strokeFeatures(samples, p.sample));
   const mirrored = model ? isMirrorImage(model, rows) : false;
+  const seen = mirrored ? rows.map(mirrorFeatures) : rows;
+  const profile = model && extras.profile ? compileProfile(model, extras.profile) : null;
   const strokes: Stroke[] = peaks.map((p, index) => {
-    const { type, confidence } = predict(model!, mirrored ? mirrorFeatures(rows[index]!) : rows[index]!);
+    const { type, confidence } = adaptedPredict(model!, profile, seen[index]!);
     return {
       index,
       tMs: p.tMs,
@@ -45,7 +50,7 @@ export function analyzeSamples(
       confidence,
     };
   });
-  return { strokes, summary: summarise(samples, strokes), rateHz, mirrored };
+  return { strokes, summary: summarise(samples, strokes), rateHz, mirrored, features: seen };
 }
 
 /**

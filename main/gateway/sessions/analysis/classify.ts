@@ -92,7 +92,7 @@ export function predict(model: StrokeModel, x: readonly number[]): Prediction {
   return { type: known ? model.classes[best]! : 'unknown', confidence: p[best]!, probabilities: p, distance };
 }
 
-function classDistance(k: KnownRegion, cls: number, z: readonly number[]): number {
+export function classDistance(k: KnownRegion, cls: number, z: readonly number[]): number {
   const c = k.centre[cls]!;
   const P = k.precision[cls]!;
   const d = z.map((v, j) => v - c[j]!);

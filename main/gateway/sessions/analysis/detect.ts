@@ -123,6 +123,20 @@ export function detectStrokes(samples: readonly ImuSample[], opts: ResolvedOptio
   return kept.map((k) => measure(samples, raw, k, opts, rateHz));
 }
 
+/**
+ * A stroke a coach marks by hand near `tMs`: the fastest sample within
+ * `withinMs` of it, measured as the detector measures its peaks. Null when
+ * the recording has no sample there.
+ */
+export function measureNear(samples: readonly ImuSample[], tMs: number, withinMs: number, opts: ResolvedOptions, rateHz: number): StrokePeak | null {
+  let best = -1;
+  for (let i = 0; i < samples.length; i++) {
+    if (Math.abs(samples[i]!.t - tMs) > withinMs) continue;
+    if (best < 0 || gyroMagnitude(samples[i]!) > gyroMagnitude(samples[best]!)) best = i;
+  }
+  return best < 0 ? null : measure(samples, samples.map(gyroMagnitude), best, opts, rateHz);
+}
+
 function measure(
   samples: readonly ImuSample[],
   raw: readonly number[],

@@ -75,6 +75,12 @@ export interface AnalysisResult {
    * looked like the training player's swings mirrored (a left-handed player).
    */
   mirrored: boolean;
+  /**
+   * Per stroke, the features as the classifier saw them (mirrored when
+   * `mirrored`): what a coach's correction of that stroke adds to the
+   * player's profile.
+   */
+  features: number[][];
 }
 
 export interface AnalysisOptions {

@@ -9,7 +9,7 @@ import { hashToken, mintToken } from '../../auth.js';
 import { defaultDataDir } from '../../options.js';
 import type { Store } from '../../store/types.js';
 import { UsageError, intFlag } from '../../../cli/args.js';
-import type { CommandIO } from '../../../cli/io.js';
+import { errorPrefix, type CommandIO } from '../../../cli/io.js';
 import { isUsbError } from '../errors.js';
 import type { BoardInfo, WriteProgress } from '../esp.js';
 import type { TokenStore } from '../manager.js';
@@ -46,7 +46,7 @@ export function describeBoard(info: BoardInfo): string {
 /** One line for a failure; UsbErrors already are one line. Exit code 1. */
 export function printFailure(io: CommandIO, err: unknown): number {
   if (err instanceof UsageError) throw err;
-  io.stderr.write(`courtside: ${isUsbError(err) ? err.message : err instanceof Error ? err.message : String(err)}\n`);
+  io.stderr.write(`${errorPrefix(io)} ${isUsbError(err) ? err.message : err instanceof Error ? err.message : String(err)}\n`);
   return 1;
 }
 

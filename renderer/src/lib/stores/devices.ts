@@ -41,8 +41,12 @@ export interface DeviceRow {
   room: string | null;
   usbPort: string | null;
   lanAddress: string | null;
-  /** The latest command sent from this UI and what became of it. */
-  lastCommand: { command: string; state: 'queued' | 'pushed' | 'acked' | 'failed'; at: number; detail?: string } | null;
+  /** The commands the board says it executes (its status' `commands`); null when it does not say. */
+  commands: string[] | null;
+  /** The session the board records for, from its status. */
+  sessionId: string | null;
+  /** The latest command sent from this UI and what became of it; `result` is the board's answer. */
+  lastCommand: { command: string; state: 'queued' | 'pushed' | 'acked' | 'failed'; at: number; detail?: string; result?: unknown } | null;
 }
 
 export interface DevicesState {
@@ -67,7 +71,7 @@ export function mergeDevices(input: {
   const row = (id: string): DeviceRow => {
     let r = rows.get(id);
     if (!r) {
-      r = { device_id: id, sources: [], online: false, connected: false, ip: null, lastSeenAt: null, battery: null, rssi: null, firmware: null, state: null, room: null, usbPort: null, lanAddress: null, lastCommand: null };
+      r = { device_id: id, sources: [], online: false, connected: false, ip: null, lastSeenAt: null, battery: null, rssi: null, firmware: null, state: null, room: null, usbPort: null, lanAddress: null, commands: null, sessionId: null, lastCommand: null };
       rows.set(id, r);
     }
     return r;
@@ -95,6 +99,9 @@ export function mergeDevices(input: {
     r.firmware = str(d.status?.firmware);
     r.state = str(d.status?.state);
     r.room = str(d.status?.room_id);
+    const cmds = d.status?.commands;
+    r.commands = Array.isArray(cmds) ? cmds.filter((c): c is string => typeof c === 'string' && c !== '').slice(0, 64) : null;
+    r.sessionId = str(d.status?.session_id);
   }
   for (const d of input.discovered) {
     const r = row(d.device_id);
@@ -185,7 +192,7 @@ export function createDevicesStore(client: GatewayClient, roomOf: Readable<Reado
     if (!deviceId) return;
     const cur = commands.get(deviceId);
     if (e.event === 'acked' && cur) {
-      commands.set(deviceId, { ...cur, state: e.ok === false ? 'failed' : 'acked', at: Date.now(), detail: e.result ? JSON.stringify(e.result) : undefined });
+      commands.set(deviceId, { ...cur, state: e.ok === false ? 'failed' : 'acked', at: Date.now(), result: e.result ?? null });
       publish();
     }
   }

@@ -29,7 +29,8 @@ export interface LiveSummary {
 export const MAX_CHARTED = 24;
 
 export function createLiveStore(client: GatewayClient, options: LiveOptions = {}) {
-  const keepSeconds = options.keepSeconds ?? 30;
+  // Five minutes, the longest window offered: at 200 Hz about 2 MB per board.
+  const keepSeconds = options.keepSeconds ?? 300;
   const perf = (globalThis as { performance?: { now(): number } }).performance;
   const now = options.now ?? (perf ? () => perf.now() : () => Date.now());
   const streams = new Map<string, BoardStream>();

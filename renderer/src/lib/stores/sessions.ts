@@ -114,6 +114,8 @@ export function createSessionsStore(client: GatewayClient) {
   const store = writable<SessionsState>(state);
   const set = (patch: Partial<SessionsState>) => store.set((state = { ...state, ...patch }));
   let searchTimer: ReturnType<typeof setTimeout> | null = null;
+  /** The session asked for by open(), until get_session answers. */
+  let opening: string | null = null;
 
   async function load(): Promise<void> {
     set({ loading: true });
@@ -141,7 +143,9 @@ export function createSessionsStore(client: GatewayClient) {
   async function fetchOpen(sessionId: string): Promise<void> {
     try {
       const r = await client.request('get_session', { session_id: sessionId });
-      if (state.selected?.session_id !== sessionId) return;
+      // Still the one wanted: open, or asked for by id before the list had it (a deep link).
+      if (state.selected?.session_id !== sessionId && opening !== sessionId) return;
+      opening = null;
       const s = sessionOf(r);
       set({ selected: s, strokes: Array.isArray((r as { strokes?: unknown }).strokes) ? (r as { strokes: unknown[] }).strokes : [] });
       const i = state.list.findIndex((x) => x.session_id === sessionId);
@@ -179,8 +183,10 @@ export function createSessionsStore(client: GatewayClient) {
       void load();
     },
     async open(sessionId: string | null): Promise<void> {
+      opening = null;
       if (!sessionId) return set({ selected: null, strokes: [] });
       const known = state.list.find((s) => s.session_id === sessionId) ?? null;
+      opening = sessionId;
       set({ selected: known, strokes: [], error: null });
       await fetchOpen(sessionId);
     },
@@ -188,6 +194,23 @@ export function createSessionsStore(client: GatewayClient) {
       const s = await act(async () => sessionOf(await client.request('create_session', form)));
       if (s) set({ selected: s, strokes: [] });
       return s;
+    },
+    /** Player, court and notes (null clears); the list and the open session follow. */
+    describe: (id: string, patch: { player_id?: string | null; court?: string | null; notes?: string | null }) =>
+      act(async () => sessionOf(await client.request('update_session', { session_id: id, ...patch }))),
+    /** Deletes a session that is not running; it leaves the list and, if open, the detail. */
+    async remove(id: string): Promise<boolean> {
+      set({ busy: true, error: null });
+      try {
+        await client.request('delete_session', { session_id: id });
+        set({ list: state.list.filter((x) => x.session_id !== id), ...(state.selected?.session_id === id ? { selected: null, strokes: [] } : {}) });
+        return true;
+      } catch (err) {
+        set({ error: describeError(err) });
+        return false;
+      } finally {
+        set({ busy: false });
+      }
     },
     startSession: (id: string) => act(async () => sessionOf(await client.request('start_session', { session_id: id }))),
     stopSession: (id: string) => act(async () => sessionOf(await client.request('stop_session', { session_id: id }))),
@@ -203,6 +226,11 @@ export function createSessionsStore(client: GatewayClient) {
       }
     },
     clearError: () => set({ error: null }),
+    /** A corrections request answered the open session anew (its summary and strokes): show that. */
+    showCorrected(session: SessionJson, strokes: unknown[]): void {
+      upsert(session);
+      if (state.selected?.session_id === session.session_id) set({ strokes });
+    },
     /**
      * A thinned signal of the session for the stroke timeline, from
      * `GET /api/sessions/:id/signal` when the gateway offers it; null otherwise

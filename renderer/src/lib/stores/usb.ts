@@ -22,7 +22,7 @@ export type UsbJob = Omit<UsbJobJson, 'progress'> & { progress: Progress | null 
 export type BulkRow = UsbBulkRow;
 
 /** The bulk status with every field filled in (the gateway sends only `state` and `rows` before a queue first ran). */
-export type BulkStatus = Required<Omit<UsbBulkStatus, 'rows'>>;
+export type BulkStatus = Required<Omit<UsbBulkStatus, 'rows' | 'active'>>;
 
 export interface MonitorLine {
   key: number;
