@@ -165,7 +165,8 @@ export class Peer {
       const text = q.shift();
       if (text === undefined) return this.endBacklog();
       this.write(text, text);
-      if (this.backlog === null) return;
+      // The write may have passed the send-buffer cap and closed the socket.
+      if (!this.open) return this.endBacklog();
     }
     // Nothing written is left to call back (buffered by the library itself, say): look again soon.
     if (this.drainWaits <= 0 && this.drainTimer === undefined) {
