@@ -25,7 +25,7 @@ import { Metrics } from './metrics.js';
 import { DEFAULTS, defaultDataDir, type CoreOptions, type ResolvedOptions } from './options.js';
 import type { GatewayPart, HookName, PartHooks } from './parts.js';
 import { createGatewayServer } from './server.js';
-import { mintToken, OPERATOR_TOKEN_PATTERN } from './auth.js';
+import { createJwtCheck, mintToken, OPERATOR_TOKEN_PATTERN } from './auth.js';
 import { openStore } from './store/index.js';
 import { StoreWatch, type StoreWatchOptions } from './store-watch.js';
 import type { Store } from './store/types.js';
@@ -162,7 +162,14 @@ export function resolveOptions(o: CoreOptions, env: NodeJS.ProcessEnv = process.
     redis: o.redis ?? null,
     dataDir,
     operatorToken: operatorTokenFor(dataDir, o.operatorToken),
-    deviceAuth: o.deviceAuth ?? DEFAULTS.deviceAuth,
+    // Keys for JWTs mean tokens are wanted: without an explicit mode they would admit everyone.
+    deviceAuth: o.deviceAuth ?? (o.jwtSecret !== undefined || o.jwtPublicKeyFile !== undefined ? 'token' : DEFAULTS.deviceAuth),
+    jwtSecret: o.jwtSecret ?? null,
+    jwtPublicKeyFile: o.jwtPublicKeyFile ?? null,
+    jwtIssuer: o.jwtIssuer ?? null,
+    jwtAudience: o.jwtAudience ?? null,
+    compression: o.compression ?? DEFAULTS.compression,
+    compressionThreshold: o.compressionThreshold ?? DEFAULTS.compressionThreshold,
     logLevel: o.logLevel ?? DEFAULTS.logLevel,
     heartbeatIntervalMs: o.heartbeatIntervalMs ?? DEFAULTS.heartbeatIntervalMs,
     maxPayloadBytes: o.maxPayloadBytes ?? DEFAULTS.maxPayloadBytes,
@@ -171,6 +178,7 @@ export function resolveOptions(o: CoreOptions, env: NodeJS.ProcessEnv = process.
     maxFramesPerSecondPerAddress: o.maxFramesPerSecondPerAddress ?? DEFAULTS.maxFramesPerSecondPerAddress,
     maxBytesPerSecondPerAddress: o.maxBytesPerSecondPerAddress ?? DEFAULTS.maxBytesPerSecondPerAddress,
     maxSendBufferBytes: o.maxSendBufferBytes ?? DEFAULTS.maxSendBufferBytes,
+    sendQueueThresholdBytes: o.sendQueueThresholdBytes ?? DEFAULTS.sendQueueThresholdBytes,
     maxConnections: o.maxConnections ?? DEFAULTS.maxConnections,
     maxConnectionsPerAddress: o.maxConnectionsPerAddress ?? DEFAULTS.maxConnectionsPerAddress,
     identifyTimeoutMs: o.identifyTimeoutMs ?? DEFAULTS.identifyTimeoutMs,
@@ -250,6 +258,8 @@ export async function startGateway(options: GatewayOptions = {}): Promise<Gatewa
   const log: Logger = options.logger ?? createLogger(opts.logLevel);
   const gatewayId = gatewayIdFor(opts.dataDir);
   if (opts.redis !== null && !/^(mysql|mariadb):\/\//i.test(opts.db)) throw gatewayError('REDIS_NEEDS_SHARED_DB');
+  // Before the store opens: a bad key file is a start-up error with nothing to undo.
+  const jwt = createJwtCheck(opts, clock);
   let store: Store;
   try {
     store = ownedRows(await openStore(opts.db), gatewayId);
@@ -279,7 +289,7 @@ export async function startGateway(options: GatewayOptions = {}): Promise<Gatewa
     },
   };
   const platform = options.platform ?? new Platform(clock);
-  const core = createCore(base, { hosts: () => (opts.host === '0.0.0.0' || opts.host === '::' ? lanAddresses() : [opts.host]), port: () => listenPort, addresses: () => boardAddresses(opts.host) }, fleet, platform);
+  const core = createCore(base, { hosts: () => (opts.host === '0.0.0.0' || opts.host === '::' ? lanAddresses() : [opts.host]), port: () => listenPort, addresses: () => boardAddresses(opts.host) }, fleet, jwt, platform);
 
   const parts: GatewayPart[] = [];
   let server: ReturnType<typeof createGatewayServer>;
@@ -371,6 +381,7 @@ export async function startGateway(options: GatewayOptions = {}): Promise<Gatewa
         platform.stop();
         core.commands.stop();
         core.rooms.stop();
+        core.users.acks.stop();
         for (const p of [...parts].reverse()) {
           await p.close?.().catch((err: unknown) => log.warn('part close failed', { part: p.name, error: errorText(err) }));
         }
