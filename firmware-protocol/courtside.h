@@ -102,6 +102,7 @@ extern "C" {
 #define COURTSIDE_ERR_BAD_BINARY       "BAD_BINARY"
 #define COURTSIDE_ERR_CONFLICT         "CONFLICT"
 #define COURTSIDE_ERR_QUOTA_EXCEEDED   "QUOTA_EXCEEDED"
+#define COURTSIDE_ERR_ROOM_FORBIDDEN   "ROOM_FORBIDDEN"
 #define COURTSIDE_ERR_HANDLER_FAILED   "HANDLER_FAILED"
 
 /* ---- WebSocket close codes the gateway uses ------------------------------ */

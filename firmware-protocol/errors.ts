@@ -16,6 +16,8 @@ export const FrameErrorCodes = {
   NOT_IDENTIFIED: 'send your identity first',
   /** The room named in the identity frame does not exist. */
   ROOM_NOT_FOUND: 'room not found',
+  /** The room admits only its listed devices and holders of its room token; this identity is neither. */
+  ROOM_FORBIDDEN: 'room is restricted',
   /** A direct message or signal to a client that is not connected. */
   TARGET_NOT_FOUND: 'target is not connected',
   /** Too many frames per second from this client; the frame was dropped. */

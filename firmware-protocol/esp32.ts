@@ -26,9 +26,14 @@ export const HeartbeatFrame = Type.Object(
 export const StatusUpdateFrame = Type.Object(
   {
     type: Type.Literal('status_update'),
-    status: Type.Record(Type.String(), Type.Unknown(), { description: 'Kept as the board\'s last status and shown to operators: battery, rssi, firmware, state, session_id, ...' }),
+    status: Type.Union(
+      [
+        Type.Record(Type.String(), Type.Unknown(), { description: 'Kept as the board\'s last status and shown to operators: battery, rssi, firmware, state, session_id, ...' }),
+        Type.String({ maxLength: 128, description: 'Or a word ("idle", "recording") with the other fields flat beside it, as such firmware sends: the frame without `type` is kept.' }),
+      ],
+    ),
   },
-  { $id: 'StatusUpdateFrame', title: 'status_update' },
+  { $id: 'StatusUpdateFrame', title: 'status_update', additionalProperties: true },
 );
 
 export const PollCommandsFrame = Type.Object({ type: Type.Literal('poll_commands') }, { $id: 'PollCommandsFrame', title: 'poll_commands' });

@@ -16,6 +16,9 @@ export const IdentityFrame = Type.Object(
     presence: Type.Optional(Type.Boolean({ description: 'Courtside: receive join/leave frames for the room.' })),
     fleet_gap: Type.Optional(Type.Boolean({ description: 'Courtside, several gateways: receive fleet_gap frames when events from other gateways were lost.' })),
     token: Type.Optional(Type.String({ description: 'Courtside: device token when the gateway runs with --device-auth token.' })),
+    create: Type.Optional(Type.Boolean({ description: 'Courtside: with room_id, create the room under that name if it does not exist (created_new), else join it (joined_existing).' })),
+    allowed_device_ids: Type.Optional(Type.Array(Id('A device that may join.'), { maxItems: 1000, description: 'Courtside, with create: only these devices (and the creator) may join the new room.' })),
+    room_token: Type.Optional(Type.String({ minLength: 8, maxLength: 256, description: 'Courtside: with create, only holders of this token (and listed devices) may join the new room; when joining, the room\'s token.' })),
   },
   { $id: 'IdentityFrame', title: 'identity (first frame, seed 000)' },
 );
@@ -28,10 +31,19 @@ export const RoomMessageFrame = Type.Object(
     target_device_id: Type.Optional(Type.Union([Id('Direct message to this device in the room; omitted: broadcast.'), Type.Null()])),
     timestamp: Type.Optional(Type.Unknown()),
     queue: Type.Optional(Type.Boolean({ description: 'Courtside: if the target is offline, store and deliver when it comes back.' })),
+    priority: Type.Optional(Type.Union([Type.Literal('high'), Type.Literal('normal'), Type.Literal('low')], { description: 'Courtside: order of a queued message in its target\'s queue: high first, then in the order sent. Default normal.' })),
+    ack: Type.Optional(Type.Boolean({ description: 'Courtside, direct messages: the target must answer message_ack; stored, resent until acked or expired, `delivered` only then.' })),
+    ttl_ms: Type.Optional(Type.Integer({ minimum: 1000, maximum: 2_592_000_000, description: 'Courtside, with ack or queue: not delivered after this long. Default: kept until retention deletes it.' })),
   },
   { $id: 'RoomMessageFrame', title: 'message (seed 000)' },
 );
 export type RoomMessageFrame = Static<typeof RoomMessageFrame>;
+
+/** Courtside: the receiver's ack of a direct message that carried `ack: true` and its `message_id`. */
+export const MessageAckFrame = Type.Object(
+  { type: Type.Literal('message_ack'), message_id: Type.Integer({ minimum: 1 }) },
+  { $id: 'MessageAckFrame', title: 'message_ack (Courtside)' },
+);
 
 export const QueryRoomFrame = Type.Object({ type: Type.Literal('query_room') }, { $id: 'QueryRoomFrame', title: 'query_room (seed 000)' });
 
@@ -76,6 +88,9 @@ export const ServerRoomFrames = {
       from_device_id: Type.String(),
       message_type: Type.Union([Type.Literal('broadcast'), Type.Literal('direct')]),
       timestamp: Type.String({ description: 'ISO 8601, UTC' }),
+      room_id: Type.Optional(Type.String({ description: 'Courtside: a queued message from another room than the one the receiver is in: that room.' })),
+      message_id: Type.Optional(Type.Integer({ description: 'Courtside: the sender asked for an ack; answer message_ack with this id.' })),
+      ack: Type.Optional(Type.Literal(true)),
     },
     { $id: 'DeliveredMessageFrame' },
   ),
@@ -94,6 +109,7 @@ export const ServerRoomFrames = {
   ),
   queued: Type.Object({ type: Type.Literal('queued'), message_id: Type.Integer(), target_device_id: Type.String() }, { $id: 'QueuedFrame' }),
   delivered: Type.Object({ type: Type.Literal('delivered'), message_id: Type.Integer(), target_device_id: Type.String() }, { $id: 'DeliveredFrame' }),
+  expired: Type.Object({ type: Type.Literal('expired'), message_id: Type.Integer(), target_device_id: Type.String() }, { $id: 'ExpiredFrame', description: 'Courtside: a message sent with ack and ttl_ms was not acked in time.' }),
   registered: Type.Object({ type: Type.Literal('registered'), client_id: Type.String() }, { $id: 'RegisteredFrame' }),
 } as const;
 

@@ -29,6 +29,7 @@ export const DeviceEvents = {
 export const CommandEvents = {
   queued: event('commands', 'queued', { command_id: Str, device_id: Str, command: Str, params: Type.Optional(Type.Unknown()) }),
   acked: event('commands', 'acked', { command_id: Str, device_id: Str, ok: Type.Boolean(), result: Type.Unknown({ description: 'What the board answered; null when nothing.' }) }),
+  failed: event('commands', 'failed', { command_id: Str, device_id: Str, command: Str, attempts: Int }, 'Never acked: pushed 1 + max_retries times, timeout_ms passed after the last.'),
 } as const;
 
 export const RoomEvents = {

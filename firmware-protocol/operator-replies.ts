@@ -72,6 +72,10 @@ export const CommandRecordSchema = Type.Object({
   created_at: Iso,
   acked_at: IsoOrNull,
   result: Type.Unknown(),
+  priority: Type.Union([Type.Literal('high'), Type.Literal('normal'), Type.Literal('low')]),
+  timeout_ms: Type.Integer({ description: 'Wait for the ack after each push (the default when the command named none).' }),
+  max_retries: Type.Integer({ description: 'Resends after the first push before the command fails.' }),
+  failed_at: Type.Union([Iso, Type.Null()], { description: 'When its retries ran out without an ack (state failed).' }),
 });
 export type CommandRecord = Static<typeof CommandRecordSchema>;
 
@@ -83,7 +87,7 @@ export const StoredMessageSchema = Type.Object({
   message_type: Type.Union([Type.Literal('broadcast'), Type.Literal('direct')]),
   content: Type.Unknown({ description: 'As sent: a string, or any other JSON value.' }),
   sent_at: Iso,
-  status: Type.Union([Type.Literal('sent'), Type.Literal('queued'), Type.Literal('delivered')]),
+  status: Type.Union([Type.Literal('sent'), Type.Literal('queued'), Type.Literal('delivered'), Type.Literal('expired')], { description: 'expired (Courtside): queued past its ttl_ms, never delivered.' }),
   delivered_at: IsoOrNull,
 });
 export type StoredMessage = Static<typeof StoredMessageSchema>;
@@ -187,7 +191,12 @@ export const OperatorReplyFrames = {
   broadcast_sent: reply('broadcast_sent', { command_ids: Type.Array(Str), devices: Int }),
   room_message_sent: reply('room_message_sent', { recipients: Int }),
   notification_sent: reply('notification_sent', { operators: Int }),
-  user_notified: reply('user_notified', { user_id: Str, delivered: Type.Boolean(), queued: Type.Boolean() }),
+  user_notified: reply('user_notified', {
+    user_id: Str,
+    delivered: Type.Boolean(),
+    queued: Type.Boolean(),
+    message_id: Type.Optional(Type.Integer({ description: 'With ack: the id the app acks; delivered comes as a messages event once it does.' })),
+  }),
   device_token: reply('device_token', { device_id: Str, token: Type.String({ description: 'Shown once; only its hash is stored.' }) }),
   device_tokens: reply('device_tokens', { tokens: Type.Array(DeviceTokenSchema) }),
   device_token_revoked: reply('device_token_revoked', { device_id: Str, revoked: Int }),

@@ -8,6 +8,9 @@ import { Type, type TProperties } from '@sinclair/typebox';
 const RequestId = Type.Optional(Type.Union([Type.String({ maxLength: 64 }), Type.Integer()]));
 const DeviceId = Type.String({ minLength: 1, maxLength: 128 });
 
+/** Delivery order of what waits for a client (commands, queued room messages, notifications): high first. Default normal. */
+export const Priority = Type.Union([Type.Literal('high'), Type.Literal('normal'), Type.Literal('low')], { description: 'high, normal (default) or low: what waits is delivered high first, then in the order it came.' });
+
 function request<P extends TProperties, T extends string>(type: T, props: P) {
   return Type.Object({ type: Type.Literal(type), id: RequestId, ...props }, { $id: `Operator_${type}`, title: type });
 }
@@ -34,6 +37,9 @@ export const OperatorFrames = {
     device_id: DeviceId,
     command: Type.String({ minLength: 1, maxLength: 64 }),
     params: Type.Optional(Type.Unknown()),
+    timeout_ms: Type.Optional(Type.Integer({ minimum: 100, maximum: 86_400_000, description: 'Wait this long for command_ack after each push before resending. Default: the gateway\'s command resend interval (10000).' })),
+    max_retries: Type.Optional(Type.Integer({ minimum: 0, maximum: 1000, description: 'Resends after the first push; still unacked timeout_ms after the last: state failed. Default 5.' })),
+    priority: Type.Optional(Priority),
   }),
   broadcast_devices: request('broadcast_devices', {
     command: Type.String({ minLength: 1, maxLength: 64 }),
@@ -48,7 +54,13 @@ export const OperatorFrames = {
     message: Type.String({ minLength: 1, maxLength: 2000 }),
     level: Type.Optional(Type.Union([Type.Literal('info'), Type.Literal('warning'), Type.Literal('error')])),
   }),
-  notify_user: request('notify_user', { user_id: DeviceId, payload: Type.Unknown() }),
+  notify_user: request('notify_user', {
+    user_id: DeviceId,
+    payload: Type.Unknown(),
+    ack: Type.Optional(Type.Boolean({ description: 'The app must answer notification_ack: stored first, sent with message_id, resent until acked or expired.' })),
+    priority: Type.Optional(Priority),
+    ttl_ms: Type.Optional(Type.Integer({ minimum: 1000, maximum: 2_592_000_000, description: 'Not delivered after this long. Default: kept until retention deletes it.' })),
+  }),
   create_device_token: request('create_device_token', { device_id: DeviceId, label: Type.Optional(Type.String({ maxLength: 128 })) }),
   list_device_tokens: request('list_device_tokens', {}),
   revoke_device_token: request('revoke_device_token', { device_id: DeviceId }),

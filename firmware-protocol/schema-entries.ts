@@ -10,7 +10,7 @@
  */
 import type { TSchema } from '@sinclair/typebox';
 import { Paths } from './index.js';
-import { IdentityFrame, LegacyServerFrames, QueryRoomFrame, RegisterFrame, RoomMessageFrame, SignalFrame } from './legacy.js';
+import { IdentityFrame, LegacyServerFrames, MessageAckFrame, QueryRoomFrame, RegisterFrame, RoomMessageFrame, SignalFrame } from './legacy.js';
 import { BoardFrames, GatewayToBoardFrames } from './esp32.js';
 import { UserFrames, UserServerFrames } from './user.js';
 import { AllOperatorRequestFrames } from './operator-api.js';
@@ -94,6 +94,7 @@ export function schemaEntries(): SchemaEntry[] {
       identity: IdentityFrame,
       message: RoomMessageFrame,
       query_room: QueryRoomFrame,
+      message_ack: MessageAckFrame,
       register: RegisterFrame,
       signal: SignalFrame,
     }),

@@ -25,6 +25,7 @@ export const SettingsSchema = Type.Object(
     udp_probe_port: Type.Optional(Type.Union([Type.Integer({ minimum: 1, maximum: 65535 }), Type.Null()], { description: 'UDP discovery probe port; null: off. Default 8766.' })),
     mdns_interfaces: Type.Optional(Type.Array(Type.String({ minLength: 1, maxLength: 64 }), { maxItems: 32, description: 'Names or IPv4 addresses; [] for every interface.' })),
     retention_days: Type.Optional(Type.Integer({ minimum: 0, maximum: 36500, description: 'Days messages, room queries and closed connections are kept; recorded sessions are never deleted by it. 0: keep everything. Default 30.' })),
+    tls: Type.Optional(Type.Boolean({ description: 'HTTPS and WSS on the port, with a certificate made for this machine and kept in the data folder (your own: the --tls-cert and --tls-key flags). Default false for courtside serve, true for the desktop app.' })),
   },
   { additionalProperties: false },
 );
@@ -41,6 +42,8 @@ export const RunningSettingsSchema = Type.Object({
   udp_probe_port: Type.Union([Type.Integer(), Type.Null()]),
   mdns_interfaces: Type.Array(Str),
   retention_days: Type.Integer(),
+  /** HTTPS and WSS, with either certificate (made or the operator's own). */
+  tls: Type.Boolean(),
 });
 export type RunningSettings = Static<typeof RunningSettingsSchema>;
 

@@ -10,7 +10,13 @@ export const SessionStatusRequest = Type.Object(
 
 export const PingFrame = Type.Object({ type: Type.Literal('ping') }, { $id: 'UserPingFrame', title: 'ping' });
 
-export const UserFrames = { session_status: SessionStatusRequest, ping: PingFrame } as const;
+/** Courtside: the player app's ack of a notification sent with `ack: true` (it carries `message_id`). */
+export const NotificationAckFrame = Type.Object(
+  { type: Type.Literal('notification_ack'), message_id: Type.Integer({ minimum: 1 }) },
+  { $id: 'NotificationAckFrame', title: 'notification_ack' },
+);
+
+export const UserFrames = { session_status: SessionStatusRequest, ping: PingFrame, notification_ack: NotificationAckFrame } as const;
 
 /** Frames the gateway sends on /ws/miniprogram/. Notifications from notify_user are the operator's own JSON and have no schema. */
 export const UserServerFrames = {

@@ -14,6 +14,7 @@ Commands:
   simulate    run simulated ESP32 boards against a gateway
   analyze     stroke analysis of a recording (CSV)
   export      write a recorded session as a zip of CSV + JSON
+  import      copy a room server's MySQL database into Courtside's
   sessions    list the recorded sessions, or show one (--json)
   discover    list Courtside gateways and ESP32 boards on the LAN (mDNS)
   nvs         generate an ESP-IDF NVS partition image from a CSV
@@ -36,6 +37,7 @@ export const COMMANDS: Record<string, () => Promise<Command>> = {
   simulate: async () => (await import('../simulator/cli.js')).simulateCommand,
   analyze: async () => (await import('../gateway/sessions/analysis/cli.js')).analyzeCommand,
   export: async () => (await import('./export.js')).exportCommand,
+  import: async () => (await import('./import.js')).importCommand,
   sessions: async () => (await import('./sessions.js')).sessionsCommand,
   discover: async () => (await import('../gateway/discovery/cli.js')).discoverCommand,
   nvs: async () => (await import('../gateway/usb/nvs/cli.js')).nvsCommand,

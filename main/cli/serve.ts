@@ -1,4 +1,5 @@
 /** `courtside serve`: run the gateway until Ctrl-C. */
+import { existsSync } from 'node:fs';
 import { parseOtaFailSpec } from '../simulator/ota.js';
 import { LOG_LEVELS } from '../gateway/log.js';
 import { startGateway, type Gateway } from '../gateway/index.js';
@@ -31,6 +32,15 @@ Options:
   --operator-token T     token for the operator UI and API, 16-256 of A-Z a-z 0-9 - _
                          (default: made at first start, kept in <data-dir>/operator-token)
   --device-auth MODE     open (any board or client) or token (device tokens only) (default open)
+  --jwt-secret S         also accept HS256 JWTs signed with S wherever a device token is;
+                         sub must be the id connecting (device code, room or signaling
+                         client id, user id); makes token the default device auth
+  --jwt-public-key FILE  also accept RS256/ES256 JWTs: a PEM public key or a JWKS file
+  --jwt-issuer ISS       JWTs must carry this iss (default not checked)
+  --jwt-audience AUD     JWTs must carry this aud (default not checked)
+  --compression MODE     on or off: permessage-deflate when a client offers it (default on)
+  --compression-threshold N
+                         frames under N bytes go uncompressed (default ${DEFAULTS.compressionThreshold})
   --log-level LEVEL      ${LOG_LEVELS.join(', ')} (default info)
   --demo N               also run N simulated boards against this gateway
   --tls                  HTTPS and WSS on the port, with a certificate made for this
@@ -39,6 +49,8 @@ Options:
                          Plain http:// there only redirects (and answers /api/health)
   --tls-cert FILE        your own certificate (PEM) instead; with --tls-key, implies --tls
   --tls-key FILE         the key of --tls-cert (PEM)
+  --no-tls               plain http:// and ws:// even if settings.json says "tls": true
+                         (--tls and --no-tls win over the settings file)
   --demo-ota-fail SPEC   how demo boards fail firmware updates: download, verify,
                          rollback or refuse, or racket-3=rollback,racket-5=download
   --ota-port N           port boards download firmware updates from (default --port + 2)
@@ -105,8 +117,7 @@ Environment: COURTSIDE_DISCOVERY=off turns mDNS and the UDP probe off (container
 `;
 
 /** What a person compares with the browser's certificate viewer, and what boards pin. */
-function tlsLines(gw: Gateway): string[] {
-  const t = gw.options.tls;
+function tlsLines(gw: Gateway, t = gw.options.tls): string[] {
   if (!t) return [];
   const until = new Date(t.notAfter).toISOString().slice(0, 10);
   return [`  tls:         SHA-256 ${t.fingerprintColons}`, `               (${t.source === 'generated' ? `made for this machine, ${t.certFile}` : t.certFile}; valid until ${until})`];
@@ -129,8 +140,15 @@ export function serveCommand(argv: string[], io: CommandIO): Promise<number> {
       'operator-token': { type: 'string' },
       'device-auth': { type: 'string' },
       'log-level': { type: 'string' },
+      'jwt-secret': { type: 'string' },
+      'jwt-public-key': { type: 'string' },
+      'jwt-issuer': { type: 'string' },
+      'jwt-audience': { type: 'string' },
+      compression: { type: 'string' },
+      'compression-threshold': { type: 'string' },
       demo: { type: 'string' },
       tls: { type: 'boolean' },
+      'no-tls': { type: 'boolean' },
       'tls-cert': { type: 'string' },
       'tls-key': { type: 'string' },
       'demo-ota-fail': { type: 'string' },
@@ -172,6 +190,12 @@ export function serveCommand(argv: string[], io: CommandIO): Promise<number> {
     if (typeof demoOtaFail === 'string') throw new UsageError(`--demo-ota-fail: ${demoOtaFail}`);
     const deviceAuth = choiceFlag('device-auth', values['device-auth'], ['open', 'token'] as const);
     const logLevel = choiceFlag('log-level', values['log-level'], LOG_LEVELS);
+    const compression = choiceFlag('compression', values.compression, ['on', 'off'] as const);
+    const compressionThreshold = intFlag('compression-threshold', values['compression-threshold'], 0, 1 << 30);
+    for (const f of ['jwt-secret', 'jwt-public-key', 'jwt-issuer', 'jwt-audience'] as const) {
+      if (values[f] !== undefined && values[f].trim() === '') throw new UsageError(`--${f} must not be empty`);
+    }
+    if (values['jwt-public-key'] !== undefined && !existsSync(values['jwt-public-key'])) throw new UsageError(`--jwt-public-key: no file ${values['jwt-public-key']}`);
     const probePort = intFlag('udp-probe-port', values['udp-probe-port'], 0, 65535);
     const maxConnections = intFlag('max-connections', values['max-connections'], 1, 100_000);
     const maxConnectionsPerAddress = intFlag('max-connections-per-address', values['max-connections-per-address'], 1, 100_000);
@@ -196,7 +220,9 @@ export function serveCommand(argv: string[], io: CommandIO): Promise<number> {
     const tlsKey = values['tls-key'];
     if ((tlsCert === undefined) !== (tlsKey === undefined)) throw new UsageError('--tls-cert and --tls-key go together');
     if (tlsCert === '' || tlsKey === '') throw new UsageError('--tls-cert and --tls-key must not be empty');
-    const tls = tlsCert !== undefined && tlsKey !== undefined ? { certFile: tlsCert, keyFile: tlsKey } : values.tls ? true : undefined;
+    if (values['no-tls'] && (values.tls || tlsCert !== undefined)) throw new UsageError('--no-tls goes with neither --tls nor --tls-cert');
+    // undefined: the settings file decides (off when it says nothing).
+    const tls = tlsCert !== undefined && tlsKey !== undefined ? { certFile: tlsCert, keyFile: tlsKey } : values.tls ? true : values['no-tls'] ? false : undefined;
     let gw: Gateway;
     try {
       // The settings file (data folder) first, the flags over it: the same composition as the desktop app.
@@ -209,6 +235,12 @@ export function serveCommand(argv: string[], io: CommandIO): Promise<number> {
           dataDir: values['data-dir'],
           operatorToken: values['operator-token'],
           deviceAuth,
+          jwtSecret: values['jwt-secret'],
+          jwtPublicKeyFile: values['jwt-public-key'],
+          jwtIssuer: values['jwt-issuer'],
+          jwtAudience: values['jwt-audience'],
+          compression: compression === undefined ? undefined : compression === 'on',
+          compressionThreshold,
           logLevel,
           allowedOrigins: values['allow-origin'],
           allowedHosts: values['allow-host'],
@@ -239,7 +271,7 @@ export function serveCommand(argv: string[], io: CommandIO): Promise<number> {
     } catch (err) {
       if (err instanceof GatewayError) {
         io.stderr.write(`${errorPrefix(io)} ${err.message}\n`);
-        return err.code === 'BAD_OPERATOR_TOKEN' || err.code === 'REDIS_NEEDS_SHARED_DB' ? 2 : 1;
+        return err.code === 'BAD_OPERATOR_TOKEN' || err.code === 'REDIS_NEEDS_SHARED_DB' || err.code === 'JWT_KEY_INVALID' ? 2 : 1;
       }
       throw err;
     }
@@ -260,6 +292,8 @@ export function serveCommand(argv: string[], io: CommandIO): Promise<number> {
     const ota = gw.parts.find((p) => p.name === 'ota')?.status?.().ota as { port: number; scheme: string } | undefined;
     if (ota) lines.push(`  firmware:    ${ota.scheme} downloads on port ${ota.port} (OTA)`);
     io.stdout.write(lines.join('\n') + '\n');
+    // The banner's fingerprint is what people compare and boards pin: a renewal says the new one in the same place.
+    gw.onCertificateRenewed((t) => io.stdout.write(['tls certificate renewed: boards and phones pinning the old fingerprint need the new one', ...tlsLines(gw, t)].join('\n') + '\n'));
 
     let stopDemo: (() => Promise<void>) | undefined;
     if (demo) {

@@ -10,11 +10,14 @@ import { launchOptions } from '../gateway/launch.js';
 import { normalizeFingerprint } from '../../firmware-protocol/tls.js';
 
 /**
- * TLS is on: the app is what a club installs on the laptop that tablets, phones and boards on
- * the shared Wi-Fi reach, and there the operator token must not cross the air in clear text.
+ * TLS is on unless the settings file says `"tls": false`: the app is what a club installs on
+ * the laptop that tablets, phones and boards on the shared Wi-Fi reach, and there the operator
+ * token must not cross the air in clear text. An operator whose boards cannot pin a certificate
+ * turns it off in the Settings view.
  */
 export function desktopGatewayOptions(userDataDir: string, extra: Pick<GatewayOptions, 'logger' | 'env'> = {}): GatewayOptions {
-  return { ...launchOptions({ dataDir: userDataDir, tls: true }), ...extra };
+  const o = launchOptions({ dataDir: userDataDir });
+  return { ...o, tls: o.tls ?? true, ...extra };
 }
 
 /**

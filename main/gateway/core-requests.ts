@@ -6,6 +6,7 @@ import { OperatorFrames } from '../../firmware-protocol/index.js';
 import { gatewayError } from './errors.js';
 import { answer, defineRequest, type RequestTable } from './parts.js';
 import { normalizeRoomId } from './rooms.js';
+import { PRIORITY_RANK, priorityName } from './priority.js';
 import {
   boardCommandName,
   broadcastToBoards,
@@ -47,6 +48,10 @@ export function coreRequests(view: GatewayView): RequestTable {
           created_at: c.createdAt.toISOString(),
           acked_at: c.ackedAt?.toISOString() ?? null,
           result: c.result,
+          priority: priorityName(c.priority),
+          timeout_ms: core.commands.timeoutOf(c),
+          max_retries: core.commands.maxRetriesOf(c),
+          failed_at: c.failedAt?.toISOString() ?? null,
         }));
         return answer('commands', { device_id: f.device_id, commands });
       },
@@ -74,7 +79,7 @@ export function coreRequests(view: GatewayView): RequestTable {
       status: 202,
       async handle(f) {
         const command = boardCommandName(f.command);
-        const r = await core.commands.send(f.device_id, command, f.params ?? {});
+        const r = await core.commands.send(f.device_id, command, f.params ?? {}, { timeoutMs: f.timeout_ms, maxRetries: f.max_retries, priority: f.priority });
         return answer('command_queued', { command_id: r.commandId, device_id: f.device_id, command, pushed: r.pushed, connected: core.boards.isOnline(f.device_id) });
       },
     }),
@@ -107,7 +112,12 @@ export function coreRequests(view: GatewayView): RequestTable {
       http: 'POST /users/:user_id/notifications',
       async handle(f) {
         const payload = typeof f.payload === 'object' && f.payload !== null ? (f.payload as Record<string, unknown>) : { type: 'notification', message: f.payload };
-        const delivered = await core.users.notify(f.user_id, payload);
+        const priority = PRIORITY_RANK[f.priority ?? 'normal'];
+        if (f.ack === true) {
+          const messageId = await core.users.notifyAcked(f.user_id, payload, { priority, ttlMs: f.ttl_ms ?? null });
+          return answer('user_notified', { user_id: f.user_id, delivered: false, queued: true, message_id: messageId });
+        }
+        const delivered = await core.users.notify(f.user_id, payload, { priority, ttlMs: f.ttl_ms ?? null });
         return answer('user_notified', { user_id: f.user_id, delivered, queued: !delivered });
       },
     }),

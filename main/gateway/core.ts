@@ -11,7 +11,7 @@ import { BoardHub } from './boards.js';
 import { CommandQueue } from './commands.js';
 import { UserHub } from './users.js';
 import { OperatorHub } from './operators.js';
-import { createDeviceToken } from './auth.js';
+import { createDeviceToken, deviceTokenOk, type JwtCheck } from './auth.js';
 import { Paths } from '../../firmware-protocol/index.js';
 import { FINGERPRINT_PARAM } from '../../firmware-protocol/tls.js';
 import type { FleetLink } from './fleet/link.js';
@@ -25,6 +25,11 @@ export interface DeviceTokens {
   revoke(deviceId: string): Promise<number>;
   /** Device ids that hold an unrevoked token. */
   holders(): Promise<Set<string>>;
+  /**
+   * Whether `token` admits `deviceId` (always in open mode): its minted token, or a JWT whose
+   * `sub` is `subject` (the id as the client names itself; players: the user id without `user:`).
+   */
+  check(deviceId: string, token: string | null | undefined, subject?: string): Promise<boolean>;
 }
 
 export interface Core extends Base {
@@ -62,14 +67,20 @@ export const TOKEN_REVOKED_CLOSE = 4403;
 
 /**
  * With a fleet, each hub gets its cross-gateway hook; without one it gets none and runs as a
- * single gateway always did.
+ * single gateway always did. `jwt` checks JWTs beside minted device tokens (null: none configured).
  */
-export function createCore(base: Base, where: { hosts: () => string[]; port: () => number; addresses: () => BoardAddress[] }, fleet: FleetLink | null = null, platform: Platform = new Platform(base.clock)): Core {
+export function createCore(
+  base: Base,
+  where: { hosts: () => string[]; port: () => number; addresses: () => BoardAddress[] },
+  fleet: FleetLink | null = null,
+  jwt: JwtCheck | null = null,
+  platform: Platform = new Platform(base.clock),
+): Core {
   const operators = new OperatorHub({ ...base, fleet: fleet?.operators });
   const boards = new BoardHub({ ...base, operators, fleet: fleet?.boards });
   const rooms = new RoomHub({ ...base, operators, fleet: fleet?.rooms });
   const signaling = new SignalHub({ ...base, operators, fleet: fleet?.signaling });
-  const users = new UserHub({ ...base, fleet: fleet?.users });
+  const users = new UserHub({ ...base, operators, fleet: fleet?.users });
   const tokens: DeviceTokens = {
     mint: (deviceId, label) => createDeviceToken(base, deviceId, label),
     async revoke(deviceId) {
@@ -89,6 +100,7 @@ export function createCore(base: Base, where: { hosts: () => string[]; port: () 
       }
       return n;
     },
+    check: (deviceId, token, subject) => deviceTokenOk({ ...base, jwt }, deviceId, token, subject),
     holders: async () => new Set((await base.store.listDeviceTokens()).filter((t) => t.revokedAt === null).map((t) => t.deviceId)),
   };
   return {

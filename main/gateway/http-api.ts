@@ -15,6 +15,8 @@ import type { StoreWatch } from './store-watch.js';
 import { serveStatic } from './static.js';
 import { serveTestPage } from './websocket-test.js';
 import { VERSION } from './version.js';
+import { handleBoardUpload, UPLOAD_PATH } from './http-upload.js';
+import type { SampleSink } from './samples.js';
 
 /**
  * The request target as a URL, or null when it is not one (`GET http://[`):
@@ -34,7 +36,7 @@ function refusal(auth: Extract<OperatorAuth, { ok: false }>, req: IncomingMessag
   return gatewayError('FORBIDDEN_ORIGIN', req.headers.origin);
 }
 
-export async function handleHttp(core: Core, dispatcher: Dispatcher, storeWatch: StoreWatch | null, req: IncomingMessage, res: ServerResponse): Promise<void> {
+export async function handleHttp(core: Core, dispatcher: Dispatcher, storeWatch: StoreWatch | null, req: IncomingMessage, res: ServerResponse, sampleSink: SampleSink | null = null): Promise<void> {
   const url = requestUrl(req);
   if (!url) return sendError(res, gatewayError('BAD_REQUEST', 'the request target is not a valid path'));
   const path = url.pathname;
@@ -42,6 +44,10 @@ export async function handleHttp(core: Core, dispatcher: Dispatcher, storeWatch:
 
   // Before anything that could wait on the store: health must answer within a second whatever the database does.
   if (path === '/api/health') return sendHealth(core, storeWatch, res);
+
+  // A board's own token, not the operator's: before the operator check.
+  const upload = UPLOAD_PATH.exec(path);
+  if (upload) return handleBoardUpload(core, sampleSink, req, res, url, upload[1]!);
 
   if (path === '/metrics' || path.startsWith('/api/')) {
     const auth = checkOperator(core, req, url);

@@ -25,7 +25,7 @@ import { Metrics } from './metrics.js';
 import { DEFAULTS, defaultDataDir, type CoreOptions, type ResolvedOptions } from './options.js';
 import type { GatewayPart, HookName, PartHooks } from './parts.js';
 import { createGatewayServer } from './server.js';
-import { mintToken, OPERATOR_TOKEN_PATTERN } from './auth.js';
+import { createJwtCheck, mintToken, OPERATOR_TOKEN_PATTERN } from './auth.js';
 import { openStore } from './store/index.js';
 import { StoreWatch, type StoreWatchOptions } from './store-watch.js';
 import type { Store } from './store/types.js';
@@ -36,6 +36,7 @@ import { usbPart, type UsbPartOptions } from './usb/part.js';
 import { discoveryPart } from './discovery/part.js';
 import { settingsPart } from './settings-part.js';
 import { certificateNames, resolveTls } from './tls/resolve.js';
+import { startRenewal } from './tls/renew.js';
 import { canonicalName } from './tls/cert.js';
 import { FINGERPRINT_PARAM } from '../../firmware-protocol/tls.js';
 import { otaPart, type OtaPartOptions } from './ota/part.js';
@@ -85,8 +86,10 @@ export interface Gateway {
   readonly url: string;
   /** http:// (https://, with `&sha256=` the fingerprint, with TLS) URL of the operator UI with the token, for this machine. */
   readonly operatorUrl: string;
-  /** SHA-256 of the certificate served at start (64 hex digits), null without TLS. */
+  /** SHA-256 of the certificate served now (64 hex digits; a renewal changes it), null without TLS. */
   readonly fingerprint: string | null;
+  /** Calls `fn` with each certificate renewed while running (what the banner showed changes); returns the unsubscribe. */
+  onCertificateRenewed(fn: (tls: NonNullable<ResolvedOptions['tls']>) => void): () => void;
   readonly operatorToken: string;
   readonly options: ResolvedOptions;
   /** The hubs and base services. */
@@ -159,7 +162,14 @@ export function resolveOptions(o: CoreOptions, env: NodeJS.ProcessEnv = process.
     redis: o.redis ?? null,
     dataDir,
     operatorToken: operatorTokenFor(dataDir, o.operatorToken),
-    deviceAuth: o.deviceAuth ?? DEFAULTS.deviceAuth,
+    // Keys for JWTs mean tokens are wanted: without an explicit mode they would admit everyone.
+    deviceAuth: o.deviceAuth ?? (o.jwtSecret !== undefined || o.jwtPublicKeyFile !== undefined ? 'token' : DEFAULTS.deviceAuth),
+    jwtSecret: o.jwtSecret ?? null,
+    jwtPublicKeyFile: o.jwtPublicKeyFile ?? null,
+    jwtIssuer: o.jwtIssuer ?? null,
+    jwtAudience: o.jwtAudience ?? null,
+    compression: o.compression ?? DEFAULTS.compression,
+    compressionThreshold: o.compressionThreshold ?? DEFAULTS.compressionThreshold,
     logLevel: o.logLevel ?? DEFAULTS.logLevel,
     heartbeatIntervalMs: o.heartbeatIntervalMs ?? DEFAULTS.heartbeatIntervalMs,
     maxPayloadBytes: o.maxPayloadBytes ?? DEFAULTS.maxPayloadBytes,
@@ -168,6 +178,7 @@ export function resolveOptions(o: CoreOptions, env: NodeJS.ProcessEnv = process.
     maxFramesPerSecondPerAddress: o.maxFramesPerSecondPerAddress ?? DEFAULTS.maxFramesPerSecondPerAddress,
     maxBytesPerSecondPerAddress: o.maxBytesPerSecondPerAddress ?? DEFAULTS.maxBytesPerSecondPerAddress,
     maxSendBufferBytes: o.maxSendBufferBytes ?? DEFAULTS.maxSendBufferBytes,
+    sendQueueThresholdBytes: o.sendQueueThresholdBytes ?? DEFAULTS.sendQueueThresholdBytes,
     maxConnections: o.maxConnections ?? DEFAULTS.maxConnections,
     maxConnectionsPerAddress: o.maxConnectionsPerAddress ?? DEFAULTS.maxConnectionsPerAddress,
     identifyTimeoutMs: o.identifyTimeoutMs ?? DEFAULTS.identifyTimeoutMs,
@@ -247,6 +258,8 @@ export async function startGateway(options: GatewayOptions = {}): Promise<Gatewa
   const log: Logger = options.logger ?? createLogger(opts.logLevel);
   const gatewayId = gatewayIdFor(opts.dataDir);
   if (opts.redis !== null && !/^(mysql|mariadb):\/\//i.test(opts.db)) throw gatewayError('REDIS_NEEDS_SHARED_DB');
+  // Before the store opens: a bad key file is a start-up error with nothing to undo.
+  const jwt = createJwtCheck(opts, clock);
   let store: Store;
   try {
     store = ownedRows(await openStore(opts.db), gatewayId);
@@ -276,7 +289,7 @@ export async function startGateway(options: GatewayOptions = {}): Promise<Gatewa
     },
   };
   const platform = options.platform ?? new Platform(clock);
-  const core = createCore(base, { hosts: () => (opts.host === '0.0.0.0' || opts.host === '::' ? lanAddresses() : [opts.host]), port: () => listenPort, addresses: () => boardAddresses(opts.host) }, fleet, platform);
+  const core = createCore(base, { hosts: () => (opts.host === '0.0.0.0' || opts.host === '::' ? lanAddresses() : [opts.host]), port: () => listenPort, addresses: () => boardAddresses(opts.host) }, fleet, jwt, platform);
 
   const parts: GatewayPart[] = [];
   let server: ReturnType<typeof createGatewayServer>;
@@ -337,17 +350,22 @@ export async function startGateway(options: GatewayOptions = {}): Promise<Gatewa
   for (const p of parts) await p.start?.({ port: listenPort });
   const statusTimer = opts.statusLogIntervalMs > 0 ? clock.setInterval(() => log.info('status ' + core.rooms.statusLine(), { boards: core.boards.onlineCount(), signaling: core.signaling.count(), users: core.users.count(), operators: core.operators.count() }), opts.statusLogIntervalMs) : undefined;
 
-  const renewTimer = opts.tls?.source === 'generated' ? clock.setInterval(() => renewCertificate(opts, server, log, clock.now()), RENEW_CHECK_MS) : undefined;
+  const renewal = startRenewal({ opts, server, parts, log, clock, lanAddresses });
   const localHost = opts.host === '0.0.0.0' || opts.host === '::' ? '127.0.0.1' : opts.host;
-  const fp = opts.tls ? `&${FINGERPRINT_PARAM}=${opts.tls.fingerprint}` : '';
+  const fp = () => (opts.tls ? `&${FINGERPRINT_PARAM}=${opts.tls.fingerprint}` : '');
   let closing: Promise<void> | undefined;
   platform.status = () => (closing ? 'stopped' : storeWatch.lateReason() === null ? 'healthy' : 'degraded');
   const gateway: Gateway = {
     port: listenPort,
     host: opts.host,
     url: `${opts.tls ? 'wss' : 'ws'}://${localHost}:${listenPort}`,
-    operatorUrl: `${opts.tls ? 'https' : 'http'}://${localHost}:${listenPort}/?token=${opts.operatorToken}${fp}`,
-    fingerprint: opts.tls?.fingerprint ?? null,
+    get operatorUrl() {
+      return `${opts.tls ? 'https' : 'http'}://${localHost}:${listenPort}/?token=${opts.operatorToken}${fp()}`;
+    },
+    get fingerprint() {
+      return opts.tls?.fingerprint ?? null;
+    },
+    onCertificateRenewed: (fn) => renewal.onRenewed(fn),
     operatorToken: opts.operatorToken,
     options: opts,
     core,
@@ -359,10 +377,11 @@ export async function startGateway(options: GatewayOptions = {}): Promise<Gatewa
     close() {
       closing ??= (async () => {
         clock.clear(statusTimer);
-        clock.clear(renewTimer);
+        renewal.stop();
         platform.stop();
         core.commands.stop();
         core.rooms.stop();
+        core.users.acks.stop();
         for (const p of [...parts].reverse()) {
           await p.close?.().catch((err: unknown) => log.warn('part close failed', { part: p.name, error: errorText(err) }));
         }
@@ -384,22 +403,6 @@ export async function startGateway(options: GatewayOptions = {}): Promise<Gatewa
     if (missing.length && opts.tls.source === 'generated') log.warn('tls certificate does not name these addresses; browsers will warn on them (the .local name works)', { missing: missing.join(',') });
   }
   return gateway;
-}
-
-/** How often a made certificate's remaining validity is checked while running. */
-const RENEW_CHECK_MS = 24 * 3600 * 1000;
-
-/** Replaces a made certificate near its end, for new connections; boards pinning the old one must be told. */
-function renewCertificate(opts: ResolvedOptions, server: { setCertificate(t: NonNullable<ResolvedOptions['tls']>): void }, log: Logger, now: number): void {
-  try {
-    const r = resolveTls(true, { ...opts, lanAddresses: lanAddresses(), now });
-    if (!r?.renewed) return;
-    opts.tls = r.tls;
-    server.setCertificate(r.tls);
-    log.warn('tls certificate renewed: boards and phones pinning the old fingerprint need the new one', { sha256: r.tls.fingerprintColons, valid_until: new Date(r.tls.notAfter).toISOString() });
-  } catch (err) {
-    log.warn('tls certificate renewal failed', { error: errorText(err) });
-  }
 }
 
 export { GatewayError };

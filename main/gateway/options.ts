@@ -39,6 +39,18 @@ export interface CoreOptions {
   operatorToken?: string;
   /** `open` admits any board or room client (what the systems Courtside replaces did); `token` requires a device token. Default `open`. */
   deviceAuth?: DeviceAuthMode;
+  /** HS256 secret: a JWT signed with it (and `sub` the id connecting) is accepted wherever a device token is. Setting any JWT key makes `token` the default device auth. Default none. */
+  jwtSecret?: string;
+  /** A PEM public key (RSA for RS256, EC P-256 for ES256) or a JWKS file, for JWTs as jwtSecret. Default none. */
+  jwtPublicKeyFile?: string;
+  /** When set, a JWT's `iss` must be this. Default: not checked. */
+  jwtIssuer?: string;
+  /** When set, a JWT's `aud` must contain this. Default: not checked. */
+  jwtAudience?: string;
+  /** permessage-deflate on every WebSocket endpoint, when the client offers it. Default true. */
+  compression?: boolean;
+  /** Frames smaller than this many bytes are sent uncompressed. Default 1024. */
+  compressionThreshold?: number;
   /** Default `info`. */
   logLevel?: LogLevel;
   /** WebSocket ping interval; a silent socket is closed after two. Default 15000 ms (offline within 30 s). */
@@ -59,6 +71,12 @@ export interface CoreOptions {
    * quarter of it waits. 0: no cap. Default 8388608 (8 MiB).
    */
   maxSendBufferBytes?: number;
+  /**
+   * Past this many bytes waiting unsent to a connection, what is sent to it waits in a small
+   * priority queue (high-priority commands, messages and notifications first) until the socket
+   * drains below it. 0: off. Default 65536 (64 KiB).
+   */
+  sendQueueThresholdBytes?: number;
   /** Open WebSocket connections at most, all endpoints together. Default 2000. */
   maxConnections?: number;
   /**
@@ -130,6 +148,12 @@ export interface ResolvedOptions {
   dataDir: string;
   operatorToken: string;
   deviceAuth: DeviceAuthMode;
+  jwtSecret: string | null;
+  jwtPublicKeyFile: string | null;
+  jwtIssuer: string | null;
+  jwtAudience: string | null;
+  compression: boolean;
+  compressionThreshold: number;
   logLevel: LogLevel;
   heartbeatIntervalMs: number;
   maxPayloadBytes: number;
@@ -138,6 +162,7 @@ export interface ResolvedOptions {
   maxFramesPerSecondPerAddress: number;
   maxBytesPerSecondPerAddress: number;
   maxSendBufferBytes: number;
+  sendQueueThresholdBytes: number;
   maxConnections: number;
   maxConnectionsPerAddress: number;
   identifyTimeoutMs: number;
@@ -172,6 +197,8 @@ export const DEFAULTS = {
   port: DEFAULT_PORT,
   deviceAuth: 'open' as DeviceAuthMode,
   logLevel: 'info' as LogLevel,
+  compression: true,
+  compressionThreshold: 1024,
   heartbeatIntervalMs: 15_000,
   maxPayloadBytes: 256 * 1024,
   maxFramesPerSecond: 500,
@@ -179,6 +206,7 @@ export const DEFAULTS = {
   maxFramesPerSecondPerAddress: 2000,
   maxBytesPerSecondPerAddress: 8 * 1024 * 1024,
   maxSendBufferBytes: 8 * 1024 * 1024,
+  sendQueueThresholdBytes: 64 * 1024,
   maxConnections: 2000,
   maxConnectionsPerAddress: 64,
   identifyTimeoutMs: 10_000,

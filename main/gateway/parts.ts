@@ -8,6 +8,7 @@
  * schema, so both transports answer the same thing in the same shape: the
  * WebSocket reply is `{type, id?, ...body}`, the HTTP body is `body`.
  */
+import type { TlsMaterial } from './tls/cert.js';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Static, TSchema } from '@sinclair/typebox';
 import type { Peer } from './peer.js';
@@ -101,4 +102,6 @@ export interface GatewayPart {
   start?(listening: { port: number }): Promise<void>;
   /** Runs before the server closes; flush what must be flushed. */
   close?(): Promise<void>;
+  /** A made certificate was renewed while running; new connections get it (whatever advertises the fingerprint says the new one). */
+  certificateRenewed?(tls: TlsMaterial): void;
 }

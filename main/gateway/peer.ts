@@ -4,6 +4,7 @@ import type { Clock, TimerHandle } from './clock.js';
 import type { TokenBucket } from './limits.js';
 import type { Metrics } from './metrics.js';
 import type { ConnectionInfo } from './platform/platform.js';
+import { NORMAL_RANK, SendBacklog } from './send-backlog.js';
 
 export type EndpointName = 'legacy' | 'board' | 'user' | 'operator' | 'ws';
 
@@ -29,8 +30,16 @@ export interface PeerBudget {
   addressBytes: TokenBucket | null;
   /** Close the connection once this many bytes wait unsent to it (a client that does not read). 0: no cap. */
   maxSendBufferBytes: number;
+  /**
+   * Past this many bytes waiting to a client, frames sent to it wait in a priority backlog
+   * (high first) instead of behind everything already written. 0: never (always written at once).
+   */
+  sendQueueThresholdBytes?: number;
   clock: Clock;
 }
+
+/** Wait before looking again when nothing written is left to signal that the socket drained. */
+const DRAIN_RECHECK_MS = 20;
 
 /**
  * One connected socket, whatever its endpoint: JSON out, error frames, the
@@ -46,6 +55,16 @@ export class Peer {
   private bytesTimer: TimerHandle | undefined;
   private overflowed = false;
   private clearOnClose = false;
+  /** Made when the socket first backs up past the threshold; null again once it drained. */
+  private backlog: SendBacklog | null = null;
+  /** Writes made near or past the threshold whose flush callback has not come yet. */
+  private drainWaits = 0;
+  private drainTimer: TimerHandle | undefined;
+  private drainWaiters: (() => void)[] | null = null;
+  private readonly onFlushed = (): void => {
+    this.drainWaits--;
+    if (this.backlog !== null) this.pump();
+  };
   /** Sees every frame sent (the platform's counters and `message:sent`). */
   tap: ((frame: Record<string, unknown> | string) => void) | null = null;
   /** Set by the platform: a registered handler may take a frame of a type the endpoint does not know. */
@@ -76,26 +95,96 @@ export class Peer {
     return this.ws.readyState === WebSocket.OPEN;
   }
 
-  /** Bytes queued to this client and not yet sent. */
+  /** Bytes queued to this client and not yet sent, the priority backlog's included. */
   get buffered(): number {
-    return this.ws.bufferedAmount;
+    return this.ws.bufferedAmount + (this.backlog?.size ?? 0);
   }
 
-  send(frame: object): void {
+  /** Frames waiting in the priority backlog (the socket is backed up); 0 while it keeps up. */
+  get backlogged(): number {
+    return this.backlog?.length ?? 0;
+  }
+
+  /** `rank`: 0 high, 1 normal (default), 2 low; it matters only while the socket is backed up. */
+  send(frame: object, rank = NORMAL_RANK): void {
     if (this.ws.readyState !== WebSocket.OPEN) return;
-    this.ws.send(JSON.stringify(frame));
-    this.metrics.framesOut++;
-    this.tap?.(frame as Record<string, unknown>);
-    this.checkBuffer();
+    if (this.backlog === null && !this.backedUp()) return this.write(JSON.stringify(frame), frame as Record<string, unknown>);
+    this.enqueue(JSON.stringify(frame), rank);
   }
 
   /** For fan-out: the same serialized text to many peers. */
-  sendText(text: string): void {
+  sendText(text: string, rank = NORMAL_RANK): void {
     if (this.ws.readyState !== WebSocket.OPEN) return;
-    this.ws.send(text);
+    if (this.backlog === null && !this.backedUp()) return this.write(text, text);
+    this.enqueue(text, rank);
+  }
+
+  /** Resolves once the backlog is empty (everything in it written) or the socket closed. */
+  drained(): Promise<void> {
+    if (this.backlog === null || !this.open) return Promise.resolve();
+    return new Promise((resolve) => {
+      const done = (): void => {
+        this.ws.off('close', done);
+        resolve();
+      };
+      this.ws.once('close', done);
+      (this.drainWaiters ??= []).push(done);
+    });
+  }
+
+  private backedUp(): boolean {
+    const t = this.budget.sendQueueThresholdBytes ?? 0;
+    return t > 0 && this.ws.bufferedAmount >= t;
+  }
+
+  private write(text: string, tapped: Record<string, unknown> | string): void {
+    const t = this.budget.sendQueueThresholdBytes ?? 0;
+    // A write that takes the buffer near the threshold asks to hear when it is flushed: that is
+    // when the backlog, if one forms meanwhile, may move again. Others cost nothing extra.
+    if (t > 0 && this.ws.bufferedAmount + text.length >= t / 2) {
+      this.drainWaits++;
+      this.ws.send(text, this.onFlushed);
+    } else this.ws.send(text);
     this.metrics.framesOut++;
-    this.tap?.(text);
+    this.tap?.(tapped);
     this.checkBuffer();
+  }
+
+  private enqueue(text: string, rank: number): void {
+    (this.backlog ??= new SendBacklog()).push(text, rank);
+    this.checkBuffer();
+    this.pump();
+  }
+
+  /** Writes from the backlog, highest priority first, while the socket is under the threshold. */
+  private pump(): void {
+    const q = this.backlog;
+    if (q === null) return;
+    if (!this.open) return this.endBacklog();
+    while (!this.backedUp()) {
+      const text = q.shift();
+      if (text === undefined) return this.endBacklog();
+      this.write(text, text);
+      // The write may have passed the send-buffer cap and closed the socket.
+      if (!this.open) return this.endBacklog();
+    }
+    // Nothing written is left to call back (buffered by the library itself, say): look again soon.
+    if (this.drainWaits <= 0 && this.drainTimer === undefined) {
+      this.drainTimer = this.budget.clock.setTimeout(() => {
+        this.drainTimer = undefined;
+        this.pump();
+      }, DRAIN_RECHECK_MS);
+    }
+  }
+
+  private endBacklog(): void {
+    this.backlog?.clear();
+    this.backlog = null;
+    this.budget.clock.clear(this.drainTimer);
+    this.drainTimer = undefined;
+    const w = this.drainWaiters;
+    this.drainWaiters = null;
+    for (const f of w ?? []) f();
   }
 
   /**
@@ -105,7 +194,7 @@ export class Peer {
    */
   private checkBuffer(): void {
     const cap = this.budget.maxSendBufferBytes;
-    if (cap <= 0 || this.overflowed || this.ws.bufferedAmount <= cap) return;
+    if (cap <= 0 || this.overflowed || this.ws.bufferedAmount + (this.backlog?.size ?? 0) <= cap) return;
     this.overflowed = true;
     this.metrics.countError('SEND_BUFFER_FULL');
     this.ws.close(CLOSE_SEND_BUFFER_FULL, `send buffer over ${cap} bytes: the client does not read`);

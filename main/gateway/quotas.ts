@@ -6,7 +6,7 @@
  */
 import type { Clock } from './clock.js';
 import { isThisMachine } from './limits.js';
-import type { MessageCount, Store } from './store/types.js';
+import type { MessageCount, MessageInsert, Store } from './store/types.js';
 
 export interface MessageLimits {
   /** Queued direct messages to one device, all rooms together; 0 for no cap. */
@@ -78,6 +78,19 @@ export class MessageQuotas {
     if (over(r, this.limits.perRoom, bytes)) return false;
     r.count++;
     r.bytes += bytes;
+    return true;
+  }
+
+  /** Stores a message in the room's log if the room has room for it; false (nothing stored) if not. */
+  async storeWithin(roomId: string, m: MessageInsert): Promise<boolean> {
+    const bytes = Buffer.byteLength(m.content);
+    if (!(await this.reserveStored(roomId, bytes))) return false;
+    try {
+      await this.store.insertMessage(m);
+    } catch (err) {
+      this.release(roomId, null, bytes);
+      throw err;
+    }
     return true;
   }
 

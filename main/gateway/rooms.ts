@@ -2,34 +2,23 @@
  * The room protocol's rooms: membership in memory (who is connected where), rooms,
  * devices, connections, messages and room queries in the store.
  */
-import { randomInt } from 'node:crypto';
-import { ROOM_ID_ALPHABET, ROOM_ID_LENGTH, reservedIdError, type IdentityFrame, type RoomStatus } from '../../firmware-protocol/index.js';
+import { reservedIdError, type IdentityFrame, type RoomStatus } from '../../firmware-protocol/index.js';
 import type { Base, EventPublisher } from './base.js';
-import type { TimerHandle } from './clock.js';
+import { RoomRetention } from './room-retention.js';
 import { MessageQuotas, NewDeviceBudget } from './quotas.js';
+import { accessError, accessFromIdentity, roomNameError } from './room-access.js';
+import { contentText, DELIVERY_PAGE, flushed, messageFrame, newRoomId, normalizeRoomId, storedContent } from './room-util.js';
 
+export { DELIVERY_PAGE, flushed, newRoomId, normalizeRoomId, storedContent } from './room-util.js';
 /** What the room hub uses. */
 export type RoomHubDeps = Pick<Base, 'store' | 'clock' | 'metrics' | 'persist' | 'options' | 'log'> & { readonly operators: EventPublisher; readonly fleet?: RoomFleet };
 import type { RoomFleet } from './fleet/hooks.js';
-import type { MessageRow } from './store/types.js';
+import type { ExpiredMessage, MessageRow } from './store/types.js';
+import { AckTracker } from './acks.js';
+import { MessageExpiry } from './message-expiry.js';
 import type { Peer } from './peer.js';
 
-/** Queued messages read and sent per page on a reconnect; the next page waits until this one left the process. */
-export const DELIVERY_PAGE = 16;
-const DAY_MS = 86_400_000;
-/** How often retention runs (also once at start). */
-export const RETENTION_INTERVAL_MS = 3_600_000;
-
-/** Resolves once everything sent to the peer so far has been handed to the kernel, or the socket closed. */
-export function flushed(peer: Peer): Promise<void> {
-  return new Promise((resolve) => {
-    if (!peer.open) return resolve();
-    const done = () => (peer.ws.off('close', done), resolve());
-    peer.ws.once('close', done);
-    // A ping is written after every frame before it: its callback means they are out.
-    peer.ws.ping(undefined, undefined, done);
-  });
-}
+export { RETENTION_INTERVAL_MS } from './room-retention.js';
 
 export interface RoomMember {
   readonly deviceId: string;
@@ -44,31 +33,6 @@ export interface RoomMember {
   connectionId: Promise<number | null>;
 }
 
-export function newRoomId(): string {
-  let id = '';
-  for (let i = 0; i < ROOM_ID_LENGTH; i++) id += ROOM_ID_ALPHABET[randomInt(ROOM_ID_ALPHABET.length)];
-  return id;
-}
-
-/** Room ids are read aloud and typed by people: accept lower case and spaces around. */
-export function normalizeRoomId(id: string): string {
-  return id.trim().toUpperCase();
-}
-
-/** The content as it was sent: JSON values come back as values, text as text. */
-export function storedContent(m: { content: string; contentJson: boolean }): unknown {
-  if (!m.contentJson) return m.content;
-  try {
-    return JSON.parse(m.content) as unknown;
-  } catch {
-    return m.content;
-  }
-}
-
-function contentText(content: unknown): string {
-  return typeof content === 'string' ? content : JSON.stringify(content ?? null);
-}
-
 /** bad_target: the id can never name a room device (another endpoint's address); nothing was sent or stored. */
 /** quota: the target's queue or the room is full (QUOTA_EXCEEDED); nothing was stored. */
 export type DirectResult =
@@ -79,9 +43,11 @@ export class RoomHub {
   private readonly byDevice = new Map<string, RoomMember>();
   readonly quotas: MessageQuotas;
   private readonly newDevices: NewDeviceBudget;
-  private retentionTimer: TimerHandle | undefined;
-  private pruning: Promise<void> | null = null;
-  private pruneAgain: Promise<void> | null = null;
+  private readonly retention: RoomRetention;
+  /** Direct messages sent with `ack: true`, waiting for their target's message_ack. */
+  readonly acks: AckTracker;
+  /** Marks queued messages past their ttl_ms expired (every message, a player's notifications too). */
+  readonly expiry: MessageExpiry;
 
   constructor(private readonly ctx: RoomHubDeps) {
     const o = ctx.options;
@@ -90,50 +56,49 @@ export class RoomHub {
       perRoom: { count: o.maxStoredPerRoom, bytes: o.maxStoredBytesPerRoom },
     });
     this.newDevices = new NewDeviceBudget(ctx.clock, o.maxNewDevicesPerAddress);
+    this.acks = new AckTracker(ctx);
+    this.retention = new RoomRetention(ctx, this.quotas);
+    this.expiry = new MessageExpiry(ctx, (m) => this.expired(m));
   }
 
-  /** Starts retention: once now, then every hour on the injected clock. */
+  /** Starts retention (once now, then every hour) and the expiry sweep, on the injected clock. */
   start(): void {
-    if (this.ctx.options.retentionDays <= 0 || this.retentionTimer !== undefined) return;
-    void this.prune();
-    this.retentionTimer = this.ctx.clock.setInterval(() => void this.prune(), RETENTION_INTERVAL_MS);
+    this.retention.start();
+    this.expiry.start();
   }
 
   stop(): void {
-    this.ctx.clock.clear(this.retentionTimer);
-    this.retentionTimer = undefined;
+    this.acks.stop();
+    this.retention.stop();
+    this.expiry.stop();
   }
 
-  /**
-   * One retention pass. Called while one runs, it runs once more after that one (with the
-   * time then), however often it was called meanwhile.
-   */
+  /** A queued room message expired: it leaves its target's queue, and a sender that asked for an ack hears it. */
+  private expired(m: ExpiredMessage): void {
+    if (m.roomId === null) return;
+    this.quotas.delivered(m.toDeviceId, m.bytes);
+    this.acks.drop(m.id);
+    if (!m.ackRequested) return;
+    this.toSender(m.fromDeviceId, JSON.stringify({ type: 'expired', message_id: m.id, target_device_id: m.toDeviceId }));
+  }
+
+  /** A notice for a message's sender, wherever in the fleet it is connected. */
+  private toSender(from: string, notice: string): void {
+    const sender = this.byDevice.get(from);
+    if (sender) sender.peer.sendText(notice);
+    else this.ctx.fleet?.toDevice(from, notice);
+  }
+
+  /** Reserves a slot in the target's queue; a full queue is first cleared of what expired. */
+  private async reserveQueued(roomId: string, target: string, bytes: number): Promise<string | null> {
+    const full = await this.quotas.reserveQueued(roomId, target, bytes);
+    if (full === null || (await this.expiry.sweep()) === 0) return full;
+    return this.quotas.reserveQueued(roomId, target, bytes);
+  }
+
+  /** One retention pass (see RoomRetention.prune). */
   prune(): Promise<void> {
-    if (!this.pruning) {
-      this.pruning = this.prunePass().finally(() => (this.pruning = null));
-      return this.pruning;
-    }
-    this.pruneAgain ??= this.pruning.then(() => {
-      this.pruneAgain = null;
-      return this.prune();
-    });
-    return this.pruneAgain;
-  }
-
-  private async prunePass(): Promise<void> {
-    const before = new Date(this.ctx.clock.now() - this.ctx.options.retentionDays * DAY_MS);
-    try {
-      const n = await this.ctx.store.pruneOlderThan(before);
-      // Only a pass that deleted messages changes usage. Resetting after every pass (the one at start
-      // included) dropped the reservations of writes still in flight, and a burst then passed the room cap.
-      if (n.messages > 0) this.quotas.reset();
-      if (n.messages + n.roomQueries + n.connections > 0) {
-        this.ctx.log.info('retention: deleted rows older than the retention', { before: before.toISOString(), messages: n.messages, room_queries: n.roomQueries, connections: n.connections });
-      }
-    } catch (err) {
-      this.ctx.metrics.storeErrors++;
-      this.ctx.log.warn('retention pass failed', { error: err instanceof Error ? err.message : String(err) });
-    }
+    return this.retention.prune();
   }
 
   /**
@@ -174,13 +139,31 @@ export class RoomHub {
     throw new Error('could not find a free room id');
   }
 
-  /** Decides the room for an identity frame (the room protocol's four statuses). */
-  async resolveRoom(identity: IdentityFrame): Promise<{ status: RoomStatus; roomId: string }> {
+  /**
+   * Decides the room for an identity frame (the room protocol's four statuses); `refused` when
+   * the name cannot be created or the room is restricted and this identity may not join.
+   */
+  async resolveRoom(identity: IdentityFrame): Promise<{ status: RoomStatus; roomId: string } | { status: 'refused'; roomId: string; code: 'BAD_FRAME' | 'ROOM_FORBIDDEN'; message: string }> {
     const { store } = this.ctx;
     const requested = typeof identity.room_id === 'string' ? normalizeRoomId(identity.room_id) : '';
     if (requested) {
-      const exists = this.rooms.has(requested) || (await store.roomExists(requested));
-      return { status: exists ? 'joined_existing' : 'room_not_found', roomId: requested };
+      if (identity.create === true) {
+        const bad = roomNameError(requested);
+        if (bad !== null) return { status: 'refused', roomId: requested, code: 'BAD_FRAME', message: bad };
+        if (!this.rooms.has(requested) && (await store.createRoom(requested, new Date(this.ctx.clock.now()), accessFromIdentity(identity)))) {
+          this.ctx.operators.publish('rooms', { event: 'created', room_id: requested });
+          return { status: 'created_new', roomId: requested };
+        }
+      } else if (!this.rooms.has(requested) && !(await store.roomExists(requested))) {
+        this.ctx.log.warn('room not found', { room_id: requested, device_id: identity.device_id });
+        return { status: 'room_not_found', roomId: requested };
+      }
+      const refused = accessError(requested, await store.getRoomAccess(requested), identity);
+      if (refused !== null) {
+        this.ctx.log.warn('room refused a device', { room_id: requested, device_id: identity.device_id });
+        return { status: 'refused', roomId: requested, code: 'ROOM_FORBIDDEN', message: refused };
+      }
+      return { status: 'joined_existing', roomId: requested };
     }
     const known = await store.getDevice(identity.device_id);
     if (known?.lastRoomId && (this.rooms.has(known.lastRoomId) || (await store.roomExists(known.lastRoomId)))) {
@@ -235,6 +218,8 @@ export class RoomHub {
   leave(member: RoomMember): void {
     if (this.byDevice.get(member.deviceId) !== member) return;
     this.byDevice.delete(member.deviceId);
+    // What it did not ack stays queued: sent again when it next identifies.
+    this.acks.forget(member.deviceId);
     const room = this.rooms.get(member.roomId);
     room?.delete(member.deviceId);
     if (room && room.size === 0) this.rooms.delete(member.roomId);
@@ -260,14 +245,10 @@ export class RoomHub {
     }
   }
 
-  private messageFrame(content: unknown, from: string, messageType: 'broadcast' | 'direct', at: Date): string {
-    return JSON.stringify({ type: 'message', content, from_device_id: from, message_type: messageType, timestamp: at.toISOString() });
-  }
-
   /** Sends to every other member of the room; returns how many received it. */
   broadcast(roomId: string, fromDeviceId: string, content: unknown): number {
     const at = new Date(this.ctx.clock.now());
-    const text = this.messageFrame(content, fromDeviceId, 'broadcast', at);
+    const text = messageFrame(content, fromDeviceId, 'broadcast', at);
     let n = this.deliverLocal(roomId, fromDeviceId, text);
     if (this.ctx.fleet) n += this.ctx.fleet.toRoom(roomId, fromDeviceId, text);
     this.ctx.metrics.messagesRelayed++;
@@ -292,7 +273,7 @@ export class RoomHub {
   }
 
   /** A direct message to a member of the same room; queued in the store when asked and the target is away. */
-  async direct(roomId: string, fromDeviceId: string, target: string, content: unknown, queue: boolean): Promise<DirectResult> {
+  async direct(roomId: string, fromDeviceId: string, target: string, content: unknown, queue: boolean, priority = 1, delivery: { ack: boolean; ttlMs: number | null } = { ack: false, ttlMs: null }): Promise<DirectResult> {
     // Room traffic stays in the room namespace: a queued row under a player's address would
     // otherwise be read back as that player's notification.
     const reserved = reservedIdError('target_device_id', target);
@@ -300,9 +281,10 @@ export class RoomHub {
     const at = new Date(this.ctx.clock.now());
     const body = contentText(content);
     const m = this.rooms.get(roomId)?.get(target);
-    const text = this.messageFrame(content, fromDeviceId, 'direct', at);
+    if (delivery.ack && (m || queue)) return this.directAcked(roomId, fromDeviceId, target, content, at, priority, delivery.ttlMs, m);
+    const text = messageFrame(content, fromDeviceId, 'direct', at);
     if (m || this.ctx.fleet?.toDevice(target, text, roomId)) {
-      m?.peer.sendText(text);
+      m?.peer.sendText(text, priority);
       this.ctx.metrics.messagesRelayed++;
       this.ctx.persist(
         this.storeLogged(roomId, { roomId, fromDeviceId, toDeviceId: target, messageType: 'direct', content: body, sentAt: at, status: 'sent', contentJson: typeof content !== 'string' }),
@@ -311,9 +293,12 @@ export class RoomHub {
       this.ctx.operators.publish('messages', { event: 'message', room_id: roomId, from_device_id: fromDeviceId, to_device_id: target, message_type: 'direct', content, sent_at: at.toISOString(), recipients: 1 });
       return { kind: 'sent' };
     }
-    if (!queue) return { kind: 'not_found' };
+    if (!queue) {
+      this.ctx.log.warn('target device not found', { room_id: roomId, target_device_id: target, from_device_id: fromDeviceId });
+      return { kind: 'not_found' };
+    }
     const bytes = Buffer.byteLength(body);
-    const full = await this.quotas.reserveQueued(roomId, target, bytes);
+    const full = await this.reserveQueued(roomId, target, bytes);
     if (full !== null) {
       this.ctx.metrics.countError('QUOTA_EXCEEDED');
       return { kind: 'quota', message: full };
@@ -322,7 +307,8 @@ export class RoomHub {
     let messageId: number;
     try {
       messageId = await this.ctx.store.insertMessage({
-        roomId, fromDeviceId, toDeviceId: target, messageType: 'direct', content: body, sentAt: at, status: 'queued', contentJson: typeof content !== 'string',
+        roomId, fromDeviceId, toDeviceId: target, messageType: 'direct', content: body, sentAt: at, status: 'queued', contentJson: typeof content !== 'string', priority,
+        expiresAt: delivery.ttlMs === null ? null : new Date(at.getTime() + delivery.ttlMs),
       });
     } catch (err) {
       this.quotas.release(roomId, target, bytes);
@@ -333,29 +319,33 @@ export class RoomHub {
   }
 
   /**
-   * Hands a device the direct messages queued for it in the room it just
-   * joined, oldest first, and tells each sender. Messages queued in another
-   * room wait until the device is back there: direct messages are room-scoped.
+   * Hands a device the direct messages queued for it, in whichever room it joined (as
+   * PROTOCOL.md promises: a device that comes back elsewhere is not left waiting), high
+   * priority first, then oldest first, and tells each sender. One queued in another room
+   * carries that room's `room_id`.
    */
   async deliverQueued(member: RoomMember): Promise<number> {
     const { store, clock } = this.ctx;
     let after = 0;
+    let afterPriority = 0;
     let n = 0;
     // A page at a time, the next only once this one has left the process: a long queue
     // costs one page of memory, not the whole queue.
     for (;;) {
-      const page: MessageRow[] = await store.queuedMessagesPage(member.deviceId, { roomId: member.roomId, afterId: after, limit: DELIVERY_PAGE });
+      const page: MessageRow[] = await store.queuedMessagesPage(member.deviceId, { roomId: member.roomId, anyRoom: true, afterId: after, afterPriority, liveAt: new Date(clock.now()), limit: DELIVERY_PAGE });
       for (const msg of page) {
         if (!member.peer.open) return n;
-        member.peer.sendText(this.messageFrame(storedContent(msg), msg.fromDeviceId, 'direct', msg.sentAt));
-        await store.markMessageDelivered(msg.id, new Date(clock.now()));
-        this.quotas.delivered(member.deviceId, Buffer.byteLength(msg.content));
-        const notice = JSON.stringify({ type: 'delivered', message_id: msg.id, target_device_id: member.deviceId });
-        const sender = this.byDevice.get(msg.fromDeviceId);
-        if (sender) sender.peer.sendText(notice);
-        else this.ctx.fleet?.toDevice(msg.fromDeviceId, notice);
-        this.ctx.operators.publish('messages', { event: 'delivered', message_id: msg.id, to_device_id: member.deviceId });
+        const bytes = Buffer.byteLength(msg.content);
+        if (msg.ackRequested) {
+          // Delivered only once acked.
+          this.sendAcked(member, { id: msg.id, roomId: msg.roomId, fromDeviceId: msg.fromDeviceId, content: storedContent(msg), sentAt: msg.sentAt, expiresAt: msg.expiresAt, bytes, priority: msg.priority });
+        } else {
+          member.peer.sendText(messageFrame(storedContent(msg), msg.fromDeviceId, 'direct', msg.sentAt, msg.roomId !== member.roomId ? msg.roomId : null), msg.priority);
+          await store.markMessageDelivered(msg.id, new Date(clock.now()));
+          this.delivered(msg.id, msg.fromDeviceId, member.deviceId, bytes);
+        }
         after = msg.id;
+        afterPriority = msg.priority;
         n++;
       }
       if (page.length < DELIVERY_PAGE) return n;
@@ -363,19 +353,57 @@ export class RoomHub {
     }
   }
 
-  /** Stores a room message that was relayed live, unless the room is full (then it was relayed only). */
-  private async storeLogged(roomId: string, m: Parameters<RoomHubDeps['store']['insertMessage']>[0]): Promise<void> {
-    const bytes = Buffer.byteLength(m.content);
-    if (!(await this.quotas.reserveStored(roomId, bytes))) {
+  /**
+   * `ack: true`: stored as queued first (a restart or a dying socket loses nothing), sent now
+   * if the target is in the room, resent until it acks or the message expires.
+   */
+  private async directAcked(roomId: string, fromDeviceId: string, target: string, content: unknown, at: Date, priority: number, ttlMs: number | null, m: RoomMember | undefined): Promise<DirectResult> {
+    const body = contentText(content);
+    const bytes = Buffer.byteLength(body);
+    const full = await this.reserveQueued(roomId, target, bytes);
+    if (full !== null) {
       this.ctx.metrics.countError('QUOTA_EXCEEDED');
-      return;
+      return { kind: 'quota', message: full };
     }
+    const expiresAt = ttlMs === null ? null : new Date(at.getTime() + ttlMs);
+    let messageId: number;
     try {
-      await this.ctx.store.insertMessage(m);
+      messageId = await this.ctx.store.insertMessage({
+        roomId, fromDeviceId, toDeviceId: target, messageType: 'direct', content: body, sentAt: at, status: 'queued', contentJson: typeof content !== 'string', priority, ackRequested: true, expiresAt,
+      });
     } catch (err) {
-      this.quotas.release(roomId, null, bytes);
+      this.quotas.release(roomId, target, bytes);
       throw err;
     }
+    this.ctx.operators.publish('messages', { event: 'queued', message_id: messageId, room_id: roomId, from_device_id: fromDeviceId, to_device_id: target });
+    if (m && this.byDevice.get(target) === m) this.sendAcked(m, { id: messageId, roomId, fromDeviceId, content, sentAt: at, expiresAt, bytes, priority });
+    return { kind: 'queued', messageId };
+  }
+
+  private sendAcked(m: RoomMember, r: { id: number; roomId: string | null; fromDeviceId: string; content: unknown; sentAt: Date; expiresAt: Date | null; bytes: number; priority: number }): void {
+    const text = messageFrame(r.content, r.fromDeviceId, 'direct', r.sentAt, r.roomId !== m.roomId ? r.roomId : null, r.id);
+    const send = () => {
+      if (!m.peer.open || this.byDevice.get(m.deviceId) !== m) return false;
+      m.peer.sendText(text, r.priority);
+      return true;
+    };
+    send();
+    this.acks.track({
+      id: r.id, to: m.deviceId, expiresAt: r.expiresAt?.getTime() ?? null, resend: send,
+      onAcked: () => this.delivered(r.id, r.fromDeviceId, m.deviceId, r.bytes),
+      onExpired: () => void this.expiry.expire({ id: r.id, roomId: r.roomId, fromDeviceId: r.fromDeviceId, toDeviceId: m.deviceId, bytes: r.bytes, ackRequested: true }),
+    });
+  }
+
+  private delivered(id: number, from: string, to: string, bytes: number): void {
+    this.quotas.delivered(to, bytes);
+    this.toSender(from, JSON.stringify({ type: 'delivered', message_id: id, target_device_id: to }));
+    this.ctx.operators.publish('messages', { event: 'delivered', message_id: id, to_device_id: to });
+  }
+
+  /** Stores a room message that was relayed live, unless the room is full (then it was relayed only). */
+  private async storeLogged(roomId: string, m: Parameters<RoomHubDeps['store']['insertMessage']>[0]): Promise<void> {
+    if (!(await this.quotas.storeWithin(roomId, m))) this.ctx.metrics.countError('QUOTA_EXCEEDED');
   }
 
   roomInfo(member: RoomMember): { type: 'room_info'; room_id: string; total_clients: number; clients: { device_id: string; identity: string }[] } {

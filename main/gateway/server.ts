@@ -10,7 +10,7 @@ import type { Server as NetServer } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { reservedIdError } from '../../firmware-protocol/index.js';
-import { checkOperator, deviceTokenOk, operatorPage } from './auth.js';
+import { checkOperator, operatorPage } from './auth.js';
 import type { Core } from './core.js';
 import { sendError, userError, type Dispatcher } from './dispatch.js';
 import type { PartHooks } from './parts.js';
@@ -118,7 +118,13 @@ export function createGatewayServer({ core, dispatcher, hooks, storeWatch, serve
   // limit so frames between 1x and 4x get a FRAME_TOO_LARGE error and the connection stays.
   // skipUTF8Validation: every text frame goes through JSON.parse, which rejects what matters;
   // bytes that are not UTF-8 decode to U+FFFD and fail validation as any bad value would.
-  const wss = new WebSocketServer({ noServer: true, maxPayload: options.maxPayloadBytes * 4, perMessageDeflate: false, clientTracking: true, skipUTF8Validation: true });
+  // permessage-deflate only when the client offers it; ws applies maxPayload to the inflated
+  // message, so a small compressed frame that inflates past it closes the socket (1009) before
+  // it is held whole. No context takeover: a socket keeps no 32 KiB window between messages.
+  const perMessageDeflate = options.compression
+    ? { threshold: options.compressionThreshold, serverNoContextTakeover: true, clientNoContextTakeover: true, concurrencyLimit: 4 }
+    : false;
+  const wss = new WebSocketServer({ noServer: true, maxPayload: options.maxPayloadBytes * 4, perMessageDeflate, clientTracking: true, skipUTF8Validation: true });
   const keepalive = new KeepaliveManager(clock, options.heartbeatIntervalMs, (s) => {
     ctx.log.info('connection silent for two heartbeat intervals, closing', { endpoint: (s as WebSocket & { courtsideEndpoint?: string }).courtsideEndpoint });
   });
@@ -127,12 +133,12 @@ export function createGatewayServer({ core, dispatcher, hooks, storeWatch, serve
   const sessionStatus = hooks.sessionStatus ?? (() => Promise.resolve(null));
   const boardDeps = { ...intake, clock, boards: core.boards, commands: core.commands, operators: core.operators, sampleSink: hooks.sampleSink ?? null };
   const userDeps = { ...intake, clock, users: core.users };
-  const legacyDeps = { ...intake, store: core.store, rooms: core.rooms, signaling: core.signaling };
+  const legacyDeps = { ...intake, store: core.store, tokens: core.tokens, rooms: core.rooms, signaling: core.signaling };
   const operatorDeps = { ...intake, clock, operators: core.operators, dispatcher };
   const envelopeDeps = { ...intake, clock, platform };
 
   const onRequest = (req: IncomingMessage, res: ServerResponse) => {
-    handleHttp(core, dispatcher, storeWatch ?? null, req, res).catch((err: unknown) => {
+    handleHttp(core, dispatcher, storeWatch ?? null, req, res, hooks.sampleSink ?? null).catch((err: unknown) => {
       // The path only: query strings carry operator tokens, and logs must not.
       sendError(res, userError(err, core.log, `${req.method ?? '?'} ${requestUrl(req)?.pathname ?? '(bad target)'}`));
     });
@@ -188,7 +194,7 @@ export function createGatewayServer({ core, dispatcher, hooks, storeWatch, serve
     const frames = new TokenBucket(options.maxFramesPerSecond, options.maxFramesPerSecond * 2, clock);
     const bytes = options.maxBytesPerSecond > 0 ? new TokenBucket(options.maxBytesPerSecond, Math.max(options.maxBytesPerSecond * 2, options.maxPayloadBytes), clock) : null;
     const shared = addressBudget(ip);
-    const peer = new Peer(ws, ip, endpoint, { frames, bytes, addressFrames: shared?.frames ?? null, addressBytes: shared?.bytes ?? null, maxSendBufferBytes: options.maxSendBufferBytes, clock }, metrics);
+    const peer = new Peer(ws, ip, endpoint, { frames, bytes, addressFrames: shared?.frames ?? null, addressBytes: shared?.bytes ?? null, maxSendBufferBytes: options.maxSendBufferBytes, sendQueueThresholdBytes: options.sendQueueThresholdBytes, clock }, metrics);
     keepalive.add(ws);
     ws.on('pong', onPong);
     ws.on('close', onClose);
@@ -287,7 +293,7 @@ export function createGatewayServer({ core, dispatcher, hooks, storeWatch, serve
         const id = r.id;
         const endpoint = r.endpoint;
         pendingUpgrades++;
-        deviceTokenOk(ctx, endpoint === 'user' ? `user:${id}` : id, url.searchParams.get('token')).finally(() => pendingUpgrades--).then(
+        core.tokens.check(endpoint === 'user' ? `user:${id}` : id, url.searchParams.get('token'), id).finally(() => pendingUpgrades--).then(
           (ok) => {
             if (!ok) {
               metrics.connectionsRejected++;

@@ -23,6 +23,7 @@ function running(core: Core): RunningSettings {
     udp_probe_port: o.discovery.udpProbePort === false ? null : o.discovery.udpProbePort,
     mdns_interfaces: [...o.discovery.interfaces],
     retention_days: o.retentionDays,
+    tls: o.tls !== null,
   };
 }
 

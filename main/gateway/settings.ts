@@ -50,6 +50,7 @@ export function optionsFromSettings(s: Settings): CoreOptions {
   if (s.device_auth !== undefined) o.deviceAuth = s.device_auth;
   if (s.redis !== undefined && s.redis !== null) o.redis = s.redis;
   if (s.retention_days !== undefined) o.retentionDays = s.retention_days;
+  if (s.tls !== undefined) o.tls = s.tls;
   const d: NonNullable<CoreOptions['discovery']> = {};
   if (s.mdns !== undefined) d.mdns = s.mdns;
   if (s.udp_probe_port !== undefined) d.udpProbePort = s.udp_probe_port ?? false;

@@ -7,7 +7,9 @@
 import type { Base } from './base.js';
 import type { Peer } from './peer.js';
 import type { MessageRow } from './store/types.js';
-import { DELIVERY_PAGE, flushed } from './rooms.js';
+import { DELIVERY_PAGE, flushed } from './room-util.js';
+import { AckTracker } from './acks.js';
+import type { EventPublisher } from './base.js';
 import type { UserFleet } from './fleet/hooks.js';
 
 export const userAddress = (userId: string) => `user:${userId}`;
@@ -27,8 +29,12 @@ export function isGatewayNotification(m: MessageRow): boolean {
 
 export class UserHub {
   private readonly users = new Map<string, Set<Peer>>();
+  /** Notifications sent with `ack: true`, waiting for notification_ack. */
+  readonly acks: AckTracker;
 
-  constructor(private readonly ctx: Pick<Base, 'store' | 'clock'> & { readonly fleet?: UserFleet }) {}
+  constructor(private readonly ctx: Pick<Base, 'store' | 'clock' | 'options' | 'persist'> & { readonly operators?: EventPublisher; readonly fleet?: UserFleet }) {
+    this.acks = new AckTracker(ctx);
+  }
 
   add(userId: string, peer: Peer): void {
     let set = this.users.get(userId);
@@ -45,6 +51,8 @@ export class UserHub {
     set.delete(peer);
     if (set.size === 0) {
       this.users.delete(userId);
+      // Unacked notifications stay queued for the app's next connection.
+      this.acks.forget(userAddress(userId));
       this.ctx.fleet?.offline(userId);
     }
   }
@@ -66,12 +74,17 @@ export class UserHub {
     return this.users.has(userId);
   }
 
-  /** Sends now if the user is connected, else stores it for later. Resolves to whether it was sent now. */
-  async notify(userId: string, frame: Record<string, unknown>): Promise<boolean> {
+  /**
+   * Sends now if the user is connected, else stores it for later. Resolves to whether it was
+   * sent now. With `ack`, it is stored first and sent with its `message_id`, and counts as
+   * delivered only when the app acks it (resolves false, with the id).
+   */
+  async notify(userId: string, frame: Record<string, unknown>, opts: { ack?: boolean; priority?: number; ttlMs?: number | null } = {}): Promise<boolean> {
+    if (opts.ack) return (await this.notifyAcked(userId, frame, opts), false);
     const set = this.users.get(userId);
     if (set && set.size > 0) {
       const text = JSON.stringify(frame);
-      for (const p of set) p.sendText(text);
+      for (const p of set) p.sendText(text, opts.priority ?? 1);
       return true;
     }
     // Connected through another gateway: that one sends it, or stores it if the player just left.
@@ -84,23 +97,62 @@ export class UserHub {
       content: JSON.stringify(frame),
       sentAt: new Date(this.ctx.clock.now()),
       status: 'queued',
+      priority: opts.priority ?? 1,
+      expiresAt: opts.ttlMs ? new Date(this.ctx.clock.now() + opts.ttlMs) : null,
     });
     return false;
   }
 
+  /** Stores, sends to every socket of the app, and waits for its ack; resolves to the message id. */
+  async notifyAcked(userId: string, frame: Record<string, unknown>, opts: { priority?: number; ttlMs?: number | null }): Promise<number> {
+    const now = this.ctx.clock.now();
+    const expiresAt = opts.ttlMs ? new Date(now + opts.ttlMs) : null;
+    const id = await this.ctx.store.insertMessage({
+      roomId: null, fromDeviceId: GATEWAY_ORIGIN, toDeviceId: userAddress(userId), messageType: 'direct', content: JSON.stringify(frame),
+      sentAt: new Date(now), status: 'queued', priority: opts.priority ?? 1, ackRequested: true, expiresAt,
+    });
+    if (this.users.has(userId)) this.sendAcked(userId, id, frame, expiresAt, opts.priority ?? 1);
+    return id;
+  }
+
+  private sendAcked(userId: string, id: number, frame: Record<string, unknown>, expiresAt: Date | null, priority: number): void {
+    const text = JSON.stringify({ ...frame, message_id: id, ack: true });
+    const send = () => {
+      const set = this.users.get(userId);
+      if (!set || set.size === 0) return false;
+      for (const p of set) p.sendText(text, priority);
+      return true;
+    };
+    send();
+    this.acks.track({
+      id, to: userAddress(userId), expiresAt: expiresAt?.getTime() ?? null, resend: send,
+      onAcked: () => this.ctx.operators?.publish('messages', { event: 'delivered', message_id: id, to_device_id: userAddress(userId) }),
+      onExpired: () => this.ctx.persist(this.ctx.store.markMessageExpired(id).then(() => undefined), 'notification expired'),
+    });
+  }
+
   async deliverQueued(userId: string, peer: Peer): Promise<number> {
     let after = 0;
+    let afterPriority = 0;
     let n = 0;
     // A page at a time, as for room queues: memory holds one page however long the queue.
     for (;;) {
-      const page = await this.ctx.store.queuedMessagesPage(userAddress(userId), { roomId: null, fromDeviceId: GATEWAY_ORIGIN, afterId: after, limit: DELIVERY_PAGE });
+      const page = await this.ctx.store.queuedMessagesPage(userAddress(userId), {
+        roomId: null, fromDeviceId: GATEWAY_ORIGIN, afterId: after, afterPriority, liveAt: new Date(this.ctx.clock.now()), limit: DELIVERY_PAGE,
+      });
       for (const m of page) {
         after = m.id;
+        afterPriority = m.priority;
         // What a player app receives is only what the gateway wrote for it.
         if (!isGatewayNotification(m)) continue;
         if (!peer.open) return n;
-        peer.sendText(m.content);
-        await this.ctx.store.markMessageDelivered(m.id, new Date(this.ctx.clock.now()));
+        if (m.ackRequested) {
+          // Delivered only once acked.
+          this.sendAcked(userId, m.id, JSON.parse(m.content) as Record<string, unknown>, m.expiresAt, m.priority);
+        } else {
+          peer.sendText(m.content, m.priority);
+          await this.ctx.store.markMessageDelivered(m.id, new Date(this.ctx.clock.now()));
+        }
         n++;
       }
       if (page.length < DELIVERY_PAGE) return n;

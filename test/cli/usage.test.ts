@@ -14,6 +14,7 @@ const typos: [string, string, string[], string, string][] = [
   ['simulate', 'courtside simulate', ['--devcies', '3'], '--devcies', '--devices'],
   ['analyze', 'courtside analyze', ['rec.csv', '--jsno'], '--jsno', '--json'],
   ['export', 'courtside export', ['--sesion', 's-1', '--out', 'x.zip'], '--sesion', '--session'],
+  ['import', 'courtside import', ['--form', 'mysql://u:p@127.0.0.1:1/x'], '--form', '--from'],
   ['discover', 'courtside discover', ['--secnods', '1'], '--secnods', '--seconds'],
   ['nvs', 'courtside nvs', ['generate', 'in.csv', 'out.bin', '0x3000', '--outdri', 'x'], '--outdri', '--outdir'],
   ['ports', 'courtside ports', ['--jsno'], '--jsno', '--json'],

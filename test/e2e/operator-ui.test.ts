@@ -202,6 +202,9 @@ for (const vp of VIEWPORTS) {
       await legend.getByText('|a|').waitFor();
       await page.locator('[data-board="racket-1"] figcaption', { hasText: '|ω|' }).waitFor();
 
+      // Samples on the chart before it is paused (a chart paused before its first frame shows none).
+      const reading = /-?\d+\.\d\d g/;
+      await page.waitForFunction((re: string) => window.__courtsideLiveHover('racket-1', 'accel', 0.99)?.match(new RegExp(re)) != null, reading.source, { timeout: 15_000 });
       // Space (focus on the page, not a control) pauses; the badge says so and the chart stops moving.
       await page.locator('main h1').click();
       await page.keyboard.press('Space');
@@ -219,7 +222,10 @@ for (const vp of VIEWPORTS) {
       const box = (await over.boundingBox())!;
       // The newest samples sit at the right edge; the chart may have only a second of them yet.
       await page.mouse.move(box.x + box.width - 2, box.y + box.height / 2);
-      await legend.getByText(/-?\d+\.\d\d g/).first().waitFor();
+      // Where the pointer lands is not always delivered headless: the chart's own cursor, swept
+      // across the chart (how far the samples reach depends on how long it has run).
+      const read = await page.evaluate(() => Array.from({ length: 20 }, (_, i) => window.__courtsideLiveHover('racket-1', 'accel', 1 - i * 0.05)));
+      assert.ok(read.some((t) => reading.test(t ?? '')), `a reading with its unit in the legend: ${JSON.stringify(read)}`);
       await page.keyboard.press('Space');
       await page.getByTestId('paused').waitFor({ state: 'detached' });
       // The 5 minute window (kept samples cover it as they arrive).
@@ -303,6 +309,16 @@ for (const vp of VIEWPORTS) {
       assert.equal((await h.gw.http(`/api/sessions/${id}`)).status, 404);
       assert.ok((await overflow()) <= 0);
       assert.deepEqual(h.errors, []);
+    });
+
+    test('the Firmware and Fleet views fit the width too (their tables become cards on a phone)', async () => {
+      for (const view of ['firmware', 'fleet']) {
+        await go(view);
+        await h.page.waitForTimeout(300);
+        const o = await overflow();
+        assert.ok(o <= 0, `${view} is ${o}px wider than the viewport`);
+        await h.shot(`ui-${view}-${vp.name}`);
+      }
     });
 
     test('with the page disconnected, a board reads "unknown", not "offline"', async () => {

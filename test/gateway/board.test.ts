@@ -152,8 +152,9 @@ describe('board endpoint (the badminton protocol)', () => {
     assert.equal((await b.next('error')).code, 'INVALID_JSON');
     b.send({ type: 'selfdestruct' });
     assert.equal((await b.next('error')).code, 'UNKNOWN_TYPE');
-    b.send({ type: 'status_update', status: 'fine' });
-    assert.equal((await b.next('error')).message, 'status must be an object');
+    // A string status is accepted since issue 12 (flat fields beside it); a number is not.
+    b.send({ type: 'status_update', status: 7 });
+    assert.equal((await b.next('error')).message, 'status must be an object or a string');
     b.ws.send(Buffer.from([1, 2, 3]));
     assert.equal((await b.next('error')).code, 'BAD_BINARY');
     assert.equal((await b.ask({ type: 'heartbeat' }, 'heartbeat_ack')).type, 'heartbeat_ack');

@@ -28,7 +28,7 @@ async function storedBytes(gw: TestGateway, backend: Backend): Promise<number> {
   }
   const conn = await mysql.createConnection(gw.options.db);
   try {
-    const [rows] = await conn.query('SELECT COALESCE(SUM(LENGTH(content)), 0) AS b FROM messages');
+    const [rows] = await conn.query('SELECT COALESCE(SUM(LENGTH(message_content)), 0) AS b FROM messages');
     return Number((rows as { b: number }[])[0]!.b);
   } finally {
     await conn.end();

@@ -7,7 +7,12 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { request } from 'node:https';
 import { connect, type PeerCertificate } from 'node:tls';
+import { execFileSync } from 'node:child_process';
+import { join } from 'node:path';
 import { startTestGateway } from '../support/gateway.js';
+import { opensslFingerprint } from '../support/tls.js';
+import { ManualClock } from '../../main/shared/clock.js';
+import { CERT_FILE, KEY_FILE } from '../../main/gateway/tls/cert.js';
 
 const hex = (colons: string) => colons.replace(/:/g, '').toLowerCase();
 
@@ -37,3 +42,31 @@ test('OTA downloads under --tls: HTTPS on the OTA port with the certificate the 
     await gw.stop();
   }
 });
+
+test('a certificate renewed while running: the OTA port presents the new one (what boards now pin)', async () => {
+  const clock = new ManualClock(Date.now());
+  const gw = await startTestGateway({ tls: true, clock, heartbeatIntervalMs: 3_600_000 });
+  try {
+    const first = gw.fingerprint!;
+    const port = ((await gw.parts.find((p) => p.name === 'ota')!.status!()) as { ota: { port: number } }).ota.port;
+    const certFile = join(gw.dataDir, CERT_FILE);
+    execFileSync('openssl', ['req', '-x509', '-new', '-key', join(gw.dataDir, KEY_FILE), '-days', '10', '-subj', '/CN=old', '-out', certFile], { stdio: 'ignore' });
+    clock.advance(24 * 3600 * 1000 + 1);
+    const now = opensslFingerprint(certFile);
+    assert.notEqual(now, first);
+    assert.equal(gw.fingerprint, now);
+    assert.equal(await peerFingerprint(port), now);
+  } finally {
+    await gw.stop();
+  }
+});
+
+function peerFingerprint(port: number): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const s = connect({ host: '127.0.0.1', port, rejectUnauthorized: false }, () => {
+      resolve(hex(s.getPeerCertificate().fingerprint256));
+      s.end();
+    });
+    s.on('error', reject);
+  });
+}

@@ -13,6 +13,7 @@ import {
   IdentityFrame,
   OperatorFrames,
   QueryRoomFrame,
+  MessageAckFrame,
   RegisterFrame,
   RoomMessageFrame,
   SessionOperatorFrames,
@@ -191,7 +192,7 @@ const user = new FrameParser(UserFrames);
 // The operator endpoint's table: the core requests plus those of the parts the test gateways run (sessions, USB, discovery).
 // Every operator request of the standard gateway, from the contract's one table.
 const operator = new FrameParser(AllOperatorRequestFrames);
-const room = new FrameParser({ message: RoomMessageFrame, query_room: QueryRoomFrame });
+const room = new FrameParser({ message: RoomMessageFrame, query_room: QueryRoomFrame, message_ack: MessageAckFrame });
 const identityCheck = compile(IdentityFrame);
 const registerCheck = compile(RegisterFrame);
 const signalCheck = compile(SignalFrame);
@@ -226,7 +227,7 @@ export function validateAs(name: string, text: string): Verdict {
   if (!j.ok) return { ok: false, error: errorFrame('INVALID_JSON') };
   if (!isObject(j.value)) return { ok: false, error: errorFrame('NOT_AN_OBJECT') };
   const v = j.value;
-  if (type === 'message' || type === 'query_room') return asVerdict(room.check(v));
+  if (type === 'message' || type === 'query_room' || type === 'message_ack') return asVerdict(room.check(v));
   if (type === 'signal') return asVerdict(checkOne(signalCheck, v));
   // identity and register: the first frame.
   if (v.type === 'register') return asVerdict(checkOne(registerCheck, v));

@@ -51,7 +51,11 @@ class Ids {
       if (typeof doc !== 'string' || typeof real !== 'string' || doc.length < 6) continue;
       out = out.split(doc).join(real).split(doc.toLowerCase()).join(real.toLowerCase());
     }
-    return out;
+    // Numeric ids (a message_id a client acks) only where they stand as such a field's value.
+    return out.replace(/"message_id":(\d+)/g, (whole, n: string) => {
+      const real = this.map.get(Number(n));
+      return typeof real === 'number' ? `"message_id":${real}` : whole;
+    });
   }
 }
 
@@ -214,7 +218,7 @@ describe('(e) PROTOCOL.md bad examples against a real gateway', () => {
     const id = `bad-${n}`;
     if (endpoint === 'legacy') {
       const c = await TestClient.connect(gw.url + '/');
-      if (type === 'message' || type === 'query_room') {
+      if (type === 'message' || type === 'query_room' || type === 'message_ack') {
         c.send({ device_id: id, identity: 'test' });
         await c.next('connection');
         await c.next('room');

@@ -25,7 +25,7 @@ export function commandsContract(c: ContractContext): void {
   describe('commands', () => {
     const fresh = (over: Partial<CommandRow> = {}): CommandRow => ({
       commandId: uid('cmd'), deviceId: 'board-1', command: 'reboot', params: { delayMs: 5 }, createdAt: at(0),
-      state: 'queued', attempts: 0, lastSentAt: null, ackedAt: null, result: undefined, ...over,
+      state: 'queued', attempts: 0, lastSentAt: null, ackedAt: null, result: undefined, timeoutMs: null, maxRetries: null, priority: 1, failedAt: null, ...over,
     });
     const enqueue = (c: CommandRow) =>
       s.enqueueCommand({ commandId: c.commandId, deviceId: c.deviceId, command: c.command, params: c.params, createdAt: c.createdAt });

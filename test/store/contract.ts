@@ -16,6 +16,7 @@ import { commandsContract } from './contract-commands.js';
 import { at } from './contract-context.js';
 import { recordsContract } from './contract-records.js';
 import { quotasContract } from './contract-quotas.js';
+import { deliveryContract } from './contract-delivery.js';
 
 export function storeContract(name: string, open: () => Promise<Store>): void {
   describe(`Store contract: ${name}`, () => {
@@ -26,7 +27,7 @@ export function storeContract(name: string, open: () => Promise<Store>): void {
     let seq = 0;
     const uid = (tag: string) => `${tag}-${++seq}-${randomBytes(3).toString('hex')}`;
     const msg = (m: Partial<MessageInsert> & Pick<MessageInsert, 'fromDeviceId'>): MessageInsert => ({
-      roomId: null, toDeviceId: null, messageType: 'broadcast', content: 'hello', sentAt: at(0), status: 'sent', ...m,
+      roomId: null, toDeviceId: null, messageType: 'broadcast', content: 'hello', sentAt: at(0), status: 'sent', priority: 1, ackRequested: false, expiresAt: null, ...m,
     });
 
     describe('schema', () => {
@@ -65,6 +66,7 @@ export function storeContract(name: string, open: () => Promise<Store>): void {
     recordsContract({ store: () => s, open, uid, msg });
     commandsContract({ store: () => s, open, uid, msg });
     quotasContract({ store: () => s, open, uid, msg });
+    deliveryContract({ store: () => s, open, uid, msg });
 
     describe('close', () => {
       test('close() then any call rejects with STORE_CLOSED; close() again is fine', async () => {

@@ -43,7 +43,8 @@ export async function startTestGateway(opts: GatewayOptions & { backend?: Backen
     db,
   });
   const base = `http://127.0.0.1:${gw.port}`;
-  return Object.assign(Object.create(gw) as Gateway, gw, {
+  // The gateway's own properties as they are (getters stay getters: a renewal changes the fingerprint).
+  const t = Object.assign(Object.defineProperties(Object.create(gw), Object.getOwnPropertyDescriptors(gw)) as Gateway, {
     dataDir,
     async stop() {
       await gw.close();
@@ -57,6 +58,7 @@ export async function startTestGateway(opts: GatewayOptions & { backend?: Backen
       return fetch(base + path, { ...rest2, headers: h });
     },
   });
+  return t;
 }
 
 export type Frame = Record<string, unknown> & { type?: string };

@@ -77,13 +77,43 @@ export function legacyAnswer(records: readonly MdnsRecord[], questions: readonly
 export class Advertiser {
   private readonly published = new Map<MdnsEndpoint, Published>();
   private closed = false;
+  private cfg: AdvertiseConfig;
 
   constructor(
     private readonly pool: MdnsPool,
-    private readonly cfg: AdvertiseConfig,
+    cfg: AdvertiseConfig,
     private readonly clock: Clock,
     private readonly log: Logger,
-  ) {}
+  ) {
+    this.cfg = { ...cfg, txt: { ...cfg.txt } };
+  }
+
+  /** The TXT record advertised now. */
+  txt(): Record<string, string> {
+    return { ...this.cfg.txt };
+  }
+
+  /** The records answering on one link now (empty when that link is not advertised). */
+  recordsOn(linkName: string): MdnsRecord[] {
+    for (const [ep, p] of this.published) if (ep.link.name === linkName) return p.records.map((r) => ({ ...r }));
+    return [];
+  }
+
+  /**
+   * A new TXT record (a renewed certificate's fingerprint): the records are replaced on every
+   * link and announced again. The TXT record carries the cache-flush bit, so the announcement
+   * replaces the old one in every listener's cache rather than adding to it.
+   */
+  setTxt(txt: Record<string, string>): void {
+    if (this.closed) return;
+    this.cfg = { ...this.cfg, txt: { ...txt } };
+    for (const ep of [...this.published.keys()]) {
+      const old = this.published.get(ep)!;
+      this.forget(ep);
+      ep.server.unregister(old.records as never);
+      this.publish(ep);
+    }
+  }
 
   start(): void {
     this.pool.attach({ up: (ep) => this.publish(ep), down: (ep) => this.forget(ep) });

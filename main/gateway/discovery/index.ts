@@ -88,6 +88,10 @@ export interface Discovery extends EventEmitter<DiscoveryEvents> {
   links(): Link[];
   status(): DiscoveryStatus;
   probeStats(): ProbeStats;
+  /** A renewed certificate: the TXT `sha256` and the probe answers' `cert_sha256` switch to it (the TXT is announced again). */
+  setCertSha256(sha: string): void;
+  /** The TXT record advertised now (null with mDNS off). */
+  advertisedTxt(): Record<string, string> | null;
   /** Sends mDNS goodbyes, stops everything. Safe to call twice. */
   close(): Promise<void>;
 }
@@ -124,6 +128,18 @@ class DiscoveryImpl extends EventEmitter<DiscoveryEvents> implements Discovery {
     return this.probe?.stats() ?? { received: 0, answered: 0, malformed: 0, rateLimited: 0, ignored: 0 };
   }
 
+  /** Builds the TXT record for a fingerprint (set by startDiscovery). */
+  txtFor: (sha: string | null) => Record<string, string> = () => ({});
+
+  setCertSha256(sha: string): void {
+    this.probe?.setCertSha256(sha);
+    this.advertiser?.setTxt(this.txtFor(sha));
+  }
+
+  advertisedTxt(): Record<string, string> | null {
+    return this.advertiser?.txt() ?? null;
+  }
+
   close(): Promise<void> {
     return (this.closing ??= (async () => {
       this.watcher.stop();
@@ -142,6 +158,7 @@ export async function startDiscovery(opts: DiscoveryOptions): Promise<Discovery>
   const auth = opts.deviceAuth ?? 'open';
   const boardPath = opts.boardPath ?? Paths.board;
   const d = new DiscoveryImpl();
+  d.txtFor = (certSha256) => gatewayTxt({ protocolVersion: PROTOCOL_VERSION, path: boardPath, auth, gatewayId: opts.gatewayId, certSha256 });
 
   d.watcher = new LinkWatcher({ spec, clock, pollMs: opts.interfacePollMs ?? 3000, ...(opts.listInterfaces ? { list: opts.listInterfaces } : {}) });
   for (const s of unmatchedSpec(spec, opts.listInterfaces)) log.warn('discovery: no such interface or address (yet)', { interface: s });
@@ -158,7 +175,7 @@ export async function startDiscovery(opts: DiscoveryOptions): Promise<Discovery>
           instanceName: opts.instanceName ?? `Courtside ${opts.gatewayId}`,
           host: opts.hostName ?? defaultHostName(opts.gatewayId),
           port: opts.port,
-          txt: gatewayTxt({ protocolVersion: PROTOCOL_VERSION, path: boardPath, auth, gatewayId: opts.gatewayId, certSha256: opts.certSha256 }),
+          txt: d.txtFor(opts.certSha256 ?? null),
           announceCount: opts.announceCount ?? 3,
           announceIntervalMs: opts.announceIntervalMs ?? 1000,
         },

@@ -149,6 +149,9 @@ export function discoveryPart(): PartFactory {
         port = listening.port;
         await start();
       },
+      certificateRenewed(tls) {
+        discovery?.setCertSha256(tls.fingerprint);
+      },
       async close() {
         await discovery?.close();
         discovery = null;

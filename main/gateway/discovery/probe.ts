@@ -147,6 +147,8 @@ export interface ProbeResponderOptions extends Omit<ProbeContext, 'buckets'> {
 export interface ProbeResponder {
   readonly port: number;
   stats(): ProbeStats;
+  /** A renewed certificate: answers from now on carry its fingerprint. */
+  setCertSha256(sha: string | null): void;
   close(): Promise<void>;
 }
 
@@ -201,6 +203,7 @@ export async function startProbeResponder(o: ProbeResponderOptions): Promise<Pro
   return {
     port: socket.address().port,
     stats: () => ({ ...stats }),
+    setCertSha256: (sha) => void (ctx.certSha256 = sha),
     close: () => (closed ??= new Promise<void>((resolve) => socket.close(() => resolve()))),
   };
 }

@@ -47,8 +47,12 @@ export function attachBoard(ctx: BoardEndpointDeps, peer: Peer, deviceId: string
       case 'heartbeat':
         ctx.boards.heartbeat(deviceId, { battery: f.battery, rssi: f.rssi });
         return peer.send({ type: 'heartbeat_ack', server_time: ctx.clock.now() });
-      case 'status_update':
-        return ctx.boards.setStatus(deviceId, f.status).then(() => peer.send({ type: 'status_ack' }));
+      case 'status_update': {
+        // A word with flat fields beside it is kept as sent, the whole frame but its type.
+        const { type: _type, ...flat } = f as Record<string, unknown>;
+        const status = typeof f.status === 'string' ? flat : f.status;
+        return ctx.boards.setStatus(deviceId, status).then(() => peer.send({ type: 'status_ack' }));
+      }
       case 'poll_commands':
         return ctx.commands.poll(deviceId).then((commands) => peer.send({ type: 'commands', commands }));
       case 'command_ack': {

@@ -6,6 +6,7 @@
 import {
   FrameParser,
   IdentityFrame,
+  MessageAckFrame,
   QueryRoomFrame,
   RegisterFrame,
   RoomMessageFrame,
@@ -22,15 +23,16 @@ import type { SignalHub } from '../signaling.js';
 import type { Peer } from '../peer.js';
 import type { RoomMember } from '../rooms.js';
 import { handleFrames, type Intake } from './frames.js';
-import { deviceTokenOk } from '../auth.js';
+import type { DeviceTokens } from '../core.js';
+import { PRIORITY_RANK } from '../priority.js';
 
 const identityCheck = compile(IdentityFrame);
 const registerCheck = compile(RegisterFrame);
 const signalCheck = compile(SignalFrame);
-const roomFrames = new FrameParser({ message: RoomMessageFrame, query_room: QueryRoomFrame });
+const roomFrames = new FrameParser({ message: RoomMessageFrame, query_room: QueryRoomFrame, message_ack: MessageAckFrame });
 
 /** What the room and signaling endpoint uses. */
-export type LegacyEndpointDeps = Intake & Pick<Base, 'store'> & { readonly rooms: RoomHub; readonly signaling: SignalHub };
+export type LegacyEndpointDeps = Intake & Pick<Base, 'store'> & { readonly tokens: Pick<DeviceTokens, 'check'>; readonly rooms: RoomHub; readonly signaling: SignalHub };
 
 export function attachLegacy(ctx: LegacyEndpointDeps, peer: Peer, queryToken: string | null): void {
   let member: RoomMember | null = null;
@@ -50,7 +52,7 @@ export function attachLegacy(ctx: LegacyEndpointDeps, peer: Peer, queryToken: st
       // Before the token check: a player's token (minted for user:<id>) opens no signaling client.
       const reservedClient = reservedIdError('client_id', r.frame.client_id);
       if (reservedClient !== null) return peer.error('BAD_FRAME', reservedClient);
-      if (!(await deviceTokenOk(ctx, r.frame.client_id, r.frame.token ?? queryToken))) {
+      if (!(await ctx.tokens.check(r.frame.client_id, r.frame.token ?? queryToken))) {
         peer.error('UNAUTHORIZED', `device token missing or invalid for '${r.frame.client_id}'`);
         return peer.close(4401, 'unauthorized');
       }
@@ -71,7 +73,7 @@ export function attachLegacy(ctx: LegacyEndpointDeps, peer: Peer, queryToken: st
     // Room device ids are never player addresses: room traffic cannot reach a player's queue.
     const reservedDevice = reservedIdError('device_id', identity.device_id);
     if (reservedDevice !== null) return peer.error('BAD_FRAME', reservedDevice);
-    if (!(await deviceTokenOk(ctx, identity.device_id, identity.token ?? queryToken))) {
+    if (!(await ctx.tokens.check(identity.device_id, identity.token ?? queryToken))) {
       peer.error('UNAUTHORIZED', `device token missing or invalid for '${identity.device_id}'`);
       return peer.close(4401, 'unauthorized');
     }
@@ -80,9 +82,15 @@ export function attachLegacy(ctx: LegacyEndpointDeps, peer: Peer, queryToken: st
       peer.error('QUOTA_EXCEEDED', tooMany);
       return peer.close(4429, 'too many new device ids from this address');
     }
-    const { status, roomId } = await ctx.rooms.resolveRoom(identity);
+    const resolved = await ctx.rooms.resolveRoom(identity);
     if (!peer.open) return;
     greet();
+    if (resolved.status === 'refused') {
+      // Like room_not_found: the client may send another identity on the same socket.
+      peer.error(resolved.code, resolved.message);
+      return;
+    }
+    const { status, roomId } = resolved;
     if (status === 'room_not_found') {
       // The client may send another identity frame on the same socket.
       peer.send({ type: 'room', room_id: roomId, status });
@@ -101,13 +109,17 @@ export function attachLegacy(ctx: LegacyEndpointDeps, peer: Peer, queryToken: st
     if (!p.ok) return peer.refuse(p.error, p.error.code === 'UNKNOWN_TYPE' ? JSON.stringify(value) : '');
     const f = p.frame;
     if (f.type === 'query_room') return peer.send(ctx.rooms.roomInfo(m));
+    if (f.type === 'message_ack') {
+      if (!ctx.rooms.acks.ack(f.message_id, m.deviceId)) peer.error('NOT_FOUND', `no message ${f.message_id} waits for an ack from '${m.deviceId}'`);
+      return;
+    }
     if (f.content === undefined) return peer.error('BAD_FRAME', 'content is required');
     const target = f.target_device_id;
     if (typeof target !== 'string' || target === '') {
       ctx.rooms.broadcast(m.roomId, m.deviceId, f.content);
       return;
     }
-    const res = await ctx.rooms.direct(m.roomId, m.deviceId, target, f.content, f.queue === true);
+    const res = await ctx.rooms.direct(m.roomId, m.deviceId, target, f.content, f.queue === true, PRIORITY_RANK[f.priority ?? 'normal'], { ack: f.ack === true, ttlMs: f.ttl_ms ?? null });
     if (res.kind === 'queued') peer.send({ type: 'queued', message_id: res.messageId, target_device_id: target });
     else if (res.kind === 'not_found') peer.error('TARGET_NOT_FOUND', `Target device ${target} not found in room ${m.roomId}`);
     else if (res.kind === 'bad_target') peer.error('BAD_FRAME', res.message);

@@ -1,7 +1,7 @@
 /** Endpoint `/ws/miniprogram/{user_id}/`: a player's app. */
 import { FrameParser, UserFrames } from '../../../firmware-protocol/index.js';
 import type { Base } from '../base.js';
-import type { UserHub } from '../users.js';
+import { userAddress, type UserHub } from '../users.js';
 import type { PartHooks } from '../parts.js';
 import type { Peer } from '../peer.js';
 import { handleFrames, type Intake } from './frames.js';
@@ -27,6 +27,10 @@ export function attachUser(ctx: UserEndpointDeps, peer: Peer, userId: string, se
     if (!p.ok) return peer.refuse(p.error, text);
     const f = p.frame;
     if (f.type === 'ping') return peer.send({ type: 'pong', server_time: ctx.clock.now() });
+    if (f.type === 'notification_ack') {
+      if (!ctx.users.acks.ack(f.message_id, userAddress(userId))) peer.error('NOT_FOUND', `no notification ${f.message_id} waits for an ack from '${userId}'`);
+      return;
+    }
     const session = await sessionStatus(userId, f.session_id);
     peer.send({ type: 'session_status', user_id: userId, session });
   });

@@ -102,6 +102,13 @@ export class ImageServer {
     this.port = (server.address() as AddressInfo).port;
   }
 
+  /** A renewed certificate (the one boards now pin) for new downloads; only when serving https. */
+  setCertificate(tls: { cert: string | Buffer; key: string | Buffer }): void {
+    if (!this.o.tls) return;
+    this.o.tls = tls;
+    (this.server as (Server & { setSecureContext?(o: { cert: string | Buffer; key: string | Buffer }): void }) | null)?.setSecureContext?.(tls);
+  }
+
   async close(): Promise<void> {
     const s = this.server;
     this.server = null;

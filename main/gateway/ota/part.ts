@@ -186,6 +186,10 @@ export function otaPart(options: OtaPartOptions = {}): PartFactory {
       ],
       status: () => ({ ota: { port: images.port, scheme: images.scheme, rollouts: rollouts.list().filter((r) => r.state === 'running' || r.state === 'paused').length } }),
       start: () => images.start(),
+      // The gateway's own certificate was given (no --ota certificate of the caller's): downloads follow its renewal.
+      certificateRenewed: (t) => {
+        if (!options.tls) images.setCertificate({ cert: t.cert, key: t.key });
+      },
       close: async () => {
         rollouts.close();
         if (saveTimer !== undefined) {

@@ -6,7 +6,7 @@
  * kept until an operator deletes them.
  */
 import type { SqlDriver, SqlRow, SqlValue } from './sql-store.js';
-import type { MessageRow, MessageUsage, PruneCounts, Store } from './types.js';
+import type { ExpiredMessage, MessageRow, MessageUsage, PruneCounts, Store } from './types.js';
 
 interface Helpers {
   driver: SqlDriver;
@@ -19,7 +19,7 @@ interface Helpers {
 /** Rows deleted per statement: a retention pass never holds a long write lock. */
 const PRUNE_BATCH = 1000;
 
-type MessageMethods = Pick<Store, 'messageUsage' | 'queuedMessagesPage' | 'pruneOlderThan'>;
+type MessageMethods = Pick<Store, 'messageUsage' | 'queuedMessagesPage' | 'pruneOlderThan' | 'expireMessages' | 'markMessageExpired'>;
 
 export function messageMethods(h: Helpers): MessageMethods {
   const { driver, op, time, message } = h;
@@ -63,12 +63,33 @@ export function messageMethods(h: Helpers): MessageMethods {
     // however long the queue is, and only a page is ever in memory.
     queuedMessagesPage: (toDeviceId, o) => op(async () => {
       if (!Number.isSafeInteger(o.limit) || o.limit < 1) throw new RangeError(`limit must be a positive integer, got ${o.limit}`);
-      const where = ["to_device_id = ?", "status = 'queued'", 'id > ?', o.roomId === null ? 'room_id IS NULL' : 'room_id = ?'];
-      const params: SqlValue[] = [toDeviceId, o.afterId];
-      if (o.roomId !== null) params.push(o.roomId);
+      const byPriority = o.afterPriority !== undefined;
+      const where = ["to_device_id = ?", "status = 'queued'", byPriority ? '(priority > ? OR (priority = ? AND id > ?))' : 'id > ?'];
+      const params: SqlValue[] = byPriority ? [toDeviceId, o.afterPriority!, o.afterPriority!, o.afterId] : [toDeviceId, o.afterId];
+      if (o.anyRoom === true) where.push('room_id IS NOT NULL');
+      else if (o.roomId === null) where.push('room_id IS NULL');
+      else { where.push('room_id = ?'); params.push(o.roomId); }
       if (o.fromDeviceId !== undefined) { where.push('from_device_id = ?'); params.push(o.fromDeviceId); }
-      return (await all(`SELECT ${h.columns} FROM messages WHERE ${where.join(' AND ')} ORDER BY id LIMIT ${o.limit}`, params)).map(message);
+      if (o.liveAt !== undefined) { where.push('(expires_at IS NULL OR expires_at > ?)'); params.push(time(o.liveAt, 'liveAt')); }
+      const order = byPriority ? 'priority, id' : 'id';
+      return (await all(`SELECT ${h.columns} FROM messages WHERE ${where.join(' AND ')} ORDER BY ${order} LIMIT ${o.limit}`, params)).map(message);
     }),
+    // Walks the (status, expires_at) index. Each row is claimed by its own conditional update,
+    // so a gateway sharing the database that expired it first keeps it.
+    expireMessages: (at, limit) => op(async () => {
+      if (!Number.isSafeInteger(limit) || limit < 1) throw new RangeError(`limit must be a positive integer, got ${limit}`);
+      const rows = await all(
+        `SELECT id, room_id, from_device_id, to_device_id, content_bytes, ack_requested FROM messages WHERE status = 'queued' AND expires_at IS NOT NULL AND expires_at <= ? ORDER BY expires_at, id LIMIT ${limit}`,
+        [time(at, 'at')],
+      );
+      const out: ExpiredMessage[] = [];
+      for (const r of rows) {
+        if ((await run("UPDATE messages SET status = 'expired' WHERE id = ? AND status = 'queued'", [Number(r.id)])).changes !== 1) continue;
+        out.push({ id: Number(r.id), roomId: r.room_id === null ? null : String(r.room_id), fromDeviceId: String(r.from_device_id), toDeviceId: String(r.to_device_id), bytes: Number(r.content_bytes), ackRequested: Number(r.ack_requested) === 1 });
+      }
+      return out;
+    }),
+    markMessageExpired: (id) => op(async () => (await run("UPDATE messages SET status = 'expired' WHERE id = ? AND status = 'queued'", [id])).changes === 1),
     pruneOlderThan: (before) => op(async (): Promise<PruneCounts> => {
       const at = time(before, 'before');
       return {

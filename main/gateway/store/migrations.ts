@@ -410,6 +410,64 @@ export const MIGRATIONS: readonly Migration[] = [
     sqlite: [`CREATE TABLE device_tags (device_id TEXT PRIMARY KEY NOT NULL, tags TEXT NOT NULL)`],
     mysql: [`CREATE TABLE device_tags (device_id VARCHAR(128) NOT NULL, tags TEXT NOT NULL, PRIMARY KEY (device_id)) ${MYSQL_TABLE}`],
   },
+  {
+    version: 7,
+    name: "the room server's column names; command timeouts, retries and priorities; message priorities, acks and expiry (status expired); named and restricted rooms",
+    // message_content is the room server's name for the column: its users' monitoring SQL keeps
+    // working. Priorities are 0 high, 1 normal, 2 low, so ascending order is delivery order.
+    sqlite: [
+      // SQLite cannot change a CHECK in place: the table is rebuilt with the new status allowed.
+      `CREATE TABLE messages_v7 (
+        id INTEGER PRIMARY KEY,
+        room_id TEXT,
+        from_device_id TEXT NOT NULL,
+        to_device_id TEXT,
+        message_type TEXT NOT NULL CHECK (message_type IN ('broadcast', 'direct')),
+        message_content TEXT NOT NULL,
+        sent_at INTEGER NOT NULL,
+        status TEXT NOT NULL CHECK (status IN ('sent', 'queued', 'delivered', 'expired')),
+        delivered_at INTEGER,
+        content_json INTEGER NOT NULL DEFAULT 0,
+        content_bytes INTEGER NOT NULL DEFAULT 0,
+        priority INTEGER NOT NULL DEFAULT 1,
+        ack_requested INTEGER NOT NULL DEFAULT 0,
+        expires_at INTEGER
+      )`,
+      `INSERT INTO messages_v7 (id, room_id, from_device_id, to_device_id, message_type, message_content, sent_at, status, delivered_at, content_json, content_bytes)
+        SELECT id, room_id, from_device_id, to_device_id, message_type, content, sent_at, status, delivered_at, content_json, content_bytes FROM messages`,
+      `DROP TABLE messages`,
+      `ALTER TABLE messages_v7 RENAME TO messages`,
+      `CREATE INDEX messages_room_time ON messages (room_id, sent_at)`,
+      `CREATE INDEX messages_to_status ON messages (to_device_id, status)`,
+      `CREATE INDEX messages_from_time ON messages (from_device_id, sent_at)`,
+      `CREATE INDEX messages_to_status_bytes ON messages (to_device_id, status, content_bytes)`,
+      `CREATE INDEX messages_room_bytes ON messages (room_id, content_bytes)`,
+      `CREATE INDEX messages_sent ON messages (sent_at)`,
+      `CREATE INDEX messages_to_status_priority ON messages (to_device_id, status, priority, id)`,
+      `CREATE INDEX messages_status_expires ON messages (status, expires_at)`,
+      `ALTER TABLE commands ADD COLUMN timeout_ms INTEGER`,
+      `ALTER TABLE commands ADD COLUMN max_retries INTEGER`,
+      `ALTER TABLE commands ADD COLUMN priority INTEGER NOT NULL DEFAULT 1`,
+      `ALTER TABLE commands ADD COLUMN failed_at INTEGER`,
+      `ALTER TABLE rooms ADD COLUMN allowed_device_ids TEXT`,
+      `ALTER TABLE rooms ADD COLUMN token_hash TEXT`,
+    ],
+    mysql: [
+      `ALTER TABLE messages CHANGE COLUMN content message_content MEDIUMTEXT NOT NULL`,
+      `ALTER TABLE messages ADD COLUMN priority TINYINT UNSIGNED NOT NULL DEFAULT 1`,
+      `ALTER TABLE messages ADD COLUMN ack_requested TINYINT NOT NULL DEFAULT 0`,
+      `ALTER TABLE messages ADD COLUMN expires_at DATETIME(3) NULL`,
+      `ALTER TABLE messages MODIFY COLUMN status ENUM('sent', 'queued', 'delivered', 'expired') NOT NULL`,
+      `CREATE INDEX messages_to_status_priority ON messages (to_device_id, status, priority, id)`,
+      `CREATE INDEX messages_status_expires ON messages (status, expires_at)`,
+      `ALTER TABLE commands ADD COLUMN timeout_ms INT UNSIGNED NULL`,
+      `ALTER TABLE commands ADD COLUMN max_retries INT UNSIGNED NULL`,
+      `ALTER TABLE commands ADD COLUMN priority TINYINT UNSIGNED NOT NULL DEFAULT 1`,
+      `ALTER TABLE commands ADD COLUMN failed_at DATETIME(3) NULL`,
+      `ALTER TABLE rooms ADD COLUMN allowed_device_ids MEDIUMTEXT NULL`,
+      `ALTER TABLE rooms ADD COLUMN token_hash VARCHAR(64) NULL`,
+    ],
+  },
 ];
 
 export const LATEST_SCHEMA_VERSION = MIGRATIONS.reduce((max, m) => Math.max(max, m.version), 0);

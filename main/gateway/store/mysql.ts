@@ -173,9 +173,11 @@ export async function openMysqlStore(url: string, hooks: StoreHooks = {}): Promi
                 await conn.query(ddl(s));
               } catch (err) {
                 // ALTER ... ADD COLUMN has no IF NOT EXISTS on MySQL 8: a column or index already
-                // there (a migration re-run after a crash) is what the statement wanted.
+                // there (a migration re-run after a crash) is what the statement wanted, and so is
+                // a renamed column whose old name is gone.
                 const errno = (err as { errno?: number }).errno;
-                if (errno !== 1060 && errno !== 1061) throw err;
+                const renamedAlready = errno === 1054 && /CHANGE COLUMN/.test(s);
+                if (errno !== 1060 && errno !== 1061 && !renamedAlready) throw err;
               }
             }
             await conn.query('INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)', [m.version, m.name, new Date()]);

@@ -53,8 +53,8 @@ export interface StoreHooks {
 const ROOM = 'room_id, created_at';
 const DEVICE = 'device_id, kind, identity, last_connected_at, last_room_id';
 const CONNECTION = 'id, device_id, kind, room_id, client_ip, connected_at, disconnected_at, gateway_id';
-const MESSAGE = 'id, room_id, from_device_id, to_device_id, message_type, content, sent_at, status, delivered_at, content_json';
-const COMMAND = 'command_id, device_id, command, params, created_at, state, attempts, last_sent_at, acked_at, result';
+const MESSAGE = 'id, room_id, from_device_id, to_device_id, message_type, message_content, sent_at, status, delivered_at, content_json, priority, ack_requested, expires_at';
+const COMMAND = 'command_id, device_id, command, params, created_at, state, attempts, last_sent_at, acked_at, result, timeout_ms, max_retries, priority, failed_at';
 const STATUS = 'device_id, status, updated_at';
 const TOKEN = 'device_id, token_hash, label, created_at, revoked_at';
 
@@ -121,11 +121,14 @@ export function createSqlStore(given: SqlDriver, hooks: StoreHooks = {}): Store 
     fromDeviceId: str(r.from_device_id),
     toDeviceId: strOrNull(r.to_device_id),
     messageType: str(r.message_type) as MessageRow['messageType'],
-    content: str(r.content),
+    content: str(r.message_content),
     sentAt: driver.date(r.sent_at),
     status: str(r.status) as MessageRow['status'],
     deliveredAt: dateOrNull(r.delivered_at),
     contentJson: Number(r.content_json) === 1,
+    priority: Number(r.priority ?? 1),
+    ackRequested: Number(r.ack_requested ?? 0) === 1,
+    expiresAt: dateOrNull(r.expires_at),
   });
   const command = (r: SqlRow): CommandRow => ({
     commandId: str(r.command_id),
@@ -138,6 +141,10 @@ export function createSqlStore(given: SqlDriver, hooks: StoreHooks = {}): Store 
     lastSentAt: dateOrNull(r.last_sent_at),
     ackedAt: dateOrNull(r.acked_at),
     result: fromJson(r.result),
+    timeoutMs: r.timeout_ms === null || r.timeout_ms === undefined ? null : Number(r.timeout_ms),
+    maxRetries: r.max_retries === null || r.max_retries === undefined ? null : Number(r.max_retries),
+    priority: Number(r.priority ?? 1),
+    failedAt: dateOrNull(r.failed_at),
   });
   const status = (r: SqlRow): DeviceStatusRow => ({
     deviceId: str(r.device_id),
@@ -184,14 +191,21 @@ export function createSqlStore(given: SqlDriver, hooks: StoreHooks = {}): Store 
       return closing;
     },
 
-    createRoom: (roomId, createdAt) => op(async () => {
+    createRoom: (roomId, createdAt, access) => op(async () => {
       try {
-        await run(`INSERT INTO rooms (${ROOM}) VALUES (?, ?)`, [roomId, time(createdAt, 'createdAt')]);
+        await run(`INSERT INTO rooms (${ROOM}, allowed_device_ids, token_hash) VALUES (?, ?, ?, ?)`,
+          [roomId, time(createdAt, 'createdAt'), access?.allowedDeviceIds ? JSON.stringify(access.allowedDeviceIds) : null, access?.tokenHash ?? null]);
         return true;
       } catch (err) {
         if (driver.isDuplicateKey(err)) return false;
         throw err;
       }
+    }),
+    getRoomAccess: (roomId) => op(async () => {
+      const r = (await all('SELECT allowed_device_ids, token_hash FROM rooms WHERE room_id = ?', [roomId]))[0];
+      if (!r) return undefined;
+      const ids = r.allowed_device_ids === null || r.allowed_device_ids === undefined ? null : (JSON.parse(str(r.allowed_device_ids)) as string[]);
+      return { allowedDeviceIds: ids, tokenHash: strOrNull(r.token_hash) };
     }),
     roomExists: (roomId) => op(async () => (await all('SELECT 1 AS x FROM rooms WHERE room_id = ?', [roomId])).length > 0),
     listRooms: () => op(async () => (await all(`SELECT ${ROOM} FROM rooms ORDER BY created_at, room_id`, [])).map(room)),
@@ -250,9 +264,10 @@ export function createSqlStore(given: SqlDriver, hooks: StoreHooks = {}): Store 
 
     insertMessage: (m) => op(async () => {
       const r = await run(
-        'INSERT INTO messages (room_id, from_device_id, to_device_id, message_type, content, sent_at, status, content_json, content_bytes)'
-          + ' VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)',
-        [m.roomId, m.fromDeviceId, m.toDeviceId, m.messageType, m.content, time(m.sentAt, 'sentAt'), m.status, m.contentJson ? 1 : 0, Buffer.byteLength(m.content)],
+        'INSERT INTO messages (room_id, from_device_id, to_device_id, message_type, message_content, sent_at, status, content_json, content_bytes, priority, ack_requested, expires_at)'
+          + ' VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
+        [m.roomId, m.fromDeviceId, m.toDeviceId, m.messageType, m.content, time(m.sentAt, 'sentAt'), m.status, m.contentJson ? 1 : 0, Buffer.byteLength(m.content), m.priority ?? 1,
+          m.ackRequested ? 1 : 0, m.expiresAt ? time(m.expiresAt, 'expiresAt') : null],
       );
       return r.lastId;
     }),
@@ -272,7 +287,7 @@ export function createSqlStore(given: SqlDriver, hooks: StoreHooks = {}): Store 
     // gateway accepted the messages, and the (to_device_id, status) index
     // already yields that order.
     queuedMessagesFor: (toDeviceId) => op(async () =>
-      (await all(`SELECT ${MESSAGE} FROM messages WHERE to_device_id = ? AND status = 'queued' ORDER BY id`, [toDeviceId]))
+      (await all(`SELECT ${MESSAGE} FROM messages WHERE to_device_id = ? AND status = 'queued' ORDER BY priority, id`, [toDeviceId]))
         .map(message)),
     // Only a queued message becomes delivered: a repeat keeps the first
     // delivery time, and a directly sent message stays 'sent'.
@@ -292,8 +307,8 @@ export function createSqlStore(given: SqlDriver, hooks: StoreHooks = {}): Store 
     }),
 
     enqueueCommand: (c) => op(async () => {
-      await run('INSERT INTO commands (command_id, device_id, command, params, created_at) VALUES (?, ?, ?, ?, ?)',
-        [c.commandId, c.deviceId, c.command, toJson(c.params), time(c.createdAt, 'createdAt')]);
+      await run('INSERT INTO commands (command_id, device_id, command, params, created_at, timeout_ms, max_retries, priority) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
+        [c.commandId, c.deviceId, c.command, toJson(c.params), time(c.createdAt, 'createdAt'), c.timeoutMs ?? null, c.maxRetries ?? null, c.priority ?? 1]);
     }),
     getCommand: (commandId) => op(async () => {
       const rows = await all(`SELECT ${COMMAND} FROM commands WHERE command_id = ?`, [commandId]);
@@ -302,7 +317,7 @@ export function createSqlStore(given: SqlDriver, hooks: StoreHooks = {}): Store 
     pendingCommands: (deviceId) => op(async () =>
       (await all(
         `SELECT ${COMMAND} FROM commands WHERE device_id = ? AND state IN ('queued', 'sent')`
-          + ` ORDER BY created_at, ${sql.commandSeq}`,
+          + ` ORDER BY priority, created_at, ${sql.commandSeq}`,
         [deviceId],
       )).map(command)),
     // A late re-send of an acked or failed command must not reopen it.
@@ -316,6 +331,11 @@ export function createSqlStore(given: SqlDriver, hooks: StoreHooks = {}): Store 
       (await run(
         "UPDATE commands SET state = 'acked', acked_at = ?, result = ? WHERE command_id = ? AND state <> 'acked'",
         [time(at, 'at'), toJson(result), commandId],
+      )).changes === 1),
+    failCommand: (commandId, at) => op(async () =>
+      (await run(
+        "UPDATE commands SET state = 'failed', failed_at = ? WHERE command_id = ? AND state IN ('queued', 'sent')",
+        [time(at, 'at'), commandId],
       )).changes === 1),
     listCommands: (opts = {}) => op(async () => {
       const base = `SELECT ${COMMAND} FROM commands`;

@@ -40,8 +40,11 @@ export interface ConnectionRow extends ConnectionOpen {
 }
 
 export type MessageType = 'broadcast' | 'direct';
-/** sent: handed to the socket(s); queued: target offline, waiting; delivered: queued then handed over. */
-export type MessageStatus = 'sent' | 'queued' | 'delivered';
+/**
+ * sent: handed to the socket(s); queued: target offline, waiting; delivered: queued then handed
+ * over; expired: queued past its `expiresAt`, never delivered (it left the target's queue).
+ */
+export type MessageStatus = 'sent' | 'queued' | 'delivered' | 'expired';
 
 export interface MessageInsert {
   roomId: string | null;
@@ -54,12 +57,45 @@ export interface MessageInsert {
   status: MessageStatus;
   /** True when `content` is the JSON text of a non-string value (so it can be handed back as that value). Default false. */
   contentJson?: boolean;
+  /** 0 high, 1 normal (default), 2 low: a queue is delivered in this order. */
+  priority?: number;
+  /** The sender asked for the receiver's ack: delivered only once acked. Default false. */
+  ackRequested?: boolean;
+  /** Past this a queued message is no longer delivered. Default null: never. */
+  expiresAt?: Date | null;
 }
 
 export interface MessageRow extends MessageInsert {
   id: number;
   deliveredAt: Date | null;
   contentJson: boolean;
+  priority: number;
+  ackRequested: boolean;
+  expiresAt: Date | null;
+}
+
+/** Who may join a room: the listed devices and the holders of its token (SHA-256 hex). Both null: anyone. */
+export interface RoomAccess {
+  allowedDeviceIds: string[] | null;
+  tokenHash: string | null;
+}
+
+/** A page of a device's queue (see queuedMessagesPage). */
+export interface QueuePageOptions {
+  /** One room's messages; null: those of no room (a player's notifications). */
+  roomId: string | null;
+  /** Instead of roomId: the messages of every room (a room device's whole queue). */
+  anyRoom?: boolean;
+  fromDeviceId?: string;
+  afterId: number;
+  /**
+   * Given: priority order (high first), then id, and the page starts after (afterPriority,
+   * afterId). Absent: id order after afterId.
+   */
+  afterPriority?: number;
+  /** Given: only messages not expired at this time. */
+  liveAt?: Date;
+  limit: number;
 }
 
 /** How much a target's queue or a room holds: rows and bytes of content. */
@@ -73,6 +109,18 @@ export interface MessageUsage {
   target?: MessageCount;
   /** Every stored message of the room (queued, sent, delivered, broadcasts). */
   room?: MessageCount;
+}
+
+/** A queued message that passed its expiry and was marked expired (see expireMessages). */
+export interface ExpiredMessage {
+  id: number;
+  roomId: string | null;
+  fromDeviceId: string;
+  toDeviceId: string;
+  /** Its content's size, as counted against the target's queue. */
+  bytes: number;
+  /** Sent with `ack: true`: its sender waits to hear `delivered` or `expired`. */
+  ackRequested: boolean;
 }
 
 /** Rows removed by one retention pass. */
@@ -97,9 +145,19 @@ export interface CommandInsert {
   command: string;
   params: unknown;
   createdAt: Date;
+  /** Wait this long for the ack after each push before resending; null: the gateway's commandResendMs. */
+  timeoutMs?: number | null;
+  /** Resends after the first push before the command fails; null: the default (5). */
+  maxRetries?: number | null;
+  /** 0 high, 1 normal (default), 2 low: pending commands go out in this order. */
+  priority?: number;
 }
 
 export interface CommandRow extends CommandInsert {
+  timeoutMs: number | null;
+  maxRetries: number | null;
+  priority: number;
+  failedAt: Date | null;
   state: CommandState;
   /** How many times it was pushed to the board. */
   attempts: number;
@@ -226,7 +284,10 @@ export interface Store {
 
   // rooms
   /** Inserts the room; false if the id is already taken. */
-  createRoom(roomId: string, createdAt: Date): Promise<boolean>;
+  /** False if the id is taken. `access` limits who may join (both null or absent: anyone). */
+  createRoom(roomId: string, createdAt: Date, access?: RoomAccess): Promise<boolean>;
+  /** Who may join a room; undefined if there is no such room. */
+  getRoomAccess(roomId: string): Promise<RoomAccess | undefined>;
   roomExists(roomId: string): Promise<boolean>;
   listRooms(): Promise<RoomRow[]>;
 
@@ -254,13 +315,21 @@ export interface Store {
   /** Queued direct messages for a device, oldest first. */
   queuedMessagesFor(toDeviceId: string): Promise<MessageRow[]>;
   markMessageDelivered(id: number, at: Date): Promise<void>;
+  /**
+   * Marks queued messages whose expiry is at or before `at` expired, up to `limit` of them
+   * (oldest expiry first), and returns those this call changed: with several gateways on one
+   * database each expired message is returned to one of them only.
+   */
+  expireMessages(at: Date, limit: number): Promise<ExpiredMessage[]>;
+  /** Marks one queued message expired; false if it was no longer queued (delivered, or expired already). */
+  markMessageExpired(id: number): Promise<boolean>;
   /** Usage of a target's queue and of a room, from the indexes (no content is read). */
   messageUsage(scope: { queuedFor?: string; roomId?: string }): Promise<MessageUsage>;
   /**
    * Up to `limit` queued messages for a device with id > afterId, oldest first: those of one
    * room, or with roomId null those of no room (a player's notifications), optionally from one sender.
    */
-  queuedMessagesPage(toDeviceId: string, opts: { roomId: string | null; fromDeviceId?: string; afterId: number; limit: number }): Promise<MessageRow[]>;
+  queuedMessagesPage(toDeviceId: string, opts: QueuePageOptions): Promise<MessageRow[]>;
   /**
    * Retention: deletes messages (queued ones too) sent before `before`, room queries made
    * before it and connections closed before it, in batches. Sessions, sample chunks and
@@ -275,11 +344,13 @@ export interface Store {
   // commands to boards
   enqueueCommand(c: CommandInsert): Promise<void>;
   getCommand(commandId: string): Promise<CommandRow | undefined>;
-  /** Commands not yet acked (queued or sent), oldest first. */
+  /** Commands not yet acked (queued or sent), by priority (high first), then oldest first. */
   pendingCommands(deviceId: string): Promise<CommandRow[]>;
   markCommandSent(commandId: string, at: Date): Promise<void>;
   /** Returns false if unknown or already acked. */
   ackCommand(commandId: string, at: Date, result: unknown): Promise<boolean>;
+  /** Marks a queued or sent command failed (retries spent); false if it was acked or failed already. */
+  failCommand(commandId: string, at: Date): Promise<boolean>;
   listCommands(opts?: { deviceId?: string; limit?: number }): Promise<CommandRow[]>;
 
   // device status (last status_update of a board)

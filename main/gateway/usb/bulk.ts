@@ -77,6 +77,12 @@ export class BulkQueue {
   private readonly active = new Map<string, WriteProgress | null>();
   /** Ids handed to boards being written. */
   private readonly reserved = new Set<string>();
+  /**
+   * Ids go out in the order ports left the queue, not the order their boards answer: the first
+   * port of a hub gets the first id whatever the timing. Each board waits for the one before it
+   * to have its id (or to have failed) — a wait bounded by the connect timeout.
+   */
+  private idTurn: Promise<void> = Promise.resolve();
   private timer: TimerHandle | undefined;
   /** Ports seen in the last poll: a port is a new board when it is not in here. */
   private present = new Set<string>();
@@ -174,6 +180,17 @@ export class BulkQueue {
   }
 
   private async board(port: string): Promise<void> {
+    const myTurn = this.idTurn;
+    let turnDone!: () => void;
+    this.idTurn = new Promise<void>((r) => (turnDone = r));
+    try {
+      await this.boardInTurn(port, myTurn, turnDone);
+    } finally {
+      turnDone();
+    }
+  }
+
+  private async boardInTurn(port: string, myTurn: Promise<void>, turnDone: () => void): Promise<void> {
     this.opts.onStart?.(port);
     let info: BoardInfo | null = null;
     let deviceId: string | null = null;
@@ -207,7 +224,12 @@ export class BulkQueue {
         return;
       }
       session.check(this.opts.firmware);
-      ({ id: deviceId, n: idN } = await this.nextId());
+      await myTurn;
+      try {
+        ({ id: deviceId, n: idN } = await this.nextId());
+      } finally {
+        turnDone();
+      }
       const token = await this.opts.mintToken(deviceId);
       minted = true;
       const config: BoardConfig = { ...this.opts.config, device_id: deviceId, device_token: token };

@@ -150,6 +150,18 @@ export class LiveCharts {
     return [-s, s];
   }
 
+  /**
+   * Puts the cursor at a fraction of a chart's width, as a pointer would, and returns what its
+   * legend then says (a test drives this; a pointer in a headless browser is not always delivered).
+   */
+  hover(id: string, kind: ChartKind, fraction: number): string | null {
+    const c = this.boards.get(id)?.charts.find((x) => x.kind === kind);
+    if (!c) return null;
+    const over = c.plot.over;
+    c.plot.setCursor({ left: over.clientWidth * fraction, top: over.clientHeight / 2 });
+    return c.plot.root.querySelector('.u-legend')?.textContent ?? null;
+  }
+
   /** Adds a chart for a board; returns its remover (the Svelte action's destroy). */
   attach(id: string, kind: ChartKind, el: HTMLElement, height = 170): () => void {
     let b = this.boards.get(id);
