@@ -130,7 +130,9 @@ test('resends unacked frames in seq order after the server cuts the socket', { t
   await gw.until(() => gw.of('batch_sensor_data').length >= 3, 3000, 'first batches');
   gw.receiving = false; // frames now vanish on the way, so they stay unacked
   const before = gw.of('batch_sensor_data').length;
-  await waitFor(() => board.unackedCount >= 3, 'unacked frames piling up');
+  // Frames sent from now on are lost for sure (frames already in flight may still be acked).
+  const sentAtSwitch = board.stats.framesSent;
+  await waitFor(() => board.stats.framesSent >= sentAtSwitch + 3 && board.unackedCount >= 3, 'unacked frames piling up');
   const reconnected = once(board, 'connected');
   gw.killSockets();
   await disconnected;
