@@ -164,21 +164,34 @@ export class FleetBus {
     clearTimeout(timer);
     if (r === 'ok') {
       if (!this.up) await this.recover();
+      // A Redis restarted between two beats may never have looked down from here: its epoch says so.
+      else await this.checkEpoch().catch(() => undefined);
     } else if (this.up || this.downSince === null) {
       this.downSince ??= Date.now();
       this.setUp(false, r === 'late' ? `redis did not answer within ${Math.round(this.heartbeatMs * 1.5)} ms` : 'redis connection failed');
     }
   }
 
+  /** True if Redis has another epoch than the one this gateway knew (it came back empty); told as a gap. */
+  private async newEpoch(): Promise<boolean> {
+    const epoch = await this.ensureEpoch();
+    const changed = this.epoch !== null && epoch !== this.epoch;
+    if (changed) {
+      this.gap('epoch', {});
+      // A new stream: the others' sequences say nothing more of what the old one lost.
+      this.seen.clear();
+    }
+    this.epoch = epoch;
+    return changed;
+  }
+
+  private async checkEpoch(): Promise<void> {
+    if (await this.newEpoch()) await this.o.onResync(true);
+  }
+
   private async recover(): Promise<void> {
     try {
-      const epoch = await this.ensureEpoch();
-      if (this.epoch !== null && epoch !== this.epoch) {
-        this.gap('epoch', {});
-        // A new stream: the others' sequences say nothing more of what the old one lost.
-        this.seen.clear();
-      }
-      this.epoch = epoch;
+      await this.newEpoch();
       // Trimming past our last id shows in the read loop (the others' sequences jump).
       if (this.dropped > 0) {
         // Others see our sequence jump; tell our own clients too.
