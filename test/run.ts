@@ -49,16 +49,13 @@ const INTEGRATION = [
   'discovery/netns-', // network namespaces
   'electron/', // the desktop composition in a network namespace
   'hardening/http-fuzz.test.ts', // courtside serve as a process
-  'electron/', // the desktop composition, found across network namespaces
   'gateway/seed-clients.test.ts', // the Python seed clients, MariaDB
   'hardening/frozen-disk.test.ts', // a loop-mounted file system frozen with fsfreeze
-  'hardening/http-fuzz.test.ts', // `courtside serve` as a process
   'hardening/status-depth.test.ts', // MariaDB
   'protocol/c-header.test.ts', // gcc
   'protocol/schemas.test.ts', // the schema exporter as a process
   'store/mysql.test.ts', // MariaDB
   'store/sqlite.test.ts', // a second process on the same database file
-  'hardening/frozen-disk.test.ts', // a loop-mounted filesystem frozen with fsfreeze (root)
 ];
 
 /** What a file that needs root contains: the network-namespace helper (`ip netns` needs CAP_SYS_ADMIN). */

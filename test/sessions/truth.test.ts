@@ -154,7 +154,12 @@ describe('sessions hold what the board sent for them', () => {
     for (const b of boards) {
       commandAt.set(b.deviceCode, new Map());
       refused.set(b.deviceCode, []);
-      b.on('command', (c) => commandAt.get(b.deviceCode)!.set(c.command, Date.now()));
+      // The first time each command arrived: one pushed again after a reconnect (the board is
+      // dropped mid-session) must not move the board's start later than it was.
+      b.on('command', (c) => {
+        const at = commandAt.get(b.deviceCode)!;
+        if (!at.has(c.command)) at.set(c.command, Date.now());
+      });
       b.on('frame', (m) => {
         if (m.type === 'data_ack' && m.stored === false && typeof m.reason === 'string') refused.get(b.deviceCode)!.push(m.reason);
       });
