@@ -6,6 +6,7 @@
  */
 import { writable, type Readable } from 'svelte/store';
 import type { GatewayClient } from '../client.js';
+import { busyAct } from './busy-act.js';
 import { describeError } from '../errors.js';
 import type { FirmwareEntry, Rollout, RolloutDevice } from '../../../../firmware-protocol/ota.js';
 
@@ -71,17 +72,7 @@ export function createOtaStore(client: GatewayClient) {
     }
   }
 
-  async function act<T>(work: () => Promise<T>): Promise<T | undefined> {
-    set({ busy: true, error: null });
-    try {
-      return await work();
-    } catch (err) {
-      set({ error: describeError(err) });
-      return undefined;
-    } finally {
-      set({ busy: false });
-    }
-  }
+  const act = busyAct(set);
 
   return {
     subscribe: store.subscribe as Readable<OtaState>['subscribe'],

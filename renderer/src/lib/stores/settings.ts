@@ -12,6 +12,7 @@
  */
 import { writable, type Readable } from 'svelte/store';
 import type { GatewayClient } from '../client.js';
+import { busyAct } from './busy-act.js';
 import { describeError, GatewayRequestError } from '../errors.js';
 import type { DeviceToken, DiscoveryInterface, Settings, SettingsReply } from '../protocol.js';
 
@@ -56,17 +57,7 @@ export function createSettingsStore(client: GatewayClient) {
     }
   }
 
-  async function act<T>(work: () => Promise<T>): Promise<T | undefined> {
-    set({ busy: true, error: null });
-    try {
-      return await work();
-    } catch (err) {
-      set({ error: describeError(err) });
-      return undefined;
-    } finally {
-      set({ busy: false });
-    }
-  }
+  const act = busyAct(set);
 
   return {
     subscribe: store.subscribe as Readable<SettingsState>['subscribe'],
