@@ -13,6 +13,7 @@ export * from './nvs-config.js';
 export * from './usb.js';
 export * from './sessions.js';
 export * from './corrections.js';
+export * from './players.js';
 export * from './wire.js';
 export * from './operator-replies.js';
 export * from './operator-events.js';

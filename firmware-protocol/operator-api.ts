@@ -14,10 +14,11 @@ import { OtaOperatorFrames, OtaReplyTypeOf } from './ota.js';
 import { FleetOperatorFrames } from './fleet.js';
 import { PlatformOperatorFrames } from './envelope.js';
 import { CorrectionOperatorFrames } from './corrections.js';
+import { PlayerOperatorFrames } from './players.js';
 import type { OperatorReplyBody, OperatorReplyType } from './operator-replies.js';
 
 /** Every operator request, of the core and of the parts the standard gateway runs. */
-export const AllOperatorRequestFrames = { ...OperatorFrames, ...SessionOperatorFrames, ...CorrectionOperatorFrames, ...DiscoveryOperatorFrames, ...UsbFrames, ...SettingsOperatorFrames, ...FleetOperatorFrames, ...PlatformOperatorFrames, ...OtaOperatorFrames } as const;
+export const AllOperatorRequestFrames = { ...OperatorFrames, ...SessionOperatorFrames, ...CorrectionOperatorFrames, ...PlayerOperatorFrames, ...DiscoveryOperatorFrames, ...UsbFrames, ...SettingsOperatorFrames, ...FleetOperatorFrames, ...PlatformOperatorFrames, ...OtaOperatorFrames } as const;
 export type AnyOperatorRequestType = keyof typeof AllOperatorRequestFrames;
 
 /** The reply type of each request (an `error` frame may answer any of them instead). */
@@ -52,6 +53,8 @@ export const ReplyTypeOf = {
   delete_correction: 'correction_deleted',
   reanalyze_session: 'session_reanalyzed',
   get_player_profile: 'player_profile',
+  list_players: 'players',
+  get_player: 'player',
   get_settings: 'settings',
   set_settings: 'settings',
   get_fleet: 'fleet',

@@ -15,6 +15,7 @@ import { DiscoveryReplyFrames } from './discovery.js';
 import { UsbReplyFrames } from './usb-replies.js';
 import { SettingsReplyFrames } from './settings.js';
 import { CorrectionReplyFrames } from './corrections.js';
+import { PlayerReplyFrames } from './players.js';
 import { OtaReplyFrames } from './ota.js';
 import { FleetReplyFrames } from './fleet.js';
 import { PlatformReplyFrames } from './envelope.js';
@@ -222,7 +223,7 @@ export const EventEnvelope = Type.Object(
 );
 
 /** Every reply an operator can get, of the core and of every part, by reply type. */
-export const OperatorAllReplyFrames = { ...OperatorReplyFrames, ...SessionReplyFrames, ...CorrectionReplyFrames, ...DiscoveryReplyFrames, ...UsbReplyFrames, ...SettingsReplyFrames, ...FleetReplyFrames, ...PlatformReplyFrames, ...OtaReplyFrames } as const;
+export const OperatorAllReplyFrames = { ...OperatorReplyFrames, ...SessionReplyFrames, ...CorrectionReplyFrames, ...PlayerReplyFrames, ...DiscoveryReplyFrames, ...UsbReplyFrames, ...SettingsReplyFrames, ...FleetReplyFrames, ...PlatformReplyFrames, ...OtaReplyFrames } as const;
 export type OperatorReplyType = keyof typeof OperatorAllReplyFrames;
 export type OperatorReplyFrame<T extends OperatorReplyType = OperatorReplyType> = { [K in T]: Static<(typeof OperatorAllReplyFrames)[K]> }[T];
 /** What the gateway passes as a reply's body (everything but `type` and `id`). */

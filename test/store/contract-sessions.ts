@@ -16,7 +16,7 @@ export function chunkOf(sessionId: string, deviceId: string, seq: number, count 
 export function sessionOf(id: string, over: Partial<SessionRow> = {}): SessionRow {
   return {
     sessionId: id, state: 'created', boards: ['racket-1', 'racket-2'], playerId: 'player-7', court: 'Court 3', roomId: null, notes: 'warm-up 100%',
-    sampleRateHz: 200, createdAt: new Date(1_700_000_000_000), startedAt: null, stoppedAt: null, completedAt: null, failureReason: null, summary: null,
+    sampleRateHz: 200, createdAt: new Date(1_700_000_000_000), startedAt: null, stoppedAt: null, completedAt: null, failureReason: null, summary: null, boardPlayers: null,
     ...over,
   };
 }
@@ -28,6 +28,17 @@ export function sessionsContract(name: string, open: () => Promise<Store>): void
       store = await open();
     });
     after(() => store.close());
+
+    test('which player holds each board: stored, patched, cleared, and found by search', async () => {
+      await store.createSession(sessionOf('s-bp', { boardPlayers: { 'racket-1': 'ana', 'racket-2': 'ben' }, playerId: null, notes: null }));
+      assert.deepEqual((await store.getSession('s-bp'))?.boardPlayers, { 'racket-1': 'ana', 'racket-2': 'ben' });
+      assert.deepEqual((await store.listSessions({ search: 'ben' })).map((s) => s.sessionId), ['s-bp']);
+      await store.updateSession('s-bp', { boardPlayers: { 'racket-2': 'cleo' } });
+      assert.deepEqual((await store.getSession('s-bp'))?.boardPlayers, { 'racket-2': 'cleo' });
+      await store.updateSession('s-bp', { boardPlayers: null });
+      assert.equal((await store.getSession('s-bp'))?.boardPlayers, null);
+      assert.ok(await store.deleteSession('s-bp'));
+    });
 
     test('create, get, update and list sessions (search escapes wildcards; newest first)', async () => {
       await store.createSession(sessionOf('s-a'));

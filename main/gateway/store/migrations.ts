@@ -467,6 +467,12 @@ export const MIGRATIONS: readonly Migration[] = [
       `ALTER TABLE rooms ADD COLUMN allowed_device_ids MEDIUMTEXT NULL`,
       `ALTER TABLE rooms ADD COLUMN token_hash VARCHAR(64) NULL`,
     ],
+  },  {
+    version: 8,
+    name: 'which player holds each board of a session',
+    // A JSON object board -> player: set and cleared as a whole with the session's other facts.
+    sqlite: [`ALTER TABLE sessions ADD COLUMN board_players TEXT`],
+    mysql: [`ALTER TABLE sessions ADD COLUMN board_players MEDIUMTEXT NULL`],
   },
 ];
 

@@ -17,7 +17,7 @@ interface Helpers {
 }
 
 const SESSION =
-  'session_id, state, boards, player_id, court, room_id, notes, sample_rate_hz, created_at, started_at, stopped_at, completed_at, failure_reason, summary';
+  'session_id, state, boards, player_id, court, room_id, notes, sample_rate_hz, created_at, started_at, stopped_at, completed_at, failure_reason, summary, board_players';
 const CHUNK = 'session_id, device_id, seq, start_ms, rate_hz, count, data, received_at';
 const STROKE = 'session_id, device_id, idx, t_ms, peak_dps, speed_kmh, peak_g, saturated, type, confidence';
 
@@ -34,6 +34,7 @@ const PATCH_COLUMNS: Record<keyof SessionPatch, string> = {
   completedAt: 'completed_at',
   failureReason: 'failure_reason',
   summary: 'summary',
+  boardPlayers: 'board_players',
 };
 
 /** MySQL caps a statement's placeholders at 65,535; 8 per chunk row leaves a wide margin. */
@@ -93,6 +94,7 @@ export function sessionMethods(h: Helpers): SessionMethods {
     completedAt: dateOrNull(r.completed_at),
     failureReason: strOrNull(r.failure_reason),
     summary: fromJson(r.summary) ?? null,
+    boardPlayers: (fromJson(r.board_players) as Record<string, string> | null) ?? null,
   });
   const chunk = (r: SqlRow): SampleChunk => ({
     sessionId: String(r.session_id),
@@ -118,7 +120,7 @@ export function sessionMethods(h: Helpers): SessionMethods {
   });
 
   const patchValue = (key: keyof SessionPatch, v: unknown): SqlValue => {
-    if (key === 'summary') return toJson(v ?? null);
+    if (key === 'summary' || key === 'boardPlayers') return toJson(v ?? null);
     if (v instanceof Date) return time(v, key);
     return (v ?? null) as SqlValue;
   };
@@ -132,9 +134,9 @@ export function sessionMethods(h: Helpers): SessionMethods {
       // LIKE with the wildcards in the pattern escaped, so "50%" finds "50%" and nothing else.
       // '!' as the escape: a backslash means different things in MySQL and SQLite string literals.
       const like = `%${opts.search.replace(/[!%_]/g, (c) => '!' + c)}%`;
-      const cols = ['session_id', 'player_id', 'court', 'notes', 'boards'];
+      const cols = ['session_id', 'player_id', 'court', 'notes', 'boards', 'board_players'];
       where.push(`(${cols.map((c) => `${c} LIKE ? ESCAPE '!'`).join(' OR ')})`);
-      params.push(like, like, like, like, like);
+      params.push(...cols.map(() => like));
     }
     return [`SELECT ${SESSION} FROM sessions${where.length ? ' WHERE ' + where.join(' AND ') : ''} ORDER BY created_at DESC, session_id DESC${limitClause(opts.limit)}`, params];
   };
@@ -164,13 +166,13 @@ export function sessionMethods(h: Helpers): SessionMethods {
 
   return {
     createSession: (s) => op(async () => {
-      await run(`INSERT INTO sessions (${SESSION}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, [
+      await run(`INSERT INTO sessions (${SESSION}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, [
         s.sessionId, s.state, JSON.stringify(s.boards), s.playerId, s.court, s.roomId, s.notes, s.sampleRateHz,
         time(s.createdAt, 'createdAt'),
         s.startedAt ? time(s.startedAt, 'startedAt') : null,
         s.stoppedAt ? time(s.stoppedAt, 'stoppedAt') : null,
         s.completedAt ? time(s.completedAt, 'completedAt') : null,
-        s.failureReason, toJson(s.summary ?? null),
+        s.failureReason, toJson(s.summary ?? null), toJson(s.boardPlayers ?? null),
       ]);
     }),
     updateSession: (sessionId, patch) => op(async () => {

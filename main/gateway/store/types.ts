@@ -188,6 +188,8 @@ export interface SessionRow {
   state: SessionState;
   boards: string[];
   playerId: string | null;
+  /** Board -> the player holding it, when they are not all the session's player (null: none named). */
+  boardPlayers?: Record<string, string> | null;
   court: string | null;
   roomId: string | null;
   notes: string | null;
