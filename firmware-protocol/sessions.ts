@@ -19,7 +19,7 @@ export type SessionState = (typeof SessionStates)[number];
 
 /** Board -> the player holding it; a board not named is the session's `player_id`'s. */
 const BoardPlayers = Type.Record(Type.String({ minLength: 1, maxLength: 128 }), Type.String({ minLength: 1, maxLength: 128 }), {
-  maxProperties: 64,
+  // No count bound here: the gateway takes only the session's boards (at most 64).
   description: 'Which player holds which board (device id -> player), when they are not all the session\'s player.',
 });
 
