@@ -12,7 +12,8 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { VirtualBoard } from '../../main/simulator/board.js';
 import { createImuSource, type StrokeSpec } from '../../main/simulator/swing.js';
-import { noBrowser, startHarness, type Harness } from './support.js';
+import { join } from 'node:path';
+import { noBrowser, SHOTS, startHarness, type Harness } from './support.js';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- page.evaluate runs in the browser
 declare const document: any, window: any, innerWidth: number;
@@ -172,9 +173,11 @@ for (const vp of VIEWPORTS) {
         assert.equal(speed, `${Math.round(apiA[i]!.speed_kmh)} km/h`, text);
         const secs = Number(/at ([\d.]+) s/.exec(time!)![1]);
         assert.ok(Math.abs(secs * 1000 - (truth.t - offset[0]!)) <= 150, `${text}: swung at ${truth.t} ms`);
-        if (i === 1) await h.shot(`ui-sessions-tooltip-${vp.name}`);
+        if (i === 1) await page.getByTestId('timeline').screenshot({ path: join(SHOTS, `ui-sessions-tooltip-${vp.name}.png`) });
       }
       await page.mouse.move(1, 1);
+      await page.getByTestId('per-player').screenshot({ path: join(SHOTS, `ui-sessions-per-player-${vp.name}.png`) });
+      await page.evaluate(() => window.scrollTo(0, 0));
       await h.shot(`ui-sessions-results-${vp.name}`);
       assert.ok((await overflow()) <= 0);
       assert.deepEqual(h.errors, []);
@@ -268,6 +271,8 @@ for (const vp of VIEWPORTS) {
       assert.equal(profile.corrections, 1);
       assert.equal(await page.getByTestId('profile-corrections').textContent(), String(profile.corrections));
       await page.getByTestId('profile').getByText(`clear ${profile.corrected_by_type.clear}`).waitFor();
+      await cmp.screenshot({ path: join(SHOTS, `ui-player-compare-${vp.name}.png`) });
+      await page.evaluate(() => window.scrollTo(0, 0));
       await h.shot(`ui-player-${vp.name}`);
       assert.ok((await overflow()) <= 0, `the player page is ${await overflow()}px wider than the viewport`);
       // A session links back to its own page.
