@@ -16,7 +16,7 @@ function request<P extends TProperties, T extends string>(type: T, props: P) {
 }
 
 /** Topics an operator can subscribe to. `sensor:<device_id>` narrows sensor to one board. */
-export const OperatorTopics = ['devices', 'rooms', 'messages', 'commands', 'sensor', 'notifications', 'discovery', 'sessions', 'usb', 'ota'] as const;
+export const OperatorTopics = ['devices', 'rooms', 'messages', 'commands', 'sensor', 'notifications', 'discovery', 'sessions', 'strokes', 'usb', 'ota'] as const;
 
 export const OperatorFrames = {
   get_system_status: request('get_system_status', {}),
@@ -30,7 +30,7 @@ export const OperatorFrames = {
     limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000 })),
   }),
   subscribe: request('subscribe', {
-    topics: Type.Array(Type.String({ pattern: '^(devices|rooms|messages|commands|sensor|notifications|discovery|sessions|usb|ota|fleet)(:.{1,128})?$' }), { minItems: 1, maxItems: 64 }),
+    topics: Type.Array(Type.String({ pattern: '^(devices|rooms|messages|commands|sensor|notifications|discovery|sessions|strokes|usb|ota|fleet)(:.{1,128})?$' }), { minItems: 1, maxItems: 64 }),
   }),
   unsubscribe: request('unsubscribe', { topics: Type.Array(Type.String({ maxLength: 140 }), { minItems: 1, maxItems: 64 }) }),
   send_command: request('send_command', {

@@ -155,7 +155,14 @@ export type AnalysisCompleteNotification = Static<typeof AnalysisCompleteNotific
 export const SessionEvents = {
   state: event('sessions', 'state', { session: SessionJson }),
   progress: event('sessions', 'progress', { session: SessionJson }),
-  stroke: event('sessions', 'stroke', {
+} as const;
+
+/**
+ * Events on topic `strokes`: a topic of its own, so a `sessions` subscriber still gets only
+ * events that carry the session object.
+ */
+export const StrokeEvents = {
+  stroke: event('strokes', 'stroke', {
     session_id: Str,
     device_id: Str,
     player_id: StrOrNull,

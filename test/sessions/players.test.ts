@@ -36,10 +36,10 @@ describe('players and live strokes', () => {
     gw = await startTestGateway();
     op = await TestClient.connect(`${gw.url}/ws/admin/?token=${OPERATOR_TOKEN}`);
     await op.next('connection_established');
-    await op.ask({ type: 'subscribe', topics: ['sessions'] }, 'subscribed');
+    await op.ask({ type: 'subscribe', topics: ['strokes'] }, 'subscribed');
     op.ws.on('message', (d) => {
       const f = JSON.parse(String(d)) as Frame;
-      if (f.type === 'event' && f.event === 'stroke') events.push(f);
+      if (f.type === 'event' && f.topic === 'strokes' && f.event === 'stroke') events.push(f);
     });
     boards = [['racket-a', ANA], ['racket-b', BEN]].map(([id, strokes]) =>
       new VirtualBoard({ url: gw.url, deviceCode: id as string, rateHz: RATE, batchMs: 100, imuSource: createImuSource({ rateHz: RATE, seed: 3, strokes: strokes as StrokeSpec[] }) }));

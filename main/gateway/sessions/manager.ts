@@ -50,7 +50,7 @@ export class SessionManager implements SampleSink {
   private fleetTimer: TimerHandle | undefined;
   /** Sessions this gateway saw close (a frame naming one is refused without asking the store). */
   private readonly closedHere = new Set<string>();
-  /** Strokes found while recording: counted on the board's progress and told on `sessions` as they come. */
+  /** Strokes found while recording: counted on the board's progress and told on `strokes` as they come. */
   private readonly liveStrokes = new LiveStrokes((sessionId, deviceId, stroke, count) => {
     const s = this.live.get(sessionId);
     const b = s?.boards.get(deviceId);
@@ -58,7 +58,7 @@ export class SessionManager implements SampleSink {
     b.liveStrokes = count;
     b.lastStroke = stroke;
     const playerId = s.row.boardPlayers?.[deviceId] ?? s.row.playerId;
-    this.ctx.operators.publish('sessions', { event: 'stroke', session_id: sessionId, device_id: deviceId, player_id: playerId, count, stroke });
+    this.ctx.operators.publish('strokes', { event: 'stroke', session_id: sessionId, device_id: deviceId, player_id: playerId, count, stroke });
   });
 
   constructor(

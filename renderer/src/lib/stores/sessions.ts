@@ -256,14 +256,14 @@ export function createSessionsStore(client: GatewayClient) {
     },
     start(): void {
       if (offs.length) return;
-      offs.push(client.watch(['sessions']));
+      offs.push(client.watch(['sessions', 'strokes']));
       offs.push(
         client.onEvent('sessions', (e: EventFrame) => {
-          if (e.event === 'stroke') return liveStroke(e);
           const s = e.session as SessionJson | undefined;
           if (s && typeof s.session_id === 'string') upsert(s);
         }),
       );
+      offs.push(client.onEvent('strokes', liveStroke));
       offs.push(client.onOpen(() => void load()));
       if (client.connection.status === 'open') void load();
     },
