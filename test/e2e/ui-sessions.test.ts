@@ -144,6 +144,7 @@ for (const vp of VIEWPORTS) {
       const perPlayer = page.getByTestId('per-player');
       for (const [p, truth] of [['ana', truthA], ['ben', truthB]] as const) {
         const row = perPlayer.locator(`tr[data-player="${p}"]`);
+        await row.waitFor();
         assert.equal(Number(await row.getByTestId('player-strokes').textContent()), truth.length, `${p}'s strokes`);
         const top = Math.max(...truth.map((s) => kmh(s.peakDps!)));
         const shown = Number(/\d+/.exec((await row.getByTestId('player-top').textContent())!)![0]);
@@ -153,9 +154,9 @@ for (const vp of VIEWPORTS) {
       const timelines = page.getByTestId('board-timeline');
       assert.deepEqual(await timelines.evaluateAll((els: { dataset: { board: string } }[]) => els.map((e) => e.dataset.board)), ['racket-a', 'racket-b']);
       for (const [b, truth] of [['racket-a', truthA], ['racket-b', truthB]] as const) {
+        // Drawn again once get_session's strokes arrive: wait for the count the schedule says.
         const el = page.locator(`[data-testid="board-timeline"][data-board="${b}"]`);
-        await el.locator('canvas').waitFor();
-        assert.equal(await el.getAttribute('data-strokes'), String(truth.length));
+        await el.and(page.locator(`[data-strokes="${truth.length}"]`)).locator('canvas').waitFor();
         assert.equal(await el.getAttribute('data-y-min'), '0');
       }
       // Hover each stroke of racket-a: its type, speed (the gateway's) and time into the recording.
@@ -191,7 +192,8 @@ for (const vp of VIEWPORTS) {
       const id = created.session.session_id;
       ids.push(id);
       await go(`#/sessions/${id}`);
-      const edit = page.getByTestId('session-edit');
+      // The page moves to the new session when get_session answers: not the old one's form.
+      const edit = page.getByTestId('session-edit').filter({ hasText: id });
       await edit.locator('summary').click();
       await edit.getByLabel('Player with racket-b').fill('ben');
       await edit.getByRole('button', { name: 'Save' }).click();
