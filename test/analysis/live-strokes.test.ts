@@ -21,23 +21,24 @@ const SCHEDULE: StrokeSpec[] = [
   { t: 14500, type: 'clear', peakDps: 1300 },
 ];
 
-function frames(startMs: number): IncomingBatch[] {
-  const { samples } = createSwingSession({ rateHz: RATE, durationS: 17, seed: 5, strokes: SCHEDULE });
+/** The session as a board sends it: a frame every 100 ms. */
+function frames(startMs: number, rate = RATE): IncomingBatch[] {
+  const { samples } = createSwingSession({ rateHz: rate, durationS: 17, seed: 5, strokes: SCHEDULE });
   const out: IncomingBatch[] = [];
-  for (let i = 0, seq = 0; i < samples.length; i += RATE / 10, seq++) {
-    const part = samples.slice(i, i + RATE / 10);
-    out.push({ deviceId: 'racket-1', sessionId: 's-1', seq, startMs: startMs + part[0]!.t, rateHz: RATE, samples: part.map((s) => [s.ax, s.ay, s.az, s.gx, s.gy, s.gz]) });
+  for (let i = 0, seq = 0; i < samples.length; i += rate / 10, seq++) {
+    const part = samples.slice(i, i + rate / 10);
+    out.push({ deviceId: 'racket-1', sessionId: 's-1', seq, startMs: startMs + part[0]!.t, rateHz: rate, samples: part.map((s) => [s.ax, s.ay, s.az, s.gx, s.gy, s.gz]) });
   }
   return out;
 }
 
 describe('live strokes', () => {
-  test('every swing once, at its peak, with its type and speed, as the frames arrive', () => {
+  for (const rate of [RATE, 1000]) test(`every swing once, at its peak, with its type and speed, as the frames arrive (${rate} Hz)`, () => {
     const seen: { device: string; stroke: LiveStroke; count: number; afterFrame: number }[] = [];
     let at = 0;
     const live = new LiveStrokes((_s, device, stroke, count) => seen.push({ device, stroke, count, afterFrame: at }));
     const start = 1_732_212_000_000;
-    const list = frames(start);
+    const list = frames(start, rate);
     for (const [i, f] of list.entries()) {
       at = i;
       live.push('s-1', f);
