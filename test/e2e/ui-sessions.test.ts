@@ -100,11 +100,20 @@ for (const vp of VIEWPORTS) {
 
     test('while recording, each board shows its stroke count and its last swing as they happen', async () => {
       const { page } = h;
-      const created = await post('/api/sessions', { boards: ['racket-a', 'racket-b'], player_id: 'ana', board_players: { 'racket-b': 'ben' }, court: '2' });
-      const id = created.session.session_id;
-      ids.push(id);
-      await h.open(`sessions/${id}`);
+      // Created in the form: the player, and the board another player holds.
+      await h.open('sessions');
+      await page.getByRole('button', { name: 'New session' }).click();
+      await page.getByRole('checkbox', { name: /racket-a/ }).check();
+      await page.getByRole('checkbox', { name: /racket-b/ }).check();
+      await page.getByLabel('Player', { exact: true }).fill('ana');
+      await page.getByLabel('racket-b held by').fill('ben');
+      await page.getByLabel('Court', { exact: true }).fill('2');
+      await page.getByRole('button', { name: 'Create session' }).click();
       await page.getByTestId('session-detail').and(page.locator('[data-state="created"]')).waitFor();
+      const id = (await page.getByTestId('session-detail').locator('h2 .mono').textContent())!;
+      ids.push(id);
+      const stored = (await api<Api>(`/api/sessions/${id}`)).session as Api['session'] & { player_id: string };
+      assert.deepEqual([stored.player_id, stored.board_players], ['ana', { 'racket-b': 'ben' }]);
       await page.getByRole('button', { name: 'Start recording' }).click();
       const live = page.getByTestId('live-boards');
       const board = (b: string) => live.locator(`[data-board="${b}"]`);
@@ -195,7 +204,7 @@ for (const vp of VIEWPORTS) {
       // The page moves to the new session when get_session answers: not the old one's form.
       const edit = page.getByTestId('session-edit').filter({ hasText: id });
       await edit.locator('summary').click();
-      await edit.getByLabel('Player with racket-b').fill('ben');
+      await edit.getByLabel('racket-b held by').fill('ben');
       await edit.getByRole('button', { name: 'Save' }).click();
       await edit.getByText('Saved.').waitFor();
       assert.deepEqual((await api<Api>(`/api/sessions/${id}`)).session.board_players, { 'racket-b': 'ben' });
