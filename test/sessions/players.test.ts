@@ -113,13 +113,24 @@ describe('players and live strokes', () => {
     assert.deepEqual([by.ana!.sessions, by.ana!.complete, by.ana!.strokes, by.ben!.strokes], [1, 1, ANA.length, BEN.length]);
     assert.ok(by.ana!.max_speed_kmh > by.ben!.max_speed_kmh);
     assert.deepEqual(((await op.ask({ type: 'list_players', id: 7, search: 'BE' }, 'players')).players as { player_id: string }[]).map((p) => p.player_id), ['ben']);
+
+    // A correction on ben's board is ben's (his profile), not the session's player's.
+    const strokes = ((await (await gw.http(`/api/sessions/${sessionId}`)).json()) as { strokes: { device_id: string; t_ms: number }[] }).strokes;
+    const lift = strokes.filter((s) => s.device_id === 'racket-b')[1]!;
+    const res = await gw.http(`/api/sessions/${sessionId}/corrections`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ device_id: 'racket-b', t_ms: lift.t_ms, stroke_type: 'smash', by: 'Coach Lin' }) });
+    assert.equal(res.status, 201);
+    assert.equal(((await res.json()) as { correction: { player_id: string } }).correction.player_id, 'ben');
+    const profile = async (p: string) => ((await (await gw.http(`/api/players/${p}/profile`)).json()) as { profile: { corrections: number; corrected_by_type: { smash: number } } }).profile;
+    assert.deepEqual([(await profile('ben')).corrections, (await profile('ben')).corrected_by_type.smash, (await profile('ana')).corrections], [1, 1, 0]);
   });
 
   test('reassigning a board moves its strokes to the other player; unknown players and bad requests are refused', async () => {
     await op.ask({ type: 'update_session', id: 8, session_id: sessionId, board_players: { 'racket-b': 'cleo' } }, 'session');
     const cleo = (await (await gw.http('/api/players/cleo')).json()) as { sessions: { figures: { count: number } }[] };
     assert.equal(cleo.sessions[0]!.figures.count, BEN.length);
-    assert.equal((await gw.http('/api/players/ben')).status, 404);
+    // Ben holds no board of a session now; his corrections still make him known.
+    const ben = (await (await gw.http('/api/players/ben')).json()) as { sessions: unknown[]; profile: { corrections: number } };
+    assert.deepEqual([ben.sessions.length, ben.profile.corrections], [0, 1]);
     const nf = await op.ask({ type: 'get_player', id: 9, player_id: 'nobody' }, (f) => f.id === 9);
     assert.deepEqual([nf.type, nf.code], ['error', 'NOT_FOUND']);
     const bad = await op.ask({ type: 'get_player', id: 10, player_id: '' }, (f) => f.id === 10);

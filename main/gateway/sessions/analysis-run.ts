@@ -11,7 +11,7 @@ import type { ImuSample, StrokeOutcome } from './analysis/types.js';
 import { summaryJson, type WireSummary } from './analysis/wire.js';
 import { unpackSamples } from './ingest.js';
 import { round3, round5 } from './export.js';
-import { missingSeqs, type BoardProgress } from './json.js';
+import { missingSeqs, playerOfBoard, type BoardProgress } from './json.js';
 
 export type { WireSummary };
 
@@ -65,14 +65,17 @@ export async function playerProfile(store: Store, playerId: string | null): Prom
  * the summary with the session's corrections counted in.
  */
 export async function runAnalysis(store: Store, row: SessionRow, boards: BoardProgress[]): Promise<SessionAnalysisSummary> {
-  const profile = await playerProfile(store, row.playerId);
+  // Each board's strokes adapt to the player holding it.
+  const profiles = new Map<string | null, PlayerProfile>();
   const strokes: StrokeRow[] = [];
   const perBoard: SessionAnalysisSummary['boards'] = {};
   let durationS = 0;
   for (const b of boards) {
     const samples = await boardSamples(store, row.sessionId, b.deviceId);
     await yieldToLoop();
-    const r = analyzeSamples(samples, {}, { profile });
+    const who = playerOfBoard(row, b.deviceId);
+    if (!profiles.has(who)) profiles.set(who, await playerProfile(store, who));
+    const r = analyzeSamples(samples, {}, { profile: profiles.get(who)! });
     // Finished by the operator before the board reported its last seq, or with seqs still missing.
     const incomplete = b.finalSeq === null || missingSeqs(b).length > 0;
     perBoard[b.deviceId] = { ...wire(r.summary), rate_hz: Math.round(r.rateHz * 10) / 10, samples: samples.length, incomplete };

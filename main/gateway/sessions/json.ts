@@ -18,6 +18,11 @@ export interface BoardProgress {
   lastStroke?: LiveStroke | null;
 }
 
+/** Who holds a board of the session: the one `board_players` names, else the session's player (null: nobody named). */
+export function playerOfBoard(row: Pick<SessionRow, 'playerId' | 'boardPlayers'>, deviceId: string): string | null {
+  return row.boardPlayers?.[deviceId] ?? row.playerId;
+}
+
 const iso = (d: Date | null) => (d ? d.toISOString() : null);
 
 /** At most this many missing seqs are listed per board; the count is what an operator needs. */

@@ -19,6 +19,7 @@ import type { SessionRow } from '../store/types.js';
 import { median } from './analysis/detect.js';
 import { OUTCOMES } from './analysis/types.js';
 import { profileJson, sessionStrokes } from './corrections-part.js';
+import { playerOfBoard } from './json.js';
 
 /** Sessions read for the list of players (newest first). */
 const LIST_SCAN = 5000;
@@ -30,10 +31,7 @@ export function checkedBoardPlayers(boards: readonly string[], given: Record<str
   return Object.keys(given).length ? { ...given } : null;
 }
 
-/** Who holds each board of the session (null: nobody named). */
-export function playerOfBoard(row: Pick<SessionRow, 'playerId' | 'boardPlayers'>, deviceId: string): string | null {
-  return row.boardPlayers?.[deviceId] ?? row.playerId;
-}
+export { playerOfBoard };
 
 function boardsOf(row: SessionRow, playerId: string): string[] {
   return row.boards.filter((id) => playerOfBoard(row, id) === playerId);
