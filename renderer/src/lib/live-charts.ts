@@ -18,6 +18,7 @@ import uPlot from 'uplot';
 import 'uplot/dist/uPlot.min.css';
 import { windowArrays, type BoardStream, type WindowArrays } from './ring.js';
 import { SPANS, snapSpan, type ChartKind } from './live-charts-math.js';
+import { chartColors, onSchemeChange, type ChartColors } from './live-charts-theme.js';
 
 export type { ChartKind };
 
@@ -62,7 +63,7 @@ const MAX_STRIDE = 4;
 /** Upper bound of points per chart: a 4K-wide chart at one point per column. */
 const MAX_POINTS = 4096;
 
-function makeOptions(kind: ChartKind, width: number, height: number, windowS: () => number, spanOf: () => number): uPlot.Options {
+function makeOptions(kind: ChartKind, width: number, height: number, windowS: () => number, spanOf: () => number, colors: () => ChartColors): uPlot.Options {
   // The three axes and the magnitude (|a| or |ω|), which shows a swing whatever the racket's orientation.
   const names = kind === 'accel' ? ['ax', 'ay', 'az', '|a|'] : ['gx', 'gy', 'gz', '|ω|'];
   return {
@@ -78,8 +79,8 @@ function makeOptions(kind: ChartKind, width: number, height: number, windowS: ()
       y: { range: () => [-spanOf(), spanOf()] },
     },
     axes: [
-      { size: 28, values: (_u, ticks) => ticks.map((t) => `${t} s`), stroke: '#5b6776', grid: { stroke: '#eef1f4' }, ticks: { show: false } },
-      { size: 52, label: UNITS[kind], labelSize: 14, stroke: '#5b6776', grid: { stroke: '#eef1f4' }, ticks: { show: false } },
+      { size: 28, values: (_u, ticks) => ticks.map((t) => `${t} s`), stroke: () => colors().axis, grid: { stroke: () => colors().grid }, ticks: { show: false } },
+      { size: 52, label: UNITS[kind], labelSize: 14, stroke: () => colors().axis, grid: { stroke: () => colors().grid }, ticks: { show: false } },
     ],
     series: [{ label: 't', value: (_u, v) => (v === null || v === undefined ? '–' : `${v.toFixed(2)} s`) }, ...names.map((label, i) => ({ label, stroke: COLORS[i], width: i === 3 ? 1.75 : 1.25, points: { show: false }, value: (_u: uPlot, v: number | null) => (v === null || v === undefined ? '–' : `${v.toFixed(kind === 'accel' ? 2 : 0)} ${UNITS[kind]}`) }))],
   };
@@ -100,8 +101,15 @@ export class LiveCharts {
   private lastFrameAt = 0;
   private avgInterval = 16.7;
   private strideChangedAt = 0;
+  /** The theme's axis and grid colours, read again when the system switches scheme. */
+  private colors: ChartColors = chartColors();
+  private readonly offScheme: () => void;
 
   constructor(private readonly streamOf: (id: string) => BoardStream | undefined) {
+    this.offScheme = onSchemeChange(() => {
+      this.colors = chartColors();
+      for (const b of this.boards.values()) for (const c of b.charts) c.plot.redraw(false, true);
+    });
     this.observer = new ResizeObserver((entries) => {
       for (const e of entries) {
         const c = this.chartOf(e.target as HTMLElement);
@@ -171,7 +179,7 @@ export class LiveCharts {
     }
     const width = Math.max(120, Math.floor(el.clientWidth || 400));
     const chart: Chart = { el, kind, visible: true, width, span: SPANS[kind][0]!, plot: undefined as unknown as uPlot };
-    chart.plot = new uPlot(makeOptions(kind, width, height, () => this.windowS, () => (this.shared ? this.sharedSpan[kind] : chart.span)), [[], [], [], [], []], el);
+    chart.plot = new uPlot(makeOptions(kind, width, height, () => this.windowS, () => (this.shared ? this.sharedSpan[kind] : chart.span), () => this.colors), [[], [], [], [], []], el);
     b.charts.push(chart);
     b.lastEdge = NaN;
     this.observer.observe(el);
@@ -206,8 +214,22 @@ export class LiveCharts {
     this.raf = 0;
   }
 
+  /** The x extent (seconds before the right edge) of what a chart draws now, and its point count. */
+  extent(id: string, kind: ChartKind): { from: number; to: number; points: number } | null {
+    const c = this.boards.get(id)?.charts.find((x) => x.kind === kind);
+    const x = c?.plot.data[0];
+    if (!x || x.length === 0) return null;
+    return { from: x[0]!, to: x[x.length - 1]!, points: x.length };
+  }
+
+  /** The colours the axes and grid are drawn with now. */
+  axisColors(): ChartColors {
+    return { ...this.colors };
+  }
+
   destroy(): void {
     this.stop();
+    this.offScheme();
     this.observer.disconnect();
     this.visibility.disconnect();
     for (const b of this.boards.values()) for (const c of b.charts) c.plot.destroy();
