@@ -144,5 +144,135 @@ function hexRgb(hex: string): string {
   return `rgb(${(n >> 16) & 255}, ${(n >> 8) & 255}, ${n & 255})`;
 }
 
-void [startBoardPeer, firmware, tempDir, buildAppImage, writeFileSync, join, noSocat];
-export type { BoardPeer };
+/** A merged image as ESP Web Tools flashes it: bootloader at 0x1000, partition table at 0x8000, a real-layout application at 0x10000. */
+function mergedImage(version: string): { merged: Buffer; app: Buffer } {
+  const fw = firmware();
+  const app = buildAppImage({ version, project: 'racket-fw', codeSize: 0x20000 });
+  const merged = Buffer.alloc(0x10000 + app.length, 0xff);
+  fw.bootloader.copy(merged, 0x1000);
+  fw.table.copy(merged, 0x8000);
+  app.copy(merged, 0x10000);
+  return { merged, app };
+}
+
+for (const vp of VIEWPORTS) {
+  describe(`Provisioning as one flow on a ${vp.name} (${vp.width}x${vp.height})`, { skip: noBrowser || noSocat }, () => {
+    let h: Harness;
+    let peer: BoardPeer;
+    const { merged } = mergedImage('2.3.1');
+    before(async () => {
+      peer = await startBoardPeer({ mac: '24:0a:c4:aa:bb:15' });
+      h = await startHarness({ viewport: { width: vp.width, height: vp.height }, gateway: { usb: { extraPorts: [peer.path], portPollMs: 200 } } });
+    });
+    after(async () => {
+      await h.close();
+      await peer.stop();
+    });
+    const overflow = () => h.page.evaluate(() => document.documentElement.scrollWidth - innerWidth);
+    const library = async () => ((await (await h.gw.http('/api/usb/firmware')).json()) as { firmware: { id: string; name: string }[] }).firmware;
+
+    test('step 1 port, step 2 image with the facts its bytes hold, step 3 flash: progress from esptool-js while the peer receives, the peer holds the image', async () => {
+      const { page } = h;
+      await h.open('provisioning');
+      const steps = page.getByRole('list', { name: 'Flash a board' });
+      const headings = await steps.getByRole('heading').allTextContents();
+      assert.deepEqual(headings.map((t) => t.replace(/^\S+\s/, '')), ['Pick the port', 'Pick the image', 'Flash']);
+      // Nothing to flash yet: the step says what is missing.
+      await page.getByTestId('flash-needs').filter({ hasText: 'step 1' }).waitFor();
+      await page.getByRole('radio', { name: new RegExp(peer.path.replace(/[/.]/g, '\\$&')) }).check();
+      await page.getByTestId('step-port').and(page.locator('.done')).waitFor();
+
+      const file = join(tempDir(), 'racket-fw-2.3.1.bin');
+      writeFileSync(file, merged);
+      const [chooser] = await Promise.all([page.waitForEvent('filechooser'), page.getByRole('button', { name: 'Upload a .bin…' }).click()]);
+      await chooser.setFiles(file);
+      await page.getByLabel('Firmware image').filter({ hasText: 'racket-fw-2.3.1.bin' }).waitFor();
+      // The facts are what the image's own bytes say: esp_app_desc_t's version, the header's chip, the file's length.
+      await page.getByTestId('fact-version').filter({ hasText: '2.3.1' }).waitFor();
+      assert.equal(await page.getByTestId('fact-chip').textContent(), 'esp32');
+      assert.equal(await page.getByTestId('fact-size').textContent(), `${merged.length.toLocaleString('en-US')} bytes`);
+      await page.getByTestId('image-facts').getByText('merged image, application at 0x10000').waitFor();
+      await h.shot(`ui-provisioning-steps-${vp.name}`);
+      assert.equal(await overflow(), 0);
+
+      // Progress as shown, beside the bytes the peer had received at that moment.
+      const before = peer.received;
+      const seen: { percent: number; received: number }[] = [];
+      let sampling = true;
+      const sampler = (async () => {
+        while (sampling) {
+          const t = await page.getByTestId('flash-percent').textContent({ timeout: 100 }).catch(() => null);
+          if (t) seen.push({ percent: parseInt(t, 10), received: peer.received });
+          await new Promise((r) => setTimeout(r, 30));
+        }
+      })();
+      await page.getByRole('button', { name: /^Flash to / }).click();
+      await page.getByTestId('flash-job').and(page.locator('[data-state="done"]')).waitFor({ timeout: 90_000 });
+      sampling = false;
+      await sampler;
+      const after = peer.received;
+      assert.equal((await page.getByTestId('flash-percent').textContent())?.trim(), '100 %');
+      const mid = seen.filter((x) => x.percent > 0 && x.percent < 100);
+      assert.ok(new Set(mid.map((x) => x.percent)).size >= 2, `intermediate percentages: ${[...new Set(seen.map((x) => x.percent))].join(',')}`);
+      // Never backwards, and shown while the board was still receiving (the flasher's own progress, not a guess at the end).
+      for (let i = 1; i < seen.length; i++) assert.ok(seen[i]!.percent >= seen[i - 1]!.percent, `progress went back: ${seen[i - 1]!.percent} then ${seen[i]!.percent}`);
+      assert.ok(mid.every((x) => x.received > before && x.received < after), 'intermediate progress shown while the peer was receiving');
+      await page.getByTestId('step-flash').and(page.locator('.done')).waitFor();
+      await page.getByText(/24:0a:c4:aa:bb:15/).waitFor();
+      // The board holds the image byte for byte, where a merged image goes (0x0).
+      assert.ok(peer.flash.subarray(0, merged.length).equals(merged), 'the board holds the image');
+      await h.shot(`ui-provisioning-flashed-${vp.name}`);
+      assert.equal(await overflow(), 0);
+      assert.deepEqual(h.errors, []);
+    });
+
+    test('images are deleted from step 2; one a rollout uses is refused with the reason, and the gateway still has it', async () => {
+      const { page } = h;
+      // An OTA application and a rollout using it: a board the gateway knows (connected once), the rollout paused.
+      const ota = buildAppImage({ version: '3.0.0', project: 'racket-fw', seed: 5 });
+      const up = await h.gw.http('/api/usb/firmware?name=racket-ota-3.0.0.bin', { method: 'POST', body: ota, headers: { 'content-type': 'application/octet-stream' } });
+      assert.equal(up.status, 201);
+      const otaId = ((await up.json()) as { firmware: { id: string } }).firmware.id;
+      const fleet = startFleet({ url: h.gw.url, devices: 1, rateHz: 50, mode: 'batch' });
+      await fleet.ready;
+      const r = await h.gw.http('/api/ota/rollouts', { method: 'POST', body: JSON.stringify({ firmware_id: otaId, devices: ['racket-1'] }), headers: { 'content-type': 'application/json' } });
+      assert.ok(r.status < 300, `rollout: ${r.status} ${await r.clone().text()}`);
+      const rollout = ((await r.json()) as { rollout: { rollout_id: string } }).rollout.rollout_id;
+      await h.gw.http(`/api/ota/rollouts/${rollout}/pause`, { method: 'POST', body: '{}', headers: { 'content-type': 'application/json' } });
+      await fleet.stop();
+
+      await page.reload();
+      await page.getByTestId('connection').filter({ hasText: 'Connected' }).waitFor();
+      await page.getByLabel('Firmware image').selectOption(otaId);
+      await page.getByTestId('fact-version').filter({ hasText: '3.0.0' }).waitFor();
+      await page.getByRole('button', { name: 'Delete image racket-ota-3.0.0.bin' }).click();
+      const alert = page.getByRole('alert').filter({ hasText: rollout });
+      await alert.waitFor();
+      assert.match((await alert.textContent()) ?? '', /in use|uses|rollout/i);
+      assert.ok((await library()).some((f) => f.id === otaId), 'the gateway kept the image a rollout uses');
+      await h.shot(`ui-provisioning-delete-refused-${vp.name}`);
+
+      // The flashed one is used by nothing: deleted, gone from the gateway's library and from the list.
+      const flashed = (await library()).find((f) => f.name === 'racket-fw-2.3.1.bin')!;
+      await page.getByLabel('Firmware image').selectOption(flashed.id);
+      await page.getByRole('button', { name: 'Delete image racket-fw-2.3.1.bin' }).click();
+      await page.getByLabel('Firmware image').filter({ hasNotText: 'racket-fw-2.3.1.bin' }).waitFor();
+      assert.ok(!(await library()).some((f) => f.id === flashed.id), 'deleted from the library');
+      assert.equal(await overflow(), 0);
+      assert.deepEqual(h.errors, []);
+    });
+
+    test('no board on USB: driver and permission hints stay, the serial monitor says what to do', async () => {
+      const { page } = h;
+      await peer.unplug();
+      await page.getByTestId('usb-hints').waitFor({ timeout: 10_000 });
+      for (const hint of ['CP210x', 'CH340', 'dialout', 'data cable']) await page.getByTestId('usb-hints').getByText(hint).first().waitFor();
+      await page.getByTestId('flash-needs').filter({ hasText: 'step 1' }).waitFor();
+      await page.getByTestId('monitor-placeholder').filter({ hasText: 'Choose a port above' }).waitFor();
+      await h.shot(`ui-provisioning-noport-${vp.name}`);
+      assert.equal(await overflow(), 0);
+      await peer.replug();
+      assert.deepEqual(h.errors, []);
+    });
+  });
+}

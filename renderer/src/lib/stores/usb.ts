@@ -161,6 +161,13 @@ export function createUsbStore(client: GatewayClient) {
         await load();
         return r.firmware;
       }),
+    /** Deletes an image from the firmware library (the gateway refuses one a running or paused rollout uses, and says which). */
+    deleteFirmware: (firmwareId: string) =>
+      act(async () => {
+        await client.request('firmware_delete', { firmware_id: firmwareId });
+        await load();
+        return true;
+      }),
     flash: (port: string, firmwareId: string, erase: boolean) => act(async () => track((await client.requestAny('usb_flash', { port, firmware_id: firmwareId, erase })).job)),
     provision: (port: string, config: Record<string, unknown>, mintToken: boolean) =>
       act(async () => track((await client.requestAny('usb_provision', { port, config, mint_token: mintToken })).job)),
