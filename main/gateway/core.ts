@@ -118,7 +118,7 @@ export function createCore(
     fleet,
     platform,
     addresses: () => where.addresses(),
-    recent: new RecentSamples(),
+    recent: new RecentSamples(() => base.clock.now()),
     urls() {
       const port = where.port();
       const hs = where.hosts();

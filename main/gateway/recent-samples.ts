@@ -6,8 +6,10 @@
  * capped at 200 Hz (a faster board keeps every k-th sample, k = ceil(rate /
  * 200)), 60 bytes a sample (time, six channels as float64 so the backfill is
  * exactly what was streamed, and the rate). That is at most 3.6 MB per board
- * (1.8 MB at the usual 100 Hz), and at most 64 boards are kept: the one that
- * was quiet longest makes room for a new one. Worst case about 230 MB.
+ * (1.8 MB at the usual 100 Hz), and at most 64 boards are kept: a board
+ * quiet for five minutes makes room for a new one; while all 64 stream, a
+ * 65th gets no backfill (rather than boards taking turns at reallocating
+ * their rings). Worst case about 230 MB.
  *
  * Each frame costs one copy of its numbers into the board's typed arrays,
  * nothing else: no object per sample, no array kept from the frame.
@@ -31,6 +33,8 @@ class BoardRecent {
   decimation = 1;
   /** Samples seen since the last one kept, for decimation. */
   phase = 0;
+  /** When a frame of it last arrived (the gateway's clock). */
+  seenAt = 0;
 
   constructor(rateHz: number) {
     this.capacity = capacityFor(rateHz);
@@ -113,23 +117,36 @@ function capacityFor(rateHz: number): number {
 
 export class RecentSamples {
   private readonly boards = new Map<string, BoardRecent>();
+  /** While every place is taken by a streaming board, look for a quiet one at most this often. */
+  private nextScanAt = 0;
+
+  constructor(private readonly now: () => number = Date.now) {}
 
   /** One frame of a board (the board endpoint calls this for every sample frame). */
   add(deviceId: string, startMs: number, rateHz: number, samples: readonly (readonly number[])[]): void {
+    const at = this.now();
     let b = this.boards.get(deviceId);
     if (!b) {
-      if (this.boards.size >= RECENT_MAX_BOARDS) this.evict();
+      if (this.boards.size >= RECENT_MAX_BOARDS && !this.evict(at)) return;
       b = new BoardRecent(rateHz);
       this.boards.set(deviceId, b);
     }
+    b.seenAt = at;
     b.add(startMs, rateHz, samples);
   }
 
-  private evict(): void {
+  /** Frees the place of a board quiet for the whole window; false if every board is still streaming. */
+  private evict(at: number): boolean {
+    if (at < this.nextScanAt) return false;
     let quiet: string | null = null;
     let oldest = Infinity;
-    for (const [id, b] of this.boards) if (b.lastT < oldest) (oldest = b.lastT), (quiet = id);
-    if (quiet !== null) this.boards.delete(quiet);
+    for (const [id, b] of this.boards) if (b.seenAt < oldest) (oldest = b.seenAt), (quiet = id);
+    if (quiet !== null && at - oldest > RECENT_SAMPLES_SECONDS * 1000) {
+      this.boards.delete(quiet);
+      return true;
+    }
+    this.nextScanAt = at + 1000;
+    return false;
   }
 
   read(deviceId: string, seconds: number): { decimation: number; runs: RecentRun[] } {

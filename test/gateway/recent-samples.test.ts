@@ -145,3 +145,30 @@ describe('recent samples (Live backfill)', () => {
     assert.equal((await recent('bf-1', 5)).device_id, 'bf-1');
   });
 });
+
+describe('recent samples: the board bound', () => {
+  test('64 boards at most; a 65th waits for one quiet for 300 s instead of taking turns', async () => {
+    const { RecentSamples, RECENT_MAX_BOARDS } = await import('../../main/gateway/recent-samples.js');
+    let now = 0;
+    const r = new RecentSamples(() => now);
+    const row = [[1, 2, 3, 4, 5, 6]];
+    for (let i = 0; i < RECENT_MAX_BOARDS; i++) r.add(`b${i}`, 1000, 100, row);
+    assert.equal(r.size, 64);
+    const held = r.bytes();
+    // 100 Hz boards: 30 000 samples x 60 bytes each.
+    assert.equal(held, 64 * 30_000 * 60);
+    now = 299_000;
+    for (let i = 1; i < RECENT_MAX_BOARDS; i++) r.add(`b${i}`, 2000, 100, row);
+    r.add('late', 1000, 100, row);
+    assert.equal(r.size, 64);
+    assert.deepEqual(r.read('late', 60).runs, []);
+    assert.equal(r.read('b0', 60).runs.length, 1, 'a board still in its window keeps its place');
+    // b0 has been quiet for more than 300 s: its place goes to the newcomer (after the once-a-second rescan).
+    now = 302_000;
+    r.add('late', 1010, 100, row);
+    assert.equal(r.size, 64);
+    assert.deepEqual(r.read('b0', 60).runs, []);
+    assert.deepEqual(r.read('late', 60).runs, [{ start_ms: 1010, rate_hz: 100, samples: row }]);
+    assert.equal(r.bytes(), held);
+  });
+});
