@@ -92,7 +92,10 @@ for (const vp of VIEWPORTS) {
       assert.deepEqual(h5.first, first.samples[0]!.map((v) => Math.fround(v)));
       const since = (Date.now() - streamingSince) / 1000;
       assert.ok((h5.last_t - h5.first_t) / 1000 > since - 3, `5 min window holds ${(h5.last_t - h5.first_t) / 1000} s of ${since.toFixed(1)} s streamed`);
+      // The other board too, once its chart is on screen (charts scrolled away are not drawn).
+      await page.locator('[data-board="racket-2"] .chart').nth(1).scrollIntoViewIfNeeded();
       await page.waitForFunction((s: number) => window.__courtsideLiveExtent('racket-2', 'gyro')?.from < -s, since - 4, { timeout: 5000 });
+      await page.evaluate(() => window.scrollTo(0, 0));
       await h.shot(`ui-live-backfill-${vp.name}`);
       assert.equal(await overflow(), 0);
       assert.deepEqual(h.errors, []);
