@@ -30,6 +30,8 @@ interface Chart {
   kind: ChartKind;
   plot: uPlot;
   visible: boolean;
+  /** Drawn with a window, scale or history that changed since: drawn once more even off screen, so scrolling to it shows no stale window. */
+  stale: boolean;
   width: number;
   span: number;
 }
@@ -41,6 +43,8 @@ interface Board {
   /** |a| and |ω| of the points read, allocated once. */
   mag: [Float32Array, Float32Array];
   lastVersion: number;
+  /** The ring drawn last: a backfill replaces it. */
+  ring: unknown;
   lastEdge: number;
   points: number;
 }
@@ -137,7 +141,10 @@ export class LiveCharts {
 
   setWindow(seconds: number): void {
     this.windowS = seconds;
-    for (const b of this.boards.values()) b.lastEdge = NaN;
+    for (const b of this.boards.values()) {
+      b.lastEdge = NaN;
+      for (const c of b.charts) c.stale = true;
+    }
   }
 
   setPaused(paused: boolean): void {
@@ -147,7 +154,10 @@ export class LiveCharts {
   /** One y-scale for every board (per kind), so boards can be compared at a glance. */
   setSharedScale(shared: boolean): void {
     this.shared = shared;
-    for (const b of this.boards.values()) b.lastEdge = NaN;
+    for (const b of this.boards.values()) {
+      b.lastEdge = NaN;
+      for (const c of b.charts) c.stale = true;
+    }
   }
 
   /** The y range a chart of `id` shows now (for a reader, and a test, that cannot see the canvas). */
@@ -174,11 +184,11 @@ export class LiveCharts {
   attach(id: string, kind: ChartKind, el: HTMLElement, height = 170): () => void {
     let b = this.boards.get(id);
     if (!b) {
-      b = { id, charts: [], buf: windowArrays(MAX_POINTS), mag: [new Float32Array(MAX_POINTS), new Float32Array(MAX_POINTS)], lastVersion: -1, lastEdge: NaN, points: 0 };
+      b = { id, charts: [], buf: windowArrays(MAX_POINTS), mag: [new Float32Array(MAX_POINTS), new Float32Array(MAX_POINTS)], lastVersion: -1, ring: null, lastEdge: NaN, points: 0 };
       this.boards.set(id, b);
     }
     const width = Math.max(120, Math.floor(el.clientWidth || 400));
-    const chart: Chart = { el, kind, visible: true, width, span: SPANS[kind][0]!, plot: undefined as unknown as uPlot };
+    const chart: Chart = { el, kind, visible: true, stale: false, width, span: SPANS[kind][0]!, plot: undefined as unknown as uPlot };
     chart.plot = new uPlot(makeOptions(kind, width, height, () => this.windowS, () => (this.shared ? this.sharedSpan[kind] : chart.span), () => this.colors), [[], [], [], [], []], el);
     b.charts.push(chart);
     b.lastEdge = NaN;
@@ -282,7 +292,11 @@ export class LiveCharts {
     const edge = s.edge(now, this.lagMs);
     if (!Number.isFinite(edge)) return;
     if (s.ring.version === b.lastVersion && edge === b.lastEdge) return;
-    const visible = b.charts.filter((c) => c.visible);
+    if (s.ring !== b.ring) {
+      b.ring = s.ring;
+      for (const c of b.charts) c.stale = true;
+    }
+    const visible = b.charts.filter((c) => c.visible || c.stale);
     if (visible.length === 0) return;
     b.lastVersion = s.ring.version;
     b.lastEdge = edge;
@@ -298,6 +312,7 @@ export class LiveCharts {
       for (let i = 0; i < n; i++) mag[i] = Math.hypot(ys[0]![i]!, ys[1]![i]!, ys[2]![i]!);
       c.span = snapSpan(c.kind, [...ys, mag], c.span);
       c.plot.setData([x, ...ys, mag] as unknown as uPlot.AlignedData, true);
+      c.stale = false;
     }
   }
 }
