@@ -209,6 +209,15 @@ export function createSqlStore(given: SqlDriver, hooks: StoreHooks = {}): Store 
     }),
     roomExists: (roomId) => op(async () => (await all('SELECT 1 AS x FROM rooms WHERE room_id = ?', [roomId])).length > 0),
     listRooms: () => op(async () => (await all(`SELECT ${ROOM} FROM rooms ORDER BY created_at, room_id`, [])).map(room)),
+    listRoomActivity: (opts) => op(async () => {
+      // Per room two lookups on the (room_id, sent_at) index; the page is cut in SQL.
+      const q = `SELECT room_id, created_at, last_at, n FROM (SELECT r.room_id, r.created_at,`
+        + ` (SELECT MAX(m.sent_at) FROM messages m WHERE m.room_id = r.room_id) AS last_at,`
+        + ` (SELECT COUNT(*) FROM messages m WHERE m.room_id = r.room_id) AS n FROM rooms r) t`
+        + ` WHERE (last_at >= ? OR created_at >= ?) ORDER BY COALESCE(last_at, created_at) DESC, room_id${limitClause(opts.limit)}`;
+      const since = time(opts.since, 'since');
+      return (await all(q, [since, since])).map((r) => ({ roomId: str(r.room_id), createdAt: driver.date(r.created_at), lastMessageAt: dateOrNull(r.last_at), messages: Number(r.n) }));
+    }),
 
     getDevice: (deviceId) => op(async () => {
       const rows = await all(`SELECT ${DEVICE} FROM devices WHERE device_id = ?`, [deviceId]);
@@ -257,6 +266,7 @@ export function createSqlStore(given: SqlDriver, hooks: StoreHooks = {}): Store 
       if (opts.open === true) where.push('disconnected_at IS NULL');
       if (opts.open === false) where.push('disconnected_at IS NOT NULL');
       if (opts.deviceId !== undefined) { where.push('device_id = ?'); params.push(opts.deviceId); }
+      if (opts.before !== undefined) { where.push('connected_at < ?'); params.push(time(opts.before, 'before')); }
       const q = `SELECT ${CONNECTION} FROM connections${where.length ? ' WHERE ' + where.join(' AND ') : ''}`
         + ` ORDER BY connected_at DESC, id DESC${limitClause(opts.limit)}`;
       return (await all(q, params)).map(connection);
@@ -340,9 +350,11 @@ export function createSqlStore(given: SqlDriver, hooks: StoreHooks = {}): Store 
     listCommands: (opts = {}) => op(async () => {
       const base = `SELECT ${COMMAND} FROM commands`;
       const order = ` ORDER BY created_at DESC, ${sql.commandSeq} DESC${limitClause(opts.limit)}`;
-      const rows = opts.deviceId === undefined
-        ? await all(base + order, [])
-        : await all(`${base} WHERE device_id = ?${order}`, [opts.deviceId]);
+      const where: string[] = [];
+      const params: SqlValue[] = [];
+      if (opts.deviceId !== undefined) { where.push('device_id = ?'); params.push(opts.deviceId); }
+      if (opts.before !== undefined) { where.push('created_at < ?'); params.push(time(opts.before, 'before')); }
+      const rows = await all(base + (where.length ? ' WHERE ' + where.join(' AND ') : '') + order, params);
       return rows.map(command);
     }),
 
