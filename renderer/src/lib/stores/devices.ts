@@ -185,6 +185,8 @@ export function createDevicesStore(client: GatewayClient, roomOf: Readable<Reado
   let rooms: ReadonlyMap<string, string> = new Map();
   const commands = new Map<string, DeviceRow['lastCommand']>();
   const commandDevice = new Map<string, string>();
+  /** The id of the command each row shows (unknown until send_command's reply). */
+  const lastId = new Map<string, string>();
   const store = writable<DevicesState>({ rows: [], loading: false, error: null });
   let state: DevicesState = { rows: [], loading: false, error: null };
   let links = loadLinks();
@@ -247,6 +249,9 @@ export function createDevicesStore(client: GatewayClient, roomOf: Readable<Reado
       else if (batch.rows.some((r) => r.state === 'sending' && r.device_id === deviceId)) early.set(id, answer);
     }
     const cur = commands.get(deviceId);
+    // The row shows its own command's answer, not that of another sent to the board meanwhile (a batch).
+    const own = lastId.get(deviceId);
+    if (own !== undefined ? own !== id : cur?.state !== 'queued') return;
     if (e.event === 'acked' && cur) {
       commands.set(deviceId, { ...cur, state: e.ok === false ? 'failed' : 'acked', at: Date.now(), result: e.result ?? null });
       publish();
@@ -273,10 +278,12 @@ export function createDevicesStore(client: GatewayClient, roomOf: Readable<Reado
   /** Sends a board command; the row shows queued/pushed, then acked or failed when the board answers. */
   async function sendCommand(deviceId: string, command: string, params?: unknown): Promise<void> {
     commands.set(deviceId, { command, state: 'queued', at: Date.now() });
+    lastId.delete(deviceId);
     publish();
     try {
       const r = await client.request('send_command', { device_id: deviceId, command, ...(params === undefined ? {} : { params }) });
       commandDevice.set(r.command_id, deviceId);
+      lastId.set(deviceId, r.command_id);
       if (commandDevice.size > 500) commandDevice.delete(commandDevice.keys().next().value!);
       const cur = commands.get(deviceId);
       if (cur?.state === 'queued') commands.set(deviceId, { ...cur, state: r.pushed ? 'pushed' : 'queued' });
