@@ -7,7 +7,9 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { startFleet, type Fleet } from '../../main/simulator/fleet.js';
+import { existsSync } from 'node:fs';
 import { TestClient } from '../support/gateway.js';
+import { startBoardPeer, type BoardPeer } from '../support/rom-peer/index.js';
 import { noBrowser, startHarness, type Harness } from './support.js';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- page.evaluate runs in the browser
@@ -203,6 +205,57 @@ for (const vp of VIEWPORTS) {
       await h.shot(`ui-shortcuts-${vp.name}`);
       await page.keyboard.press('Escape');
       await help.waitFor({ state: 'detached' });
+      assert.deepEqual(h.errors, []);
+    });
+  });
+}
+
+const noSocat = existsSync('/usr/bin/socat') || process.env.CI ? false : 'no socat for the pty board peer (apt-get install socat)';
+
+for (const vp of VIEWPORTS) {
+  describe(`a board on USB, its page on a ${vp.name}`, { skip: noBrowser || noSocat }, () => {
+    let h: Harness;
+    let fleet: Fleet;
+    let peer: BoardPeer;
+    before(async () => {
+      peer = await startBoardPeer({ mac: '24:0a:c4:aa:bb:09' });
+      h = await startHarness({ viewport: { width: vp.width, height: vp.height }, gateway: { usb: { extraPorts: [peer.path], portPollMs: 200 } } });
+      fleet = startFleet({ url: h.gw.url, devices: 1, rateHz: 50, mode: 'batch', statusIntervalMs: 1000 });
+      await fleet.ready;
+    });
+    after(async () => {
+      await fleet.stop();
+      await h.close();
+      await peer.stop();
+    });
+
+    test('linked to its port, the page shows what the board prints', async () => {
+      const { page } = h;
+      await h.open('devices/racket-1');
+      await page.getByTestId('not-on-usb').waitFor();
+      // The port as the gateway lists it.
+      const ports = (await (await h.gw.http('/api/usb/ports')).json()) as { ports: { path: string }[] };
+      assert.ok(ports.ports.some((p) => p.path === peer.path), JSON.stringify(ports));
+      await page.getByLabel('It is on').selectOption(peer.path);
+      await page.getByRole('button', { name: 'Link' }).click();
+      await page.getByTestId('device-usb').getByText(`On USB port ${peer.path}`).waitFor();
+      await page.getByRole('button', { name: `Watch ${peer.path}` }).click();
+      const log = page.getByRole('log', { name: 'Serial output' });
+      await page.getByText(/open|reconnected/).first().waitFor({ timeout: 10_000 });
+      peer.reset('run');
+      await page.waitForTimeout(300);
+      peer.print('I (2100) courtside: racket-1 streaming at 50 Hz');
+      await log.getByText('I (2100) courtside: racket-1 streaming at 50 Hz').waitFor({ timeout: 10_000 });
+      // The link is kept: the page opened again shows the port at once.
+      await page.reload();
+      await page.getByTestId('device-usb').getByText(`On USB port ${peer.path}`).waitFor();
+      assert.equal(await page.evaluate(() => document.documentElement.scrollWidth - innerWidth), 0);
+      await page.getByRole('button', { name: `Watch ${peer.path}` }).click();
+      await page.getByText(/open|reconnected/).first().waitFor({ timeout: 10_000 });
+      peer.print('I (2200) courtside: still here');
+      await log.getByText('still here').waitFor({ timeout: 10_000 });
+      await h.shot(`ui-device-usb-${vp.name}`);
+      await page.getByRole('button', { name: 'Stop', exact: true }).click();
       assert.deepEqual(h.errors, []);
     });
   });
