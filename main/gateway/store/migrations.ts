@@ -468,6 +468,14 @@ export const MIGRATIONS: readonly Migration[] = [
       `ALTER TABLE rooms ADD COLUMN token_hash VARCHAR(64) NULL`,
     ],
   },
+  {
+    version: 8,
+    name: "a board's commands by time",
+    // A board's page lists its commands newest first a page at a time: without this index a board
+    // with years of commands had all of them sorted for each page.
+    sqlite: [`CREATE INDEX commands_device_time ON commands (device_id, created_at)`],
+    mysql: [`CREATE INDEX commands_device_time ON commands (device_id, created_at, seq)`],
+  },
 ];
 
 export const LATEST_SCHEMA_VERSION = MIGRATIONS.reduce((max, m) => Math.max(max, m.version), 0);
