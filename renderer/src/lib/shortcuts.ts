@@ -48,7 +48,7 @@ export function actionFor(key: string, afterG: boolean): ShortcutAction {
   return null;
 }
 
-interface KeyLike {
+export interface KeyLike {
   key: string;
   ctrlKey: boolean;
   altKey: boolean;

@@ -75,9 +75,11 @@ const BATCH_PARALLEL = 8;
 
 /** The ports the operator said a board is on (kept in this browser), by device id. */
 const LINKS_KEY = 'courtside.usbLinks';
+/** The browser's storage; absent under Node (the store's tests) and in some private modes. */
+const storage = () => (globalThis as { localStorage?: { getItem(k: string): string | null; setItem(k: string, v: string): void } }).localStorage;
 function loadLinks(): Record<string, string> {
   try {
-    const v = JSON.parse(globalThis.localStorage?.getItem(LINKS_KEY) ?? '{}') as unknown;
+    const v = JSON.parse(storage()?.getItem(LINKS_KEY) ?? '{}') as unknown;
     return v && typeof v === 'object' ? (v as Record<string, string>) : {};
   } catch {
     return {};
@@ -326,7 +328,7 @@ export function createDevicesStore(client: GatewayClient, roomOf: Readable<Reado
     for (const [id, p] of Object.entries(links)) if (id === deviceId || p === port) delete links[id];
     if (port) links[deviceId] = port;
     try {
-      globalThis.localStorage?.setItem(LINKS_KEY, JSON.stringify(links));
+      storage()?.setItem(LINKS_KEY, JSON.stringify(links));
     } catch {
       /* private mode: the link lasts as long as the page */
     }
