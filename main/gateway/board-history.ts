@@ -38,6 +38,16 @@ export function pageOf<T extends { at: number }>(list: readonly T[], limit: numb
   return { items: list.slice(from, hi).reverse(), more: from > 0 };
 }
 
+/**
+ * Pages are cut by time (`before`): two entries of one board in the same millisecond would let
+ * a page end between them and the next skip the second, so each is kept at least 1 ms after
+ * the one before (and a clock set back does not unsort the list).
+ */
+function after(list: readonly { at: number }[], at: number): number {
+  const last = list.at(-1)?.at;
+  return last !== undefined && at <= last ? last + 1 : at;
+}
+
 class Ring<T> {
   private readonly byBoard = new Map<string, T[]>();
   constructor(private readonly cap: number) {}
@@ -63,11 +73,11 @@ export class BoardHistory {
   private readonly errors = new Ring<ErrorEntry>(HISTORY_PER_BOARD);
 
   status(deviceId: string, at: number, source: StatusEntry['source'], values: Record<string, unknown>): void {
-    this.statuses.push(deviceId, { at, source, values });
+    this.statuses.push(deviceId, { at: after(this.statuses.of(deviceId), at), source, values });
   }
 
   error(deviceId: string, at: number, code: string, message: string): void {
-    this.errors.push(deviceId, { at, code, message: message.slice(0, 300) });
+    this.errors.push(deviceId, { at: after(this.errors.of(deviceId), at), code, message: message.slice(0, 300) });
   }
 
   statusPage(deviceId: string, limit: number, before?: number) {

@@ -73,6 +73,23 @@ describe('a board\'s history and rooms nobody is in', () => {
     await b.close();
   });
 
+  test('entries in the same millisecond are all reached by paging one at a time', async () => {
+    const b = await board('hist-tie');
+    await b.ask({ type: 'heartbeat', battery: 50, rssi: -60 }, 'heartbeat_ack');
+    await b.ask({ type: 'heartbeat', battery: 49, rssi: -61 }, 'heartbeat_ack');
+    await b.ask({ type: 'status_update', status: { state: 'idle', battery: 48 } }, 'status_ack');
+    const seen: unknown[] = [];
+    let before: string | undefined;
+    for (let i = 0; i < 5; i++) {
+      const h = await history({ device_id: 'hist-tie', limit: 1, only: 'statuses', ...(before ? { before } : {}) });
+      seen.push(...h.statuses.map((s) => s.values.battery));
+      if (!h.more.statuses) break;
+      before = h.statuses[0]!.at;
+    }
+    assert.deepEqual(seen, [48, 49, 50]);
+    await b.close();
+  });
+
   test('events: connects and disconnects at their times, and a refused frame with its code', async () => {
     const t0 = clock.now();
     const b = await board('hist-2');

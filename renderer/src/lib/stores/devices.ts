@@ -270,6 +270,9 @@ export function createDevicesStore(client: GatewayClient, roomOf: Readable<Reado
   }
 
   function onUsbEvent(frame: EventFrame): void {
+    // A board written over USB from this gateway is on that port now: its page shows the port's output.
+    const written = frame.event === 'provision_done' && frame.ok === true ? (frame.result as { device_id?: unknown } | null)?.device_id : frame.event === 'bulk_board' && frame.result === 'ok' ? frame.device_id : null;
+    if (typeof written === 'string' && written !== '' && typeof frame.port === 'string') linkUsb(written, frame.port);
     const e = frame as unknown as UsbEventFrame;
     if (e.event === 'ports_changed' && Array.isArray(e.ports)) {
       usb = (e.ports as UsbEntry[]).filter((p) => p && typeof p.path === 'string');
