@@ -79,10 +79,7 @@ export async function deviceHistory(core: Core, f: { device_id: string; limit?: 
 export async function emptyRooms(core: Core, limit = 50): Promise<OperatorReplyBody<'rooms'>['empty_rooms'] & object> {
   const days = core.options.retentionDays;
   const since = new Date(days > 0 ? core.clock.now() - days * 86_400_000 : 0);
-  const active = new Set(core.rooms.activeRooms().map((r) => r.roomId));
-  const rows = await core.store.listRoomActivity({ since, limit: limit + active.size });
-  return rows
-    .filter((r) => !active.has(r.roomId))
-    .slice(0, limit)
-    .map((r) => ({ room_id: r.roomId, created_at: r.createdAt.toISOString(), last_message_at: iso(r.lastMessageAt), messages: r.messages }));
+  const active = core.rooms.activeRooms().map((r) => r.roomId);
+  const rows = await core.store.listRoomActivity({ since, limit, exclude: active });
+  return rows.map((r) => ({ room_id: r.roomId, created_at: r.createdAt.toISOString(), last_message_at: iso(r.lastMessageAt), messages: r.messages }));
 }

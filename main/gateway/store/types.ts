@@ -299,9 +299,11 @@ export interface Store {
   listRooms(): Promise<RoomRow[]>;
   /**
    * Rooms with their stored message count and last message, those with a message or created at
-   * or after `since` (older ones are what retention removed), last active first, at most `limit`.
+   * or after `since` (older ones are what retention removed), last active first, at most `limit`,
+   * none of `exclude`. Found from the newest 5000 messages of those rooms and the newest rooms,
+   * so a busy room may leave fewer than `limit`, never a wrong one.
    */
-  listRoomActivity(opts: { since: Date; limit: number }): Promise<RoomActivity[]>;
+  listRoomActivity(opts: { since: Date; limit: number; exclude?: readonly string[] }): Promise<RoomActivity[]>;
 
   // devices
   getDevice(deviceId: string): Promise<DeviceRow | undefined>;
