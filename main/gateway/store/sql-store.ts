@@ -9,7 +9,7 @@ import { sessionMethods } from './sessions-sql.js';
 import { messageMethods } from './messages-sql.js';
 import { correctionMethods } from './corrections-sql.js';
 import type {
-  CommandRow, ConnectionRow, DeviceKind, DeviceRow, DeviceStatusRow, DeviceTokenRow, MessageRow, RoomActivity, RoomRow, Store,
+  CommandRow, ConnectionRow, DeviceKind, DeviceRow, DeviceStatusRow, DeviceTokenRow, MessageRow, RoomRow, Store,
 } from './types.js';
 
 export type SqlValue = string | number | Date | Buffer | null;
@@ -70,9 +70,6 @@ export function toJson(v: unknown): string | null {
 export function fromJson(v: unknown): unknown {
   return v === null || v === undefined ? undefined : JSON.parse(String(v));
 }
-
-/** Newest messages read to find the last active rooms. */
-const ROOM_ACTIVITY_WINDOW = 5000;
 
 export function limitClause(limit: number | undefined): string {
   if (limit === undefined) return '';
@@ -212,30 +209,6 @@ export function createSqlStore(given: SqlDriver, hooks: StoreHooks = {}): Store 
     }),
     roomExists: (roomId) => op(async () => (await all('SELECT 1 AS x FROM rooms WHERE room_id = ?', [roomId])).length > 0),
     listRooms: () => op(async () => (await all(`SELECT ${ROOM} FROM rooms ORDER BY created_at, room_id`, [])).map(room)),
-    listRoomActivity: (opts) => op(async () => {
-      const since = time(opts.since, 'since');
-      const excluded = new Set(opts.exclude ?? []);
-      // Past a few hundred ids the list is filtered here instead of sent as parameters.
-      const skip = excluded.size <= 500 ? [...excluded] : [];
-      const notIn = skip.length ? ` AND room_id NOT IN (${skip.map(() => '?').join(', ')})` : '';
-      // The rooms of the newest messages (a bounded window of the sent_at index), last active
-      // first: the top rooms by last message, never a read of every room ever made.
-      const recent = await all(
-        `SELECT room_id, MAX(sent_at) AS last_at FROM (SELECT room_id, sent_at FROM messages WHERE room_id IS NOT NULL AND sent_at >= ?${notIn}`
-          + ` ORDER BY sent_at DESC LIMIT ${ROOM_ACTIVITY_WINDOW}) w GROUP BY room_id ORDER BY last_at DESC${limitClause(opts.limit)}`,
-        [since, ...skip]);
-      // And rooms made since, which may have no message at all.
-      const made = await all(`SELECT room_id FROM rooms WHERE created_at >= ?${notIn} ORDER BY created_at DESC${limitClause(opts.limit)}`, [since, ...skip]);
-      const ids = [...new Set([...recent, ...made].map((r) => str(r.room_id)))].filter((id) => !excluded.has(id));
-      const rows = await Promise.all(ids.map(async (id) => {
-        const r = (await all(
-          'SELECT r.created_at, (SELECT MAX(sent_at) FROM messages WHERE room_id = ?) AS last_at, (SELECT COUNT(*) FROM messages WHERE room_id = ?) AS n FROM rooms r WHERE r.room_id = ?',
-          [id, id, id]))[0];
-        return r ? { roomId: id, createdAt: driver.date(r.created_at), lastMessageAt: dateOrNull(r.last_at), messages: Number(r.n) } : null;
-      }));
-      const key = (r: RoomActivity) => (r.lastMessageAt ?? r.createdAt).getTime();
-      return rows.filter((r): r is RoomActivity => r !== null).sort((a, b) => key(b) - key(a) || a.roomId.localeCompare(b.roomId)).slice(0, opts.limit);
-    }),
 
     getDevice: (deviceId) => op(async () => {
       const rows = await all(`SELECT ${DEVICE} FROM devices WHERE device_id = ?`, [deviceId]);
@@ -412,7 +385,7 @@ export function createSqlStore(given: SqlDriver, hooks: StoreHooks = {}): Store 
       (await run('UPDATE device_tokens SET revoked_at = ? WHERE device_id = ? AND revoked_at IS NULL', [time(at, 'at'), deviceId]))
         .changes),
 
-    ...messageMethods({ driver, op, time, message, columns: MESSAGE }),
+    ...messageMethods({ driver, op, time, message, columns: MESSAGE, limitClause }),
     ...sessionMethods({ driver, op, time, dateOrNull, toJson, fromJson, limitClause }),
     ...correctionMethods({ driver, op, time, toJson, fromJson }),
   };
