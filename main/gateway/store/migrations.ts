@@ -467,12 +467,6 @@ export const MIGRATIONS: readonly Migration[] = [
       `ALTER TABLE rooms ADD COLUMN allowed_device_ids MEDIUMTEXT NULL`,
       `ALTER TABLE rooms ADD COLUMN token_hash VARCHAR(64) NULL`,
     ],
-  },  {
-    version: 8,
-    name: 'which player holds each board of a session',
-    // A JSON object board -> player: set and cleared as a whole with the session's other facts.
-    sqlite: [`ALTER TABLE sessions ADD COLUMN board_players TEXT`],
-    mysql: [`ALTER TABLE sessions ADD COLUMN board_players MEDIUMTEXT NULL`],
   },
   {
     version: 8,
@@ -482,6 +476,13 @@ export const MIGRATIONS: readonly Migration[] = [
     // newest rooms without reading every room ever made.
     sqlite: [`CREATE INDEX commands_device_time ON commands (device_id, created_at)`, `CREATE INDEX rooms_created ON rooms (created_at)`],
     mysql: [`CREATE INDEX commands_device_time ON commands (device_id, created_at, seq)`, `CREATE INDEX rooms_created ON rooms (created_at)`],
+  },
+  {
+    version: 9,
+    name: 'which player holds each board of a session',
+    // A JSON object board -> player: set and cleared as a whole with the session's other facts.
+    sqlite: [`ALTER TABLE sessions ADD COLUMN board_players TEXT`],
+    mysql: [`ALTER TABLE sessions ADD COLUMN board_players MEDIUMTEXT NULL`],
   },
 ];
 
