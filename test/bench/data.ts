@@ -9,7 +9,10 @@
  * - `list_sessions` of 500 sessions and the operator device list of 2,000
  *   boards through `courtside serve`'s HTTP API (median of 5 after one warm-up).
  *
- *   node --import tsx test/bench/data.ts [--seconds 3600] [--boards 10] [--sessions 500] [--devices 2000]
+ *   node --import tsx test/bench/data.ts [--seconds 3600] [--boards 10] [--sessions 500] [--devices 2000] [--cpu-prof DIR]
+ *
+ * --cpu-prof writes a V8 CPU profile of each timed process (export, analysis,
+ * gateway) into DIR, for finding where the time goes.
  *
  * One JSON document on stdout; exit 1 if a step failed, 2 on a bad flag.
  */
@@ -43,6 +46,7 @@ try {
     options: {
       seconds: { type: 'string', default: '3600' }, boards: { type: 'string', default: '10' },
       sessions: { type: 'string', default: '500' }, devices: { type: 'string', default: '2000' },
+      'cpu-prof': { type: 'string' },
     },
   }));
 } catch (e) {
@@ -58,6 +62,8 @@ const BOARDS = num('boards', v.boards, 1, 64);
 const SESSIONS = num('sessions', v.sessions, 0, 10_000);
 const DEVICES = num('devices', v.devices, 0, 100_000);
 const HOUR_ID = 's-bench-hour';
+/** Node flags of each timed child process. */
+const NODE_FLAGS = v['cpu-prof'] ? ['--cpu-prof', '--cpu-prof-dir', resolve(v['cpu-prof'])] : [];
 
 async function build(db: string): Promise<number> {
   const store = await openSqliteStore(db);
@@ -100,7 +106,7 @@ const children = new Set<ChildProcess>();
 process.on('exit', () => { for (const c of children) c.kill('SIGKILL'); });
 
 async function timeApi(db: string, dir: string): Promise<Record<string, unknown>> {
-  const g = spawn(process.execPath, ['--import', 'tsx', join(root, 'main/cli.ts'), 'serve', '--host', '127.0.0.1', '--port', '0', '--db', db, '--data-dir', dir,
+  const g = spawn(process.execPath, [...NODE_FLAGS, '--import', 'tsx', join(root, 'main/cli.ts'), 'serve', '--host', '127.0.0.1', '--port', '0', '--db', db, '--data-dir', dir,
     '--operator-token', TOKEN, '--log-level', 'warn', '--no-mdns', '--udp-probe-port', '0'], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, COURTSIDE_DISCOVERY: 'off' } });
   children.add(g);
   try {
@@ -152,13 +158,13 @@ async function main(): Promise<number> {
       try { out[name] = await f(); } catch (e) { failed = true; out[name] = { error: e instanceof Error ? e.message : String(e) }; }
     };
     await step('export', async () => {
-      const { stdout } = await run(process.execPath, ['--import', 'tsx', join(root, 'test/sessions/fixtures/export-child.ts'), db, HOUR_ID, join(dir, 'hour.zip')], { cwd: root, timeout: 600_000 });
+      const { stdout } = await run(process.execPath, [...NODE_FLAGS, '--import', 'tsx', join(root, 'test/sessions/fixtures/export-child.ts'), db, HOUR_ID, join(dir, 'hour.zip')], { cwd: root, timeout: 600_000 });
       const r = JSON.parse(stdout.trim()) as { baseline_mb: number; peak_mb: number; ms: number; cpu_s: number; bytes: number };
       rmSync(join(dir, 'hour.zip'), { force: true });
       return { ...r, samples_per_s: Math.round(samples / (r.ms / 1000)), samples_per_cpu_s: Math.round(samples / r.cpu_s), target_samples_per_s: 1_000_000 };
     });
     await step('analysis', async () => {
-      const { stdout } = await run(process.execPath, ['--import', 'tsx', join(here, 'analysis-child.ts'), db, HOUR_ID], { cwd: root, timeout: 600_000 });
+      const { stdout } = await run(process.execPath, [...NODE_FLAGS, '--import', 'tsx', join(here, 'analysis-child.ts'), db, HOUR_ID], { cwd: root, timeout: 600_000 });
       return { ...(JSON.parse(stdout.trim()) as Record<string, unknown>), target_ms: 5000 };
     });
     await step('api', () => timeApi(db, dir));

@@ -242,20 +242,27 @@ export function sessionMethods(h: Helpers): SessionMethods {
         async *[Symbol.asyncIterator]() {
           // Keyset paging on the primary key: each page is one indexed range scan, and
           // nothing holds a cursor open between pages (MySQL pools, SQLite writers).
-          let lastDevice = opts.deviceId ?? '';
-          let lastSeq = -1;
-          for (;;) {
-            const rows = opts.deviceId !== undefined
-              ? await op(() => all(`SELECT ${CHUNK} FROM sample_chunks WHERE session_id = ? AND device_id = ? AND seq > ? ORDER BY seq${limitClause(pageSize)}`, [sessionId, opts.deviceId!, lastSeq]))
-              : await op(() => all(
+          const page = (lastDevice: string, lastSeq: number) => {
+            const p = opts.deviceId !== undefined
+              ? op(() => all(`SELECT ${CHUNK} FROM sample_chunks WHERE session_id = ? AND device_id = ? AND seq > ? ORDER BY seq${limitClause(pageSize)}`, [sessionId, opts.deviceId!, lastSeq]))
+              : op(() => all(
                 `SELECT ${CHUNK} FROM sample_chunks WHERE session_id = ? AND (device_id > ? OR (device_id = ? AND seq > ?)) ORDER BY device_id, seq${limitClause(pageSize)}`,
                 [sessionId, lastDevice, lastDevice, lastSeq],
               ));
+            // A reader that stops early leaves the next page unread: its failure is nobody's.
+            p.catch(() => undefined);
+            return p;
+          };
+          let next = page(opts.deviceId ?? '', -1);
+          for (;;) {
+            const rows = await next;
+            // The next page is read while this one is consumed (the SQLite reader is another process).
+            if (rows.length === pageSize) {
+              const last = rows[rows.length - 1]!;
+              next = page(String(last.device_id), Number(last.seq));
+            }
             for (const r of rows) yield chunk(r);
             if (rows.length < pageSize) return;
-            const last = rows[rows.length - 1]!;
-            lastDevice = String(last.device_id);
-            lastSeq = Number(last.seq);
           }
         },
       };
