@@ -70,9 +70,9 @@ async function build(db: string): Promise<number> {
   const t0 = Date.UTC(2025, 0, 1);
   const boards = Array.from({ length: BOARDS }, (_, i) => `racket-${i + 1}`);
   await store.createSession({
-    sessionId: HOUR_ID, state: 'complete', boards, playerId: 'p1', court: '1', roomId: null, notes: 'data bench',
+    sessionId: HOUR_ID, state: 'uploading', boards, playerId: 'p1', court: '1', roomId: null, notes: 'data bench',
     sampleRateHz: RATE, createdAt: new Date(t0), startedAt: new Date(t0), stoppedAt: new Date(t0 + SECONDS * 1000),
-    completedAt: new Date(t0 + SECONDS * 1000), failureReason: null, summary: { count: 0 },
+    completedAt: null, failureReason: null, summary: null,
   });
   // A few seconds of real swings per board, reused round-robin: realistic values and CSV widths.
   const pool = boards.map((_, b) => {
@@ -89,6 +89,8 @@ async function build(db: string): Promise<number> {
     }
   }
   await store.insertChunks(batch);
+  // Completed as the gateway completes a session: after its chunks, through updateSession.
+  await store.updateSession(HOUR_ID, { state: 'complete', completedAt: new Date(t0 + SECONDS * 1000), summary: { count: 0 } });
   for (let i = 0; i < SESSIONS; i++) {
     const at = new Date(t0 + i * 60_000);
     await store.createSession({
