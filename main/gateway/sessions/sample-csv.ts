@@ -16,29 +16,36 @@ const POW10 = [1, 10, 100, 1000, 10_000, 100_000];
 /** "00" to "99": two digits per division. */
 const PAIRS = Buffer.from(Array.from({ length: 100 }, (_, i) => String(i).padStart(2, '0')).join(''), 'latin1');
 
-function digitCount(n: number): number {
-  let len = 1;
-  for (let p = 10; p <= n; p *= 10) len++;
-  return len;
-}
+const INT = 2 ** 31;
 
-/** Writes the decimal digits of a non-negative integer below 2^53; returns the new position. */
-function writeUint(buf: Buffer, pos: number, n: number): number {
-  const len = n < 10 ? 1 : n < 100 ? 2 : n < 1000 ? 3 : n < 10_000 ? 4 : n < 100_000 ? 5 : digitCount(n);
+/** Writes `len` digits of 0 <= n < 2^31, zero-padded on the left; returns the new position. */
+function writeIntDigits(buf: Buffer, pos: number, n: number, len: number): number {
+  // `| 0`: int32 division, which the compiler turns into a multiply.
   let i = pos + len;
-  while (n >= 100) {
-    const q = Math.floor(n / 100);
-    const r = (n - q * 100) * 2;
+  while (i - pos >= 2) {
+    const q = (n / 100) | 0;
+    const r = (n - q * 100) << 1;
     i -= 2;
     buf[i] = PAIRS[r]!;
     buf[i + 1] = PAIRS[r + 1]!;
     n = q;
   }
-  if (n >= 10) {
-    buf[i - 2] = PAIRS[n * 2]!;
-    buf[i - 1] = PAIRS[n * 2 + 1]!;
-  } else buf[i - 1] = 48 + n;
+  if (i > pos) buf[pos] = 48 + n;
   return pos + len;
+}
+
+function intLength(n: number): number {
+  return n < 10 ? 1 : n < 100 ? 2 : n < 1000 ? 3 : n < 10_000 ? 4 : n < 100_000 ? 5 : n < 1_000_000 ? 6
+    : n < 10_000_000 ? 7 : n < 100_000_000 ? 8 : n < 1_000_000_000 ? 9 : 10;
+}
+
+/** Writes the decimal digits of a non-negative integer below 2^53; returns the new position. */
+function writeUint(buf: Buffer, pos: number, n: number): number {
+  if (n < INT) return writeIntDigits(buf, pos, n, intLength(n));
+  // Times in ms since 1970 (about 1.7e12, 1.7e15 in µs): the top digits, then nine more.
+  const hi = Math.floor(n / 1e9);
+  pos = writeUint(buf, pos, hi);
+  return writeIntDigits(buf, pos, n - hi * 1e9, 9);
 }
 
 /** `String(Math.round(x * 10^d) / 10^d)` written at `pos` (d is 3 or 5); returns the new position. */
@@ -62,13 +69,66 @@ export function writeRounded(buf: Buffer, pos: number, x: number, d: number): nu
   if (fp === 0) return pos;
   buf[pos] = 46;
   // All d digits of the fraction, then its trailing zeros dropped (fp > 0, so one digit stays).
-  const end = pos + 1 + d;
-  for (let i = end - 1; i > pos; i--) {
-    const q = Math.floor(fp / 10);
-    buf[i] = 48 + (fp - q * 10);
+  let e = writeIntDigits(buf, pos + 1, fp, d);
+  while (buf[e - 1] === 48) e--;
+  return e;
+}
+
+/**
+ * writeRounded for d = 5 and d = 3 with |n| < 2^31 (every accelerometer and
+ * gyroscope reading): int32 arithmetic with constant divisors, which compile
+ * to multiplications. The same digits; anything larger goes to writeRounded.
+ */
+function writeR5(buf: Buffer, pos: number, x: number): number {
+  const r = Math.round(x * 100_000);
+  if (!(r > -INT && r < INT)) return writeRounded(buf, pos, x, 5);
+  let n = r | 0;
+  if (n === 0) {
+    buf[pos] = 48;
+    return pos + 1;
+  }
+  if (n < 0) {
+    buf[pos++] = 45;
+    n = -n | 0;
+  }
+  const ip = (n / 100_000) | 0;
+  let fp = (n - ip * 100_000) | 0;
+  pos = writeIntDigits(buf, pos, ip, intLength(ip));
+  if (fp === 0) return pos;
+  buf[pos] = 46;
+  let e = pos + 6;
+  for (let i = e - 1; i > pos; i--) {
+    const q = (fp / 10) | 0;
+    buf[i] = 48 + fp - q * 10;
     fp = q;
   }
-  let e = end;
+  while (buf[e - 1] === 48) e--;
+  return e;
+}
+
+function writeR3(buf: Buffer, pos: number, x: number): number {
+  const r = Math.round(x * 1000);
+  if (!(r > -INT && r < INT)) return writeRounded(buf, pos, x, 3);
+  let n = r | 0;
+  if (n === 0) {
+    buf[pos] = 48;
+    return pos + 1;
+  }
+  if (n < 0) {
+    buf[pos++] = 45;
+    n = -n | 0;
+  }
+  const ip = (n / 1000) | 0;
+  let fp = (n - ip * 1000) | 0;
+  pos = writeIntDigits(buf, pos, ip, intLength(ip));
+  if (fp === 0) return pos;
+  buf[pos] = 46;
+  let e = pos + 4;
+  for (let i = e - 1; i > pos; i--) {
+    const q = (fp / 10) | 0;
+    buf[i] = 48 + fp - q * 10;
+    fp = q;
+  }
   while (buf[e - 1] === 48) e--;
   return e;
 }
@@ -88,22 +148,23 @@ export function writeChunkRows(buf: Buffer, pos: number, device: Buffer, startMs
   const dl = device.length;
   for (let i = 0; i < count; i++) {
     const o = i * 6;
-    device.copy(buf, pos, 0, dl);
+    // A byte loop: device ids are short, and Buffer#copy is a native call per row.
+    for (let k = 0; k < dl; k++) buf[pos + k] = device[k]!;
     pos += dl;
     buf[pos++] = 44;
     pos = writeRounded(buf, pos, startMs + i * step, 3);
     buf[pos++] = 44;
-    pos = writeRounded(buf, pos, f[o]!, 5);
+    pos = writeR5(buf, pos, f[o]!);
     buf[pos++] = 44;
-    pos = writeRounded(buf, pos, f[o + 1]!, 5);
+    pos = writeR5(buf, pos, f[o + 1]!);
     buf[pos++] = 44;
-    pos = writeRounded(buf, pos, f[o + 2]!, 5);
+    pos = writeR5(buf, pos, f[o + 2]!);
     buf[pos++] = 44;
-    pos = writeRounded(buf, pos, f[o + 3]!, 3);
+    pos = writeR3(buf, pos, f[o + 3]!);
     buf[pos++] = 44;
-    pos = writeRounded(buf, pos, f[o + 4]!, 3);
+    pos = writeR3(buf, pos, f[o + 4]!);
     buf[pos++] = 44;
-    pos = writeRounded(buf, pos, f[o + 5]!, 3);
+    pos = writeR3(buf, pos, f[o + 5]!);
     buf[pos++] = 10;
   }
   return pos;
