@@ -58,7 +58,9 @@ async function* sampleBytes(store: Store, sessionId: string): AsyncGenerator<Buf
       scratch.copy(grown, 0, 0, pos);
       scratch = grown;
     }
-    pos = writeChunkRows(scratch, pos, deviceBytes, c.startMs, c.rateHz, unpackSamples(c.data, c.count), c.count);
+    // The row's bytes as floats in place when aligned (usually), else an aligned copy.
+    const f = c.data.byteOffset % 4 === 0 ? new Float32Array(c.data.buffer, c.data.byteOffset, c.count * 6) : unpackSamples(c.data, c.count);
+    pos = writeChunkRows(scratch, pos, deviceBytes, c.startMs, c.rateHz, f, c.count);
     if (++inPage === PAGE_CHUNKS) {
       // A copy: the scratch buffer is written again while zlib still reads this one.
       yield Buffer.from(scratch.subarray(0, pos));
