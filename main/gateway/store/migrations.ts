@@ -470,6 +470,15 @@ export const MIGRATIONS: readonly Migration[] = [
   },
   {
     version: 8,
+    name: "a board's commands by time; rooms by creation",
+    // A board's page lists its commands newest first a page at a time: without this index a board
+    // with years of commands had all of them sorted for each page. The rooms list finds the
+    // newest rooms without reading every room ever made.
+    sqlite: [`CREATE INDEX commands_device_time ON commands (device_id, created_at)`, `CREATE INDEX rooms_created ON rooms (created_at)`],
+    mysql: [`CREATE INDEX commands_device_time ON commands (device_id, created_at, seq)`, `CREATE INDEX rooms_created ON rooms (created_at)`],
+  },
+  {
+    version: 9,
     name: 'chunk counts of closed sessions kept, for the session list',
     // Filled when a session becomes complete or failed (its chunks no longer change), so listing
     // a page of closed sessions reads a row per board instead of summing every chunk of each.
