@@ -24,6 +24,7 @@ export * from './settings.js';
 export * from './fleet.js';
 export * from './flow.js';
 export * from './envelope.js';
+export * from './live.js';
 
 /** Bumped when a frame changes incompatibly; advertised in mDNS TXT `pv`. */
 export const PROTOCOL_VERSION = 1;

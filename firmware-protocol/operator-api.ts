@@ -14,10 +14,11 @@ import { OtaOperatorFrames, OtaReplyTypeOf } from './ota.js';
 import { FleetOperatorFrames } from './fleet.js';
 import { PlatformOperatorFrames } from './envelope.js';
 import { CorrectionOperatorFrames } from './corrections.js';
+import { LiveOperatorFrames, LiveReplyTypeOf } from './live.js';
 import type { OperatorReplyBody, OperatorReplyType } from './operator-replies.js';
 
 /** Every operator request, of the core and of the parts the standard gateway runs. */
-export const AllOperatorRequestFrames = { ...OperatorFrames, ...SessionOperatorFrames, ...CorrectionOperatorFrames, ...DiscoveryOperatorFrames, ...UsbFrames, ...SettingsOperatorFrames, ...FleetOperatorFrames, ...PlatformOperatorFrames, ...OtaOperatorFrames } as const;
+export const AllOperatorRequestFrames = { ...OperatorFrames, ...SessionOperatorFrames, ...CorrectionOperatorFrames, ...DiscoveryOperatorFrames, ...UsbFrames, ...SettingsOperatorFrames, ...FleetOperatorFrames, ...PlatformOperatorFrames, ...OtaOperatorFrames, ...LiveOperatorFrames } as const;
 export type AnyOperatorRequestType = keyof typeof AllOperatorRequestFrames;
 
 /** The reply type of each request (an `error` frame may answer any of them instead). */
@@ -80,6 +81,7 @@ export const ReplyTypeOf = {
   get_health: 'health',
   get_metrics: 'metrics',
   ...OtaReplyTypeOf,
+  ...LiveReplyTypeOf,
 } as const satisfies Record<AnyOperatorRequestType, OperatorReplyType>;
 
 /** The fields a request carries besides `type` and `id`. */

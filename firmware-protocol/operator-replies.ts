@@ -19,6 +19,7 @@ import { OtaReplyFrames } from './ota.js';
 import { FleetReplyFrames } from './fleet.js';
 import { PlatformReplyFrames } from './envelope.js';
 import { SamplesDroppedFrame } from './flow.js';
+import { LiveReplyFrames } from './live.js';
 
 /** A service seen over mDNS, as the device list shows it. */
 export const MdnsRecordSchema = Type.Object({
@@ -254,7 +255,7 @@ export const EventEnvelope = Type.Object(
 );
 
 /** Every reply an operator can get, of the core and of every part, by reply type. */
-export const OperatorAllReplyFrames = { ...OperatorReplyFrames, ...SessionReplyFrames, ...CorrectionReplyFrames, ...DiscoveryReplyFrames, ...UsbReplyFrames, ...SettingsReplyFrames, ...FleetReplyFrames, ...PlatformReplyFrames, ...OtaReplyFrames } as const;
+export const OperatorAllReplyFrames = { ...OperatorReplyFrames, ...SessionReplyFrames, ...CorrectionReplyFrames, ...DiscoveryReplyFrames, ...UsbReplyFrames, ...SettingsReplyFrames, ...FleetReplyFrames, ...PlatformReplyFrames, ...OtaReplyFrames, ...LiveReplyFrames } as const;
 export type OperatorReplyType = keyof typeof OperatorAllReplyFrames;
 export type OperatorReplyFrame<T extends OperatorReplyType = OperatorReplyType> = { [K in T]: Static<(typeof OperatorAllReplyFrames)[K]> }[T];
 /** What the gateway passes as a reply's body (everything but `type` and `id`). */

@@ -2,7 +2,7 @@
  * The core's operator requests (the badminton protocol's admin frames plus
  * what the UI needs): one entry each, with the HTTP route it also answers on.
  */
-import { OperatorFrames } from '../../firmware-protocol/index.js';
+import { LiveOperatorFrames, OperatorFrames } from '../../firmware-protocol/index.js';
 import { gatewayError } from './errors.js';
 import { answer, defineRequest, type RequestTable } from './parts.js';
 import { normalizeRoomId } from './rooms.js';
@@ -34,6 +34,14 @@ export function coreRequests(view: GatewayView): RequestTable {
         const d = core.boards.find(f.device_id);
         if (!d) throw gatewayError('NOT_FOUND', `device ${f.device_id} not found`);
         return answer('device', d);
+      },
+    }),
+    get_recent_samples: defineRequest(LiveOperatorFrames.get_recent_samples, {
+      http: 'GET /devices/:device_id/recent-samples',
+      handle(f) {
+        if (!core.boards.find(f.device_id)) throw gatewayError('NOT_FOUND', `device ${f.device_id} not found`);
+        const seconds = f.seconds ?? 60;
+        return answer('recent_samples', { device_id: f.device_id, seconds, ...core.recent.read(f.device_id, seconds) });
       },
     }),
     list_commands: defineRequest(F.list_commands, {

@@ -10,12 +10,13 @@ import type { CommandQueue } from '../commands.js';
 import type { OperatorHub } from '../operators.js';
 import type { SampleSink } from '../samples.js';
 import type { Peer } from '../peer.js';
+import type { RecentSamples } from '../recent-samples.js';
 import { handleFrames, type Intake } from './frames.js';
 import { CumulativeAcks } from './acks.js';
 
 /** What the board endpoint uses; `sampleSink` null: samples are live-only. */
 export type BoardEndpointDeps = Intake &
-  Pick<Base, 'clock'> & { readonly boards: BoardHub; readonly commands: CommandQueue; readonly operators: OperatorHub; readonly sampleSink: SampleSink | null };
+  Pick<Base, 'clock'> & { readonly boards: BoardHub; readonly commands: CommandQueue; readonly operators: OperatorHub; readonly sampleSink: SampleSink | null; readonly recent?: RecentSamples };
 
 const parser = new FrameParser(BoardFrames);
 
@@ -108,6 +109,7 @@ export function attachBoard(ctx: BoardEndpointDeps, peer: Peer, deviceId: string
       return peer.error(r.code, r.message);
     }
     ctx.operators.pushSensor({ device_id: deviceId, seq: b.seq, session_id: r.sessionId, start_ms: b.startMs, rate_hz: b.rateHz, samples: b.samples });
+    ctx.recent?.add(deviceId, b.startMs, b.rateHz, b.samples);
     if (r.kind === 'live') {
       if (acks && !r.reason && b.seq !== null) return acks.add(b.seq, r.sessionId, false);
       if (r.reason) return peer.send({ type: 'data_ack', seq: b.seq, session_id: r.sessionId, stored: false, reason: r.reason });
