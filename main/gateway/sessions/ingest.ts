@@ -11,7 +11,7 @@ import type { Logger } from '../log.js';
 import type { SampleChunk, Store } from '../store/types.js';
 
 export interface IngestOptions {
-  /** Chunks per insertChunks call. Default 400. */
+  /** Chunks per insertChunks call. Default 2000 (about 5 MB of samples: one commit, one fsync). */
   batchSize?: number;
   /** Queued chunks at which boards are paused. Default 4000. */
   highWater?: number;
@@ -58,7 +58,7 @@ export class IngestWriter {
     private readonly log: Logger,
     options: IngestOptions = {},
   ) {
-    this.o = { batchSize: 400, highWater: 4000, lowWater: 1000, retryMs: 200, maxRetryMs: 5000, ...options };
+    this.o = { batchSize: 2000, highWater: 4000, lowWater: 1000, retryMs: 200, maxRetryMs: 5000, ...options };
     this.retryDelay = this.o.retryMs;
   }
 
