@@ -82,6 +82,8 @@ interface Board {
   seq: number;
   inFlight: number;
   lastSendAt: number;
+  /** A pump waits for the rate cap: acks meanwhile do not start another timer. */
+  timer: NodeJS.Timeout | null;
   frame(seq: number, startMs: number): string | Buffer;
 }
 
@@ -113,11 +115,15 @@ function makeFrames(id: string, sessionId: string, b: number): Board['frame'] {
 }
 
 function pump(b: Board): void {
+  if (b.timer !== null) return;
   const minGap = 1000 / maxFps;
   while (sending && b.inFlight < window) {
     const now = performance.now();
     if (now - b.lastSendAt < minGap) {
-      setTimeout(() => pump(b), minGap - (now - b.lastSendAt));
+      b.timer = setTimeout(() => {
+        b.timer = null;
+        pump(b);
+      }, minGap - (now - b.lastSendAt));
       return;
     }
     b.lastSendAt = now;
@@ -131,7 +137,7 @@ function connect(id: string, sessionId: string, i: number): Promise<Board> {
   return new Promise((resolve, reject) => {
     const url = boardEndpoint(`ws://127.0.0.1:${port}`, id) + (cumulative ? '?ack=cumulative' : '');
     const ws = new WebSocket(url, { handshakeTimeout: 10_000, perMessageDeflate: a.deflate });
-    const b: Board = { id, ws, seq: 0, inFlight: 0, lastSendAt: 0, frame: makeFrames(id, sessionId, i) };
+    const b: Board = { id, ws, seq: 0, inFlight: 0, lastSendAt: 0, timer: null, frame: makeFrames(id, sessionId, i) };
     ws.on('message', (data) => {
       const m = JSON.parse(data.toString()) as Record<string, unknown>;
       switch (m.type) {

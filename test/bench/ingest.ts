@@ -6,7 +6,7 @@
  * (ingest-load.ts); only acks with `stored: true` count.
  *
  *   node --import tsx test/bench/ingest.ts [--backends sqlite,mysql] [--modes json,binary]
- *        [--boards 20] [--samples-per-frame 100] [--window 16] [--seconds 10] [--warmup 1]
+ *        [--boards 40] [--samples-per-frame 100] [--window 16] [--seconds 10] [--warmup 1]
  *        [--loaders 1] [--acks per-frame|cumulative|both] [--deflate] [--cpu-prof DIR]
  *
  * MariaDB runs use a fresh database on COURTSIDE_TEST_MYSQL_URL's server
@@ -63,7 +63,9 @@ function flags() {
       strict: true,
       options: {
         backends: { type: 'string', default: 'sqlite,mysql' }, modes: { type: 'string', default: 'json,binary' },
-        boards: { type: 'string', default: '20' }, 'samples-per-frame': { type: 'string', default: '100' },
+        // 40: a loader paces each board under the gateway's 500 frames/s, so 20 boards of 100
+        // samples could never send 1 M samples/s, whatever the gateway did.
+        boards: { type: 'string', default: '40' }, 'samples-per-frame': { type: 'string', default: '100' },
         window: { type: 'string', default: '16' }, seconds: { type: 'string', default: '10' },
         warmup: { type: 'string', default: '1' }, 'cpu-prof': { type: 'string' }, loaders: { type: 'string', default: '1' },
         acks: { type: 'string', default: 'per-frame' }, deflate: { type: 'boolean', default: false },

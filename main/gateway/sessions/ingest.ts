@@ -170,6 +170,27 @@ export function packSamples(samples: readonly (readonly number[])[]): Buffer {
   return Buffer.from(f.buffer, f.byteOffset, f.byteLength);
 }
 
+const SLAB_VALUES = 256 * 1024;
+let slab = new Float32Array(0);
+let slabUsed = 0;
+
+/**
+ * Room for `count` samples' values, a slice of a shared 1 MiB array: a frame's own array was an
+ * allocation outside the heap each, thousands a second, and a large part of the collector's work.
+ * A slab is freed once no chunk in it is referenced.
+ */
+export function sampleValues(count: number): Float32Array {
+  const n = count * 6;
+  if (n > SLAB_VALUES) return new Float32Array(n);
+  if (slabUsed + n > slab.length) {
+    slab = new Float32Array(SLAB_VALUES);
+    slabUsed = 0;
+  }
+  const out = slab.subarray(slabUsed, slabUsed + n);
+  slabUsed += n;
+  return out;
+}
+
 export function unpackSamples(data: Buffer, count: number): Float32Array {
   // Copy into an aligned buffer: a Buffer slice may sit at any byte offset.
   const out = new Float32Array(count * 6);
