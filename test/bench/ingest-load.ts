@@ -141,7 +141,9 @@ function connect(id: string, sessionId: string, i: number): Promise<Board> {
     ws.on('message', (data) => {
       const m = JSON.parse(data.toString()) as Record<string, unknown>;
       switch (m.type) {
-        case 'connection_established': return resolve(b);
+        // Binary frames carry no session id: one sent before the board acked start_collection is
+        // live only (acked stored: false). So a board is ready once it has acked that command.
+        case 'connection_established': return mode === 'json' ? resolve(b) : undefined;
         case 'data_ack':
           b.inFlight--;
           if (m.stored === true) {
@@ -162,7 +164,9 @@ function connect(id: string, sessionId: string, i: number): Promise<Board> {
           return pump(b);
         }
         case 'command': // start_collection: acked, as a board would, so it is not pushed again
-          return ws.send(JSON.stringify({ type: 'command_ack', command_id: m.command_id, ok: true }));
+          ws.send(JSON.stringify({ type: 'command_ack', command_id: m.command_id, ok: true }));
+          if (m.command === 'start_collection') resolve(b);
+          return;
         case 'error':
           errorFrames++;
           firstError ??= `${String(m.code)}: ${String(m.message)}`;
