@@ -81,6 +81,8 @@ interface Board {
   ws: WebSocket;
   seq: number;
   inFlight: number;
+  /** Frames the rate allows now (see pump). */
+  tokens: number;
   lastSendAt: number;
   /** A pump waits for the rate cap: acks meanwhile do not start another timer. */
   timer: NodeJS.Timeout | null;
@@ -114,19 +116,25 @@ function makeFrames(id: string, sessionId: string, b: number): Board['frame'] {
   };
 }
 
+/**
+ * A token bucket per board: on average max-fps, at most a window at once (far under the
+ * gateway's burst). A fixed gap between frames instead made every frame wait for a timer, and
+ * on a loaded machine timers fire late: the loader, not the gateway, then set the rate.
+ */
 function pump(b: Board): void {
   if (b.timer !== null) return;
-  const minGap = 1000 / maxFps;
+  const now = performance.now();
+  b.tokens = Math.min(window, b.tokens + ((now - b.lastSendAt) * maxFps) / 1000);
+  b.lastSendAt = now;
   while (sending && b.inFlight < window) {
-    const now = performance.now();
-    if (now - b.lastSendAt < minGap) {
+    if (b.tokens < 1) {
       b.timer = setTimeout(() => {
         b.timer = null;
         pump(b);
-      }, minGap - (now - b.lastSendAt));
+      }, ((1 - b.tokens) * 1000) / maxFps);
       return;
     }
-    b.lastSendAt = now;
+    b.tokens--;
     const seq = b.seq++;
     b.ws.send(b.frame(seq, seq * ((perFrame * 1000) / RATE)));
     b.inFlight++;
@@ -137,7 +145,7 @@ function connect(id: string, sessionId: string, i: number): Promise<Board> {
   return new Promise((resolve, reject) => {
     const url = boardEndpoint(`ws://127.0.0.1:${port}`, id) + (cumulative ? '?ack=cumulative' : '');
     const ws = new WebSocket(url, { handshakeTimeout: 10_000, perMessageDeflate: a.deflate });
-    const b: Board = { id, ws, seq: 0, inFlight: 0, lastSendAt: 0, timer: null, frame: makeFrames(id, sessionId, i) };
+    const b: Board = { id, ws, seq: 0, inFlight: 0, tokens: 1, lastSendAt: performance.now(), timer: null, frame: makeFrames(id, sessionId, i) };
     ws.on('message', (data) => {
       const m = JSON.parse(data.toString()) as Record<string, unknown>;
       switch (m.type) {
