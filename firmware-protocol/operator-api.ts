@@ -26,6 +26,7 @@ export const ReplyTypeOf = {
   get_device_list: 'device_list',
   get_device: 'device',
   list_commands: 'commands',
+  get_device_history: 'device_history',
   get_rooms: 'rooms',
   get_room: 'room_detail',
   get_messages: 'messages',

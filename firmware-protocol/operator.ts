@@ -23,6 +23,12 @@ export const OperatorFrames = {
   get_device_list: request('get_device_list', {}),
   get_device: request('get_device', { device_id: DeviceId }),
   list_commands: request('list_commands', { device_id: DeviceId, limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000, description: 'Newest first. Default 100.' })) }),
+  get_device_history: request('get_device_history', {
+    device_id: DeviceId,
+    limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 200, description: 'Entries per list, newest first. Default 50.' })),
+    before: Type.Optional(Type.String({ pattern: '^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}', maxLength: 40, description: 'Only entries older than this (ISO 8601): the `at` of the last entry of the page before.' })),
+    only: Type.Optional(Type.Union([Type.Literal('statuses'), Type.Literal('events'), Type.Literal('commands'), Type.Literal('sessions')], { description: 'One list (to page it); the others come back empty.' })),
+  }),
   get_rooms: request('get_rooms', {}),
   get_room: request('get_room', { room_id: Type.String({ minLength: 1, maxLength: 32 }) }),
   get_messages: request('get_messages', {

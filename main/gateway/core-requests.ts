@@ -7,6 +7,7 @@ import { gatewayError } from './errors.js';
 import { answer, defineRequest, type RequestTable } from './parts.js';
 import { normalizeRoomId } from './rooms.js';
 import { PRIORITY_RANK, priorityName } from './priority.js';
+import { deviceHistory, emptyRooms } from './device-history.js';
 import {
   boardCommandName,
   broadcastToBoards,
@@ -56,7 +57,14 @@ export function coreRequests(view: GatewayView): RequestTable {
         return answer('commands', { device_id: f.device_id, commands });
       },
     }),
-    get_rooms: defineRequest(F.get_rooms, { http: 'GET /rooms', handle: () => answer('rooms', { rooms: roomsList(core), signaling_clients: core.signaling.ids() }) }),
+    get_device_history: defineRequest(F.get_device_history, {
+      http: 'GET /devices/:device_id/history',
+      handle: async (f) => answer('device_history', await deviceHistory(core, f)),
+    }),
+    get_rooms: defineRequest(F.get_rooms, {
+      http: 'GET /rooms',
+      handle: async () => answer('rooms', { rooms: roomsList(core), signaling_clients: core.signaling.ids(), empty_rooms: await emptyRooms(core) }),
+    }),
     get_room: defineRequest(F.get_room, {
       http: 'GET /rooms/:room_id',
       async handle(f) {

@@ -59,7 +59,10 @@ export function attachBoard(ctx: BoardEndpointDeps, peer: Peer, deviceId: string
   handleFrames(ctx, peer, (text) => {
     ctx.boards.seen(deviceId);
     const p = parser.parse(text);
-    if (!p.ok) return peer.refuse(p.error, text);
+    if (!p.ok) {
+      ctx.boards.noteError(deviceId, p.error.code, p.error.message);
+      return peer.refuse(p.error, text);
+    }
     const f = p.frame;
     switch (f.type) {
       case 'heartbeat':
@@ -99,7 +102,10 @@ export function attachBoard(ctx: BoardEndpointDeps, peer: Peer, deviceId: string
   }, (buf) => {
     ctx.boards.seen(deviceId);
     const d = decodeBinaryBatch(buf);
-    if (!d.ok) return peer.error('BAD_BINARY', d.error);
+    if (!d.ok) {
+      ctx.boards.noteError(deviceId, 'BAD_BINARY', d.error);
+      return peer.error('BAD_BINARY', d.error);
+    }
     const b = d.batch;
     return onBatch({ deviceId, sessionId: null, seq: b.seq, startMs: b.startMs, rateHz: b.rateHz, samples: b.samples, values: binaryFrameValues(buf, sampleValues(b.samples.length)) });
   });
@@ -115,7 +121,10 @@ export function attachBoard(ctx: BoardEndpointDeps, peer: Peer, deviceId: string
     ctx.metrics.sensorSamples += b.samples.length;
     const sink = ctx.sampleSink;
     const r: SinkResult = sink ? sink.accept(b) : { kind: 'live', sessionId: null };
-    if (r.kind === 'error') return peer.error(r.code, r.message);
+    if (r.kind === 'error') {
+      ctx.boards.noteError(deviceId, r.code, r.message);
+      return peer.error(r.code, r.message);
+    }
     ctx.operators.pushSensor({ device_id: deviceId, seq: b.seq, session_id: r.sessionId, start_ms: b.startMs, rate_hz: b.rateHz, samples: b.samples });
     if (r.kind === 'live') {
       if (acks && !r.reason && b.seq !== null) return acks.add(b.seq, r.sessionId, false);

@@ -468,6 +468,15 @@ export const MIGRATIONS: readonly Migration[] = [
       `ALTER TABLE rooms ADD COLUMN token_hash VARCHAR(64) NULL`,
     ],
   },
+  {
+    version: 8,
+    name: "a board's commands by time; rooms by creation",
+    // A board's page lists its commands newest first a page at a time: without this index a board
+    // with years of commands had all of them sorted for each page. The rooms list finds the
+    // newest rooms without reading every room ever made.
+    sqlite: [`CREATE INDEX commands_device_time ON commands (device_id, created_at)`, `CREATE INDEX rooms_created ON rooms (created_at)`],
+    mysql: [`CREATE INDEX commands_device_time ON commands (device_id, created_at, seq)`, `CREATE INDEX rooms_created ON rooms (created_at)`],
+  },
 ];
 
 export const LATEST_SCHEMA_VERSION = MIGRATIONS.reduce((max, m) => Math.max(max, m.version), 0);

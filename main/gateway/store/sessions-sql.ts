@@ -136,6 +136,12 @@ export function sessionMethods(h: Helpers): SessionMethods {
       where.push(`(${cols.map((c) => `${c} LIKE ? ESCAPE '!'`).join(' OR ')})`);
       params.push(like, like, like, like, like);
     }
+    if (opts.deviceId !== undefined) {
+      // Board ids are stored as a JSON array: the id with its quotes matches that board and no other.
+      where.push(`boards LIKE ? ESCAPE '!'`);
+      params.push(`%${JSON.stringify(opts.deviceId).replace(/[!%_]/g, (c) => '!' + c)}%`);
+    }
+    if (opts.before !== undefined) { where.push('created_at < ?'); params.push(time(opts.before, 'before')); }
     return [`SELECT ${SESSION} FROM sessions${where.length ? ' WHERE ' + where.join(' AND ') : ''} ORDER BY created_at DESC, session_id DESC${limitClause(opts.limit)}`, params];
   };
 

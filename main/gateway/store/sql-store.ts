@@ -259,6 +259,7 @@ export function createSqlStore(given: SqlDriver, hooks: StoreHooks = {}): Store 
       if (opts.open === true) where.push('disconnected_at IS NULL');
       if (opts.open === false) where.push('disconnected_at IS NOT NULL');
       if (opts.deviceId !== undefined) { where.push('device_id = ?'); params.push(opts.deviceId); }
+      if (opts.before !== undefined) { where.push('connected_at < ?'); params.push(time(opts.before, 'before')); }
       const q = `SELECT ${CONNECTION} FROM connections${where.length ? ' WHERE ' + where.join(' AND ') : ''}`
         + ` ORDER BY connected_at DESC, id DESC${limitClause(opts.limit)}`;
       return (await all(q, params)).map(connection);
@@ -342,9 +343,11 @@ export function createSqlStore(given: SqlDriver, hooks: StoreHooks = {}): Store 
     listCommands: (opts = {}) => op(async () => {
       const base = `SELECT ${COMMAND} FROM commands`;
       const order = ` ORDER BY created_at DESC, ${sql.commandSeq} DESC${limitClause(opts.limit)}`;
-      const rows = opts.deviceId === undefined
-        ? await all(base + order, [])
-        : await all(`${base} WHERE device_id = ?${order}`, [opts.deviceId]);
+      const where: string[] = [];
+      const params: SqlValue[] = [];
+      if (opts.deviceId !== undefined) { where.push('device_id = ?'); params.push(opts.deviceId); }
+      if (opts.before !== undefined) { where.push('created_at < ?'); params.push(time(opts.before, 'before')); }
+      const rows = await all(base + (where.length ? ' WHERE ' + where.join(' AND ') : '') + order, params);
       return rows.map(command);
     }),
 
@@ -384,7 +387,7 @@ export function createSqlStore(given: SqlDriver, hooks: StoreHooks = {}): Store 
       (await run('UPDATE device_tokens SET revoked_at = ? WHERE device_id = ? AND revoked_at IS NULL', [time(at, 'at'), deviceId]))
         .changes),
 
-    ...messageMethods({ driver, op, time, message, columns: MESSAGE }),
+    ...messageMethods({ driver, op, time, message, columns: MESSAGE, limitClause }),
     ...sessionMethods({ driver, op, time, dateOrNull, toJson, fromJson, limitClause }),
     ...correctionMethods({ driver, op, time, toJson, fromJson }),
   };
