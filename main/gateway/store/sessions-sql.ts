@@ -249,6 +249,7 @@ export function sessionMethods(h: Helpers): SessionMethods {
 
     insertChunks: (chunks) => op(async () => {
       if (chunks.length === 0) return 0;
+      if (driver.insertChunks) return driver.insertChunks(chunks);
       let inserted = 0;
       if (driver.kind === 'sqlite') {
         // One prepared statement per row: the SQLite driver batches the turn's writes into one commit.
