@@ -256,6 +256,30 @@ export function decodeBinaryBatch(buf: Uint8Array): BinaryDecode {
   return { ok: true, batch: { seq, startMs, rateHz, accelScale, gyroScale, samples } };
 }
 
+/**
+ * The scaled values of a frame decodeBinaryBatch accepted, sample-major, as Float32: the form the
+ * gateway stores, computed from the int16 payload at once instead of through `samples` (the same
+ * numbers: each is the int16 times its scale, rounded to Float32 once).
+ */
+export function binaryFrameValues(buf: Uint8Array, into?: Float32Array): Float32Array {
+  const v = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
+  const count = v.getUint16(20, true);
+  const accelScale = v.getFloat32(24, true);
+  const gyroScale = v.getFloat32(28, true);
+  // `into`: a caller's slice of a larger array (one allocation for many frames).
+  const out = into ?? new Float32Array(count * BINARY_CHANNELS);
+  if (out.length !== count * BINARY_CHANNELS) throw new RangeError(`a frame of ${count} samples needs ${count * BINARY_CHANNELS} values, got room for ${out.length}`);
+  for (let i = 0, o = BINARY_HEADER_BYTES; i < out.length; i += 6, o += 12) {
+    out[i] = v.getInt16(o, true) * accelScale;
+    out[i + 1] = v.getInt16(o + 2, true) * accelScale;
+    out[i + 2] = v.getInt16(o + 4, true) * accelScale;
+    out[i + 3] = v.getInt16(o + 6, true) * gyroScale;
+    out[i + 4] = v.getInt16(o + 8, true) * gyroScale;
+    out[i + 5] = v.getInt16(o + 10, true) * gyroScale;
+  }
+  return out;
+}
+
 /** Encodes a binary sample frame (the simulator and tests; firmware does the same in C). */
 export function encodeBinaryBatch(b: Omit<BinaryBatch, 'samples'> & { samples: readonly (readonly number[])[] }): Uint8Array {
   const count = b.samples.length;

@@ -146,6 +146,25 @@ export function sessionsContract(name: string, open: () => Promise<Store>): void
       assert.equal((await store.listStrokes('s-keep')).length, 1);
     });
 
+    test('a session closed by updateSession lists the chunk counts it had, kept apart from its chunks; deleted with it', async () => {
+      await store.createSession(sessionOf('s-frozen', { state: 'uploading', createdAt: new Date(1_800_000_000_000) }));
+      await store.insertChunks([chunkOf('s-frozen', 'racket-1', 0, 4), chunkOf('s-frozen', 'racket-1', 2, 5), chunkOf('s-frozen', 'racket-2', 1)]);
+      const open = (await store.listSessionSummaries({ search: 's-frozen' }))[0]!.chunks;
+      assert.deepEqual(open, [{ deviceId: 'racket-1', frames: 2, samples: 9, maxSeq: 2 }, { deviceId: 'racket-2', frames: 1, samples: 3, maxSeq: 1 }]);
+      await store.updateSession('s-frozen', { state: 'complete', completedAt: new Date(1_800_000_060_000) });
+      // A chunk written after completion (never, through the gateway) shows the list reads the kept counts.
+      await store.insertChunks([chunkOf('s-frozen', 'racket-2', 5)]);
+      assert.deepEqual((await store.listSessionSummaries({ search: 's-frozen' }))[0]!.chunks, open);
+      assert.equal((await store.chunkStats('s-frozen')).find((c) => c.deviceId === 'racket-2')!.frames, 2);
+      // Failed through claimSession too; a session without chunks keeps none.
+      await store.createSession(sessionOf('s-frozen-2', { state: 'analyzing', createdAt: new Date(1_800_000_000_000) }));
+      assert.equal(await store.claimSession('s-frozen-2', 'analyzing', { state: 'failed' }), true);
+      assert.deepEqual((await store.listSessionSummaries({ search: 's-frozen-2' }))[0]!.chunks, []);
+      assert.equal(await store.deleteSession('s-frozen'), true);
+      await store.createSession(sessionOf('s-frozen', { state: 'uploading', createdAt: new Date(1_800_000_000_000) }));
+      assert.deepEqual((await store.listSessionSummaries({ search: 's-frozen' })).find((x) => x.row.sessionId === 's-frozen')!.chunks, []);
+    });
+
     test('queued messages keep whether their content was JSON', async () => {
       const id = await store.insertMessage({ roomId: 'R1', fromDeviceId: 'a', toDeviceId: 'b', messageType: 'direct', content: '{"x":1}', sentAt: new Date(), status: 'queued', contentJson: true });
       const plain = await store.insertMessage({ roomId: 'R1', fromDeviceId: 'a', toDeviceId: 'b', messageType: 'direct', content: '{"x":1}', sentAt: new Date(), status: 'queued' });

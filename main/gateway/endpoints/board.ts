@@ -2,7 +2,7 @@
  * Endpoint `/ws/esp32/{device_code}/`: the badminton protocol's boards (the Django Channels app Courtside replaces). The device code is
  * the board's id; auth (in token mode) was checked at the upgrade.
  */
-import { BoardFrames, FrameParser, decodeBinaryBatch, reservedIdError } from '../../../firmware-protocol/index.js';
+import { BoardFrames, FrameParser, binaryFrameValues, decodeBinaryBatch, reservedIdError } from '../../../firmware-protocol/index.js';
 import { NotStored, type IncomingBatch, type SinkResult } from '../samples.js';
 import type { Base } from '../base.js';
 import type { BoardHub } from '../boards.js';
@@ -13,12 +13,30 @@ import type { Peer } from '../peer.js';
 import type { RecentSamples } from '../recent-samples.js';
 import { handleFrames, type Intake } from './frames.js';
 import { CumulativeAcks } from './acks.js';
+import type { Socket } from 'node:net';
+import { sampleValues } from '../sessions/ingest.js';
 
 /** What the board endpoint uses; `sampleSink` null: samples are live-only. */
 export type BoardEndpointDeps = Intake &
   Pick<Base, 'clock'> & { readonly boards: BoardHub; readonly commands: CommandQueue; readonly operators: OperatorHub; readonly sampleSink: SampleSink | null; readonly recent?: RecentSamples };
 
 const parser = new FrameParser(BoardFrames);
+
+const corked = new WeakSet<Socket>();
+/**
+ * What is sent to the peer until this turn's promise callbacks have run goes out in one write:
+ * a commit acks up to a window of a board's frames at once, and a write each was a syscall each.
+ */
+function writeTogether(peer: Peer): void {
+  const s = (peer.ws as unknown as { _socket?: Socket })._socket;
+  if (!s || corked.has(s)) return;
+  corked.add(s);
+  s.cork();
+  process.nextTick(() => {
+    corked.delete(s);
+    s.uncork();
+  });
+}
 
 /** `cumulative`: the board asked for `data_acks` (`?ack=cumulative`) instead of a `data_ack` per frame. */
 export function attachBoard(ctx: BoardEndpointDeps, peer: Peer, deviceId: string, cumulative = false): void {
@@ -90,7 +108,7 @@ export function attachBoard(ctx: BoardEndpointDeps, peer: Peer, deviceId: string
       return peer.error('BAD_BINARY', d.error);
     }
     const b = d.batch;
-    return onBatch({ deviceId, sessionId: null, seq: b.seq, startMs: b.startMs, rateHz: b.rateHz, samples: b.samples });
+    return onBatch({ deviceId, sessionId: null, seq: b.seq, startMs: b.startMs, rateHz: b.rateHz, samples: b.samples, values: binaryFrameValues(buf, sampleValues(b.samples.length)) });
   });
 
   /**
@@ -116,15 +134,7 @@ export function attachBoard(ctx: BoardEndpointDeps, peer: Peer, deviceId: string
       // The hot path of live streaming: a template, not JSON.stringify, for the one frame a sample costs.
       return peer.sendText(r.sessionId === null ? `{"type":"data_ack","seq":${b.seq === null ? 'null' : b.seq},"session_id":null,"stored":false}` : JSON.stringify({ type: 'data_ack', seq: b.seq, session_id: r.sessionId, stored: false }));
     }
-    r.durable.then(
-      () => (acks && b.seq !== null ? acks.add(b.seq, r.sessionId, true) : peer.send({ type: 'data_ack', seq: b.seq, session_id: r.sessionId, stored: true })),
-      (err: unknown) => {
-        // Refused for a reason the board should hear (per frame, also on cumulative acks: it carries the reason).
-        if (err instanceof NotStored) return peer.send({ type: 'data_ack', seq: b.seq, session_id: r.sessionId, stored: false, reason: err.message });
-        // Not acked: the board keeps the batch and sends it again after reconnecting.
-        ctx.log.warn('sample batch not stored', { device_id: deviceId, seq: b.seq, error: String(err) });
-      },
-    );
+    ackWhenDurable(r.durable, b.seq, r.sessionId);
     if (sink!.pressured && !paused) {
       paused = true;
       // Through the peer: what the board sends while it is not read is our backlog, not its burst.
@@ -134,6 +144,23 @@ export function attachBoard(ctx: BoardEndpointDeps, peer: Peer, deviceId: string
         peer.resume('writer');
       });
     }
+  }
+
+  /** Only what the ack names waits for the write, not the frame's samples. */
+  function ackWhenDurable(durable: Promise<void>, seq: number | null, sessionId: string): void {
+    durable.then(
+      () => {
+        if (acks && seq !== null) return acks.add(seq, sessionId, true);
+        writeTogether(peer);
+        peer.send({ type: 'data_ack', seq, session_id: sessionId, stored: true });
+      },
+      (err: unknown) => {
+        // Refused for a reason the board should hear (per frame, also on cumulative acks: it carries the reason).
+        if (err instanceof NotStored) return peer.send({ type: 'data_ack', seq, session_id: sessionId, stored: false, reason: err.message });
+        // Not acked: the board keeps the batch and sends it again after reconnecting.
+        ctx.log.warn('sample batch not stored', { device_id: deviceId, seq, error: String(err) });
+      },
+    );
   }
 
   peer.ws.on('close', () => {

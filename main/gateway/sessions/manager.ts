@@ -254,7 +254,7 @@ export class SessionManager implements SampleSink {
       startMs: b.startMs,
       rateHz: b.rateHz,
       count: b.samples.length,
-      data: packSamples(b.samples),
+      data: b.values ? Buffer.from(b.values.buffer, b.values.byteOffset, b.values.byteLength) : packSamples(b.samples),
       receivedAt: this.now(),
     });
     if (board.finalSeq !== null) void durable.then(() => this.checkComplete(s), () => undefined);

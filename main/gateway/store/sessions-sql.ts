@@ -170,6 +170,21 @@ export function sessionMethods(h: Helpers): SessionMethods {
     return [c.sessionId, c.deviceId, c.seq, c.startMs, c.rateHz, c.count, c.data, time(c.receivedAt, 'receivedAt')];
   };
 
+  /**
+   * A closed session's chunk counts per board kept in session_board_stats (its chunks no longer
+   * change), then the flag that says they are: the list reads those rows instead of summing the
+   * chunks. Stopped halfway, the flag is unset and the list sums the chunks as before.
+   */
+  const freezeStats = async (sessionId: string) => {
+    await run('DELETE FROM session_board_stats WHERE session_id = ?', [sessionId]);
+    await run(
+      'INSERT INTO session_board_stats (session_id, device_id, frames, samples, max_seq) SELECT session_id, device_id, COUNT(*), SUM(count), MAX(seq) FROM sample_chunks WHERE session_id = ? GROUP BY session_id, device_id',
+      [sessionId],
+    );
+    await run('UPDATE sessions SET stats_frozen = 1 WHERE session_id = ?', [sessionId]);
+  };
+  const closes = (patch: SessionPatch) => patch.state === 'complete' || patch.state === 'failed';
+
   return {
     createSession: (s) => op(async () => {
       await run(`INSERT INTO sessions (${SESSION}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, [
@@ -184,10 +199,11 @@ export function sessionMethods(h: Helpers): SessionMethods {
     updateSession: (sessionId, patch) => op(async () => {
       const keys = (Object.keys(patch) as (keyof SessionPatch)[]).filter((k) => k in PATCH_COLUMNS && patch[k] !== undefined);
       if (keys.length === 0) return;
-      await run(
+      const r = await run(
         `UPDATE sessions SET ${keys.map((k) => `${PATCH_COLUMNS[k]} = ?`).join(', ')} WHERE session_id = ?`,
         [...keys.map((k) => patchValue(k, patch[k])), sessionId],
       );
+      if (r.changes > 0 && closes(patch)) await freezeStats(sessionId);
     }),
     claimSession: (sessionId, from, patch) => op(async () => {
       const keys = (Object.keys(patch) as (keyof SessionPatch)[]).filter((k) => k in PATCH_COLUMNS && patch[k] !== undefined);
@@ -196,6 +212,7 @@ export function sessionMethods(h: Helpers): SessionMethods {
         `UPDATE sessions SET ${keys.map((k) => `${PATCH_COLUMNS[k]} = ?`).join(', ')} WHERE session_id = ? AND state = ?`,
         [...keys.map((k) => patchValue(k, patch[k])), sessionId, from],
       );
+      if (r.changes === 1 && closes(patch)) await freezeStats(sessionId);
       return r.changes === 1;
     }),
     getSession: (sessionId) => op(async () => {
@@ -204,12 +221,26 @@ export function sessionMethods(h: Helpers): SessionMethods {
     }),
     listSessions: (opts = {}) => op(async () => (await all(...listQuery(opts))).map(session)),
     listSessionSummaries: (opts = {}) => op(async () => {
-      const rows = (await all(...listQuery(opts))).map(session);
+      const [q, p] = listQuery(opts);
+      const found = await all(q.replace(`SELECT ${SESSION} FROM`, `SELECT ${SESSION}, stats_frozen FROM`), p);
+      const rows = found.map(session);
+      const frozen = new Set(found.filter((r) => Number(r.stats_frozen) === 1).map((r) => String(r.session_id)));
       const ids = rows.map((r) => r.sessionId);
       const summaries = new Map<string, SessionSummary>(rows.map((row) => [row.sessionId, { row, chunks: [], finals: [] }]));
-      const stats = await allIn((list) =>
-        `SELECT session_id, device_id, COUNT(*) AS frames, SUM(count) AS samples, MAX(seq) AS max_seq FROM sample_chunks WHERE session_id IN ${list} GROUP BY session_id, device_id ORDER BY session_id, device_id`, ids);
-      for (const r of stats) summaries.get(String(r.session_id))?.chunks.push(chunkStats(r));
+      // Closed sessions read their kept counts (a row per board); only open ones sum their chunks.
+      const statsOf = (list: readonly string[]) => {
+        const kept = list.filter((id) => frozen.has(id));
+        const open = list.filter((id) => !frozen.has(id));
+        const marks = (n: number) => `(${Array.from({ length: n }, () => '?').join(', ')})`;
+        const parts = [
+          ...(kept.length ? [`SELECT session_id, device_id, frames, samples, max_seq FROM session_board_stats WHERE session_id IN ${marks(kept.length)}`] : []),
+          ...(open.length ? [`SELECT session_id, device_id, COUNT(*) AS frames, SUM(count) AS samples, MAX(seq) AS max_seq FROM sample_chunks WHERE session_id IN ${marks(open.length)} GROUP BY session_id, device_id`] : []),
+        ];
+        return all(`${parts.join(' UNION ALL ')} ORDER BY session_id, device_id`, [...kept, ...open]);
+      };
+      for (let i = 0; i < ids.length; i += MAX_IDS_PER_IN) {
+        for (const r of await statsOf(ids.slice(i, i + MAX_IDS_PER_IN))) summaries.get(String(r.session_id))?.chunks.push(chunkStats(r));
+      }
       const finals = await allIn((list) =>
         `SELECT session_id, device_id, final_seq FROM session_boards WHERE session_id IN ${list} ORDER BY session_id, device_id`, ids);
       for (const r of finals) summaries.get(String(r.session_id))?.finals.push({ deviceId: String(r.device_id), finalSeq: Number(r.final_seq) });
@@ -220,6 +251,7 @@ export function sessionMethods(h: Helpers): SessionMethods {
 
     insertChunks: (chunks) => op(async () => {
       if (chunks.length === 0) return 0;
+      if (driver.insertChunks) return driver.insertChunks(chunks);
       let inserted = 0;
       if (driver.kind === 'sqlite') {
         // One prepared statement per row: the SQLite driver batches the turn's writes into one commit.
@@ -250,20 +282,27 @@ export function sessionMethods(h: Helpers): SessionMethods {
         async *[Symbol.asyncIterator]() {
           // Keyset paging on the primary key: each page is one indexed range scan, and
           // nothing holds a cursor open between pages (MySQL pools, SQLite writers).
-          let lastDevice = opts.deviceId ?? '';
-          let lastSeq = -1;
-          for (;;) {
-            const rows = opts.deviceId !== undefined
-              ? await op(() => all(`SELECT ${CHUNK} FROM sample_chunks WHERE session_id = ? AND device_id = ? AND seq > ? ORDER BY seq${limitClause(pageSize)}`, [sessionId, opts.deviceId!, lastSeq]))
-              : await op(() => all(
+          const page = (lastDevice: string, lastSeq: number) => {
+            const p = opts.deviceId !== undefined
+              ? op(() => all(`SELECT ${CHUNK} FROM sample_chunks WHERE session_id = ? AND device_id = ? AND seq > ? ORDER BY seq${limitClause(pageSize)}`, [sessionId, opts.deviceId!, lastSeq]))
+              : op(() => all(
                 `SELECT ${CHUNK} FROM sample_chunks WHERE session_id = ? AND (device_id > ? OR (device_id = ? AND seq > ?)) ORDER BY device_id, seq${limitClause(pageSize)}`,
                 [sessionId, lastDevice, lastDevice, lastSeq],
               ));
+            // A reader that stops early leaves the next page unread: its failure is nobody's.
+            p.catch(() => undefined);
+            return p;
+          };
+          let next = page(opts.deviceId ?? '', -1);
+          for (;;) {
+            const rows = await next;
+            // The next page is read while this one is consumed (the SQLite reader is another process).
+            if (rows.length === pageSize) {
+              const last = rows[rows.length - 1]!;
+              next = page(String(last.device_id), Number(last.seq));
+            }
             for (const r of rows) yield chunk(r);
             if (rows.length < pageSize) return;
-            const last = rows[rows.length - 1]!;
-            lastDevice = String(last.device_id);
-            lastSeq = Number(last.seq);
           }
         },
       };
@@ -289,7 +328,7 @@ export function sessionMethods(h: Helpers): SessionMethods {
       (await all(`SELECT ${STROKE} FROM strokes WHERE session_id = ? ORDER BY device_id, idx`, [sessionId])).map(stroke)),
     deleteSession: (sessionId) => op(async () => {
       // The session row last: a delete cut short leaves a session that can be deleted again, never orphans without one.
-      for (const table of ['stroke_corrections', 'strokes', 'sample_chunks', 'session_boards']) await run(`DELETE FROM ${table} WHERE session_id = ?`, [sessionId]);
+      for (const table of ['stroke_corrections', 'strokes', 'sample_chunks', 'session_boards', 'session_board_stats']) await run(`DELETE FROM ${table} WHERE session_id = ?`, [sessionId]);
       const before = await all('SELECT session_id FROM sessions WHERE session_id = ?', [sessionId]);
       await run('DELETE FROM sessions WHERE session_id = ?', [sessionId]);
       return before.length > 0;

@@ -9,7 +9,7 @@ import { sessionMethods } from './sessions-sql.js';
 import { messageMethods } from './messages-sql.js';
 import { correctionMethods } from './corrections-sql.js';
 import type {
-  CommandRow, ConnectionRow, DeviceKind, DeviceRow, DeviceStatusRow, DeviceTokenRow, MessageRow, RoomRow, Store,
+  CommandRow, ConnectionRow, DeviceKind, DeviceRow, DeviceStatusRow, DeviceTokenRow, MessageRow, RoomRow, SampleChunk, Store,
 } from './types.js';
 
 export type SqlValue = string | number | Date | Buffer | null;
@@ -20,6 +20,8 @@ export interface SqlDriver {
   readonly description: string;
   run(sql: string, params: readonly SqlValue[]): Promise<{ changes: number; lastId: number }>;
   all(sql: string, params: readonly SqlValue[]): Promise<SqlRow[]>;
+  /** The driver's own way to store sample chunks (Store.insertChunks), if it has a faster one than INSERTs. */
+  insertChunks?(chunks: SampleChunk[]): Promise<number>;
   migrate(): Promise<void>;
   schemaVersion(): Promise<number>;
   close(): Promise<void>;
