@@ -16,7 +16,7 @@ import { join } from 'node:path';
 import { noBrowser, SHOTS, startHarness, type Harness } from './support.js';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- page.evaluate runs in the browser
-declare const document: any, window: any, innerWidth: number;
+declare const document: any, window: any, innerWidth: number, getComputedStyle: any;
 
 const VIEWPORTS = [
   { name: 'laptop', width: 1366, height: 800 },
@@ -290,6 +290,55 @@ for (const vp of VIEWPORTS) {
       await table.locator(`tr[data-session="${ids[0]}"] a`).first().click();
       await page.waitForFunction((want: string) => window.location.hash === want, `#/sessions/${ids[0]}`);
       await page.getByTestId('session-detail').waitFor();
+      assert.deepEqual(h.errors, []);
+    });
+
+    test('session timelines and player trends turn dark with the system: their axis labels stay readable', async () => {
+      const { page } = h;
+      // The most contrasting opaque pixel of a chart's y axis against the background behind it.
+      const lum = (c: number[]) => c.map((v) => ((v /= 255) <= 0.03928 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4)).reduce((sum, v, i) => sum + v * [0.2126, 0.7152, 0.0722][i]!, 0);
+      const axisContrast = async (selector: string) => {
+        const got: { px: string[]; bg: string } = await page.evaluate((sel: string) => {
+          const canvas = document.querySelector(`${sel} canvas`);
+          const img = canvas.getContext('2d').getImageData(0, 0, Math.floor(48 * (window.devicePixelRatio || 1)), canvas.height).data;
+          let bg = 'rgba(0, 0, 0, 0)';
+          for (let el = canvas; el && /rgba\(0, 0, 0, 0\)|transparent/.test(bg); el = el.parentElement) bg = getComputedStyle(el).backgroundColor;
+          if (/rgba\(0, 0, 0, 0\)/.test(bg)) bg = getComputedStyle(document.body).backgroundColor;
+          const px = new Set<string>();
+          for (let i = 0; i < img.length; i += 4) if (img[i + 3] === 255) px.add(`${img[i]},${img[i + 1]},${img[i + 2]}`);
+          return { px: [...px], bg };
+        }, selector);
+        const b = lum(got.bg.match(/\d+/g)!.slice(0, 3).map(Number));
+        return Math.max(1, ...got.px.map((c) => {
+          const l = lum(c.split(',').map(Number));
+          return (Math.max(l, b) + 0.05) / (Math.min(l, b) + 0.05);
+        }));
+      };
+      const charts: [string, string][] = [
+        [`#/sessions/${ids[0]}`, '[data-testid="board-timeline"][data-board="racket-a"]'],
+        ['#/players/ana', '[data-testid="trend-speed"]'],
+      ];
+      try {
+        for (const [hash, sel] of charts) {
+          await page.emulateMedia({ colorScheme: 'light' });
+          await go(hash);
+          await page.locator(`${sel} canvas`).first().waitFor();
+          await page.locator(sel).first().scrollIntoViewIfNeeded();
+          await page.waitForTimeout(300);
+          const light = await axisContrast(sel);
+          await page.emulateMedia({ colorScheme: 'dark' });
+          await page.waitForFunction(() => getComputedStyle(document.documentElement).backgroundColor === 'rgb(15, 20, 26)');
+          await page.waitForTimeout(400);
+          const dark = await axisContrast(sel);
+          // WCAG AA for text, 4.5:1; uPlot's default black labels on the dark panel are about 1.2:1.
+          assert.ok(light >= 4.5, `${sel} in light mode: ${light.toFixed(2)}:1`);
+          assert.ok(dark >= 4.5, `${sel} in dark mode: ${dark.toFixed(2)}:1`);
+        }
+        await h.shot(`ui-player-dark-${vp.name}`);
+        assert.ok((await overflow()) <= 0);
+      } finally {
+        await page.emulateMedia({ colorScheme: 'light' });
+      }
       assert.deepEqual(h.errors, []);
     });
 

@@ -3,6 +3,8 @@
  * colours do not reach, so axes, tick labels and grid read the theme's
  * variables and are read again when the system switches between light and dark.
  */
+import type uPlot from 'uplot';
+
 export interface ChartColors {
   /** Axis lines, tick labels and the unit label. */
   axis: string;
@@ -23,4 +25,19 @@ export function onSchemeChange(fn: () => void): () => void {
   const mq = matchMedia('(prefers-color-scheme: dark)');
   mq.addEventListener('change', fn);
   return () => mq.removeEventListener('change', fn);
+}
+
+/**
+ * `axis` drawn in the theme's colours, read when drawn: a chart redrawn after
+ * a scheme change (see `redrawOnSchemeChange`) follows it.
+ */
+export function themedAxis(axis: uPlot.Axis): uPlot.Axis {
+  return { ...axis, stroke: () => chartColors().axis, grid: { stroke: () => chartColors().grid } };
+}
+
+/** Redraws the charts `plots()` gives whenever the system's colour scheme changes; returns the remover. */
+export function redrawOnSchemeChange(plots: () => Iterable<{ redraw: (rebuildPaths?: boolean, recalcAxes?: boolean) => void }>): () => void {
+  return onSchemeChange(() => {
+    for (const p of plots()) p.redraw(false, true);
+  });
 }
