@@ -16,7 +16,7 @@ import { sendError, userError, type Dispatcher } from './dispatch.js';
 import type { PartHooks } from './parts.js';
 import { KeepaliveManager } from './keepalive.js';
 import { isThisMachine, TokenBucket } from './limits.js';
-import { Peer, type EndpointName } from './peer.js';
+import { Peer, peerOf, type EndpointName } from './peer.js';
 import type { StoreWatch } from './store-watch.js';
 import { handleHttp, requestUrl } from './http-api.js';
 import { attachLegacy } from './endpoints/legacy.js';
@@ -114,6 +114,8 @@ export function createGatewayServer({ core, dispatcher, hooks, storeWatch, serve
   const platform: Platform = core.platform;
   const ctx = core;
   const { options, metrics, clock } = core;
+  // Frames in and out are counted once, in Metrics; the platform's totals read them there.
+  platform.stats.countFrom(metrics);
   // ws closes (1009) past its own maxPayload without telling the client why; set it at 4x the
   // limit so frames between 1x and 4x get a FRAME_TOO_LARGE error and the connection stays.
   // skipUTF8Validation: every text frame goes through JSON.parse, which rejects what matters;
@@ -167,8 +169,12 @@ export function createGatewayServer({ core, dispatcher, hooks, storeWatch, serve
   function onPong(this: WebSocket): void {
     keepalive.seen(this);
   }
-  function onClose(this: WebSocket): void {
+  function onClose(this: WebSocket, code: number, reason: Buffer): void {
     keepalive.remove(this);
+    const peer = peerOf(this);
+    if (!peer) return;
+    platform.removed(peer, code, reason);
+    peer.owner?.closed();
   }
   function onError(this: WebSocket & { courtsideEndpoint?: string }, err: Error): void {
     ctx.log.debug('socket error', { endpoint: this.courtsideEndpoint, error: err.message });

@@ -5,12 +5,12 @@
 import { BoardFrames, FrameParser, decodeBinaryBatch, reservedIdError } from '../../../firmware-protocol/index.js';
 import { NotStored, type IncomingBatch, type SinkResult } from '../samples.js';
 import type { Base } from '../base.js';
-import type { BoardHub } from '../boards.js';
+import type { BoardConn, BoardHub } from '../boards.js';
 import type { CommandQueue } from '../commands.js';
 import type { OperatorHub } from '../operators.js';
 import type { SampleSink } from '../samples.js';
 import type { Peer } from '../peer.js';
-import { handleFrames, type Intake } from './frames.js';
+import { handleFramesWith, type Intake } from './frames.js';
 import { CumulativeAcks } from './acks.js';
 
 /** What the board endpoint uses; `sampleSink` null: samples are live-only. */
@@ -28,17 +28,36 @@ export function attachBoard(ctx: BoardEndpointDeps, peer: Peer, deviceId: string
     peer.error('UNAUTHORIZED', reserved);
     return peer.close(4401, 'reserved device code');
   }
-  let paused = false;
-  const conn = ctx.boards.connect(deviceId, peer);
-  const acks = cumulative ? new CumulativeAcks(peer, ctx.clock, ctx.options.cumulativeAckMs) : null;
-  peer.send(acks ? { type: 'connection_established', device_code: deviceId, server_time: ctx.clock.now(), ack: 'cumulative' } : { type: 'connection_established', device_code: deviceId, server_time: ctx.clock.now() });
+  const link = new BoardLink(ctx, peer, deviceId, cumulative ? new CumulativeAcks(peer, ctx.clock, ctx.options.cumulativeAckMs) : null);
+  peer.send(link.acks ? { type: 'connection_established', device_code: deviceId, server_time: ctx.clock.now(), ack: 'cumulative' } : { type: 'connection_established', device_code: deviceId, server_time: ctx.clock.now() });
   ctx.log.info('board connected', { device_id: deviceId, ip: peer.ip });
   ctx.commands.onBoardConnected(deviceId).catch((err: unknown) => {
     ctx.metrics.storeErrors++;
     ctx.log.warn('could not load queued commands', { device_id: deviceId, error: String(err) });
   });
+  handleFramesWith(ctx, peer, link);
+  peer.owner = link;
+}
 
-  handleFrames(ctx, peer, (text) => {
+/**
+ * One board's socket. A class, not closures per socket: with thousands of
+ * idle boards connected, what each one keeps is memory per board.
+ */
+class BoardLink {
+  private paused = false;
+  private readonly conn: BoardConn;
+
+  constructor(
+    private readonly ctx: BoardEndpointDeps,
+    private readonly peer: Peer,
+    private readonly deviceId: string,
+    readonly acks: CumulativeAcks | null,
+  ) {
+    this.conn = ctx.boards.connect(deviceId, peer);
+  }
+
+  text(text: string): unknown {
+    const { ctx, peer, deviceId } = this;
     ctx.boards.seen(deviceId);
     const p = parser.parse(text);
     if (!p.ok) return peer.refuse(p.error, text);
@@ -65,10 +84,10 @@ export function attachBoard(ctx: BoardEndpointDeps, peer: Peer, deviceId: string
         return ctx.boards.otaProgress(deviceId, f);
       case 'sensor_data': {
         const d = f.data;
-        return onBatch({ deviceId, sessionId: f.session_id || null, seq: f.seq ?? null, startMs: f.timestamp, rateHz: 0, samples: [[d.ax, d.ay, d.az, d.gx, d.gy, d.gz]] });
+        return this.batch({ deviceId, sessionId: f.session_id || null, seq: f.seq ?? null, startMs: f.timestamp, rateHz: 0, samples: [[d.ax, d.ay, d.az, d.gx, d.gy, d.gz]] });
       }
       case 'batch_sensor_data':
-        return onBatch({ deviceId, sessionId: f.session_id || null, seq: f.seq, startMs: f.start_ms, rateHz: f.rate_hz, samples: f.samples });
+        return this.batch({ deviceId, sessionId: f.session_id || null, seq: f.seq, startMs: f.start_ms, rateHz: f.rate_hz, samples: f.samples });
       case 'upload_complete': {
         ctx.operators.publish('devices', { event: 'upload_complete', device_id: deviceId, session_id: f.session_id ?? null, last_seq: f.last_seq });
         const sink = ctx.sampleSink;
@@ -78,13 +97,15 @@ export function attachBoard(ctx: BoardEndpointDeps, peer: Peer, deviceId: string
         });
       }
     }
-  }, (buf) => {
-    ctx.boards.seen(deviceId);
+  }
+
+  binary(buf: Buffer): void | Promise<void> {
+    this.ctx.boards.seen(this.deviceId);
     const d = decodeBinaryBatch(buf);
-    if (!d.ok) return peer.error('BAD_BINARY', d.error);
+    if (!d.ok) return this.peer.error('BAD_BINARY', d.error);
     const b = d.batch;
-    return onBatch({ deviceId, sessionId: null, seq: b.seq, startMs: b.startMs, rateHz: b.rateHz, samples: b.samples });
-  });
+    return this.batch({ deviceId: this.deviceId, sessionId: null, seq: b.seq, startMs: b.startMs, rateHz: b.rateHz, samples: b.samples });
+  }
 
   /**
    * Every sample frame: fanned out live at once, stored if it belongs to a
@@ -92,13 +113,14 @@ export function attachBoard(ctx: BoardEndpointDeps, peer: Peer, deviceId: string
    * over its mark the socket stops being read, so TCP slows the board down
    * instead of the gateway buffering without bound.
    */
-  function onBatch(b: IncomingBatch): void | Promise<void> {
+  private batch(b: IncomingBatch): void | Promise<void> {
+    const { ctx, peer, acks } = this;
     ctx.metrics.sensorFrames++;
     ctx.metrics.sensorSamples += b.samples.length;
     const sink = ctx.sampleSink;
     const r: SinkResult = sink ? sink.accept(b) : { kind: 'live', sessionId: null };
     if (r.kind === 'error') return peer.error(r.code, r.message);
-    ctx.operators.pushSensor({ device_id: deviceId, seq: b.seq, session_id: r.sessionId, start_ms: b.startMs, rate_hz: b.rateHz, samples: b.samples });
+    ctx.operators.pushSensor({ device_id: this.deviceId, seq: b.seq, session_id: r.sessionId, start_ms: b.startMs, rate_hz: b.rateHz, samples: b.samples });
     if (r.kind === 'live') {
       if (acks && !r.reason && b.seq !== null) return acks.add(b.seq, r.sessionId, false);
       if (r.reason) return peer.send({ type: 'data_ack', seq: b.seq, session_id: r.sessionId, stored: false, reason: r.reason });
@@ -111,23 +133,24 @@ export function attachBoard(ctx: BoardEndpointDeps, peer: Peer, deviceId: string
         // Refused for a reason the board should hear (per frame, also on cumulative acks: it carries the reason).
         if (err instanceof NotStored) return peer.send({ type: 'data_ack', seq: b.seq, session_id: r.sessionId, stored: false, reason: err.message });
         // Not acked: the board keeps the batch and sends it again after reconnecting.
-        ctx.log.warn('sample batch not stored', { device_id: deviceId, seq: b.seq, error: String(err) });
+        ctx.log.warn('sample batch not stored', { device_id: this.deviceId, seq: b.seq, error: String(err) });
       },
     );
-    if (sink!.pressured && !paused) {
-      paused = true;
+    if (sink!.pressured && !this.paused) {
+      this.paused = true;
       // Through the peer: what the board sends while it is not read is our backlog, not its burst.
       peer.pause('writer');
       sink!.onRelief(() => {
-        paused = false;
+        this.paused = false;
         peer.resume('writer');
       });
     }
   }
 
-  peer.ws.on('close', () => {
-    acks?.stop();
-    ctx.boards.disconnect(conn);
-    ctx.log.info('board disconnected', { device_id: deviceId });
-  });
+  /** The socket closed (the gateway's one close handler calls this). */
+  closed(): void {
+    this.acks?.stop();
+    this.ctx.boards.disconnect(this.conn);
+    this.ctx.log.info('board disconnected', { device_id: this.deviceId });
+  }
 }

@@ -32,6 +32,13 @@ export type Intake = Pick<Base, 'log' | 'metrics' | 'options'> & {
 export type FrameHandler = (text: string) => unknown;
 export type BinaryHandler = (data: Buffer) => void | Promise<void>;
 
+/** An endpoint's handling of one socket's frames, as one object (a class instance: no closures per socket). */
+export interface FrameTarget {
+  text(text: string): unknown;
+  /** Absent: the endpoint takes JSON text frames only. */
+  binary?(data: Buffer): void | Promise<void>;
+}
+
 /** Bytes of frames one connection handles in one event-loop turn (at least one frame). */
 export const TURN_BYTES = 64 * 1024;
 /** Frames waiting behind a busy handler before the socket is paused. */
@@ -66,8 +73,7 @@ class FrameIntake {
   constructor(
     private readonly ctx: Intake,
     private readonly peer: Peer,
-    private readonly onText: FrameHandler,
-    private readonly onBinary: BinaryHandler | undefined,
+    private readonly target: FrameTarget,
   ) {
     this.watch = peer.endpoint === 'operator' ? null : (ctx.storeWatch ?? null);
   }
@@ -75,7 +81,7 @@ class FrameIntake {
   /** A text frame, through the embedding's message middleware when there is one. */
   private text(t: string): unknown {
     const platform = this.ctx.platform;
-    return platform ? platform.intake(this.peer, t, this.onText) : this.onText(t);
+    return platform ? platform.intake(this.peer, t, this.target) : this.target.text(t);
   }
 
   private fail(err: unknown): void {
@@ -102,7 +108,7 @@ class FrameIntake {
     this.spend(job.size);
     let r: unknown;
     try {
-      r = typeof job.data === 'string' ? this.text(job.data) : this.onBinary!(job.data);
+      r = typeof job.data === 'string' ? this.text(job.data) : this.target.binary!(job.data);
     } catch (err) {
       this.fail(err);
       return false;
@@ -141,7 +147,9 @@ class FrameIntake {
 
   message(data: RawData, isBinary: boolean): void {
     const { ctx, peer } = this;
+    // The one count of frames received: the platform's totals read it (PlatformStats.countFrom).
     ctx.metrics.framesIn++;
+    ctx.platform?.stats.frameIn();
     ctx.keepalive?.seen(peer.ws);
     const size = Buffer.isBuffer(data) ? data.length : Array.isArray(data) ? data.reduce((n, b) => n + b.length, 0) : data.byteLength;
     if (!peer.admit(size)) return;
@@ -155,8 +163,7 @@ class FrameIntake {
       watch.onRelief(() => peer.resume('store'));
     }
     if (isBinary) {
-      this.ctx.platform?.stats.frameIn();
-      if (!this.onBinary) {
+      if (!this.target.binary) {
         peer.error('BAD_BINARY', 'this endpoint takes JSON text frames only');
         return;
       }
@@ -179,7 +186,11 @@ function onMessage(this: WebSocket & { [INTAKE]?: FrameIntake }, data: RawData, 
 }
 
 export function handleFrames(ctx: Intake, peer: Peer, onText: FrameHandler, onBinary?: BinaryHandler): void {
+  handleFramesWith(ctx, peer, onBinary ? { text: onText, binary: onBinary } : { text: onText });
+}
+
+export function handleFramesWith(ctx: Intake, peer: Peer, target: FrameTarget): void {
   const ws = peer.ws as WebSocket & { [INTAKE]?: FrameIntake };
-  ws[INTAKE] = new FrameIntake(ctx, peer, onText, onBinary);
+  ws[INTAKE] = new FrameIntake(ctx, peer, target);
   ws.on('message', onMessage);
 }
