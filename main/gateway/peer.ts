@@ -1,8 +1,9 @@
-import { WebSocket } from 'ws';
+import { WebSocket, type RawData } from 'ws';
 import { errorFrame, type ErrorFrame, type FrameErrorCode } from '../../firmware-protocol/index.js';
 import type { Clock, TimerHandle } from './clock.js';
 import type { TokenBucket } from './limits.js';
 import type { Metrics } from './metrics.js';
+import type { Pingable } from './keepalive.js';
 import type { ConnectionInfo } from './platform/platform.js';
 import { NORMAL_RANK, SendBacklog } from './send-backlog.js';
 
@@ -65,7 +66,7 @@ const DRAIN_RECHECK_MS = 20;
  * per-client frame budget. Sends to a closed socket are dropped silently,
  * since the close handler already cleans up.
  */
-export class Peer {
+export class Peer implements Pingable {
   /** Error replies are themselves limited, so a flood cannot turn into one back. */
   private lastRateError = 0;
   private identifiedFlag = false;
@@ -90,6 +91,11 @@ export class Peer {
   info: ConnectionInfo | null = null;
   /** The endpoint's state for this socket, told when it closes (by the gateway's one close handler for every socket). */
   owner: { closed(): void } | null = null;
+  /** The frame intake reading this socket (frames.ts), found by the one message handler of every socket. */
+  intake: { message(data: RawData, isBinary: boolean): void } | null = null;
+  /** The keepalive wheel's fields (keepalive.ts), declared so every peer has the same shape. */
+  keepaliveSlot: number | undefined = undefined;
+  keepaliveSeen = false;
 
   constructor(
     readonly ws: WebSocket,
@@ -99,6 +105,15 @@ export class Peer {
     private readonly metrics: Metrics,
   ) {
     (ws as WebSocket & { [PEER]?: Peer })[PEER] = this;
+  }
+
+  /** Keepalive (Pingable): a WebSocket ping. */
+  ping(): void {
+    this.ws.ping();
+  }
+
+  terminate(): void {
+    this.ws.terminate();
   }
 
   /** True once the first frame named who this is (endpoint `/`); other endpoints identify at the upgrade. */

@@ -128,7 +128,7 @@ export function createGatewayServer({ core, dispatcher, hooks, storeWatch, serve
     : false;
   const wss = new WebSocketServer({ noServer: true, maxPayload: options.maxPayloadBytes * 4, perMessageDeflate, clientTracking: true, skipUTF8Validation: true });
   const keepalive = new KeepaliveManager(clock, options.heartbeatIntervalMs, (s) => {
-    ctx.log.info('connection silent for two heartbeat intervals, closing', { endpoint: (s as WebSocket & { courtsideEndpoint?: string }).courtsideEndpoint });
+    ctx.log.info('connection silent for two heartbeat intervals, closing', { endpoint: (s as Peer).endpoint });
   });
   keepalive.start();
   const intake = { log: core.log, metrics, options, keepalive, storeWatch: storeWatch ?? null, platform };
@@ -167,17 +167,18 @@ export function createGatewayServer({ core, dispatcher, hooks, storeWatch, serve
   // Shared handlers, not closures per socket: with thousands of idle boards, every closure
   // kept per socket (and the upgrade request it would keep alive with it) is memory per board.
   function onPong(this: WebSocket): void {
-    keepalive.seen(this);
+    const peer = peerOf(this);
+    if (peer) keepalive.seen(peer);
   }
   function onClose(this: WebSocket, code: number, reason: Buffer): void {
-    keepalive.remove(this);
     const peer = peerOf(this);
     if (!peer) return;
+    keepalive.remove(peer);
     platform.removed(peer, code, reason);
     peer.owner?.closed();
   }
-  function onError(this: WebSocket & { courtsideEndpoint?: string }, err: Error): void {
-    ctx.log.debug('socket error', { endpoint: this.courtsideEndpoint, error: err.message });
+  function onError(this: WebSocket, err: Error): void {
+    ctx.log.debug('socket error', { endpoint: peerOf(this)?.endpoint, error: err.message });
   }
 
   const accept = (req: IncomingMessage, socket: Duplex, head: Buffer, endpoint: EndpointName, wire: (peer: Peer) => void) => {
@@ -196,12 +197,11 @@ export function createGatewayServer({ core, dispatcher, hooks, storeWatch, serve
     wss.handleUpgrade(req, socket, head, (ws) => onUpgraded(ws, ip, endpoint, wire, info));
   };
   const onUpgraded = (ws: WebSocket, ip: string, endpoint: EndpointName, wire: (peer: Peer) => void, info: ConnectionInfo) => {
-    (ws as WebSocket & { courtsideEndpoint?: string }).courtsideEndpoint = endpoint;
     const frames = new TokenBucket(options.maxFramesPerSecond, options.maxFramesPerSecond * 2, clock);
     const bytes = options.maxBytesPerSecond > 0 ? new TokenBucket(options.maxBytesPerSecond, Math.max(options.maxBytesPerSecond * 2, options.maxPayloadBytes), clock) : null;
     const shared = addressBudget(ip);
     const peer = new Peer(ws, ip, endpoint, { frames, bytes, addressFrames: shared?.frames ?? null, addressBytes: shared?.bytes ?? null, maxSendBufferBytes: options.maxSendBufferBytes, sendQueueThresholdBytes: options.sendQueueThresholdBytes, clock }, metrics);
-    keepalive.add(ws);
+    keepalive.add(peer);
     ws.on('pong', onPong);
     ws.on('close', onClose);
     ws.on('error', onError);

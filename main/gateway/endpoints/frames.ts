@@ -18,7 +18,7 @@ import type { RawData, WebSocket } from 'ws';
 import type { Base } from '../base.js';
 import type { KeepaliveManager } from '../keepalive.js';
 import type { StoreWatch } from '../store-watch.js';
-import type { Peer } from '../peer.js';
+import { peerOf, type Peer } from '../peer.js';
 import type { Platform } from '../platform/platform.js';
 
 /** What frame intake uses: limits, counters, the liveness tracker and the store's backlog. */
@@ -150,7 +150,7 @@ class FrameIntake {
     // The one count of frames received: the platform's totals read it (PlatformStats.countFrom).
     ctx.metrics.framesIn++;
     ctx.platform?.stats.frameIn();
-    ctx.keepalive?.seen(peer.ws);
+    ctx.keepalive?.seen(peer);
     const size = Buffer.isBuffer(data) ? data.length : Array.isArray(data) ? data.reduce((n, b) => n + b.length, 0) : data.byteLength;
     if (!peer.admit(size)) return;
     if (size > ctx.options.maxPayloadBytes) {
@@ -178,11 +178,9 @@ function newTurn(intake: FrameIntake): void {
   intake.nextTurn();
 }
 
-const INTAKE = Symbol('courtside.intake');
-
-/** One listener for every socket; the socket finds its own intake. */
-function onMessage(this: WebSocket & { [INTAKE]?: FrameIntake }, data: RawData, isBinary: boolean): void {
-  this[INTAKE]!.message(data, isBinary);
+/** One listener for every socket; the socket finds its own intake through its peer. */
+function onMessage(this: WebSocket, data: RawData, isBinary: boolean): void {
+  peerOf(this)!.intake!.message(data, isBinary);
 }
 
 export function handleFrames(ctx: Intake, peer: Peer, onText: FrameHandler, onBinary?: BinaryHandler): void {
@@ -190,7 +188,6 @@ export function handleFrames(ctx: Intake, peer: Peer, onText: FrameHandler, onBi
 }
 
 export function handleFramesWith(ctx: Intake, peer: Peer, target: FrameTarget): void {
-  const ws = peer.ws as WebSocket & { [INTAKE]?: FrameIntake };
-  ws[INTAKE] = new FrameIntake(ctx, peer, target);
-  ws.on('message', onMessage);
+  peer.intake = new FrameIntake(ctx, peer, target);
+  peer.ws.on('message', onMessage);
 }
