@@ -51,11 +51,19 @@ export interface PeerObserver {
 
 const UNCOMPRESSED = { compress: false };
 
-const PEER = Symbol('courtside.peer');
+/**
+ * The gateway's sockets (the `WebSocket` class its server makes): ws's, with
+ * a field for the socket's peer that is part of the object from the start. A
+ * property set on a plain WebSocket later would move its properties out
+ * into a separate array, memory every idle board pays.
+ */
+export class GatewaySocket extends WebSocket {
+  peer: Peer | undefined = undefined;
+}
 
 /** The peer of a socket, for handlers shared by every socket (they get the socket as `this`). */
 export function peerOf(ws: WebSocket): Peer | undefined {
-  return (ws as WebSocket & { [PEER]?: Peer })[PEER];
+  return (ws as GatewaySocket).peer;
 }
 
 /** Wait before looking again when nothing written is left to signal that the socket drained. */
@@ -104,7 +112,7 @@ export class Peer implements Pingable {
     private readonly budget: PeerBudget,
     private readonly metrics: Metrics,
   ) {
-    (ws as WebSocket & { [PEER]?: Peer })[PEER] = this;
+    (ws as GatewaySocket).peer = this;
   }
 
   /** Keepalive (Pingable): a WebSocket ping. */

@@ -16,7 +16,7 @@ import { sendError, userError, type Dispatcher } from './dispatch.js';
 import type { PartHooks } from './parts.js';
 import { KeepaliveManager } from './keepalive.js';
 import { isThisMachine, TokenBucket } from './limits.js';
-import { Peer, peerOf, type EndpointName } from './peer.js';
+import { GatewaySocket, Peer, peerOf, type EndpointName } from './peer.js';
 import type { StoreWatch } from './store-watch.js';
 import { handleHttp, requestUrl } from './http-api.js';
 import { attachLegacy } from './endpoints/legacy.js';
@@ -126,7 +126,7 @@ export function createGatewayServer({ core, dispatcher, hooks, storeWatch, serve
   const perMessageDeflate = options.compression
     ? { threshold: options.compressionThreshold, serverNoContextTakeover: true, clientNoContextTakeover: true, concurrencyLimit: 4 }
     : false;
-  const wss = new WebSocketServer({ noServer: true, maxPayload: options.maxPayloadBytes * 4, perMessageDeflate, clientTracking: true, skipUTF8Validation: true });
+  const wss = new WebSocketServer({ noServer: true, maxPayload: options.maxPayloadBytes * 4, perMessageDeflate, clientTracking: true, skipUTF8Validation: true, WebSocket: GatewaySocket });
   const keepalive = new KeepaliveManager(clock, options.heartbeatIntervalMs, (s) => {
     ctx.log.info('connection silent for two heartbeat intervals, closing', { endpoint: (s as Peer).endpoint });
   });

@@ -5,7 +5,9 @@
  * divided by N, is what each connection retains. The snapshots are read here
  * with their documented layout (snapshot.meta), no tool of the gateway's own.
  *
- *   node --import tsx test/bench/idle-heap.ts [--boards 2000] [--top 40]
+ *   node --import tsx test/bench/idle-heap.ts [--boards 2000] [--top 40] [--target courtside|bare]
+ *
+ * `--target bare`: the bare `ws` server of idle.ts instead, the floor to compare with.
  *
  * One JSON document on stdout (objects and bytes per board, largest first);
  * exit 1 if the run failed, 2 on a bad flag.
@@ -19,7 +21,7 @@ import { ChildSet, flagFailer, here, root, stopChild, waitForOutput } from './pr
 const fail: (msg: string) => never = flagFailer('idle-heap');
 let v;
 try {
-  ({ values: v } = parseArgs({ strict: true, options: { boards: { type: 'string', default: '2000' }, top: { type: 'string', default: '40' } } }));
+  ({ values: v } = parseArgs({ strict: true, options: { boards: { type: 'string', default: '2000' }, top: { type: 'string', default: '40' }, target: { type: 'string', default: 'courtside' } } }));
 } catch (e) {
   fail((e instanceof Error ? e.message : String(e)).split(/\.\s|\n/)[0]!);
 }
@@ -27,6 +29,8 @@ const boards = Number(v.boards);
 const top = Number(v.top);
 if (!Number.isInteger(boards) || boards < 1 || boards > 20_000) fail(`--boards must be an integer from 1 to 20000, got '${v.boards}'`);
 if (!Number.isInteger(top) || top < 1) fail(`--top must be a positive integer, got '${v.top}'`);
+const target = v.target;
+if (target !== 'courtside' && target !== 'bare') fail(`--target takes courtside or bare, got '${target}'`);
 
 interface Snapshot {
   snapshot: { meta: { node_fields: string[]; node_types: [string[], ...unknown[]]; edge_fields: string[]; edge_types: [string[], ...unknown[]] } };
@@ -117,15 +121,18 @@ async function snapshot(pid: number, count: number): Promise<string> {
 
 async function main(): Promise<number> {
   const token = 'idle-heap-operator-token';
-  const gw = children.spawn(['--heapsnapshot-signal=SIGUSR2', `--diagnostic-dir=${snapDir}`, '--import', 'tsx', join(root, 'main/cli.ts'), 'serve', '--host', '127.0.0.1', '--port', '0',
-    '--db', join(dir, 'idle.sqlite'), '--data-dir', dir, '--operator-token', token, '--log-level', 'warn', '--no-mdns', '--udp-probe-port', '0',
-    '--max-connections', String(boards + 100)], { ...process.env, COURTSIDE_DISCOVERY: 'off' });
-  const m = await waitForOutput(gw, /listening on 127\.0\.0\.1:(\d+)/, 30_000, 'gateway listening');
+  const node = ['--heapsnapshot-signal=SIGUSR2', `--diagnostic-dir=${snapDir}`, '--import', 'tsx'];
+  const gw = target === 'bare'
+    ? children.spawn([...node, join(here, 'servers/bare-relay.ts'), '--ack'])
+    : children.spawn([...node, join(root, 'main/cli.ts'), 'serve', '--host', '127.0.0.1', '--port', '0',
+      '--db', join(dir, 'idle.sqlite'), '--data-dir', dir, '--operator-token', token, '--log-level', 'warn', '--no-mdns', '--udp-probe-port', '0',
+      '--max-connections', String(boards + 100)], { ...process.env, COURTSIDE_DISCOVERY: 'off' });
+  const m = await waitForOutput(gw, target === 'bare' ? /^READY (\d+)$/m : /listening on 127\.0\.0\.1:(\d+)/, 30_000, 'server listening');
   const port = Number(m[1]);
   await new Promise((r) => setTimeout(r, 2000));
   const before = census(await snapshot(gw.child.pid!, 1));
   // One round, long enough to connect and for every board to have sent one heartbeat.
-  const load = children.spawn(['--import', 'tsx', join(here, 'idle-load.ts'), '--target', 'courtside', '--port', String(port),
+  const load = children.spawn(['--import', 'tsx', join(here, 'idle-load.ts'), '--target', target, '--port', String(port),
     '--boards', String(boards), '--interval-ms', '5000', '--rounds', '1']);
   await waitForOutput(load, /^(\{.*\})$/m, 300_000, 'loader result');
   const after = census(await snapshot(gw.child.pid!, 2));
@@ -141,7 +148,7 @@ async function main(): Promise<number> {
   rows.sort((x, y) => y.bytes_per_board - x.bytes_per_board);
   process.stdout.write(JSON.stringify({
     bench: 'heap retained per idle board connection (V8 snapshot after N boards minus before)',
-    boards, heap_bytes_per_board: Math.round(total / boards), objects: rows.slice(0, top),
+    target, boards, heap_bytes_per_board: Math.round(total / boards), objects: rows.slice(0, top),
   }, null, 2) + '\n');
   load.child.stdin!.end();
   await stopChild(load.child, 10_000);
