@@ -24,7 +24,6 @@ const gateway = await startGateway({
   logLevel: 'warn',
   // `--tls`: HTTPS and WSS with a certificate made in the throwaway folder (the TLS runs).
   tls: process.argv.includes('--tls'),
-  ...(process.env.E6_FLUSH ? { sensorFlushMs: Number(process.env.E6_FLUSH) } : {}),
 });
 if (record > 0) {
   const api = async (path: string, body: unknown): Promise<Record<string, unknown>> => {
