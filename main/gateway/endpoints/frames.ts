@@ -89,12 +89,16 @@ class FrameIntake {
     this.peer.error('UNAVAILABLE', 'gateway temporarily unavailable, try again');
   }
 
-  /** The turn's budget comes back on the next turn; one immediate per connection that used any. */
+  /** The turn's budget comes back on the next turn: one immediate for every connection that used any. */
   private spend(size: number): void {
     this.turnBytes += size;
     if (this.turnReset) return;
     this.turnReset = true;
-    setImmediate(newTurn, this);
+    spentThisTurn.push(this);
+    if (!resetScheduled) {
+      resetScheduled = true;
+      setImmediate(newTurn);
+    }
   }
 
   nextTurn(): void {
@@ -174,8 +178,16 @@ class FrameIntake {
   }
 }
 
-function newTurn(intake: FrameIntake): void {
-  intake.nextTurn();
+/** Intakes that spent budget this turn, in the order they did: reset together on the next. */
+let spentThisTurn: FrameIntake[] = [];
+let resetScheduled = false;
+
+function newTurn(): void {
+  resetScheduled = false;
+  const list = spentThisTurn;
+  spentThisTurn = [];
+  // A drain below may spend again: that lands in the new list, for the turn after.
+  for (const intake of list) intake.nextTurn();
 }
 
 /** One listener for every socket; the socket finds its own intake through its peer. */
