@@ -12,7 +12,9 @@
  * - tls_reconnect: 200 boards reconnecting at once over WSS and WS (tls.ts; the
  *   fan-out over WSS is run.ts's courtside_tls target).
  * `--only a,b` runs some parts (names above); `--ui-minutes` (default 10)
- * shortens ui_live. Each part also runs alone (npm run bench:fanout,
+ * shortens ui_live. `--repeat N` (default 1) runs each part N times in turn and
+ * reports, in the same shape, the median of every figure, with the min-max of
+ * each figure that moved under `ranges.<part>` and every run under `runs.<part>`. Each part also runs alone (npm run bench:fanout,
  * bench:ingest, bench:idle, bench:data, bench:ui, bench:tls). `npm run bench:compare`
  * compares a saved run with bench/baseline.json.
  */
@@ -20,6 +22,7 @@ import { spawn } from 'node:child_process';
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { foldRuns } from './median.js';
 
 const here = resolve(fileURLToPath(import.meta.url), '..');
 const root = resolve(here, '../..');
@@ -27,10 +30,15 @@ const root = resolve(here, '../..');
 const PARTS = ['fanout', 'fanout_cumulative', 'fanout_200', 'idle', 'ingest', 'data', 'ui_live', 'fairness', 'fleet', 'tls_reconnect'] as const;
 type Part = (typeof PARTS)[number];
 let uiMinutes = '10';
+let repeat = 1;
 let only: Part[] = [...PARTS];
 try {
-  const { values } = parseArgs({ options: { 'ui-minutes': { type: 'string' }, only: { type: 'string' } }, strict: true });
+  const { values } = parseArgs({ options: { 'ui-minutes': { type: 'string' }, only: { type: 'string' }, repeat: { type: 'string' } }, strict: true });
   if (values['ui-minutes'] !== undefined) uiMinutes = values['ui-minutes'];
+  if (values.repeat !== undefined) {
+    repeat = Number(values.repeat);
+    if (!Number.isInteger(repeat) || repeat < 1 || repeat > 9) throw new Error(`--repeat takes a whole number from 1 to 9, got '${values.repeat}'`);
+  }
   if (values.only !== undefined) {
     only = values.only.split(',') as Part[];
     for (const p of only) if (!PARTS.includes(p)) throw new Error(`--only takes ${PARTS.join(', ')}, got '${p}'`);
@@ -75,11 +83,23 @@ const args: Record<Part, [string, string[]]> = {
   tls_reconnect: ['tls.ts', []],
 };
 const doc: Record<string, unknown> = {};
+const ranges: Record<string, unknown> = {};
+const runs: Record<string, unknown[]> = {};
 let failed = false;
 for (const p of only) {
-  const r = await run(args[p][0], args[p][1]);
-  doc[p] = r.json;
-  if (r.code !== 0) failed = true;
+  runs[p] = [];
+  for (let i = 0; i < repeat; i++) {
+    const r = await run(args[p][0], args[p][1]);
+    runs[p]!.push(r.json);
+    if (r.code !== 0) failed = true;
+  }
+  if (repeat === 1) doc[p] = runs[p]![0];
+  else {
+    const folded = foldRuns(runs[p]!);
+    doc[p] = folded.doc;
+    ranges[p] = folded.ranges;
+  }
 }
+if (repeat > 1) Object.assign(doc, { repeat, ranges, runs });
 process.stdout.write(JSON.stringify(doc, null, 2) + '\n');
 process.exit(failed ? 1 : 0);

@@ -15,14 +15,7 @@ import { sleep, waitFor } from '../sessions/support.js';
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { Redis } from 'ioredis';
-import { api, startOwnRedis, startServe, TOKEN, type ServeProc, type TestRedis } from './support.js';
-
-async function room(gw: ServeProc, identity: Record<string, unknown>): Promise<{ c: TestClient; room: Frame }> {
-  const c = await TestClient.connect(gw.url + '/');
-  c.send(identity);
-  await c.next('connection', 5000);
-  return { c, room: await c.next('room', 5000) };
-}
+import { api, roomClient, startOwnRedis, startServe, TOKEN, type ServeProc, type TestRedis } from './support.js';
 
 async function operator(gw: ServeProc, topics: string[]): Promise<TestClient> {
   const op = await TestClient.connect(`${gw.url}/ws/admin/?token=${TOKEN}`);
@@ -80,9 +73,9 @@ describe('two gateways, one Redis, one MariaDB', () => {
   });
 
   test('rooms: broadcast, direct both ways, query_room and presence across gateways', async () => {
-    const host = await room(a, { device_id: 'fa', identity: 'on A', presence: true });
+    const host = await roomClient(a, { device_id: 'fa', identity: 'on A', presence: true });
     const roomId = String(host.room.room_id);
-    const guest = await room(b, { device_id: 'fb', identity: 'on B', room_id: roomId, presence: true });
+    const guest = await roomClient(b, { device_id: 'fb', identity: 'on B', room_id: roomId, presence: true });
     assert.equal(guest.room.status, 'joined_existing');
     const p = await host.c.next((f) => f.type === 'presence' && f.device_id === 'fb', 5000);
     assert.equal(p.event, 'join');
@@ -102,7 +95,7 @@ describe('two gateways, one Redis, one MariaDB', () => {
     // The offline queue: queued on B for a device away, handed over when it joins on A; B's sender hears "delivered".
     guest.c.send({ type: 'message', content: 'later', target_device_id: 'fc', queue: true });
     const q = await guest.c.next('queued', 5000);
-    const late = await room(a, { device_id: 'fc', identity: 'late', room_id: roomId });
+    const late = await roomClient(a, { device_id: 'fc', identity: 'late', room_id: roomId });
     assert.equal((await late.c.next('message', 5000)).content, 'later');
     const delivered = await guest.c.next('delivered', 5000);
     assert.equal(delivered.message_id, q.message_id);
@@ -118,7 +111,7 @@ describe('two gateways, one Redis, one MariaDB', () => {
   });
 
   test('a direct message reaching a gateway after its target left there: the sender is told TARGET_NOT_FOUND', async () => {
-    const sender = await room(a, { device_id: 'dm-from', identity: 'A' });
+    const sender = await roomClient(a, { device_id: 'dm-from', identity: 'A' });
     const roomId = String(sender.room.room_id);
     const fleetB = (await api(b, '/fleet')) as { gateway_id: string };
     await sleep(300);
@@ -137,9 +130,9 @@ describe('two gateways, one Redis, one MariaDB', () => {
   });
 
   test('the room protocol’s own Python client on B talks with a Node client on A', async () => {
-    const host = await room(a, { device_id: 'node_peer_f', identity: 'desktop_user' });
+    const host = await roomClient(a, { device_id: 'node_peer_f', identity: 'desktop_user' });
     const roomId = String(host.room.room_id);
-    const earlier = await room(b, { device_id: 'python_client', identity: 'test_script', room_id: roomId });
+    const earlier = await roomClient(b, { device_id: 'python_client', identity: 'test_script', room_id: roomId });
     await earlier.c.close();
     await waitFor('the room kept for python_client', async () => ((await store.getDevice('python_client'))?.lastRoomId === roomId ? true : null), 5000);
     const py = new Promise<{ code: number | null; out: string; err: string }>((resolve) => {
@@ -215,10 +208,10 @@ describe('two gateways, one Redis, one MariaDB', () => {
   });
 
   test('Redis frozen 10 s: each gateway serves its own clients, health degraded, events published meanwhile arrive after', async () => {
-    const host = await room(a, { device_id: 'oa', identity: 'A' });
+    const host = await roomClient(a, { device_id: 'oa', identity: 'A' });
     const roomId = String(host.room.room_id);
-    const guest = await room(b, { device_id: 'ob', identity: 'B', room_id: roomId });
-    const local = await room(a, { device_id: 'oa2', identity: 'A2', room_id: roomId });
+    const guest = await roomClient(b, { device_id: 'ob', identity: 'B', room_id: roomId });
+    const local = await roomClient(a, { device_id: 'oa2', identity: 'A2', room_id: roomId });
     await sleep(300);
     redis.pause();
     const t0 = Date.now();

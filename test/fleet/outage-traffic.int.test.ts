@@ -5,42 +5,18 @@
  * lost, and lost-but-signalled (fleet_gap). With the default history and backlog a 10 s outage
  * loses nothing; what is lost must be signalled. A's own room mate hears A's sender throughout.
  */
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { freshMysqlUrl, type FreshMysql } from '../support/mysql.js';
 import { TestClient, type Frame } from '../support/gateway.js';
 import { sleep, waitFor } from '../sessions/support.js';
-import { startOwnRedis, startServe, type ServeProc, type TestRedis } from './support.js';
+import { fleetPair, roomClient } from './support.js';
 
 const RATE_HZ = 20;
 const BEFORE_MS = 2000;
 const OUTAGE_MS = 10_000;
 const AFTER_MS = 4000;
 
-let redis: TestRedis;
-let db: FreshMysql;
-let a: ServeProc;
-let b: ServeProc;
-
-before(async () => {
-  redis = await startOwnRedis();
-  db = await freshMysqlUrl();
-  a = await startServe({ redis: redis.url, db: db.url });
-  b = await startServe({ redis: redis.url, db: db.url });
-});
-after(async () => {
-  redis?.resume();
-  await Promise.all([a?.stop(), b?.stop()]);
-  await redis?.stop();
-  await db?.drop();
-});
-
-async function room(gw: ServeProc, identity: Record<string, unknown>): Promise<{ c: TestClient; room: Frame }> {
-  const c = await TestClient.connect(gw.url + '/');
-  c.send(identity);
-  await c.next('connection', 5000);
-  return { c, room: await c.next('room', 5000) };
-}
+const f = fleetPair();
 
 interface Heard {
   /** Sequence numbers in arrival order, and when each arrived (ms since the start). */
@@ -72,10 +48,10 @@ function summary(name: string, sent: number[], sentDuring: Set<number>, h: Heard
 }
 
 test('10 s Redis outage, 20 messages a second each way: delivered, in order, lost, signalled', { timeout: 90_000 }, async (t) => {
-  const ca = await room(a, { device_id: 'steady-a', identity: 'A', fleet_gap: true });
+  const ca = await roomClient(f.a, { device_id: 'steady-a', identity: 'A', fleet_gap: true });
   const roomId = String(ca.room.room_id);
-  const cb = await room(b, { device_id: 'steady-b', identity: 'B', room_id: roomId, fleet_gap: true });
-  const mateA = await room(a, { device_id: 'steady-a2', identity: 'A2', room_id: roomId, fleet_gap: true });
+  const cb = await roomClient(f.b, { device_id: 'steady-b', identity: 'B', room_id: roomId, fleet_gap: true });
+  const mateA = await roomClient(f.a, { device_id: 'steady-a2', identity: 'A2', room_id: roomId, fleet_gap: true });
   await waitFor('both in the room on both gateways', async () => ((await cb.c.ask({ type: 'query_room' }, 'room_info')).total_clients === 3 ? true : null), 10_000);
   const t0 = Date.now();
   const atB = listen(cb.c, 'A', t0);
@@ -100,18 +76,18 @@ test('10 s Redis outage, 20 messages a second each way: delivered, in order, los
   };
   const control = (async () => {
     await sleep(BEFORE_MS);
-    redis.pause();
+    f.redis.pause();
     frozenAt = Date.now() - t0;
     outage = 'during';
     await sleep(OUTAGE_MS);
     outage = 'after';
-    redis.resume();
+    f.redis.resume();
     resumedAt = Date.now() - t0;
   })();
   try {
     await Promise.all([sender(ca.c, 'A', sentA, duringA), sender(cb.c, 'B', sentB, duringB), control]);
   } finally {
-    redis.resume();
+    f.redis.resume();
   }
   await waitFor('the receivers caught up', async () => (atB.seqs.length >= sentA.length && atA.seqs.length >= sentB.length ? true : null), 10_000).catch(() => undefined);
   await sleep(500);

@@ -4,62 +4,39 @@
  * with reason `epoch`, clients written for the plain room protocol get nothing unknown, and
  * rooms work across the gateways again afterwards. The times are printed as diagnostics.
  */
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { freshMysqlUrl, type FreshMysql } from '../support/mysql.js';
-import { TestClient, type Frame } from '../support/gateway.js';
+import type { Frame } from '../support/gateway.js';
 import { sleep, waitFor } from '../sessions/support.js';
-import { startOwnRedis, startServe, type ServeProc, type TestRedis } from './support.js';
+import { fleetPair, roomClient, startOwnRedis } from './support.js';
 
-let redis: TestRedis & { port: number };
-let db: FreshMysql;
-let a: ServeProc;
-let b: ServeProc;
-
-before(async () => {
-  redis = await startOwnRedis();
-  db = await freshMysqlUrl();
-  a = await startServe({ redis: redis.url, db: db.url });
-  b = await startServe({ redis: redis.url, db: db.url });
-});
-after(async () => {
-  await Promise.all([a?.stop(), b?.stop()]);
-  await redis?.stop();
-  await db?.drop();
-});
-
-async function room(gw: ServeProc, identity: Record<string, unknown>): Promise<{ c: TestClient; room: Frame }> {
-  const c = await TestClient.connect(gw.url + '/');
-  c.send(identity);
-  await c.next('connection', 5000);
-  return { c, room: await c.next('room', 5000) };
-}
+const f = fleetPair();
 
 test('Redis restarted empty: fleet_gap (epoch) to the clients that asked, nothing to the others, rooms work again', { timeout: 60_000 }, async () => {
-  const asked = await room(a, { device_id: 'gap-yes', identity: 'coach', fleet_gap: true });
+  const asked = await roomClient(f.a, { device_id: 'gap-yes', identity: 'coach', fleet_gap: true });
   const roomId = String(asked.room.room_id);
-  const plain = await room(a, { device_id: 'gap-no', identity: 'old client', room_id: roomId });
+  const plain = await roomClient(f.a, { device_id: 'gap-no', identity: 'old client', room_id: roomId });
   const unknown: Frame[] = [];
   // Every frame the plain client gets must be one the room protocol has.
   plain.c.ws.on('message', (data) => {
     const f = JSON.parse(data.toString()) as Frame;
     if (!['message', 'room_info', 'connection', 'room', 'error'].includes(String(f.type))) unknown.push(f);
   });
-  const guest = await room(b, { device_id: 'gap-b', identity: 'on B', room_id: roomId, fleet_gap: true });
+  const guest = await roomClient(f.b, { device_id: 'gap-b', identity: 'on B', room_id: roomId, fleet_gap: true });
   await sleep(300);
 
-  await redis.stop();
+  await f.redis.stop();
   const t0 = Date.now();
-  await waitFor('health degraded on A', async () => ((await (await fetch(a.http + '/api/health')).json()) as { status: string }).status === 'degraded', 8000);
+  await waitFor('health degraded on A', async () => ((await (await fetch(f.a.http + '/api/health')).json()) as { status: string }).status === 'degraded', 8000);
   const downMs = Date.now() - t0;
-  redis = await startOwnRedis(redis.port);
+  f.redis = await startOwnRedis(f.redis.port);
   const t1 = Date.now();
   const gapA = await asked.c.next('fleet_gap', 10_000);
   const gapMs = Date.now() - t1;
   assert.equal(gapA.reason, 'epoch');
   const gapB = await guest.c.next('fleet_gap', 10_000);
   assert.equal(gapB.reason, 'epoch');
-  await waitFor('health ok again on A', async () => ((await (await fetch(a.http + '/api/health')).json()) as { status: string }).status === 'ok', 10_000);
+  await waitFor('health ok again on A', async () => ((await (await fetch(f.a.http + '/api/health')).json()) as { status: string }).status === 'ok', 10_000);
   const okMs = Date.now() - t1;
   await sleep(500);
   const plainGap = await plain.c.next('fleet_gap', 200).catch(() => null);

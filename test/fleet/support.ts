@@ -9,6 +9,9 @@ import { join } from 'node:path';
 import { startCli } from '../support/cli.js';
 import { freePort, waitFor } from '../sessions/support.js';
 import { Redis } from 'ioredis';
+import { after, before } from 'node:test';
+import { freshMysqlUrl, type FreshMysql } from '../support/mysql.js';
+import { TestClient, type Frame } from '../support/gateway.js';
 
 export const TOKEN = 'fleet-test-operator-token-0123';
 
@@ -77,4 +80,43 @@ export async function startServe(o: { redis: string; db: string; dataDir?: strin
 export async function api(gw: { http: string }, path: string, init: RequestInit = {}): Promise<Record<string, unknown>> {
   const res = await fetch(gw.http + '/api' + path, { ...init, headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json', ...(init.headers ?? {}) } });
   return { status: res.status, ...((await res.json()) as Record<string, unknown>) };
+}
+
+export interface FleetPair {
+  redis: TestRedis & { port: number };
+  db: FreshMysql;
+  a: ServeProc;
+  b: ServeProc;
+}
+
+/**
+ * Registers the file's before/after hooks: a Redis of its own, a fresh MariaDB database and
+ * two gateways (A and B) on both, each started with `args`. The fields are set once `before`
+ * ran; a test may replace `redis` (a Redis restarted empty) and the hooks stop the new one.
+ * The hooks resume anything a test left frozen with SIGSTOP, so a failed test cannot hang them.
+ */
+export function fleetPair(args: string[] = []): FleetPair {
+  const f = {} as FleetPair;
+  before(async () => {
+    f.redis = await startOwnRedis();
+    f.db = await freshMysqlUrl();
+    f.a = await startServe({ redis: f.redis.url, db: f.db.url, args });
+    f.b = await startServe({ redis: f.redis.url, db: f.db.url, args });
+  });
+  after(async () => {
+    f.redis?.resume();
+    for (const gw of [f.a, f.b]) gw?.proc.kill('SIGCONT');
+    await Promise.all([f.a?.stop(), f.b?.stop()]);
+    await f.redis?.stop();
+    await f.db?.drop();
+  });
+  return f;
+}
+
+/** A room-protocol client on `gw` that sent `identity` and got its connection and room frames. */
+export async function roomClient(gw: ServeProc, identity: Record<string, unknown>): Promise<{ c: TestClient; room: Frame }> {
+  const c = await TestClient.connect(gw.url + '/');
+  c.send(identity);
+  await c.next('connection', 5000);
+  return { c, room: await c.next('room', 5000) };
 }

@@ -6,43 +6,18 @@
  * that count covers every broadcast B's senders sent (counted by them) that A's client did not
  * get, and what arrived came in the senders' order, once each. The figures are printed as diagnostics.
  */
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { freshMysqlUrl, type FreshMysql } from '../support/mysql.js';
 import { TestClient, type Frame } from '../support/gateway.js';
 import { sleep, waitFor } from '../sessions/support.js';
 import { runCli } from '../support/cli.js';
-import { startOwnRedis, startServe, TOKEN, type ServeProc, type TestRedis } from './support.js';
+import { fleetPair, roomClient, TOKEN } from './support.js';
 
 const HISTORY = 100;
 const SENDERS = 4;
 const PER_SENDER = 250;
 
-let redis: TestRedis;
-let db: FreshMysql;
-let a: ServeProc;
-let b: ServeProc;
-
-before(async () => {
-  redis = await startOwnRedis();
-  db = await freshMysqlUrl();
-  const args = ['--redis-history', String(HISTORY)];
-  a = await startServe({ redis: redis.url, db: db.url, args });
-  b = await startServe({ redis: redis.url, db: db.url, args });
-});
-after(async () => {
-  a?.proc.kill('SIGCONT');
-  await Promise.all([a?.stop(), b?.stop()]);
-  await redis?.stop();
-  await db?.drop();
-});
-
-async function room(gw: ServeProc, identity: Record<string, unknown>): Promise<{ c: TestClient; room: Frame }> {
-  const c = await TestClient.connect(gw.url + '/');
-  c.send(identity);
-  await c.next('connection', 5000);
-  return { c, room: await c.next('room', 5000) };
-}
+const f = fleetPair(['--redis-history', String(HISTORY)]);
 
 test('serve --help names the fleet stream options', async () => {
   const r = await runCli(['serve', '--help']);
@@ -54,11 +29,11 @@ test('serve --help names the fleet stream options', async () => {
 });
 
 test('a gateway frozen past the stream history: fleet_gap (trimmed, with the count) to its clients and operators', { timeout: 60_000 }, async (t) => {
-  const watcher = await room(a, { device_id: 'trim-a', identity: 'on A', fleet_gap: true });
+  const watcher = await roomClient(f.a, { device_id: 'trim-a', identity: 'on A', fleet_gap: true });
   const roomId = String(watcher.room.room_id);
-  const op = await TestClient.connect(`${a.url}/ws/admin/?token=${TOKEN}`);
+  const op = await TestClient.connect(`${f.a.url}/ws/admin/?token=${TOKEN}`);
   await op.ask({ type: 'subscribe', topics: ['fleet'] }, 'subscribed');
-  const senders = await Promise.all(Array.from({ length: SENDERS }, (_, i) => room(b, { device_id: `trim-b${i}`, identity: `sender ${i}`, room_id: roomId })));
+  const senders = await Promise.all(Array.from({ length: SENDERS }, (_, i) => roomClient(f.b, { device_id: `trim-b${i}`, identity: `sender ${i}`, room_id: roomId })));
   await waitFor('A’s client sees every sender in the room', async () => {
     const info = await watcher.c.ask({ type: 'query_room' }, 'room_info');
     return info.total_clients === SENDERS + 1 ? true : null;
@@ -69,7 +44,7 @@ test('a gateway frozen past the stream history: fleet_gap (trimmed, with the cou
     if (f.type === 'message' && typeof f.content === 'string' && f.content.startsWith('m ')) got.push(f.content);
   });
 
-  a.proc.kill('SIGSTOP');
+  f.a.proc.kill('SIGSTOP');
   const frozenAt = Date.now();
   // Each sender stays under the per-client frame rate; together they outrun the history many times.
   await Promise.all(senders.map(async (s, i) => {
@@ -80,7 +55,7 @@ test('a gateway frozen past the stream history: fleet_gap (trimmed, with the cou
   }));
   // Let B hand everything to Redis before A wakes (A's own keys live 6 s: wake well before).
   await sleep(300);
-  a.proc.kill('SIGCONT');
+  f.a.proc.kill('SIGCONT');
   const frozenMs = Date.now() - frozenAt;
   const resumedAt = Date.now();
   const gap = await watcher.c.next('fleet_gap', 10_000);

@@ -158,23 +158,27 @@ export class FleetBus {
     const deadline = new Promise<'late'>((r) => (timer = setTimeout(() => r('late'), this.heartbeatMs * 1.5)));
     const p = this.cmd.pipeline();
     this.o.onHeartbeat(p);
-    p.ping();
-    const answered = p.exec().then(() => 'ok' as const, () => 'failed' as const);
-    const r = await Promise.race([answered, deadline]);
+    // The epoch rides in the beat: a Redis restarted empty between two beats may never have
+    // looked down from here, and only its epoch says so.
+    p.set(EPOCH_KEY, randomBytes(6).toString('hex'), 'NX');
+    p.get(EPOCH_KEY);
+    const answered = p.exec().then(
+      (res) => ({ r: 'ok' as const, epoch: res?.[res.length - 1]?.[1] }),
+      () => ({ r: 'failed' as const, epoch: undefined }),
+    );
+    const got = await Promise.race([answered, deadline.then(() => ({ r: 'late' as const, epoch: undefined }))]);
     clearTimeout(timer);
-    if (r === 'ok') {
+    if (got.r === 'ok') {
       if (!this.up) await this.recover();
-      // A Redis restarted between two beats may never have looked down from here: its epoch says so.
-      else await this.checkEpoch().catch(() => undefined);
+      else if (typeof got.epoch === 'string' && this.observeEpoch(got.epoch)) await this.o.onResync(true).catch(() => undefined);
     } else if (this.up || this.downSince === null) {
       this.downSince ??= Date.now();
-      this.setUp(false, r === 'late' ? `redis did not answer within ${Math.round(this.heartbeatMs * 1.5)} ms` : 'redis connection failed');
+      this.setUp(false, got.r === 'late' ? `redis did not answer within ${Math.round(this.heartbeatMs * 1.5)} ms` : 'redis connection failed');
     }
   }
 
-  /** True if Redis has another epoch than the one this gateway knew (it came back empty); told as a gap. */
-  private async newEpoch(): Promise<boolean> {
-    const epoch = await this.ensureEpoch();
+  /** True if `epoch` is another than the one this gateway knew (Redis came back empty); told as a gap. */
+  private observeEpoch(epoch: string): boolean {
     const changed = this.epoch !== null && epoch !== this.epoch;
     if (changed) {
       this.gap('epoch', {});
@@ -185,13 +189,9 @@ export class FleetBus {
     return changed;
   }
 
-  private async checkEpoch(): Promise<void> {
-    if (await this.newEpoch()) await this.o.onResync(true);
-  }
-
   private async recover(): Promise<void> {
     try {
-      await this.newEpoch();
+      this.observeEpoch(await this.ensureEpoch());
       // Trimming past our last id shows in the read loop (the others' sequences jump).
       if (this.dropped > 0) {
         // Others see our sequence jump; tell our own clients too.
