@@ -194,7 +194,11 @@ export function createGatewayServer({ core, dispatcher, hooks, storeWatch, serve
     });
   };
   const upgrade = (req: IncomingMessage, socket: Duplex, head: Buffer, endpoint: EndpointName, wire: (peer: Peer) => void, info: ConnectionInfo, ip: string) => {
-    wss.handleUpgrade(req, socket, head, (ws) => onUpgraded(ws, ip, endpoint, wire, info));
+    wss.handleUpgrade(req, socket, head, (ws) => {
+      // From here the WebSocket's own error listener destroys the socket: a second one is an array per socket.
+      socket.off('error', destroySocket);
+      onUpgraded(ws, ip, endpoint, wire, info);
+    });
   };
   const onUpgraded = (ws: WebSocket, ip: string, endpoint: EndpointName, wire: (peer: Peer) => void, info: ConnectionInfo) => {
     const frames = new TokenBucket(options.maxFramesPerSecond, options.maxFramesPerSecond * 2, clock);
