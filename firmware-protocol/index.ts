@@ -13,6 +13,7 @@ export * from './nvs-config.js';
 export * from './usb.js';
 export * from './sessions.js';
 export * from './corrections.js';
+export * from './players.js';
 export * from './wire.js';
 export * from './operator-replies.js';
 export * from './operator-events.js';
@@ -24,6 +25,7 @@ export * from './settings.js';
 export * from './fleet.js';
 export * from './flow.js';
 export * from './envelope.js';
+export * from './live.js';
 
 /** Bumped when a frame changes incompatibly; advertised in mDNS TXT `pv`. */
 export const PROTOCOL_VERSION = 1;

@@ -14,10 +14,12 @@ import { OtaOperatorFrames, OtaReplyTypeOf } from './ota.js';
 import { FleetOperatorFrames } from './fleet.js';
 import { PlatformOperatorFrames } from './envelope.js';
 import { CorrectionOperatorFrames } from './corrections.js';
+import { PlayerOperatorFrames } from './players.js';
+import { LiveOperatorFrames, LiveReplyTypeOf } from './live.js';
 import type { OperatorReplyBody, OperatorReplyType } from './operator-replies.js';
 
 /** Every operator request, of the core and of the parts the standard gateway runs. */
-export const AllOperatorRequestFrames = { ...OperatorFrames, ...SessionOperatorFrames, ...CorrectionOperatorFrames, ...DiscoveryOperatorFrames, ...UsbFrames, ...SettingsOperatorFrames, ...FleetOperatorFrames, ...PlatformOperatorFrames, ...OtaOperatorFrames } as const;
+export const AllOperatorRequestFrames = { ...OperatorFrames, ...SessionOperatorFrames, ...CorrectionOperatorFrames, ...PlayerOperatorFrames, ...DiscoveryOperatorFrames, ...UsbFrames, ...SettingsOperatorFrames, ...FleetOperatorFrames, ...PlatformOperatorFrames, ...OtaOperatorFrames, ...LiveOperatorFrames } as const;
 export type AnyOperatorRequestType = keyof typeof AllOperatorRequestFrames;
 
 /** The reply type of each request (an `error` frame may answer any of them instead). */
@@ -26,6 +28,7 @@ export const ReplyTypeOf = {
   get_device_list: 'device_list',
   get_device: 'device',
   list_commands: 'commands',
+  get_device_history: 'device_history',
   get_rooms: 'rooms',
   get_room: 'room_detail',
   get_messages: 'messages',
@@ -52,6 +55,8 @@ export const ReplyTypeOf = {
   delete_correction: 'correction_deleted',
   reanalyze_session: 'session_reanalyzed',
   get_player_profile: 'player_profile',
+  list_players: 'players',
+  get_player: 'player',
   get_settings: 'settings',
   set_settings: 'settings',
   get_fleet: 'fleet',
@@ -79,6 +84,7 @@ export const ReplyTypeOf = {
   get_health: 'health',
   get_metrics: 'metrics',
   ...OtaReplyTypeOf,
+  ...LiveReplyTypeOf,
 } as const satisfies Record<AnyOperatorRequestType, OperatorReplyType>;
 
 /** The fields a request carries besides `type` and `id`. */

@@ -11,7 +11,7 @@
 import { Type, type Static, type TSchema } from '@sinclair/typebox';
 import { Int, Iso, Str, StrOrNull, event, type PayloadOf } from './wire.js';
 import { BoardStateSchema } from './operator-replies.js';
-import { SessionEvents } from './sessions.js';
+import { SessionEvents, StrokeEvents } from './sessions.js';
 import { DiscoveryEvents } from './discovery.js';
 import { UsbEventFrames } from './usb-replies.js';
 import { OtaEventFrames } from './ota.js';
@@ -65,6 +65,7 @@ export const OperatorEvents = {
   rooms: RoomEvents,
   messages: MessageEvents,
   sessions: SessionEvents,
+  strokes: StrokeEvents,
   discovery: DiscoveryEvents,
   usb: UsbEventFrames,
   ota: OtaEventFrames,
@@ -82,11 +83,12 @@ export type CommandEvent = EventsOf<typeof CommandEvents>;
 export type RoomEvent = EventsOf<typeof RoomEvents>;
 export type RoomMessageEvent = EventsOf<typeof MessageEvents>;
 export type SessionEvent = EventsOf<typeof SessionEvents>;
+export type StrokeEvent = EventsOf<typeof StrokeEvents>;
 export type DiscoveryEvent = EventsOf<typeof DiscoveryEvents>;
 export type UsbEventFrame = EventsOf<typeof UsbEventFrames>;
 export type OtaEventFrame = EventsOf<typeof OtaEventFrames>;
 /** Any event frame an operator can receive. */
-export type OperatorEvent = DeviceEvent | CommandEvent | RoomEvent | RoomMessageEvent | SessionEvent | DiscoveryEvent | UsbEventFrame | OtaEventFrame;
+export type OperatorEvent = DeviceEvent | CommandEvent | RoomEvent | RoomMessageEvent | SessionEvent | StrokeEvent | DiscoveryEvent | UsbEventFrame | OtaEventFrame;
 
 /** The schema of an event frame by its topic and event (a `sensor:<id>` style suffix is ignored), or null when there is none. */
 export function operatorEventSchema(topic: string, name: string): TSchema | null {

@@ -15,10 +15,12 @@ import { DiscoveryReplyFrames } from './discovery.js';
 import { UsbReplyFrames } from './usb-replies.js';
 import { SettingsReplyFrames } from './settings.js';
 import { CorrectionReplyFrames } from './corrections.js';
+import { PlayerReplyFrames } from './players.js';
 import { OtaReplyFrames } from './ota.js';
 import { FleetReplyFrames } from './fleet.js';
 import { PlatformReplyFrames } from './envelope.js';
 import { SamplesDroppedFrame } from './flow.js';
+import { LiveReplyFrames } from './live.js';
 
 /** A service seen over mDNS, as the device list shows it. */
 export const MdnsRecordSchema = Type.Object({
@@ -158,6 +160,23 @@ export const RoomMemberSchema = Type.Object({ device_id: Str, identity: Str, joi
 export type RoomMember = Static<typeof RoomMemberSchema>;
 export const RoomSummarySchema = Type.Object({ room_id: Str, total_clients: Int, members: Type.Array(RoomMemberSchema) });
 export type RoomSummary = Static<typeof RoomSummarySchema>;
+/** A room nobody is in any more, still browsable with its messages until retention removes them. */
+export const EmptyRoomSchema = Type.Object({ room_id: Str, created_at: Iso, last_message_at: IsoOrNull, messages: Int });
+export type EmptyRoom = Static<typeof EmptyRoomSchema>;
+
+/** One entry of a board's status history: a status_update as sent, or a heartbeat's values. */
+export const StatusHistoryEntrySchema = Type.Object({ at: Iso, source: Type.Union([Type.Literal('status_update'), Type.Literal('heartbeat')]), values: Type.Record(Type.String(), Type.Unknown()) });
+/** Connected and disconnected (from the connection rows), error (a frame of the board the gateway refused). */
+export const DeviceEventSchema = Type.Object({
+  at: Iso,
+  event: Type.Union([Type.Literal('connected'), Type.Literal('disconnected'), Type.Literal('error')]),
+  ip: Type.Optional(StrOrNull),
+  gateway_id: Type.Optional(StrOrNull),
+  code: Type.Optional(Str),
+  message: Type.Optional(Str),
+});
+export type DeviceHistoryEvent = Static<typeof DeviceEventSchema>;
+export const DeviceSessionSchema = Type.Object({ session_id: Str, state: Str, created_at: Iso, started_at: IsoOrNull, stopped_at: IsoOrNull, player_id: StrOrNull, boards: Type.Array(Str) });
 
 export const DeviceTokenSchema = Type.Object({ device_id: Str, label: StrOrNull, created_at: Iso, revoked_at: IsoOrNull });
 export type DeviceToken = Static<typeof DeviceTokenSchema>;
@@ -168,7 +187,22 @@ export const NotificationLevel = Type.Union([Type.Literal('info'), Type.Literal(
 export const OperatorReplyFrames = {
   system_status: reply('system_status', SystemStatusSchema.properties),
   device_list: reply('device_list', { devices: Type.Array(DeviceInfoSchema) }),
-  rooms: reply('rooms', { rooms: Type.Array(RoomSummarySchema), signaling_clients: Type.Array(Str) }),
+  rooms: reply('rooms', {
+    rooms: Type.Array(RoomSummarySchema),
+    signaling_clients: Type.Array(Str),
+    empty_rooms: Type.Optional(Type.Array(EmptyRoomSchema, { description: 'Rooms with nobody in them that still have messages (or were made within the retention), last active first, at most 50.' })),
+  }),
+  device_history: reply('device_history', {
+    device_id: Str,
+    statuses: Type.Array(StatusHistoryEntrySchema, { description: 'Newest first; kept in memory since the gateway started, up to 500 per board.' }),
+    events: Type.Array(DeviceEventSchema, { description: 'Newest first.' }),
+    commands: Type.Array(CommandRecordSchema, { description: 'Newest first.' }),
+    sessions: Type.Array(DeviceSessionSchema, { description: 'Newest first.' }),
+    more: Type.Object(
+      { statuses: Type.Boolean(), events: Type.Boolean(), commands: Type.Boolean(), sessions: Type.Boolean() },
+      { description: 'True where older entries are left: ask again with `only` and `before` set to the last entry\'s time.' },
+    ),
+  }),
   room_detail: reply('room_detail', {
     room_id: Str,
     total_clients: Int,
@@ -222,7 +256,7 @@ export const EventEnvelope = Type.Object(
 );
 
 /** Every reply an operator can get, of the core and of every part, by reply type. */
-export const OperatorAllReplyFrames = { ...OperatorReplyFrames, ...SessionReplyFrames, ...CorrectionReplyFrames, ...DiscoveryReplyFrames, ...UsbReplyFrames, ...SettingsReplyFrames, ...FleetReplyFrames, ...PlatformReplyFrames, ...OtaReplyFrames } as const;
+export const OperatorAllReplyFrames = { ...OperatorReplyFrames, ...SessionReplyFrames, ...CorrectionReplyFrames, ...PlayerReplyFrames, ...DiscoveryReplyFrames, ...UsbReplyFrames, ...SettingsReplyFrames, ...FleetReplyFrames, ...PlatformReplyFrames, ...OtaReplyFrames, ...LiveReplyFrames } as const;
 export type OperatorReplyType = keyof typeof OperatorAllReplyFrames;
 export type OperatorReplyFrame<T extends OperatorReplyType = OperatorReplyType> = { [K in T]: Static<(typeof OperatorAllReplyFrames)[K]> }[T];
 /** What the gateway passes as a reply's body (everything but `type` and `id`). */

@@ -16,13 +16,19 @@ function request<P extends TProperties, T extends string>(type: T, props: P) {
 }
 
 /** Topics an operator can subscribe to. `sensor:<device_id>` narrows sensor to one board. */
-export const OperatorTopics = ['devices', 'rooms', 'messages', 'commands', 'sensor', 'notifications', 'discovery', 'sessions', 'usb', 'ota'] as const;
+export const OperatorTopics = ['devices', 'rooms', 'messages', 'commands', 'sensor', 'notifications', 'discovery', 'sessions', 'strokes', 'usb', 'ota'] as const;
 
 export const OperatorFrames = {
   get_system_status: request('get_system_status', {}),
   get_device_list: request('get_device_list', {}),
   get_device: request('get_device', { device_id: DeviceId }),
   list_commands: request('list_commands', { device_id: DeviceId, limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000, description: 'Newest first. Default 100.' })) }),
+  get_device_history: request('get_device_history', {
+    device_id: DeviceId,
+    limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 200, description: 'Entries per list, newest first. Default 50.' })),
+    before: Type.Optional(Type.String({ pattern: '^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}', maxLength: 40, description: 'Only entries older than this (ISO 8601): the `at` of the last entry of the page before.' })),
+    only: Type.Optional(Type.Union([Type.Literal('statuses'), Type.Literal('events'), Type.Literal('commands'), Type.Literal('sessions')], { description: 'One list (to page it); the others come back empty.' })),
+  }),
   get_rooms: request('get_rooms', {}),
   get_room: request('get_room', { room_id: Type.String({ minLength: 1, maxLength: 32 }) }),
   get_messages: request('get_messages', {
@@ -30,7 +36,7 @@ export const OperatorFrames = {
     limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000 })),
   }),
   subscribe: request('subscribe', {
-    topics: Type.Array(Type.String({ pattern: '^(devices|rooms|messages|commands|sensor|notifications|discovery|sessions|usb|ota|fleet)(:.{1,128})?$' }), { minItems: 1, maxItems: 64 }),
+    topics: Type.Array(Type.String({ pattern: '^(devices|rooms|messages|commands|sensor|notifications|discovery|sessions|strokes|usb|ota|fleet)(:.{1,128})?$' }), { minItems: 1, maxItems: 64 }),
   }),
   unsubscribe: request('unsubscribe', { topics: Type.Array(Type.String({ maxLength: 140 }), { minItems: 1, maxItems: 64 }) }),
   send_command: request('send_command', {

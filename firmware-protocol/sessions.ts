@@ -17,11 +17,18 @@ function request<P extends TProperties, T extends string>(type: T, props: P) {
 export const SessionStates = ['created', 'recording', 'uploading', 'analyzing', 'complete', 'failed'] as const;
 export type SessionState = (typeof SessionStates)[number];
 
+/** Board -> the player holding it; a board not named is the session's `player_id`'s. */
+const BoardPlayers = Type.Record(Type.String({ minLength: 1, maxLength: 128 }), Type.String({ minLength: 1, maxLength: 128 }), {
+  // No count bound here: the gateway takes only the session's boards (at most 64).
+  description: 'Which player holds which board (device id -> player), when they are not all the session\'s player.',
+});
+
 export const SessionOperatorFrames = {
   create_session: request('create_session', {
     boards: Type.Optional(Type.Array(Type.String({ minLength: 1, maxLength: 128 }), { minItems: 1, maxItems: 64, description: 'Device ids of the racket boards (or give `tag`).' })),
     tag: Type.Optional(Type.String({ pattern: TagPattern, description: 'Every board carrying this tag (set_device_tags), instead of `boards`.' })),
     player_id: Type.Optional(Type.String({ minLength: 1, maxLength: 128, description: 'User id on /ws/miniprogram/{user_id}/.' })),
+    board_players: Type.Optional(BoardPlayers),
     court: Type.Optional(Type.String({ maxLength: 64 })),
     room_id: Type.Optional(Type.String({ maxLength: 32 })),
     notes: Type.Optional(Type.String({ maxLength: 4000 })),
@@ -37,6 +44,7 @@ export const SessionOperatorFrames = {
   update_session: request('update_session', {
     session_id: SessionIdField,
     player_id: Type.Optional(Type.Union([Type.String({ minLength: 1, maxLength: 128 }), Type.Null()], { description: 'null clears it.' })),
+    board_players: Type.Optional(Type.Union([BoardPlayers, Type.Null()], { description: 'Replaces the whole assignment; null clears it.' })),
     court: Type.Optional(Type.Union([Type.String({ maxLength: 64 }), Type.Null()])),
     notes: Type.Optional(Type.Union([Type.String({ maxLength: 4000 }), Type.Null()])),
   }),
@@ -47,6 +55,15 @@ export const SessionOperatorFrames = {
     limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 500 })),
   }),
 } as const;
+
+/** A stroke found while the session records (the analysis after the stop may differ a little). */
+export const LiveStrokeSchema = Type.Object({
+  t_ms: Type.Number({ description: 'Time of the peak on the board\'s sample clock (ms).' }),
+  type: Type.String({ description: 'clear, drive, lift, smash or unknown.' }),
+  speed_kmh: Type.Number(),
+  peak_dps: Type.Number(),
+});
+export type LiveStroke = Static<typeof LiveStrokeSchema>;
 
 /** Per board, how far its upload got. */
 export const SessionBoardProgress = Type.Object({
@@ -59,6 +76,8 @@ export const SessionBoardProgress = Type.Object({
   final_seq: Type.Union([Type.Integer(), Type.Null()]),
   missing: Type.Array(Type.Integer(), { description: 'Seqs asked again (gaps).' }),
   complete: Type.Boolean(),
+  live_strokes: Type.Optional(Type.Integer({ description: 'While recording: strokes found so far on this board.' })),
+  last_stroke: Type.Optional(Type.Union([LiveStrokeSchema, Type.Null()], { description: 'While recording: the newest of them.' })),
 });
 
 export const SessionJson = Type.Object(
@@ -67,6 +86,7 @@ export const SessionJson = Type.Object(
     state: Type.Union(SessionStates.map((s) => Type.Literal(s))),
     boards: Type.Array(Type.String()),
     player_id: Type.Union([Type.String(), Type.Null()]),
+    board_players: Type.Optional(Type.Union([Type.Record(Type.String(), Type.String()), Type.Null()], { description: 'Board -> player, where set.' })),
     court: Type.Union([Type.String(), Type.Null()]),
     room_id: Type.Union([Type.String(), Type.Null()]),
     notes: Type.Union([Type.String(), Type.Null()]),
@@ -135,6 +155,20 @@ export type AnalysisCompleteNotification = Static<typeof AnalysisCompleteNotific
 export const SessionEvents = {
   state: event('sessions', 'state', { session: SessionJson }),
   progress: event('sessions', 'progress', { session: SessionJson }),
+} as const;
+
+/**
+ * Events on topic `strokes`: a topic of its own, so a `sessions` subscriber still gets only
+ * events that carry the session object.
+ */
+export const StrokeEvents = {
+  stroke: event('strokes', 'stroke', {
+    session_id: Str,
+    device_id: Str,
+    player_id: StrOrNull,
+    count: Type.Integer({ description: 'Strokes found so far on this board in this session.' }),
+    stroke: LiveStrokeSchema,
+  }, 'A stroke found on a board while its session records.'),
 } as const;
 export type SessionEventPayload<E extends keyof typeof SessionEvents> = PayloadOf<(typeof SessionEvents)[E]>;
 
@@ -220,6 +254,30 @@ export function decodeBinaryBatch(buf: Uint8Array): BinaryDecode {
     samples[i] = s;
   }
   return { ok: true, batch: { seq, startMs, rateHz, accelScale, gyroScale, samples } };
+}
+
+/**
+ * The scaled values of a frame decodeBinaryBatch accepted, sample-major, as Float32: the form the
+ * gateway stores, computed from the int16 payload at once instead of through `samples` (the same
+ * numbers: each is the int16 times its scale, rounded to Float32 once).
+ */
+export function binaryFrameValues(buf: Uint8Array, into?: Float32Array): Float32Array {
+  const v = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
+  const count = v.getUint16(20, true);
+  const accelScale = v.getFloat32(24, true);
+  const gyroScale = v.getFloat32(28, true);
+  // `into`: a caller's slice of a larger array (one allocation for many frames).
+  const out = into ?? new Float32Array(count * BINARY_CHANNELS);
+  if (out.length !== count * BINARY_CHANNELS) throw new RangeError(`a frame of ${count} samples needs ${count * BINARY_CHANNELS} values, got room for ${out.length}`);
+  for (let i = 0, o = BINARY_HEADER_BYTES; i < out.length; i += 6, o += 12) {
+    out[i] = v.getInt16(o, true) * accelScale;
+    out[i + 1] = v.getInt16(o + 2, true) * accelScale;
+    out[i + 2] = v.getInt16(o + 4, true) * accelScale;
+    out[i + 3] = v.getInt16(o + 6, true) * gyroScale;
+    out[i + 4] = v.getInt16(o + 8, true) * gyroScale;
+    out[i + 5] = v.getInt16(o + 10, true) * gyroScale;
+  }
+  return out;
 }
 
 /** Encodes a binary sample frame (the simulator and tests; firmware does the same in C). */

@@ -67,12 +67,27 @@ export const UsbBulkStatusSchema = Type.Object(
 );
 export type UsbBulkStatus = Static<typeof UsbBulkStatusSchema>;
 
+/** What an ESP-IDF application image says of itself (esp_app_desc_t and the image header). */
+const AppFactsProps = {
+  version: Str,
+  project: Str,
+  build_date: Str,
+  build_time: Str,
+  idf_version: Str,
+  chip_id: Int,
+  segments: Int,
+  secure_version: Int,
+  app_elf_sha256: Str,
+};
+
 export const FirmwareMetaSchema = Type.Object({
   id: Type.String({ description: 'sha256 of the image: firmware_id of usb_flash.' }),
   name: StrOrNull,
   size: Int,
   uploaded_at: Iso,
   chip: Type.Union([Str, Type.Null()], { description: 'The chip the image header names.' }),
+  app: Type.Optional(Type.Object(AppFactsProps, { description: 'An application image (OTA firmware): what its esp_app_desc_t says.' })),
+  merged_app: Type.Optional(Type.Object({ ...AppFactsProps, offset: Type.Integer({ description: 'Where the application starts in the file (its partition\'s offset).' }) }, { description: 'A merged image (bootloader, partition table and application in one file): what its application says of itself.' })),
 });
 /** An uploaded firmware image (`usb_firmware`, the answer to `POST /api/usb/firmware`). */
 export type FirmwareMeta = Static<typeof FirmwareMetaSchema>;

@@ -14,6 +14,7 @@ import type { BoardFleet } from './fleet/hooks.js';
 export const TOO_MANY_NEW_DEVICES_CLOSE = 4429;
 import type { Peer } from './peer.js';
 import type { OtaProgressFrame } from '../../firmware-protocol/index.js';
+import { BoardHistory } from './board-history.js';
 
 /** What parts (OTA) hear of boards: connects, stored statuses, disconnects, ota_progress frames. */
 export interface BoardListener {
@@ -51,6 +52,8 @@ export class BoardHub {
   private readonly listeners: BoardListener[] = [];
   /** Tags by board, as the store keeps them. */
   private readonly tagsOf = new Map<string, string[]>();
+  /** Statuses, heartbeats and errors over time, for the device page (bounded, in memory). */
+  readonly history = new BoardHistory();
 
   constructor(private readonly ctx: BoardHubDeps) {
     this.newDevices = new NewDeviceBudget(ctx.clock, ctx.options.maxNewDevicesPerAddress);
@@ -209,6 +212,11 @@ export class BoardHub {
     return this.conns.has(deviceId);
   }
 
+  /** An error the gateway answered a connected board's frame with (shown among the board's events). */
+  noteError(deviceId: string, code: string, message: string): void {
+    if (this.live(deviceId)) this.history.error(deviceId, this.ctx.clock.now(), code, message);
+  }
+
   seen(deviceId: string): void {
     const s = this.states.get(deviceId);
     if (s) s.lastSeenAt = this.ctx.clock.now();
@@ -220,6 +228,7 @@ export class BoardHub {
     s.lastHeartbeatAt = this.ctx.clock.now();
     if (fields.battery !== undefined || fields.rssi !== undefined) {
       s.status = { ...(s.status ?? {}), ...fields };
+      this.history.status(deviceId, s.lastHeartbeatAt, 'heartbeat', { ...fields });
     }
   }
 
@@ -231,6 +240,7 @@ export class BoardHub {
     const s = this.state(deviceId);
     s.status = status;
     s.statusAt = now;
+    this.history.status(deviceId, now, 'status_update', status);
     this.ctx.fleet?.status(deviceId, status);
     this.ctx.operators.publish('devices', { event: 'status', device: this.describe(s) });
     this.tell('status', deviceId, status);

@@ -2,11 +2,12 @@
  * The core's operator requests (the badminton protocol's admin frames plus
  * what the UI needs): one entry each, with the HTTP route it also answers on.
  */
-import { OperatorFrames } from '../../firmware-protocol/index.js';
+import { LiveOperatorFrames, OperatorFrames } from '../../firmware-protocol/index.js';
 import { gatewayError } from './errors.js';
 import { answer, defineRequest, type RequestTable } from './parts.js';
 import { normalizeRoomId } from './rooms.js';
 import { PRIORITY_RANK, priorityName } from './priority.js';
+import { deviceHistory, emptyRooms } from './device-history.js';
 import {
   boardCommandName,
   broadcastToBoards,
@@ -35,6 +36,14 @@ export function coreRequests(view: GatewayView): RequestTable {
         return answer('device', d);
       },
     }),
+    get_recent_samples: defineRequest(LiveOperatorFrames.get_recent_samples, {
+      http: 'GET /devices/:device_id/recent-samples',
+      handle(f) {
+        if (!core.boards.find(f.device_id)) throw gatewayError('NOT_FOUND', `device ${f.device_id} not found`);
+        const seconds = f.seconds ?? 60;
+        return answer('recent_samples', { device_id: f.device_id, seconds, ...core.recent.read(f.device_id, seconds) });
+      },
+    }),
     list_commands: defineRequest(F.list_commands, {
       http: 'GET /devices/:device_id/commands',
       async handle(f) {
@@ -56,7 +65,14 @@ export function coreRequests(view: GatewayView): RequestTable {
         return answer('commands', { device_id: f.device_id, commands });
       },
     }),
-    get_rooms: defineRequest(F.get_rooms, { http: 'GET /rooms', handle: () => answer('rooms', { rooms: roomsList(core), signaling_clients: core.signaling.ids() }) }),
+    get_device_history: defineRequest(F.get_device_history, {
+      http: 'GET /devices/:device_id/history',
+      handle: async (f) => answer('device_history', await deviceHistory(core, f)),
+    }),
+    get_rooms: defineRequest(F.get_rooms, {
+      http: 'GET /rooms',
+      handle: async () => answer('rooms', { rooms: roomsList(core), signaling_clients: core.signaling.ids(), empty_rooms: await emptyRooms(core) }),
+    }),
     get_room: defineRequest(F.get_room, {
       http: 'GET /rooms/:room_id',
       async handle(f) {

@@ -16,6 +16,7 @@ import { Paths } from '../../firmware-protocol/index.js';
 import { FINGERPRINT_PARAM } from '../../firmware-protocol/tls.js';
 import type { FleetLink } from './fleet/link.js';
 import { Platform } from './platform/platform.js';
+import { RecentSamples } from './recent-samples.js';
 
 /** Device tokens as parts use them: the store keeps only hashes. */
 export interface DeviceTokens {
@@ -48,6 +49,8 @@ export interface Core extends Base {
   readonly fleet: FleetLink | null;
   /** The addresses boards are told to use (provisioning, discovery), each with its interface. */
   addresses(): BoardAddress[];
+  /** Every board's last minutes of samples, for the Live view's backfill. */
+  readonly recent: RecentSamples;
 }
 
 /** An address the gateway listens on, as provisioning offers it to a board. */
@@ -115,6 +118,7 @@ export function createCore(
     fleet,
     platform,
     addresses: () => where.addresses(),
+    recent: new RecentSamples(() => base.clock.now()),
     urls() {
       const port = where.port();
       const hs = where.hosts();

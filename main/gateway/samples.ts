@@ -12,6 +12,8 @@ export interface IncomingBatch {
   startMs: number;
   rateHz: number;
   samples: number[][];
+  /** `samples` as stored (Float32, sample-major), when the frame carried them so (binary frames). */
+  values?: Float32Array;
 }
 
 export type SinkResult =

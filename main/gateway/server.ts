@@ -133,7 +133,7 @@ export function createGatewayServer({ core, dispatcher, hooks, storeWatch, serve
   keepalive.start();
   const intake = { log: core.log, metrics, options, keepalive, storeWatch: storeWatch ?? null, platform };
   const sessionStatus = hooks.sessionStatus ?? (() => Promise.resolve(null));
-  const boardDeps = { ...intake, clock, boards: core.boards, commands: core.commands, operators: core.operators, sampleSink: hooks.sampleSink ?? null };
+  const boardDeps = { ...intake, clock, boards: core.boards, commands: core.commands, operators: core.operators, sampleSink: hooks.sampleSink ?? null, recent: core.recent };
   const userDeps = { ...intake, clock, users: core.users };
   const legacyDeps = { ...intake, store: core.store, tokens: core.tokens, rooms: core.rooms, signaling: core.signaling };
   const operatorDeps = { ...intake, clock, operators: core.operators, dispatcher };

@@ -6,6 +6,11 @@
  *
  *   node --import tsx test/bench/ingest-load.ts --port P --pid GATEWAY_PID --token T
  *        --mode json|binary --boards B --samples-per-frame N --window W --seconds S --warmup S
+ *        [--ack per-frame|cumulative] [--deflate]
+ *
+ * Boards do not offer permessage-deflate (an ESP32's WebSocket client has none), so neither do
+ * these unless --deflate: zlib at both ends was most of the loader's and the gateway's CPU.
+ * --ack cumulative connects with `?ack=cumulative`: one data_acks frame acks a range of seqs.
  *
  * Prints one JSON line. samples_per_s = samples acked during the measured
  * window / its length; frames sent in the warm-up or still in flight at the
@@ -33,10 +38,12 @@ const { values: a } = parseArgs({
     'samples-per-frame': { type: 'string', default: '100' }, window: { type: 'string', default: '16' },
     seconds: { type: 'string', default: '10' }, warmup: { type: 'string', default: '1' },
     'max-fps': { type: 'string', default: '400' },
+    ack: { type: 'string', default: 'per-frame' }, deflate: { type: 'boolean', default: false },
     session: { type: 'string' }, offset: { type: 'string', default: '0' }, 'wait-go': { type: 'boolean', default: false },
   },
 });
 const mode = a.mode as 'json' | 'binary';
+const cumulative = a.ack === 'cumulative';
 const port = Number(a.port);
 const pid = Number(a.pid);
 const boards = Number(a.boards);
@@ -74,7 +81,11 @@ interface Board {
   ws: WebSocket;
   seq: number;
   inFlight: number;
+  /** Frames the rate allows now (see pump). */
+  tokens: number;
   lastSendAt: number;
+  /** A pump waits for the rate cap: acks meanwhile do not start another timer. */
+  timer: NodeJS.Timeout | null;
   frame(seq: number, startMs: number): string | Buffer;
 }
 
@@ -105,15 +116,25 @@ function makeFrames(id: string, sessionId: string, b: number): Board['frame'] {
   };
 }
 
+/**
+ * A token bucket per board: on average max-fps, at most a window at once (far under the
+ * gateway's burst). A fixed gap between frames instead made every frame wait for a timer, and
+ * on a loaded machine timers fire late: the loader, not the gateway, then set the rate.
+ */
 function pump(b: Board): void {
-  const minGap = 1000 / maxFps;
+  if (b.timer !== null) return;
+  const now = performance.now();
+  b.tokens = Math.min(window, b.tokens + ((now - b.lastSendAt) * maxFps) / 1000);
+  b.lastSendAt = now;
   while (sending && b.inFlight < window) {
-    const now = performance.now();
-    if (now - b.lastSendAt < minGap) {
-      setTimeout(() => pump(b), minGap - (now - b.lastSendAt));
+    if (b.tokens < 1) {
+      b.timer = setTimeout(() => {
+        b.timer = null;
+        pump(b);
+      }, ((1 - b.tokens) * 1000) / maxFps);
       return;
     }
-    b.lastSendAt = now;
+    b.tokens--;
     const seq = b.seq++;
     b.ws.send(b.frame(seq, seq * ((perFrame * 1000) / RATE)));
     b.inFlight++;
@@ -122,12 +143,15 @@ function pump(b: Board): void {
 
 function connect(id: string, sessionId: string, i: number): Promise<Board> {
   return new Promise((resolve, reject) => {
-    const ws = new WebSocket(boardEndpoint(`ws://127.0.0.1:${port}`, id), { handshakeTimeout: 10_000 });
-    const b: Board = { id, ws, seq: 0, inFlight: 0, lastSendAt: 0, frame: makeFrames(id, sessionId, i) };
+    const url = boardEndpoint(`ws://127.0.0.1:${port}`, id) + (cumulative ? '?ack=cumulative' : '');
+    const ws = new WebSocket(url, { handshakeTimeout: 10_000, perMessageDeflate: a.deflate });
+    const b: Board = { id, ws, seq: 0, inFlight: 0, tokens: 1, lastSendAt: performance.now(), timer: null, frame: makeFrames(id, sessionId, i) };
     ws.on('message', (data) => {
       const m = JSON.parse(data.toString()) as Record<string, unknown>;
       switch (m.type) {
-        case 'connection_established': return resolve(b);
+        // Binary frames carry no session id: one sent before the board acked start_collection is
+        // live only (acked stored: false). So a board is ready once it has acked that command.
+        case 'connection_established': return mode === 'json' ? resolve(b) : undefined;
         case 'data_ack':
           b.inFlight--;
           if (m.stored === true) {
@@ -136,8 +160,21 @@ function connect(id: string, sessionId: string, i: number): Promise<Board> {
             if (measuring) { windowFrames++; windowSamples += perFrame; }
           } else notStored++;
           return pump(b);
+        case 'data_acks': {
+          // Every seq from..to but the exceptions, each as if it had its own data_ack.
+          const n = Number(m.to_seq) - Number(m.from_seq) + 1 - (m.except as unknown[]).length;
+          b.inFlight -= n;
+          if (m.stored === true) {
+            ackedFrames += n;
+            lastAckAt = performance.now();
+            if (measuring) { windowFrames += n; windowSamples += n * perFrame; }
+          } else notStored += n;
+          return pump(b);
+        }
         case 'command': // start_collection: acked, as a board would, so it is not pushed again
-          return ws.send(JSON.stringify({ type: 'command_ack', command_id: m.command_id, ok: true }));
+          ws.send(JSON.stringify({ type: 'command_ack', command_id: m.command_id, ok: true }));
+          if (m.command === 'start_collection') resolve(b);
+          return;
         case 'error':
           errorFrames++;
           firstError ??= `${String(m.code)}: ${String(m.message)}`;
@@ -189,7 +226,7 @@ async function main(): Promise<void> {
 
   const r1 = (x: number) => Math.round(x * 10) / 10;
   process.stdout.write(JSON.stringify({
-    mode, boards, samples_per_frame: perFrame, window, seconds: r1(wall), warmup_s: warmup,
+    mode, ack: cumulative ? 'cumulative' : 'per-frame', deflate: a.deflate, boards, samples_per_frame: perFrame, window, seconds: r1(wall), warmup_s: warmup,
     samples_per_s: Math.round(windowSamples / wall),
     frames_per_s: Math.round(windowFrames / wall),
     frames_sent: framesSent, acked_frames: ackedFrames, acked_samples: ackedFrames * perFrame,

@@ -6,13 +6,16 @@
  * (ingest-load.ts); only acks with `stored: true` count.
  *
  *   node --import tsx test/bench/ingest.ts [--backends sqlite,mysql] [--modes json,binary]
- *        [--boards 20] [--samples-per-frame 100] [--window 16] [--seconds 10] [--warmup 1]
- *        [--loaders 1] [--cpu-prof DIR]
+ *        [--boards 40] [--samples-per-frame 100] [--window 16] [--seconds 10] [--warmup 1]
+ *        [--loaders 1] [--acks per-frame|cumulative|both] [--deflate] [--cpu-prof DIR]
  *
  * MariaDB runs use a fresh database on COURTSIDE_TEST_MYSQL_URL's server
- * (see .ci/start-mariadb.sh). With --cpu-prof each gateway writes a V8 CPU
- * profile into DIR. Prints one JSON document; exit 1 if a run failed, 2 on a
- * bad flag.
+ * (see .ci/start-mariadb.sh). With --cpu-prof each gateway, its SQLite writer
+ * process and each loader write a V8 CPU profile into DIR. --acks both runs
+ * each backend and mode once per ack style (boards on `?ack=cumulative` get
+ * data_acks frames); --deflate has the loaders offer permessage-deflate, which
+ * boards do not. Prints one JSON document; exit 1 if a run failed, 2 on a bad
+ * flag.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -60,9 +63,12 @@ function flags() {
       strict: true,
       options: {
         backends: { type: 'string', default: 'sqlite,mysql' }, modes: { type: 'string', default: 'json,binary' },
-        boards: { type: 'string', default: '20' }, 'samples-per-frame': { type: 'string', default: '100' },
+        // 40: a loader paces each board under the gateway's 500 frames/s, so 20 boards of 100
+        // samples could never send 1 M samples/s, whatever the gateway did.
+        boards: { type: 'string', default: '40' }, 'samples-per-frame': { type: 'string', default: '100' },
         window: { type: 'string', default: '16' }, seconds: { type: 'string', default: '10' },
         warmup: { type: 'string', default: '1' }, 'cpu-prof': { type: 'string' }, loaders: { type: 'string', default: '1' },
+        acks: { type: 'string', default: 'per-frame' }, deflate: { type: 'boolean', default: false },
       },
     }));
   } catch (e) {
@@ -88,9 +94,12 @@ function flags() {
     warmup: num('warmup', v.warmup, 0, 60, false),
     cpuProf: v['cpu-prof'] ? resolve(v['cpu-prof']) : null,
     loaders: num('loaders', v.loaders, 1, 32),
+    acks: v.acks === 'both' ? (['per-frame', 'cumulative'] as const) : list('acks', v.acks, ['per-frame', 'cumulative'] as const),
+    deflate: v.deflate,
   };
 }
 type Cfg = ReturnType<typeof flags>;
+type Ack = Cfg['acks'][number];
 
 function spawnNode(args: string[]): { child: ChildProcess; out: string[]; err: string[] } {
   const child = spawn(process.execPath, args, { cwd: root, stdio: ['pipe', 'pipe', 'pipe'] });
@@ -106,7 +115,8 @@ function spawnNode(args: string[]): { child: ChildProcess; out: string[]; err: s
 const tail = (chunks: string[]) => chunks.join('').trim().split('\n').slice(-4).join(' | ').slice(-600);
 
 async function startGateway(cfg: Cfg, db: string, dataDir: string) {
-  const prof = cfg.cpuProf ? ['--cpu-prof', '--cpu-prof-dir', cfg.cpuProf] : [];
+  // The gateway passes --cpu-prof on to its SQLite writer process.
+    const prof = cfg.cpuProf ? ['--cpu-prof', `--cpu-prof-dir=${cfg.cpuProf}`] : [];
   const g = spawnNode([...prof, '--import', 'tsx', join(root, 'main/cli.ts'), 'serve', '--host', '127.0.0.1', '--port', '0',
     '--db', db, '--data-dir', dataDir, '--operator-token', TOKEN, '--log-level', 'warn']);
   const port = await new Promise<number>((ok, ko) => {
@@ -129,7 +139,7 @@ async function stop(child: ChildProcess): Promise<void> {
   clearTimeout(t);
 }
 
-async function runOne(cfg: Cfg, backend: Backend, mode: Mode): Promise<Record<string, unknown>> {
+async function runOne(cfg: Cfg, backend: Backend, mode: Mode, ack: Ack): Promise<Record<string, unknown>> {
   const dataDir = mkdtempSync(join(tmpdir(), 'courtside-ingest-bench-'));
   let mysql: Awaited<ReturnType<typeof freshMysqlUrl>> | undefined;
   let gw: Awaited<ReturnType<typeof startGateway>> | undefined;
@@ -140,11 +150,13 @@ async function runOne(cfg: Cfg, backend: Backend, mode: Mode): Promise<Record<st
     const sessionId = (session.session as { session_id: string }).session_id;
     await api(gw.port, 'POST', `/api/sessions/${sessionId}/start`);
     const per = Math.ceil(cfg.boards / cfg.loaders);
+    const prof = cfg.cpuProf ? ['--cpu-prof', `--cpu-prof-dir=${cfg.cpuProf}`] : [];
     const loads: ReturnType<typeof spawnNode>[] = [];
     for (let l = 0; l * per < cfg.boards; l++) {
-      loads.push(spawnNode(['--import', 'tsx', join(here, 'ingest-load.ts'), '--port', String(gw.port), '--pid', String(gw.child.pid),
+      loads.push(spawnNode([...prof, '--import', 'tsx', join(here, 'ingest-load.ts'), '--port', String(gw.port), '--pid', String(gw.child.pid),
         '--token', TOKEN, '--mode', mode, '--boards', String(Math.min(per, cfg.boards - l * per)), '--offset', String(l * per), '--session', sessionId, '--wait-go',
-        '--samples-per-frame', String(cfg.samplesPerFrame), '--window', String(cfg.window), '--seconds', String(cfg.seconds), '--warmup', String(cfg.warmup)]));
+        '--samples-per-frame', String(cfg.samplesPerFrame), '--window', String(cfg.window), '--seconds', String(cfg.seconds), '--warmup', String(cfg.warmup),
+        '--ack', ack, ...(cfg.deflate ? ['--deflate'] : [])]));
     }
     const exits = loads.map((load) => new Promise<number | null>((ok) => load.child.once('exit', (c) => ok(c))));
     await Promise.all(loads.map((load) => new Promise<void>((ok, ko) => {
@@ -171,7 +183,7 @@ async function runOne(cfg: Cfg, backend: Backend, mode: Mode): Promise<Record<st
     const sum = (k: string) => parts.reduce((n, p) => n + Number(p[k] ?? 0), 0);
     const r1 = (x: number) => Math.round(x * 10) / 10;
     const r = {
-      mode, boards: cfg.boards, loaders: loads.length, samples_per_frame: cfg.samplesPerFrame, window: cfg.window, seconds: r1(wall), warmup_s: cfg.warmup,
+      mode, ack, deflate: cfg.deflate, boards: cfg.boards, loaders: loads.length, samples_per_frame: cfg.samplesPerFrame, window: cfg.window, seconds: r1(wall), warmup_s: cfg.warmup,
       samples_per_s: sum('samples_per_s'), frames_per_s: sum('frames_per_s'),
       frames_sent: sum('frames_sent'), acked_frames: sum('acked_frames'), acked_samples: sum('acked_samples'),
       stored_samples: got.progress.reduce((n, p) => n + p.samples, 0), in_flight_left: sum('in_flight_left'),
@@ -183,7 +195,7 @@ async function runOne(cfg: Cfg, backend: Backend, mode: Mode): Promise<Record<st
     const target = (mode === 'binary' ? BINARY_TARGETS[backend] : undefined) ?? TARGETS[backend];
     return { backend, ...r, target_samples_per_s: target, target_met: r.samples_per_s >= target };
   } catch (e) {
-    return { backend, mode, error: e instanceof Error ? e.message : String(e) };
+    return { backend, mode, ack, error: e instanceof Error ? e.message : String(e) };
   } finally {
     if (gw) await stop(gw.child);
     await mysql?.drop().catch(() => undefined);
@@ -197,10 +209,13 @@ async function main(): Promise<number> {
   const runs: Record<string, unknown>[] = [];
   for (const backend of cfg.backends) {
     for (const mode of cfg.modes) {
-      process.stderr.write(`ingest-bench: ${backend} x ${mode} (${cfg.boards} boards, ${cfg.samplesPerFrame} samples/frame, ${cfg.seconds} s)...\n`);
-      const r = await runOne(cfg, backend, mode);
-      if (r.error) process.stderr.write(`ingest-bench: ${backend} x ${mode} failed: ${String(r.error)}\n`);
-      runs.push(r);
+      for (const ack of cfg.acks) {
+        const name = `${backend} x ${mode}${cfg.acks.length > 1 || ack !== 'per-frame' ? ` (${ack} acks)` : ''}`;
+        process.stderr.write(`ingest-bench: ${name} (${cfg.boards} boards, ${cfg.samplesPerFrame} samples/frame, ${cfg.seconds} s)...\n`);
+        const r = await runOne(cfg, backend, mode, ack);
+        if (r.error) process.stderr.write(`ingest-bench: ${name} failed: ${String(r.error)}\n`);
+        runs.push(r);
+      }
     }
   }
   const r2 = (x: number) => Math.round(x * 100) / 100;
@@ -211,7 +226,7 @@ async function main(): Promise<number> {
     cpu_model: cpus()[0]?.model ?? null,
     // Other work on the machine shows up here first: two cores are shared by gateway, loader and database.
     loadavg_1m: { before: r2(load0), after: r2(loadavg()[0]!) },
-    config: { boards: cfg.boards, loaders: cfg.loaders, samples_per_frame: cfg.samplesPerFrame, window: cfg.window, seconds: cfg.seconds, warmup_s: cfg.warmup },
+    config: { boards: cfg.boards, loaders: cfg.loaders, acks: cfg.acks, deflate: cfg.deflate, samples_per_frame: cfg.samplesPerFrame, window: cfg.window, seconds: cfg.seconds, warmup_s: cfg.warmup },
     targets: TARGETS,
     binary_targets: BINARY_TARGETS,
     runs,

@@ -43,7 +43,7 @@ describe('sessions in the UI', { skip: noBrowser }, () => {
     await page.getByTestId('session-results').waitFor();
     const count = Number(await page.getByTestId('stroke-count').textContent());
     assert.ok(count >= 2, `strokes found: ${count}`);
-    await page.getByTestId('timeline').locator('canvas').waitFor();
+    await page.getByTestId('timeline').locator('canvas').first().waitFor();
     await page.getByTestId('speed-chart').locator('canvas').waitFor();
     await page.getByRole('row', { name: /player-7/ }).waitFor();
     await h.shot('session-results');

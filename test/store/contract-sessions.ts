@@ -16,7 +16,7 @@ export function chunkOf(sessionId: string, deviceId: string, seq: number, count 
 export function sessionOf(id: string, over: Partial<SessionRow> = {}): SessionRow {
   return {
     sessionId: id, state: 'created', boards: ['racket-1', 'racket-2'], playerId: 'player-7', court: 'Court 3', roomId: null, notes: 'warm-up 100%',
-    sampleRateHz: 200, createdAt: new Date(1_700_000_000_000), startedAt: null, stoppedAt: null, completedAt: null, failureReason: null, summary: null,
+    sampleRateHz: 200, createdAt: new Date(1_700_000_000_000), startedAt: null, stoppedAt: null, completedAt: null, failureReason: null, summary: null, boardPlayers: null,
     ...over,
   };
 }
@@ -28,6 +28,17 @@ export function sessionsContract(name: string, open: () => Promise<Store>): void
       store = await open();
     });
     after(() => store.close());
+
+    test('which player holds each board: stored, patched, cleared, and found by search', async () => {
+      await store.createSession(sessionOf('s-bp', { boardPlayers: { 'racket-1': 'ana', 'racket-2': 'ben' }, playerId: null, notes: null }));
+      assert.deepEqual((await store.getSession('s-bp'))?.boardPlayers, { 'racket-1': 'ana', 'racket-2': 'ben' });
+      assert.deepEqual((await store.listSessions({ search: 'ben' })).map((s) => s.sessionId), ['s-bp']);
+      await store.updateSession('s-bp', { boardPlayers: { 'racket-2': 'cleo' } });
+      assert.deepEqual((await store.getSession('s-bp'))?.boardPlayers, { 'racket-2': 'cleo' });
+      await store.updateSession('s-bp', { boardPlayers: null });
+      assert.equal((await store.getSession('s-bp'))?.boardPlayers, null);
+      assert.ok(await store.deleteSession('s-bp'));
+    });
 
     test('create, get, update and list sessions (search escapes wildcards; newest first)', async () => {
       await store.createSession(sessionOf('s-a'));
@@ -133,6 +144,25 @@ export function sessionsContract(name: string, open: () => Promise<Store>): void
       assert.equal((await store.getSession('s-keep'))?.sessionId, 's-keep');
       assert.equal((await store.chunkStats('s-keep'))[0]?.frames, 2);
       assert.equal((await store.listStrokes('s-keep')).length, 1);
+    });
+
+    test('a session closed by updateSession lists the chunk counts it had, kept apart from its chunks; deleted with it', async () => {
+      await store.createSession(sessionOf('s-frozen', { state: 'uploading', createdAt: new Date(1_800_000_000_000) }));
+      await store.insertChunks([chunkOf('s-frozen', 'racket-1', 0, 4), chunkOf('s-frozen', 'racket-1', 2, 5), chunkOf('s-frozen', 'racket-2', 1)]);
+      const open = (await store.listSessionSummaries({ search: 's-frozen' }))[0]!.chunks;
+      assert.deepEqual(open, [{ deviceId: 'racket-1', frames: 2, samples: 9, maxSeq: 2 }, { deviceId: 'racket-2', frames: 1, samples: 3, maxSeq: 1 }]);
+      await store.updateSession('s-frozen', { state: 'complete', completedAt: new Date(1_800_000_060_000) });
+      // A chunk written after completion (never, through the gateway) shows the list reads the kept counts.
+      await store.insertChunks([chunkOf('s-frozen', 'racket-2', 5)]);
+      assert.deepEqual((await store.listSessionSummaries({ search: 's-frozen' }))[0]!.chunks, open);
+      assert.equal((await store.chunkStats('s-frozen')).find((c) => c.deviceId === 'racket-2')!.frames, 2);
+      // Failed through claimSession too; a session without chunks keeps none.
+      await store.createSession(sessionOf('s-frozen-2', { state: 'analyzing', createdAt: new Date(1_800_000_000_000) }));
+      assert.equal(await store.claimSession('s-frozen-2', 'analyzing', { state: 'failed' }), true);
+      assert.deepEqual((await store.listSessionSummaries({ search: 's-frozen-2' }))[0]!.chunks, []);
+      assert.equal(await store.deleteSession('s-frozen'), true);
+      await store.createSession(sessionOf('s-frozen', { state: 'uploading', createdAt: new Date(1_800_000_000_000) }));
+      assert.deepEqual((await store.listSessionSummaries({ search: 's-frozen' })).find((x) => x.row.sessionId === 's-frozen')!.chunks, []);
     });
 
     test('queued messages keep whether their content was JSON', async () => {

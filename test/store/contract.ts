@@ -17,6 +17,7 @@ import { at } from './contract-context.js';
 import { recordsContract } from './contract-records.js';
 import { quotasContract } from './contract-quotas.js';
 import { deliveryContract } from './contract-delivery.js';
+import { historyContract } from './contract-history.js';
 
 export function storeContract(name: string, open: () => Promise<Store>): void {
   describe(`Store contract: ${name}`, () => {
@@ -67,6 +68,7 @@ export function storeContract(name: string, open: () => Promise<Store>): void {
     commandsContract({ store: () => s, open, uid, msg });
     quotasContract({ store: () => s, open, uid, msg });
     deliveryContract({ store: () => s, open, uid, msg });
+    historyContract({ store: () => s, open, uid, msg });
 
     describe('close', () => {
       test('close() then any call rejects with STORE_CLOSED; close() again is fine', async () => {

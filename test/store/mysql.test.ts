@@ -75,7 +75,7 @@ if (!process.env[TEST_MYSQL_ENV]) {
     test('tables are InnoDB, utf8mb4, binary collation', async () => {
       const rows = await sql(db.url,
         'SELECT TABLE_NAME AS name, ENGINE AS engine, TABLE_COLLATION AS coll FROM information_schema.TABLES WHERE TABLE_SCHEMA = DATABASE()');
-      assert.deepEqual(rows.map((r) => r.name).sort(), ['commands', 'connections', 'device_status', 'device_tags', 'device_tokens', 'devices', 'messages', 'room_queries', 'rooms', 'sample_chunks', 'schema_migrations', 'session_boards', 'sessions', 'stroke_corrections', 'strokes']);
+      assert.deepEqual(rows.map((r) => r.name).sort(), ['commands', 'connections', 'device_status', 'device_tags', 'device_tokens', 'devices', 'messages', 'room_queries', 'rooms', 'sample_chunks', 'schema_migrations', 'session_board_stats', 'session_boards', 'sessions', 'stroke_corrections', 'strokes']);
       for (const r of rows) {
         assert.equal(r.engine, 'InnoDB', r.name);
         assert.match(String(r.coll), /^utf8mb4_.*bin$/, r.name);

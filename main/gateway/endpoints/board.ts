@@ -2,7 +2,7 @@
  * Endpoint `/ws/esp32/{device_code}/`: the badminton protocol's boards (the Django Channels app Courtside replaces). The device code is
  * the board's id; auth (in token mode) was checked at the upgrade.
  */
-import { BoardFrames, FrameParser, SampleObject, compile, decodeBinaryBatch, errorFrame, isObject, parseJson, reservedIdError, type FrameOf, type Parsed } from '../../../firmware-protocol/index.js';
+import { BoardFrames, FrameParser, SampleObject, binaryFrameValues, compile, decodeBinaryBatch, errorFrame, isObject, parseJson, reservedIdError, type FrameOf, type Parsed } from '../../../firmware-protocol/index.js';
 import { NotStored, type IncomingBatch, type SinkResult } from '../samples.js';
 import type { Base } from '../base.js';
 import type { BoardConn, BoardHub } from '../boards.js';
@@ -10,12 +10,15 @@ import type { CommandQueue } from '../commands.js';
 import type { OperatorHub } from '../operators.js';
 import type { SampleSink } from '../samples.js';
 import type { Peer } from '../peer.js';
+import type { RecentSamples } from '../recent-samples.js';
 import { handleFramesWith, type Intake } from './frames.js';
 import { CumulativeAcks } from './acks.js';
+import type { Socket } from 'node:net';
+import { sampleValues } from '../sessions/ingest.js';
 
 /** What the board endpoint uses; `sampleSink` null: samples are live-only. */
 export type BoardEndpointDeps = Intake &
-  Pick<Base, 'clock'> & { readonly boards: BoardHub; readonly commands: CommandQueue; readonly operators: OperatorHub; readonly sampleSink: SampleSink | null };
+  Pick<Base, 'clock'> & { readonly boards: BoardHub; readonly commands: CommandQueue; readonly operators: OperatorHub; readonly sampleSink: SampleSink | null; readonly recent?: RecentSamples };
 
 const parser = new FrameParser(BoardFrames);
 
@@ -53,6 +56,22 @@ function parseBoardFrame(text: string): Parsed<BoardFrame> {
     }
   }
   return parser.check(v);
+}
+
+const corked = new WeakSet<Socket>();
+/**
+ * What is sent to the peer until this turn's promise callbacks have run goes out in one write:
+ * a commit acks up to a window of a board's frames at once, and a write each was a syscall each.
+ */
+function writeTogether(peer: Peer): void {
+  const s = (peer.ws as unknown as { _socket?: Socket })._socket;
+  if (!s || corked.has(s)) return;
+  corked.add(s);
+  s.cork();
+  process.nextTick(() => {
+    corked.delete(s);
+    s.uncork();
+  });
 }
 
 /** `cumulative`: the board asked for `data_acks` (`?ack=cumulative`) instead of a `data_ack` per frame. */
@@ -96,7 +115,10 @@ class BoardLink {
     const { ctx, peer, deviceId } = this;
     ctx.boards.seen(deviceId);
     const p = parseBoardFrame(text);
-    if (!p.ok) return peer.refuse(p.error, text);
+    if (!p.ok) {
+      ctx.boards.noteError(deviceId, p.error.code, p.error.message);
+      return peer.refuse(p.error, text);
+    }
     const f = p.frame;
     switch (f.type) {
       case 'heartbeat':
@@ -138,9 +160,12 @@ class BoardLink {
   binary(buf: Buffer): void | Promise<void> {
     this.ctx.boards.seen(this.deviceId);
     const d = decodeBinaryBatch(buf);
-    if (!d.ok) return this.peer.error('BAD_BINARY', d.error);
+    if (!d.ok) {
+      this.ctx.boards.noteError(this.deviceId, 'BAD_BINARY', d.error);
+      return this.peer.error('BAD_BINARY', d.error);
+    }
     const b = d.batch;
-    return this.batch({ deviceId: this.deviceId, sessionId: null, seq: b.seq, startMs: b.startMs, rateHz: b.rateHz, samples: b.samples });
+    return this.batch({ deviceId: this.deviceId, sessionId: null, seq: b.seq, startMs: b.startMs, rateHz: b.rateHz, samples: b.samples, values: binaryFrameValues(buf, sampleValues(b.samples.length)) });
   }
 
   /**
@@ -155,23 +180,19 @@ class BoardLink {
     ctx.metrics.sensorSamples += b.samples.length;
     const sink = ctx.sampleSink;
     const r: SinkResult = sink ? sink.accept(b) : { kind: 'live', sessionId: null };
-    if (r.kind === 'error') return peer.error(r.code, r.message);
+    if (r.kind === 'error') {
+      ctx.boards.noteError(this.deviceId, r.code, r.message);
+      return peer.error(r.code, r.message);
+    }
     ctx.operators.pushSensor({ device_id: this.deviceId, seq: b.seq, session_id: r.sessionId, start_ms: b.startMs, rate_hz: b.rateHz, samples: b.samples });
+    ctx.recent?.add(this.deviceId, b.startMs, b.rateHz, b.samples);
     if (r.kind === 'live') {
       if (acks && !r.reason && b.seq !== null) return acks.add(b.seq, r.sessionId, false);
       if (r.reason) return peer.send({ type: 'data_ack', seq: b.seq, session_id: r.sessionId, stored: false, reason: r.reason });
       // The hot path of live streaming: a template, not JSON.stringify, for the one frame a sample costs.
       return peer.sendText(r.sessionId === null ? `{"type":"data_ack","seq":${b.seq === null ? 'null' : b.seq},"session_id":null,"stored":false}` : JSON.stringify({ type: 'data_ack', seq: b.seq, session_id: r.sessionId, stored: false }));
     }
-    r.durable.then(
-      () => (acks && b.seq !== null ? acks.add(b.seq, r.sessionId, true) : peer.send({ type: 'data_ack', seq: b.seq, session_id: r.sessionId, stored: true })),
-      (err: unknown) => {
-        // Refused for a reason the board should hear (per frame, also on cumulative acks: it carries the reason).
-        if (err instanceof NotStored) return peer.send({ type: 'data_ack', seq: b.seq, session_id: r.sessionId, stored: false, reason: err.message });
-        // Not acked: the board keeps the batch and sends it again after reconnecting.
-        ctx.log.warn('sample batch not stored', { device_id: this.deviceId, seq: b.seq, error: String(err) });
-      },
-    );
+    this.ackWhenDurable(r.durable, b.seq, r.sessionId);
     if (sink!.pressured && !this.paused) {
       this.paused = true;
       // Through the peer: what the board sends while it is not read is our backlog, not its burst.
@@ -181,6 +202,24 @@ class BoardLink {
         peer.resume('writer');
       });
     }
+  }
+
+  /** Only what the ack names waits for the write, not the frame's samples. */
+  private ackWhenDurable(durable: Promise<void>, seq: number | null, sessionId: string): void {
+    const { ctx, peer, acks } = this;
+    durable.then(
+      () => {
+        if (acks && seq !== null) return acks.add(seq, sessionId, true);
+        writeTogether(peer);
+        peer.send({ type: 'data_ack', seq, session_id: sessionId, stored: true });
+      },
+      (err: unknown) => {
+        // Refused for a reason the board should hear (per frame, also on cumulative acks: it carries the reason).
+        if (err instanceof NotStored) return peer.send({ type: 'data_ack', seq, session_id: sessionId, stored: false, reason: err.message });
+        // Not acked: the board keeps the batch and sends it again after reconnecting.
+        ctx.log.warn('sample batch not stored', { device_id: this.deviceId, seq, error: String(err) });
+      },
+    );
   }
 
   /** The socket closed (the gateway's one close handler calls this). */

@@ -13,6 +13,7 @@ import { usbError } from '../usb/errors.js';
 import { IMAGE_CHIP_IDS, imageChipId } from '../usb/images.js';
 import { firmwareError } from './errors.js';
 import { parseAppImage, type AppImageInfo } from './image.js';
+import { PartitionType, PARTITION_TABLE_MAX_LEN, PARTITION_TABLE_OFFSET, parsePartitionTable } from '../usb/partitions.js';
 
 export const MAX_FIRMWARE_BYTES = 16 * 1024 * 1024;
 
@@ -25,6 +26,25 @@ export interface FirmwareMeta {
   chip: string | null;
   /** What the application image says of itself; absent for images that are no application (a merged image, a bootloader). */
   app?: AppFacts;
+  /**
+   * A merged image (bootloader, partition table, app in one file, what ESP Web Tools flashes):
+   * what its application says of itself and where it starts. Not OTA firmware: `app` stays absent.
+   */
+  merged_app?: AppFacts & { offset: number };
+}
+
+/** The application inside a merged image: the first app partition of its table that the file reaches, if it parses. */
+export function mergedAppFacts(data: Buffer): (AppFacts & { offset: number }) | undefined {
+  if (data.length <= PARTITION_TABLE_OFFSET + 2 || data[PARTITION_TABLE_OFFSET] !== 0xaa || data[PARTITION_TABLE_OFFSET + 1] !== 0x50) return undefined;
+  try {
+    const parts = parsePartitionTable(data.subarray(PARTITION_TABLE_OFFSET, PARTITION_TABLE_OFFSET + PARTITION_TABLE_MAX_LEN));
+    const app = parts.filter((p) => p.type === PartitionType.app && p.offset < data.length).sort((a, b) => a.offset - b.offset)[0];
+    if (!app) return undefined;
+    const info = parseAppImage(data.subarray(app.offset, Math.min(data.length, app.offset + app.size)));
+    return { ...appFacts(info), offset: app.offset };
+  } catch {
+    return undefined;
+  }
 }
 
 /** The facts of an application image the library keeps and shows. */
@@ -101,6 +121,8 @@ export class FirmwareStore {
       chip: chipId === null ? null : IMAGE_CHIP_IDS[chipId]!,
       ...(app ? { app: appFacts(app) } : {}),
     };
+    const merged = app ? undefined : mergedAppFacts(data);
+    if (merged) meta.merged_app = merged;
     // Write then rename: a half-written file never has the final name.
     const bin = join(this.dir, `${id}.bin`);
     writeFileSync(bin + '.tmp', data);

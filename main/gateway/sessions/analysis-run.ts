@@ -11,7 +11,8 @@ import type { ImuSample, StrokeOutcome } from './analysis/types.js';
 import { summaryJson, type WireSummary } from './analysis/wire.js';
 import { unpackSamples } from './ingest.js';
 import { round3, round5 } from './export.js';
-import { missingSeqs, type BoardProgress } from './json.js';
+import { missingSeqs, playerOfBoard, type BoardProgress } from './json.js';
+import { emptyColumns, fromColumns, sortedByTime, type SampleColumns } from './analysis/columns.js';
 
 export type { WireSummary };
 
@@ -24,24 +25,37 @@ const wire = summaryJson;
 /**
  * One board's samples in time order, rounded as samples.csv writes them: the
  * gateway's analysis and `courtside analyze` on the export read the same
- * numbers and so find the same strokes.
+ * numbers and so find the same strokes. As columns, straight from the chunks.
  */
-export async function boardSamples(store: Store, sessionId: string, deviceId: string): Promise<ImuSample[]> {
-  const out: ImuSample[] = [];
-  for await (const c of store.readChunks(sessionId, { deviceId })) {
-    const f = unpackSamples(c.data, c.count);
+export async function boardColumns(store: Store, sessionId: string, deviceId: string): Promise<SampleColumns> {
+  const chunks: { startMs: number; rateHz: number; count: number; f: Float32Array }[] = [];
+  let n = 0;
+  for await (const c of store.readChunks(sessionId, { deviceId, pageSize: 500 })) {
+    // The row's bytes as floats in place when aligned (usually), else an aligned copy.
+    const f = c.data.byteOffset % 4 === 0 ? new Float32Array(c.data.buffer, c.data.byteOffset, c.count * 6) : unpackSamples(c.data, c.count);
+    chunks.push({ startMs: c.startMs, rateHz: c.rateHz, count: c.count, f });
+    n += c.count;
+  }
+  const out = emptyColumns(n);
+  const { t, ax, ay, az, gx, gy, gz } = out;
+  let j = 0;
+  for (const c of chunks) {
+    const { f } = c;
     const step = c.rateHz > 0 ? 1000 / c.rateHz : 0;
-    for (let i = 0; i < c.count; i++) {
+    for (let i = 0; i < c.count; i++, j++) {
       const o = i * 6;
-      out.push({
-        t: round3(c.startMs + i * step),
-        ax: round5(f[o]!), ay: round5(f[o + 1]!), az: round5(f[o + 2]!),
-        gx: round3(f[o + 3]!), gy: round3(f[o + 4]!), gz: round3(f[o + 5]!),
-      });
+      t[j] = round3(c.startMs + i * step);
+      ax[j] = round5(f[o]!); ay[j] = round5(f[o + 1]!); az[j] = round5(f[o + 2]!);
+      gx[j] = round3(f[o + 3]!); gy[j] = round3(f[o + 4]!); gz[j] = round3(f[o + 5]!);
     }
   }
   // Stable: equal times keep seq order, as parseRecording's sort does.
-  return out.sort((a, b) => a.t - b.t);
+  return sortedByTime(out);
+}
+
+/** boardColumns as one object per sample (the correction and signal requests). */
+export async function boardSamples(store: Store, sessionId: string, deviceId: string): Promise<ImuSample[]> {
+  return fromColumns(await boardColumns(store, sessionId, deviceId));
 }
 
 const yieldToLoop = () => new Promise((r) => setImmediate(r));
@@ -65,14 +79,26 @@ export async function playerProfile(store: Store, playerId: string | null): Prom
  * the summary with the session's corrections counted in.
  */
 export async function runAnalysis(store: Store, row: SessionRow, boards: BoardProgress[]): Promise<SessionAnalysisSummary> {
-  const profile = await playerProfile(store, row.playerId);
+  // Each board's strokes adapt to the player holding it.
+  const profiles = new Map<string | null, PlayerProfile>();
   const strokes: StrokeRow[] = [];
   const perBoard: SessionAnalysisSummary['boards'] = {};
   let durationS = 0;
-  for (const b of boards) {
-    const samples = await boardSamples(store, row.sessionId, b.deviceId);
+  // The next board is read from the store while this one is analysed.
+  const read = (i: number) => {
+    const p = i < boards.length ? boardColumns(store, row.sessionId, boards[i]!.deviceId) : null;
+    p?.catch(() => undefined);
+    return p;
+  };
+  let next = read(0);
+  for (let i = 0; i < boards.length; i++) {
+    const b = boards[i]!;
+    const samples = (await next)!;
+    next = read(i + 1);
     await yieldToLoop();
-    const r = analyzeSamples(samples, {}, { profile });
+    const who = playerOfBoard(row, b.deviceId);
+    if (!profiles.has(who)) profiles.set(who, await playerProfile(store, who));
+    const r = analyzeSamples(samples, {}, { profile: profiles.get(who)! });
     // Finished by the operator before the board reported its last seq, or with seqs still missing.
     const incomplete = b.finalSeq === null || missingSeqs(b).length > 0;
     perBoard[b.deviceId] = { ...wire(r.summary), rate_hz: Math.round(r.rateHz * 10) / 10, samples: samples.length, incomplete };

@@ -23,7 +23,7 @@ import { resolveOptions, STROKE_TYPES } from './analysis/types.js';
 import { boardSamples, runAnalysis } from './analysis-run.js';
 import { ATTACH_TOLERANCE_MS, NOT_A_STROKE, correctedSummary, indexed, overlay, type CorrectedStroke } from './corrections.js';
 import type { SessionManager } from './manager.js';
-import type { BoardProgress } from './json.js';
+import { playerOfBoard, type BoardProgress } from './json.js';
 
 /** How far from the time a coach points at an added stroke's peak is looked for, ms. */
 export const ADD_SEARCH_MS = 150;
@@ -114,7 +114,7 @@ export function correctionRequests(core: Core, sessions: SessionManager): { requ
     // The features the classifier sees (mirrored for a left-hander's session): what the profile learns from.
     const analysed = analyzeSamples(samples);
     let c: CorrectionRow;
-    const base = { correctionId: 'k-' + randomBytes(6).toString('hex'), sessionId: row.sessionId, deviceId: f.device_id, playerId: row.playerId, type: f.stroke_type, madeBy: f.by, madeAt: new Date(core.clock.now()) };
+    const base = { correctionId: 'k-' + randomBytes(6).toString('hex'), sessionId: row.sessionId, deviceId: f.device_id, playerId: playerOfBoard(row, f.device_id), type: f.stroke_type, madeBy: f.by, madeAt: new Date(core.clock.now()) };
     if (target) {
       const i = analysed.strokes.reduce((b, s, k) => (Math.abs(s.tMs - target.tMs) < Math.abs(analysed.strokes[b]!.tMs - target.tMs) ? k : b), 0);
       const same = analysed.strokes[i] && Math.abs(analysed.strokes[i]!.tMs - target.tMs) <= ATTACH_TOLERANCE_MS;

@@ -1,5 +1,5 @@
 /** The session object every answer and event carries (firmware-protocol/sessions.ts `SessionJson`). */
-import type { SessionJson } from '../../../firmware-protocol/index.js';
+import type { LiveStroke, SessionJson } from '../../../firmware-protocol/index.js';
 import type { ChunkStats, SessionRow, Store } from '../store/types.js';
 
 export interface BoardProgress {
@@ -13,6 +13,14 @@ export interface BoardProgress {
   finalSeq: number | null;
   /** Highest seq on disk. */
   lastSeq?: number | null;
+  /** While recording: strokes found so far (live-strokes.ts) and the newest. */
+  liveStrokes?: number;
+  lastStroke?: LiveStroke | null;
+}
+
+/** Who holds a board of the session: the one `board_players` names, else the session's player (null: nobody named). */
+export function playerOfBoard(row: Pick<SessionRow, 'playerId' | 'boardPlayers'>, deviceId: string): string | null {
+  return row.boardPlayers?.[deviceId] ?? row.playerId;
 }
 
 const iso = (d: Date | null) => (d ? d.toISOString() : null);
@@ -26,6 +34,7 @@ export function sessionJson(row: SessionRow, boards: Map<string, BoardProgress>)
     state: row.state,
     boards: row.boards,
     player_id: row.playerId,
+    ...(row.boardPlayers ? { board_players: row.boardPlayers } : {}),
     court: row.court,
     room_id: row.roomId,
     notes: row.notes,
@@ -49,6 +58,7 @@ export function sessionJson(row: SessionRow, boards: Map<string, BoardProgress>)
         final_seq: b?.finalSeq ?? null,
         missing,
         complete,
+        ...(b?.liveStrokes !== undefined && row.state === 'recording' ? { live_strokes: b.liveStrokes, last_stroke: b.lastStroke ?? null } : {}),
       };
     }),
     summary: row.summary ?? null,

@@ -21,6 +21,8 @@ import { frameEndMs, idlessRefusal, newFeed } from './feed.js';
 import { Completion } from './completion.js';
 import { getSession, listSessions, sessionForPlayer, type SessionJson, type SessionReads } from './queries.js';
 import type { LiveSession } from './live.js';
+import { LiveStrokes } from './live-strokes.js';
+import { checkedBoardPlayers } from './players.js';
 import { commandAcked, type AckHost } from './acks.js';
 import { boardFromStore, refreshFromStore, type SessionTables } from './shared.js';
 import type { SessionFleet } from '../fleet/hooks.js';
@@ -48,6 +50,16 @@ export class SessionManager implements SampleSink {
   private fleetTimer: TimerHandle | undefined;
   /** Sessions this gateway saw close (a frame naming one is refused without asking the store). */
   private readonly closedHere = new Set<string>();
+  /** Strokes found while recording: counted on the board's progress and told on `strokes` as they come. */
+  private readonly liveStrokes = new LiveStrokes((sessionId, deviceId, stroke, count) => {
+    const s = this.live.get(sessionId);
+    const b = s?.boards.get(deviceId);
+    if (!s || !b) return;
+    b.liveStrokes = count;
+    b.lastStroke = stroke;
+    const playerId = s.row.boardPlayers?.[deviceId] ?? s.row.playerId;
+    this.ctx.operators.publish('strokes', { event: 'stroke', session_id: sessionId, device_id: deviceId, player_id: playerId, count, stroke });
+  });
 
   constructor(
     private readonly ctx: SessionDeps,
@@ -135,13 +147,14 @@ export class SessionManager implements SampleSink {
     return new Date(this.ctx.clock.now());
   }
 
-  async create(o: { boards: string[]; playerId?: string; court?: string; roomId?: string; notes?: string; sampleRateHz?: number }): Promise<SessionJson> {
+  async create(o: { boards: string[]; playerId?: string; boardPlayers?: Record<string, string>; court?: string; roomId?: string; notes?: string; sampleRateHz?: number }): Promise<SessionJson> {
     const boards = [...new Set(o.boards)];
     const row: SessionRow = {
       sessionId: newSessionId(),
       state: 'created',
       boards,
       playerId: o.playerId ?? null,
+      boardPlayers: o.boardPlayers ? checkedBoardPlayers(boards, o.boardPlayers) : null,
       court: o.court ?? null,
       roomId: o.roomId ?? null,
       notes: o.notes ?? null,
@@ -173,6 +186,7 @@ export class SessionManager implements SampleSink {
       const other = this.activeByBoard.get(id);
       if (other && other !== sessionId) throw gatewayError('CONFLICT', `board ${id} is already recording in session ${other}; stop that one first`);
     }
+    for (const b of s.boards.values()) Object.assign(b, { liveStrokes: 0, lastStroke: null });
     await this.setState(s, 'recording', { startedAt: this.now() });
     for (const id of s.row.boards) this.activeByBoard.set(id, sessionId);
     const params = { session_id: sessionId, sample_rate_hz: s.row.sampleRateHz, rate_hz: s.row.sampleRateHz };
@@ -232,6 +246,7 @@ export class SessionManager implements SampleSink {
     if (b.seq === null) return { kind: 'error', code: 'BAD_FRAME', message: `seq is required while session ${sessionId} records` };
     if (feed.endMs !== Infinity) feed.endMs = Math.max(feed.endMs, frameEndMs(b));
     board.accepted.add(b.seq);
+    if (s.row.state === 'recording') this.liveStrokes.push(sessionId, b);
     const durable = this.writer.push({
       sessionId,
       deviceId: b.deviceId,
@@ -239,7 +254,7 @@ export class SessionManager implements SampleSink {
       startMs: b.startMs,
       rateHz: b.rateHz,
       count: b.samples.length,
-      data: packSamples(b.samples),
+      data: b.values ? Buffer.from(b.values.buffer, b.values.byteOffset, b.values.byteLength) : packSamples(b.samples),
       receivedAt: this.now(),
     });
     if (board.finalSeq !== null) void durable.then(() => this.checkComplete(s), () => undefined);
@@ -284,6 +299,7 @@ export class SessionManager implements SampleSink {
   private async setState(s: LiveSession, state: SessionState, patch: Partial<SessionRow>): Promise<void> {
     await this.ctx.store.updateSession(s.row.sessionId, { state, ...patch });
     Object.assign(s.row, { state, ...patch });
+    if (state !== 'recording') this.liveStrokes.forget(s.row.sessionId);
     this.changed(s);
     this.fleet?.changed(s.row.sessionId);
   }
@@ -332,9 +348,10 @@ export class SessionManager implements SampleSink {
   }
 
   /** Who played, on which court, and the coach's notes: editable in every state (null clears). */
-  async describe(sessionId: string, patch: { playerId?: string | null; court?: string | null; notes?: string | null }): Promise<SessionJson> {
+  async describe(sessionId: string, patch: { playerId?: string | null; boardPlayers?: Record<string, string> | null; court?: string | null; notes?: string | null }): Promise<SessionJson> {
     const row = this.live.get(sessionId)?.row ?? (await this.ctx.store.getSession(sessionId));
     if (!row) throw gatewayError('NOT_FOUND', `session ${sessionId} not found`);
+    if (patch.boardPlayers) patch = { ...patch, boardPlayers: checkedBoardPlayers(row.boards, patch.boardPlayers) };
     const p = Object.fromEntries(Object.entries(patch).filter(([, v]) => v !== undefined));
     await this.ctx.store.updateSession(sessionId, p);
     Object.assign(row, p);

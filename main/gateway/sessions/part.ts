@@ -13,6 +13,7 @@ import { SessionManager } from './manager.js';
 import { exportSession, ExportError } from './export.js';
 import { boardSamples } from './analysis-run.js';
 import { correctionRequests, sessionStrokes } from './corrections-part.js';
+import { playerRequests } from './players.js';
 import type { ImuSample } from './analysis/types.js';
 
 /**
@@ -80,7 +81,7 @@ export function sessionsPart(ingest: IngestOptions = {}): PartFactory {
           status: 201,
           handle: async (f) => ({
             type: 'session',
-            body: { session: await sessions.create({ boards: boardsOf(f), playerId: f.player_id, court: f.court, roomId: f.room_id, notes: f.notes, sampleRateHz: f.sample_rate_hz }) },
+            body: { session: await sessions.create({ boards: boardsOf(f), playerId: f.player_id, boardPlayers: f.board_players, court: f.court, roomId: f.room_id, notes: f.notes, sampleRateHz: f.sample_rate_hz }) },
           }),
         }),
         start_session: defineRequest(F.start_session, { http: 'POST /sessions/:session_id/start', handle: async (f) => answer('session', { session: await sessions.start(f.session_id) }) }),
@@ -88,7 +89,7 @@ export function sessionsPart(ingest: IngestOptions = {}): PartFactory {
         get_session: defineRequest(F.get_session, { http: 'GET /sessions/:session_id', handle: async (f) => answer('session', await withStrokes(f.session_id)) }),
         update_session: defineRequest(F.update_session, {
           http: 'PUT /sessions/:session_id',
-          handle: async (f) => answer('session', { session: await sessions.describe(f.session_id, { playerId: f.player_id, court: f.court, notes: f.notes }) }),
+          handle: async (f) => answer('session', { session: await sessions.describe(f.session_id, { playerId: f.player_id, boardPlayers: f.board_players, court: f.court, notes: f.notes }) }),
         }),
         delete_session: defineRequest(F.delete_session, {
           http: 'DELETE /sessions/:session_id',
@@ -109,6 +110,7 @@ export function sessionsPart(ingest: IngestOptions = {}): PartFactory {
           },
         }),
         ...corrections.requests,
+        ...playerRequests(core),
       },
       rawRoutes: [
         {

@@ -6,7 +6,7 @@
  * kept until an operator deletes them.
  */
 import type { SqlDriver, SqlRow, SqlValue } from './sql-store.js';
-import type { ExpiredMessage, MessageRow, MessageUsage, PruneCounts, Store } from './types.js';
+import type { ExpiredMessage, MessageRow, MessageUsage, PruneCounts, RoomActivity, Store } from './types.js';
 
 interface Helpers {
   driver: SqlDriver;
@@ -14,17 +14,22 @@ interface Helpers {
   time(d: Date, what: string): SqlValue;
   message(r: SqlRow): MessageRow;
   columns: string;
+  limitClause(limit: number | undefined): string;
 }
+
+/** Newest messages read to find the last active rooms. */
+const ROOM_ACTIVITY_WINDOW = 5000;
 
 /** Rows deleted per statement: a retention pass never holds a long write lock. */
 const PRUNE_BATCH = 1000;
 
-type MessageMethods = Pick<Store, 'messageUsage' | 'queuedMessagesPage' | 'pruneOlderThan' | 'expireMessages' | 'markMessageExpired'>;
+type MessageMethods = Pick<Store, 'messageUsage' | 'queuedMessagesPage' | 'pruneOlderThan' | 'expireMessages' | 'markMessageExpired' | 'listRoomActivity'>;
 
 export function messageMethods(h: Helpers): MessageMethods {
-  const { driver, op, time, message } = h;
+  const { driver, op, time, message, limitClause } = h;
   const all = (q: string, p: readonly SqlValue[]) => driver.all(q, p);
   const run = (q: string, p: readonly SqlValue[]) => driver.run(q, p);
+  const dateOrNull = (v: unknown): Date | null => (v === null || v === undefined ? null : driver.date(v));
   const pair = (r: SqlRow | undefined, n: string, b: string) => ({ count: Number(r?.[n] ?? 0), bytes: Number(r?.[b] ?? 0) });
 
   /** Deletes rows of `table` whose `column` is before `at`, a batch of ids at a time. */
@@ -39,6 +44,30 @@ export function messageMethods(h: Helpers): MessageMethods {
   }
 
   return {
+    listRoomActivity: (opts) => op(async () => {
+      const since = time(opts.since, 'since');
+      const excluded = new Set(opts.exclude ?? []);
+      // Past a few hundred ids the list is filtered here instead of sent as parameters.
+      const skip = excluded.size <= 500 ? [...excluded] : [];
+      const notIn = skip.length ? ` AND room_id NOT IN (${skip.map(() => '?').join(', ')})` : '';
+      // The rooms of the newest messages (a bounded window of the sent_at index), last active
+      // first: the top rooms by last message, never a read of every room ever made.
+      const recent = await all(
+        `SELECT room_id, MAX(sent_at) AS last_at FROM (SELECT room_id, sent_at FROM messages WHERE room_id IS NOT NULL AND sent_at >= ?${notIn}`
+          + ` ORDER BY sent_at DESC LIMIT ${ROOM_ACTIVITY_WINDOW}) w GROUP BY room_id ORDER BY last_at DESC${limitClause(opts.limit)}`,
+        [since, ...skip]);
+      // And rooms made since, which may have no message at all.
+      const made = await all(`SELECT room_id FROM rooms WHERE created_at >= ?${notIn} ORDER BY created_at DESC${limitClause(opts.limit)}`, [since, ...skip]);
+      const ids = [...new Set([...recent, ...made].map((r) => String(r.room_id)))].filter((id) => !excluded.has(id));
+      const rows = await Promise.all(ids.map(async (id) => {
+        const r = (await all(
+          'SELECT r.created_at, (SELECT MAX(sent_at) FROM messages WHERE room_id = ?) AS last_at, (SELECT COUNT(*) FROM messages WHERE room_id = ?) AS n FROM rooms r WHERE r.room_id = ?',
+          [id, id, id]))[0];
+        return r ? { roomId: id, createdAt: driver.date(r.created_at), lastMessageAt: dateOrNull(r.last_at), messages: Number(r.n) } : null;
+      }));
+      const key = (r: RoomActivity) => (r.lastMessageAt ?? r.createdAt).getTime();
+      return rows.filter((r): r is RoomActivity => r !== null).sort((a, b) => key(b) - key(a) || a.roomId.localeCompare(b.roomId)).slice(0, opts.limit);
+    }),
     messageUsage: (scope) => op(async () => {
       const parts: string[] = [];
       const params: SqlValue[] = [];

@@ -468,6 +468,59 @@ export const MIGRATIONS: readonly Migration[] = [
       `ALTER TABLE rooms ADD COLUMN token_hash VARCHAR(64) NULL`,
     ],
   },
+  {
+    version: 8,
+    name: "a board's commands by time; rooms by creation",
+    // A board's page lists its commands newest first a page at a time: without this index a board
+    // with years of commands had all of them sorted for each page. The rooms list finds the
+    // newest rooms without reading every room ever made.
+    sqlite: [`CREATE INDEX commands_device_time ON commands (device_id, created_at)`, `CREATE INDEX rooms_created ON rooms (created_at)`],
+    mysql: [`CREATE INDEX commands_device_time ON commands (device_id, created_at, seq)`, `CREATE INDEX rooms_created ON rooms (created_at)`],
+  },
+  {
+    version: 9,
+    name: 'chunk counts of closed sessions kept, for the session list',
+    // Filled when a session becomes complete or failed (its chunks no longer change), so listing
+    // a page of closed sessions reads a row per board instead of summing every chunk of each.
+    // stats_frozen = 1 says the rows are there (a session without chunks has none).
+    sqlite: [
+      `CREATE TABLE session_board_stats (
+        session_id TEXT NOT NULL,
+        device_id TEXT NOT NULL,
+        frames INTEGER NOT NULL,
+        samples INTEGER NOT NULL,
+        max_seq INTEGER,
+        PRIMARY KEY (session_id, device_id)
+      )`,
+      `ALTER TABLE sessions ADD COLUMN stats_frozen INTEGER NOT NULL DEFAULT 0`,
+      `INSERT INTO session_board_stats (session_id, device_id, frames, samples, max_seq)
+        SELECT c.session_id, c.device_id, COUNT(*), SUM(c.count), MAX(c.seq) FROM sample_chunks c
+        WHERE c.session_id IN (SELECT session_id FROM sessions WHERE state IN ('complete', 'failed')) GROUP BY c.session_id, c.device_id`,
+      `UPDATE sessions SET stats_frozen = 1 WHERE state IN ('complete', 'failed')`,
+    ],
+    mysql: [
+      `CREATE TABLE IF NOT EXISTS session_board_stats (
+        session_id VARCHAR(64) NOT NULL,
+        device_id VARCHAR(255) NOT NULL,
+        frames BIGINT NOT NULL,
+        samples BIGINT NOT NULL,
+        max_seq BIGINT NULL,
+        PRIMARY KEY (session_id, device_id)
+      ) ${MYSQL_TABLE}`,
+      `ALTER TABLE sessions ADD COLUMN stats_frozen TINYINT NOT NULL DEFAULT 0`,
+      `INSERT INTO session_board_stats (session_id, device_id, frames, samples, max_seq)
+        SELECT c.session_id, c.device_id, COUNT(*), SUM(c.count), MAX(c.seq) FROM sample_chunks c
+        WHERE c.session_id IN (SELECT session_id FROM sessions WHERE state IN ('complete', 'failed')) GROUP BY c.session_id, c.device_id`,
+      `UPDATE sessions SET stats_frozen = 1 WHERE state IN ('complete', 'failed')`,
+    ],
+  },
+  {
+    version: 10,
+    name: 'which player holds each board of a session',
+    // A JSON object board -> player: set and cleared as a whole with the session's other facts.
+    sqlite: [`ALTER TABLE sessions ADD COLUMN board_players TEXT`],
+    mysql: [`ALTER TABLE sessions ADD COLUMN board_players MEDIUMTEXT NULL`],
+  },
 ];
 
 export const LATEST_SCHEMA_VERSION = MIGRATIONS.reduce((max, m) => Math.max(max, m.version), 0);

@@ -17,7 +17,7 @@ interface Helpers {
 }
 
 const SESSION =
-  'session_id, state, boards, player_id, court, room_id, notes, sample_rate_hz, created_at, started_at, stopped_at, completed_at, failure_reason, summary';
+  'session_id, state, boards, player_id, court, room_id, notes, sample_rate_hz, created_at, started_at, stopped_at, completed_at, failure_reason, summary, board_players';
 const CHUNK = 'session_id, device_id, seq, start_ms, rate_hz, count, data, received_at';
 const STROKE = 'session_id, device_id, idx, t_ms, peak_dps, speed_kmh, peak_g, saturated, type, confidence';
 
@@ -34,6 +34,7 @@ const PATCH_COLUMNS: Record<keyof SessionPatch, string> = {
   completedAt: 'completed_at',
   failureReason: 'failure_reason',
   summary: 'summary',
+  boardPlayers: 'board_players',
 };
 
 /** MySQL caps a statement's placeholders at 65,535; 8 per chunk row leaves a wide margin. */
@@ -93,6 +94,7 @@ export function sessionMethods(h: Helpers): SessionMethods {
     completedAt: dateOrNull(r.completed_at),
     failureReason: strOrNull(r.failure_reason),
     summary: fromJson(r.summary) ?? null,
+    boardPlayers: (fromJson(r.board_players) as Record<string, string> | null) ?? null,
   });
   const chunk = (r: SqlRow): SampleChunk => ({
     sessionId: String(r.session_id),
@@ -118,7 +120,7 @@ export function sessionMethods(h: Helpers): SessionMethods {
   });
 
   const patchValue = (key: keyof SessionPatch, v: unknown): SqlValue => {
-    if (key === 'summary') return toJson(v ?? null);
+    if (key === 'summary' || key === 'boardPlayers') return toJson(v ?? null);
     if (v instanceof Date) return time(v, key);
     return (v ?? null) as SqlValue;
   };
@@ -132,10 +134,16 @@ export function sessionMethods(h: Helpers): SessionMethods {
       // LIKE with the wildcards in the pattern escaped, so "50%" finds "50%" and nothing else.
       // '!' as the escape: a backslash means different things in MySQL and SQLite string literals.
       const like = `%${opts.search.replace(/[!%_]/g, (c) => '!' + c)}%`;
-      const cols = ['session_id', 'player_id', 'court', 'notes', 'boards'];
+      const cols = ['session_id', 'player_id', 'court', 'notes', 'boards', 'board_players'];
       where.push(`(${cols.map((c) => `${c} LIKE ? ESCAPE '!'`).join(' OR ')})`);
-      params.push(like, like, like, like, like);
+      params.push(...cols.map(() => like));
     }
+    if (opts.deviceId !== undefined) {
+      // Board ids are stored as a JSON array: the id with its quotes matches that board and no other.
+      where.push(`boards LIKE ? ESCAPE '!'`);
+      params.push(`%${JSON.stringify(opts.deviceId).replace(/[!%_]/g, (c) => '!' + c)}%`);
+    }
+    if (opts.before !== undefined) { where.push('created_at < ?'); params.push(time(opts.before, 'before')); }
     return [`SELECT ${SESSION} FROM sessions${where.length ? ' WHERE ' + where.join(' AND ') : ''} ORDER BY created_at DESC, session_id DESC${limitClause(opts.limit)}`, params];
   };
 
@@ -162,24 +170,40 @@ export function sessionMethods(h: Helpers): SessionMethods {
     return [c.sessionId, c.deviceId, c.seq, c.startMs, c.rateHz, c.count, c.data, time(c.receivedAt, 'receivedAt')];
   };
 
+  /**
+   * A closed session's chunk counts per board kept in session_board_stats (its chunks no longer
+   * change), then the flag that says they are: the list reads those rows instead of summing the
+   * chunks. Stopped halfway, the flag is unset and the list sums the chunks as before.
+   */
+  const freezeStats = async (sessionId: string) => {
+    await run('DELETE FROM session_board_stats WHERE session_id = ?', [sessionId]);
+    await run(
+      'INSERT INTO session_board_stats (session_id, device_id, frames, samples, max_seq) SELECT session_id, device_id, COUNT(*), SUM(count), MAX(seq) FROM sample_chunks WHERE session_id = ? GROUP BY session_id, device_id',
+      [sessionId],
+    );
+    await run('UPDATE sessions SET stats_frozen = 1 WHERE session_id = ?', [sessionId]);
+  };
+  const closes = (patch: SessionPatch) => patch.state === 'complete' || patch.state === 'failed';
+
   return {
     createSession: (s) => op(async () => {
-      await run(`INSERT INTO sessions (${SESSION}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, [
+      await run(`INSERT INTO sessions (${SESSION}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, [
         s.sessionId, s.state, JSON.stringify(s.boards), s.playerId, s.court, s.roomId, s.notes, s.sampleRateHz,
         time(s.createdAt, 'createdAt'),
         s.startedAt ? time(s.startedAt, 'startedAt') : null,
         s.stoppedAt ? time(s.stoppedAt, 'stoppedAt') : null,
         s.completedAt ? time(s.completedAt, 'completedAt') : null,
-        s.failureReason, toJson(s.summary ?? null),
+        s.failureReason, toJson(s.summary ?? null), toJson(s.boardPlayers ?? null),
       ]);
     }),
     updateSession: (sessionId, patch) => op(async () => {
       const keys = (Object.keys(patch) as (keyof SessionPatch)[]).filter((k) => k in PATCH_COLUMNS && patch[k] !== undefined);
       if (keys.length === 0) return;
-      await run(
+      const r = await run(
         `UPDATE sessions SET ${keys.map((k) => `${PATCH_COLUMNS[k]} = ?`).join(', ')} WHERE session_id = ?`,
         [...keys.map((k) => patchValue(k, patch[k])), sessionId],
       );
+      if (r.changes > 0 && closes(patch)) await freezeStats(sessionId);
     }),
     claimSession: (sessionId, from, patch) => op(async () => {
       const keys = (Object.keys(patch) as (keyof SessionPatch)[]).filter((k) => k in PATCH_COLUMNS && patch[k] !== undefined);
@@ -188,6 +212,7 @@ export function sessionMethods(h: Helpers): SessionMethods {
         `UPDATE sessions SET ${keys.map((k) => `${PATCH_COLUMNS[k]} = ?`).join(', ')} WHERE session_id = ? AND state = ?`,
         [...keys.map((k) => patchValue(k, patch[k])), sessionId, from],
       );
+      if (r.changes === 1 && closes(patch)) await freezeStats(sessionId);
       return r.changes === 1;
     }),
     getSession: (sessionId) => op(async () => {
@@ -196,12 +221,26 @@ export function sessionMethods(h: Helpers): SessionMethods {
     }),
     listSessions: (opts = {}) => op(async () => (await all(...listQuery(opts))).map(session)),
     listSessionSummaries: (opts = {}) => op(async () => {
-      const rows = (await all(...listQuery(opts))).map(session);
+      const [q, p] = listQuery(opts);
+      const found = await all(q.replace(`SELECT ${SESSION} FROM`, `SELECT ${SESSION}, stats_frozen FROM`), p);
+      const rows = found.map(session);
+      const frozen = new Set(found.filter((r) => Number(r.stats_frozen) === 1).map((r) => String(r.session_id)));
       const ids = rows.map((r) => r.sessionId);
       const summaries = new Map<string, SessionSummary>(rows.map((row) => [row.sessionId, { row, chunks: [], finals: [] }]));
-      const stats = await allIn((list) =>
-        `SELECT session_id, device_id, COUNT(*) AS frames, SUM(count) AS samples, MAX(seq) AS max_seq FROM sample_chunks WHERE session_id IN ${list} GROUP BY session_id, device_id ORDER BY session_id, device_id`, ids);
-      for (const r of stats) summaries.get(String(r.session_id))?.chunks.push(chunkStats(r));
+      // Closed sessions read their kept counts (a row per board); only open ones sum their chunks.
+      const statsOf = (list: readonly string[]) => {
+        const kept = list.filter((id) => frozen.has(id));
+        const open = list.filter((id) => !frozen.has(id));
+        const marks = (n: number) => `(${Array.from({ length: n }, () => '?').join(', ')})`;
+        const parts = [
+          ...(kept.length ? [`SELECT session_id, device_id, frames, samples, max_seq FROM session_board_stats WHERE session_id IN ${marks(kept.length)}`] : []),
+          ...(open.length ? [`SELECT session_id, device_id, COUNT(*) AS frames, SUM(count) AS samples, MAX(seq) AS max_seq FROM sample_chunks WHERE session_id IN ${marks(open.length)} GROUP BY session_id, device_id`] : []),
+        ];
+        return all(`${parts.join(' UNION ALL ')} ORDER BY session_id, device_id`, [...kept, ...open]);
+      };
+      for (let i = 0; i < ids.length; i += MAX_IDS_PER_IN) {
+        for (const r of await statsOf(ids.slice(i, i + MAX_IDS_PER_IN))) summaries.get(String(r.session_id))?.chunks.push(chunkStats(r));
+      }
       const finals = await allIn((list) =>
         `SELECT session_id, device_id, final_seq FROM session_boards WHERE session_id IN ${list} ORDER BY session_id, device_id`, ids);
       for (const r of finals) summaries.get(String(r.session_id))?.finals.push({ deviceId: String(r.device_id), finalSeq: Number(r.final_seq) });
@@ -212,6 +251,7 @@ export function sessionMethods(h: Helpers): SessionMethods {
 
     insertChunks: (chunks) => op(async () => {
       if (chunks.length === 0) return 0;
+      if (driver.insertChunks) return driver.insertChunks(chunks);
       let inserted = 0;
       if (driver.kind === 'sqlite') {
         // One prepared statement per row: the SQLite driver batches the turn's writes into one commit.
@@ -242,20 +282,27 @@ export function sessionMethods(h: Helpers): SessionMethods {
         async *[Symbol.asyncIterator]() {
           // Keyset paging on the primary key: each page is one indexed range scan, and
           // nothing holds a cursor open between pages (MySQL pools, SQLite writers).
-          let lastDevice = opts.deviceId ?? '';
-          let lastSeq = -1;
-          for (;;) {
-            const rows = opts.deviceId !== undefined
-              ? await op(() => all(`SELECT ${CHUNK} FROM sample_chunks WHERE session_id = ? AND device_id = ? AND seq > ? ORDER BY seq${limitClause(pageSize)}`, [sessionId, opts.deviceId!, lastSeq]))
-              : await op(() => all(
+          const page = (lastDevice: string, lastSeq: number) => {
+            const p = opts.deviceId !== undefined
+              ? op(() => all(`SELECT ${CHUNK} FROM sample_chunks WHERE session_id = ? AND device_id = ? AND seq > ? ORDER BY seq${limitClause(pageSize)}`, [sessionId, opts.deviceId!, lastSeq]))
+              : op(() => all(
                 `SELECT ${CHUNK} FROM sample_chunks WHERE session_id = ? AND (device_id > ? OR (device_id = ? AND seq > ?)) ORDER BY device_id, seq${limitClause(pageSize)}`,
                 [sessionId, lastDevice, lastDevice, lastSeq],
               ));
+            // A reader that stops early leaves the next page unread: its failure is nobody's.
+            p.catch(() => undefined);
+            return p;
+          };
+          let next = page(opts.deviceId ?? '', -1);
+          for (;;) {
+            const rows = await next;
+            // The next page is read while this one is consumed (the SQLite reader is another process).
+            if (rows.length === pageSize) {
+              const last = rows[rows.length - 1]!;
+              next = page(String(last.device_id), Number(last.seq));
+            }
             for (const r of rows) yield chunk(r);
             if (rows.length < pageSize) return;
-            const last = rows[rows.length - 1]!;
-            lastDevice = String(last.device_id);
-            lastSeq = Number(last.seq);
           }
         },
       };
@@ -281,7 +328,7 @@ export function sessionMethods(h: Helpers): SessionMethods {
       (await all(`SELECT ${STROKE} FROM strokes WHERE session_id = ? ORDER BY device_id, idx`, [sessionId])).map(stroke)),
     deleteSession: (sessionId) => op(async () => {
       // The session row last: a delete cut short leaves a session that can be deleted again, never orphans without one.
-      for (const table of ['stroke_corrections', 'strokes', 'sample_chunks', 'session_boards']) await run(`DELETE FROM ${table} WHERE session_id = ?`, [sessionId]);
+      for (const table of ['stroke_corrections', 'strokes', 'sample_chunks', 'session_boards', 'session_board_stats']) await run(`DELETE FROM ${table} WHERE session_id = ?`, [sessionId]);
       const before = await all('SELECT session_id FROM sessions WHERE session_id = ?', [sessionId]);
       await run('DELETE FROM sessions WHERE session_id = ?', [sessionId]);
       return before.length > 0;

@@ -9,7 +9,7 @@ import { sessionMethods } from './sessions-sql.js';
 import { messageMethods } from './messages-sql.js';
 import { correctionMethods } from './corrections-sql.js';
 import type {
-  CommandRow, ConnectionRow, DeviceKind, DeviceRow, DeviceStatusRow, DeviceTokenRow, MessageRow, RoomRow, Store,
+  CommandRow, ConnectionRow, DeviceKind, DeviceRow, DeviceStatusRow, DeviceTokenRow, MessageRow, RoomRow, SampleChunk, Store,
 } from './types.js';
 
 export type SqlValue = string | number | Date | Buffer | null;
@@ -20,6 +20,8 @@ export interface SqlDriver {
   readonly description: string;
   run(sql: string, params: readonly SqlValue[]): Promise<{ changes: number; lastId: number }>;
   all(sql: string, params: readonly SqlValue[]): Promise<SqlRow[]>;
+  /** The driver's own way to store sample chunks (Store.insertChunks), if it has a faster one than INSERTs. */
+  insertChunks?(chunks: SampleChunk[]): Promise<number>;
   migrate(): Promise<void>;
   schemaVersion(): Promise<number>;
   close(): Promise<void>;
@@ -257,6 +259,7 @@ export function createSqlStore(given: SqlDriver, hooks: StoreHooks = {}): Store 
       if (opts.open === true) where.push('disconnected_at IS NULL');
       if (opts.open === false) where.push('disconnected_at IS NOT NULL');
       if (opts.deviceId !== undefined) { where.push('device_id = ?'); params.push(opts.deviceId); }
+      if (opts.before !== undefined) { where.push('connected_at < ?'); params.push(time(opts.before, 'before')); }
       const q = `SELECT ${CONNECTION} FROM connections${where.length ? ' WHERE ' + where.join(' AND ') : ''}`
         + ` ORDER BY connected_at DESC, id DESC${limitClause(opts.limit)}`;
       return (await all(q, params)).map(connection);
@@ -340,9 +343,11 @@ export function createSqlStore(given: SqlDriver, hooks: StoreHooks = {}): Store 
     listCommands: (opts = {}) => op(async () => {
       const base = `SELECT ${COMMAND} FROM commands`;
       const order = ` ORDER BY created_at DESC, ${sql.commandSeq} DESC${limitClause(opts.limit)}`;
-      const rows = opts.deviceId === undefined
-        ? await all(base + order, [])
-        : await all(`${base} WHERE device_id = ?${order}`, [opts.deviceId]);
+      const where: string[] = [];
+      const params: SqlValue[] = [];
+      if (opts.deviceId !== undefined) { where.push('device_id = ?'); params.push(opts.deviceId); }
+      if (opts.before !== undefined) { where.push('created_at < ?'); params.push(time(opts.before, 'before')); }
+      const rows = await all(base + (where.length ? ' WHERE ' + where.join(' AND ') : '') + order, params);
       return rows.map(command);
     }),
 
@@ -382,7 +387,7 @@ export function createSqlStore(given: SqlDriver, hooks: StoreHooks = {}): Store 
       (await run('UPDATE device_tokens SET revoked_at = ? WHERE device_id = ? AND revoked_at IS NULL', [time(at, 'at'), deviceId]))
         .changes),
 
-    ...messageMethods({ driver, op, time, message, columns: MESSAGE }),
+    ...messageMethods({ driver, op, time, message, columns: MESSAGE, limitClause }),
     ...sessionMethods({ driver, op, time, dateOrNull, toJson, fromJson, limitClause }),
     ...correctionMethods({ driver, op, time, toJson, fromJson }),
   };

@@ -22,6 +22,7 @@ import { StoreError, errorText } from './errors.js';
 import { createSqlStore, type SqlRow, type SqlValue, type StoreHooks } from './sql-store.js';
 import type { Store } from './types.js';
 import type { WorkerError, WorkerInit, WorkerOp, WorkerResult } from './sqlite-process.js';
+import { INSERT_CHUNK_SQL, packChunks, packedBytes } from './sqlite-chunks.js';
 
 /** How long a write waits for another process holding the lock before failing. */
 const BUSY_TIMEOUT_MS = 10_000;
@@ -33,6 +34,7 @@ const BUSY_TIMEOUT_MS = 10_000;
 const MAX_BATCH_BYTES = 8 * 1024 * 1024;
 
 function opBytes(op: WorkerOp): number {
+  if (op.kind === 'chunks') return op.data.byteLength;
   if (op.kind !== 'run' && op.kind !== 'all') return 0;
   let n = op.sql.length;
   for (const p of op.params) n += typeof p === 'string' ? p.length : p instanceof Uint8Array ? p.byteLength : 8;
@@ -57,9 +59,11 @@ function fromWorker(e: WorkerError): Error {
 function startWriter(init: WorkerInit): ChildProcess {
   const fromSource = import.meta.url.endsWith('.ts');
   const entry = new URL(fromSource ? './sqlite-process.ts' : './sqlite-process.js', import.meta.url);
+  // A gateway run with --cpu-prof (the ingest benchmark) profiles its writer as well.
+  const prof = process.execArgv.filter((a) => a.startsWith('--cpu-prof'));
   return fork(entry, [JSON.stringify(init)], {
     serialization: 'advanced',
-    execArgv: fromSource ? ['--import', import.meta.resolve('tsx')] : [],
+    execArgv: [...prof, ...(fromSource ? ['--import', import.meta.resolve('tsx')] : [])],
     env: { ...process.env, ELECTRON_RUN_AS_NODE: '1' },
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });
@@ -195,6 +199,21 @@ export async function openSqliteStore(path: string, hooks: StoreHooks = {}): Pro
     },
     all(sql: string, params: readonly SqlValue[]) {
       return send<SqlRow[]>({ kind: 'all', sql, params: [...params] });
+    },
+    // One Buffer per batch part (sqlite-chunks.ts says why), each part under the batch cap.
+    async insertChunks(chunks) {
+      const parts: Promise<number>[] = [];
+      for (let i = 0; i < chunks.length;) {
+        let j = i;
+        let bytes = 0;
+        while (j < chunks.length && (j === i || bytes + packedBytes(chunks[j]!) <= MAX_BATCH_BYTES)) bytes += packedBytes(chunks[j++]!);
+        hooks.onQuery?.(INSERT_CHUNK_SQL);
+        parts.push(send<number>({ kind: 'chunks', data: packChunks(chunks.slice(i, j)) }));
+        i = j;
+      }
+      let inserted = 0;
+      for (const n of await Promise.all(parts)) inserted += n;
+      return inserted;
     },
     async migrate() {
       try {

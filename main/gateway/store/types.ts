@@ -15,6 +15,13 @@ export interface RoomRow {
   createdAt: Date;
 }
 
+export interface RoomActivity {
+  roomId: string;
+  createdAt: Date;
+  lastMessageAt: Date | null;
+  messages: number;
+}
+
 export interface DeviceRow {
   deviceId: string;
   kind: DeviceKind;
@@ -188,6 +195,8 @@ export interface SessionRow {
   state: SessionState;
   boards: string[];
   playerId: string | null;
+  /** Board -> the player holding it, when they are not all the session's player (null: none named). */
+  boardPlayers?: Record<string, string> | null;
   court: string | null;
   roomId: string | null;
   notes: string | null;
@@ -290,6 +299,13 @@ export interface Store {
   getRoomAccess(roomId: string): Promise<RoomAccess | undefined>;
   roomExists(roomId: string): Promise<boolean>;
   listRooms(): Promise<RoomRow[]>;
+  /**
+   * Rooms with their stored message count and last message, those with a message or created at
+   * or after `since` (older ones are what retention removed), last active first, at most `limit`,
+   * none of `exclude`. Found from the newest 5000 messages of those rooms and the newest rooms,
+   * so a busy room may leave fewer than `limit`, never a wrong one.
+   */
+  listRoomActivity(opts: { since: Date; limit: number; exclude?: readonly string[] }): Promise<RoomActivity[]>;
 
   // devices
   getDevice(deviceId: string): Promise<DeviceRow | undefined>;
@@ -306,7 +322,8 @@ export interface Store {
    * any gateway not in `live`: another gateway's open sockets are never closed while it runs.
    */
   closeDanglingConnections(at: Date, scope?: { own: string; live?: readonly string[] }): Promise<number>;
-  listConnections(opts?: { open?: boolean; deviceId?: string; limit?: number }): Promise<ConnectionRow[]>;
+  /** Newest first; `before`: only those connected before it (paging). */
+  listConnections(opts?: { open?: boolean; deviceId?: string; limit?: number; before?: Date }): Promise<ConnectionRow[]>;
 
   // messages
   insertMessage(m: MessageInsert): Promise<number>;
@@ -351,7 +368,8 @@ export interface Store {
   ackCommand(commandId: string, at: Date, result: unknown): Promise<boolean>;
   /** Marks a queued or sent command failed (retries spent); false if it was acked or failed already. */
   failCommand(commandId: string, at: Date): Promise<boolean>;
-  listCommands(opts?: { deviceId?: string; limit?: number }): Promise<CommandRow[]>;
+  /** Newest first; `before`: only those created before it (paging). */
+  listCommands(opts?: { deviceId?: string; limit?: number; before?: Date }): Promise<CommandRow[]>;
 
   // device status (last status_update of a board)
   saveDeviceStatus(deviceId: string, status: unknown, at: Date): Promise<void>;
@@ -379,8 +397,11 @@ export interface Store {
    */
   claimSession(sessionId: string, from: SessionState, patch: SessionPatch): Promise<boolean>;
   getSession(sessionId: string): Promise<SessionRow | undefined>;
-  /** Newest first; `search` matches player, court, notes and board ids (substring). */
-  listSessions(opts?: { search?: string; state?: SessionState; playerId?: string; limit?: number }): Promise<SessionRow[]>;
+  /**
+   * Newest first; `search` matches player, court, notes and board ids (substring); `deviceId`: only
+   * sessions with that board (exactly); `before`: only those created before it (paging).
+   */
+  listSessions(opts?: { search?: string; state?: SessionState; playerId?: string; limit?: number; deviceId?: string; before?: Date }): Promise<SessionRow[]>;
   /**
    * listSessions with each session's chunk stats and final seqs, in three
    * queries for a page of up to 500 sessions (one more pair per further 500),

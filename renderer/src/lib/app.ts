@@ -8,6 +8,7 @@ import { createDevicesStore } from './stores/devices.js';
 import { createLiveStore } from './stores/live.js';
 import { createRoomsStore } from './stores/rooms.js';
 import { createSessionsStore } from './stores/sessions.js';
+import { createPlayersStore } from './stores/players.js';
 import { createSettingsStore } from './stores/settings.js';
 import { createStatusStore } from './stores/status.js';
 import { createUsbStore } from './stores/usb.js';
@@ -24,6 +25,7 @@ export function createApp(baseUrl: string, token: string) {
     devices,
     live: createLiveStore(client),
     sessions: createSessionsStore(client),
+    players: createPlayersStore(client),
     usb: createUsbStore(client),
     settings: createSettingsStore(client),
     start(): void {
@@ -38,6 +40,7 @@ export function createApp(baseUrl: string, token: string) {
       devices.stop();
       app.live.stop();
       app.sessions.stop();
+      app.players.stop();
       app.usb.stop();
       client.close();
     },

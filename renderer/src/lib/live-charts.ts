@@ -18,6 +18,7 @@ import uPlot from 'uplot';
 import 'uplot/dist/uPlot.min.css';
 import { windowArrays, type BoardStream, type WindowArrays } from './ring.js';
 import { SPANS, snapSpan, type ChartKind } from './live-charts-math.js';
+import { chartColors, onSchemeChange, type ChartColors } from './live-charts-theme.js';
 
 export type { ChartKind };
 
@@ -29,6 +30,8 @@ interface Chart {
   kind: ChartKind;
   plot: uPlot;
   visible: boolean;
+  /** Drawn with a window, scale or history that changed since: drawn once more even off screen, so scrolling to it shows no stale window. */
+  stale: boolean;
   width: number;
   span: number;
 }
@@ -40,6 +43,8 @@ interface Board {
   /** |a| and |ω| of the points read, allocated once. */
   mag: [Float32Array, Float32Array];
   lastVersion: number;
+  /** The ring drawn last: a backfill replaces it. */
+  ring: unknown;
   lastEdge: number;
   points: number;
 }
@@ -62,7 +67,7 @@ const MAX_STRIDE = 4;
 /** Upper bound of points per chart: a 4K-wide chart at one point per column. */
 const MAX_POINTS = 4096;
 
-function makeOptions(kind: ChartKind, width: number, height: number, windowS: () => number, spanOf: () => number): uPlot.Options {
+function makeOptions(kind: ChartKind, width: number, height: number, windowS: () => number, spanOf: () => number, colors: () => ChartColors): uPlot.Options {
   // The three axes and the magnitude (|a| or |ω|), which shows a swing whatever the racket's orientation.
   const names = kind === 'accel' ? ['ax', 'ay', 'az', '|a|'] : ['gx', 'gy', 'gz', '|ω|'];
   return {
@@ -78,8 +83,8 @@ function makeOptions(kind: ChartKind, width: number, height: number, windowS: ()
       y: { range: () => [-spanOf(), spanOf()] },
     },
     axes: [
-      { size: 28, values: (_u, ticks) => ticks.map((t) => `${t} s`), stroke: '#5b6776', grid: { stroke: '#eef1f4' }, ticks: { show: false } },
-      { size: 52, label: UNITS[kind], labelSize: 14, stroke: '#5b6776', grid: { stroke: '#eef1f4' }, ticks: { show: false } },
+      { size: 28, values: (_u, ticks) => ticks.map((t) => `${t} s`), stroke: () => colors().axis, grid: { stroke: () => colors().grid }, ticks: { show: false } },
+      { size: 52, label: UNITS[kind], labelSize: 14, stroke: () => colors().axis, grid: { stroke: () => colors().grid }, ticks: { show: false } },
     ],
     series: [{ label: 't', value: (_u, v) => (v === null || v === undefined ? '–' : `${v.toFixed(2)} s`) }, ...names.map((label, i) => ({ label, stroke: COLORS[i], width: i === 3 ? 1.75 : 1.25, points: { show: false }, value: (_u: uPlot, v: number | null) => (v === null || v === undefined ? '–' : `${v.toFixed(kind === 'accel' ? 2 : 0)} ${UNITS[kind]}`) }))],
   };
@@ -100,8 +105,15 @@ export class LiveCharts {
   private lastFrameAt = 0;
   private avgInterval = 16.7;
   private strideChangedAt = 0;
+  /** The theme's axis and grid colours, read again when the system switches scheme. */
+  private colors: ChartColors = chartColors();
+  private readonly offScheme: () => void;
 
   constructor(private readonly streamOf: (id: string) => BoardStream | undefined) {
+    this.offScheme = onSchemeChange(() => {
+      this.colors = chartColors();
+      for (const b of this.boards.values()) for (const c of b.charts) c.plot.redraw(false, true);
+    });
     this.observer = new ResizeObserver((entries) => {
       for (const e of entries) {
         const c = this.chartOf(e.target as HTMLElement);
@@ -129,7 +141,10 @@ export class LiveCharts {
 
   setWindow(seconds: number): void {
     this.windowS = seconds;
-    for (const b of this.boards.values()) b.lastEdge = NaN;
+    for (const b of this.boards.values()) {
+      b.lastEdge = NaN;
+      for (const c of b.charts) c.stale = true;
+    }
   }
 
   setPaused(paused: boolean): void {
@@ -139,7 +154,10 @@ export class LiveCharts {
   /** One y-scale for every board (per kind), so boards can be compared at a glance. */
   setSharedScale(shared: boolean): void {
     this.shared = shared;
-    for (const b of this.boards.values()) b.lastEdge = NaN;
+    for (const b of this.boards.values()) {
+      b.lastEdge = NaN;
+      for (const c of b.charts) c.stale = true;
+    }
   }
 
   /** The y range a chart of `id` shows now (for a reader, and a test, that cannot see the canvas). */
@@ -166,12 +184,12 @@ export class LiveCharts {
   attach(id: string, kind: ChartKind, el: HTMLElement, height = 170): () => void {
     let b = this.boards.get(id);
     if (!b) {
-      b = { id, charts: [], buf: windowArrays(MAX_POINTS), mag: [new Float32Array(MAX_POINTS), new Float32Array(MAX_POINTS)], lastVersion: -1, lastEdge: NaN, points: 0 };
+      b = { id, charts: [], buf: windowArrays(MAX_POINTS), mag: [new Float32Array(MAX_POINTS), new Float32Array(MAX_POINTS)], lastVersion: -1, ring: null, lastEdge: NaN, points: 0 };
       this.boards.set(id, b);
     }
     const width = Math.max(120, Math.floor(el.clientWidth || 400));
-    const chart: Chart = { el, kind, visible: true, width, span: SPANS[kind][0]!, plot: undefined as unknown as uPlot };
-    chart.plot = new uPlot(makeOptions(kind, width, height, () => this.windowS, () => (this.shared ? this.sharedSpan[kind] : chart.span)), [[], [], [], [], []], el);
+    const chart: Chart = { el, kind, visible: true, stale: false, width, span: SPANS[kind][0]!, plot: undefined as unknown as uPlot };
+    chart.plot = new uPlot(makeOptions(kind, width, height, () => this.windowS, () => (this.shared ? this.sharedSpan[kind] : chart.span), () => this.colors), [[], [], [], [], []], el);
     b.charts.push(chart);
     b.lastEdge = NaN;
     this.observer.observe(el);
@@ -206,8 +224,22 @@ export class LiveCharts {
     this.raf = 0;
   }
 
+  /** The x extent (seconds before the right edge) of what a chart draws now, and its point count. */
+  extent(id: string, kind: ChartKind): { from: number; to: number; points: number } | null {
+    const c = this.boards.get(id)?.charts.find((x) => x.kind === kind);
+    const x = c?.plot.data[0];
+    if (!x || x.length === 0) return null;
+    return { from: x[0]!, to: x[x.length - 1]!, points: x.length };
+  }
+
+  /** The colours the axes and grid are drawn with now. */
+  axisColors(): ChartColors {
+    return { ...this.colors };
+  }
+
   destroy(): void {
     this.stop();
+    this.offScheme();
     this.observer.disconnect();
     this.visibility.disconnect();
     for (const b of this.boards.values()) for (const c of b.charts) c.plot.destroy();
@@ -260,7 +292,11 @@ export class LiveCharts {
     const edge = s.edge(now, this.lagMs);
     if (!Number.isFinite(edge)) return;
     if (s.ring.version === b.lastVersion && edge === b.lastEdge) return;
-    const visible = b.charts.filter((c) => c.visible);
+    if (s.ring !== b.ring) {
+      b.ring = s.ring;
+      for (const c of b.charts) c.stale = true;
+    }
+    const visible = b.charts.filter((c) => c.visible || c.stale);
     if (visible.length === 0) return;
     b.lastVersion = s.ring.version;
     b.lastEdge = edge;
@@ -276,6 +312,7 @@ export class LiveCharts {
       for (let i = 0; i < n; i++) mag[i] = Math.hypot(ys[0]![i]!, ys[1]![i]!, ys[2]![i]!);
       c.span = snapSpan(c.kind, [...ys, mag], c.span);
       c.plot.setData([x, ...ys, mag] as unknown as uPlot.AlignedData, true);
+      c.stale = false;
     }
   }
 }

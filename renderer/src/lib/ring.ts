@@ -41,6 +41,13 @@ export class SampleRing {
     this.version++;
   }
 
+  /** Time of the k-th oldest sample, its channels copied into `out`. */
+  sample(k: number, out: number[]): number {
+    const i = this.at(k);
+    for (let c = 0; c < CHANNELS; c++) out[c] = this.ch[c]![i]!;
+    return this.t[i]!;
+  }
+
   /** Index into the arrays of the k-th oldest sample. */
   private at(k: number): number {
     return (this.head - this.count + k + this.capacity) % this.capacity;
@@ -168,6 +175,45 @@ export class BoardStream {
     }
     this.received += samples.length;
     const end = startMs + (samples.length - 1) * step;
+    if (!(end <= this.lastSampleMs)) {
+      this.lastSampleMs = end;
+      this.arrivedAt = nowMs;
+    }
+  }
+
+  /**
+   * Fills in what the gateway kept from before this stream began (or from
+   * further back than it reaches): the ring is rebuilt with the older samples
+   * first, then the ones it held, then any newer the backfill has, one per time.
+   */
+  backfill(runs: readonly { start_ms: number; rate_hz: number; samples: readonly (readonly number[])[] }[], nowMs: number): void {
+    const old = this.ring;
+    const first = old.length ? old.sample(0, []) : Infinity;
+    const last = old.lastTime();
+    const newest = runs.at(-1);
+    const rate = newest && newest.rate_hz > 0 ? newest.rate_hz : this.rateHz;
+    const ring = new SampleRing(Math.max(old.capacity, Math.ceil(this.keepSeconds * Math.min(rate, 4000))));
+    const later: [number, readonly number[]][] = [];
+    for (const r of runs) {
+      const step = r.rate_hz > 0 ? 1000 / r.rate_hz : 0;
+      for (let i = 0; i < r.samples.length; i++) {
+        const t = r.start_ms + i * step;
+        if (t < first) {
+          if (!(t <= ring.lastTime())) ring.push(t, r.samples[i]!);
+        } else if (!(t <= last)) later.push([t, r.samples[i]!]);
+      }
+    }
+    const s: number[] = [];
+    for (let k = 0; k < old.length; k++) {
+      const t = old.sample(k, s);
+      if (!(t <= ring.lastTime())) ring.push(t, s);
+    }
+    for (const [t, v] of later) if (!(t <= ring.lastTime())) ring.push(t, v);
+    // A chart skips redrawing while the version stays: the new ring must never repeat the old one's.
+    ring.version += old.version + 1;
+    this.ring = ring;
+    if (rate > 0) this.rateHz = rate;
+    const end = ring.lastTime();
     if (!(end <= this.lastSampleMs)) {
       this.lastSampleMs = end;
       this.arrivedAt = nowMs;

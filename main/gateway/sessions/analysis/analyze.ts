@@ -5,6 +5,7 @@ import { detectStrokes, estimateRateHz, median, type StrokePeak } from './detect
 import { mirrorFeatures, strokeFeatures } from './features.js';
 import { loadDefaultModel, predict, type StrokeModel } from './classify.js';
 import { adaptedPredict, compileProfile, type PlayerProfile } from './profile.js';
+import { asColumns, type Samples } from './columns.js';
 import {
   OUTCOMES,
   resolveOptions,
@@ -23,12 +24,13 @@ export interface AnalyzeExtras {
   profile?: PlayerProfile;
 }
 
-/** Samples must be sorted by time (parseRecording and the simulator ensure it). */
+/** Samples must be sorted by time (parseRecording, the simulator and boardColumns ensure it). */
 export function analyzeSamples(
-  samples: readonly ImuSample[],
+  given: Samples,
   opts: AnalysisOptions = {},
   extras: AnalyzeExtras = {},
 ): AnalysisResult {
+  const samples = asColumns(given);
   const o = resolveOptions(opts);
   const rateHz = o.rateHz ?? estimateRateHz(samples);
   const peaks = detectStrokes(samples, o, rateHz);
@@ -73,8 +75,9 @@ export function isMirrorImage(model: StrokeModel, rows: readonly number[][]): bo
   return spread(true) < spread(false) - MIRROR_MARGIN;
 }
 
-export function summarise(samples: readonly ImuSample[], strokes: readonly Stroke[]): SessionSummary {
-  const durationS = samples.length > 1 ? (samples[samples.length - 1]!.t - samples[0]!.t) / 1000 : 0;
+export function summarise(given: Samples, strokes: readonly Stroke[]): SessionSummary {
+  const { t, length } = asColumns(given);
+  const durationS = length > 1 ? (t[length - 1]! - t[0]!) / 1000 : 0;
   return summariseStrokes(durationS, strokes);
 }
 
@@ -98,9 +101,10 @@ export function summariseStrokes(durationS: number, strokes: readonly Pick<Strok
  * same detection and features the analysis applies, without a model.
  */
 export function strokeFeatureRows(
-  samples: readonly ImuSample[],
+  given: Samples,
   opts: AnalysisOptions = {},
 ): { peak: StrokePeak; features: number[] }[] {
+  const samples = asColumns(given);
   const o = resolveOptions(opts);
   const peaks = detectStrokes(samples, o, o.rateHz ?? estimateRateHz(samples));
   return peaks.map((peak) => ({ peak, features: strokeFeatures(samples, peak.sample) }));

@@ -11,8 +11,12 @@
  *
  * All tuning is in ms and converted with the sample rate estimated from the
  * data, so the same settings hold from 10 Hz to 1000 Hz.
+ *
+ * Each function takes samples as objects or as columns (columns.ts) and works
+ * on the columns.
  */
 import type { ImuSample, ResolvedOptions } from './types.js';
+import { asColumns, type SampleColumns, type Samples } from './columns.js';
 
 const DEG = Math.PI / 180;
 
@@ -31,15 +35,44 @@ export interface StrokePeak {
  * Sample rate from the median interval: robust to the dropped packets and
  * timestamp jitter of a Wi-Fi board, which would skew a mean.
  */
-export function estimateRateHz(samples: readonly ImuSample[]): number {
-  const dts: number[] = [];
-  for (let i = 1; i < samples.length; i++) {
-    const dt = samples[i]!.t - samples[i - 1]!.t;
-    if (dt > 0 && Number.isFinite(dt)) dts.push(dt);
+export function estimateRateHz(samples: Samples): number {
+  const { t, length } = asColumns(samples);
+  const dts = new Float64Array(Math.max(0, length - 1));
+  let n = 0;
+  for (let i = 1; i < length; i++) {
+    const dt = t[i]! - t[i - 1]!;
+    if (dt > 0 && Number.isFinite(dt)) dts[n++] = dt;
   }
-  if (dts.length === 0) return 0;
-  const med = median(dts);
+  if (n === 0) return 0;
+  const m = n >> 1;
+  const med = n % 2 ? select(dts, n, m) : (select(dts, n, m - 1) + select(dts, n, m)) / 2;
   return med > 0 ? 1000 / med : 0;
+}
+
+/**
+ * The k-th smallest of the first n values (as sorting them would put at k),
+ * found by three-way partitioning in place: linear time, and quick when most
+ * intervals are equal, as a steady board's are.
+ */
+function select(a: Float64Array, n: number, k: number): number {
+  let lo = 0;
+  let hi = n - 1;
+  while (lo < hi) {
+    const pivot = a[(lo + hi) >> 1]!;
+    let lt = lo;
+    let gt = hi;
+    let i = lo;
+    while (i <= gt) {
+      const v = a[i]!;
+      if (v < pivot) { a[i] = a[lt]!; a[lt++] = v; i++; }
+      else if (v > pivot) { a[i] = a[gt]!; a[gt--] = v; }
+      else i++;
+    }
+    if (k < lt) hi = lt - 1;
+    else if (k > gt) lo = gt + 1;
+    else return pivot;
+  }
+  return a[lo]!;
 }
 
 export function median(values: readonly number[]): number {
@@ -66,9 +99,13 @@ export function msToSamples(ms: number, rateHz: number, min = 1): number {
 export function movingAverage(x: readonly number[], window: number): number[] {
   const half = Math.max(0, Math.floor(window / 2));
   if (half === 0) return [...x];
+  return Array.from(smooth(x, half));
+}
+
+function smooth(x: ArrayLike<number>, half: number): Float64Array {
   const prefix = new Float64Array(x.length + 1);
   for (let i = 0; i < x.length; i++) prefix[i + 1] = prefix[i]! + x[i]!;
-  const out = new Array<number>(x.length);
+  const out = new Float64Array(x.length);
   for (let i = 0; i < x.length; i++) {
     const lo = Math.max(0, i - half);
     const hi = Math.min(x.length, i + half + 1);
@@ -81,7 +118,7 @@ export function movingAverage(x: readonly number[], window: number): number[] {
  * Burst id per sample (-1 when quiet): runs above `release`, with dips below
  * it bridged when they last at most `maxGap` samples.
  */
-function labelBursts(m: readonly number[], release: number, maxGap: number): Int32Array {
+function labelBursts(m: ArrayLike<number>, release: number, maxGap: number): Int32Array {
   const id = new Int32Array(m.length).fill(-1);
   let burst = -1;
   let lastAbove = -Infinity;
@@ -95,11 +132,28 @@ function labelBursts(m: readonly number[], release: number, maxGap: number): Int
   return id;
 }
 
-export function detectStrokes(samples: readonly ImuSample[], opts: ResolvedOptions, rateHz: number): StrokePeak[] {
-  const n = samples.length;
+/** Each sample's gyroscope magnitude, as gyroMagnitude gives it. */
+function gyroMagnitudes(c: SampleColumns): Float64Array {
+  const out = new Float64Array(c.length);
+  const { gx, gy, gz } = c;
+  for (let i = 0; i < c.length; i++) out[i] = Math.hypot(gx[i]!, gy[i]!, gz[i]!);
+  return out;
+}
+
+/** Times finite and non-decreasing: a kept peak's neighbours in time are its neighbours in index. */
+function ordered(t: Float64Array): boolean {
+  for (let i = 0; i < t.length; i++) if (!Number.isFinite(t[i]!) || (i > 0 && t[i]! < t[i - 1]!)) return false;
+  return true;
+}
+
+export function detectStrokes(samples: Samples, opts: ResolvedOptions, rateHz: number): StrokePeak[] {
+  const c = asColumns(samples);
+  const n = c.length;
   if (n < 3 || !(rateHz > 0)) return [];
-  const raw = samples.map(gyroMagnitude);
-  const m = movingAverage(raw, 2 * Math.floor(msToSamples(opts.smoothMs, rateHz) / 2) + 1);
+  const { t } = c;
+  const raw = gyroMagnitudes(c);
+  const half = Math.floor((2 * Math.floor(msToSamples(opts.smoothMs, rateHz) / 2) + 1) / 2);
+  const m = half === 0 ? raw : smooth(raw, half);
   const bursts = labelBursts(m, opts.releaseDps, msToSamples(opts.quietGapMs, rateHz, 0));
 
   const candidates: number[] = [];
@@ -110,17 +164,35 @@ export function detectStrokes(samples: readonly ImuSample[], opts: ResolvedOptio
   }
   candidates.sort((a, b) => m[b]! - m[a]! || a - b);
 
+  const clashes = (k: number, cand: number) => {
+    const dt = Math.abs(t[k]! - t[cand]!);
+    return dt < opts.refractoryMs || (dt < opts.mergeMs && bursts[k] === bursts[cand] && bursts[cand] !== -1);
+  };
+  // Kept peaks by index. Nothing farther than `reach` in time can clash, so with times in
+  // order only the kept peaks next to a candidate are looked at, not every one kept so far.
   const kept: number[] = [];
-  for (const c of candidates) {
-    const tc = samples[c]!.t;
-    const clash = kept.some((k) => {
-      const dt = Math.abs(samples[k]!.t - tc);
-      return dt < opts.refractoryMs || (dt < opts.mergeMs && bursts[k] === bursts[c] && bursts[c] !== -1);
-    });
-    if (!clash) kept.push(c);
+  const reach = Math.max(opts.refractoryMs, opts.mergeMs);
+  const local = ordered(t) && !Number.isNaN(reach);
+  for (const cand of candidates) {
+    let clash = false;
+    if (local) {
+      let lo = 0;
+      let hi = kept.length;
+      while (lo < hi) {
+        const mid = (lo + hi) >> 1;
+        if (kept[mid]! < cand) lo = mid + 1;
+        else hi = mid;
+      }
+      for (let j = lo - 1; !clash && j >= 0 && t[cand]! - t[kept[j]!]! < reach; j--) clash = clashes(kept[j]!, cand);
+      for (let j = lo; !clash && j < kept.length && t[kept[j]!]! - t[cand]! < reach; j++) clash = clashes(kept[j]!, cand);
+      if (!clash) kept.splice(lo, 0, cand);
+    } else {
+      clash = kept.some((k) => clashes(k, cand));
+      if (!clash) kept.push(cand);
+    }
   }
   kept.sort((a, b) => a - b);
-  return kept.map((k) => measure(samples, raw, k, opts, rateHz));
+  return kept.map((k) => measure(c, raw, k, opts, rateHz));
 }
 
 /**
@@ -128,18 +200,20 @@ export function detectStrokes(samples: readonly ImuSample[], opts: ResolvedOptio
  * `withinMs` of it, measured as the detector measures its peaks. Null when
  * the recording has no sample there.
  */
-export function measureNear(samples: readonly ImuSample[], tMs: number, withinMs: number, opts: ResolvedOptions, rateHz: number): StrokePeak | null {
+export function measureNear(samples: Samples, tMs: number, withinMs: number, opts: ResolvedOptions, rateHz: number): StrokePeak | null {
+  const c = asColumns(samples);
+  const raw = gyroMagnitudes(c);
   let best = -1;
-  for (let i = 0; i < samples.length; i++) {
-    if (Math.abs(samples[i]!.t - tMs) > withinMs) continue;
-    if (best < 0 || gyroMagnitude(samples[i]!) > gyroMagnitude(samples[best]!)) best = i;
+  for (let i = 0; i < c.length; i++) {
+    if (Math.abs(c.t[i]! - tMs) > withinMs) continue;
+    if (best < 0 || raw[i]! > raw[best]!) best = i;
   }
-  return best < 0 ? null : measure(samples, samples.map(gyroMagnitude), best, opts, rateHz);
+  return best < 0 ? null : measure(c, raw, best, opts, rateHz);
 }
 
 function measure(
-  samples: readonly ImuSample[],
-  raw: readonly number[],
+  c: SampleColumns,
+  raw: Float64Array,
   k: number,
   opts: ResolvedOptions,
   rateHz: number,
@@ -149,20 +223,24 @@ function measure(
   // the peak halfway, 50 ms off at 10 Hz.
   const near = msToSamples(opts.smoothMs, rateHz, 0);
   const from = k;
-  for (let i = Math.max(0, from - near); i <= Math.min(samples.length - 1, from + near); i++) if (raw[i]! > raw[k]!) k = i;
+  for (let i = Math.max(0, from - near); i <= Math.min(c.length - 1, from + near); i++) if (raw[i]! > raw[k]!) k = i;
   const peak = raw[k]!;
-  const tPeak = samples[k]!.t;
+  const { t, ax, ay, az, gx, gy, gz } = c;
+  const tPeak = t[k]!;
 
   const gyroLimit = opts.gyroFullScaleDps * opts.saturationFraction;
   const accelLimit = opts.accelFullScaleG * opts.saturationFraction;
   let peakAccel = 0;
   let saturated = false;
-  for (let i = k; i >= 0 && tPeak - samples[i]!.t <= opts.strokeWindowMs; i--) {
-    ({ peakAccel, saturated } = scan(samples[i]!, peakAccel, saturated, gyroLimit, accelLimit));
-  }
-  for (let i = k + 1; i < samples.length && samples[i]!.t - tPeak <= opts.strokeWindowMs; i++) {
-    ({ peakAccel, saturated } = scan(samples[i]!, peakAccel, saturated, gyroLimit, accelLimit));
-  }
+  const scan = (i: number) => {
+    peakAccel = Math.max(peakAccel, Math.hypot(ax[i]!, ay[i]!, az[i]!));
+    saturated =
+      saturated ||
+      Math.max(Math.abs(gx[i]!), Math.abs(gy[i]!), Math.abs(gz[i]!)) >= gyroLimit ||
+      Math.max(Math.abs(ax[i]!), Math.abs(ay[i]!), Math.abs(az[i]!)) >= accelLimit;
+  };
+  for (let i = k; i >= 0 && tPeak - t[i]! <= opts.strokeWindowMs; i--) scan(i);
+  for (let i = k + 1; i < c.length && t[i]! - tPeak <= opts.strokeWindowMs; i++) scan(i);
   return {
     sample: k,
     tMs: tPeak,
@@ -170,15 +248,5 @@ function measure(
     speedKmh: peak * DEG * opts.leverArmM * 3.6,
     peakG: peakAccel,
     saturated,
-  };
-}
-
-function scan(s: ImuSample, peakAccel: number, saturated: boolean, gyroLimit: number, accelLimit: number) {
-  return {
-    peakAccel: Math.max(peakAccel, accelMagnitude(s)),
-    saturated:
-      saturated ||
-      Math.max(Math.abs(s.gx), Math.abs(s.gy), Math.abs(s.gz)) >= gyroLimit ||
-      Math.max(Math.abs(s.ax), Math.abs(s.ay), Math.abs(s.az)) >= accelLimit,
   };
 }

@@ -25,46 +25,47 @@
  * A right-handed frame is kept (e3 from the cross product): rotations keep
  * it, a mirror image (a left-handed player) does not, which is a limit.
  */
-import type { ImuSample } from './types.js';
+import { AXES as CHANNELS, asColumns, type SampleColumns, type Samples } from './columns.js';
 
 export const BIN_MS = 100;
 export const BIN_OFFSETS: readonly number[] = Array.from({ length: 17 }, (_, i) => (i - 8) * BIN_MS);
-const CHANNELS = ['ax', 'ay', 'az', 'gx', 'gy', 'gz'] as const;
 
-/** Bin means: bins[b][c] for offset BIN_OFFSETS[b] and channel CHANNELS[c]. */
-export function binStroke(samples: readonly ImuSample[], peakIndex: number): number[][] {
+/** Bin means: bins[b][c] for offset BIN_OFFSETS[b] and channel c of ax, ay, az, gx, gy, gz. */
+export function binStroke(samples: Samples, peakIndex: number): number[][] {
+  const cols = asColumns(samples);
+  const { t } = cols;
+  const channels = CHANNELS.map((a) => cols[a]);
   const nb = BIN_OFFSETS.length;
-  const t0 = samples[peakIndex]!.t;
+  const t0 = t[peakIndex]!;
   const first = t0 + BIN_OFFSETS[0]! - BIN_MS / 2;
   const last = t0 + BIN_OFFSETS[nb - 1]! + BIN_MS / 2;
   const sums = Array.from({ length: nb }, () => new Array<number>(6).fill(0));
   const counts = new Array<number>(nb).fill(0);
 
   let i = peakIndex;
-  while (i > 0 && samples[i - 1]!.t >= first) i--;
-  for (; i < samples.length && samples[i]!.t < last; i++) {
-    const s = samples[i]!;
-    const b = Math.floor((s.t - first) / BIN_MS);
+  while (i > 0 && t[i - 1]! >= first) i--;
+  for (; i < cols.length && t[i]! < last; i++) {
+    const b = Math.floor((t[i]! - first) / BIN_MS);
     if (b < 0 || b >= nb) continue;
     counts[b]!++;
     const row = sums[b]!;
-    for (let c = 0; c < 6; c++) row[c]! += s[CHANNELS[c]!];
+    for (let c = 0; c < 6; c++) row[c]! += channels[c]![i]!;
   }
   return sums.map((row, b) =>
-    counts[b]! > 0 ? row.map((v) => v / counts[b]!) : interpolateAt(samples, peakIndex, t0 + BIN_OFFSETS[b]!),
+    counts[b]! > 0 ? row.map((v) => v / counts[b]!) : interpolateAt(cols, peakIndex, t0 + BIN_OFFSETS[b]!),
   );
 }
 
 /** Linear interpolation at time t, held constant beyond the recording's ends. */
-function interpolateAt(samples: readonly ImuSample[], near: number, t: number): number[] {
+function interpolateAt(cols: SampleColumns, near: number, at: number): number[] {
+  const { t } = cols;
   let i = near;
-  while (i > 0 && samples[i]!.t > t) i--;
-  while (i < samples.length - 1 && samples[i + 1]!.t <= t) i++;
-  const a = samples[i]!;
-  const b = samples[Math.min(i + 1, samples.length - 1)]!;
-  const span = b.t - a.t;
-  const w = span > 0 ? Math.min(1, Math.max(0, (t - a.t) / span)) : 0;
-  return CHANNELS.map((c) => a[c] + (b[c] - a[c]) * w);
+  while (i > 0 && t[i]! > at) i--;
+  while (i < cols.length - 1 && t[i + 1]! <= at) i++;
+  const j = Math.min(i + 1, cols.length - 1);
+  const span = t[j]! - t[i]!;
+  const w = span > 0 ? Math.min(1, Math.max(0, (at - t[i]!) / span)) : 0;
+  return CHANNELS.map((c) => cols[c][i]! + (cols[c][j]! - cols[c][i]!) * w);
 }
 
 const binAt = (offsetMs: number) => BIN_OFFSETS.indexOf(offsetMs);
@@ -148,6 +149,6 @@ export function mirrorFeatures(x: readonly number[]): number[] {
   return x.map((v, j) => v * MIRROR_SIGN[j]!);
 }
 
-export function strokeFeatures(samples: readonly ImuSample[], peakIndex: number): number[] {
+export function strokeFeatures(samples: Samples, peakIndex: number): number[] {
   return featuresFromBins(binStroke(samples, peakIndex));
 }

@@ -45,8 +45,45 @@ export interface DeviceRow {
   commands: string[] | null;
   /** The session the board records for, from its status. */
   sessionId: string | null;
+  /** The gateway's tags of the board (OTA rollouts, selection by tag). */
+  tags: string[];
   /** The latest command sent from this UI and what became of it; `result` is the board's answer. */
   lastCommand: { command: string; state: 'queued' | 'pushed' | 'acked' | 'failed'; at: number; detail?: string; result?: unknown } | null;
+}
+
+/** One board's line of a command sent to several boards at once. */
+export interface BatchRow {
+  device_id: string;
+  state: 'sending' | 'queued' | 'pushed' | 'acked' | 'failed';
+  command_id: string | null;
+  result?: unknown;
+  detail?: string;
+}
+
+/** A command sent to a selection of boards, each board's answer as it comes. */
+export interface CommandBatch {
+  id: number;
+  command: string;
+  at: number;
+  rows: BatchRow[];
+}
+
+/** Boards one batch may address: the device list's page, not the whole fleet at once by accident. */
+export const BATCH_MAX = 500;
+/** Sends in flight at once while a batch goes out. */
+const BATCH_PARALLEL = 8;
+
+/** The ports the operator said a board is on (kept in this browser), by device id. */
+const LINKS_KEY = 'courtside.usbLinks';
+/** The browser's storage; absent under Node (the store's tests) and in some private modes. */
+const storage = () => (globalThis as { localStorage?: { getItem(k: string): string | null; setItem(k: string, v: string): void } }).localStorage;
+function loadLinks(): Record<string, string> {
+  try {
+    const v = JSON.parse(storage()?.getItem(LINKS_KEY) ?? '{}') as unknown;
+    return v && typeof v === 'object' ? (v as Record<string, string>) : {};
+  } catch {
+    return {};
+  }
 }
 
 export interface DevicesState {
@@ -71,7 +108,7 @@ export function mergeDevices(input: {
   const row = (id: string): DeviceRow => {
     let r = rows.get(id);
     if (!r) {
-      r = { device_id: id, sources: [], online: false, connected: false, ip: null, lastSeenAt: null, battery: null, rssi: null, firmware: null, state: null, room: null, usbPort: null, lanAddress: null, commands: null, sessionId: null, lastCommand: null };
+      r = { device_id: id, sources: [], online: false, connected: false, ip: null, lastSeenAt: null, battery: null, rssi: null, firmware: null, state: null, room: null, usbPort: null, lanAddress: null, commands: null, sessionId: null, tags: [], lastCommand: null };
       rows.set(id, r);
     }
     return r;
@@ -102,6 +139,7 @@ export function mergeDevices(input: {
     const cmds = d.status?.commands;
     r.commands = Array.isArray(cmds) ? cmds.filter((c): c is string => typeof c === 'string' && c !== '').slice(0, 64) : null;
     r.sessionId = str(d.status?.session_id);
+    r.tags = Array.isArray(d.tags) ? d.tags.filter((t): t is string => typeof t === 'string') : [];
   }
   for (const d of input.discovered) {
     const r = row(d.device_id);
@@ -149,10 +187,25 @@ export function createDevicesStore(client: GatewayClient, roomOf: Readable<Reado
   let rooms: ReadonlyMap<string, string> = new Map();
   const commands = new Map<string, DeviceRow['lastCommand']>();
   const commandDevice = new Map<string, string>();
+  /** The id of the command each row shows (unknown until send_command's reply). */
+  const lastId = new Map<string, string>();
   const store = writable<DevicesState>({ rows: [], loading: false, error: null });
   let state: DevicesState = { rows: [], loading: false, error: null };
+  let links = loadLinks();
+  const linked = () => {
+    const byPort = new Map(Object.entries(links).map(([id, port]) => [port, id]));
+    return usb.map((p) => (p.device_id || !byPort.has(p.path) ? p : { ...p, device_id: byPort.get(p.path)! }));
+  };
   const publish = (patch: Partial<DevicesState> = {}) =>
-    store.set((state = { ...state, ...patch, rows: mergeDevices({ devices: [...devices.values()], discovered: [...discovered.values()], usb, roomOf: rooms, commands }) }));
+    store.set((state = { ...state, ...patch, rows: mergeDevices({ devices: [...devices.values()], discovered: [...discovered.values()], usb: linked(), roomOf: rooms, commands }) }));
+  const batchStore = writable<CommandBatch | null>(null);
+  let batch: CommandBatch | null = null;
+  let batchIds = 0;
+  const early = new Map<string, Partial<BatchRow>>();
+  const setBatch = (b: CommandBatch | null) => batchStore.set((batch = b));
+  const patchBatch = (pred: (r: BatchRow) => boolean, patch: Partial<BatchRow>) => {
+    if (batch && batch.rows.some(pred)) setBatch({ ...batch, rows: batch.rows.map((r) => (pred(r) ? { ...r, ...patch } : r)) });
+  };
 
   async function load(): Promise<void> {
     publish({ loading: true });
@@ -190,7 +243,17 @@ export function createDevicesStore(client: GatewayClient, roomOf: Readable<Reado
     const id = String(e.command_id ?? '');
     const deviceId = typeof e.device_id === 'string' ? e.device_id : commandDevice.get(id);
     if (!deviceId) return;
+    const answer: Partial<BatchRow> | null =
+      e.event === 'acked' ? { state: e.ok === false ? 'failed' : 'acked', result: e.result ?? null } : e.event === 'failed' ? { state: 'failed', detail: 'no answer: retries spent' } : null;
+    if (answer && batch) {
+      // The answer can beat the send_command reply: kept until the reply names the command.
+      if (batch.rows.some((r) => r.command_id === id)) patchBatch((r) => r.command_id === id, answer);
+      else if (batch.rows.some((r) => r.state === 'sending' && r.device_id === deviceId)) early.set(id, answer);
+    }
     const cur = commands.get(deviceId);
+    // The row shows its own command's answer, not that of another sent to the board meanwhile (a batch).
+    const own = lastId.get(deviceId);
+    if (own !== undefined ? own !== id : cur?.state !== 'queued') return;
     if (e.event === 'acked' && cur) {
       commands.set(deviceId, { ...cur, state: e.ok === false ? 'failed' : 'acked', at: Date.now(), result: e.result ?? null });
       publish();
@@ -207,6 +270,9 @@ export function createDevicesStore(client: GatewayClient, roomOf: Readable<Reado
   }
 
   function onUsbEvent(frame: EventFrame): void {
+    // A board written over USB from this gateway is on that port now: its page shows the port's output.
+    const written = frame.event === 'provision_done' && frame.ok === true ? (frame.result as { device_id?: unknown } | null)?.device_id : frame.event === 'bulk_board' && frame.result === 'ok' ? frame.device_id : null;
+    if (typeof written === 'string' && written !== '' && typeof frame.port === 'string') linkUsb(written, frame.port);
     const e = frame as unknown as UsbEventFrame;
     if (e.event === 'ports_changed' && Array.isArray(e.ports)) {
       usb = (e.ports as UsbEntry[]).filter((p) => p && typeof p.path === 'string');
@@ -217,10 +283,12 @@ export function createDevicesStore(client: GatewayClient, roomOf: Readable<Reado
   /** Sends a board command; the row shows queued/pushed, then acked or failed when the board answers. */
   async function sendCommand(deviceId: string, command: string, params?: unknown): Promise<void> {
     commands.set(deviceId, { command, state: 'queued', at: Date.now() });
+    lastId.delete(deviceId);
     publish();
     try {
       const r = await client.request('send_command', { device_id: deviceId, command, ...(params === undefined ? {} : { params }) });
       commandDevice.set(r.command_id, deviceId);
+      lastId.set(deviceId, r.command_id);
       if (commandDevice.size > 500) commandDevice.delete(commandDevice.keys().next().value!);
       const cur = commands.get(deviceId);
       if (cur?.state === 'queued') commands.set(deviceId, { ...cur, state: r.pushed ? 'pushed' : 'queued' });
@@ -232,11 +300,55 @@ export function createDevicesStore(client: GatewayClient, roomOf: Readable<Reado
     }
   }
 
+  /** One command to each of `ids`; each board's row of the batch follows its command to the answer. */
+  async function sendMany(ids: readonly string[], command: string, params?: unknown): Promise<void> {
+    const list = [...new Set(ids)].slice(0, BATCH_MAX);
+    const mine: CommandBatch = { id: ++batchIds, command, at: Date.now(), rows: list.map((device_id) => ({ device_id, state: 'sending', command_id: null })) };
+    setBatch(mine);
+    early.clear();
+    let next = 0;
+    const worker = async () => {
+      while (next < list.length) {
+        const id = list[next++]!;
+        try {
+          const r = await client.request('send_command', { device_id: id, command, ...(params === undefined ? {} : { params }) });
+          // Only while this batch is the one shown; an answer read before this reply keeps its state.
+          if (batch?.id !== mine.id) continue;
+          const answered = early.get(r.command_id);
+          early.delete(r.command_id);
+          patchBatch((x) => x.device_id === id, { command_id: r.command_id, state: r.pushed ? 'pushed' : 'queued', ...answered });
+        } catch (err) {
+          if (batch?.id === mine.id) patchBatch((x) => x.device_id === id, { state: 'failed', detail: describeError(err) });
+        }
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(BATCH_PARALLEL, list.length) }, worker));
+  }
+
+  /** Says which USB port a board is on (null: none), kept in this browser. */
+  function linkUsb(deviceId: string, port: string | null): void {
+    links = { ...links };
+    for (const [id, p] of Object.entries(links)) if (id === deviceId || p === port) delete links[id];
+    if (port) links[deviceId] = port;
+    try {
+      storage()?.setItem(LINKS_KEY, JSON.stringify(links));
+    } catch {
+      /* private mode: the link lasts as long as the page */
+    }
+    publish();
+  }
+
   const offs: (() => void)[] = [];
   return {
     subscribe: store.subscribe as Readable<DevicesState>['subscribe'],
+    batch: { subscribe: batchStore.subscribe } as Readable<CommandBatch | null>,
     load,
     sendCommand,
+    sendMany,
+    clearBatch: () => setBatch(null),
+    linkUsb,
+    /** The serial ports the gateway lists. */
+    ports: () => usb.map((p) => p.path),
     startCollection: (id: string, rateHz?: number) => sendCommand(id, 'start_collection', rateHz ? { rate_hz: rateHz } : {}),
     stopCollection: (id: string) => sendCommand(id, 'stop_collection', {}),
     start(): void {

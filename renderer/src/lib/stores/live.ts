@@ -7,6 +7,10 @@
  *
  * Subscriptions follow the choice: `sensor:<id>` per charted board, so the
  * gateway sends nothing for boards nobody watches.
+ *
+ * A board newly charted, or the window widened past what was fetched, asks
+ * the gateway for what it kept of the board (`get_recent_samples`), so the
+ * chart starts full; live batches that arrived meanwhile stay (one sample per time).
  */
 import { writable, type Readable } from 'svelte/store';
 import type { GatewayClient } from '../client.js';
@@ -43,6 +47,23 @@ export function createLiveStore(client: GatewayClient, options: LiveOptions = {}
   let offSensor: (() => void) | null = null;
   let rateTimer: ReturnType<typeof setInterval> | null = null;
   const lastCount = new Map<string, number>();
+  /** Seconds of backfill asked for per charted board. */
+  const backfilled = new Map<string, number>();
+  let windowS = 10;
+
+  function backfill(id: string, seconds: number): void {
+    if ((backfilled.get(id) ?? 0) >= seconds) return;
+    backfilled.set(id, seconds);
+    const stream = streams.get(id);
+    client.request('get_recent_samples', { device_id: id, seconds: Math.min(Math.ceil(seconds), keepSeconds, 300) }).then(
+      (r) => {
+        // Dropped (or dropped and picked again) while the answer was on its way: not this stream's.
+        if (stream && streams.get(id) === stream) stream.backfill(r.runs, now());
+      },
+      // An older gateway without the request, or a board it never saw: the chart fills as samples come.
+      () => {},
+    );
+  }
 
   function ingest(batches: SensorBatch[]): void {
     const t = now();
@@ -62,11 +83,13 @@ export function createLiveStore(client: GatewayClient, options: LiveOptions = {}
       releases.delete(id);
       streams.delete(id);
       lastCount.delete(id);
+      backfilled.delete(id);
     }
     for (const id of next) {
       if (releases.has(id)) continue;
       streams.set(id, new BoardStream(keepSeconds));
       releases.set(id, client.watch([`sensor:${id}`]));
+      backfill(id, windowS);
     }
     chosen = next;
     selected.set(next);
@@ -83,6 +106,11 @@ export function createLiveStore(client: GatewayClient, options: LiveOptions = {}
     toggle,
     /** The stream a chart reads; undefined for a board not charted. */
     stream: (id: string) => streams.get(id),
+    /** The window the charts show: widening it backfills what the boards' streams do not reach yet. */
+    setWindow(seconds: number): void {
+      windowS = seconds;
+      for (const id of chosen) backfill(id, seconds);
+    },
     ingest,
     start(): void {
       if (offSensor) return;

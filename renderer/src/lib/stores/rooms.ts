@@ -8,7 +8,10 @@
 import { derived, writable, type Readable } from 'svelte/store';
 import type { GatewayClient } from '../client.js';
 import { describeError } from '../errors.js';
-import type { EventFrame, RoomMessageEvent, RoomSummary, StoredMessage } from '../protocol.js';
+import type { EventFrame, RequestMap, RoomMessageEvent, RoomSummary, StoredMessage } from '../protocol.js';
+
+/** A room nobody is in any more: still listed, with its messages, until retention deletes them. */
+export type EmptyRoom = NonNullable<RequestMap['get_rooms'][1]['empty_rooms']>[number];
 
 export interface LogEntry {
   key: string;
@@ -24,6 +27,8 @@ export interface LogEntry {
 
 export interface RoomsState {
   rooms: RoomSummary[];
+  /** Rooms everyone left (an older gateway does not send them: empty). */
+  emptyRooms: EmptyRoom[];
   signalingClients: string[];
   selected: string | null;
   log: LogEntry[];
@@ -67,7 +72,7 @@ export function entryFromEvent(frame: EventFrame): LogEntry {
 }
 
 export function createRoomsStore(client: GatewayClient) {
-  let state: RoomsState = { rooms: [], signalingClients: [], selected: null, log: [], loading: false, error: null };
+  let state: RoomsState = { rooms: [], emptyRooms: [], signalingClients: [], selected: null, log: [], loading: false, error: null };
   const store = writable<RoomsState>(state);
   const set = (patch: Partial<RoomsState>) => store.set((state = { ...state, ...patch }));
   let reloadTimer: ReturnType<typeof setTimeout> | null = null;
@@ -75,7 +80,7 @@ export function createRoomsStore(client: GatewayClient) {
   async function loadRooms(): Promise<void> {
     try {
       const r = await client.request('get_rooms', {});
-      set({ rooms: r.rooms, signalingClients: r.signaling_clients, error: null });
+      set({ rooms: r.rooms, emptyRooms: r.empty_rooms ?? [], signalingClients: r.signaling_clients, error: null });
     } catch (err) {
       set({ error: describeError(err) });
     }

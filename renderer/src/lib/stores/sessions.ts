@@ -12,7 +12,7 @@ import { writable, type Readable } from 'svelte/store';
 import type { GatewayClient } from '../client.js';
 import { describeError } from '../errors.js';
 import { sessionOf, type EventFrame, type SessionJson, type SessionState } from '../protocol.js';
-import type { RequestFields, SessionSignal as SessionSignalBody } from '../../../../firmware-protocol/index.js';
+import type { LiveStroke, RequestFields, SessionSignal as SessionSignalBody } from '../../../../firmware-protocol/index.js';
 
 export interface StrokeView {
   device_id: string | null;
@@ -155,6 +155,16 @@ export function createSessionsStore(client: GatewayClient) {
     }
   }
 
+  /** A stroke found while recording: the open session's board shows it now, not at the next progress event. */
+  function liveStroke(e: EventFrame): void {
+    const sel = state.selected;
+    if (!sel || sel.session_id !== e.session_id || sel.state !== 'recording') return;
+    const stroke = e.stroke as LiveStroke;
+    const count = Number(e.count);
+    const progress = sel.progress.map((p) => (p.device_id === e.device_id && (p.live_strokes ?? 0) <= count ? { ...p, live_strokes: count, last_stroke: stroke } : p));
+    set({ selected: { ...sel, progress } });
+  }
+
   async function act(work: () => Promise<SessionJson>): Promise<SessionJson | null> {
     set({ busy: true, error: null });
     try {
@@ -196,7 +206,7 @@ export function createSessionsStore(client: GatewayClient) {
       return s;
     },
     /** Player, court and notes (null clears); the list and the open session follow. */
-    describe: (id: string, patch: { player_id?: string | null; court?: string | null; notes?: string | null }) =>
+    describe: (id: string, patch: { player_id?: string | null; board_players?: Record<string, string> | null; court?: string | null; notes?: string | null }) =>
       act(async () => sessionOf(await client.request('update_session', { session_id: id, ...patch }))),
     /** Deletes a session that is not running; it leaves the list and, if open, the detail. */
     async remove(id: string): Promise<boolean> {
@@ -246,13 +256,14 @@ export function createSessionsStore(client: GatewayClient) {
     },
     start(): void {
       if (offs.length) return;
-      offs.push(client.watch(['sessions']));
+      offs.push(client.watch(['sessions', 'strokes']));
       offs.push(
         client.onEvent('sessions', (e: EventFrame) => {
           const s = e.session as SessionJson | undefined;
           if (s && typeof s.session_id === 'string') upsert(s);
         }),
       );
+      offs.push(client.onEvent('strokes', liveStroke));
       offs.push(client.onOpen(() => void load()));
       if (client.connection.status === 'open') void load();
     },

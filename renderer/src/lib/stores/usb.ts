@@ -161,6 +161,19 @@ export function createUsbStore(client: GatewayClient) {
         await load();
         return r.firmware;
       }),
+    /**
+     * Deletes an image from the firmware library; resolves null, or why not (the gateway refuses
+     * one a running or paused rollout uses and names it), for the view to show beside the button.
+     */
+    async deleteFirmware(firmwareId: string): Promise<string | null> {
+      try {
+        await client.request('firmware_delete', { firmware_id: firmwareId });
+      } catch (err) {
+        return describeError(err);
+      }
+      await load();
+      return null;
+    },
     flash: (port: string, firmwareId: string, erase: boolean) => act(async () => track((await client.requestAny('usb_flash', { port, firmware_id: firmwareId, erase })).job)),
     provision: (port: string, config: Record<string, unknown>, mintToken: boolean) =>
       act(async () => track((await client.requestAny('usb_provision', { port, config, mint_token: mintToken })).job)),

@@ -1,0 +1,90 @@
+/**
+ * What each board reported over time (status_update and heartbeat values) and the errors the
+ * gateway answered it with, for the device page. Kept in memory, bounded per board and in the
+ * number of boards: a board that reports every second for a week costs the same as one that
+ * reported a few hundred times, and reading a page is a slice, never a scan of the store.
+ */
+
+/** Entries kept per board (newest win). */
+export const HISTORY_PER_BOARD = 500;
+/** Boards with a history; past this the one heard from longest ago is forgotten. */
+export const HISTORY_BOARDS = 5000;
+
+export interface StatusEntry {
+  at: number;
+  source: 'status_update' | 'heartbeat';
+  values: Record<string, unknown>;
+}
+
+export interface ErrorEntry {
+  at: number;
+  code: string;
+  message: string;
+}
+
+/** Newest first, `limit` of them, older than `before` (ms) when given; `more` when older ones are left. */
+export function pageOf<T extends { at: number }>(list: readonly T[], limit: number, before?: number): { items: T[]; more: boolean } {
+  // The list is oldest first: find the end by binary search, then walk back.
+  let hi = list.length;
+  if (before !== undefined) {
+    let lo = 0;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (list[mid]!.at < before) lo = mid + 1;
+      else hi = mid;
+    }
+  }
+  const from = Math.max(0, hi - limit);
+  return { items: list.slice(from, hi).reverse(), more: from > 0 };
+}
+
+/**
+ * Pages are cut by time (`before`): two entries of one board in the same millisecond would let
+ * a page end between them and the next skip the second, so each is kept at least 1 ms after
+ * the one before (and a clock set back does not unsort the list).
+ */
+function after(list: readonly { at: number }[], at: number): number {
+  const last = list.at(-1)?.at;
+  return last !== undefined && at <= last ? last + 1 : at;
+}
+
+class Ring<T> {
+  private readonly byBoard = new Map<string, T[]>();
+  constructor(private readonly cap: number) {}
+
+  push(deviceId: string, entry: T): void {
+    let list = this.byBoard.get(deviceId);
+    if (list) this.byBoard.delete(deviceId);
+    else list = [];
+    // Re-inserted: the map's order is the order boards were last heard, oldest first.
+    this.byBoard.set(deviceId, list);
+    list.push(entry);
+    if (list.length > this.cap) list.splice(0, list.length - this.cap);
+    if (this.byBoard.size > HISTORY_BOARDS) this.byBoard.delete(this.byBoard.keys().next().value!);
+  }
+
+  of(deviceId: string): readonly T[] {
+    return this.byBoard.get(deviceId) ?? [];
+  }
+}
+
+export class BoardHistory {
+  private readonly statuses = new Ring<StatusEntry>(HISTORY_PER_BOARD);
+  private readonly errors = new Ring<ErrorEntry>(HISTORY_PER_BOARD);
+
+  status(deviceId: string, at: number, source: StatusEntry['source'], values: Record<string, unknown>): void {
+    this.statuses.push(deviceId, { at: after(this.statuses.of(deviceId), at), source, values });
+  }
+
+  error(deviceId: string, at: number, code: string, message: string): void {
+    this.errors.push(deviceId, { at: after(this.errors.of(deviceId), at), code, message: message.slice(0, 300) });
+  }
+
+  statusPage(deviceId: string, limit: number, before?: number) {
+    return pageOf(this.statuses.of(deviceId), limit, before);
+  }
+
+  errorPage(deviceId: string, limit: number, before?: number) {
+    return pageOf(this.errors.of(deviceId), limit, before);
+  }
+}
