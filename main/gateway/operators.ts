@@ -167,8 +167,8 @@ export class OperatorHub {
         const frame: SamplesDroppedFrame = { type: 'samples_dropped', batches: d.batches, samples: d.samples, since: new Date(d.since).toISOString(), reason: 'the operator read too slowly: live sample batches were left out' };
         c.peer.send(frame);
       }
-      if (idx === null) c.peer.sendText((all ??= frameOf(null)));
-      else c.peer.sendText(frameOf(idx));
+      if (idx === null) c.peer.sendLive((all ??= frameOf(null)));
+      else c.peer.sendLive(frameOf(idx));
     }
   }
 }

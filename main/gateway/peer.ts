@@ -1,8 +1,9 @@
-import { WebSocket } from 'ws';
+import { WebSocket, type RawData } from 'ws';
 import { errorFrame, type ErrorFrame, type FrameErrorCode } from '../../firmware-protocol/index.js';
 import type { Clock, TimerHandle } from './clock.js';
 import type { TokenBucket } from './limits.js';
 import type { Metrics } from './metrics.js';
+import type { Pingable } from './keepalive.js';
 import type { ConnectionInfo } from './platform/platform.js';
 import { NORMAL_RANK, SendBacklog } from './send-backlog.js';
 
@@ -38,6 +39,33 @@ export interface PeerBudget {
   clock: Clock;
 }
 
+/**
+ * What watches every peer (the platform's counters, `message:sent`, handlers
+ * registered for types an endpoint does not know): one object for all of
+ * them, so a socket holds a reference, not closures of its own.
+ */
+export interface PeerObserver {
+  sent(peer: Peer, frame: Record<string, unknown> | string): void;
+  unknownType(peer: Peer, error: ErrorFrame, text: string): void | Promise<void>;
+}
+
+const UNCOMPRESSED = { compress: false };
+
+/**
+ * The gateway's sockets (the `WebSocket` class its server makes): ws's, with
+ * a field for the socket's peer that is part of the object from the start. A
+ * property set on a plain WebSocket later would move its properties out
+ * into a separate array, memory every idle board pays.
+ */
+export class GatewaySocket extends WebSocket {
+  peer: Peer | undefined = undefined;
+}
+
+/** The peer of a socket, for handlers shared by every socket (they get the socket as `this`). */
+export function peerOf(ws: WebSocket): Peer | undefined {
+  return (ws as GatewaySocket).peer;
+}
+
 /** Wait before looking again when nothing written is left to signal that the socket drained. */
 const DRAIN_RECHECK_MS = 20;
 
@@ -46,7 +74,7 @@ const DRAIN_RECHECK_MS = 20;
  * per-client frame budget. Sends to a closed socket are dropped silently,
  * since the close handler already cleans up.
  */
-export class Peer {
+export class Peer implements Pingable {
   /** Error replies are themselves limited, so a flood cannot turn into one back. */
   private lastRateError = 0;
   private identifiedFlag = false;
@@ -61,18 +89,21 @@ export class Peer {
   private drainWaits = 0;
   private drainTimer: TimerHandle | undefined;
   private drainWaiters: (() => void)[] | null = null;
-  private readonly onFlushed = (): void => {
-    this.drainWaits--;
-    if (this.backlog !== null) this.pump();
-  };
-  /** Sees every frame sent (the platform's counters and `message:sent`). */
-  tap: ((frame: Record<string, unknown> | string) => void) | null = null;
-  /** Set by the platform: a registered handler may take a frame of a type the endpoint does not know. */
-  unknownType: ((error: ErrorFrame, text: string) => void | Promise<void>) | null = null;
+  /** Made on the first write near the threshold: a socket that never backs up never needs it. */
+  private onFlushed: (() => void) | null = null;
+  /** Set by the platform: sees every frame sent, and may take a frame of a type the endpoint does not know (not on `/ws`). */
+  observer: PeerObserver | null = null;
   /** How this endpoint answers a frame middleware refused (the envelope on /ws); default the plain error frame. */
   refuseWith: ((err: unknown, id: string | number | undefined) => void) | null = null;
   /** This connection as handlers, middleware and events see it. */
   info: ConnectionInfo | null = null;
+  /** The endpoint's state for this socket, told when it closes (by the gateway's one close handler for every socket). */
+  owner: { closed(): void } | null = null;
+  /** The frame intake reading this socket (frames.ts), found by the one message handler of every socket. */
+  intake: { message(data: RawData, isBinary: boolean): void } | null = null;
+  /** The keepalive wheel's fields (keepalive.ts), declared so every peer has the same shape. */
+  keepaliveSlot: number | undefined = undefined;
+  keepaliveSeen = false;
 
   constructor(
     readonly ws: WebSocket,
@@ -80,7 +111,18 @@ export class Peer {
     readonly endpoint: EndpointName,
     private readonly budget: PeerBudget,
     private readonly metrics: Metrics,
-  ) {}
+  ) {
+    (ws as GatewaySocket).peer = this;
+  }
+
+  /** Keepalive (Pingable): a WebSocket ping. */
+  ping(): void {
+    this.ws.ping();
+  }
+
+  terminate(): void {
+    this.ws.terminate();
+  }
 
   /** True once the first frame named who this is (endpoint `/`); other endpoints identify at the upgrade. */
   get identified(): boolean {
@@ -119,6 +161,19 @@ export class Peer {
     this.enqueue(text, rank);
   }
 
+  /**
+   * Live samples: never deflated. Compressing every fan-out frame costs the
+   * gateway more CPU than relaying it and holds each frame (and every frame
+   * after it) until zlib is done: the live view is the one stream where a
+   * millisecond matters more than bytes. Queued behind a backed-up socket it
+   * goes as any other frame.
+   */
+  sendLive(text: string): void {
+    if (this.ws.readyState !== WebSocket.OPEN) return;
+    if (this.backlog === null && !this.backedUp()) return this.write(text, text, UNCOMPRESSED);
+    this.enqueue(text, NORMAL_RANK);
+  }
+
   /** Resolves once the backlog is empty (everything in it written) or the socket closed. */
   drained(): Promise<void> {
     if (this.backlog === null || !this.open) return Promise.resolve();
@@ -137,16 +192,20 @@ export class Peer {
     return t > 0 && this.ws.bufferedAmount >= t;
   }
 
-  private write(text: string, tapped: Record<string, unknown> | string): void {
+  private write(text: string, tapped: Record<string, unknown> | string, opts?: { compress: boolean }): void {
     const t = this.budget.sendQueueThresholdBytes ?? 0;
     // A write that takes the buffer near the threshold asks to hear when it is flushed: that is
     // when the backlog, if one forms meanwhile, may move again. Others cost nothing extra.
     if (t > 0 && this.ws.bufferedAmount + text.length >= t / 2) {
       this.drainWaits++;
-      this.ws.send(text, this.onFlushed);
-    } else this.ws.send(text);
+      this.ws.send(text, opts ?? {}, (this.onFlushed ??= () => {
+        this.drainWaits--;
+        if (this.backlog !== null) this.pump();
+      }));
+    } else if (opts) this.ws.send(text, opts);
+    else this.ws.send(text);
     this.metrics.framesOut++;
-    this.tap?.(tapped);
+    this.observer?.sent(this, tapped);
     this.checkBuffer();
   }
 
@@ -204,7 +263,7 @@ export class Peer {
 
   /** A frame the endpoint's parser refused: the error back, unless a registered handler takes its type. */
   refuse(error: ErrorFrame, text: string): void | Promise<void> {
-    if (error.code === 'UNKNOWN_TYPE' && this.unknownType !== null) return this.unknownType(error, text);
+    if (error.code === 'UNKNOWN_TYPE' && this.observer !== null && this.endpoint !== 'ws') return this.observer.unknownType(this, error, text);
     this.send(error);
   }
 

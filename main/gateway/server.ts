@@ -16,7 +16,7 @@ import { sendError, userError, type Dispatcher } from './dispatch.js';
 import type { PartHooks } from './parts.js';
 import { KeepaliveManager } from './keepalive.js';
 import { isThisMachine, TokenBucket } from './limits.js';
-import { Peer, type EndpointName } from './peer.js';
+import { GatewaySocket, Peer, peerOf, type EndpointName } from './peer.js';
 import type { StoreWatch } from './store-watch.js';
 import { handleHttp, requestUrl } from './http-api.js';
 import { attachLegacy } from './endpoints/legacy.js';
@@ -114,6 +114,8 @@ export function createGatewayServer({ core, dispatcher, hooks, storeWatch, serve
   const platform: Platform = core.platform;
   const ctx = core;
   const { options, metrics, clock } = core;
+  // Frames in and out are counted once, in Metrics; the platform's totals read them there.
+  platform.stats.countFrom(metrics);
   // ws closes (1009) past its own maxPayload without telling the client why; set it at 4x the
   // limit so frames between 1x and 4x get a FRAME_TOO_LARGE error and the connection stays.
   // skipUTF8Validation: every text frame goes through JSON.parse, which rejects what matters;
@@ -124,9 +126,9 @@ export function createGatewayServer({ core, dispatcher, hooks, storeWatch, serve
   const perMessageDeflate = options.compression
     ? { threshold: options.compressionThreshold, serverNoContextTakeover: true, clientNoContextTakeover: true, concurrencyLimit: 4 }
     : false;
-  const wss = new WebSocketServer({ noServer: true, maxPayload: options.maxPayloadBytes * 4, perMessageDeflate, clientTracking: true, skipUTF8Validation: true });
+  const wss = new WebSocketServer({ noServer: true, maxPayload: options.maxPayloadBytes * 4, perMessageDeflate, clientTracking: true, skipUTF8Validation: true, WebSocket: GatewaySocket });
   const keepalive = new KeepaliveManager(clock, options.heartbeatIntervalMs, (s) => {
-    ctx.log.info('connection silent for two heartbeat intervals, closing', { endpoint: (s as WebSocket & { courtsideEndpoint?: string }).courtsideEndpoint });
+    ctx.log.info('connection silent for two heartbeat intervals, closing', { endpoint: (s as Peer).endpoint });
   });
   keepalive.start();
   const intake = { log: core.log, metrics, options, keepalive, storeWatch: storeWatch ?? null, platform };
@@ -165,13 +167,18 @@ export function createGatewayServer({ core, dispatcher, hooks, storeWatch, serve
   // Shared handlers, not closures per socket: with thousands of idle boards, every closure
   // kept per socket (and the upgrade request it would keep alive with it) is memory per board.
   function onPong(this: WebSocket): void {
-    keepalive.seen(this);
+    const peer = peerOf(this);
+    if (peer) keepalive.seen(peer);
   }
-  function onClose(this: WebSocket): void {
-    keepalive.remove(this);
+  function onClose(this: WebSocket, code: number, reason: Buffer): void {
+    const peer = peerOf(this);
+    if (!peer) return;
+    keepalive.remove(peer);
+    platform.removed(peer, code, reason);
+    peer.owner?.closed();
   }
-  function onError(this: WebSocket & { courtsideEndpoint?: string }, err: Error): void {
-    ctx.log.debug('socket error', { endpoint: this.courtsideEndpoint, error: err.message });
+  function onError(this: WebSocket, err: Error): void {
+    ctx.log.debug('socket error', { endpoint: peerOf(this)?.endpoint, error: err.message });
   }
 
   const accept = (req: IncomingMessage, socket: Duplex, head: Buffer, endpoint: EndpointName, wire: (peer: Peer) => void) => {
@@ -187,15 +194,18 @@ export function createGatewayServer({ core, dispatcher, hooks, storeWatch, serve
     });
   };
   const upgrade = (req: IncomingMessage, socket: Duplex, head: Buffer, endpoint: EndpointName, wire: (peer: Peer) => void, info: ConnectionInfo, ip: string) => {
-    wss.handleUpgrade(req, socket, head, (ws) => onUpgraded(ws, ip, endpoint, wire, info));
+    wss.handleUpgrade(req, socket, head, (ws) => {
+      // From here the WebSocket's own error listener destroys the socket: a second one is an array per socket.
+      socket.off('error', destroySocket);
+      onUpgraded(ws, ip, endpoint, wire, info);
+    });
   };
   const onUpgraded = (ws: WebSocket, ip: string, endpoint: EndpointName, wire: (peer: Peer) => void, info: ConnectionInfo) => {
-    (ws as WebSocket & { courtsideEndpoint?: string }).courtsideEndpoint = endpoint;
     const frames = new TokenBucket(options.maxFramesPerSecond, options.maxFramesPerSecond * 2, clock);
     const bytes = options.maxBytesPerSecond > 0 ? new TokenBucket(options.maxBytesPerSecond, Math.max(options.maxBytesPerSecond * 2, options.maxPayloadBytes), clock) : null;
     const shared = addressBudget(ip);
     const peer = new Peer(ws, ip, endpoint, { frames, bytes, addressFrames: shared?.frames ?? null, addressBytes: shared?.bytes ?? null, maxSendBufferBytes: options.maxSendBufferBytes, sendQueueThresholdBytes: options.sendQueueThresholdBytes, clock }, metrics);
-    keepalive.add(ws);
+    keepalive.add(peer);
     ws.on('pong', onPong);
     ws.on('close', onClose);
     ws.on('error', onError);

@@ -12,28 +12,17 @@
  *
  * One JSON document on stdout; exit 1 if a run failed, 2 on a bad flag.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { treeRssKb } from './proc.js';
+import { ChildSet, flagFailer, here, root, stopChild, tail, treeRssKb, waitForOutput, type Spawned } from './proc.js';
 
 type Target = 'bare' | 'courtside';
-const here = resolve(fileURLToPath(import.meta.url), '..');
-const root = resolve(here, '../..');
 const TOKEN = 'idle-bench-operator-token';
 
-const children = new Set<ChildProcess>();
-const killAll = () => { for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL'); };
-process.on('exit', killAll);
-for (const sig of ['SIGINT', 'SIGTERM'] as const) process.on(sig, () => { killAll(); process.exit(130); });
-
-function fail(msg: string): never {
-  process.stderr.write(`idle-bench: ${msg}\n`);
-  process.exit(2);
-}
+const children = new ChildSet();
+const fail: (msg: string) => never = flagFailer('idle-bench');
 
 function flags() {
   let v;
@@ -66,51 +55,17 @@ function flags() {
 }
 type Cfg = ReturnType<typeof flags>;
 
-function spawnNode(args: string[], env?: NodeJS.ProcessEnv) {
-  const child = spawn(process.execPath, args, { cwd: root, stdio: ['pipe', 'pipe', 'pipe'], env: env ?? process.env });
-  children.add(child);
-  child.on('exit', () => children.delete(child));
-  const out: string[] = [];
-  const err: string[] = [];
-  child.stdout!.on('data', (d: Buffer) => out.push(d.toString()));
-  child.stderr!.on('data', (d: Buffer) => err.push(d.toString()));
-  return { child, out, err };
-}
-const tail = (chunks: string[]) => chunks.join('').trim().split('\n').slice(-4).join(' | ').slice(-600);
-
-function waitFor(p: ReturnType<typeof spawnNode>, re: RegExp, ms: number, what: string): Promise<RegExpExecArray> {
-  return new Promise((ok, ko) => {
-    const t = setTimeout(() => ko(new Error(`${what} not seen within ${ms} ms: ${tail(p.err)}`)), ms);
-    const check = () => {
-      const m = re.exec(p.out.join(''));
-      if (m) { clearTimeout(t); p.child.stdout!.off('data', check); ok(m); }
-    };
-    p.child.stdout!.on('data', check);
-    p.child.once('exit', (code) => { clearTimeout(t); ko(new Error(`${what}: process exited (${code}): ${tail(p.err)}`)); });
-    check();
-  });
-}
-
 async function startServer(cfg: Cfg, target: Target, dir: string) {
   if (target === 'bare') {
-    const p = spawnNode(['--import', 'tsx', join(here, 'servers/bare-relay.ts'), '--ack']);
-    const m = await waitFor(p, /^READY (\d+)$/m, 30_000, 'bare READY');
+    const p = children.spawn(['--import', 'tsx', join(here, 'servers/bare-relay.ts'), '--ack']);
+    const m = await waitForOutput(p, /^READY (\d+)$/m, 30_000, 'bare READY');
     return { ...p, port: Number(m[1]) };
   }
-  const p = spawnNode(['--import', 'tsx', join(root, 'main/cli.ts'), 'serve', '--host', '127.0.0.1', '--port', '0',
+  const p = children.spawn(['--import', 'tsx', join(root, 'main/cli.ts'), 'serve', '--host', '127.0.0.1', '--port', '0',
     '--db', join(dir, 'idle.sqlite'), '--data-dir', dir, '--operator-token', TOKEN, '--log-level', 'warn', '--no-mdns', '--udp-probe-port', '0',
     '--max-connections', String(cfg.boards + 100)], { ...process.env, COURTSIDE_DISCOVERY: 'off' });
-  const m = await waitFor(p, /listening on 127\.0\.0\.1:(\d+)/, 30_000, 'gateway listening');
+  const m = await waitForOutput(p, /listening on 127\.0\.0\.1:(\d+)/, 30_000, 'gateway listening');
   return { ...p, port: Number(m[1]) };
-}
-
-async function stop(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  const gone = new Promise<void>((r) => child.once('exit', () => r()));
-  child.kill('SIGTERM');
-  const t = setTimeout(() => child.kill('SIGKILL'), 10_000);
-  await gone;
-  clearTimeout(t);
 }
 
 async function deviceListMs(port: number): Promise<{ ms: number[]; devices: number }> {
@@ -129,7 +84,7 @@ async function deviceListMs(port: number): Promise<{ ms: number[]; devices: numb
 async function runOne(cfg: Cfg, target: Target): Promise<Record<string, unknown>> {
   const dir = mkdtempSync(join(tmpdir(), 'courtside-idle-bench-'));
   let server: Awaited<ReturnType<typeof startServer>> | undefined;
-  const loaders: ReturnType<typeof spawnNode>[] = [];
+  const loaders: Spawned[] = [];
   try {
     server = await startServer(cfg, target, dir);
     // Settled after start-up (migrations, module loading) before the baseline.
@@ -140,13 +95,13 @@ async function runOne(cfg: Cfg, target: Target): Promise<Record<string, unknown>
     for (let l = 0; l < cfg.loaders; l++) {
       const n = Math.min(per, cfg.boards - l * per);
       if (n <= 0) break;
-      loaders.push(spawnNode(['--import', 'tsx', join(here, 'idle-load.ts'), '--target', target, '--port', String(server.port),
+      loaders.push(children.spawn(['--import', 'tsx', join(here, 'idle-load.ts'), '--target', target, '--port', String(server.port),
         '--boards', String(n), '--offset', String(l * per), '--interval-ms', String(cfg.intervalMs), '--rounds', String(cfg.rounds)]));
     }
-    await Promise.all(loaders.map((p) => waitFor(p, /^CONNECTED \d+$/m, 300_000, 'loader CONNECTED')));
+    await Promise.all(loaders.map((p) => waitForOutput(p, /^CONNECTED \d+$/m, 300_000, 'loader CONNECTED')));
     const connectS = (performance.now() - t0) / 1000;
     const list = target === 'courtside' ? await deviceListMs(server.port) : null;
-    const results = (await Promise.all(loaders.map((p) => waitFor(p, /^(\{.*\})$/m, cfg.intervalMs * cfg.rounds + 120_000, 'loader result'))))
+    const results = (await Promise.all(loaders.map((p) => waitForOutput(p, /^(\{.*\})$/m, cfg.intervalMs * cfg.rounds + 120_000, 'loader result'))))
       .map((m) => JSON.parse(m[1]!) as { boards: number; heartbeats_sent: number; answered: number; unanswered: number; late: number; unexpected_closes: number; reply_ms: { p50: number; p99: number; max: number } });
     const rssAfter = treeRssKb(server.child.pid!);
     if (server.child.exitCode !== null) throw new Error(`server died: ${tail(server.err)}`);
@@ -166,8 +121,8 @@ async function runOne(cfg: Cfg, target: Target): Promise<Record<string, unknown>
     return { target, error: e instanceof Error ? e.message : String(e) };
   } finally {
     for (const l of loaders) { l.child.stdin!.end(); }
-    await Promise.all(loaders.map((l) => stop(l.child)));
-    if (server) await stop(server.child);
+    await Promise.all(loaders.map((l) => stopChild(l.child, 10_000)));
+    if (server) await stopChild(server.child, 10_000);
     rmSync(dir, { recursive: true, force: true });
   }
 }
@@ -196,6 +151,6 @@ async function main(): Promise<number> {
 }
 
 main().then(
-  (code) => { killAll(); process.exit(code); },
-  (e: unknown) => { process.stderr.write(`idle-bench: ${e instanceof Error ? e.stack : String(e)}\n`); killAll(); process.exit(1); },
+  (code) => { children.killAll(); process.exit(code); },
+  (e: unknown) => { process.stderr.write(`idle-bench: ${e instanceof Error ? e.stack : String(e)}\n`); children.killAll(); process.exit(1); },
 );

@@ -18,30 +18,18 @@
  * every run finished, 1 when one failed (its entry then has `error`), 2 on a
  * bad flag.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
 import { cpus, loadavg } from 'node:os';
 import { resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { ChildSet, flagFailer, here, stopChild, tail, type Spawned } from './proc.js';
 
 /** courtside-rec: Courtside with a session recording every board (durable storage, acks once on disk); courtside_tls: every socket wss://. */
 type Target = 'bare' | 'socketio' | 'courtside' | 'courtside-rec' | 'courtside_tls';
 const TARGETS: Target[] = ['bare', 'socketio', 'courtside', 'courtside-rec', 'courtside_tls'];
 const SERVER_SCRIPT: Record<Target, string> = { bare: 'bare-relay.ts', socketio: 'socketio-room.ts', courtside: 'courtside.ts', 'courtside-rec': 'courtside.ts', courtside_tls: 'courtside.ts' };
-const here = resolve(fileURLToPath(import.meta.url), '..');
-const root = resolve(here, '../..');
 
-const children = new Set<ChildProcess>();
-function killAll(): void {
-  for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
-}
-process.on('exit', killAll);
-for (const sig of ['SIGINT', 'SIGTERM'] as const) process.on(sig, () => { killAll(); process.exit(130); });
-
-function fail(msg: string): never {
-  process.stderr.write(`bench: ${msg}\n`);
-  process.exit(2);
-}
+const children = new ChildSet();
+const fail: (msg: string) => never = flagFailer('bench');
 
 function flags() {
   let v;
@@ -83,33 +71,15 @@ function flags() {
   };
 }
 
-function spawnTs(script: string, args: string[], nodeArgs: string[] = []): ChildProcess {
-  const child = spawn(process.execPath, [...nodeArgs, '--import', 'tsx', script, ...args], { cwd: root, stdio: ['pipe', 'pipe', 'pipe'] });
-  children.add(child);
-  child.on('exit', () => children.delete(child));
-  return child;
+function spawnTs(script: string, args: string[], nodeArgs: string[] = []): Spawned {
+  return children.spawn([...nodeArgs, '--import', 'tsx', script, ...args]);
 }
 
-function tail(chunks: string[]): string {
-  return chunks.join('').trim().split('\n').slice(-5).join(' | ').slice(-600);
-}
-
-async function stopChild(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  const gone = new Promise<void>((r) => child.once('exit', () => r()));
-  child.kill('SIGTERM');
-  const t = setTimeout(() => child.kill('SIGKILL'), 3000);
-  await gone;
-  clearTimeout(t);
-}
-
-async function startServer(cfg: Cfg, target: Target): Promise<{ child: ChildProcess; port: number; stderr: string[]; fingerprint: string | null }> {
+async function startServer(cfg: Cfg, target: Target): Promise<{ child: Spawned['child']; port: number; stderr: string[]; fingerprint: string | null }> {
   const args = target === 'courtside-rec' ? ['--record', String(cfg.boards)] : target === 'courtside_tls' ? ['--tls'] : [];
   const prof = cfg.cpuProf && target.startsWith('courtside') ? ['--cpu-prof', '--cpu-prof-dir', cfg.cpuProf] : [];
-  const child = spawnTs(resolve(here, 'servers', SERVER_SCRIPT[target]), args, prof);
+  const { child, err: stderr } = spawnTs(resolve(here, 'servers', SERVER_SCRIPT[target]), args, prof);
   let fingerprint: string | null = null;
-  const stderr: string[] = [];
-  child.stderr!.on('data', (d: Buffer) => stderr.push(d.toString()));
   const port = await new Promise<number>((ok, ko) => {
     let out = '';
     const t = setTimeout(() => ko(new Error(`no READY within 30 s; stderr: ${tail(stderr)}`)), 30_000);
@@ -132,17 +102,13 @@ async function runOne(cfg: Cfg, target: Target, mode: 'sample' | 'batch'): Promi
   try {
     server = await startServer(cfg, target);
     const srv = server;
-    const loader = spawnTs(resolve(here, 'load.ts'), [
+    const { child: loader, out, err } = spawnTs(resolve(here, 'load.ts'), [
       '--target', target === 'courtside_tls' ? 'courtside' : target, '--port', String(srv.port), '--pid', String(srv.child.pid),
       ...(srv.fingerprint ? ['--fingerprint', srv.fingerprint] : []),
       '--boards', String(cfg.boards), '--rate', String(cfg.rate), '--seconds', String(cfg.seconds),
       '--warmup', String(cfg.warmup), '--mode', mode, '--batch-size', String(cfg.batchSize), '--drain-ms', String(cfg.drainMs),
       '--operators', String(cfg.operators), '--ack', cfg.ack,
     ]);
-    const out: string[] = [];
-    const err: string[] = [];
-    loader.stdout!.on('data', (d: Buffer) => out.push(d.toString()));
-    loader.stderr!.on('data', (d: Buffer) => err.push(d.toString()));
     const limit = (cfg.warmup + cfg.seconds) * 1000 + cfg.drainMs + 60_000;
     const code = await new Promise<number | null>((ok) => {
       const t = setTimeout(() => { loader.kill('SIGKILL'); }, limit);
@@ -219,6 +185,6 @@ async function main(): Promise<number> {
 }
 
 main().then(
-  (code) => { killAll(); process.exit(code); },
-  (e: unknown) => { process.stderr.write(`bench: ${e instanceof Error ? e.stack : String(e)}\n`); killAll(); process.exit(1); },
+  (code) => { children.killAll(); process.exit(code); },
+  (e: unknown) => { process.stderr.write(`bench: ${e instanceof Error ? e.stack : String(e)}\n`); children.killAll(); process.exit(1); },
 );

@@ -2,16 +2,16 @@
  * Endpoint `/ws/esp32/{device_code}/`: the badminton protocol's boards (the Django Channels app Courtside replaces). The device code is
  * the board's id; auth (in token mode) was checked at the upgrade.
  */
-import { BoardFrames, FrameParser, binaryFrameValues, decodeBinaryBatch, reservedIdError } from '../../../firmware-protocol/index.js';
+import { BoardFrames, FrameParser, SampleObject, binaryFrameValues, compile, decodeBinaryBatch, errorFrame, isObject, parseJson, reservedIdError, type FrameOf, type Parsed } from '../../../firmware-protocol/index.js';
 import { NotStored, type IncomingBatch, type SinkResult } from '../samples.js';
 import type { Base } from '../base.js';
-import type { BoardHub } from '../boards.js';
+import type { BoardConn, BoardHub } from '../boards.js';
 import type { CommandQueue } from '../commands.js';
 import type { OperatorHub } from '../operators.js';
 import type { SampleSink } from '../samples.js';
 import type { Peer } from '../peer.js';
 import type { RecentSamples } from '../recent-samples.js';
-import { handleFrames, type Intake } from './frames.js';
+import { handleFramesWith, type Intake } from './frames.js';
 import { CumulativeAcks } from './acks.js';
 import type { Socket } from 'node:net';
 import { sampleValues } from '../sessions/ingest.js';
@@ -21,6 +21,42 @@ export type BoardEndpointDeps = Intake &
   Pick<Base, 'clock'> & { readonly boards: BoardHub; readonly commands: CommandQueue; readonly operators: OperatorHub; readonly sampleSink: SampleSink | null; readonly recent?: RecentSamples };
 
 const parser = new FrameParser(BoardFrames);
+
+type BoardFrame = FrameOf<typeof BoardFrames>;
+
+/**
+ * The frames a board sends many times a second, checked in one pass: the
+ * compiled schema alone, when the frame has no field the schema does not name
+ * (objects in them: `data` of sensor_data). Such a frame is bounded by its
+ * schema (depth, count of values), so the generic walk for hostile shapes
+ * before the schema (validate.ts) could not refuse it; any other frame, and
+ * any that fails here, takes the full path, with the same JSON already parsed.
+ */
+const HOT = new Map(
+  (['batch_sensor_data', 'sensor_data', 'heartbeat'] as const).map((t) => {
+    const schema = BoardFrames[t];
+    return [t, { check: compile(schema), keys: new Set(Object.keys(schema.properties)) }] as const;
+  }),
+);
+const SAMPLE_KEYS = new Set(Object.keys(SampleObject.properties));
+
+function onlyKeys(v: object, keys: ReadonlySet<string>): boolean {
+  for (const k in v) if (!keys.has(k)) return false;
+  return true;
+}
+
+function parseBoardFrame(text: string): Parsed<BoardFrame> {
+  const j = parseJson(text);
+  if (!j.ok) return { ok: false, error: errorFrame('INVALID_JSON') };
+  const v = j.value;
+  if (isObject(v) && typeof v.type === 'string') {
+    const hot = HOT.get(v.type as 'heartbeat');
+    if (hot && onlyKeys(v, hot.keys) && (v.type !== 'sensor_data' || (isObject(v.data) && onlyKeys(v.data, SAMPLE_KEYS))) && hot.check.Check(v)) {
+      return { ok: true, frame: v as BoardFrame };
+    }
+  }
+  return parser.check(v);
+}
 
 const corked = new WeakSet<Socket>();
 /**
@@ -47,19 +83,38 @@ export function attachBoard(ctx: BoardEndpointDeps, peer: Peer, deviceId: string
     peer.error('UNAUTHORIZED', reserved);
     return peer.close(4401, 'reserved device code');
   }
-  let paused = false;
-  const conn = ctx.boards.connect(deviceId, peer);
-  const acks = cumulative ? new CumulativeAcks(peer, ctx.clock, ctx.options.cumulativeAckMs) : null;
-  peer.send(acks ? { type: 'connection_established', device_code: deviceId, server_time: ctx.clock.now(), ack: 'cumulative' } : { type: 'connection_established', device_code: deviceId, server_time: ctx.clock.now() });
+  const link = new BoardLink(ctx, peer, deviceId, cumulative ? new CumulativeAcks(peer, ctx.clock, ctx.options.cumulativeAckMs) : null);
+  peer.send(link.acks ? { type: 'connection_established', device_code: deviceId, server_time: ctx.clock.now(), ack: 'cumulative' } : { type: 'connection_established', device_code: deviceId, server_time: ctx.clock.now() });
   ctx.log.info('board connected', { device_id: deviceId, ip: peer.ip });
   ctx.commands.onBoardConnected(deviceId).catch((err: unknown) => {
     ctx.metrics.storeErrors++;
     ctx.log.warn('could not load queued commands', { device_id: deviceId, error: String(err) });
   });
+  handleFramesWith(ctx, peer, link);
+  peer.owner = link;
+}
 
-  handleFrames(ctx, peer, (text) => {
+/**
+ * One board's socket. A class, not closures per socket: with thousands of
+ * idle boards connected, what each one keeps is memory per board.
+ */
+class BoardLink {
+  private paused = false;
+  private readonly conn: BoardConn;
+
+  constructor(
+    private readonly ctx: BoardEndpointDeps,
+    private readonly peer: Peer,
+    private readonly deviceId: string,
+    readonly acks: CumulativeAcks | null,
+  ) {
+    this.conn = ctx.boards.connect(deviceId, peer);
+  }
+
+  text(text: string): unknown {
+    const { ctx, peer, deviceId } = this;
     ctx.boards.seen(deviceId);
-    const p = parser.parse(text);
+    const p = parseBoardFrame(text);
     if (!p.ok) {
       ctx.boards.noteError(deviceId, p.error.code, p.error.message);
       return peer.refuse(p.error, text);
@@ -87,10 +142,10 @@ export function attachBoard(ctx: BoardEndpointDeps, peer: Peer, deviceId: string
         return ctx.boards.otaProgress(deviceId, f);
       case 'sensor_data': {
         const d = f.data;
-        return onBatch({ deviceId, sessionId: f.session_id || null, seq: f.seq ?? null, startMs: f.timestamp, rateHz: 0, samples: [[d.ax, d.ay, d.az, d.gx, d.gy, d.gz]] });
+        return this.batch({ deviceId, sessionId: f.session_id || null, seq: f.seq ?? null, startMs: f.timestamp, rateHz: 0, samples: [[d.ax, d.ay, d.az, d.gx, d.gy, d.gz]] });
       }
       case 'batch_sensor_data':
-        return onBatch({ deviceId, sessionId: f.session_id || null, seq: f.seq, startMs: f.start_ms, rateHz: f.rate_hz, samples: f.samples });
+        return this.batch({ deviceId, sessionId: f.session_id || null, seq: f.seq, startMs: f.start_ms, rateHz: f.rate_hz, samples: f.samples });
       case 'upload_complete': {
         ctx.operators.publish('devices', { event: 'upload_complete', device_id: deviceId, session_id: f.session_id ?? null, last_seq: f.last_seq });
         const sink = ctx.sampleSink;
@@ -100,16 +155,18 @@ export function attachBoard(ctx: BoardEndpointDeps, peer: Peer, deviceId: string
         });
       }
     }
-  }, (buf) => {
-    ctx.boards.seen(deviceId);
+  }
+
+  binary(buf: Buffer): void | Promise<void> {
+    this.ctx.boards.seen(this.deviceId);
     const d = decodeBinaryBatch(buf);
     if (!d.ok) {
-      ctx.boards.noteError(deviceId, 'BAD_BINARY', d.error);
-      return peer.error('BAD_BINARY', d.error);
+      this.ctx.boards.noteError(this.deviceId, 'BAD_BINARY', d.error);
+      return this.peer.error('BAD_BINARY', d.error);
     }
     const b = d.batch;
-    return onBatch({ deviceId, sessionId: null, seq: b.seq, startMs: b.startMs, rateHz: b.rateHz, samples: b.samples, values: binaryFrameValues(buf, sampleValues(b.samples.length)) });
-  });
+    return this.batch({ deviceId: this.deviceId, sessionId: null, seq: b.seq, startMs: b.startMs, rateHz: b.rateHz, samples: b.samples, values: binaryFrameValues(buf, sampleValues(b.samples.length)) });
+  }
 
   /**
    * Every sample frame: fanned out live at once, stored if it belongs to a
@@ -117,37 +174,39 @@ export function attachBoard(ctx: BoardEndpointDeps, peer: Peer, deviceId: string
    * over its mark the socket stops being read, so TCP slows the board down
    * instead of the gateway buffering without bound.
    */
-  function onBatch(b: IncomingBatch): void | Promise<void> {
+  private batch(b: IncomingBatch): void | Promise<void> {
+    const { ctx, peer, acks } = this;
     ctx.metrics.sensorFrames++;
     ctx.metrics.sensorSamples += b.samples.length;
     const sink = ctx.sampleSink;
     const r: SinkResult = sink ? sink.accept(b) : { kind: 'live', sessionId: null };
     if (r.kind === 'error') {
-      ctx.boards.noteError(deviceId, r.code, r.message);
+      ctx.boards.noteError(this.deviceId, r.code, r.message);
       return peer.error(r.code, r.message);
     }
-    ctx.operators.pushSensor({ device_id: deviceId, seq: b.seq, session_id: r.sessionId, start_ms: b.startMs, rate_hz: b.rateHz, samples: b.samples });
-    ctx.recent?.add(deviceId, b.startMs, b.rateHz, b.samples);
+    ctx.operators.pushSensor({ device_id: this.deviceId, seq: b.seq, session_id: r.sessionId, start_ms: b.startMs, rate_hz: b.rateHz, samples: b.samples });
+    ctx.recent?.add(this.deviceId, b.startMs, b.rateHz, b.samples);
     if (r.kind === 'live') {
       if (acks && !r.reason && b.seq !== null) return acks.add(b.seq, r.sessionId, false);
       if (r.reason) return peer.send({ type: 'data_ack', seq: b.seq, session_id: r.sessionId, stored: false, reason: r.reason });
       // The hot path of live streaming: a template, not JSON.stringify, for the one frame a sample costs.
       return peer.sendText(r.sessionId === null ? `{"type":"data_ack","seq":${b.seq === null ? 'null' : b.seq},"session_id":null,"stored":false}` : JSON.stringify({ type: 'data_ack', seq: b.seq, session_id: r.sessionId, stored: false }));
     }
-    ackWhenDurable(r.durable, b.seq, r.sessionId);
-    if (sink!.pressured && !paused) {
-      paused = true;
+    this.ackWhenDurable(r.durable, b.seq, r.sessionId);
+    if (sink!.pressured && !this.paused) {
+      this.paused = true;
       // Through the peer: what the board sends while it is not read is our backlog, not its burst.
       peer.pause('writer');
       sink!.onRelief(() => {
-        paused = false;
+        this.paused = false;
         peer.resume('writer');
       });
     }
   }
 
   /** Only what the ack names waits for the write, not the frame's samples. */
-  function ackWhenDurable(durable: Promise<void>, seq: number | null, sessionId: string): void {
+  private ackWhenDurable(durable: Promise<void>, seq: number | null, sessionId: string): void {
+    const { ctx, peer, acks } = this;
     durable.then(
       () => {
         if (acks && seq !== null) return acks.add(seq, sessionId, true);
@@ -158,14 +217,15 @@ export function attachBoard(ctx: BoardEndpointDeps, peer: Peer, deviceId: string
         // Refused for a reason the board should hear (per frame, also on cumulative acks: it carries the reason).
         if (err instanceof NotStored) return peer.send({ type: 'data_ack', seq, session_id: sessionId, stored: false, reason: err.message });
         // Not acked: the board keeps the batch and sends it again after reconnecting.
-        ctx.log.warn('sample batch not stored', { device_id: deviceId, seq, error: String(err) });
+        ctx.log.warn('sample batch not stored', { device_id: this.deviceId, seq, error: String(err) });
       },
     );
   }
 
-  peer.ws.on('close', () => {
-    acks?.stop();
-    ctx.boards.disconnect(conn);
-    ctx.log.info('board disconnected', { device_id: deviceId });
-  });
+  /** The socket closed (the gateway's one close handler calls this). */
+  closed(): void {
+    this.acks?.stop();
+    this.ctx.boards.disconnect(this.conn);
+    this.ctx.log.info('board disconnected', { device_id: this.deviceId });
+  }
 }

@@ -18,7 +18,7 @@ import type { RawData, WebSocket } from 'ws';
 import type { Base } from '../base.js';
 import type { KeepaliveManager } from '../keepalive.js';
 import type { StoreWatch } from '../store-watch.js';
-import type { Peer } from '../peer.js';
+import { peerOf, type Peer } from '../peer.js';
 import type { Platform } from '../platform/platform.js';
 
 /** What frame intake uses: limits, counters, the liveness tracker and the store's backlog. */
@@ -31,6 +31,13 @@ export type Intake = Pick<Base, 'log' | 'metrics' | 'options'> & {
 
 export type FrameHandler = (text: string) => unknown;
 export type BinaryHandler = (data: Buffer) => void | Promise<void>;
+
+/** An endpoint's handling of one socket's frames, as one object (a class instance: no closures per socket). */
+export interface FrameTarget {
+  text(text: string): unknown;
+  /** Absent: the endpoint takes JSON text frames only. */
+  binary?(data: Buffer): void | Promise<void>;
+}
 
 /** Bytes of frames one connection handles in one event-loop turn (at least one frame). */
 export const TURN_BYTES = 64 * 1024;
@@ -66,8 +73,7 @@ class FrameIntake {
   constructor(
     private readonly ctx: Intake,
     private readonly peer: Peer,
-    private readonly onText: FrameHandler,
-    private readonly onBinary: BinaryHandler | undefined,
+    private readonly target: FrameTarget,
   ) {
     this.watch = peer.endpoint === 'operator' ? null : (ctx.storeWatch ?? null);
   }
@@ -75,7 +81,7 @@ class FrameIntake {
   /** A text frame, through the embedding's message middleware when there is one. */
   private text(t: string): unknown {
     const platform = this.ctx.platform;
-    return platform ? platform.intake(this.peer, t, this.onText) : this.onText(t);
+    return platform ? platform.intake(this.peer, t, this.target) : this.target.text(t);
   }
 
   private fail(err: unknown): void {
@@ -83,12 +89,16 @@ class FrameIntake {
     this.peer.error('UNAVAILABLE', 'gateway temporarily unavailable, try again');
   }
 
-  /** The turn's budget comes back on the next turn; one immediate per connection that used any. */
+  /** The turn's budget comes back on the next turn: one immediate for every connection that used any. */
   private spend(size: number): void {
     this.turnBytes += size;
     if (this.turnReset) return;
     this.turnReset = true;
-    setImmediate(newTurn, this);
+    spentThisTurn.push(this);
+    if (!resetScheduled) {
+      resetScheduled = true;
+      setImmediate(newTurn);
+    }
   }
 
   nextTurn(): void {
@@ -102,7 +112,7 @@ class FrameIntake {
     this.spend(job.size);
     let r: unknown;
     try {
-      r = typeof job.data === 'string' ? this.text(job.data) : this.onBinary!(job.data);
+      r = typeof job.data === 'string' ? this.text(job.data) : this.target.binary!(job.data);
     } catch (err) {
       this.fail(err);
       return false;
@@ -141,8 +151,10 @@ class FrameIntake {
 
   message(data: RawData, isBinary: boolean): void {
     const { ctx, peer } = this;
+    // The one count of frames received: the platform's totals read it (PlatformStats.countFrom).
     ctx.metrics.framesIn++;
-    ctx.keepalive?.seen(peer.ws);
+    ctx.platform?.stats.frameIn();
+    ctx.keepalive?.seen(peer);
     const size = Buffer.isBuffer(data) ? data.length : Array.isArray(data) ? data.reduce((n, b) => n + b.length, 0) : data.byteLength;
     if (!peer.admit(size)) return;
     if (size > ctx.options.maxPayloadBytes) {
@@ -155,8 +167,7 @@ class FrameIntake {
       watch.onRelief(() => peer.resume('store'));
     }
     if (isBinary) {
-      this.ctx.platform?.stats.frameIn();
-      if (!this.onBinary) {
+      if (!this.target.binary) {
         peer.error('BAD_BINARY', 'this endpoint takes JSON text frames only');
         return;
       }
@@ -167,19 +178,28 @@ class FrameIntake {
   }
 }
 
-function newTurn(intake: FrameIntake): void {
-  intake.nextTurn();
+/** Intakes that spent budget this turn, in the order they did: reset together on the next. */
+let spentThisTurn: FrameIntake[] = [];
+let resetScheduled = false;
+
+function newTurn(): void {
+  resetScheduled = false;
+  const list = spentThisTurn;
+  spentThisTurn = [];
+  // A drain below may spend again: that lands in the new list, for the turn after.
+  for (const intake of list) intake.nextTurn();
 }
 
-const INTAKE = Symbol('courtside.intake');
-
-/** One listener for every socket; the socket finds its own intake. */
-function onMessage(this: WebSocket & { [INTAKE]?: FrameIntake }, data: RawData, isBinary: boolean): void {
-  this[INTAKE]!.message(data, isBinary);
+/** One listener for every socket; the socket finds its own intake through its peer. */
+function onMessage(this: WebSocket, data: RawData, isBinary: boolean): void {
+  peerOf(this)!.intake!.message(data, isBinary);
 }
 
 export function handleFrames(ctx: Intake, peer: Peer, onText: FrameHandler, onBinary?: BinaryHandler): void {
-  const ws = peer.ws as WebSocket & { [INTAKE]?: FrameIntake };
-  ws[INTAKE] = new FrameIntake(ctx, peer, onText, onBinary);
-  ws.on('message', onMessage);
+  handleFramesWith(ctx, peer, onBinary ? { text: onText, binary: onBinary } : { text: onText });
+}
+
+export function handleFramesWith(ctx: Intake, peer: Peer, target: FrameTarget): void {
+  peer.intake = new FrameIntake(ctx, peer, target);
+  peer.ws.on('message', onMessage);
 }

@@ -14,7 +14,7 @@ import type { IncomingMessage } from 'node:http';
 import { errorFrame, FrameErrorCodes, isObject, parseJson, type ErrorFrame, type FrameErrorCode } from '../../../firmware-protocol/index.js';
 import { CourtsideError } from '../errors.js';
 import { systemClock, type Clock, type TimerHandle } from '../clock.js';
-import type { EndpointName, Peer } from '../peer.js';
+import type { EndpointName, Peer, PeerObserver } from '../peer.js';
 import { PlatformStats } from './stats.js';
 
 /** One connection as handlers, middleware and events see it. */
@@ -105,11 +105,6 @@ interface Registered {
 /** First wait before a failed handler runs again; doubled each time. */
 export const RETRY_DELAY_MS = 1000;
 
-interface Live {
-  info: ConnectionInfo;
-  peer: Peer;
-}
-
 let seq = 0;
 
 /** The error frame for a handler that threw: its catalogue code when it threw a CourtsideError with a frame code, else HANDLER_FAILED. */
@@ -118,12 +113,13 @@ export function handlerError(err: unknown, id: string | number | undefined): Err
   return errorFrame(code, err instanceof Error ? err.message.slice(0, 500) : String(err).slice(0, 500), id);
 }
 
-export class Platform extends EventEmitter<GatewayEvents> {
+export class Platform extends EventEmitter<GatewayEvents> implements PeerObserver {
   readonly stats: PlatformStats;
   private readonly handlers = new Map<string, Registered>();
   private readonly connectionMw: ConnectionMiddleware[] = [];
   private readonly messageMw: MessageMiddleware[] = [];
-  private readonly live = new Map<string, Live>();
+  /** Open connections by id; each peer carries its info. */
+  private readonly live = new Map<string, Peer>();
   private readonly plugins: (() => void)[] = [];
   private readonly prefix = `c${process.pid.toString(36)}${Date.now().toString(36)}`;
   /** Set by the gateway once it runs: operators' system_notification for alerts, health status. */
@@ -203,19 +199,34 @@ export class Platform extends EventEmitter<GatewayEvents> {
     }
   }
 
-  /** A socket accepted: tracked for sendToConnection and counted; its frames out are watched. */
+  /**
+   * A socket accepted: tracked for sendToConnection and counted; its frames
+   * out are watched. The gateway calls `removed` when it closes (from its one
+   * close handler: no listener or closure here per socket).
+   */
   added(info: ConnectionInfo, peer: Peer): void {
-    this.live.set(info.id, { info, peer });
+    this.live.set(info.id, peer);
     peer.info = info;
     this.stats.connected();
-    peer.tap = (frame) => this.sentFrame(info, frame);
-    if (info.endpoint !== 'ws') peer.unknownType = (error, text) => this.foreign(peer, info, error, text);
-    peer.ws.once('close', (code: number, reason: Buffer) => {
-      this.live.delete(info.id);
-      this.stats.disconnected();
-      if (this.listenerCount('connection:removed') > 0) this.emit('connection:removed', { ...info, code, reason: reason.toString() });
-    });
+    peer.observer = this;
     if (this.listenerCount('connection:added') > 0) this.emit('connection:added', info);
+  }
+
+  removed(peer: Peer, code: number, reason: Buffer): void {
+    const info = peer.info;
+    if (info === null || !this.live.delete(info.id)) return;
+    this.stats.disconnected();
+    if (this.listenerCount('connection:removed') > 0) this.emit('connection:removed', { ...info, code, reason: reason.toString() });
+  }
+
+  /** PeerObserver: a frame went out to `peer`. */
+  sent(peer: Peer, frame: Record<string, unknown> | string): void {
+    this.sentFrame(peer.info!, frame);
+  }
+
+  /** PeerObserver: a frame of a type the peer's endpoint does not know. */
+  unknownType(peer: Peer, error: ErrorFrame, text: string): Promise<void> {
+    return this.foreign(peer, peer.info!, error, text);
   }
 
   /** Runs a handler under its deadline, again after a throw while retries are left; the last failure is an `error` event and rejects. */
@@ -260,7 +271,6 @@ export class Platform extends EventEmitter<GatewayEvents> {
   }
 
   private sentFrame(info: ConnectionInfo, frame: Record<string, unknown> | string): void {
-    this.stats.sent++;
     if (typeof frame !== 'string' && frame.type === 'error') this.stats.errors++;
     if (this.listenerCount('message:sent') === 0) return;
     const message = typeof frame === 'string' ? parseJson(frame) : { ok: true as const, value: frame };
@@ -276,32 +286,21 @@ export class Platform extends EventEmitter<GatewayEvents> {
    * One text frame on its way to the endpoint's handling: counted, timed,
    * shown to `message:received`, passed through message middleware.
    */
-  intake(peer: Peer, text: string, handle: (text: string) => unknown): unknown {
+  intake(peer: Peer, text: string, target: { text(text: string): unknown }): unknown {
     const info = peer.info;
-    this.stats.frameIn();
     const start = this.clock.now();
-    const done = () => this.stats.handled(this.clock.now() - start);
     const watched = info !== null && (this.messageMw.length > 0 || this.listenerCount('message:received') > 0);
-    if (!watched) {
-      const r = handle(text);
-      if (r instanceof Promise) return r.finally(done);
-      done();
-      return r;
-    }
+    if (!watched) return this.timed(target.text(text), start);
     const j = parseJson(text);
     // Not an object with a type: the endpoint's own refusal answers it, middleware sees only frames.
-    if (!j.ok || !isObject(j.value) || typeof j.value.type !== 'string') {
-      const r = handle(text);
-      if (r instanceof Promise) return r.finally(done);
-      done();
-      return r;
-    }
+    if (!j.ok || !isObject(j.value) || typeof j.value.type !== 'string') return this.timed(target.text(text), start);
+    const done = () => this.stats.handled(this.clock.now() - start);
     const message = j.value as IncomingFrame;
     if (this.listenerCount('message:received') > 0) this.emit('message:received', { message, connection: info });
     const run = async (i: number): Promise<unknown> => {
       const mw = this.messageMw[i];
       // Middleware may have changed the frame (sanitized text): the endpoint handles what it passed on.
-      if (!mw) return handle(this.messageMw.length > 0 ? JSON.stringify(message) : text);
+      if (!mw) return target.text(this.messageMw.length > 0 ? JSON.stringify(message) : text);
       let passed: Promise<unknown> | null = null;
       const r = await mw.handler(message, info, () => (passed ??= run(i + 1)));
       return passed === null ? r : await passed;
@@ -317,23 +316,30 @@ export class Platform extends EventEmitter<GatewayEvents> {
       .finally(done);
   }
 
+  /** Counts a handling that began at `start` once it is done (the hot path: no closure when it was synchronous). */
+  private timed(r: unknown, start: number): unknown {
+    if (r instanceof Promise) return r.finally(() => this.stats.handled(this.clock.now() - start));
+    this.stats.handled(this.clock.now() - start);
+    return r;
+  }
+
   /** Sends to one connection; on /ws the frame is wrapped in the envelope. False when it is not open. */
   sendToConnection(id: string, message: Record<string, unknown>): boolean {
-    const c = this.live.get(id);
-    if (!c || !c.peer.open) return false;
-    c.peer.send(c.info.endpoint === 'ws' ? this.envelope(message) : message);
+    const peer = this.live.get(id);
+    if (!peer || !peer.open) return false;
+    peer.send(peer.endpoint === 'ws' ? this.envelope(message) : message);
     return true;
   }
 
   /** To every connection (of `/ws` unless a filter says otherwise); the number sent to. */
   broadcast(message: Record<string, unknown>, filter: (c: ConnectionInfo) => boolean = (c) => c.endpoint === 'ws'): number {
     let n = 0;
-    for (const { info } of this.live.values()) if (filter(info) && this.sendToConnection(info.id, message)) n++;
+    for (const { info } of this.live.values()) if (info !== null && filter(info) && this.sendToConnection(info.id, message)) n++;
     return n;
   }
 
   connections(): ConnectionInfo[] {
-    return [...this.live.values()].map((c) => c.info);
+    return [...this.live.values()].map((p) => p.info!);
   }
 
   /** The Node WebSocket module's envelope around a frame an application built. */

@@ -14,14 +14,18 @@ export const RATE_WINDOW_S = 60;
 export const RESPONSE_SAMPLES = 1000;
 
 const MB = 1024 * 1024;
+
+/** The gateway's frame counters (Metrics), which this reads instead of counting again. */
+export interface FrameCounter {
+  readonly framesIn: number;
+  readonly framesOut: number;
+}
 const round1 = (n: number) => Math.round(n * 10) / 10;
 
 export class PlatformStats {
   active = 0;
   total = 0;
   peak = 0;
-  received = 0;
-  sent = 0;
   errors = 0;
   /** Every frame handled since start, and the ms they took together (a plugin's mean between its checks). */
   handledCount = 0;
@@ -32,6 +36,12 @@ export class PlatformStats {
   private readonly times = new Float64Array(RESPONSE_SAMPLES);
   private timesCount = 0;
   private timesNext = 0;
+
+  /** Where frames are counted: the gateway's Metrics once one runs with this platform. */
+  private counter: FrameCounter = { framesIn: 0, framesOut: 0 };
+  /** Counted before the current counter was bound (an embedding application that started the gateway again). */
+  private receivedBefore = 0;
+  private sentBefore = 0;
 
   constructor(private readonly clock: Clock) {
     this.startedAt = clock.now();
@@ -56,8 +66,27 @@ export class PlatformStats {
     if (gap > 0) this.bucketSecond = s;
   }
 
+  /**
+   * One count for both: the gateway's frames-received counter (/metrics)
+   * is this one's too, so a frame costs one increment, not two.
+   */
+  countFrom(counter: FrameCounter): void {
+    this.receivedBefore = this.received - counter.framesIn;
+    this.sentBefore = this.sent - counter.framesOut;
+    this.counter = counter;
+  }
+
+  /** Frames received: the bound counter's, plus what was counted before it was bound. */
+  get received(): number {
+    return this.receivedBefore + this.counter.framesIn;
+  }
+
+  get sent(): number {
+    return this.sentBefore + this.counter.framesOut;
+  }
+
+  /** A frame read: its second in the rate ring (the frame itself is counted where the counter lives). */
   frameIn(): void {
-    this.received++;
     this.roll();
     this.buckets[this.bucketSecond % RATE_WINDOW_S]!++;
   }
