@@ -77,7 +77,7 @@ function spawnTs(script: string, args: string[], nodeArgs: string[] = []): Spawn
 
 async function startServer(cfg: Cfg, target: Target): Promise<{ child: Spawned['child']; port: number; stderr: string[]; fingerprint: string | null }> {
   const args = target === 'courtside-rec' ? ['--record', String(cfg.boards)] : target === 'courtside_tls' ? ['--tls'] : [];
-  const prof = cfg.cpuProf && target.startsWith('courtside') ? ['--cpu-prof', '--cpu-prof-dir', cfg.cpuProf] : [];
+  const prof = cfg.cpuProf && target.startsWith('courtside') ? ['--cpu-prof', `--cpu-prof-dir=${cfg.cpuProf}`] : [];
   const { child, err: stderr } = spawnTs(resolve(here, 'servers', SERVER_SCRIPT[target]), args, prof);
   let fingerprint: string | null = null;
   const port = await new Promise<number>((ok, ko) => {
