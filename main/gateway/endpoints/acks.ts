@@ -19,60 +19,100 @@ interface Group {
   seqs: number[];
 }
 
-export class CumulativeAcks {
-  private groups: Map<string, Group> | null = null;
+/**
+ * One timer for every board on cumulative acks that has some pending: a round
+ * starts with the first ack any of them holds and flushes them all, instead
+ * of a timer (and its closure) per board per round. A board's ack waits at
+ * most `delayMs`, less when it joined a round already under way.
+ */
+export class AckRounds {
+  private pending: CumulativeAcks[] = [];
   private timer: TimerHandle | undefined;
+  private readonly fire = (): void => this.flushAll();
+
+  constructor(
+    private readonly clock: Clock,
+    /** How long the first ack of a round waits for others. */
+    readonly delayMs: number,
+  ) {}
+
+  join(acks: CumulativeAcks): void {
+    this.pending.push(acks);
+    if (this.timer === undefined) this.timer = this.clock.setTimeout(this.fire, this.delayMs);
+  }
+
+  private flushAll(): void {
+    this.timer = undefined;
+    const list = this.pending;
+    this.pending = [];
+    for (const a of list) a.flush();
+  }
+}
+
+export class CumulativeAcks {
+  /** The group most acks go to (one session, all stored or all not); others, rarely, in `more`. */
+  private first: Group | null = null;
+  private more: Group[] | null = null;
+  private joined = false;
 
   constructor(
     private readonly peer: Peer,
-    private readonly clock: Clock,
-    /** How long the first ack of a round waits for others. */
-    private readonly delayMs: number,
+    private readonly rounds: AckRounds,
   ) {}
 
   add(seq: number, sessionId: string | null, stored: boolean): void {
-    const key = `${stored ? 1 : 0}${sessionId ?? ''}`;
-    const groups = (this.groups ??= new Map());
-    let g = groups.get(key);
-    if (!g) groups.set(key, (g = { sessionId, stored, seqs: [] }));
-    g.seqs.push(seq);
-    if (this.timer === undefined) this.timer = this.clock.setTimeout(() => this.flush(), this.delayMs);
-  }
-
-  /** Sends what is pending, now. */
-  flush(): void {
-    this.clock.clear(this.timer);
-    this.timer = undefined;
-    const groups = this.groups;
-    this.groups = null;
-    if (groups === null) return;
-    for (const g of groups.values()) {
-      const seqs = g.seqs.sort((a, b) => a - b);
-      let from = seqs[0]!;
-      let prev = from;
-      let except: number[] = [];
-      const emit = () => {
-        const frame: DataAcksFrame = { type: 'data_acks', session_id: g.sessionId, stored: g.stored, from_seq: from, to_seq: prev, except };
-        this.peer.send(frame);
-      };
-      for (let i = 1; i < seqs.length; i++) {
-        const s = seqs[i]!;
-        if (s === prev) continue; // acked twice (a frame sent again): once is enough
-        if (s - prev - 1 > MAX_GAP) {
-          emit();
-          from = s;
-          except = [];
-        } else for (let m = prev + 1; m < s; m++) except.push(m);
-        prev = s;
-      }
-      emit();
+    const f = this.first;
+    if (f !== null && f.sessionId === sessionId && f.stored === stored) f.seqs.push(seq);
+    else if (f === null) this.first = { sessionId, stored, seqs: [seq] };
+    else {
+      const more = (this.more ??= []);
+      let g = more.find((m) => m.sessionId === sessionId && m.stored === stored);
+      if (!g) more.push((g = { sessionId, stored, seqs: [] }));
+      g.seqs.push(seq);
+    }
+    if (!this.joined) {
+      this.joined = true;
+      this.rounds.join(this);
     }
   }
 
-  /** The socket closed: nothing more to send. */
+  /** Sends what is pending, now (the round's timer, or a close that wants it out). */
+  flush(): void {
+    this.joined = false;
+    const f = this.first;
+    const more = this.more;
+    this.first = null;
+    this.more = null;
+    if (f !== null) this.emitGroup(f);
+    if (more !== null) for (const g of more) this.emitGroup(g);
+  }
+
+  private emitGroup(g: Group): void {
+    const seqs = g.seqs.length > 1 ? g.seqs.sort((a, b) => a - b) : g.seqs;
+    let from = seqs[0]!;
+    let prev = from;
+    let except: number[] = [];
+    for (let i = 1; i < seqs.length; i++) {
+      const s = seqs[i]!;
+      if (s === prev) continue; // acked twice (a frame sent again): once is enough
+      if (s - prev - 1 > MAX_GAP) {
+        this.emit(g, from, prev, except);
+        from = s;
+        except = [];
+      } else for (let m = prev + 1; m < s; m++) except.push(m);
+      prev = s;
+    }
+    this.emit(g, from, prev, except);
+  }
+
+  private emit(g: Group, from: number, to: number, except: number[]): void {
+    const frame: DataAcksFrame = { type: 'data_acks', session_id: g.sessionId, stored: g.stored, from_seq: from, to_seq: to, except };
+    this.peer.send(frame);
+  }
+
+  /** The socket closed: nothing more to send (a round still under way finds nothing pending). */
   stop(): void {
-    this.clock.clear(this.timer);
-    this.timer = undefined;
-    this.groups = null;
+    this.first = null;
+    this.more = null;
   }
 }

@@ -12,7 +12,7 @@ import type { SampleSink } from '../samples.js';
 import type { Peer } from '../peer.js';
 import type { RecentSamples } from '../recent-samples.js';
 import { handleFramesWith, type Intake } from './frames.js';
-import { CumulativeAcks } from './acks.js';
+import { AckRounds, CumulativeAcks } from './acks.js';
 import type { Socket } from 'node:net';
 import { sampleValues } from '../sessions/ingest.js';
 
@@ -74,6 +74,15 @@ function writeTogether(peer: Peer): void {
   });
 }
 
+/** One ack round timer per gateway (its board endpoint's deps), shared by all its boards on cumulative acks. */
+const ackRounds = new WeakMap<BoardEndpointDeps, AckRounds>();
+
+function roundsOf(ctx: BoardEndpointDeps): AckRounds {
+  let r = ackRounds.get(ctx);
+  if (r === undefined) ackRounds.set(ctx, (r = new AckRounds(ctx.clock, ctx.options.cumulativeAckMs)));
+  return r;
+}
+
 /** `cumulative`: the board asked for `data_acks` (`?ack=cumulative`) instead of a `data_ack` per frame. */
 export function attachBoard(ctx: BoardEndpointDeps, peer: Peer, deviceId: string, cumulative = false): void {
   const reserved = reservedIdError('device code', deviceId);
@@ -83,7 +92,7 @@ export function attachBoard(ctx: BoardEndpointDeps, peer: Peer, deviceId: string
     peer.error('UNAUTHORIZED', reserved);
     return peer.close(4401, 'reserved device code');
   }
-  const link = new BoardLink(ctx, peer, deviceId, cumulative ? new CumulativeAcks(peer, ctx.clock, ctx.options.cumulativeAckMs) : null);
+  const link = new BoardLink(ctx, peer, deviceId, cumulative ? new CumulativeAcks(peer, roundsOf(ctx)) : null);
   peer.send(link.acks ? { type: 'connection_established', device_code: deviceId, server_time: ctx.clock.now(), ack: 'cumulative' } : { type: 'connection_established', device_code: deviceId, server_time: ctx.clock.now() });
   ctx.log.info('board connected', { device_id: deviceId, ip: peer.ip });
   ctx.commands.onBoardConnected(deviceId).catch((err: unknown) => {
