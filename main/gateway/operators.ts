@@ -29,6 +29,7 @@ export class OperatorHub {
   private flushScheduled = false;
   /** Operators subscribed to any sensor topic; kept so boards pay nothing when nobody watches. */
   private sensorWatchers = 0;
+  private readonly flushNow = (): void => this.flushSensor();
 
   constructor(private readonly ctx: Pick<Base, 'clock' | 'options'> & { readonly fleet?: OperatorFleet }) {}
 
@@ -125,8 +126,8 @@ export class OperatorHub {
       // one that arrives on an idle loop goes at once instead of waiting out a window.
       // A real timer on purpose: this is batching, not behaviour a test drives with its clock.
       const ms = this.ctx.options.sensorFlushMs;
-      if (ms > 0) setTimeout(() => this.flushSensor(), ms).unref();
-      else setImmediate(() => this.flushSensor());
+      if (ms > 0) setTimeout(this.flushNow, ms).unref();
+      else setImmediate(this.flushNow);
     }
   }
 
@@ -136,14 +137,8 @@ export class OperatorHub {
     this.pending = [];
     if (batches.length === 0) return;
     let all: string | undefined;
+    // Each batch serialized once, whatever the operators and topics that take it; no closures per flush.
     const texts = new Array<string | undefined>(batches.length);
-    const text = (i: number): string => (texts[i] ??= JSON.stringify(batches[i]));
-    const frameOf = (idx: number[] | null): string => {
-      const parts: string[] = [];
-      if (idx === null) for (let i = 0; i < batches.length; i++) parts.push(text(i));
-      else for (const i of idx) parts.push(text(i));
-      return `{"type":"sensor_samples","batches":[${parts.join(',')}]}`;
-    };
     // Live samples are the first thing a slow operator loses: past a quarter of the send-buffer
     // cap they are left out (and counted), so events and replies still fit before the cap closes it.
     const dropAt = this.ctx.options.maxSendBufferBytes / 4;
@@ -167,8 +162,20 @@ export class OperatorHub {
         const frame: SamplesDroppedFrame = { type: 'samples_dropped', batches: d.batches, samples: d.samples, since: new Date(d.since).toISOString(), reason: 'the operator read too slowly: live sample batches were left out' };
         c.peer.send(frame);
       }
-      if (idx === null) c.peer.sendLive((all ??= frameOf(null)));
-      else c.peer.sendLive(frameOf(idx));
+      if (idx === null) c.peer.sendLive((all ??= frameOf(batches, texts, null)));
+      else c.peer.sendLive(frameOf(batches, texts, idx));
     }
   }
+}
+
+/** One `sensor_samples` frame of the batches `idx` names (null: all of them), each serialized at most once into `texts`. */
+function frameOf(batches: SensorBatch[], texts: (string | undefined)[], idx: number[] | null): string {
+  let out = '{"type":"sensor_samples","batches":[';
+  const n = idx === null ? batches.length : idx.length;
+  for (let k = 0; k < n; k++) {
+    const i = idx === null ? k : idx[k]!;
+    if (k > 0) out += ',';
+    out += texts[i] ??= JSON.stringify(batches[i]);
+  }
+  return out + ']}';
 }
