@@ -6,8 +6,8 @@ import { LiveOperatorFrames, OperatorFrames } from '../../firmware-protocol/inde
 import { gatewayError } from './errors.js';
 import { answer, defineRequest, type RequestTable } from './parts.js';
 import { normalizeRoomId } from './rooms.js';
-import { PRIORITY_RANK, priorityName } from './priority.js';
-import { deviceHistory, emptyRooms } from './device-history.js';
+import { PRIORITY_RANK } from './priority.js';
+import { commandJson, deviceHistory, emptyRooms } from './device-history.js';
 import {
   boardCommandName,
   broadcastToBoards,
@@ -48,20 +48,7 @@ export function coreRequests(view: GatewayView): RequestTable {
       http: 'GET /devices/:device_id/commands',
       async handle(f) {
         const rows = await core.store.listCommands({ deviceId: f.device_id, limit: f.limit ?? 100 });
-        const commands = rows.map((c) => ({
-          command_id: c.commandId,
-          command: c.command,
-          params: c.params,
-          state: c.state,
-          attempts: c.attempts,
-          created_at: c.createdAt.toISOString(),
-          acked_at: c.ackedAt?.toISOString() ?? null,
-          result: c.result,
-          priority: priorityName(c.priority),
-          timeout_ms: core.commands.timeoutOf(c),
-          max_retries: core.commands.maxRetriesOf(c),
-          failed_at: c.failedAt?.toISOString() ?? null,
-        }));
+        const commands = rows.map((c) => commandJson(core, c));
         return answer('commands', { device_id: f.device_id, commands });
       },
     }),

@@ -1,9 +1,9 @@
 /**
  * `npm run bench`: every benchmark in one run, one JSON document on stdout:
- * - fanout: 50 boards x 100 Hz against a bare ws relay and Socket.IO, Courtside
+ * - fanout: 50 boards x 100 frames/s of 5 samples against a bare ws relay and Socket.IO, Courtside
  *   live-only and recording every board (courtside-rec), per-frame acks;
- * - fanout_cumulative: the same boards on cumulative acks (sample frames);
- * - fanout_200: 200 boards x 100 Hz, 2 operators (p99, lost);
+ * - fanout_cumulative: the same boards on cumulative acks;
+ * - fanout_200: 200 boards x 100 frames/s, 2 operators (p99, lost);
  * - idle: 10,000 heartbeating boards, RSS per board against a bare ws server;
  * - ingest: durable ingest into SQLite and MariaDB, several loader processes;
  * - data: export and analysis of an hour of ten boards, list_sessions, device list;
@@ -70,10 +70,12 @@ function run(script: string, args: string[] = []): Promise<{ code: number | null
   });
 }
 
+/** Each board sends 100 frames a second of 5 samples (500 Hz), 8 s measured: the floor's workload. */
+const FRAMES_100HZ = ['--rate', '500', '--modes', 'batch', '--batch-size', '5', '--seconds', '8'];
 const args: Record<Part, [string, string[]]> = {
-  fanout: ['run.ts', []],
-  fanout_cumulative: ['run.ts', ['--modes', 'sample', '--only', 'bare,courtside,courtside-rec', '--ack', 'cumulative']],
-  fanout_200: ['run.ts', ['--boards', '200', '--operators', '2', '--modes', 'sample', '--only', 'bare,courtside,courtside-rec', '--ack', 'cumulative']],
+  fanout: ['run.ts', FRAMES_100HZ],
+  fanout_cumulative: ['run.ts', [...FRAMES_100HZ, '--only', 'bare,courtside,courtside-rec', '--ack', 'cumulative']],
+  fanout_200: ['run.ts', [...FRAMES_100HZ, '--boards', '200', '--operators', '2', '--only', 'bare,courtside,courtside-rec', '--ack', 'cumulative']],
   idle: ['idle.ts', []],
   ingest: ['ingest.ts', ['--loaders', '4']],
   data: ['data.ts', []],

@@ -48,18 +48,16 @@ function at(doc: unknown, path: string): number | undefined {
 type Better = 'lower' | 'higher';
 const W = (part: string, mode: string) => `${part}.workloads.[mode=${mode}]`;
 const METRICS: [string, Better][] = [
-  [`${W('fanout', 'sample')}.ratios.courtside_over_bare.server_cpu`, 'lower'],
-  [`${W('fanout', 'sample')}.ratios.courtside_over_bare.p50`, 'lower'],
-  [`${W('fanout', 'sample')}.ratios.courtside_rec_over_bare.server_cpu`, 'lower'],
-  [`${W('fanout', 'sample')}.ratios.courtside_rec_over_bare.p50`, 'lower'],
   [`${W('fanout', 'batch')}.ratios.courtside_over_bare.server_cpu`, 'lower'],
+  [`${W('fanout', 'batch')}.ratios.courtside_over_bare.p50`, 'lower'],
   [`${W('fanout', 'batch')}.ratios.courtside_rec_over_bare.server_cpu`, 'lower'],
-  [`${W('fanout_cumulative', 'sample')}.ratios.courtside_over_bare.server_cpu`, 'lower'],
-  [`${W('fanout_cumulative', 'sample')}.ratios.courtside_over_bare.p50`, 'lower'],
-  [`${W('fanout_cumulative', 'sample')}.ratios.courtside_rec_over_bare.server_cpu`, 'lower'],
-  [`${W('fanout_200', 'sample')}.servers.courtside.latency_ms.p99`, 'lower'],
-  [`${W('fanout_200', 'sample')}.servers.courtside-rec.latency_ms.p99`, 'lower'],
-  [`${W('fanout_200', 'sample')}.ratios.courtside_over_bare.p99`, 'lower'],
+  [`${W('fanout', 'batch')}.ratios.courtside_rec_over_bare.p50`, 'lower'],
+  [`${W('fanout_cumulative', 'batch')}.ratios.courtside_over_bare.server_cpu`, 'lower'],
+  [`${W('fanout_cumulative', 'batch')}.ratios.courtside_over_bare.p50`, 'lower'],
+  [`${W('fanout_cumulative', 'batch')}.ratios.courtside_rec_over_bare.server_cpu`, 'lower'],
+  [`${W('fanout_200', 'batch')}.servers.courtside.latency_ms.p99`, 'lower'],
+  [`${W('fanout_200', 'batch')}.servers.courtside-rec.latency_ms.p99`, 'lower'],
+  [`${W('fanout_200', 'batch')}.ratios.courtside_over_bare.p99`, 'lower'],
   ['idle.ratios.courtside_over_bare_rss_per_board', 'lower'],
   ['idle.servers.courtside.rss_per_board_kb', 'lower'],
   ['idle.servers.courtside.reply_ms_max', 'lower'],
@@ -74,7 +72,7 @@ const METRICS: [string, Better][] = [
   ['data.api.device_list.median_ms', 'lower'],
 ];
 // Lost samples are not a ratio: any at all where the baseline had none is a regression.
-const ZERO: string[] = [`${W('fanout_200', 'sample')}.servers.courtside.lost`, `${W('fanout_200', 'sample')}.servers.courtside-rec.lost`];
+const ZERO: string[] = [`${W('fanout_200', 'batch')}.servers.courtside.lost`, `${W('fanout_200', 'batch')}.servers.courtside-rec.lost`];
 
 let worse = 0;
 const rows: string[] = [];

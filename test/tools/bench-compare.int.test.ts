@@ -39,16 +39,16 @@ test('a doubled CPU ratio and lost samples are named as worse, exit 1', async ()
   const baseFile = join(dir, 'base.json');
   writeFileSync(baseFile, JSON.stringify(base));
   const doc = JSON.parse(JSON.stringify(base)) as Doc;
-  const sample = doc.fanout.workloads.find((w) => w.mode === 'sample')!;
+  const sample = doc.fanout.workloads.find((w) => w.mode === 'batch')!;
   const before = sample.ratios.courtside_over_bare.server_cpu;
   sample.ratios.courtside_over_bare.server_cpu = before * 2;
-  doc.fanout_200.workloads.find((w) => w.mode === 'sample')!.servers.courtside.lost = 7;
+  doc.fanout_200.workloads.find((w) => w.mode === 'batch')!.servers.courtside.lost = 7;
   const file = join(dir, 'worse.json');
   writeFileSync(file, JSON.stringify(doc));
   const r = await compare(file, '--baseline', baseFile);
   assert.equal(r.code, 1);
-  assert.match(r.stdout, /^WORSE {2}fanout\.workloads\.\[mode=sample\]\.ratios\.courtside_over_bare\.server_cpu: baseline [\d.]+, run [\d.]+, 2x$/m);
-  assert.match(r.stdout, /^WORSE {2}fanout_200\.workloads\.\[mode=sample\]\.servers\.courtside\.lost: baseline 0, run 7$/m);
+  assert.match(r.stdout, /^WORSE {2}fanout\.workloads\.\[mode=batch\]\.ratios\.courtside_over_bare\.server_cpu: baseline [\d.]+, run [\d.]+, 2x$/m);
+  assert.match(r.stdout, /^WORSE {2}fanout_200\.workloads\.\[mode=batch\]\.servers\.courtside\.lost: baseline 0, run 7$/m);
   assert.match(r.stdout, /\n2 of \d+ metrics worse/);
 });
 

@@ -7,17 +7,7 @@ import { createDeviceHistory } from '../../renderer/src/lib/stores/device-histor
 import { createRoomsStore } from '../../renderer/src/lib/stores/rooms.js';
 import { startFleet, type Fleet } from '../../main/simulator/fleet.js';
 import { startTestGateway, type TestGateway } from '../support/gateway.js';
-import { connected, sleep } from './helpers.js';
-
-async function until<T>(fn: () => T | undefined | null | false, ms = 5000): Promise<T> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = fn();
-    if (v) return v;
-    if (Date.now() > end) throw new Error('condition not met within ' + ms + ' ms');
-    await sleep(15);
-  }
-}
+import { connected, sleep, until } from './helpers.js';
 
 describe('device page and batch stores against a gateway', () => {
   let gw: TestGateway;

@@ -81,3 +81,14 @@ export class FakeSocket implements WebSocketLike {
 }
 
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** Polls `fn` every 15 ms until it gives a truthy value, which it returns; throws after `ms`. */
+export async function until<T>(fn: () => T | undefined | null | false, ms = 5000): Promise<T> {
+  const end = Date.now() + ms;
+  for (;;) {
+    const v = fn();
+    if (v) return v;
+    if (Date.now() > end) throw new Error('condition not met within ' + ms + ' ms');
+    await sleep(15);
+  }
+}

@@ -8,19 +8,9 @@ import assert from 'node:assert/strict';
 import { createLiveStore } from '../../renderer/src/lib/stores/live.js';
 import { startFleet, type Fleet } from '../../main/simulator/fleet.js';
 import { startTestGateway, type TestGateway } from '../support/gateway.js';
-import { connected, sleep } from './helpers.js';
+import { connected, sleep, until } from './helpers.js';
 
 interface Run { start_ms: number; rate_hz: number; samples: number[][] }
-
-async function until<T>(fn: () => T | undefined | null | false, ms = 4000): Promise<T> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = fn();
-    if (v) return v;
-    if (Date.now() > end) throw new Error('condition not met within ' + ms + ' ms');
-    await sleep(15);
-  }
-}
 
 describe('live store backfill', () => {
   let gw: TestGateway;

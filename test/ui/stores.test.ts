@@ -17,19 +17,9 @@ import { normalizeBulk } from '../../renderer/src/lib/stores/usb.js';
 import type { DeviceInfo, SystemStatus } from '../../renderer/src/lib/protocol.js';
 import { startFleet, type Fleet } from '../../main/simulator/fleet.js';
 import { roomClient, startTestGateway, type TestGateway } from '../support/gateway.js';
-import { connected, FakeSocket, sleep } from './helpers.js';
+import { connected, FakeSocket, sleep, until } from './helpers.js';
 import { firstError } from '../protocol/json-schema.js';
 import { SCHEMA_DIR } from '../protocol/doc.js';
-
-async function until<T>(fn: () => T | undefined | null | false, ms = 4000): Promise<T> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = fn();
-    if (v) return v;
-    if (Date.now() > end) throw new Error('condition not met within ' + ms + ' ms');
-    await sleep(15);
-  }
-}
 
 const device = (id: string, online: boolean, status: DeviceInfo['status'] = null): DeviceInfo => ({
   device_id: id, online, source: online ? 'connected' : 'known', mdns: null, ip: online ? '10.0.0.5' : null, connected_at: null, disconnected_at: null,

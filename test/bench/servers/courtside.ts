@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { startGateway } from '../../../main/gateway/index.js';
 
-const { values } = parseArgs({ strict: true, options: { record: { type: 'string' } } });
+const { values } = parseArgs({ strict: true, options: { record: { type: 'string' }, tls: { type: 'boolean', default: false } } });
 const record = values.record === undefined ? 0 : Number(values.record);
 
 const dir = mkdtempSync(join(tmpdir(), 'courtside-bench-'));
@@ -23,7 +23,7 @@ const gateway = await startGateway({
   operatorToken: 'bench-operator-token',
   logLevel: 'warn',
   // `--tls`: HTTPS and WSS with a certificate made in the throwaway folder (the TLS runs).
-  tls: process.argv.includes('--tls'),
+  tls: values.tls,
 });
 if (record > 0) {
   const api = async (path: string, body: unknown): Promise<Record<string, unknown>> => {
