@@ -41,6 +41,8 @@ export type DirectResult =
 export class RoomHub {
   private readonly rooms = new Map<string, Map<string, RoomMember>>();
   private readonly byDevice = new Map<string, RoomMember>();
+  /** Per member: the queue delivery under way, and whether another pass was asked for meanwhile. */
+  private readonly delivering = new WeakMap<RoomMember, { run: Promise<number>; again: boolean }>();
   readonly quotas: MessageQuotas;
   private readonly newDevices: NewDeviceBudget;
   private readonly retention: RoomRetention;
@@ -315,6 +317,10 @@ export class RoomHub {
       throw err;
     }
     this.ctx.operators.publish('messages', { event: 'queued', message_id: messageId, room_id: roomId, from_device_id: fromDeviceId, to_device_id: target });
+    // The target may have joined while the row was written, after its own delivery pass read
+    // the queue: without another pass the message would wait for its next identity.
+    const joined = this.byDevice.get(target);
+    if (joined) void this.deliverQueued(joined).catch((err: unknown) => this.ctx.log.warn('queued delivery failed', { device_id: target, error: err instanceof Error ? err.message : String(err) }));
     return { kind: 'queued', messageId };
   }
 
@@ -324,7 +330,32 @@ export class RoomHub {
    * priority first, then oldest first, and tells each sender. One queued in another room
    * carries that room's `room_id`.
    */
-  async deliverQueued(member: RoomMember): Promise<number> {
+  deliverQueued(member: RoomMember): Promise<number> {
+    // One pass at a time per member, so no message goes out twice; a pass asked for while one
+    // runs happens once after it.
+    const busy = this.delivering.get(member);
+    if (busy) {
+      busy.again = true;
+      return busy.run;
+    }
+    const state = { run: Promise.resolve(0), again: false };
+    state.run = (async () => {
+      let n = 0;
+      try {
+        do {
+          state.again = false;
+          n += await this.deliverQueuedPass(member);
+        } while (state.again && member.peer.open);
+      } finally {
+        this.delivering.delete(member);
+      }
+      return n;
+    })();
+    this.delivering.set(member, state);
+    return state.run;
+  }
+
+  private async deliverQueuedPass(member: RoomMember): Promise<number> {
     const { store, clock } = this.ctx;
     let after = 0;
     let afterPriority = 0;
