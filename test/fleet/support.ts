@@ -11,7 +11,7 @@ import { freePort, waitFor } from '../sessions/support.js';
 import { Redis } from 'ioredis';
 import { after, before } from 'node:test';
 import { freshMysqlUrl, type FreshMysql } from '../support/mysql.js';
-import { TestClient, type Frame } from '../support/gateway.js';
+import { roomClient as sharedRoomClient, type Frame, type TestClient } from '../support/gateway.js';
 
 export const TOKEN = 'fleet-test-operator-token-0123';
 
@@ -113,10 +113,7 @@ export function fleetPair(args: string[] = []): FleetPair {
   return f;
 }
 
-/** A room-protocol client on `gw` that sent `identity` and got its connection and room frames. */
-export async function roomClient(gw: ServeProc, identity: Record<string, unknown>): Promise<{ c: TestClient; room: Frame }> {
-  const c = await TestClient.connect(gw.url + '/');
-  c.send(identity);
-  await c.next('connection', 5000);
-  return { c, room: await c.next('room', 5000) };
+/** A room-protocol client on `gw` that sent `identity` and got its connection and room frames (5 s each: gateways in their own processes). */
+export function roomClient(gw: ServeProc, identity: Record<string, unknown>): Promise<{ c: TestClient; room: Frame }> {
+  return sharedRoomClient(gw, identity, 5000);
 }

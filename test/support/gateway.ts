@@ -133,11 +133,11 @@ export class TestClient {
 }
 
 /** A room client (the room protocol) that has sent its identity and read `connection` + `room`. */
-export async function roomClient(gw: Gateway, identity: Record<string, unknown>): Promise<{ c: TestClient; room: Frame }> {
+export async function roomClient(gw: { url: string }, identity: Record<string, unknown>, ms = 3000): Promise<{ c: TestClient; room: Frame }> {
   const c = await TestClient.connect(gw.url + '/');
   c.send(identity);
-  await c.next('connection');
-  const room = await c.next('room');
+  await c.next('connection', ms);
+  const room = await c.next('room', ms);
   return { c, room };
 }
 
