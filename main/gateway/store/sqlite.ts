@@ -39,11 +39,11 @@ const MAX_BATCH_BYTES = 8 * 1024 * 1024;
  * batch was back, a steady stream of frames on a disk that syncs in a fraction of a millisecond
  * became a commit for every two or three frames, and each commit costs the same whatever it holds:
  * an IPC round trip, BEGIN and COMMIT, an fsync, and every board's index page written to the WAL
- * again (50 boards at 100 frames/s wrote 100 MB/s of WAL for 1 MB/s of samples). A frame's ack
+ * again (50 boards at 100 frames/s wrote 100 MB/s of WAL for 1 MB/s of samples; 30 MB/s at 20 ms). A frame's ack
  * waits this much longer at most; any other statement takes the batch with it at once, and a
  * batch as large as a whole one never waits.
  */
-const CHUNK_COMMIT_GAP_MS = 10;
+const CHUNK_COMMIT_GAP_MS = 20;
 
 function opBytes(op: WorkerOp): number {
   if (op.kind === 'chunks') return op.data.byteLength;
