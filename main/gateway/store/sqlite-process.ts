@@ -85,6 +85,10 @@ function start(port: Port, init: WorkerInit): void {
       }
     }
     db.pragma('synchronous = FULL');
+    // insertChunks' savepoint keeps the first image of every page it changes (a board's index page
+    // each, about 100 pages a commit at 50 boards): past 64 KiB that went to a temp file created and
+    // deleted for each commit. It never needs to outlive the process, so it stays in memory.
+    db.pragma('temp_store = MEMORY');
     // After a checkpoint the WAL file shrinks back to this, so a burst does not leave it large.
     db.pragma(`journal_size_limit = ${32 * 1024 * 1024}`);
   } catch (err) {
