@@ -88,3 +88,37 @@ test('close() commits the chunks still waiting for their turn and resolves them'
     raw.close();
   }
 });
+
+test("a chunk failing in the writer takes its call's other chunks back out, and nothing else of the batch", async () => {
+  const file = join(dir, 'all-or-none.sqlite');
+  const store = await openSqliteStore(file);
+  const raw = new Database(file);
+  try {
+    // Another connection makes one seq fail inside the writer (SQLite's own refusal, not the driver's checks).
+    raw.exec(`CREATE TRIGGER refuse_seq_3 BEFORE INSERT ON sample_chunks WHEN NEW.seq = 3 BEGIN SELECT RAISE(ABORT, 'seq 3 refused'); END`);
+    const seqs = () => raw.prepare('SELECT device_id, seq FROM sample_chunks ORDER BY device_id, seq').all().map((r) => { const x = r as { device_id: string; seq: number }; return `${x.device_id}/${x.seq}`; });
+    // Alone in its transaction.
+    await assert.rejects(store.insertChunks([0, 1, 2, 3, 4].map((s) => chunk('a', s))), /seq 3 refused/);
+    assert.deepEqual(seqs(), []);
+    // After another write of the same batch, and before one: those stay, the chunks go.
+    const room = store.createRoom('kept-before', new Date(1));
+    const bad = store.insertChunks([5, 4, 3].map((s) => chunk('b', s)));
+    const good = store.insertChunks([chunk('b', 0)]);
+    const room2 = store.createRoom('kept-after', new Date(2));
+    assert.equal(await room, true);
+    await assert.rejects(bad, /seq 3 refused/);
+    assert.equal(await good, 1);
+    assert.equal(await room2, true);
+    assert.deepEqual(seqs(), ['b/0']);
+    assert.equal(raw.prepare("SELECT COUNT(*) FROM rooms WHERE room_id IN ('kept-before', 'kept-after')").pluck().get(), 2);
+    // The first chunk op of a later batch fails: the writes after it in that batch still commit.
+    const bad2 = store.insertChunks([chunk('c', 3)]);
+    const after2 = store.insertChunks([chunk('c', 1)]);
+    await assert.rejects(bad2, /seq 3 refused/);
+    assert.equal(await after2, 1);
+    assert.deepEqual(seqs(), ['b/0', 'c/1']);
+  } finally {
+    raw.close();
+    await store.close();
+  }
+});

@@ -106,23 +106,30 @@ function start(port: Port, init: WorkerInit): void {
     return s;
   };
 
-  // A savepoint: a chunk failing takes the others of its call back out, so a retry of the call
-  // finds none of them stored (duplicates are ignored either way, but the count stays true).
+  // All or none: a chunk failing takes the others of its call back out, so a retry of the call
+  // finds none of them stored (duplicates are ignored either way, but the count stays true). The
+  // first write of its transaction (the usual case: a batch of chunks alone) rolls the transaction
+  // back; after other writes a savepoint does it, which copies every page it changes first.
   const insertChunks = (data: Uint8Array): number => {
     const insert = prepare(INSERT_CHUNK_SQL);
     const buf = Buffer.isBuffer(data) ? data : Buffer.from(data.buffer, data.byteOffset, data.byteLength);
     let inserted = 0;
-    db.exec('SAVEPOINT chunks');
+    const first = !db.inTransaction;
+    db.exec(first ? 'BEGIN IMMEDIATE' : 'SAVEPOINT chunks');
     try {
       forEachPackedChunk(buf, (params) => {
         inserted += insert.run(...params).changes;
       });
     } catch (err) {
-      db.exec('ROLLBACK TO chunks');
-      db.exec('RELEASE chunks');
+      if (first) {
+        if (db.inTransaction) db.exec('ROLLBACK');
+      } else {
+        db.exec('ROLLBACK TO chunks');
+        db.exec('RELEASE chunks');
+      }
       throw err;
     }
-    db.exec('RELEASE chunks');
+    if (!first) db.exec('RELEASE chunks');
     return inserted;
   };
 
@@ -160,7 +167,6 @@ function start(port: Port, init: WorkerInit): void {
           writes.push(results.length);
           results.push({ ok: true, value: { changes: r.changes, lastId: Number(r.lastInsertRowid) } });
         } else if (op.kind === 'chunks') {
-          if (!db.inTransaction) db.exec('BEGIN IMMEDIATE');
           writes.push(results.length);
           results.push({ ok: true, value: insertChunks(op.data) });
         } else if (op.kind === 'all') {
