@@ -10,7 +10,7 @@
 import type { LiveStroke } from '../../../firmware-protocol/index.js';
 import type { IncomingBatch } from '../samples.js';
 import { analyzeSamples } from './analysis/analyze.js';
-import type { ImuSample } from './analysis/types.js';
+import type { SampleColumns } from './analysis/columns.js';
 
 /** Samples kept per board, ms of its clock: a stroke with a second either side, and room to wait for the next analysis. */
 const WINDOW_MS = 4000;
@@ -26,8 +26,15 @@ const EVERY_MS = 400;
 /** Two live strokes closer than this are one (the analysis's own refractory period is longer). */
 const SAME_MS = 300;
 
+/**
+ * A board's window as columns (what the analysis reads) kept in arrays reused from frame to
+ * frame: an object per sample and a copy into columns for each analysis were most of what
+ * recording 50 boards cost the gateway here. [start, end) holds the samples, oldest first.
+ */
 interface BoardWindow {
-  samples: ImuSample[];
+  cols: Float64Array[];
+  start: number;
+  end: number;
   /** End of the samples when the board was last analysed. */
   analysedTo: number;
   /** Time of the newest stroke taken. */
@@ -35,6 +42,30 @@ interface BoardWindow {
   count: number;
   /** Samples seen, for thinning a fast board by its place in the stream. */
   seen: number;
+}
+
+/** Time and the six axes, in SampleColumns' order. */
+const T = 0;
+const COLUMNS = 7;
+
+/** Room for `more` samples after `end`: the window moved to the front, or into larger arrays. */
+function makeRoom(w: BoardWindow, more: number): void {
+  const n = w.end - w.start;
+  const cap = w.cols[T]!.length;
+  if (w.end + more <= cap) return;
+  const size = n + more <= cap / 2 ? cap : Math.max(256, 2 * (n + more));
+  w.cols = w.cols.map((c) => {
+    const to = size === cap ? c : new Float64Array(size);
+    to.set(c.subarray(w.start, w.end));
+    return to;
+  });
+  w.start = 0;
+  w.end = n;
+}
+
+function view(w: BoardWindow): SampleColumns {
+  const [t, ax, ay, az, gx, gy, gz] = w.cols.map((c) => c.subarray(w.start, w.end)) as [Float64Array, Float64Array, Float64Array, Float64Array, Float64Array, Float64Array, Float64Array];
+  return { length: w.end - w.start, t, ax, ay, az, gx, gy, gz };
 }
 
 export type StrokeSink = (sessionId: string, deviceId: string, stroke: LiveStroke, count: number) => void;
@@ -49,31 +80,37 @@ export class LiveStrokes {
     if (b.samples.length === 0 || !(b.rateHz > 0)) return;
     const key = `${sessionId}\u0000${b.deviceId}`;
     let w = this.windows.get(key);
-    if (!w) this.windows.set(key, (w = { samples: [], analysedTo: -Infinity, lastT: -Infinity, count: 0, seen: 0 }));
-    const end = w.samples.at(-1)?.t ?? -Infinity;
+    if (!w) {
+      w = { cols: Array.from({ length: COLUMNS }, () => new Float64Array(0)), start: 0, end: 0, analysedTo: -Infinity, lastT: -Infinity, count: 0, seen: 0 };
+      this.windows.set(key, w);
+    }
+    const end = w.end > w.start ? w.cols[T]![w.end - 1]! : -Infinity;
     if (b.startMs <= end) return;
     const step = 1000 / b.rateHz;
     const every = Math.max(1, Math.round(b.rateHz / LIVE_RATE_HZ));
+    makeRoom(w, Math.ceil(b.samples.length / every));
+    const [t, ax, ay, az, gx, gy, gz] = w.cols as [Float64Array, Float64Array, Float64Array, Float64Array, Float64Array, Float64Array, Float64Array];
     for (let i = 0; i < b.samples.length; i++) {
       if (w.seen++ % every !== 0) continue;
       const r = b.samples[i]!;
-      w.samples.push({ t: b.startMs + i * step, ax: r[0] ?? 0, ay: r[1] ?? 0, az: r[2] ?? 0, gx: r[3] ?? 0, gy: r[4] ?? 0, gz: r[5] ?? 0 });
+      const k = w.end++;
+      t[k] = b.startMs + i * step;
+      ax[k] = r[0] ?? 0; ay[k] = r[1] ?? 0; az[k] = r[2] ?? 0;
+      gx[k] = r[3] ?? 0; gy[k] = r[4] ?? 0; gz[k] = r[5] ?? 0;
     }
-    if (w.samples.length === 0) return;
-    const last = w.samples.at(-1)!.t;
-    let drop = 0;
-    while (drop < w.samples.length && w.samples[drop]!.t < last - WINDOW_MS) drop++;
-    if (drop) w.samples.splice(0, drop);
-    if (w.analysedTo === -Infinity) w.analysedTo = w.samples[0]!.t;
+    if (w.end === w.start) return;
+    const last = t[w.end - 1]!;
+    while (w.start < w.end && t[w.start]! < last - WINDOW_MS) w.start++;
+    if (w.analysedTo === -Infinity) w.analysedTo = t[w.start]!;
     if (last - w.analysedTo < EVERY_MS) return;
     w.analysedTo = last;
     this.analyse(sessionId, b.deviceId, w);
   }
 
   private analyse(sessionId: string, deviceId: string, w: BoardWindow): void {
-    const first = w.samples[0]!.t;
-    const last = w.samples.at(-1)!.t;
-    for (const s of analyzeSamples(w.samples).strokes) {
+    const first = w.cols[T]![w.start]!;
+    const last = w.cols[T]![w.end - 1]!;
+    for (const s of analyzeSamples(view(w)).strokes) {
       if (s.tMs < first + SETTLE_MS || s.tMs > last - SETTLE_MS || s.tMs <= w.lastT + SAME_MS) continue;
       w.lastT = s.tMs;
       w.count++;
