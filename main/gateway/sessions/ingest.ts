@@ -162,9 +162,9 @@ export class IngestWriter {
   }
 }
 
-/** Samples as stored: little-endian Float32, six per sample. */
+/** Samples as stored: little-endian Float32, six per sample (in the shared slab, see sampleValues). */
 export function packSamples(samples: readonly (readonly number[])[]): Buffer {
-  const f = new Float32Array(samples.length * 6);
+  const f = sampleValues(samples.length);
   let o = 0;
   for (const s of samples) for (let c = 0; c < 6; c++) f[o++] = s[c]!;
   return Buffer.from(f.buffer, f.byteOffset, f.byteLength);
