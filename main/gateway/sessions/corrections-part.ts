@@ -24,6 +24,7 @@ import { boardSamples, runAnalysis } from './analysis-run.js';
 import { ATTACH_TOLERANCE_MS, NOT_A_STROKE, correctedSummary, indexed, overlay, type CorrectedStroke } from './corrections.js';
 import type { SessionManager } from './manager.js';
 import { playerOfBoard, type BoardProgress } from './json.js';
+import { SeqSet } from './seq-set.js';
 
 /** How far from the time a coach points at an added stroke's peak is looked for, ms. */
 export const ADD_SEARCH_MS = 150;
@@ -152,7 +153,7 @@ export function correctionRequests(core: Core, sessions: SessionManager): { requ
     const boards: BoardProgress[] = [];
     for (const deviceId of row.boards) {
       const seqs = await store.chunkSeqs(sessionId, deviceId);
-      boards.push({ deviceId, accepted: new Set(seqs), durable: new Set(seqs), frames: seqs.length, samples: 0, finalSeq: finals.get(deviceId) ?? null, lastSeq: seqs.at(-1) ?? null });
+      boards.push({ deviceId, accepted: new SeqSet(seqs), durable: new SeqSet(seqs), frames: seqs.length, samples: 0, finalSeq: finals.get(deviceId) ?? null, lastSeq: seqs.at(-1) ?? null });
     }
     const summary = await runAnalysis(store, row, boards);
     await store.updateSession(sessionId, { summary });

@@ -14,6 +14,7 @@ import { maxRowBytes, writeChunkRows } from './sample-csv.js';
 import './zip-crc.js';
 import { sessionJson } from './json.js';
 import { indexed, overlay, type CorrectedStroke } from './corrections.js';
+import { SeqSet } from './seq-set.js';
 
 export const SAMPLES_HEADER = 'device,time,ax,ay,az,gx,gy,gz\n';
 /**
@@ -83,7 +84,7 @@ export async function exportSession(store: Store, sessionId: string, out: Writab
   const stats = new Map((await store.chunkStats(sessionId)).map((s) => [s.deviceId, s]));
   const finals = new Map((await store.finalSeqs(sessionId)).map((f) => [f.deviceId, f.finalSeq]));
   const progress = new Map(
-    row.boards.map((id) => [id, { deviceId: id, accepted: new Set<number>(), durable: new Set<number>(), frames: stats.get(id)?.frames ?? 0, samples: stats.get(id)?.samples ?? 0, finalSeq: finals.get(id) ?? null, lastSeq: stats.get(id)?.maxSeq ?? null }]),
+    row.boards.map((id) => [id, { deviceId: id, accepted: new SeqSet(), durable: new SeqSet(), frames: stats.get(id)?.frames ?? 0, samples: stats.get(id)?.samples ?? 0, finalSeq: finals.get(id) ?? null, lastSeq: stats.get(id)?.maxSeq ?? null }]),
   );
 
   const zip = new yazl.ZipFile();

@@ -1,13 +1,14 @@
 /** The session object every answer and event carries (firmware-protocol/sessions.ts `SessionJson`). */
 import type { LiveStroke, SessionJson } from '../../../firmware-protocol/index.js';
 import type { ChunkStats, SessionRow, Store } from '../store/types.js';
+import { SeqSet } from './seq-set.js';
 
 export interface BoardProgress {
   deviceId: string;
   /** Seqs received and queued or written (for gap checks). */
-  accepted: Set<number>;
+  accepted: SeqSet;
   /** Seqs on disk (for progress). */
-  durable: Set<number>;
+  durable: SeqSet;
   frames: number;
   samples: number;
   finalSeq: number | null;
@@ -86,7 +87,7 @@ export function progressFrom(row: SessionRow, chunks: readonly ChunkStats[], fin
   for (const id of row.boards) {
     const st = stats.get(id);
     // Closed sessions: counts are what matters; the seq sets stay empty.
-    out.set(id, { deviceId: id, accepted: new Set(), durable: new Set(), frames: st?.frames ?? 0, samples: st?.samples ?? 0, finalSeq: finalSeqs.get(id) ?? null, lastSeq: st?.maxSeq ?? null });
+    out.set(id, { deviceId: id, accepted: new SeqSet(), durable: new SeqSet(), frames: st?.frames ?? 0, samples: st?.samples ?? 0, finalSeq: finalSeqs.get(id) ?? null, lastSeq: st?.maxSeq ?? null });
   }
   return out;
 }

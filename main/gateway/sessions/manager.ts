@@ -27,6 +27,7 @@ import { commandAcked, type AckHost } from './acks.js';
 import { boardFromStore, refreshFromStore, type SessionTables } from './shared.js';
 import type { SessionFleet } from '../fleet/hooks.js';
 import type { TimerHandle } from '../clock.js';
+import { SeqSet } from './seq-set.js';
 
 export type { LiveSession } from './live.js';
 
@@ -135,7 +136,7 @@ export class SessionManager implements SampleSink {
 
   private track(row: SessionRow): LiveSession {
     const boards = new Map<string, BoardProgress>();
-    for (const id of row.boards) boards.set(id, { deviceId: id, accepted: new Set(), durable: new Set(), frames: 0, samples: 0, finalSeq: null, lastSeq: null });
+    for (const id of row.boards) boards.set(id, { deviceId: id, accepted: new SeqSet(), durable: new SeqSet(), frames: 0, samples: 0, finalSeq: null, lastSeq: null });
     const feeds = new Map(row.boards.map((id) => [id, newFeed()]));
     const s: LiveSession = { row, boards, feeds, analyzing: null, lastProgressEvent: 0, checking: null, recheck: false };
     this.live.set(row.sessionId, s);
