@@ -41,6 +41,13 @@ test('in order, with gaps filled later, with resends', () => {
   }
 });
 
+test('numbered from 1, or met mid-session, or first seen out of order', () => {
+  compare(Array.from({ length: 500 }, (_, i) => i + 1), [0, 1, 500, 501]);
+  compare([...Array.from({ length: 100 }, (_, i) => 1000 + i), ...Array.from({ length: 1000 }, (_, i) => 999 - i)], [-1, 0, 999, 1099, 1100]);
+  compare([5, 0, 2, 1, 4, 3, 6, 8, 7, 8, 5], [-1, 9, 10]);
+  compare([3, 7, 4, 5, 6, 1, 0, 2], [8, -1]);
+});
+
 test('a set started from stored seqs, in any order', () => {
   const seqs = [5, 3, 0, 1, 9, 2, 4, 4, 7];
   const s = new SeqSet(seqs);
@@ -50,4 +57,7 @@ test('a set started from stored seqs, in any order', () => {
 
 test('values no board should send are members like any other', () => {
   compare([0, 1, -1, 2.5, 2, NaN, 3, -0, 1e21, 2 ** 53, 4, 2.5], [0.5, -2, 2.5, Infinity, 1e21 + 1, NaN]);
+  compare([NaN, -1, 2 ** 53, 2.5, 7, 6, 8, -1, 5.5], [5, 5.5, 6, 6.5, 9]);
+  compare([2 ** 53 - 1, 2 ** 53 - 2, 2 ** 53], [2 ** 53 + 1, 2 ** 53 - 3]);
+  compare([2 ** 53, 2 ** 53 - 3, 2 ** 53 - 1, 2 ** 53 - 2], [2 ** 53 + 2]);
 });
