@@ -19,9 +19,44 @@ export interface IncomingBatch {
 export type SinkResult =
   /** Not stored (no recording session, or the session is closed): live view only. */
   | { kind: 'live'; sessionId: string | null; reason?: string }
-  /** Stored; `durable` resolves once it is on disk (then, and only then, the board gets its ack). */
-  | { kind: 'stored'; sessionId: string; durable: Promise<void> }
+  /**
+   * Stored; `durable` resolves once it is on disk (then, and only then, the board gets its ack).
+   * `onDurable`, when there, says the same without a promise (StoredFrame).
+   */
+  | { kind: 'stored'; sessionId: string; durable: Promise<void>; onDurable?(ok: () => void, fail: (err: unknown) => void): void }
   | { kind: 'error'; code: FrameErrorCode; message: string };
+
+/**
+ * A `stored` result whose outcome comes as a callback (the ingest writer's), with a promise
+ * made only if something asks for `durable`: a frame's promise was a good part of its cost.
+ */
+export class StoredFrame {
+  readonly kind = 'stored';
+  private outcome: { err: Error | null } | null = null;
+  private waiting: [() => void, (err: unknown) => void][] = [];
+  private promise: Promise<void> | null = null;
+
+  constructor(readonly sessionId: string) {}
+
+  /** The ingest writer's answer: null once durable, else why not. */
+  readonly settle = (err: Error | null): void => {
+    if (this.outcome) return;
+    this.outcome = { err };
+    const w = this.waiting;
+    this.waiting = [];
+    for (const [ok, fail] of w) err ? fail(err) : ok();
+  };
+
+  onDurable(ok: () => void, fail: (err: unknown) => void): void {
+    if (!this.outcome) this.waiting.push([ok, fail]);
+    else if (this.outcome.err) fail(this.outcome.err);
+    else ok();
+  }
+
+  get durable(): Promise<void> {
+    return (this.promise ??= new Promise<void>((ok, fail) => this.onDurable(ok, fail)));
+  }
+}
 
 /** A `stored` result's durable promise rejects with this when the frame turned out not to be the session's: the board gets `stored:false`. */
 export class NotStored extends Error {}

@@ -201,7 +201,7 @@ class BoardLink {
       // The hot path of live streaming: a template, not JSON.stringify, for the one frame a sample costs.
       return peer.sendText(r.sessionId === null ? `{"type":"data_ack","seq":${b.seq === null ? 'null' : b.seq},"session_id":null,"stored":false}` : JSON.stringify({ type: 'data_ack', seq: b.seq, session_id: r.sessionId, stored: false }));
     }
-    this.ackWhenDurable(r.durable, b.seq, r.sessionId);
+    this.ackWhenDurable(r, b.seq, r.sessionId);
     if (sink!.pressured && !this.paused) {
       this.paused = true;
       // Through the peer: what the board sends while it is not read is our backlog, not its burst.
@@ -214,21 +214,22 @@ class BoardLink {
   }
 
   /** Only what the ack names waits for the write, not the frame's samples. */
-  private ackWhenDurable(durable: Promise<void>, seq: number | null, sessionId: string): void {
+  private ackWhenDurable(r: Extract<SinkResult, { kind: 'stored' }>, seq: number | null, sessionId: string): void {
     const { ctx, peer, acks } = this;
-    durable.then(
-      () => {
-        if (acks && seq !== null) return acks.add(seq, sessionId, true);
-        writeTogether(peer);
-        peer.send({ type: 'data_ack', seq, session_id: sessionId, stored: true });
-      },
-      (err: unknown) => {
-        // Refused for a reason the board should hear (per frame, also on cumulative acks: it carries the reason).
-        if (err instanceof NotStored) return peer.send({ type: 'data_ack', seq, session_id: sessionId, stored: false, reason: err.message });
-        // Not acked: the board keeps the batch and sends it again after reconnecting.
-        ctx.log.warn('sample batch not stored', { device_id: this.deviceId, seq, error: String(err) });
-      },
-    );
+    const ok = (): void => {
+      if (acks && seq !== null) return acks.add(seq, sessionId, true);
+      writeTogether(peer);
+      peer.send({ type: 'data_ack', seq, session_id: sessionId, stored: true });
+    };
+    const fail = (err: unknown): void => {
+      // Refused for a reason the board should hear (per frame, also on cumulative acks: it carries the reason).
+      if (err instanceof NotStored) return peer.send({ type: 'data_ack', seq, session_id: sessionId, stored: false, reason: err.message });
+      // Not acked: the board keeps the batch and sends it again after reconnecting.
+      ctx.log.warn('sample batch not stored', { device_id: this.deviceId, seq, error: String(err) });
+    };
+    // Without a promise when the sink offers that (StoredFrame).
+    if (r.onDurable) r.onDurable(ok, fail);
+    else r.durable.then(ok, fail);
   }
 
   /** The socket closed (the gateway's one close handler calls this). */

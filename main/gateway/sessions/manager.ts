@@ -13,7 +13,7 @@ import { gatewayError } from '../errors.js';
 
 /** What the session manager uses of the core. */
 export type SessionDeps = Pick<Core, 'store' | 'clock' | 'log' | 'boards' | 'commands' | 'operators' | 'users'>;
-import { NotStored, type IncomingBatch, type SampleSink, type SinkResult, type UploadResult } from '../samples.js';
+import { NotStored, StoredFrame, type IncomingBatch, type SampleSink, type SinkResult, type UploadResult } from '../samples.js';
 import type { ChunkStats, SessionRow, SessionState } from '../store/types.js';
 import { IngestWriter, packSamples } from './ingest.js';
 import { missingSeqs, sessionJson, type BoardProgress } from './json.js';
@@ -248,7 +248,8 @@ export class SessionManager implements SampleSink {
     if (feed.endMs !== Infinity) feed.endMs = Math.max(feed.endMs, frameEndMs(b));
     board.accepted.add(b.seq);
     if (s.row.state === 'recording') this.liveStrokes.push(sessionId, b);
-    const durable = this.writer.push({
+    const stored = new StoredFrame(sessionId);
+    this.writer.add({
       sessionId,
       deviceId: b.deviceId,
       seq: b.seq,
@@ -257,9 +258,9 @@ export class SessionManager implements SampleSink {
       count: b.samples.length,
       data: b.values ? Buffer.from(b.values.buffer, b.values.byteOffset, b.values.byteLength) : packSamples(b.samples),
       receivedAt: this.now(),
-    });
-    if (board.finalSeq !== null) void durable.then(() => this.checkComplete(s), () => undefined);
-    return { kind: 'stored', sessionId, durable };
+    }, stored.settle);
+    if (board.finalSeq !== null) stored.onDurable(() => this.checkComplete(s), () => undefined);
+    return stored;
   }
 
   async uploadComplete(deviceId: string, sessionIdGiven: string | null, lastSeq: number): Promise<UploadResult> {
