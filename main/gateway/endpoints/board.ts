@@ -219,7 +219,8 @@ class BoardLink {
     const ok = (): void => {
       if (acks && seq !== null) return acks.add(seq, sessionId, true);
       writeTogether(peer);
-      peer.send({ type: 'data_ack', seq, session_id: sessionId, stored: true });
+      // A template, as for live frames: the one frame every stored frame costs.
+      peer.sendText(`{"type":"data_ack","seq":${seq === null ? 'null' : seq},"session_id":${JSON.stringify(sessionId)},"stored":true}`);
     };
     const fail = (err: unknown): void => {
       // Refused for a reason the board should hear (per frame, also on cumulative acks: it carries the reason).
