@@ -32,25 +32,52 @@ export type SinkResult =
  */
 export class StoredFrame {
   readonly kind = 'stored';
-  private outcome: { err: Error | null } | null = null;
-  private waiting: [() => void, (err: unknown) => void][] = [];
+  /** 0 waiting, 1 durable, 2 failed (`err`). */
+  private state = 0;
+  private err: Error | null = null;
+  /** Listeners, in the order they came: usually one (the ack), so no array until a third. */
+  private ok1: (() => void) | null = null;
+  private fail1: ((err: unknown) => void) | null = null;
+  private ok2: (() => void) | null = null;
+  private fail2: ((err: unknown) => void) | null = null;
+  private more: [() => void, (err: unknown) => void][] | null = null;
   private promise: Promise<void> | null = null;
 
   constructor(readonly sessionId: string) {}
 
-  /** The ingest writer's answer: null once durable, else why not. */
-  readonly settle = (err: Error | null): void => {
-    if (this.outcome) return;
-    this.outcome = { err };
-    const w = this.waiting;
-    this.waiting = [];
-    for (const [ok, fail] of w) err ? fail(err) : ok();
-  };
+  /** The ingest writer's answer (WriteWaiter): null once durable, else why not. */
+  written(err: Error | null): void {
+    if (this.state !== 0) return;
+    this.state = err ? 2 : 1;
+    this.err = err;
+    const { ok1, fail1, ok2, fail2, more } = this;
+    this.ok1 = this.fail1 = this.ok2 = this.fail2 = this.more = null;
+    if (ok1) this.tell(ok1, fail1!);
+    if (ok2) this.tell(ok2, fail2!);
+    if (more) for (const [ok, fail] of more) this.tell(ok, fail);
+  }
 
   onDurable(ok: () => void, fail: (err: unknown) => void): void {
-    if (!this.outcome) this.waiting.push([ok, fail]);
-    else if (this.outcome.err) fail(this.outcome.err);
-    else ok();
+    if (this.state !== 0) this.tell(ok, fail);
+    else if (!this.ok1) {
+      this.ok1 = ok;
+      this.fail1 = fail;
+    } else if (!this.ok2) {
+      this.ok2 = ok;
+      this.fail2 = fail;
+    } else (this.more ??= []).push([ok, fail]);
+  }
+
+  /** Each listener on its own, as promise callbacks are: one that throws fails unhandled, the others still hear. */
+  private tell(ok: () => void, fail: (err: unknown) => void): void {
+    try {
+      if (this.state === 2) fail(this.err);
+      else ok();
+    } catch (e) {
+      queueMicrotask(() => {
+        throw e;
+      });
+    }
   }
 
   get durable(): Promise<void> {

@@ -47,7 +47,7 @@ test('each frame hears once, after its commit and its batch progress, in order',
           if (has.get(board, seq) !== 1) problems.push(`${key} acked before it was committed`);
           if (!progressed.has(key)) problems.push(`${key} acked before its progress`);
         }, (err) => problems.push(`${key} failed: ${String(err)}`));
-        writer.add(chunk(board, seq), f.settle);
+        writer.add(chunk(board, seq), f);
       }
       if (seq % 5 === 0) await new Promise((r) => setTimeout(r, 2));
     }
@@ -79,7 +79,7 @@ test('a writer closing with frames still queued: each hears the error, the promi
   const errors: string[] = [];
   const f = new StoredFrame('s-cb');
   f.onDurable(() => errors.push('acked'), (err) => errors.push((err as Error).message));
-  writer.add(chunk('a', 0), f.settle);
+  writer.add(chunk('a', 0), f);
   await new Promise((r) => setTimeout(r, 30));
   // close() waits on an unreferenced timer (a gateway's exit does not wait for it): keep the test alive.
   const alive = setInterval(() => {}, 1000);
@@ -87,6 +87,34 @@ test('a writer closing with frames still queued: each hears the error, the promi
   assert.deepEqual(errors, ['gateway shutting down']);
   await assert.rejects(f.durable, /gateway shutting down/);
   const after = new StoredFrame('s-cb');
-  writer.add(chunk('a', 1), after.settle);
+  writer.add(chunk('a', 1), after);
   await assert.rejects(after.durable, /ingest writer is closed/);
+});
+
+test('listeners hear in order, each on its own: one that throws fails unhandled, the rest still hear', (t) => {
+  const rethrown: unknown[] = [];
+  // What the frame hands on to fail unhandled, caught here instead of by the runner.
+  t.mock.method(globalThis, 'queueMicrotask', (fn: () => void) => {
+    try {
+      fn();
+    } catch (e) {
+      rethrown.push(e);
+    }
+  });
+  const f = new StoredFrame('s-cb');
+  const heard: string[] = [];
+  f.onDurable(() => { heard.push('1'); throw new Error('a broken listener'); }, () => heard.push('1 failed'));
+  for (const n of ['2', '3', '4']) f.onDurable(() => heard.push(n), () => heard.push(`${n} failed`));
+  f.written(null);
+  f.written(new Error('late'));
+  f.onDurable(() => heard.push('5'), () => heard.push('5 failed'));
+  assert.deepEqual(heard, ['1', '2', '3', '4', '5']);
+  assert.deepEqual(rethrown.map((e) => (e as Error).message), ['a broken listener']);
+  const g = new StoredFrame('s-cb');
+  const told: unknown[] = [];
+  g.onDurable(() => told.push('ok'), (e) => told.push(e));
+  const boom = new Error('disk gone');
+  g.written(boom);
+  g.onDurable(() => told.push('ok'), (e) => told.push(e));
+  assert.deepEqual(told, [boom, boom]);
 });

@@ -23,12 +23,14 @@ export interface IngestOptions {
   maxRetryMs?: number;
 }
 
-/** Called once a chunk is durable (null) or will not be (the error). */
-export type Written = (err: Error | null) => void;
+/** Told once a chunk is durable (null) or will not be (the error). An object, not a closure: one fewer allocation per frame. */
+export interface WriteWaiter {
+  written(err: Error | null): void;
+}
 
 interface Pending {
   chunk: SampleChunk;
-  done: Written;
+  done: WriteWaiter;
 }
 
 export interface IngestStats {
@@ -79,17 +81,17 @@ export class IngestWriter {
 
   /** Resolves when the chunk is durable (or was already stored). */
   push(chunk: SampleChunk): Promise<void> {
-    return new Promise<void>((resolve, reject) => this.add(chunk, (err) => (err ? reject(err) : resolve())));
+    return new Promise<void>((resolve, reject) => this.add(chunk, { written: (err) => (err ? reject(err) : resolve()) }));
   }
 
   /**
-   * `push` without a promise: `done` is called once the chunk is durable (or was already
-   * stored), or with the error that means it will not be. A frame's promise and its callback
+   * `push` without a promise: `done` is told once the chunk is durable (or was already
+   * stored), or the error that means it will not be. A frame's promise and its callback
    * job were a good part of what a durable frame cost at thousands a second.
    */
-  add(chunk: SampleChunk, done: Written): void {
+  add(chunk: SampleChunk, done: WriteWaiter): void {
     if (this.closed) {
-      queueMicrotask(() => done(new Error('ingest writer is closed')));
+      queueMicrotask(() => done.written(new Error('ingest writer is closed')));
       return;
     }
     this.queue.push({ chunk, done });
@@ -188,9 +190,9 @@ export class IngestWriter {
 }
 
 /** A callback that throws does not stop the others; it fails as a promise callback would, unhandled. */
-function settle(done: Written, err: Error | null): void {
+function settle(done: WriteWaiter, err: Error | null): void {
   try {
-    done(err);
+    done.written(err);
   } catch (e) {
     queueMicrotask(() => {
       throw e;

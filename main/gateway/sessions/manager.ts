@@ -258,7 +258,7 @@ export class SessionManager implements SampleSink {
       count: b.samples.length,
       data: b.values ? Buffer.from(b.values.buffer, b.values.byteOffset, b.values.byteLength) : packSamples(b.samples),
       receivedAt: this.now(),
-    }, stored.settle);
+    }, stored);
     if (board.finalSeq !== null) stored.onDurable(() => this.checkComplete(s), () => undefined);
     return stored;
   }
