@@ -41,9 +41,15 @@ const MAX_BATCH_BYTES = 8 * 1024 * 1024;
  * an IPC round trip, BEGIN and COMMIT, an fsync, and every board's index page written to the WAL
  * again (50 boards at 100 frames/s wrote 100 MB/s of WAL for 1 MB/s of samples; 30 MB/s at 20 ms). A frame's ack
  * waits this much longer at most; any other statement takes the batch with it at once, and a
- * batch as large as a whole one never waits.
+ * large batch (PACED_BELOW_BYTES) never waits.
  */
 const CHUNK_COMMIT_GAP_MS = 20;
+/**
+ * A batch of chunks this large goes without waiting for the gap: its commit is already spread
+ * over hundreds of frames, and holding it would only grow the ingest queue (past its high-water
+ * mark the boards are paused) when many boards stream at once.
+ */
+const PACED_BELOW_BYTES = 64 * 1024;
 
 function opBytes(op: WorkerOp): number {
   if (op.kind === 'chunks') return op.data.byteLength;
@@ -158,7 +164,7 @@ export async function openSqliteStore(path: string, hooks: StoreHooks = {}): Pro
     scheduled = false;
     if (sent !== null || gathering.length === 0) return;
     const wait = lastSentAt + CHUNK_COMMIT_GAP_MS - performance.now();
-    if (urgent === 0 && gatheredBytes < MAX_BATCH_BYTES && wait > 0) {
+    if (urgent === 0 && gatheredBytes < PACED_BELOW_BYTES && wait > 0) {
       if (pace === undefined) {
         pace = setTimeout(() => {
           pace = undefined;
@@ -212,8 +218,8 @@ export async function openSqliteStore(path: string, hooks: StoreHooks = {}): Pro
       gathering.push({ op, resolve: res as (v: unknown) => void, reject: rej });
       gatheredBytes += opBytes(op);
       if (op.kind !== 'chunks') urgent++;
-      // A paced batch waits on its timer, unless this statement cannot wait.
-      if (!scheduled && sent === null && (pace === undefined || op.kind !== 'chunks')) {
+      // A paced batch waits on its timer, unless this statement cannot wait or the batch grew large.
+      if (!scheduled && sent === null && (pace === undefined || op.kind !== 'chunks' || gatheredBytes >= PACED_BELOW_BYTES)) {
         scheduled = true;
         setImmediate(flush);
       }
