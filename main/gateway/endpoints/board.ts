@@ -107,17 +107,18 @@ export function attachBoard(ctx: BoardEndpointDeps, peer: Peer, deviceId: string
  * One board's socket. A class, not closures per socket: with thousands of
  * idle boards connected, what each one keeps is memory per board.
  */
-class BoardLink {
+class BoardLink implements BoardConn {
   private paused = false;
-  private readonly conn: BoardConn;
+  /** Set by the hub (BoardConn): this link is the board's connection there too. */
+  connectionId: Promise<number | null> | number | null = null;
 
   constructor(
     private readonly ctx: BoardEndpointDeps,
-    private readonly peer: Peer,
-    private readonly deviceId: string,
+    readonly peer: Peer,
+    readonly deviceId: string,
     readonly acks: CumulativeAcks | null,
   ) {
-    this.conn = ctx.boards.connect(deviceId, peer);
+    ctx.boards.connect(this);
   }
 
   text(text: string): unknown {
@@ -131,8 +132,9 @@ class BoardLink {
     const f = p.frame;
     switch (f.type) {
       case 'heartbeat':
-        ctx.boards.heartbeat(deviceId, { battery: f.battery, rssi: f.rssi });
-        return peer.send({ type: 'heartbeat_ack', server_time: ctx.clock.now() });
+        ctx.boards.heartbeat(deviceId, f.battery, f.rssi);
+        // The one frame every idle board costs: a template, not an object and JSON.stringify.
+        return peer.sendText(`{"type":"heartbeat_ack","server_time":${ctx.clock.now()}}`);
       case 'status_update': {
         // A word with flat fields beside it is kept as sent, the whole frame but its type.
         const { type: _type, ...flat } = f as Record<string, unknown>;
@@ -234,7 +236,7 @@ class BoardLink {
   /** The socket closed (the gateway's one close handler calls this). */
   closed(): void {
     this.acks?.stop();
-    this.ctx.boards.disconnect(this.conn);
+    this.ctx.boards.disconnect(this);
     this.ctx.log.info('board disconnected', { device_id: this.deviceId });
   }
 }

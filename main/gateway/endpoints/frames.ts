@@ -18,7 +18,7 @@ import type { RawData, WebSocket } from 'ws';
 import type { Base } from '../base.js';
 import type { KeepaliveManager } from '../keepalive.js';
 import type { StoreWatch } from '../store-watch.js';
-import { peerOf, type Peer } from '../peer.js';
+import { peerOf, type GatewaySocket, type Peer } from '../peer.js';
 import type { Platform } from '../platform/platform.js';
 
 /** What frame intake uses: limits, counters, the liveness tracker and the store's backlog. */
@@ -190,7 +190,7 @@ function newTurn(): void {
   for (const intake of list) intake.nextTurn();
 }
 
-/** One listener for every socket; the socket finds its own intake through its peer. */
+/** For a socket that is no GatewaySocket of a gateway (those hand frames to their peer's intake themselves). */
 function onMessage(this: WebSocket, data: RawData, isBinary: boolean): void {
   peerOf(this)!.intake!.message(data, isBinary);
 }
@@ -201,5 +201,5 @@ export function handleFrames(ctx: Intake, peer: Peer, onText: FrameHandler, onBi
 
 export function handleFramesWith(ctx: Intake, peer: Peer, target: FrameTarget): void {
   peer.intake = new FrameIntake(ctx, peer, target);
-  peer.ws.on('message', onMessage);
+  if ((peer.ws as GatewaySocket).handlers === undefined) peer.ws.on('message', onMessage);
 }
