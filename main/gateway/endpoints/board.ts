@@ -11,7 +11,7 @@ import type { OperatorHub } from '../operators.js';
 import type { SampleSink } from '../samples.js';
 import type { Peer } from '../peer.js';
 import type { RecentSamples } from '../recent-samples.js';
-import { handleFramesWith, type Intake } from './frames.js';
+import { FrameIntake, type Intake } from './frames.js';
 import { AckRounds, CumulativeAcks } from './acks.js';
 import type { Socket } from 'node:net';
 import { sampleValues } from '../sessions/ingest.js';
@@ -99,7 +99,7 @@ export function attachBoard(ctx: BoardEndpointDeps, peer: Peer, deviceId: string
     ctx.metrics.storeErrors++;
     ctx.log.warn('could not load queued commands', { device_id: deviceId, error: String(err) });
   });
-  handleFramesWith(ctx, peer, link);
+  link.listen();
   peer.owner = link;
 }
 
@@ -107,17 +107,20 @@ export function attachBoard(ctx: BoardEndpointDeps, peer: Peer, deviceId: string
  * One board's socket. A class, not closures per socket: with thousands of
  * idle boards connected, what each one keeps is memory per board.
  */
-class BoardLink implements BoardConn {
+class BoardLink extends FrameIntake implements BoardConn {
   private paused = false;
   /** Set by the hub (BoardConn): this link is the board's connection there too. */
   connectionId: Promise<number | null> | number | null = null;
+  declare protected readonly ctx: BoardEndpointDeps;
 
   constructor(
-    private readonly ctx: BoardEndpointDeps,
-    readonly peer: Peer,
+    ctx: BoardEndpointDeps,
+    peer: Peer,
     readonly deviceId: string,
     readonly acks: CumulativeAcks | null,
   ) {
+    // Its own frame intake too: one object per board socket.
+    super(ctx, peer);
     ctx.boards.connect(this);
   }
 
