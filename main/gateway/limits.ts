@@ -19,9 +19,16 @@ export function isThisMachine(ip: string): boolean {
  * not in a burst of the client's making, so the time paused is credited back:
  * a client that kept to `rate` meanwhile sends its backlog without a refusal.
  */
+/**
+ * Times a bucket keeps are ms since this module loaded, not since 1970: a small integer is kept
+ * in the object itself, a timestamp of today is a boxed number of its own (16 bytes a bucket).
+ */
+const EPOCH = Date.now();
+
 export class TokenBucket {
   private readonly spec: BucketSpec;
   private tokens: number;
+  /** When last refilled, ms since EPOCH. */
   private last: number;
   /** Pause and credit: made on the first pause (most sockets are never paused), gone once spent. */
   private credited: Credit | null = null;
@@ -33,10 +40,11 @@ export class TokenBucket {
   constructor(rate: number | BucketSpec, burst?: number, clock?: Clock, maxCreditMs?: number) {
     this.spec = typeof rate === 'number' ? new BucketSpec(rate, burst!, clock!, maxCreditMs) : rate;
     this.tokens = this.spec.burst;
-    this.last = this.spec.clock.now();
+    this.last = this.spec.clock.now() - EPOCH;
   }
 
-  private refill(now: number): void {
+  private refill(clockNow: number): void {
+    const now = clockNow - EPOCH;
     if (now > this.last) {
       const { burst, rate } = this.spec;
       this.tokens = Math.min(burst, this.tokens + ((now - this.last) / 1000) * rate);

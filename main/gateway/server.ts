@@ -78,7 +78,12 @@ function refuse(socket: Duplex, status: number, text: string): void {
 }
 
 export function clientIp(req: IncomingMessage): string {
-  return req.socket.remoteAddress?.replace(/^::ffff:/, '') ?? 'unknown';
+  const ip = req.socket.remoteAddress?.replace(/^::ffff:/, '') ?? 'unknown';
+  // Node caches the peer's address in an object on the socket for as long as it is open; the
+  // gateway keeps the address itself (the peer's ip), so the cache goes: asked again, Node
+  // reads it again from the socket.
+  (req.socket as { _peername?: unknown })._peername = undefined;
+  return ip;
 }
 
 export interface GatewayServer {
