@@ -78,12 +78,7 @@ function refuse(socket: Duplex, status: number, text: string): void {
 }
 
 export function clientIp(req: IncomingMessage): string {
-  const ip = req.socket.remoteAddress?.replace(/^::ffff:/, '') ?? 'unknown';
-  // Node caches the peer's address in an object on the socket for as long as it is open; the
-  // gateway keeps the address itself (the peer's ip), so the cache goes: asked again, Node
-  // reads it again from the socket.
-  (req.socket as { _peername?: unknown })._peername = undefined;
-  return ip;
+  return req.socket.remoteAddress?.replace(/^::ffff:/, '') ?? 'unknown';
 }
 
 export interface GatewayServer {
@@ -214,6 +209,9 @@ export function createGatewayServer({ core, dispatcher, hooks, storeWatch, serve
     wss.handleUpgrade(req, socket, head, (ws) => {
       // From here the WebSocket's own error listener destroys the socket: a second one is an array per socket.
       socket.off('error', destroySocket);
+      // Node caches the peer's address in an object on the socket for as long as it is open;
+      // the peer keeps the address itself, so the cache goes (asked again, Node reads it again).
+      (socket as { _peername?: unknown })._peername = undefined;
       onUpgraded(ws as GatewaySocket, ip, endpoint, wire, info);
     });
   };
