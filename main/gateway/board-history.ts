@@ -48,6 +48,11 @@ function after(list: readonly { at: number }[], at: number): number {
   return last !== undefined && at <= last ? last + 1 : at;
 }
 
+function sameHeartbeat(v: Record<string, unknown>, battery: number | undefined, rssi: number | undefined): boolean {
+  const keys = Object.keys(v).length;
+  return keys === (battery === undefined ? 0 : 1) + (rssi === undefined ? 0 : 1) && v.battery === battery && v.rssi === rssi;
+}
+
 class Ring<T> {
   private readonly byBoard = new Map<string, T[]>();
   constructor(private readonly cap: number) {}
@@ -74,6 +79,24 @@ export class BoardHistory {
 
   status(deviceId: string, at: number, source: StatusEntry['source'], values: Record<string, unknown>): void {
     this.statuses.push(deviceId, { at: after(this.statuses.of(deviceId), at), source, values });
+  }
+
+  /**
+   * A heartbeat's values. An entry's values are never changed once kept, so a heartbeat that
+   * repeats the board's last one shares its values object: an idle board reporting the same
+   * battery and signal for hours keeps one, not one per heartbeat.
+   */
+  heartbeat(deviceId: string, at: number, battery: number | undefined, rssi: number | undefined): void {
+    const list = this.statuses.of(deviceId);
+    const last = list.at(-1);
+    let values: Record<string, unknown> | undefined;
+    if (last !== undefined && last.source === 'heartbeat' && sameHeartbeat(last.values, battery, rssi)) values = last.values;
+    else {
+      values = {};
+      if (battery !== undefined) values.battery = battery;
+      if (rssi !== undefined) values.rssi = rssi;
+    }
+    this.statuses.push(deviceId, { at: after(list, at), source: 'heartbeat', values });
   }
 
   error(deviceId: string, at: number, code: string, message: string): void {

@@ -38,10 +38,15 @@ export interface BoardState {
   statusAt: number | null;
 }
 
+/**
+ * A board's socket as the hub keeps it; the board endpoint's own object per socket is one (no
+ * second object per board). `connectionId`: the store's row for this connection, a promise
+ * until it is written, then its id (or null: not written).
+ */
 export interface BoardConn {
-  deviceId: string;
-  peer: Peer;
-  connectionId: Promise<number | null>;
+  readonly deviceId: string;
+  readonly peer: Peer;
+  connectionId: Promise<number | null> | number | null;
 }
 
 export class BoardHub {
@@ -148,14 +153,17 @@ export class BoardHub {
     return this.conns.size;
   }
 
-  connect(deviceId: string, peer: Peer): BoardConn {
+  /** `conn`: the socket's own object, kept as its connection (its `connectionId` is set here). */
+  connect(conn: BoardConn): void {
+    const { deviceId, peer } = conn;
     const { store, clock } = this.ctx;
     // Every board the store knows was loaded at start: an id not here is new. Past the
     // address's budget it gets no row, no state and no socket, whatever frames follow.
     if (!this.states.has(deviceId) && !this.newDevices.take(peer.ip)) {
       peer.error('QUOTA_EXCEEDED', this.newDevices.message(peer.ip));
       peer.close(TOO_MANY_NEW_DEVICES_CLOSE, 'too many new device ids from this address');
-      return { deviceId, peer, connectionId: Promise.resolve(null) };
+      conn.connectionId = null;
+      return;
     }
     const old = this.conns.get(deviceId);
     if (old) {
@@ -170,14 +178,21 @@ export class BoardHub {
       return store.openConnection({ deviceId, kind: 'board', roomId: null, clientIp: peer.ip, connectedAt: at });
     })();
     this.ctx.persist(write, 'board connect');
-    const conn: BoardConn = { deviceId, peer, connectionId: write.catch(() => null) };
+    // Once written, the id itself: a settled promise held per board is memory every board pays.
+    const pending = write.catch(() => null);
+    conn.connectionId = pending;
+    pending.then((id) => {
+      if (conn.connectionId === pending) conn.connectionId = id;
+    });
     this.conns.set(deviceId, conn);
     const s = this.state(deviceId);
-    Object.assign(s, { online: true, ip: peer.ip, connectedAt: now, lastSeenAt: now });
+    s.online = true;
+    s.ip = peer.ip;
+    s.connectedAt = now;
+    s.lastSeenAt = now;
     this.ctx.fleet?.connected(deviceId, peer.ip);
     this.ctx.operators.publish('devices', { event: 'online', device: this.describe(s) });
     this.tell('connected', deviceId);
-    return conn;
   }
 
   /** Closes the board's socket, if connected (its close handler then disconnects it). */
@@ -201,8 +216,10 @@ export class BoardHub {
 
   private closeRow(conn: BoardConn): void {
     const at = new Date(this.ctx.clock.now());
+    const row = conn.connectionId;
+    if (row === null) return;
     this.ctx.persist(
-      conn.connectionId.then((id) => (id === null ? undefined : this.ctx.store.closeConnection(id, at))),
+      typeof row === 'number' ? this.ctx.store.closeConnection(row, at) : row.then((id) => (id === null ? undefined : this.ctx.store.closeConnection(id, at))),
       'board disconnect',
     );
   }
@@ -222,14 +239,17 @@ export class BoardHub {
     if (s) s.lastSeenAt = this.ctx.clock.now();
   }
 
-  heartbeat(deviceId: string, fields: { battery?: number; rssi?: number }): void {
+  heartbeat(deviceId: string, battery: number | undefined, rssi: number | undefined): void {
     if (!this.live(deviceId)) return;
     const s = this.state(deviceId);
-    s.lastHeartbeatAt = this.ctx.clock.now();
-    if (fields.battery !== undefined || fields.rssi !== undefined) {
-      s.status = { ...(s.status ?? {}), ...fields };
-      this.history.status(deviceId, s.lastHeartbeatAt, 'heartbeat', { ...fields });
-    }
+    const now = this.ctx.clock.now();
+    s.lastHeartbeatAt = now;
+    if (battery === undefined && rssi === undefined) return;
+    const st = s.status;
+    // The same values again (an idle board's every heartbeat): the status as it is, no copy of it.
+    // Both keys are set, as a heartbeat always set them (one it does not carry: undefined).
+    if (st === null || st.battery !== battery || st.rssi !== rssi || !('battery' in st) || !('rssi' in st)) s.status = { ...(st ?? {}), battery, rssi };
+    this.history.heartbeat(deviceId, now, battery, rssi);
   }
 
   async setStatus(deviceId: string, status: Record<string, unknown>): Promise<void> {

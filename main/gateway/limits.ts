@@ -19,43 +19,51 @@ export function isThisMachine(ip: string): boolean {
  * not in a burst of the client's making, so the time paused is credited back:
  * a client that kept to `rate` meanwhile sends its backlog without a refusal.
  */
-export class TokenBucket {
-  private tokens: number;
-  private last: number;
-  private pausedAt: number | null = null;
-  /** Frames owed for the last pause; spent before tokens, gone once `creditUntil` passes. */
-  private credit = 0;
-  private creditUntil = 0;
+/**
+ * Times a bucket keeps are ms since this module loaded, not since 1970: a small integer is kept
+ * in the object itself, a timestamp of today is a boxed number of its own (16 bytes a bucket).
+ */
+const EPOCH = Date.now();
 
-  constructor(
-    private readonly rate: number,
-    private readonly burst: number,
-    private readonly clock: Clock,
-    /** Longest pause credited, ms: what a board can have queued in TCP is bounded anyway. */
-    private readonly maxCreditMs = 60_000,
-  ) {
-    this.tokens = burst;
-    this.last = clock.now();
+export class TokenBucket {
+  private readonly spec: BucketSpec;
+  private tokens: number;
+  /** When last refilled, ms since EPOCH. */
+  private last: number;
+  /** Pause and credit: made on the first pause (most sockets are never paused), gone once spent. */
+  private credited: Credit | null = null;
+
+  /**
+   * `rate` a second, `burst` at most; or the `BucketSpec` many buckets share (one object
+   * for all of a gateway's sockets instead of the same four fields in each).
+   */
+  constructor(rate: number | BucketSpec, burst?: number, clock?: Clock, maxCreditMs?: number) {
+    this.spec = typeof rate === 'number' ? new BucketSpec(rate, burst!, clock!, maxCreditMs) : rate;
+    this.tokens = this.spec.burst;
+    this.last = this.spec.clock.now() - EPOCH;
   }
 
-  private refill(now: number): void {
+  private refill(clockNow: number): void {
+    const now = clockNow - EPOCH;
     if (now > this.last) {
-      this.tokens = Math.min(this.burst, this.tokens + ((now - this.last) / 1000) * this.rate);
+      const { burst, rate } = this.spec;
+      this.tokens = Math.min(burst, this.tokens + ((now - this.last) / 1000) * rate);
       this.last = now;
     }
   }
 
   take(n = 1): boolean {
+    const c = this.credited;
     // Frames still parsed from the read in progress when the socket was paused.
-    if (this.pausedAt !== null) return true;
-    const now = this.clock.now();
+    if (c !== null && c.pausedAt !== null) return true;
+    const now = this.spec.clock.now();
     this.refill(now);
-    if (this.credit > 0) {
-      if (now <= this.creditUntil && this.credit >= n) {
-        this.credit -= n;
+    if (c !== null) {
+      if (now <= c.until && c.credit >= n) {
+        c.credit -= n;
         return true;
       }
-      this.credit = 0;
+      this.credited = null;
     }
     if (this.tokens < n) return false;
     this.tokens -= n;
@@ -67,23 +75,44 @@ export class TokenBucket {
    * how long, ms, until the bucket is out of debt: 0 when it is not in debt.
    */
   charge(n: number): number {
-    const now = this.clock.now();
+    const now = this.spec.clock.now();
     this.refill(now);
     this.tokens -= n;
-    return this.tokens >= 0 ? 0 : Math.ceil((-this.tokens / this.rate) * 1000);
+    return this.tokens >= 0 ? 0 : Math.ceil((-this.tokens / this.spec.rate) * 1000);
   }
 
   pause(): void {
-    this.pausedAt ??= this.clock.now();
+    const c = (this.credited ??= { pausedAt: null, credit: 0, until: 0 });
+    c.pausedAt ??= this.spec.clock.now();
   }
 
   resume(): void {
-    if (this.pausedAt === null) return;
-    const now = this.clock.now();
-    const ms = Math.min(this.maxCreditMs, now - this.pausedAt);
-    this.pausedAt = null;
-    this.credit = Math.min((this.rate * this.maxCreditMs) / 1000, this.credit + (this.rate * ms) / 1000);
+    const c = this.credited;
+    if (c === null || c.pausedAt === null) return;
+    const { rate, maxCreditMs, clock } = this.spec;
+    const now = clock.now();
+    const ms = Math.min(maxCreditMs, now - c.pausedAt);
+    c.pausedAt = null;
+    c.credit = Math.min((rate * maxCreditMs) / 1000, c.credit + (rate * ms) / 1000);
     // The backlog comes in at network speed; a generous window for it, then what is left lapses.
-    this.creditUntil = now + Math.max(1000, ms);
+    c.until = now + Math.max(1000, ms);
   }
+}
+
+/** What a kind of bucket is (shared by all of its buckets). */
+export class BucketSpec {
+  constructor(
+    readonly rate: number,
+    readonly burst: number,
+    readonly clock: Clock,
+    /** Longest pause credited, ms: what a board can have queued in TCP is bounded anyway. */
+    readonly maxCreditMs = 60_000,
+  ) {}
+}
+
+/** Frames owed for the last pause (`pausedAt` set while paused); spent before tokens, gone once `until` passes. */
+interface Credit {
+  pausedAt: number | null;
+  credit: number;
+  until: number;
 }

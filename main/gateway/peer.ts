@@ -1,4 +1,5 @@
 import { WebSocket, type RawData } from 'ws';
+import type { GatewaySocket } from './socket.js';
 import { errorFrame, type ErrorFrame, type FrameErrorCode } from '../../firmware-protocol/index.js';
 import type { Clock, TimerHandle } from './clock.js';
 import type { TokenBucket } from './limits.js';
@@ -6,6 +7,9 @@ import type { Metrics } from './metrics.js';
 import type { Pingable } from './keepalive.js';
 import type { ConnectionInfo } from './platform/platform.js';
 import { NORMAL_RANK, SendBacklog } from './send-backlog.js';
+
+// The socket class is in socket.ts; these are here too, where they always were.
+export { GatewaySocket, peerOf, socketClass, type SocketHandlers } from './socket.js';
 
 export type EndpointName = 'legacy' | 'board' | 'user' | 'operator' | 'ws';
 
@@ -22,13 +26,8 @@ export type PauseReason = 'writer' | 'intake' | 'bytes' | 'store';
  */
 const GATEWAY_PAUSES: ReadonlySet<PauseReason> = new Set(['writer', 'intake', 'store']);
 
-/** The budgets a peer spends: its own, and (off this machine) its address's, shared with its other sockets. */
-export interface PeerBudget {
-  frames: TokenBucket;
-  /** Bytes a second; past it the socket is read more slowly (TCP backpressure), nothing dropped. Null: no byte limit. */
-  bytes: TokenBucket | null;
-  addressFrames: TokenBucket | null;
-  addressBytes: TokenBucket | null;
+/** What every peer of a gateway shares: one object for all of them. */
+export interface PeerLimits {
   /** Close the connection once this many bytes wait unsent to it (a client that does not read). 0: no cap. */
   maxSendBufferBytes: number;
   /**
@@ -37,6 +36,12 @@ export interface PeerBudget {
    */
   sendQueueThresholdBytes?: number;
   clock: Clock;
+}
+
+/** An address's budgets (off this machine), shared by its sockets. */
+export interface AddressBudget {
+  frames: TokenBucket;
+  bytes: TokenBucket | null;
 }
 
 /**
@@ -51,21 +56,6 @@ export interface PeerObserver {
 
 const UNCOMPRESSED = { compress: false };
 
-/**
- * The gateway's sockets (the `WebSocket` class its server makes): ws's, with
- * a field for the socket's peer that is part of the object from the start. A
- * property set on a plain WebSocket later would move its properties out
- * into a separate array, memory every idle board pays.
- */
-export class GatewaySocket extends WebSocket {
-  peer: Peer | undefined = undefined;
-}
-
-/** The peer of a socket, for handlers shared by every socket (they get the socket as `this`). */
-export function peerOf(ws: WebSocket): Peer | undefined {
-  return (ws as GatewaySocket).peer;
-}
-
 /** Wait before looking again when nothing written is left to signal that the socket drained. */
 const DRAIN_RECHECK_MS = 20;
 
@@ -75,22 +65,9 @@ const DRAIN_RECHECK_MS = 20;
  * since the close handler already cleans up.
  */
 export class Peer implements Pingable {
-  /** Error replies are themselves limited, so a flood cannot turn into one back. */
-  private lastRateError = 0;
   private identifiedFlag = false;
-  /** Made on the first pause: most sockets are never paused. */
-  private pauses: Set<PauseReason> | null = null;
-  private bytesTimer: TimerHandle | undefined;
-  private overflowed = false;
-  private clearOnClose = false;
-  /** Made when the socket first backs up past the threshold; null again once it drained. */
-  private backlog: SendBacklog | null = null;
-  /** Writes made near or past the threshold whose flush callback has not come yet. */
-  private drainWaits = 0;
-  private drainTimer: TimerHandle | undefined;
-  private drainWaiters: (() => void)[] | null = null;
-  /** Made on the first write near the threshold: a socket that never backs up never needs it. */
-  private onFlushed: (() => void) | null = null;
+  /** What only a socket that was paused, limited or backed up needs: most never are. */
+  private rare: PeerRare | null = null;
   /** Set by the platform: sees every frame sent, and may take a frame of a type the endpoint does not know (not on `/ws`). */
   observer: PeerObserver | null = null;
   /** How this endpoint answers a frame middleware refused (the envelope on /ws); default the plain error frame. */
@@ -105,14 +82,26 @@ export class Peer implements Pingable {
   keepaliveSlot: number | undefined = undefined;
   keepaliveSeen = false;
 
+  /**
+   * `frames`: this client's frame budget; `bytes`: bytes a second (past it the socket is read
+   * more slowly, TCP backpressure, nothing dropped), null for no byte limit; `address`: the
+   * budgets its address shares with its other sockets (off this machine), else null.
+   */
   constructor(
     readonly ws: WebSocket,
     readonly ip: string,
     readonly endpoint: EndpointName,
-    private readonly budget: PeerBudget,
+    private readonly limits: PeerLimits,
     private readonly metrics: Metrics,
+    private readonly frames: TokenBucket,
+    private readonly bytes: TokenBucket | null = null,
+    private readonly address: AddressBudget | null = null,
   ) {
     (ws as GatewaySocket).peer = this;
+  }
+
+  private get extra(): PeerRare {
+    return (this.rare ??= new PeerRare());
   }
 
   /** Keepalive (Pingable): a WebSocket ping. */
@@ -139,25 +128,30 @@ export class Peer implements Pingable {
 
   /** Bytes queued to this client and not yet sent, the priority backlog's included. */
   get buffered(): number {
-    return this.ws.bufferedAmount + (this.backlog?.size ?? 0);
+    return this.ws.bufferedAmount + (this.rare?.backlog?.size ?? 0);
   }
 
   /** Frames waiting in the priority backlog (the socket is backed up); 0 while it keeps up. */
   get backlogged(): number {
-    return this.backlog?.length ?? 0;
+    return this.rare?.backlog?.length ?? 0;
+  }
+
+  /** True while a priority backlog holds frames back (or is being worked off). */
+  private get backlogging(): boolean {
+    return this.rare !== null && this.rare.backlog !== null;
   }
 
   /** `rank`: 0 high, 1 normal (default), 2 low; it matters only while the socket is backed up. */
   send(frame: object, rank = NORMAL_RANK): void {
     if (this.ws.readyState !== WebSocket.OPEN) return;
-    if (this.backlog === null && !this.backedUp()) return this.write(JSON.stringify(frame), frame as Record<string, unknown>);
+    if (!this.backlogging && !this.backedUp()) return this.write(JSON.stringify(frame), frame as Record<string, unknown>);
     this.enqueue(JSON.stringify(frame), rank);
   }
 
   /** For fan-out: the same serialized text to many peers. */
   sendText(text: string, rank = NORMAL_RANK): void {
     if (this.ws.readyState !== WebSocket.OPEN) return;
-    if (this.backlog === null && !this.backedUp()) return this.write(text, text);
+    if (!this.backlogging && !this.backedUp()) return this.write(text, text);
     this.enqueue(text, rank);
   }
 
@@ -170,55 +164,59 @@ export class Peer implements Pingable {
    */
   sendLive(text: string): void {
     if (this.ws.readyState !== WebSocket.OPEN) return;
-    if (this.backlog === null && !this.backedUp()) return this.write(text, text, UNCOMPRESSED);
+    if (!this.backlogging && !this.backedUp()) return this.write(text, text, UNCOMPRESSED);
     this.enqueue(text, NORMAL_RANK);
   }
 
   /** Resolves once the backlog is empty (everything in it written) or the socket closed. */
   drained(): Promise<void> {
-    if (this.backlog === null || !this.open) return Promise.resolve();
+    if (!this.backlogging || !this.open) return Promise.resolve();
+    const r = this.extra;
     return new Promise((resolve) => {
       const done = (): void => {
         this.ws.off('close', done);
         resolve();
       };
       this.ws.once('close', done);
-      (this.drainWaiters ??= []).push(done);
+      (r.drainWaiters ??= []).push(done);
     });
   }
 
   private backedUp(): boolean {
-    const t = this.budget.sendQueueThresholdBytes ?? 0;
+    const t = this.limits.sendQueueThresholdBytes ?? 0;
     return t > 0 && this.ws.bufferedAmount >= t;
   }
 
   private write(text: string, tapped: Record<string, unknown> | string, opts?: { compress: boolean }): void {
-    const t = this.budget.sendQueueThresholdBytes ?? 0;
+    const t = this.limits.sendQueueThresholdBytes ?? 0;
     // A write that takes the buffer near the threshold asks to hear when it is flushed: that is
     // when the backlog, if one forms meanwhile, may move again. Others cost nothing extra.
     if (t > 0 && this.ws.bufferedAmount + text.length >= t / 2) {
-      this.drainWaits++;
-      this.ws.send(text, opts ?? {}, (this.onFlushed ??= () => {
-        this.drainWaits--;
-        if (this.backlog !== null) this.pump();
+      const r = this.extra;
+      r.drainWaits++;
+      this.ws.send(text, opts ?? {}, (r.onFlushed ??= () => {
+        r.drainWaits--;
+        if (r.backlog !== null) this.pump();
       }));
     } else if (opts) this.ws.send(text, opts);
     else this.ws.send(text);
     this.metrics.framesOut++;
     this.observer?.sent(this, tapped);
-    this.checkBuffer();
+    this.checkSendBuffer();
   }
 
   private enqueue(text: string, rank: number): void {
-    (this.backlog ??= new SendBacklog()).push(text, rank);
-    this.checkBuffer();
+    const r = this.extra;
+    (r.backlog ??= new SendBacklog()).push(text, rank);
+    this.checkSendBuffer();
     this.pump();
   }
 
   /** Writes from the backlog, highest priority first, while the socket is under the threshold. */
   private pump(): void {
-    const q = this.backlog;
-    if (q === null) return;
+    const r = this.rare;
+    const q = r?.backlog ?? null;
+    if (r === null || q === null) return;
     if (!this.open) return this.endBacklog();
     while (!this.backedUp()) {
       const text = q.shift();
@@ -228,21 +226,23 @@ export class Peer implements Pingable {
       if (!this.open) return this.endBacklog();
     }
     // Nothing written is left to call back (buffered by the library itself, say): look again soon.
-    if (this.drainWaits <= 0 && this.drainTimer === undefined) {
-      this.drainTimer = this.budget.clock.setTimeout(() => {
-        this.drainTimer = undefined;
+    if (r.drainWaits <= 0 && r.drainTimer === undefined) {
+      r.drainTimer = this.limits.clock.setTimeout(() => {
+        r.drainTimer = undefined;
         this.pump();
       }, DRAIN_RECHECK_MS);
     }
   }
 
   private endBacklog(): void {
-    this.backlog?.clear();
-    this.backlog = null;
-    this.budget.clock.clear(this.drainTimer);
-    this.drainTimer = undefined;
-    const w = this.drainWaiters;
-    this.drainWaiters = null;
+    const r = this.rare;
+    if (r === null) return;
+    r.backlog?.clear();
+    r.backlog = null;
+    this.limits.clock.clear(r.drainTimer);
+    r.drainTimer = undefined;
+    const w = r.drainWaiters;
+    r.drainWaiters = null;
     for (const f of w ?? []) f();
   }
 
@@ -251,14 +251,17 @@ export class Peer implements Pingable {
    * to it. Past the cap it is closed; the close frame is queued behind what it
    * never read, so the socket is dropped if it does not go within a second.
    */
-  private checkBuffer(): void {
-    const cap = this.budget.maxSendBufferBytes;
-    if (cap <= 0 || this.overflowed || this.ws.bufferedAmount + (this.backlog?.size ?? 0) <= cap) return;
-    this.overflowed = true;
+  checkSendBuffer(): void {
+    const cap = this.limits.maxSendBufferBytes;
+    if (cap <= 0 || this.ws.bufferedAmount + (this.rare?.backlog?.size ?? 0) <= cap) return;
+    const r = this.extra;
+    if (r.overflowed) return;
+    r.overflowed = true;
     this.metrics.countError('SEND_BUFFER_FULL');
     this.ws.close(CLOSE_SEND_BUFFER_FULL, `send buffer over ${cap} bytes: the client does not read`);
-    const t = this.budget.clock.setTimeout(() => this.ws.terminate(), 1000);
-    this.ws.once('close', () => this.budget.clock.clear(t));
+    const clock = this.limits.clock;
+    const t = clock.setTimeout(() => this.ws.terminate(), 1000);
+    this.ws.once('close', () => clock.clear(t));
   }
 
   /** A frame the endpoint's parser refused: the error back, unless a registered handler takes its type. */
@@ -278,28 +281,33 @@ export class Peer implements Pingable {
    * past its byte budget is read more slowly until the budget refills.
    */
   admit(size = 0): boolean {
-    const b = this.budget;
-    if (!b.frames.take() || (b.addressFrames !== null && !b.addressFrames.take())) {
+    const a = this.address;
+    if (!this.frames.take() || (a !== null && !a.frames.take())) {
       this.metrics.countError('RATE_LIMITED');
-      const t = b.clock.now();
-      if (t - this.lastRateError >= 1000) {
-        this.lastRateError = t;
+      const t = this.limits.clock.now();
+      const r = this.extra;
+      if (t - r.lastRateError >= 1000) {
+        r.lastRateError = t;
         this.send(errorFrame('RATE_LIMITED'));
       }
       return false;
     }
-    if (size > 0 && (b.bytes !== null || b.addressBytes !== null)) {
-      const wait = Math.max(b.bytes?.charge(size) ?? 0, b.addressBytes?.charge(size) ?? 0);
-      if (wait > 0 && this.bytesTimer === undefined) {
+    const bytes = this.bytes;
+    const shared = a?.bytes ?? null;
+    if (size > 0 && (bytes !== null || shared !== null)) {
+      const wait = Math.max(bytes?.charge(size) ?? 0, shared?.charge(size) ?? 0);
+      if (wait > 0 && this.rare?.bytesTimer === undefined) {
+        const r = this.extra;
+        const clock = this.limits.clock;
         this.pause('bytes');
-        this.bytesTimer = b.clock.setTimeout(() => {
-          this.bytesTimer = undefined;
+        r.bytesTimer = clock.setTimeout(() => {
+          r.bytesTimer = undefined;
           this.resume('bytes');
         }, wait);
         // Only a socket that ever waited on its byte budget pays for this listener.
-        if (!this.clearOnClose) {
-          this.clearOnClose = true;
-          this.ws.once('close', () => b.clock.clear(this.bytesTimer));
+        if (!r.clearOnClose) {
+          r.clearOnClose = true;
+          this.ws.once('close', () => clock.clear(r.bytesTimer));
         }
       }
     }
@@ -307,7 +315,8 @@ export class Peer implements Pingable {
   }
 
   get paused(): boolean {
-    return this.pauses !== null && this.pauses.size > 0;
+    const p = this.rare?.pauses;
+    return p != null && p.size > 0;
   }
 
   /**
@@ -316,26 +325,44 @@ export class Peer implements Pingable {
    * what queues meanwhile is the gateway's backlog, not the client's burst.
    */
   pause(reason: PauseReason): void {
-    this.pauses ??= new Set();
-    if (this.pauses.has(reason)) return;
-    this.pauses.add(reason);
-    if (GATEWAY_PAUSES.has(reason) && this.gatewayPauses() === 1) this.budget.frames.pause();
-    if (this.pauses.size === 1) this.ws.pause();
+    const pauses = (this.extra.pauses ??= new Set());
+    if (pauses.has(reason)) return;
+    pauses.add(reason);
+    if (GATEWAY_PAUSES.has(reason) && this.gatewayPauses() === 1) this.frames.pause();
+    if (pauses.size === 1) this.ws.pause();
   }
 
   resume(reason: PauseReason): void {
-    if (this.pauses === null || !this.pauses.delete(reason)) return;
-    if (GATEWAY_PAUSES.has(reason) && this.gatewayPauses() === 0) this.budget.frames.resume();
-    if (this.pauses.size === 0) this.ws.resume();
+    const pauses = this.rare?.pauses;
+    if (pauses == null || !pauses.delete(reason)) return;
+    if (GATEWAY_PAUSES.has(reason) && this.gatewayPauses() === 0) this.frames.resume();
+    if (pauses.size === 0) this.ws.resume();
   }
 
   private gatewayPauses(): number {
     let n = 0;
-    for (const r of this.pauses ?? []) if (GATEWAY_PAUSES.has(r)) n++;
+    for (const r of this.rare?.pauses ?? []) if (GATEWAY_PAUSES.has(r)) n++;
     return n;
   }
 
   close(code: number, reason: string): void {
     if (this.ws.readyState === WebSocket.OPEN || this.ws.readyState === WebSocket.CONNECTING) this.ws.close(code, reason);
   }
+}
+
+/** A peer's state for pauses, limits hit and a backed-up socket: made the first time one happens. */
+class PeerRare {
+  /** Error replies are themselves limited, so a flood cannot turn into one back. */
+  lastRateError = 0;
+  pauses: Set<PauseReason> | null = null;
+  bytesTimer: TimerHandle | undefined = undefined;
+  overflowed = false;
+  clearOnClose = false;
+  /** Made when the socket first backs up past the threshold; null again once it drained. */
+  backlog: SendBacklog | null = null;
+  /** Writes made near or past the threshold whose flush callback has not come yet. */
+  drainWaits = 0;
+  drainTimer: TimerHandle | undefined = undefined;
+  drainWaiters: (() => void)[] | null = null;
+  onFlushed: (() => void) | null = null;
 }

@@ -15,8 +15,8 @@ import type { Core } from './core.js';
 import { sendError, userError, type Dispatcher } from './dispatch.js';
 import type { PartHooks } from './parts.js';
 import { KeepaliveManager } from './keepalive.js';
-import { isThisMachine, TokenBucket } from './limits.js';
-import { GatewaySocket, Peer, peerOf, type EndpointName } from './peer.js';
+import { BucketSpec, isThisMachine, TokenBucket } from './limits.js';
+import { socketClass, type AddressBudget, type GatewaySocket, Peer, type EndpointName, type PeerLimits, type SocketHandlers } from './peer.js';
 import type { StoreWatch } from './store-watch.js';
 import { handleHttp, requestUrl } from './http-api.js';
 import { attachLegacy } from './endpoints/legacy.js';
@@ -43,6 +43,15 @@ const USER = new RegExp(`^/ws/miniprogram/${ID}/?$`);
 /** The Node WebSocket module's endpoint, unless the embedding application names another path. */
 export const ENVELOPE_PATH = '/ws';
 
+/**
+ * A copy of its own of a string cut from a longer one: V8 keeps a cut (a "sliced" string) as
+ * a pointer into the whole, so a device id or path held for a connection's life would keep
+ * the whole request URL (its token included) alive with it. ASCII only (URL paths are).
+ */
+export function ownCopy(s: string): string {
+  return s.length < 13 ? s : Buffer.from(s, 'latin1').toString('latin1');
+}
+
 export function route(path: string, envelopePath = ENVELOPE_PATH): Route | null {
   if (path === envelopePath || path === envelopePath + '/') return { endpoint: 'ws' };
   if (path === '/' || path === '') return { endpoint: 'legacy' };
@@ -50,9 +59,9 @@ export function route(path: string, envelopePath = ENVELOPE_PATH): Route | null 
   // The id pattern has no `%`, so there is nothing to decode (and no URIError to throw).
   let m = BOARD.exec(path);
   // `user:` ids are the players' namespace: no board may take one (a player's token must open nothing else).
-  if (m) return reservedIdError('device code', m[1]!) === null ? { endpoint: 'board', id: m[1]! } : null;
+  if (m) return reservedIdError('device code', m[1]!) === null ? { endpoint: 'board', id: ownCopy(m[1]!) } : null;
   m = USER.exec(path);
-  if (m) return { endpoint: 'user', id: m[1]! };
+  if (m) return { endpoint: 'user', id: ownCopy(m[1]!) };
   return null;
 }
 
@@ -126,7 +135,27 @@ export function createGatewayServer({ core, dispatcher, hooks, storeWatch, serve
   const perMessageDeflate = options.compression
     ? { threshold: options.compressionThreshold, serverNoContextTakeover: true, clientNoContextTakeover: true, concurrencyLimit: 4 }
     : false;
-  const wss = new WebSocketServer({ noServer: true, maxPayload: options.maxPayloadBytes * 4, perMessageDeflate, clientTracking: true, skipUTF8Validation: true, WebSocket: GatewaySocket });
+  // The gateway's sockets, tracked here (ws's own tracking is a close listener, a closure, per socket).
+  const sockets = new Set<GatewaySocket>();
+  const handlers: SocketHandlers = {
+    pong(peer) {
+      keepalive.seen(peer);
+    },
+    close(peer, code, reason) {
+      sockets.delete(peer.ws as GatewaySocket);
+      keepalive.remove(peer);
+      platform.removed(peer, code, reason);
+      peer.owner?.closed();
+    },
+    error(peer, err) {
+      ctx.log.debug('socket error', { endpoint: peer?.endpoint, error: err.message });
+    },
+  };
+  // autoPong off: the socket class answers pings itself (ws's automatic pong is a closure per socket).
+  const wss = new WebSocketServer({
+    noServer: true, maxPayload: options.maxPayloadBytes * 4, perMessageDeflate, clientTracking: false, autoPong: false,
+    skipUTF8Validation: true, WebSocket: socketClass(handlers),
+  });
   const keepalive = new KeepaliveManager(clock, options.heartbeatIntervalMs, (s) => {
     ctx.log.info('connection silent for two heartbeat intervals, closing', { endpoint: (s as Peer).endpoint });
   });
@@ -164,26 +193,9 @@ export function createGatewayServer({ core, dispatcher, hooks, storeWatch, serve
   }
   const listener: NetServer = plain ? frontDoor({ secure: http, plain, firstByteTimeoutMs: 15_000 }) : http;
 
-  // Shared handlers, not closures per socket: with thousands of idle boards, every closure
-  // kept per socket (and the upgrade request it would keep alive with it) is memory per board.
-  function onPong(this: WebSocket): void {
-    const peer = peerOf(this);
-    if (peer) keepalive.seen(peer);
-  }
-  function onClose(this: WebSocket, code: number, reason: Buffer): void {
-    const peer = peerOf(this);
-    if (!peer) return;
-    keepalive.remove(peer);
-    platform.removed(peer, code, reason);
-    peer.owner?.closed();
-  }
-  function onError(this: WebSocket, err: Error): void {
-    ctx.log.debug('socket error', { endpoint: peerOf(this)?.endpoint, error: err.message });
-  }
-
   const accept = (req: IncomingMessage, socket: Duplex, head: Buffer, endpoint: EndpointName, wire: (peer: Peer) => void) => {
     const ip = clientIp(req);
-    const info = platform.describe(req, endpoint, ip, requestUrl(req)?.pathname ?? '');
+    const info = platform.describe(req, endpoint, ip, ownCopy(requestUrl(req)?.pathname ?? ''));
     if (!platform.hasConnectionMiddleware) return upgrade(req, socket, head, endpoint, wire, info, ip);
     // Connection middleware may refuse before the upgrade, like every other refusal here.
     pendingUpgrades++;
@@ -197,18 +209,20 @@ export function createGatewayServer({ core, dispatcher, hooks, storeWatch, serve
     wss.handleUpgrade(req, socket, head, (ws) => {
       // From here the WebSocket's own error listener destroys the socket: a second one is an array per socket.
       socket.off('error', destroySocket);
-      onUpgraded(ws, ip, endpoint, wire, info);
+      // Node caches the peer's address in an object on the socket for as long as it is open;
+      // the peer keeps the address itself, so the cache goes (asked again, Node reads it again).
+      (socket as { _peername?: unknown })._peername = undefined;
+      onUpgraded(ws as GatewaySocket, ip, endpoint, wire, info);
     });
   };
-  const onUpgraded = (ws: WebSocket, ip: string, endpoint: EndpointName, wire: (peer: Peer) => void, info: ConnectionInfo) => {
-    const frames = new TokenBucket(options.maxFramesPerSecond, options.maxFramesPerSecond * 2, clock);
-    const bytes = options.maxBytesPerSecond > 0 ? new TokenBucket(options.maxBytesPerSecond, Math.max(options.maxBytesPerSecond * 2, options.maxPayloadBytes), clock) : null;
-    const shared = addressBudget(ip);
-    const peer = new Peer(ws, ip, endpoint, { frames, bytes, addressFrames: shared?.frames ?? null, addressBytes: shared?.bytes ?? null, maxSendBufferBytes: options.maxSendBufferBytes, sendQueueThresholdBytes: options.sendQueueThresholdBytes, clock }, metrics);
+  // What every socket's budget is, made once: a bucket per socket holds only its own counts.
+  const peerLimits: PeerLimits = { maxSendBufferBytes: options.maxSendBufferBytes, sendQueueThresholdBytes: options.sendQueueThresholdBytes, clock };
+  const frameSpec = new BucketSpec(options.maxFramesPerSecond, options.maxFramesPerSecond * 2, clock);
+  const byteSpec = options.maxBytesPerSecond > 0 ? new BucketSpec(options.maxBytesPerSecond, Math.max(options.maxBytesPerSecond * 2, options.maxPayloadBytes), clock) : null;
+  const onUpgraded = (ws: GatewaySocket, ip: string, endpoint: EndpointName, wire: (peer: Peer) => void, info: ConnectionInfo) => {
+    const peer = new Peer(ws, ip, endpoint, peerLimits, metrics, new TokenBucket(frameSpec), byteSpec ? new TokenBucket(byteSpec) : null, addressBudget(ip));
+    sockets.add(ws);
     keepalive.add(peer);
-    ws.on('pong', onPong);
-    ws.on('close', onClose);
-    ws.on('error', onError);
     if (endpoint === 'legacy' && options.identifyTimeoutMs > 0) {
       // A socket on `/` costs a slot until it says who it is; one that never does gives the slot back.
       const timer = clock.setTimeout(() => {
@@ -223,7 +237,7 @@ export function createGatewayServer({ core, dispatcher, hooks, storeWatch, serve
   let pendingUpgrades = 0;
   const perAddress = new Map<string, number>();
   // One budget per address off this machine, shared by its sockets, kept while it has any.
-  const addressBudgets = new Map<string, { frames: TokenBucket; bytes: TokenBucket | null }>();
+  const addressBudgets = new Map<string, AddressBudget>();
   const addressBudget = (ip: string) => {
     if (isThisMachine(ip)) return null;
     let b = addressBudgets.get(ip);
@@ -260,7 +274,7 @@ export function createGatewayServer({ core, dispatcher, hooks, storeWatch, serve
       return refuse(socket, 404, 'Not Found');
     }
     // Upgrades waiting on an async token check count too, or a burst could pass the limit.
-    if (wss.clients.size + pendingUpgrades >= options.maxConnections) {
+    if (sockets.size + pendingUpgrades >= options.maxConnections) {
       metrics.connectionsRejected++;
       ctx.log.warn('connection refused: too many connections', { ip: clientIp(req), limit: options.maxConnections });
       return refuse(socket, 503, 'Service Unavailable');
@@ -335,14 +349,14 @@ export function createGatewayServer({ core, dispatcher, hooks, storeWatch, serve
     async close() {
       keepalive.stop();
       platform.broadcast({ type: 'system', content: { action: 'shutdown', text: 'gateway shutting down' } });
-      for (const ws of wss.clients) ws.close(1001, 'gateway shutting down');
+      for (const ws of sockets) ws.close(1001, 'gateway shutting down');
       await new Promise<void>((resolve) => {
         const t = setTimeout(() => {
-          for (const ws of wss.clients) ws.terminate();
+          for (const ws of sockets) ws.terminate();
           resolve();
         }, 1000);
         t.unref();
-        const check = () => (wss.clients.size === 0 ? (clearTimeout(t), resolve()) : setTimeout(check, 10).unref());
+        const check = () => (sockets.size === 0 ? (clearTimeout(t), resolve()) : setTimeout(check, 10).unref());
         check();
       });
       wss.close();

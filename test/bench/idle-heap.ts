@@ -5,14 +5,14 @@
  * divided by N, is what each connection retains. The snapshots are read here
  * with their documented layout (snapshot.meta), no tool of the gateway's own.
  *
- *   node --import tsx test/bench/idle-heap.ts [--boards 2000] [--top 40] [--target courtside|bare]
+ *   node --import tsx test/bench/idle-heap.ts [--boards 2000] [--top 40] [--target courtside|bare] [--keep DIR]
  *
  * `--target bare`: the bare `ws` server of idle.ts instead, the floor to compare with.
  *
  * One JSON document on stdout (objects and bytes per board, largest first);
  * exit 1 if the run failed, 2 on a bad flag.
  */
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -21,7 +21,7 @@ import { ChildSet, flagFailer, here, root, stopChild, waitForOutput } from './pr
 const fail: (msg: string) => never = flagFailer('idle-heap');
 let v;
 try {
-  ({ values: v } = parseArgs({ strict: true, options: { boards: { type: 'string', default: '2000' }, top: { type: 'string', default: '40' }, target: { type: 'string', default: 'courtside' } } }));
+  ({ values: v } = parseArgs({ strict: true, options: { boards: { type: 'string', default: '2000' }, top: { type: 'string', default: '40' }, target: { type: 'string', default: 'courtside' }, keep: { type: 'string' } } }));
 } catch (e) {
   fail((e instanceof Error ? e.message : String(e)).split(/\.\s|\n/)[0]!);
 }
@@ -129,6 +129,13 @@ async function main(): Promise<number> {
       '--max-connections', String(boards + 100)], { ...process.env, COURTSIDE_DISCOVERY: 'off' });
   const m = await waitForOutput(gw, target === 'bare' ? /^READY (\d+)$/m : /listening on 127\.0\.0\.1:(\d+)/, 30_000, 'server listening');
   const port = Number(m[1]);
+  // A few boards first, connected, heard and gone again: the code of connecting and of a
+  // heartbeat is compiled before the first snapshot, so it is not counted as the boards' memory.
+  const warm = children.spawn(['--import', 'tsx', join(here, 'idle-load.ts'), '--target', target, '--port', String(port),
+    '--boards', '50', '--offset', String(boards + 1000), '--interval-ms', '1000', '--rounds', '2']);
+  await waitForOutput(warm, /^(\{.*\})$/m, 120_000, 'warm-up result');
+  warm.child.stdin!.end();
+  await stopChild(warm.child, 10_000);
   await new Promise((r) => setTimeout(r, 2000));
   const before = census(await snapshot(gw.child.pid!, 1));
   // One round, long enough to connect and for every board to have sent one heartbeat.
@@ -157,6 +164,12 @@ async function main(): Promise<number> {
 }
 
 main().then(
-  (code) => { children.killAll(); rmSync(dir, { recursive: true, force: true }); process.exit(code); },
+  (code) => {
+    children.killAll();
+    // --keep DIR: the two snapshots stay there, for a heap viewer.
+    if (v.keep) for (const f of readdirSync(snapDir)) renameSync(join(snapDir, f), join(v.keep, f));
+    rmSync(dir, { recursive: true, force: true });
+    process.exit(code);
+  },
   (e: unknown) => { process.stderr.write(`idle-heap: ${e instanceof Error ? e.stack : String(e)}\n`); children.killAll(); rmSync(dir, { recursive: true, force: true }); process.exit(1); },
 );

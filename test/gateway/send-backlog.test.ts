@@ -42,10 +42,7 @@ describe('priority send backlog of a backed-up socket', () => {
     await once(client, 'open');
     const [ws] = await accepted;
     const metrics = new Metrics();
-    const peer = new Peer(ws, '127.0.0.1', 'legacy', {
-      frames: new TokenBucket(1e6, 1e6, clock), bytes: null, addressFrames: null, addressBytes: null,
-      maxSendBufferBytes, sendQueueThresholdBytes: THRESHOLD, clock,
-    }, metrics);
+    const peer = new Peer(ws, '127.0.0.1', 'legacy', { maxSendBufferBytes, sendQueueThresholdBytes: THRESHOLD, clock }, metrics, new TokenBucket(1e6, 1e6, clock));
     return { peer, client, got, metrics };
   };
   /** Writes filler until the server side holds more than the threshold unsent (the kernel buffers are full). */

@@ -11,7 +11,7 @@ import type { OperatorHub } from '../operators.js';
 import type { SampleSink } from '../samples.js';
 import type { Peer } from '../peer.js';
 import type { RecentSamples } from '../recent-samples.js';
-import { handleFramesWith, type Intake } from './frames.js';
+import { FrameIntake, type Intake } from './frames.js';
 import { AckRounds, CumulativeAcks } from './acks.js';
 import type { Socket } from 'node:net';
 import { sampleValues } from '../sessions/ingest.js';
@@ -99,7 +99,7 @@ export function attachBoard(ctx: BoardEndpointDeps, peer: Peer, deviceId: string
     ctx.metrics.storeErrors++;
     ctx.log.warn('could not load queued commands', { device_id: deviceId, error: String(err) });
   });
-  handleFramesWith(ctx, peer, link);
+  link.listen();
   peer.owner = link;
 }
 
@@ -107,17 +107,21 @@ export function attachBoard(ctx: BoardEndpointDeps, peer: Peer, deviceId: string
  * One board's socket. A class, not closures per socket: with thousands of
  * idle boards connected, what each one keeps is memory per board.
  */
-class BoardLink {
+class BoardLink extends FrameIntake implements BoardConn {
   private paused = false;
-  private readonly conn: BoardConn;
+  /** Set by the hub (BoardConn): this link is the board's connection there too. */
+  connectionId: Promise<number | null> | number | null = null;
+  declare protected readonly ctx: BoardEndpointDeps;
 
   constructor(
-    private readonly ctx: BoardEndpointDeps,
-    private readonly peer: Peer,
-    private readonly deviceId: string,
+    ctx: BoardEndpointDeps,
+    peer: Peer,
+    readonly deviceId: string,
     readonly acks: CumulativeAcks | null,
   ) {
-    this.conn = ctx.boards.connect(deviceId, peer);
+    // Its own frame intake too: one object per board socket.
+    super(ctx, peer);
+    ctx.boards.connect(this);
   }
 
   text(text: string): unknown {
@@ -131,8 +135,9 @@ class BoardLink {
     const f = p.frame;
     switch (f.type) {
       case 'heartbeat':
-        ctx.boards.heartbeat(deviceId, { battery: f.battery, rssi: f.rssi });
-        return peer.send({ type: 'heartbeat_ack', server_time: ctx.clock.now() });
+        ctx.boards.heartbeat(deviceId, f.battery, f.rssi);
+        // The one frame every idle board costs: a template, not an object and JSON.stringify.
+        return peer.sendText(`{"type":"heartbeat_ack","server_time":${ctx.clock.now()}}`);
       case 'status_update': {
         // A word with flat fields beside it is kept as sent, the whole frame but its type.
         const { type: _type, ...flat } = f as Record<string, unknown>;
@@ -236,7 +241,7 @@ class BoardLink {
   /** The socket closed (the gateway's one close handler calls this). */
   closed(): void {
     this.acks?.stop();
-    this.ctx.boards.disconnect(this.conn);
+    this.ctx.boards.disconnect(this);
     this.ctx.log.info('board disconnected', { device_id: this.deviceId });
   }
 }

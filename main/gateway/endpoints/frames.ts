@@ -18,7 +18,7 @@ import type { RawData, WebSocket } from 'ws';
 import type { Base } from '../base.js';
 import type { KeepaliveManager } from '../keepalive.js';
 import type { StoreWatch } from '../store-watch.js';
-import { peerOf, type Peer } from '../peer.js';
+import { peerOf, type GatewaySocket, type Peer } from '../peer.js';
 import type { Platform } from '../platform/platform.js';
 
 /** What frame intake uses: limits, counters, the liveness tracker and the store's backlog. */
@@ -59,27 +59,35 @@ interface Job {
 
 /**
  * One connection's intake. A class, not closures per socket: with thousands
- * of idle boards connected, what every socket holds is memory per board.
+ * of idle boards connected, what every socket holds is memory per board. An
+ * endpoint's own object per socket may extend it (the board link does), so a
+ * board is one object here, not two; `target` is then the object itself.
  */
-class FrameIntake {
+export class FrameIntake {
   /** Made when a frame first has to wait: most never do. */
   private queue: Job[] | null = null;
   private queuedBytes = 0;
   private busy = false;
   private turnBytes = 0;
   private turnReset = false;
-  private readonly watch: StoreWatch | null;
+  private readonly target: FrameTarget;
 
   constructor(
-    private readonly ctx: Intake,
-    private readonly peer: Peer,
-    private readonly target: FrameTarget,
+    protected readonly ctx: Intake,
+    readonly peer: Peer,
+    target?: FrameTarget,
   ) {
-    this.watch = peer.endpoint === 'operator' ? null : (ctx.storeWatch ?? null);
+    this.target = target ?? (this as unknown as FrameTarget);
+  }
+
+  /** Starts reading the socket's frames into this intake. */
+  listen(): void {
+    this.peer.intake = this;
+    if ((this.peer.ws as GatewaySocket).handlers === undefined) this.peer.ws.on('message', onMessage);
   }
 
   /** A text frame, through the embedding's message middleware when there is one. */
-  private text(t: string): unknown {
+  private textFrame(t: string): unknown {
     const platform = this.ctx.platform;
     return platform ? platform.intake(this.peer, t, this.target) : this.target.text(t);
   }
@@ -112,7 +120,7 @@ class FrameIntake {
     this.spend(job.size);
     let r: unknown;
     try {
-      r = typeof job.data === 'string' ? this.text(job.data) : this.target.binary!(job.data);
+      r = typeof job.data === 'string' ? this.textFrame(job.data) : this.target.binary!(job.data);
     } catch (err) {
       this.fail(err);
       return false;
@@ -161,7 +169,8 @@ class FrameIntake {
       peer.error('FRAME_TOO_LARGE', `frame of ${size} bytes is larger than the limit of ${ctx.options.maxPayloadBytes}`);
       return;
     }
-    const watch = this.watch;
+    // Operators stay served while the store backs up.
+    const watch = peer.endpoint === 'operator' ? null : (ctx.storeWatch ?? null);
     if (watch?.pressured) {
       peer.pause('store');
       watch.onRelief(() => peer.resume('store'));
@@ -190,7 +199,7 @@ function newTurn(): void {
   for (const intake of list) intake.nextTurn();
 }
 
-/** One listener for every socket; the socket finds its own intake through its peer. */
+/** For a socket that is no GatewaySocket of a gateway (those hand frames to their peer's intake themselves). */
 function onMessage(this: WebSocket, data: RawData, isBinary: boolean): void {
   peerOf(this)!.intake!.message(data, isBinary);
 }
@@ -200,6 +209,12 @@ export function handleFrames(ctx: Intake, peer: Peer, onText: FrameHandler, onBi
 }
 
 export function handleFramesWith(ctx: Intake, peer: Peer, target: FrameTarget): void {
-  peer.intake = new FrameIntake(ctx, peer, target);
-  peer.ws.on('message', onMessage);
+  new Listening(ctx, peer, target);
+}
+
+class Listening extends FrameIntake {
+  constructor(ctx: Intake, peer: Peer, target: FrameTarget) {
+    super(ctx, peer, target);
+    this.listen();
+  }
 }

@@ -168,7 +168,8 @@ export class Platform extends EventEmitter<GatewayEvents> implements PeerObserve
   describe(req: IncomingMessage, endpoint: EndpointName, ip: string, path: string): ConnectionInfo {
     const ua = req.headers['user-agent'];
     return {
-      id: `${this.prefix}-${(++seq).toString(36)}`,
+      // One flat string, not the pieces it was joined from (kept for the connection's life).
+      id: Buffer.from(`${this.prefix}-${(++seq).toString(36)}`, 'latin1').toString('latin1'),
       endpoint,
       ip,
       path,
