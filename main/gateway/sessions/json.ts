@@ -1,14 +1,14 @@
 /** The session object every answer and event carries (firmware-protocol/sessions.ts `SessionJson`). */
 import type { LiveStroke, SessionJson } from '../../../firmware-protocol/index.js';
 import type { ChunkStats, SessionRow, Store } from '../store/types.js';
-import { SeqSet } from './seq-set.js';
+import { SeqSet, type Seqs } from './seq-set.js';
 
 export interface BoardProgress {
   deviceId: string;
   /** Seqs received and queued or written (for gap checks). */
-  accepted: SeqSet;
+  accepted: Seqs;
   /** Seqs on disk (for progress). */
-  durable: SeqSet;
+  durable: Seqs;
   frames: number;
   samples: number;
   finalSeq: number | null;

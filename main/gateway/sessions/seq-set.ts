@@ -8,7 +8,14 @@
  * and grows both ways. Behaves as a Set<number> does for the calls the
  * sessions make.
  */
-export class SeqSet {
+/** What the sessions read and write of a board's seqs: a SeqSet, or a plain Set<number> (tests, tools). */
+export interface Seqs extends Iterable<number> {
+  readonly size: number;
+  has(seq: number): boolean;
+  add(seq: number): unknown;
+}
+
+export class SeqSet implements Seqs {
   private from = 0;
   private to = 0;
   /** Members outside the run: seqs past a gap, and anything that is not a whole number >= 0. */
