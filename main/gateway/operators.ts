@@ -1,10 +1,13 @@
 /**
  * Operators on /ws/admin/: topic subscriptions and live events. Sensor
- * batches are coalesced: every batch that arrives in one turn of the event
- * loop (or of the `sensorFlushMs` window when set) goes out in one
- * `sensor_samples` frame. An idle loop sends each batch at once; a busy one
- * gathers more per frame. Each batch is serialized once per flush, whatever
- * the number of operators and topics that take it.
+ * batches are coalesced into `sensor_samples` frames, gathered only while the
+ * loop is busy: a batch waits for the turns of the event loop that bring more
+ * (boards whose frames came in while this one was handled), and goes out with
+ * them at the first turn that brings none, so an idle loop sends it after
+ * one empty turn, with no timer. A write per frame to each operator costs
+ * about as much as everything else a batch costs; gathered, the write is
+ * shared. `sensorFlushMs`, when set, is a fixed window instead. Each batch is
+ * serialized once per flush, whatever the number of operators and topics that take it.
  */
 import type { SensorBatch } from '../../firmware-protocol/index.js';
 import type { SamplesDroppedFrame } from '../../firmware-protocol/flow.js';
@@ -14,6 +17,10 @@ import type { OperatorFleet } from './fleet/hooks.js';
 export type { SensorBatch };
 import type { Peer } from './peer.js';
 
+
+/** A busy loop still sends what it gathered once the oldest batch waited this long, or this many wait. */
+const GATHER_MAX_MS = 1;
+const GATHER_MAX_BATCHES = 512;
 
 interface OperatorConn {
   peer: Peer;
@@ -27,6 +34,11 @@ export class OperatorHub {
   private readonly byPeer = new Map<Peer, OperatorConn>();
   private pending: SensorBatch[] = [];
   private flushScheduled = false;
+  /** Batches pushed since the last turn looked: none means the loop went idle, so the gathered ones go. */
+  private arrived = 0;
+  /** When the oldest pending batch came (performance.now()): a busy loop still flushes past GATHER_MAX_MS. */
+  private gatherFrom = 0;
+  private readonly lookNow = (): void => this.look();
   /** Operators subscribed to any sensor topic; kept so boards pay nothing when nobody watches. */
   private sensorWatchers = 0;
   private readonly flushNow = (): void => this.flushSensor();
@@ -120,15 +132,35 @@ export class OperatorHub {
   pushSensorLocal(batch: SensorBatch): void {
     if (this.sensorWatchers === 0) return;
     this.pending.push(batch);
+    this.arrived++;
     if (!this.flushScheduled) {
       this.flushScheduled = true;
-      // The turn of the loop by default: batches that arrive while the loop is busy share a frame,
-      // one that arrives on an idle loop goes at once instead of waiting out a window.
-      // A real timer on purpose: this is batching, not behaviour a test drives with its clock.
+      // Turns of the loop by default (look()); a real timer when a window is set: this is
+      // batching, not behaviour a test drives with its clock.
       const ms = this.ctx.options.sensorFlushMs;
       if (ms > 0) setTimeout(this.flushNow, ms).unref();
-      else setImmediate(this.flushNow);
+      else {
+        this.arrived = 0;
+        this.gatherFrom = performance.now();
+        setImmediate(this.lookNow);
+      }
     }
+  }
+
+  /**
+   * After each turn of the loop that has batches waiting: another turn if this one brought
+   * more (the loop is busy; what comes in meanwhile shares the frame), else the flush. The
+   * turn that brought the first batch counts as bringing none, so one empty turn (a poll that
+   * does not block) is all an idle loop adds.
+   */
+  private look(): void {
+    const more = this.arrived;
+    this.arrived = 0;
+    if (more > 0 && this.pending.length < GATHER_MAX_BATCHES && performance.now() - this.gatherFrom < GATHER_MAX_MS) {
+      setImmediate(this.lookNow);
+      return;
+    }
+    this.flushSensor();
   }
 
   private flushSensor(): void {
