@@ -33,6 +33,8 @@ export class OperatorHub {
   private readonly conns = new Set<OperatorConn>();
   private readonly byPeer = new Map<Peer, OperatorConn>();
   private pending: SensorBatch[] = [];
+  /** Per pending batch: its samples as the board wrote them (sample-text.ts), when known. */
+  private pendingSamples: (string | undefined)[] = [];
   private flushScheduled = false;
   /** Batches pushed since the last turn looked: none means the loop went idle, so the gathered ones go. */
   private arrived = 0;
@@ -124,14 +126,16 @@ export class OperatorHub {
     return this.sensorWatchers > 0;
   }
 
-  pushSensor(batch: SensorBatch): void {
+  /** `samplesJson`: `batch.samples` as JSON text already (the board's own), so it is not printed again. */
+  pushSensor(batch: SensorBatch, samplesJson?: string): void {
     this.ctx.fleet?.sensor(batch);
-    this.pushSensorLocal(batch);
+    this.pushSensorLocal(batch, samplesJson);
   }
 
-  pushSensorLocal(batch: SensorBatch): void {
+  pushSensorLocal(batch: SensorBatch, samplesJson?: string): void {
     if (this.sensorWatchers === 0) return;
     this.pending.push(batch);
+    this.pendingSamples.push(samplesJson);
     this.arrived++;
     if (!this.flushScheduled) {
       this.flushScheduled = true;
@@ -166,14 +170,17 @@ export class OperatorHub {
   private flushSensor(): void {
     this.flushScheduled = false;
     const batches = this.pending;
+    const texts = this.pendingSamples;
     this.pending = [];
+    this.pendingSamples = [];
     if (batches.length === 0) return;
     let all: string | undefined;
-    // Each batch serialized once, whatever the operators and topics that take it; no closures per flush.
-    const texts = new Array<string | undefined>(batches.length);
+    // Each batch serialized once, whatever the operators and topics that take it; no closures per
+    // flush. `texts` holds a batch's samples text until its whole text replaces it (frameOf).
     // Live samples are the first thing a slow operator loses: past a quarter of the send-buffer
     // cap they are left out (and counted), so events and replies still fit before the cap closes it.
     const dropAt = this.ctx.options.maxSendBufferBytes / 4;
+    let done: Uint8Array | undefined;
     for (const c of this.conns) {
       let idx: number[] | null = null;
       if (!c.topics.has('sensor')) {
@@ -194,20 +201,36 @@ export class OperatorHub {
         const frame: SamplesDroppedFrame = { type: 'samples_dropped', batches: d.batches, samples: d.samples, since: new Date(d.since).toISOString(), reason: 'the operator read too slowly: live sample batches were left out' };
         c.peer.send(frame);
       }
-      if (idx === null) c.peer.sendLive((all ??= frameOf(batches, texts, null)));
-      else c.peer.sendLive(frameOf(batches, texts, idx));
+      if (idx === null) c.peer.sendLive((all ??= frameOf(batches, texts, null, (done ??= new Uint8Array(batches.length)))));
+      else c.peer.sendLive(frameOf(batches, texts, idx, (done ??= new Uint8Array(batches.length))));
     }
   }
 }
 
-/** One `sensor_samples` frame of the batches `idx` names (null: all of them), each serialized at most once into `texts`. */
-function frameOf(batches: SensorBatch[], texts: (string | undefined)[], idx: number[] | null): string {
+/**
+ * One `sensor_samples` frame of the batches `idx` names (null: all of them), each serialized
+ * at most once: `texts[i]` comes in as batch i's samples text (or undefined) and is replaced by
+ * the batch's whole text, marked done in `done`.
+ */
+function frameOf(batches: SensorBatch[], texts: (string | undefined)[], idx: number[] | null, done: Uint8Array): string {
   let out = '{"type":"sensor_samples","batches":[';
   const n = idx === null ? batches.length : idx.length;
   for (let k = 0; k < n; k++) {
     const i = idx === null ? k : idx[k]!;
     if (k > 0) out += ',';
-    out += texts[i] ??= JSON.stringify(batches[i]);
+    if (done[i] === 0) {
+      done[i] = 1;
+      texts[i] = batchText(batches[i]!, texts[i]);
+    }
+    out += texts[i]!;
   }
   return out + ']}';
+}
+
+const num = (n: number | null): string => (n !== null && Number.isFinite(n) ? `${n}` : 'null');
+
+/** JSON.stringify(b), with `samples` taken as given when it is (the same keys, in the same order). */
+function batchText(b: SensorBatch, samples: string | undefined): string {
+  if (samples === undefined) return JSON.stringify(b);
+  return `{"device_id":${JSON.stringify(b.device_id)},"seq":${num(b.seq)},"session_id":${b.session_id === null ? 'null' : JSON.stringify(b.session_id)},"start_ms":${num(b.start_ms)},"rate_hz":${num(b.rate_hz)},"samples":${samples}}`;
 }

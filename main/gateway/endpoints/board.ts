@@ -15,6 +15,7 @@ import { handleFramesWith, type Intake } from './frames.js';
 import { AckRounds, CumulativeAcks } from './acks.js';
 import type { Socket } from 'node:net';
 import { sampleValues } from '../sessions/ingest.js';
+import { samplesText } from '../sample-text.js';
 
 /** What the board endpoint uses; `sampleSink` null: samples are live-only. */
 export type BoardEndpointDeps = Intake &
@@ -45,13 +46,18 @@ function onlyKeys(v: object, keys: ReadonlySet<string>): boolean {
   return true;
 }
 
+/** Whether the frame parseBoardFrame last passed took the one-pass check (then its text holds no key but its schema's). */
+let lastHot = false;
+
 function parseBoardFrame(text: string): Parsed<BoardFrame> {
+  lastHot = false;
   const j = parseJson(text);
   if (!j.ok) return { ok: false, error: errorFrame('INVALID_JSON') };
   const v = j.value;
   if (isObject(v) && typeof v.type === 'string') {
     const hot = HOT.get(v.type as 'heartbeat');
     if (hot && onlyKeys(v, hot.keys) && (v.type !== 'sensor_data' || (isObject(v.data) && onlyKeys(v.data, SAMPLE_KEYS))) && hot.check.Check(v)) {
+      lastHot = true;
       return { ok: true, frame: v as BoardFrame };
     }
   }
@@ -153,8 +159,11 @@ class BoardLink {
         const d = f.data;
         return this.batch({ deviceId, sessionId: f.session_id || null, seq: f.seq ?? null, startMs: f.timestamp, rateHz: 0, samples: [[d.ax, d.ay, d.az, d.gx, d.gy, d.gz]] });
       }
-      case 'batch_sensor_data':
-        return this.batch({ deviceId, sessionId: f.session_id || null, seq: f.seq, startMs: f.start_ms, rateHz: f.rate_hz, samples: f.samples });
+      case 'batch_sensor_data': {
+        // Operators get the samples as the board wrote them (sample-text.ts), when the frame's text is known to be plain.
+        const json = lastHot && ctx.operators.wantsSensor() ? (samplesText(text) ?? undefined) : undefined;
+        return this.batch({ deviceId, sessionId: f.session_id || null, seq: f.seq, startMs: f.start_ms, rateHz: f.rate_hz, samples: f.samples }, json);
+      }
       case 'upload_complete': {
         ctx.operators.publish('devices', { event: 'upload_complete', device_id: deviceId, session_id: f.session_id ?? null, last_seq: f.last_seq });
         const sink = ctx.sampleSink;
@@ -183,7 +192,7 @@ class BoardLink {
    * over its mark the socket stops being read, so TCP slows the board down
    * instead of the gateway buffering without bound.
    */
-  private batch(b: IncomingBatch): void | Promise<void> {
+  private batch(b: IncomingBatch, samplesJson?: string): void | Promise<void> {
     const { ctx, peer, acks } = this;
     ctx.metrics.sensorFrames++;
     ctx.metrics.sensorSamples += b.samples.length;
@@ -193,7 +202,7 @@ class BoardLink {
       ctx.boards.noteError(this.deviceId, r.code, r.message);
       return peer.error(r.code, r.message);
     }
-    ctx.operators.pushSensor({ device_id: this.deviceId, seq: b.seq, session_id: r.sessionId, start_ms: b.startMs, rate_hz: b.rateHz, samples: b.samples });
+    ctx.operators.pushSensor({ device_id: this.deviceId, seq: b.seq, session_id: r.sessionId, start_ms: b.startMs, rate_hz: b.rateHz, samples: b.samples }, samplesJson);
     ctx.recent?.add(this.deviceId, b.startMs, b.rateHz, b.samples);
     if (r.kind === 'live') {
       if (acks && !r.reason && b.seq !== null) return acks.add(b.seq, r.sessionId, false);
