@@ -1,13 +1,14 @@
 /**
  * Operators on /ws/admin/: topic subscriptions and live events. Sensor
  * batches are coalesced into `sensor_samples` frames, gathered only while the
- * loop is busy: a batch waits for the turns of the event loop that bring more
- * (boards whose frames came in while this one was handled), and goes out with
- * them at the first turn that brings none, so an idle loop sends it after
- * one empty turn, with no timer. A write per frame to each operator costs
- * about as much as everything else a batch costs; gathered, the write is
- * shared. `sensorFlushMs`, when set, is a fixed window instead. Each batch is
- * serialized once per flush, whatever the number of operators and topics that take it.
+ * loop is busy and with no timer: what arrives in one turn of the event loop
+ * shares a frame, and when frames trickle in one per turn (boards sending
+ * while the last one is handled) the next turns' join it, up to the first
+ * turn that brings none (look()). An idle loop sends a batch after one
+ * empty turn. A write to an operator costs about as much as everything else
+ * a batch costs; gathered, the write is shared. `sensorFlushMs`, when set, is
+ * a fixed window instead. Each batch is serialized once per flush, whatever
+ * the number of operators and topics that take it.
  */
 import type { SensorBatch } from '../../firmware-protocol/index.js';
 import type { SamplesDroppedFrame } from '../../firmware-protocol/flow.js';
@@ -19,7 +20,7 @@ import type { Peer } from './peer.js';
 
 
 /** A busy loop still sends what it gathered once the oldest batch waited this long, or this many wait. */
-const GATHER_MAX_MS = 1;
+const GATHER_MAX_MS = 0.3;
 const GATHER_MAX_BATCHES = 512;
 
 interface OperatorConn {
@@ -144,7 +145,6 @@ export class OperatorHub {
       const ms = this.ctx.options.sensorFlushMs;
       if (ms > 0) setTimeout(this.flushNow, ms).unref();
       else {
-        this.arrived = 0;
         this.gatherFrom = performance.now();
         setImmediate(this.lookNow);
       }
@@ -152,15 +152,16 @@ export class OperatorHub {
   }
 
   /**
-   * After each turn of the loop that has batches waiting: another turn if this one brought
-   * more (the loop is busy; what comes in meanwhile shares the frame), else the flush. The
-   * turn that brought the first batch counts as bringing none, so one empty turn (a poll that
-   * does not block) is all an idle loop adds.
+   * After each turn of the loop that has batches waiting. A turn that brought one batch is a
+   * trickle (frames of other boards come in one per turn while these are handled): another
+   * turn, which costs a poll that does not block, gathers what came meanwhile. A turn that
+   * brought none (the loop is idle) or several at once (what was waiting came in together)
+   * sends at once, as does a gather past GATHER_MAX_MS.
    */
   private look(): void {
     const more = this.arrived;
     this.arrived = 0;
-    if (more > 0 && this.pending.length < GATHER_MAX_BATCHES && performance.now() - this.gatherFrom < GATHER_MAX_MS) {
+    if (more === 1 && this.pending.length < GATHER_MAX_BATCHES && performance.now() - this.gatherFrom < GATHER_MAX_MS) {
       setImmediate(this.lookNow);
       return;
     }
@@ -169,6 +170,7 @@ export class OperatorHub {
 
   private flushSensor(): void {
     this.flushScheduled = false;
+    this.arrived = 0;
     const batches = this.pending;
     const texts = this.pendingSamples;
     this.pending = [];
