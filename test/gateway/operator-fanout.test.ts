@@ -103,6 +103,12 @@ describe('operator fan-out of board batches', () => {
       });
     }
     const total = 20 * FRAMES;
+    // Each board's acks (held until the fan-out of their turn went out): one per frame, in order.
+    const acked = Promise.all(boards.map(async (c) => {
+      const seqs: unknown[] = [];
+      for (let k = 0; k < FRAMES; k++) seqs.push((await c.next('data_ack')).seq);
+      return seqs;
+    }));
     const got = new Map<string, { seq: number; samples: number[][] }[]>();
     let n = 0;
     let frames = 0;
@@ -122,7 +128,8 @@ describe('operator fan-out of board batches', () => {
       assert.deepEqual(mine.map((b) => b.seq), Array.from({ length: FRAMES }, (_, k) => k), id);
       assert.deepEqual(mine.map((b) => b.samples), samples, id);
     }
-    // 500 batches that arrive while the loop is busy with the others share frames.
+    for (const seqs of await acked) assert.deepEqual(seqs, Array.from({ length: FRAMES }, (_, k) => k));
+        // 500 batches that arrive while the loop is busy with the others share frames.
     assert.ok(frames < total / 2, `${frames} frames for ${total} batches`);
     await Promise.all(boards.map((c) => c.close()));
   });

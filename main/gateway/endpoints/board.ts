@@ -80,6 +80,33 @@ function writeTogether(peer: Peer): void {
   });
 }
 
+/** Board sockets whose live acks wait for the end of this turn of the loop (ackAfterFanOut). */
+let turnCorked: Socket[] = [];
+const turnCorkedSet = new WeakSet<Socket>();
+
+function uncorkTurn(): void {
+  const list = turnCorked;
+  turnCorked = [];
+  for (const s of list) {
+    turnCorkedSet.delete(s);
+    s.uncork();
+  }
+}
+
+/**
+ * A live frame's `data_ack` leaves after this turn's operator fan-out, not before it: frames
+ * read in one turn each wrote their ack first, so the operators' frame waited for all those
+ * writes. Held until the check phase, after the fan-out's own immediate (queued earlier, when
+ * the frame's batch went to the operators); the same writes, in another order.
+ */
+function ackAfterFanOut(peer: Peer): void {
+  const s = (peer.ws as unknown as { _socket?: Socket })._socket;
+  if (!s || turnCorkedSet.has(s)) return;
+  turnCorkedSet.add(s);
+  s.cork();
+  if (turnCorked.push(s) === 1) setImmediate(uncorkTurn);
+}
+
 /** One ack round timer per gateway (its board endpoint's deps), shared by all its boards on cumulative acks. */
 const ackRounds = new WeakMap<BoardEndpointDeps, AckRounds>();
 
@@ -208,6 +235,7 @@ class BoardLink {
       if (acks && !r.reason && b.seq !== null) return acks.add(b.seq, r.sessionId, false);
       if (r.reason) return peer.send({ type: 'data_ack', seq: b.seq, session_id: r.sessionId, stored: false, reason: r.reason });
       // The hot path of live streaming: a template, not JSON.stringify, for the one frame a sample costs.
+      if (ctx.operators.wantsSensor()) ackAfterFanOut(peer);
       return peer.sendText(r.sessionId === null ? `{"type":"data_ack","seq":${b.seq === null ? 'null' : b.seq},"session_id":null,"stored":false}` : JSON.stringify({ type: 'data_ack', seq: b.seq, session_id: r.sessionId, stored: false }));
     }
     this.ackWhenDurable(r.durable, b.seq, r.sessionId);
