@@ -1,9 +1,13 @@
 /**
  * Operators on /ws/admin/: topic subscriptions and live events. Sensor
- * batches are coalesced: every batch that arrives in one turn of the event
- * loop (or of the `sensorFlushMs` window when set) goes out in one
- * `sensor_samples` frame. An idle loop sends each batch at once; a busy one
- * gathers more per frame. Each batch is serialized once per flush, whatever
+ * batches are coalesced into `sensor_samples` frames, gathered only while the
+ * loop is busy and with no timer: what arrives in one turn of the event loop
+ * shares a frame, and when frames trickle in one per turn (boards sending
+ * while the last one is handled) the next turns' join it, up to the first
+ * turn that brings none (look()). An idle loop sends a batch after one
+ * empty turn. A write to an operator costs about as much as everything else
+ * a batch costs; gathered, the write is shared. `sensorFlushMs`, when set, is
+ * a fixed window instead. Each batch is serialized once per flush, whatever
  * the number of operators and topics that take it.
  */
 import type { SensorBatch } from '../../firmware-protocol/index.js';
@@ -14,6 +18,10 @@ import type { OperatorFleet } from './fleet/hooks.js';
 export type { SensorBatch };
 import type { Peer } from './peer.js';
 
+
+/** A busy loop still sends what it gathered once the oldest batch waited this long, or this many wait. */
+const GATHER_MAX_MS = 0.3;
+const GATHER_MAX_BATCHES = 512;
 
 interface OperatorConn {
   peer: Peer;
@@ -26,7 +34,14 @@ export class OperatorHub {
   private readonly conns = new Set<OperatorConn>();
   private readonly byPeer = new Map<Peer, OperatorConn>();
   private pending: SensorBatch[] = [];
+  /** Per pending batch: its samples as the board wrote them (sample-text.ts), when known. */
+  private pendingSamples: (string | undefined)[] = [];
   private flushScheduled = false;
+  /** Batches pushed since the last turn looked: none means the loop went idle, so the gathered ones go. */
+  private arrived = 0;
+  /** When the oldest pending batch came (performance.now()): a busy loop still flushes past GATHER_MAX_MS. */
+  private gatherFrom = 0;
+  private readonly lookNow = (): void => this.look();
   /** Operators subscribed to any sensor topic; kept so boards pay nothing when nobody watches. */
   private sensorWatchers = 0;
   private readonly flushNow = (): void => this.flushSensor();
@@ -112,36 +127,62 @@ export class OperatorHub {
     return this.sensorWatchers > 0;
   }
 
-  pushSensor(batch: SensorBatch): void {
+  /** `samplesJson`: `batch.samples` as JSON text already (the board's own), so it is not printed again. */
+  pushSensor(batch: SensorBatch, samplesJson?: string): void {
     this.ctx.fleet?.sensor(batch);
-    this.pushSensorLocal(batch);
+    this.pushSensorLocal(batch, samplesJson);
   }
 
-  pushSensorLocal(batch: SensorBatch): void {
+  pushSensorLocal(batch: SensorBatch, samplesJson?: string): void {
     if (this.sensorWatchers === 0) return;
     this.pending.push(batch);
+    this.pendingSamples.push(samplesJson);
+    this.arrived++;
     if (!this.flushScheduled) {
       this.flushScheduled = true;
-      // The turn of the loop by default: batches that arrive while the loop is busy share a frame,
-      // one that arrives on an idle loop goes at once instead of waiting out a window.
-      // A real timer on purpose: this is batching, not behaviour a test drives with its clock.
+      // Turns of the loop by default (look()); a real timer when a window is set: this is
+      // batching, not behaviour a test drives with its clock.
       const ms = this.ctx.options.sensorFlushMs;
       if (ms > 0) setTimeout(this.flushNow, ms).unref();
-      else setImmediate(this.flushNow);
+      else {
+        this.gatherFrom = performance.now();
+        setImmediate(this.lookNow);
+      }
     }
+  }
+
+  /**
+   * After each turn of the loop that has batches waiting. A turn that brought one batch is a
+   * trickle (frames of other boards come in one per turn while these are handled): another
+   * turn, which costs a poll that does not block, gathers what came meanwhile. A turn that
+   * brought none (the loop is idle) or several at once (what was waiting came in together)
+   * sends at once, as does a gather past GATHER_MAX_MS.
+   */
+  private look(): void {
+    const more = this.arrived;
+    this.arrived = 0;
+    if (more === 1 && this.pending.length < GATHER_MAX_BATCHES && performance.now() - this.gatherFrom < GATHER_MAX_MS) {
+      setImmediate(this.lookNow);
+      return;
+    }
+    this.flushSensor();
   }
 
   private flushSensor(): void {
     this.flushScheduled = false;
+    this.arrived = 0;
     const batches = this.pending;
+    const texts = this.pendingSamples;
     this.pending = [];
+    this.pendingSamples = [];
     if (batches.length === 0) return;
     let all: string | undefined;
-    // Each batch serialized once, whatever the operators and topics that take it; no closures per flush.
-    const texts = new Array<string | undefined>(batches.length);
+    // Each batch serialized once, whatever the operators and topics that take it; no closures per
+    // flush. `texts` holds a batch's samples text until its whole text replaces it (frameOf).
     // Live samples are the first thing a slow operator loses: past a quarter of the send-buffer
     // cap they are left out (and counted), so events and replies still fit before the cap closes it.
     const dropAt = this.ctx.options.maxSendBufferBytes / 4;
+    let done: Uint8Array | undefined;
     for (const c of this.conns) {
       let idx: number[] | null = null;
       if (!c.topics.has('sensor')) {
@@ -162,20 +203,36 @@ export class OperatorHub {
         const frame: SamplesDroppedFrame = { type: 'samples_dropped', batches: d.batches, samples: d.samples, since: new Date(d.since).toISOString(), reason: 'the operator read too slowly: live sample batches were left out' };
         c.peer.send(frame);
       }
-      if (idx === null) c.peer.sendLive((all ??= frameOf(batches, texts, null)));
-      else c.peer.sendLive(frameOf(batches, texts, idx));
+      if (idx === null) c.peer.sendLive((all ??= frameOf(batches, texts, null, (done ??= new Uint8Array(batches.length)))));
+      else c.peer.sendLive(frameOf(batches, texts, idx, (done ??= new Uint8Array(batches.length))));
     }
   }
 }
 
-/** One `sensor_samples` frame of the batches `idx` names (null: all of them), each serialized at most once into `texts`. */
-function frameOf(batches: SensorBatch[], texts: (string | undefined)[], idx: number[] | null): string {
+/**
+ * One `sensor_samples` frame of the batches `idx` names (null: all of them), each serialized
+ * at most once: `texts[i]` comes in as batch i's samples text (or undefined) and is replaced by
+ * the batch's whole text, marked done in `done`.
+ */
+function frameOf(batches: SensorBatch[], texts: (string | undefined)[], idx: number[] | null, done: Uint8Array): string {
   let out = '{"type":"sensor_samples","batches":[';
   const n = idx === null ? batches.length : idx.length;
   for (let k = 0; k < n; k++) {
     const i = idx === null ? k : idx[k]!;
     if (k > 0) out += ',';
-    out += texts[i] ??= JSON.stringify(batches[i]);
+    if (done[i] === 0) {
+      done[i] = 1;
+      texts[i] = batchText(batches[i]!, texts[i]);
+    }
+    out += texts[i]!;
   }
   return out + ']}';
+}
+
+const num = (n: number | null): string => (n !== null && Number.isFinite(n) ? `${n}` : 'null');
+
+/** JSON.stringify(b), with `samples` taken as given when it is (the same keys, in the same order). */
+function batchText(b: SensorBatch, samples: string | undefined): string {
+  if (samples === undefined) return JSON.stringify(b);
+  return `{"device_id":${JSON.stringify(b.device_id)},"seq":${num(b.seq)},"session_id":${b.session_id === null ? 'null' : JSON.stringify(b.session_id)},"start_ms":${num(b.start_ms)},"rate_hz":${num(b.rate_hz)},"samples":${samples}}`;
 }

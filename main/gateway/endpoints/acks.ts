@@ -49,6 +49,13 @@ export class AckRounds {
   }
 }
 
+const byNumber = (a: number, b: number): number => a - b;
+
+function ascending(xs: number[]): boolean {
+  for (let i = 1; i < xs.length; i++) if (xs[i]! < xs[i - 1]!) return false;
+  return true;
+}
+
 export class CumulativeAcks {
   /** The group most acks go to (one session, all stored or all not); others, rarely, in `more`. */
   private first: Group | null = null;
@@ -88,7 +95,8 @@ export class CumulativeAcks {
   }
 
   private emitGroup(g: Group): void {
-    const seqs = g.seqs.length > 1 ? g.seqs.sort((a, b) => a - b) : g.seqs;
+    // Seqs come in order nearly always: sorting (which copies) only when they did not.
+    const seqs = ascending(g.seqs) ? g.seqs : g.seqs.sort(byNumber);
     let from = seqs[0]!;
     let prev = from;
     let except: number[] = [];

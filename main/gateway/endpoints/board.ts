@@ -15,6 +15,7 @@ import { FrameIntake, type Intake } from './frames.js';
 import { AckRounds, CumulativeAcks } from './acks.js';
 import type { Socket } from 'node:net';
 import { sampleValues } from '../sessions/ingest.js';
+import { samplesText } from '../sample-text.js';
 
 /** What the board endpoint uses; `sampleSink` null: samples are live-only. */
 export type BoardEndpointDeps = Intake &
@@ -45,13 +46,18 @@ function onlyKeys(v: object, keys: ReadonlySet<string>): boolean {
   return true;
 }
 
+/** Whether the frame parseBoardFrame last passed took the one-pass check (then its text holds no key but its schema's). */
+let lastHot = false;
+
 function parseBoardFrame(text: string): Parsed<BoardFrame> {
+  lastHot = false;
   const j = parseJson(text);
   if (!j.ok) return { ok: false, error: errorFrame('INVALID_JSON') };
   const v = j.value;
   if (isObject(v) && typeof v.type === 'string') {
     const hot = HOT.get(v.type as 'heartbeat');
     if (hot && onlyKeys(v, hot.keys) && (v.type !== 'sensor_data' || (isObject(v.data) && onlyKeys(v.data, SAMPLE_KEYS))) && hot.check.Check(v)) {
+      lastHot = true;
       return { ok: true, frame: v as BoardFrame };
     }
   }
@@ -72,6 +78,33 @@ function writeTogether(peer: Peer): void {
     corked.delete(s);
     s.uncork();
   });
+}
+
+/** Board sockets whose live acks wait for the end of this turn of the loop (ackAfterFanOut). */
+let turnCorked: Socket[] = [];
+const turnCorkedSet = new WeakSet<Socket>();
+
+function uncorkTurn(): void {
+  const list = turnCorked;
+  turnCorked = [];
+  for (const s of list) {
+    turnCorkedSet.delete(s);
+    s.uncork();
+  }
+}
+
+/**
+ * A live frame's `data_ack` leaves after this turn's operator fan-out, not before it: frames
+ * read in one turn each wrote their ack first, so the operators' frame waited for all those
+ * writes. Held until the check phase, after the fan-out's own immediate (queued earlier, when
+ * the frame's batch went to the operators); the same writes, in another order.
+ */
+function ackAfterFanOut(peer: Peer): void {
+  const s = (peer.ws as unknown as { _socket?: Socket })._socket;
+  if (!s || turnCorkedSet.has(s)) return;
+  turnCorkedSet.add(s);
+  s.cork();
+  if (turnCorked.push(s) === 1) setImmediate(uncorkTurn);
 }
 
 /** One ack round timer per gateway (its board endpoint's deps), shared by all its boards on cumulative acks. */
@@ -158,8 +191,11 @@ class BoardLink extends FrameIntake implements BoardConn {
         const d = f.data;
         return this.batch({ deviceId, sessionId: f.session_id || null, seq: f.seq ?? null, startMs: f.timestamp, rateHz: 0, samples: [[d.ax, d.ay, d.az, d.gx, d.gy, d.gz]] });
       }
-      case 'batch_sensor_data':
-        return this.batch({ deviceId, sessionId: f.session_id || null, seq: f.seq, startMs: f.start_ms, rateHz: f.rate_hz, samples: f.samples });
+      case 'batch_sensor_data': {
+        // Operators get the samples as the board wrote them (sample-text.ts), when the frame's text is known to be plain.
+        const json = lastHot && ctx.operators.wantsSensor() ? (samplesText(text) ?? undefined) : undefined;
+        return this.batch({ deviceId, sessionId: f.session_id || null, seq: f.seq, startMs: f.start_ms, rateHz: f.rate_hz, samples: f.samples }, json);
+      }
       case 'upload_complete': {
         ctx.operators.publish('devices', { event: 'upload_complete', device_id: deviceId, session_id: f.session_id ?? null, last_seq: f.last_seq });
         const sink = ctx.sampleSink;
@@ -188,7 +224,7 @@ class BoardLink extends FrameIntake implements BoardConn {
    * over its mark the socket stops being read, so TCP slows the board down
    * instead of the gateway buffering without bound.
    */
-  private batch(b: IncomingBatch): void | Promise<void> {
+  private batch(b: IncomingBatch, samplesJson?: string): void | Promise<void> {
     const { ctx, peer, acks } = this;
     ctx.metrics.sensorFrames++;
     ctx.metrics.sensorSamples += b.samples.length;
@@ -198,12 +234,13 @@ class BoardLink extends FrameIntake implements BoardConn {
       ctx.boards.noteError(this.deviceId, r.code, r.message);
       return peer.error(r.code, r.message);
     }
-    ctx.operators.pushSensor({ device_id: this.deviceId, seq: b.seq, session_id: r.sessionId, start_ms: b.startMs, rate_hz: b.rateHz, samples: b.samples });
+    ctx.operators.pushSensor({ device_id: this.deviceId, seq: b.seq, session_id: r.sessionId, start_ms: b.startMs, rate_hz: b.rateHz, samples: b.samples }, samplesJson);
     ctx.recent?.add(this.deviceId, b.startMs, b.rateHz, b.samples);
     if (r.kind === 'live') {
       if (acks && !r.reason && b.seq !== null) return acks.add(b.seq, r.sessionId, false);
       if (r.reason) return peer.send({ type: 'data_ack', seq: b.seq, session_id: r.sessionId, stored: false, reason: r.reason });
       // The hot path of live streaming: a template, not JSON.stringify, for the one frame a sample costs.
+      if (ctx.operators.wantsSensor()) ackAfterFanOut(peer);
       return peer.sendText(r.sessionId === null ? `{"type":"data_ack","seq":${b.seq === null ? 'null' : b.seq},"session_id":null,"stored":false}` : JSON.stringify({ type: 'data_ack', seq: b.seq, session_id: r.sessionId, stored: false }));
     }
     this.ackWhenDurable(r, b.seq, r.sessionId);

@@ -115,12 +115,12 @@ export class FrameIntake {
     this.drain();
   }
 
-  /** Runs one job; true if it went async (later frames must wait for it). */
-  private run(job: Job): boolean {
-    this.spend(job.size);
+  /** Runs one frame; true if it went async (later frames must wait for it). */
+  private run(data: string | Buffer, size: number): boolean {
+    this.spend(size);
     let r: unknown;
     try {
-      r = typeof job.data === 'string' ? this.textFrame(job.data) : this.target.binary!(job.data);
+      r = typeof data === 'string' ? this.textFrame(data) : this.target.binary!(data);
     } catch (err) {
       this.fail(err);
       return false;
@@ -139,20 +139,20 @@ export class FrameIntake {
     while (q !== null && q.length > 0 && !this.busy && this.turnBytes < TURN_BYTES) {
       const job = q.shift()!;
       this.queuedBytes -= job.size;
-      if (this.run(job)) break;
+      if (this.run(job.data, job.size)) break;
     }
     if (q === null || q.length === 0) this.peer.resume('intake');
   }
 
-  private enqueue(job: Job): void {
-    // The common case (nothing waiting, budget left) runs at once, without queueing.
+  private enqueue(data: string | Buffer, size: number): void {
+    // The common case (nothing waiting, budget left) runs at once, without queueing (or a job object).
     if (!this.busy && (this.queue === null || this.queue.length === 0) && this.turnBytes < TURN_BYTES) {
-      this.run(job);
+      this.run(data, size);
       return;
     }
     const q = (this.queue ??= []);
-    q.push(job);
-    this.queuedBytes += job.size;
+    q.push({ data, size });
+    this.queuedBytes += size;
     if (!this.busy || q.length >= MAX_WAITING || this.queuedBytes >= MAX_WAITING_BYTES) this.peer.pause('intake');
     if (!this.busy) this.spend(0);
   }
@@ -180,9 +180,9 @@ export class FrameIntake {
         peer.error('BAD_BINARY', 'this endpoint takes JSON text frames only');
         return;
       }
-      this.enqueue({ data: toBuffer(data), size });
+      this.enqueue(toBuffer(data), size);
     } else {
-      this.enqueue({ data: toBuffer(data).toString('utf8'), size });
+      this.enqueue(toBuffer(data).toString('utf8'), size);
     }
   }
 }

@@ -24,6 +24,8 @@ const gateway = await startGateway({
   logLevel: 'warn',
   // `--tls`: HTTPS and WSS with a certificate made in the throwaway folder (the TLS runs).
   tls: values.tls,
+  // No mDNS or UDP probe: a bench on the host network advertises nothing, and two runs do not contend for the probe port.
+  discovery: { mdns: false, udpProbePort: false },
 });
 if (record > 0) {
   const api = async (path: string, body: unknown): Promise<Record<string, unknown>> => {
