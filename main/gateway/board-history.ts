@@ -9,6 +9,12 @@
 export const HISTORY_PER_BOARD = 500;
 /** Boards with a history; past this the one heard from longest ago is forgotten. */
 export const HISTORY_BOARDS = 5000;
+/**
+ * Entries of one kind over all boards (about 15 MB of statuses). Without it the bound was
+ * boards x entries a board, 2.5 M entries, near 200 MB for a fleet heartbeating for hours; past
+ * it the board heard from longest ago gives up the older half of its entries first.
+ */
+export const HISTORY_ENTRIES = 200_000;
 
 export interface StatusEntry {
   at: number;
@@ -53,9 +59,15 @@ function sameHeartbeat(v: Record<string, unknown>, battery: number | undefined, 
   return keys === (battery === undefined ? 0 : 1) + (rssi === undefined ? 0 : 1) && v.battery === battery && v.rssi === rssi;
 }
 
-class Ring<T> {
+export class Ring<T> {
   private readonly byBoard = new Map<string, T[]>();
-  constructor(private readonly cap: number) {}
+  /** Entries over all boards. */
+  private total = 0;
+  constructor(
+    private readonly cap: number,
+    private readonly maxBoards = HISTORY_BOARDS,
+    private readonly maxEntries = HISTORY_ENTRIES,
+  ) {}
 
   push(deviceId: string, entry: T): void {
     let list = this.byBoard.get(deviceId);
@@ -64,8 +76,25 @@ class Ring<T> {
     // Re-inserted: the map's order is the order boards were last heard, oldest first.
     this.byBoard.set(deviceId, list);
     list.push(entry);
-    if (list.length > this.cap) list.splice(0, list.length - this.cap);
-    if (this.byBoard.size > HISTORY_BOARDS) this.byBoard.delete(this.byBoard.keys().next().value!);
+    this.total++;
+    if (list.length > this.cap) this.total -= list.splice(0, list.length - this.cap).length;
+    if (this.byBoard.size > this.maxBoards) this.forget(this.byBoard.keys().next().value!);
+    while (this.total > this.maxEntries) {
+      const [oldest, entries] = this.byBoard.entries().next().value!;
+      const drop = Math.ceil(entries.length / 2);
+      if (drop >= entries.length) this.forget(oldest);
+      else this.total -= entries.splice(0, drop).length;
+    }
+  }
+
+  private forget(deviceId: string): void {
+    this.total -= this.byBoard.get(deviceId)?.length ?? 0;
+    this.byBoard.delete(deviceId);
+  }
+
+  /** Entries kept over all boards. */
+  get size(): number {
+    return this.total;
   }
 
   of(deviceId: string): readonly T[] {
