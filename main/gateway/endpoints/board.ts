@@ -7,7 +7,7 @@ import { NotStored, type IncomingBatch, type SinkResult } from '../samples.js';
 import type { Base } from '../base.js';
 import type { BoardConn, BoardHub } from '../boards.js';
 import type { CommandQueue } from '../commands.js';
-import type { OperatorHub } from '../operators.js';
+import { LiveBatch, type OperatorHub } from '../operators.js';
 import type { SampleSink } from '../samples.js';
 import type { Peer } from '../peer.js';
 import type { RecentSamples } from '../recent-samples.js';
@@ -234,7 +234,7 @@ class BoardLink extends FrameIntake implements BoardConn {
       ctx.boards.noteError(this.deviceId, r.code, r.message);
       return peer.error(r.code, r.message);
     }
-    ctx.operators.pushSensor({ device_id: this.deviceId, seq: b.seq, session_id: r.sessionId, start_ms: b.startMs, rate_hz: b.rateHz, samples: b.samples }, samplesJson);
+    ctx.operators.pushSensor(new LiveBatch(this.deviceId, b.seq, r.sessionId, b.startMs, b.rateHz, b.samples), samplesJson);
     ctx.recent?.add(this.deviceId, b.startMs, b.rateHz, b.samples);
     if (r.kind === 'live') {
       if (acks && !r.reason && b.seq !== null) return acks.add(b.seq, r.sessionId, false);

@@ -15,7 +15,7 @@ import { gatewayError } from '../errors.js';
 export type SessionDeps = Pick<Core, 'store' | 'clock' | 'log' | 'boards' | 'commands' | 'operators' | 'users'>;
 import { NotStored, StoredFrame, type IncomingBatch, type SampleSink, type SinkResult, type UploadResult } from '../samples.js';
 import type { ChunkStats, SessionRow, SessionState } from '../store/types.js';
-import { IngestWriter, packSamples } from './ingest.js';
+import { FrameChunk, IngestWriter, packSamples } from './ingest.js';
 import { missingSeqs, sessionJson, type BoardProgress } from './json.js';
 import { frameEndMs, idlessRefusal, newFeed } from './feed.js';
 import { Completion } from './completion.js';
@@ -249,16 +249,8 @@ export class SessionManager implements SampleSink {
     board.accepted.add(b.seq);
     if (s.row.state === 'recording') this.liveStrokes.push(sessionId, b);
     const stored = new StoredFrame(sessionId);
-    this.writer.add({
-      sessionId,
-      deviceId: b.deviceId,
-      seq: b.seq,
-      startMs: b.startMs,
-      rateHz: b.rateHz,
-      count: b.samples.length,
-      data: b.values ? Buffer.from(b.values.buffer, b.values.byteOffset, b.values.byteLength) : packSamples(b.samples),
-      receivedAt: this.now(),
-    }, stored);
+    const data = b.values ? Buffer.from(b.values.buffer, b.values.byteOffset, b.values.byteLength) : packSamples(b.samples);
+    this.writer.add(new FrameChunk(sessionId, b.deviceId, b.seq, b.startMs, b.rateHz, b.samples.length, data, this.now()), stored);
     if (board.finalSeq !== null) stored.onDurable(() => this.checkComplete(s), () => undefined);
     return stored;
   }
