@@ -53,8 +53,8 @@ export class OperatorHub {
   private readonly conns = new Set<OperatorConn>();
   private readonly byPeer = new Map<Peer, OperatorConn>();
   private pending: SensorBatch[] = [];
-  /** Per pending batch: its samples as the board wrote them (sample-text.ts), when known. */
-  private pendingSamples: (string | undefined)[] = [];
+  /** Per pending batch: its text from start_ms on as the board wrote it (sample-text.ts), when known. */
+  private pendingTails: (string | undefined)[] = [];
   private flushScheduled = false;
   /** Batches pushed since the last turn looked: none means the loop went idle, so the gathered ones go. */
   private arrived = 0;
@@ -146,16 +146,16 @@ export class OperatorHub {
     return this.sensorWatchers > 0;
   }
 
-  /** `samplesJson`: `batch.samples` as JSON text already (the board's own), so it is not printed again. */
-  pushSensor(batch: SensorBatch, samplesJson?: string): void {
+  /** `tailJson`: the batch's text from start_ms on (batchTail: the board's own), so it is not printed again. */
+  pushSensor(batch: SensorBatch, tailJson?: string): void {
     this.ctx.fleet?.sensor(batch);
-    this.pushSensorLocal(batch, samplesJson);
+    this.pushSensorLocal(batch, tailJson);
   }
 
-  pushSensorLocal(batch: SensorBatch, samplesJson?: string): void {
+  pushSensorLocal(batch: SensorBatch, tailJson?: string): void {
     if (this.sensorWatchers === 0) return;
     this.pending.push(batch);
-    this.pendingSamples.push(samplesJson);
+    this.pendingTails.push(tailJson);
     this.arrived++;
     if (!this.flushScheduled) {
       this.flushScheduled = true;
@@ -191,13 +191,13 @@ export class OperatorHub {
     this.flushScheduled = false;
     this.arrived = 0;
     const batches = this.pending;
-    const texts = this.pendingSamples;
+    const texts = this.pendingTails;
     this.pending = [];
-    this.pendingSamples = [];
+    this.pendingTails = [];
     if (batches.length === 0) return;
     let all: string | undefined;
     // Each batch serialized once, whatever the operators and topics that take it; no closures per
-    // flush. `texts` holds a batch's samples text until its whole text replaces it (frameOf).
+    // flush. `texts` holds a batch's text from start_ms on until its whole text replaces it (frameOf).
     // Live samples are the first thing a slow operator loses: past a quarter of the send-buffer
     // cap they are left out (and counted), so events and replies still fit before the cap closes it.
     const dropAt = this.ctx.options.maxSendBufferBytes / 4;
@@ -230,7 +230,7 @@ export class OperatorHub {
 
 /**
  * One `sensor_samples` frame of the batches `idx` names (null: all of them), each serialized
- * at most once: `texts[i]` comes in as batch i's samples text (or undefined) and is replaced by
+ * at most once: `texts[i]` comes in as batch i's text from start_ms on (or undefined) and is replaced by
  * the batch's whole text, marked done in `done`.
  */
 function frameOf(batches: SensorBatch[], texts: (string | undefined)[], idx: number[] | null, done: Uint8Array): string {
@@ -250,8 +250,8 @@ function frameOf(batches: SensorBatch[], texts: (string | undefined)[], idx: num
 
 const num = (n: number | null): string => (n !== null && Number.isFinite(n) ? `${n}` : 'null');
 
-/** JSON.stringify(b), with `samples` taken as given when it is (the same keys, in the same order). */
-function batchText(b: SensorBatch, samples: string | undefined): string {
-  if (samples === undefined) return JSON.stringify(b);
-  return `{"device_id":${JSON.stringify(b.device_id)},"seq":${num(b.seq)},"session_id":${b.session_id === null ? 'null' : JSON.stringify(b.session_id)},"start_ms":${num(b.start_ms)},"rate_hz":${num(b.rate_hz)},"samples":${samples}}`;
+/** JSON.stringify(b), with the text from start_ms on taken as given when it is (the same keys, in the same order). */
+function batchText(b: SensorBatch, tail: string | undefined): string {
+  if (tail === undefined) return JSON.stringify(b);
+  return `{"device_id":${JSON.stringify(b.device_id)},"seq":${num(b.seq)},"session_id":${b.session_id === null ? 'null' : JSON.stringify(b.session_id)},${tail}}`;
 }

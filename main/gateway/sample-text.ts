@@ -31,12 +31,36 @@ const SAMPLES_AT = new RegExp(`"samples"${WS}:${WS}(\\[${WS}(?:${ROW}(?:,${WS}${
  * cannot lie in one; as a string value it is followed by `,` or `}` and is skipped.
  */
 export function samplesText(frame: string): string | null {
+  return lastValue(frame, QUOTE_KEY, SAMPLES_AT);
+}
+
+/** A JSON number as JSON writes one (the schema already refused what is not finite). */
+const NUMBER = '-?(?:0|[1-9][0-9]*)(?:\\.[0-9]+)?(?:[eE][+-]?[0-9]+)?';
+const START_AT = new RegExp(`"start_ms"${WS}:${WS}(${NUMBER})?`, 'y');
+const RATE_AT = new RegExp(`"rate_hz"${WS}:${WS}(${NUMBER})?`, 'y');
+
+/**
+ * The operator batch's text from `start_ms` on, `"start_ms":…,"rate_hz":…,"samples":…`, each
+ * value as the board wrote it (formatting a fractional time was a good part of what printing a
+ * batch still cost). Same preconditions as samplesText; null when any of the three is not found
+ * as such.
+ */
+export function batchTail(frame: string): string | null {
+  const samples = lastValue(frame, QUOTE_KEY, SAMPLES_AT);
+  if (samples === null) return null;
+  const start = lastValue(frame, '"start_ms"', START_AT);
+  const rate = start === null ? null : lastValue(frame, '"rate_hz"', RATE_AT);
+  return rate === null ? null : `"start_ms":${start},"rate_hz":${rate},"samples":${samples}`;
+}
+
+/** Group 1 of `at` matched at the last `key` that `at` matches from (see samplesText), or null. */
+function lastValue(frame: string, key: string, at: RegExp): string | null {
   let before = frame.length;
   for (;;) {
-    const k = before > 0 ? frame.lastIndexOf(QUOTE_KEY, before - 1) : -1;
+    const k = before > 0 ? frame.lastIndexOf(key, before - 1) : -1;
     if (k < 0) return null;
-    SAMPLES_AT.lastIndex = k;
-    const m = SAMPLES_AT.exec(frame);
+    at.lastIndex = k;
+    const m = at.exec(frame);
     if (m === null) {
       before = k;
       continue;

@@ -7,7 +7,7 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { samplesText } from '../../main/gateway/sample-text.js';
+import { batchTail, samplesText } from '../../main/gateway/sample-text.js';
 import { OPERATOR_TOKEN, startTestGateway, TestClient, type TestGateway } from '../support/gateway.js';
 
 /** Board texts the gateway takes, in formats JSON allows but JSON.stringify never makes. */
@@ -20,6 +20,10 @@ const ODD_FRAMES = [
   // A repeated key: JSON.parse keeps the last, so must the fan-out.
   '{"type":"batch_sensor_data","seq":5,"start_ms":50,"rate_hz":100,"samples":[[1,1,1,1,1,1]],"samples":[[3,3,3,3,3,3.000000000000001]]}',
   '{"type":"batch_sensor_data","seq":6,"start_ms":60.125,"rate_hz":100,"samples":[[3.4028234663852886e38,-1.401298464324817e-45,0.30000000000000004,1,2,3],[4,5,6,7,8,9]]}',
+  // Times and rates in other number forms, a repeated time, and a session id holding the keys.
+  '{"type":"batch_sensor_data","seq":7,"start_ms":7.0E1,"rate_hz":1e2,"samples":[[1,2,3,4,5,6]]}',
+  '{"type":"batch_sensor_data","seq":8,"start_ms":1,"rate_hz" :\t200.5,"start_ms" : 80.0000001,"samples":[[1,2,3,4,5,6]]}',
+  '{"type":"batch_sensor_data","session_id":"\\"start_ms\\":5,\\"rate_hz\\":6","seq":9,"start_ms":90,"rate_hz":100,"samples":[[6,5,4,3,2,1]]}',
 ];
 
 describe('samplesText: a batch frame\'s samples as written', () => {
@@ -47,6 +51,39 @@ describe('samplesText: a batch frame\'s samples as written', () => {
       assert.notEqual(got, null, text);
       assert.deepEqual(JSON.parse(got!), (JSON.parse(text) as { samples: unknown }).samples, text);
     }
+  });
+
+  test('batchTail: start_ms, rate_hz and samples as JSON.parse gives them, on odd and on 2000 random frames', () => {
+    const check = (text: string): void => {
+      const tail = batchTail(text);
+      assert.notEqual(tail, null, text);
+      const sent = JSON.parse(text) as { start_ms: number; rate_hz: number; samples: number[][] };
+      assert.deepEqual(JSON.parse(`{${tail!}}`), { start_ms: sent.start_ms, rate_hz: sent.rate_hz, samples: sent.samples }, text);
+    };
+    for (const text of ODD_FRAMES) check(text);
+    let seed = 11;
+    const rnd = (): number => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+    const sp = (): string => [' ', '', '\n', '\t', '  ', ''][Math.floor(rnd() * 6)]!;
+    const positive = (): string => {
+      const v = rnd() * 10 ** Math.floor(rnd() * 14 - 3);
+      const forms = [String(v), v.toExponential(), v.toExponential().toUpperCase(), v.toFixed(3), String(Math.round(v) + 1)];
+      return forms[Math.floor(rnd() * forms.length)]!;
+    };
+    for (let n = 0; n < 2000; n++) {
+      const fields = [`"seq"${sp()}:${sp()}${n}`, `"start_ms"${sp()}:${sp()}${rnd() < 0.2 ? '-' : ''}${positive()}`, `"rate_hz"${sp()}:${sp()}${positive()}`, `"samples"${sp()}:${sp()}[[1,2,3,4,5,${positive()}]]`];
+      // Any key order JSON allows.
+      for (let i = fields.length - 1; i > 0; i--) {
+        const j = Math.floor(rnd() * (i + 1));
+        [fields[i], fields[j]] = [fields[j]!, fields[i]!];
+      }
+      check(`{${sp()}"type":"batch_sensor_data",${fields.join(`${sp()},${sp()}`)}${sp()}}`);
+    }
+  });
+
+  test('batchTail: null when a value is not a plain number (the caller serializes instead)', () => {
+    assert.equal(batchTail('{"start_ms":"5","rate_hz":100,"samples":[[1,2,3,4,5,6]]}'), null);
+    assert.equal(batchTail('{"start_ms":5,"samples":[[1,2,3,4,5,6]]}'), null);
+    assert.equal(batchTail('{"start_ms":5,"rate_hz":null,"samples":[[1,2,3,4,5,6]]}'), null);
   });
 
   test('null when the value is not arrays of numbers (the caller serializes instead)', () => {

@@ -15,7 +15,7 @@ import { FrameIntake, type Intake } from './frames.js';
 import { AckRounds, CumulativeAcks } from './acks.js';
 import type { Socket } from 'node:net';
 import { sampleValues } from '../sessions/ingest.js';
-import { samplesText } from '../sample-text.js';
+import { batchTail } from '../sample-text.js';
 
 /** What the board endpoint uses; `sampleSink` null: samples are live-only. */
 export type BoardEndpointDeps = Intake &
@@ -192,8 +192,8 @@ class BoardLink extends FrameIntake implements BoardConn {
         return this.batch({ deviceId, sessionId: f.session_id || null, seq: f.seq ?? null, startMs: f.timestamp, rateHz: 0, samples: [[d.ax, d.ay, d.az, d.gx, d.gy, d.gz]] });
       }
       case 'batch_sensor_data': {
-        // Operators get the samples as the board wrote them (sample-text.ts), when the frame's text is known to be plain.
-        const json = lastHot && ctx.operators.wantsSensor() ? (samplesText(text) ?? undefined) : undefined;
+        // Operators get the numbers as the board wrote them (sample-text.ts), when the frame's text is known to be plain.
+        const json = lastHot && ctx.operators.wantsSensor() ? (batchTail(text) ?? undefined) : undefined;
         return this.batch({ deviceId, sessionId: f.session_id || null, seq: f.seq, startMs: f.start_ms, rateHz: f.rate_hz, samples: f.samples }, json);
       }
       case 'upload_complete': {
@@ -224,7 +224,7 @@ class BoardLink extends FrameIntake implements BoardConn {
    * over its mark the socket stops being read, so TCP slows the board down
    * instead of the gateway buffering without bound.
    */
-  private batch(b: IncomingBatch, samplesJson?: string): void | Promise<void> {
+  private batch(b: IncomingBatch, tailJson?: string): void | Promise<void> {
     const { ctx, peer, acks } = this;
     ctx.metrics.sensorFrames++;
     ctx.metrics.sensorSamples += b.samples.length;
@@ -234,7 +234,7 @@ class BoardLink extends FrameIntake implements BoardConn {
       ctx.boards.noteError(this.deviceId, r.code, r.message);
       return peer.error(r.code, r.message);
     }
-    ctx.operators.pushSensor(new LiveBatch(this.deviceId, b.seq, r.sessionId, b.startMs, b.rateHz, b.samples), samplesJson);
+    ctx.operators.pushSensor(new LiveBatch(this.deviceId, b.seq, r.sessionId, b.startMs, b.rateHz, b.samples), tailJson);
     ctx.recent?.add(this.deviceId, b.startMs, b.rateHz, b.samples);
     if (r.kind === 'live') {
       if (acks && !r.reason && b.seq !== null) return acks.add(b.seq, r.sessionId, false);
