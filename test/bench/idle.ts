@@ -8,7 +8,32 @@
  * of all those boards takes. Boards live in --loaders separate processes.
  *
  *   node --import tsx test/bench/idle.ts [--boards 10000] [--loaders 2] [--interval-ms 15000]
- *        [--rounds 2] [--only bare,courtside]
+ *        [--rounds 2] [--only bare,courtside] [--semi-space-mb 1]
+ *
+ * Both servers (every node process of each, Courtside's SQLite writer too)
+ * run with the same V8 young generation: `--max-semi-space-size` of
+ * --semi-space-mb (NODE_OPTIONS, which child processes inherit). V8 otherwise
+ * grows the young generation on demand, from 1 MB a semi-space up to 16: a
+ * server whose start-up already grew it (Courtside) pays nothing for it
+ * during the fleet's connect burst, while the bare server grows it there in
+ * some runs and not in others, 26 MB more or less of RSS (2.6 KB a board at
+ * 10,000) by chance. Held at the start-up size, the young generation is a
+ * fixed cost touched before the baseline in both, and what grows with the
+ * fleet is what every board keeps: old space, sockets, native buffers. It
+ * costs some extra scavenges (CPU), no memory. `--semi-space-mb 0`: V8's
+ * default growth, the measurement as it was before.
+ *
+ * Each reading is also taken settled: both servers run with the inspector on
+ * (127.0.0.1, a port of its own), and before the baseline and again after the
+ * last round the bench asks each for a full garbage collection through it
+ * (HeapProfiler.collectGarbage, the same call for both), then reads RSS. Read
+ * unsettled, a reading counts whatever garbage the last major GC left, and
+ * the baseline's free pages that the boards then fill: in one run 0.6 KB a
+ * board less than the next. `rss_per_board_kb` is the settled figure;
+ * `rss_per_board_kb_unsettled` the reading just before that collection, at
+ * the same moment in both. The device list of Courtside is timed after the
+ * readings, so its transient memory (10,000 boards described at once) is not
+ * counted as the idle boards'.
  *
  * One JSON document on stdout; exit 1 if a run failed, 2 on a bad flag.
  */
@@ -16,6 +41,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
+import WebSocket from 'ws';
 import { ChildSet, flagFailer, here, root, stopChild, tail, treeRssKb, waitForOutput, type Spawned } from './proc.js';
 
 type Target = 'bare' | 'courtside';
@@ -32,7 +58,7 @@ function flags() {
       options: {
         boards: { type: 'string', default: '10000' }, loaders: { type: 'string', default: '2' },
         'interval-ms': { type: 'string', default: '15000' }, rounds: { type: 'string', default: '2' },
-        only: { type: 'string', default: 'bare,courtside' },
+        only: { type: 'string', default: 'bare,courtside' }, 'semi-space-mb': { type: 'string', default: '1' },
       },
     }));
   } catch (e) {
@@ -50,22 +76,59 @@ function flags() {
     loaders: num('loaders', v.loaders, 1, 16),
     intervalMs: num('interval-ms', v['interval-ms'], 100, 120_000),
     rounds: num('rounds', v.rounds, 1, 20),
+    semiSpaceMb: num('semi-space-mb', v['semi-space-mb'], 0, 64),
     only,
   };
 }
 type Cfg = ReturnType<typeof flags>;
 
+/** The same for both servers: see the header. */
+function serverEnv(cfg: Cfg): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = { ...process.env, COURTSIDE_DISCOVERY: 'off' };
+  if (cfg.semiSpaceMb > 0) env.NODE_OPTIONS = `${env.NODE_OPTIONS ?? ''} --max-semi-space-size=${cfg.semiSpaceMb}`.trim();
+  return env;
+}
+
 async function startServer(cfg: Cfg, target: Target, dir: string) {
   if (target === 'bare') {
-    const p = children.spawn(['--import', 'tsx', join(here, 'servers/bare-relay.ts'), '--ack']);
+    const p = children.spawn([INSPECT, '--import', 'tsx', join(here, 'servers/bare-relay.ts'), '--ack'], serverEnv(cfg));
     const m = await waitForOutput(p, /^READY (\d+)$/m, 30_000, 'bare READY');
-    return { ...p, port: Number(m[1]) };
+    return { ...p, port: Number(m[1]), inspector: await inspectorUrl(p) };
   }
-  const p = children.spawn(['--import', 'tsx', join(root, 'main/cli.ts'), 'serve', '--host', '127.0.0.1', '--port', '0',
+  const p = children.spawn([INSPECT, '--import', 'tsx', join(root, 'main/cli.ts'), 'serve', '--host', '127.0.0.1', '--port', '0',
     '--db', join(dir, 'idle.sqlite'), '--data-dir', dir, '--operator-token', TOKEN, '--log-level', 'warn', '--no-mdns', '--udp-probe-port', '0',
-    '--max-connections', String(cfg.boards + 100)], { ...process.env, COURTSIDE_DISCOVERY: 'off' });
+    '--max-connections', String(cfg.boards + 100)], serverEnv(cfg));
   const m = await waitForOutput(p, /listening on 127\.0\.0\.1:(\d+)/, 30_000, 'gateway listening');
-  return { ...p, port: Number(m[1]) };
+  return { ...p, port: Number(m[1]), inspector: await inspectorUrl(p) };
+}
+
+/** The same for both servers: the inspector, for the settled readings (see the header). */
+const INSPECT = '--inspect=127.0.0.1:0';
+
+async function inspectorUrl(p: Spawned): Promise<string> {
+  for (let i = 0; i < 100; i++) {
+    const m = /Debugger listening on (ws:\/\/\S+)/.exec(p.err.join(''));
+    if (m) return m[1]!;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`no inspector address from the server: ${tail(p.err)}`);
+}
+
+/** A full garbage collection in the server (through its inspector), then a moment for its pages to go back. */
+async function settle(url: string): Promise<void> {
+  const ws = new WebSocket(url, { perMessageDeflate: false });
+  await new Promise<void>((ok, ko) => {
+    ws.once('error', ko);
+    ws.once('open', () => ws.send(JSON.stringify({ id: 1, method: 'HeapProfiler.collectGarbage' })));
+    ws.on('message', (d) => {
+      const r = JSON.parse(d.toString()) as { id?: number; error?: { message: string } };
+      if (r.id !== 1) return;
+      if (r.error) ko(new Error(`collectGarbage: ${r.error.message}`));
+      else ok();
+    });
+  });
+  ws.close();
+  await new Promise((r) => setTimeout(r, 1000));
 }
 
 async function deviceListMs(port: number): Promise<{ ms: number[]; devices: number }> {
@@ -89,6 +152,8 @@ async function runOne(cfg: Cfg, target: Target): Promise<Record<string, unknown>
     server = await startServer(cfg, target, dir);
     // Settled after start-up (migrations, module loading) before the baseline.
     await new Promise((r) => setTimeout(r, 2000));
+    const rssBeforeUnsettled = treeRssKb(server.child.pid!);
+    await settle(server.inspector);
     const rssBefore = treeRssKb(server.child.pid!);
     const t0 = performance.now();
     const per = Math.ceil(cfg.boards / cfg.loaders);
@@ -100,16 +165,19 @@ async function runOne(cfg: Cfg, target: Target): Promise<Record<string, unknown>
     }
     await Promise.all(loaders.map((p) => waitForOutput(p, /^CONNECTED \d+$/m, 300_000, 'loader CONNECTED')));
     const connectS = (performance.now() - t0) / 1000;
-    const list = target === 'courtside' ? await deviceListMs(server.port) : null;
     const results = (await Promise.all(loaders.map((p) => waitForOutput(p, /^(\{.*\})$/m, cfg.intervalMs * cfg.rounds + 120_000, 'loader result'))))
       .map((m) => JSON.parse(m[1]!) as { boards: number; heartbeats_sent: number; answered: number; unanswered: number; late: number; unexpected_closes: number; reply_ms: { p50: number; p99: number; max: number } });
+    const rssAfterUnsettled = treeRssKb(server.child.pid!);
+    await settle(server.inspector);
     const rssAfter = treeRssKb(server.child.pid!);
+    const list = target === 'courtside' ? await deviceListMs(server.port) : null;
     if (server.child.exitCode !== null) throw new Error(`server died: ${tail(server.err)}`);
     const sum = (k: 'heartbeats_sent' | 'answered' | 'unanswered' | 'late' | 'unexpected_closes') => results.reduce((n, r) => n + r[k], 0);
     return {
       target, boards: cfg.boards, loaders: loaders.length, connect_s: Math.round(connectS * 10) / 10,
       rss_before_mb: Math.round(rssBefore / 102.4) / 10, rss_after_mb: Math.round(rssAfter / 102.4) / 10,
       rss_per_board_kb: Math.round(((rssAfter - rssBefore) / cfg.boards) * 100) / 100,
+      rss_per_board_kb_unsettled: Math.round(((rssAfterUnsettled - rssBeforeUnsettled) / cfg.boards) * 100) / 100,
       heartbeats_sent: sum('heartbeats_sent'), answered: sum('answered'), unanswered: sum('unanswered'),
       late: sum('late'), unexpected_closes: sum('unexpected_closes'),
       all_answered_within_interval: sum('unanswered') === 0 && sum('late') === 0 && sum('answered') === sum('heartbeats_sent'),
