@@ -23,17 +23,23 @@
  * costs some extra scavenges (CPU), no memory. `--semi-space-mb 0`: V8's
  * default growth, the measurement as it was before.
  *
- * Each reading is also taken settled: both servers run with the inspector on
- * (127.0.0.1, a port of its own), and before the baseline and again after the
- * last round the bench asks each for a full garbage collection through it
- * (HeapProfiler.collectGarbage, the same call for both), then reads RSS. Read
+ * Each reading is also taken settled: every node process of both servers
+ * runs with the inspector on (NODE_OPTIONS, 127.0.0.1, a port of its own), and
+ * before the baseline and again after the last round the bench asks each
+ * process for a full garbage collection through it (HeapProfiler.collectGarbage,
+ * the same call for both; Courtside's SQLite writer is one of its processes),
+ * then reads RSS (six collections, the median of the last three readings:
+ * see settledRssKb). Read
  * unsettled, a reading counts whatever garbage the last major GC left, and
  * the baseline's free pages that the boards then fill: in one run 0.6 KB a
  * board less than the next. `rss_per_board_kb` is the settled figure;
  * `rss_per_board_kb_unsettled` the reading just before that collection, at
  * the same moment in both. The device list of Courtside is timed after the
  * readings, so its transient memory (10,000 boards described at once) is not
- * counted as the idle boards'.
+ * counted as the idle boards'. Before the baseline, both servers see the
+ * same 50 boards connect, heartbeat and leave: the code of connecting and
+ * answering is compiled then, a fixed cost, not the fleet's (the boards'
+ * reuse of what those 50 left is 0.5% of the fleet).
  *
  * One JSON document on stdout; exit 1 if a run failed, 2 on a bad flag.
  */
@@ -85,50 +91,72 @@ type Cfg = ReturnType<typeof flags>;
 /** The same for both servers: see the header. */
 function serverEnv(cfg: Cfg): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = { ...process.env, COURTSIDE_DISCOVERY: 'off' };
-  if (cfg.semiSpaceMb > 0) env.NODE_OPTIONS = `${env.NODE_OPTIONS ?? ''} --max-semi-space-size=${cfg.semiSpaceMb}`.trim();
+  const young = cfg.semiSpaceMb > 0 ? ` --max-semi-space-size=${cfg.semiSpaceMb}` : '';
+  env.NODE_OPTIONS = `${env.NODE_OPTIONS ?? ''}${young} --inspect=127.0.0.1:0`.trim();
   return env;
 }
 
 async function startServer(cfg: Cfg, target: Target, dir: string) {
   if (target === 'bare') {
-    const p = children.spawn([INSPECT, '--import', 'tsx', join(here, 'servers/bare-relay.ts'), '--ack'], serverEnv(cfg));
+    const p = children.spawn(['--import', 'tsx', join(here, 'servers/bare-relay.ts'), '--ack'], serverEnv(cfg));
     const m = await waitForOutput(p, /^READY (\d+)$/m, 30_000, 'bare READY');
-    return { ...p, port: Number(m[1]), inspector: await inspectorUrl(p) };
+    return { ...p, port: Number(m[1]) };
   }
-  const p = children.spawn([INSPECT, '--import', 'tsx', join(root, 'main/cli.ts'), 'serve', '--host', '127.0.0.1', '--port', '0',
+  const p = children.spawn(['--import', 'tsx', join(root, 'main/cli.ts'), 'serve', '--host', '127.0.0.1', '--port', '0',
     '--db', join(dir, 'idle.sqlite'), '--data-dir', dir, '--operator-token', TOKEN, '--log-level', 'warn', '--no-mdns', '--udp-probe-port', '0',
     '--max-connections', String(cfg.boards + 100)], serverEnv(cfg));
   const m = await waitForOutput(p, /listening on 127\.0\.0\.1:(\d+)/, 30_000, 'gateway listening');
-  return { ...p, port: Number(m[1]), inspector: await inspectorUrl(p) };
+  return { ...p, port: Number(m[1]) };
 }
 
-/** The same for both servers: the inspector, for the settled readings (see the header). */
-const INSPECT = '--inspect=127.0.0.1:0';
-
-async function inspectorUrl(p: Spawned): Promise<string> {
-  for (let i = 0; i < 100; i++) {
-    const m = /Debugger listening on (ws:\/\/\S+)/.exec(p.err.join(''));
-    if (m) return m[1]!;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error(`no inspector address from the server: ${tail(p.err)}`);
+/** The inspectors of the server's processes (each prints its address on the stderr they share). */
+function inspectorUrls(p: Spawned): string[] {
+  return [...p.err.join('').matchAll(/Debugger listening on (ws:\/\/\S+)/g)].map((m) => m[1]!);
 }
 
-/** A full garbage collection in the server (through its inspector), then a moment for its pages to go back. */
-async function settle(url: string): Promise<void> {
-  const ws = new WebSocket(url, { perMessageDeflate: false });
-  await new Promise<void>((ok, ko) => {
-    ws.once('error', ko);
-    ws.once('open', () => ws.send(JSON.stringify({ id: 1, method: 'HeapProfiler.collectGarbage' })));
-    ws.on('message', (d) => {
-      const r = JSON.parse(d.toString()) as { id?: number; error?: { message: string } };
-      if (r.id !== 1) return;
-      if (r.error) ko(new Error(`collectGarbage: ${r.error.message}`));
-      else ok();
+/** One full garbage collection in every process of the server, through its inspectors. */
+async function collect(urls: string[]): Promise<void> {
+  await Promise.all(urls.map(async (url) => {
+    const ws = new WebSocket(url, { perMessageDeflate: false });
+    await new Promise<void>((ok, ko) => {
+      ws.once('error', ko);
+      ws.once('open', () => ws.send(JSON.stringify({ id: 1, method: 'HeapProfiler.collectGarbage' })));
+      ws.on('message', (d) => {
+        const r = JSON.parse(d.toString()) as { id?: number; error?: { message: string } };
+        if (r.id !== 1) return;
+        if (r.error) ko(new Error(`collectGarbage: ${r.error.message}`));
+        else ok();
+      });
     });
-  });
-  ws.close();
-  await new Promise((r) => setTimeout(r, 1000));
+    ws.close();
+  }));
+}
+
+/**
+ * RSS of the server's process tree, settled: a full collection in every process, six times a
+ * second apart, the median of the readings after the last three. Pages freed by one collection
+ * go back to the system some collections later (a few MB three or four in, in both servers),
+ * so one collection alone leaves the baseline high by chance.
+ */
+async function settledRssKb(p: Spawned): Promise<{ kb: number; processes: number }> {
+  const urls = inspectorUrls(p);
+  if (urls.length === 0) throw new Error(`no inspector address from the server: ${tail(p.err)}`);
+  const kb: number[] = [];
+  for (let i = 0; i < 6; i++) {
+    await collect(urls);
+    await new Promise((r) => setTimeout(r, 1000));
+    if (i >= 3) kb.push(treeRssKb(p.child.pid!));
+  }
+  return { kb: kb.sort((a, b) => a - b)[1]!, processes: urls.length };
+}
+
+/** 50 boards connected, heard twice and gone again, before the baseline (see the header). */
+async function warmUp(cfg: Cfg, target: Target, port: number): Promise<void> {
+  const warm = children.spawn(['--import', 'tsx', join(here, 'idle-load.ts'), '--target', target, '--port', String(port),
+    '--boards', '50', '--offset', String(cfg.boards + 1000), '--interval-ms', '1000', '--rounds', '2']);
+  await waitForOutput(warm, /^(\{.*\})$/m, 120_000, 'warm-up result');
+  warm.child.stdin!.end();
+  await stopChild(warm.child, 10_000);
 }
 
 async function deviceListMs(port: number): Promise<{ ms: number[]; devices: number }> {
@@ -150,11 +178,11 @@ async function runOne(cfg: Cfg, target: Target): Promise<Record<string, unknown>
   const loaders: Spawned[] = [];
   try {
     server = await startServer(cfg, target, dir);
+    await warmUp(cfg, target, server.port);
     // Settled after start-up (migrations, module loading) before the baseline.
     await new Promise((r) => setTimeout(r, 2000));
     const rssBeforeUnsettled = treeRssKb(server.child.pid!);
-    await settle(server.inspector);
-    const rssBefore = treeRssKb(server.child.pid!);
+    const { kb: rssBefore, processes } = await settledRssKb(server);
     const t0 = performance.now();
     const per = Math.ceil(cfg.boards / cfg.loaders);
     for (let l = 0; l < cfg.loaders; l++) {
@@ -168,13 +196,12 @@ async function runOne(cfg: Cfg, target: Target): Promise<Record<string, unknown>
     const results = (await Promise.all(loaders.map((p) => waitForOutput(p, /^(\{.*\})$/m, cfg.intervalMs * cfg.rounds + 120_000, 'loader result'))))
       .map((m) => JSON.parse(m[1]!) as { boards: number; heartbeats_sent: number; answered: number; unanswered: number; late: number; unexpected_closes: number; reply_ms: { p50: number; p99: number; max: number } });
     const rssAfterUnsettled = treeRssKb(server.child.pid!);
-    await settle(server.inspector);
-    const rssAfter = treeRssKb(server.child.pid!);
+    const rssAfter = (await settledRssKb(server)).kb;
     const list = target === 'courtside' ? await deviceListMs(server.port) : null;
     if (server.child.exitCode !== null) throw new Error(`server died: ${tail(server.err)}`);
     const sum = (k: 'heartbeats_sent' | 'answered' | 'unanswered' | 'late' | 'unexpected_closes') => results.reduce((n, r) => n + r[k], 0);
     return {
-      target, boards: cfg.boards, loaders: loaders.length, connect_s: Math.round(connectS * 10) / 10,
+      target, boards: cfg.boards, loaders: loaders.length, processes_settled: processes, connect_s: Math.round(connectS * 10) / 10,
       rss_before_mb: Math.round(rssBefore / 102.4) / 10, rss_after_mb: Math.round(rssAfter / 102.4) / 10,
       rss_per_board_kb: Math.round(((rssAfter - rssBefore) / cfg.boards) * 100) / 100,
       rss_per_board_kb_unsettled: Math.round(((rssAfterUnsettled - rssBeforeUnsettled) / cfg.boards) * 100) / 100,
