@@ -72,8 +72,8 @@ export class Peer implements Pingable {
   observer: PeerObserver | null = null;
   /** How this endpoint answers a frame middleware refused (the envelope on /ws); default the plain error frame. */
   refuseWith: ((err: unknown, id: string | number | undefined) => void) | null = null;
-  /** This connection as handlers, middleware and events see it. */
-  info: ConnectionInfo | null = null;
+  /** The connection's info, or what it is made from when first read (see `info`). */
+  private infoRef: ConnectionInfo | LazyInfo | null = null;
   /** The endpoint's state for this socket, told when it closes (by the gateway's one close handler for every socket). */
   owner: { closed(): void } | null = null;
   /** The frame intake reading this socket (frames.ts), found by the one message handler of every socket. */
@@ -98,6 +98,22 @@ export class Peer implements Pingable {
     private readonly address: AddressBudget | null = null,
   ) {
     (ws as GatewaySocket).peer = this;
+  }
+
+  /** This connection as handlers, middleware and events see it: made when first read, then kept. */
+  get info(): ConnectionInfo | null {
+    const r = this.infoRef;
+    if (r instanceof LazyInfo) return (this.infoRef = r.make(this));
+    return r;
+  }
+
+  set info(v: ConnectionInfo | LazyInfo | null) {
+    this.infoRef = v;
+  }
+
+  /** What `info` is or is made from, without making it (null: the peer has none). */
+  get infoSource(): ConnectionInfo | LazyInfo | null {
+    return this.infoRef;
   }
 
   private get extra(): PeerRare {
@@ -348,6 +364,11 @@ export class Peer implements Pingable {
   close(code: number, reason: string): void {
     if (this.ws.readyState === WebSocket.OPEN || this.ws.readyState === WebSocket.CONNECTING) this.ws.close(code, reason);
   }
+}
+
+/** What a connection's info is made from the first time it is read (the platform's). */
+export abstract class LazyInfo {
+  abstract make(peer: Peer): ConnectionInfo;
 }
 
 /** A peer's state for pauses, limits hit and a backed-up socket: made the first time one happens. */

@@ -28,6 +28,7 @@ import { frontDoor } from './tls/front-door.js';
 import { plainRequest, refusePlainUpgrade } from './tls/plain.js';
 import { attachEnvelope } from './endpoints/ws.js';
 import type { ConnectionInfo, Platform } from './platform/platform.js';
+import type { LazyInfo } from './peer.js';
 
 type Route =
   | { endpoint: 'legacy' }
@@ -195,8 +196,10 @@ export function createGatewayServer({ core, dispatcher, hooks, storeWatch, serve
 
   const accept = (req: IncomingMessage, socket: Duplex, head: Buffer, endpoint: EndpointName, wire: (peer: Peer) => void) => {
     const ip = clientIp(req);
-    const info = platform.describe(req, endpoint, ip, ownCopy(requestUrl(req)?.pathname ?? ''));
-    if (!platform.hasConnectionMiddleware) return upgrade(req, socket, head, endpoint, wire, info, ip);
+    const path = ownCopy(requestUrl(req)?.pathname ?? '');
+    // Without connection middleware nobody reads the info before the socket is open: made when first read.
+    if (!platform.hasConnectionMiddleware) return upgrade(req, socket, head, endpoint, wire, platform.seedOf(req, path), ip);
+    const info = platform.describe(req, endpoint, ip, path);
     // Connection middleware may refuse before the upgrade, like every other refusal here.
     pendingUpgrades++;
     platform.admit(info, req).finally(() => pendingUpgrades--).then((ok) => {
@@ -205,7 +208,7 @@ export function createGatewayServer({ core, dispatcher, hooks, storeWatch, serve
       refuse(socket, 403, 'Forbidden');
     });
   };
-  const upgrade = (req: IncomingMessage, socket: Duplex, head: Buffer, endpoint: EndpointName, wire: (peer: Peer) => void, info: ConnectionInfo, ip: string) => {
+  const upgrade = (req: IncomingMessage, socket: Duplex, head: Buffer, endpoint: EndpointName, wire: (peer: Peer) => void, info: ConnectionInfo | LazyInfo, ip: string) => {
     wss.handleUpgrade(req, socket, head, (ws) => {
       // From here the WebSocket's own error listener destroys the socket: a second one is an array per socket.
       socket.off('error', destroySocket);
@@ -219,7 +222,7 @@ export function createGatewayServer({ core, dispatcher, hooks, storeWatch, serve
   const peerLimits: PeerLimits = { maxSendBufferBytes: options.maxSendBufferBytes, sendQueueThresholdBytes: options.sendQueueThresholdBytes, clock };
   const frameSpec = new BucketSpec(options.maxFramesPerSecond, options.maxFramesPerSecond * 2, clock);
   const byteSpec = options.maxBytesPerSecond > 0 ? new BucketSpec(options.maxBytesPerSecond, Math.max(options.maxBytesPerSecond * 2, options.maxPayloadBytes), clock) : null;
-  const onUpgraded = (ws: GatewaySocket, ip: string, endpoint: EndpointName, wire: (peer: Peer) => void, info: ConnectionInfo) => {
+  const onUpgraded = (ws: GatewaySocket, ip: string, endpoint: EndpointName, wire: (peer: Peer) => void, info: ConnectionInfo | LazyInfo) => {
     const peer = new Peer(ws, ip, endpoint, peerLimits, metrics, new TokenBucket(frameSpec), byteSpec ? new TokenBucket(byteSpec) : null, addressBudget(ip));
     sockets.add(ws);
     keepalive.add(peer);

@@ -14,7 +14,7 @@ import type { IncomingMessage } from 'node:http';
 import { errorFrame, FrameErrorCodes, isObject, parseJson, type ErrorFrame, type FrameErrorCode } from '../../../firmware-protocol/index.js';
 import { CourtsideError } from '../errors.js';
 import { systemClock, type Clock, type TimerHandle } from '../clock.js';
-import type { EndpointName, Peer, PeerObserver } from '../peer.js';
+import { LazyInfo, type EndpointName, type Peer, type PeerObserver } from '../peer.js';
 import { PlatformStats } from './stats.js';
 
 /** One connection as handlers, middleware and events see it. */
@@ -107,6 +107,34 @@ export const RETRY_DELAY_MS = 1000;
 
 let seq = 0;
 
+/**
+ * A connection's info is made from these when first read (a handler, an event, `connections()`):
+ * most board sockets are never asked, and the object with its metadata, id and boxed time is
+ * about 200 bytes a board. Times ms since EPOCH, a small integer kept in the object itself.
+ * Read, the info is made once and kept: every later reader gets the same object.
+ */
+const EPOCH = Date.now();
+
+abstract class InfoSeed extends LazyInfo {
+  /** Its platform's, on the prototype of the platform's own seed class. */
+  declare readonly platform: Platform;
+  constructor(
+    readonly seq: number,
+    readonly at: number,
+    readonly path: string,
+    readonly userAgent: string | null,
+    readonly origin: string | null,
+  ) {
+    super();
+  }
+
+  make(peer: Peer): ConnectionInfo {
+    return this.platform.infoOf(this, peer.endpoint, peer.ip);
+  }
+}
+
+type SeedClass = new (seq: number, at: number, path: string, userAgent: string | null, origin: string | null) => InfoSeed;
+
 /** The error frame for a handler that threw: its catalogue code when it threw a CourtsideError with a frame code, else HANDLER_FAILED. */
 export function handlerError(err: unknown, id: string | number | undefined): ErrorFrame {
   const code = err instanceof CourtsideError && Object.hasOwn(FrameErrorCodes, err.code) ? (err.code as FrameErrorCode) : 'HANDLER_FAILED';
@@ -118,8 +146,9 @@ export class Platform extends EventEmitter<GatewayEvents> implements PeerObserve
   private readonly handlers = new Map<string, Registered>();
   private readonly connectionMw: ConnectionMiddleware[] = [];
   private readonly messageMw: MessageMiddleware[] = [];
-  /** Open connections by id; each peer carries its info. */
-  private readonly live = new Map<string, Peer>();
+  /** Open connections by the number in their id; each peer carries its info (or what it is made from). */
+  private readonly live = new Map<number, Peer>();
+  private readonly Seed: SeedClass;
   private readonly plugins: (() => void)[] = [];
   private readonly prefix = `c${process.pid.toString(36)}${Date.now().toString(36)}`;
   /** Set by the gateway once it runs: operators' system_notification for alerts, health status. */
@@ -133,6 +162,9 @@ export class Platform extends EventEmitter<GatewayEvents> implements PeerObserve
   ) {
     super();
     this.stats = new PlatformStats(clock);
+    const Seed = class extends InfoSeed {};
+    Object.defineProperty(Seed.prototype, 'platform', { value: this });
+    this.Seed = Seed;
   }
 
   registerHandler(type: string, handler: MessageHandler, options: HandlerOptions = {}): this {
@@ -166,20 +198,42 @@ export class Platform extends EventEmitter<GatewayEvents> implements PeerObserve
   }
 
   describe(req: IncomingMessage, endpoint: EndpointName, ip: string, path: string): ConnectionInfo {
+    return this.infoOf(this.newSeed(req, path), endpoint, ip);
+  }
+
+  /** What the connection's info is made from when first read (LazyInfo): `added` takes it as well as an info. */
+  seedOf(req: IncomingMessage, path: string): LazyInfo {
+    return this.newSeed(req, path);
+  }
+
+  private newSeed(req: IncomingMessage, path: string): InfoSeed {
     const ua = req.headers['user-agent'];
+    return new this.Seed(++seq, this.clock.now() - EPOCH, path, typeof ua === 'string' ? ua : null, typeof req.headers.origin === 'string' ? req.headers.origin : null);
+  }
+
+  /** @internal The info a seed describes (InfoSeed.make). */
+  infoOf(s: InfoSeed, endpoint: EndpointName, ip: string): ConnectionInfo {
     return {
       // One flat string, not the pieces it was joined from (kept for the connection's life).
-      id: Buffer.from(`${this.prefix}-${(++seq).toString(36)}`, 'latin1').toString('latin1'),
+      id: Buffer.from(`${this.prefix}-${s.seq.toString(36)}`, 'latin1').toString('latin1'),
       endpoint,
       ip,
-      path,
-      userAgent: typeof ua === 'string' ? ua : null,
-      origin: typeof req.headers.origin === 'string' ? req.headers.origin : null,
-      connectedAt: this.clock.now(),
+      path: s.path,
+      userAgent: s.userAgent,
+      origin: s.origin,
+      connectedAt: s.at + EPOCH,
       sessionId: null,
       userId: null,
       metadata: {},
     };
+  }
+
+  /** The number in a connection id of this platform, or null. */
+  private seqOf(id: string): number | null {
+    if (typeof id !== 'string' || !id.startsWith(`${this.prefix}-`)) return null;
+    const tail = id.slice(this.prefix.length + 1);
+    const n = parseInt(tail, 36);
+    return Number.isSafeInteger(n) && n.toString(36) === tail ? n : null;
   }
 
   /** The connection phase: true when every middleware called next. */
@@ -205,24 +259,30 @@ export class Platform extends EventEmitter<GatewayEvents> implements PeerObserve
    * out are watched. The gateway calls `removed` when it closes (from its one
    * close handler: no listener or closure here per socket).
    */
-  added(info: ConnectionInfo, peer: Peer): void {
-    this.live.set(info.id, peer);
+  added(info: ConnectionInfo | LazyInfo, peer: Peer): void {
+    const key = info instanceof InfoSeed ? info.seq : this.seqOf((info as ConnectionInfo).id);
+    if (key === null) throw new Error(`not a connection id of this gateway: ${(info as ConnectionInfo).id}`);
+    this.live.set(key, peer);
     peer.info = info;
     this.stats.connected();
     peer.observer = this;
-    if (this.listenerCount('connection:added') > 0) this.emit('connection:added', info);
+    if (this.listenerCount('connection:added') > 0) this.emit('connection:added', peer.info!);
   }
 
   removed(peer: Peer, code: number, reason: Buffer): void {
-    const info = peer.info;
-    if (info === null || !this.live.delete(info.id)) return;
+    const held = peer.infoSource;
+    if (held === null) return;
+    const key = held instanceof InfoSeed ? held.seq : this.seqOf((held as ConnectionInfo).id);
+    if (key === null || this.live.get(key) !== peer) return;
+    this.live.delete(key);
     this.stats.disconnected();
-    if (this.listenerCount('connection:removed') > 0) this.emit('connection:removed', { ...info, code, reason: reason.toString() });
+    if (this.listenerCount('connection:removed') > 0) this.emit('connection:removed', { ...peer.info!, code, reason: reason.toString() });
   }
 
   /** PeerObserver: a frame went out to `peer`. */
   sent(peer: Peer, frame: Record<string, unknown> | string): void {
-    this.sentFrame(peer.info!, frame);
+    if (typeof frame !== 'string' && frame.type === 'error') this.stats.errors++;
+    if (this.listenerCount('message:sent') > 0) this.sentFrame(peer.info!, frame);
   }
 
   /** PeerObserver: a frame of a type the peer's endpoint does not know. */
@@ -271,9 +331,8 @@ export class Platform extends EventEmitter<GatewayEvents> implements PeerObserve
     }
   }
 
+  /** `message:sent` (there are listeners); errors were counted by `sent`. */
   private sentFrame(info: ConnectionInfo, frame: Record<string, unknown> | string): void {
-    if (typeof frame !== 'string' && frame.type === 'error') this.stats.errors++;
-    if (this.listenerCount('message:sent') === 0) return;
     const message = typeof frame === 'string' ? parseJson(frame) : { ok: true as const, value: frame };
     if (message.ok && isObject(message.value)) this.emit('message:sent', { message: message.value, connection: info });
   }
@@ -288,10 +347,11 @@ export class Platform extends EventEmitter<GatewayEvents> implements PeerObserve
    * shown to `message:received`, passed through message middleware.
    */
   intake(peer: Peer, text: string, target: { text(text: string): unknown }): unknown {
-    const info = peer.info;
     const start = this.clock.now();
-    const watched = info !== null && (this.messageMw.length > 0 || this.listenerCount('message:received') > 0);
+    // The info is read (and so made) only when middleware or a listener is there to see it.
+    const watched = peer.infoSource !== null && (this.messageMw.length > 0 || this.listenerCount('message:received') > 0);
     if (!watched) return this.timed(target.text(text), start);
+    const info = peer.info!;
     const j = parseJson(text);
     // Not an object with a type: the endpoint's own refusal answers it, middleware sees only frames.
     if (!j.ok || !isObject(j.value) || typeof j.value.type !== 'string') return this.timed(target.text(text), start);
@@ -326,7 +386,8 @@ export class Platform extends EventEmitter<GatewayEvents> implements PeerObserve
 
   /** Sends to one connection; on /ws the frame is wrapped in the envelope. False when it is not open. */
   sendToConnection(id: string, message: Record<string, unknown>): boolean {
-    const peer = this.live.get(id);
+    const key = this.seqOf(id);
+    const peer = key === null ? undefined : this.live.get(key);
     if (!peer || !peer.open) return false;
     peer.send(peer.endpoint === 'ws' ? this.envelope(message) : message);
     return true;
@@ -335,7 +396,10 @@ export class Platform extends EventEmitter<GatewayEvents> implements PeerObserve
   /** To every connection (of `/ws` unless a filter says otherwise); the number sent to. */
   broadcast(message: Record<string, unknown>, filter: (c: ConnectionInfo) => boolean = (c) => c.endpoint === 'ws'): number {
     let n = 0;
-    for (const { info } of this.live.values()) if (info !== null && filter(info) && this.sendToConnection(info.id, message)) n++;
+    for (const peer of this.live.values()) {
+      const info = peer.info;
+      if (info !== null && filter(info) && this.sendToConnection(info.id, message)) n++;
+    }
     return n;
   }
 
