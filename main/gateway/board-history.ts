@@ -4,6 +4,7 @@
  * number of boards: a board that reports every second for a week costs the same as one that
  * reported a few hundred times, and reading a page is a slice, never a scan of the store.
  */
+import { fromLoad, sinceLoad } from './epoch.js';
 
 /** Entries kept per board (newest win). */
 export const HISTORY_PER_BOARD = 500;
@@ -111,12 +112,8 @@ export class Ring<T> {
   }
 }
 
-/**
- * Entries keep their time as ms since this module loaded: a small integer is kept in the entry
- * itself, a timestamp of today is a boxed number of its own (16 bytes an entry). Pages give the
- * time since 1970 back.
- */
-const EPOCH = Date.now();
+// Entries keep their time as ms since load (epoch.ts), kept in the entry itself, not a boxed
+// number of its own (16 bytes an entry); pages give the time since 1970 back.
 
 export class BoardHistory {
   /** Times ms since EPOCH. */
@@ -124,7 +121,7 @@ export class BoardHistory {
   private readonly errors = new Ring<ErrorEntry>(HISTORY_PER_BOARD);
 
   status(deviceId: string, at: number, source: StatusEntry['source'], values: Record<string, unknown>): void {
-    this.statuses.push(deviceId, { at: after(this.statuses.of(deviceId), at - EPOCH), source, values });
+    this.statuses.push(deviceId, { at: after(this.statuses.of(deviceId), sinceLoad(at)), source, values });
   }
 
   /**
@@ -144,7 +141,7 @@ export class BoardHistory {
       if (battery !== undefined) values.battery = battery;
       if (rssi !== undefined) values.rssi = rssi;
     }
-    this.statuses.push(deviceId, { at: after(list, at - EPOCH), source: 'heartbeat', values });
+    this.statuses.push(deviceId, { at: after(list, sinceLoad(at)), source: 'heartbeat', values });
   }
 
   error(deviceId: string, at: number, code: string, message: string): void {
@@ -152,8 +149,8 @@ export class BoardHistory {
   }
 
   statusPage(deviceId: string, limit: number, before?: number): { items: StatusEntry[]; more: boolean } {
-    const page = pageOf(this.statuses.of(deviceId), limit, before === undefined ? undefined : before - EPOCH);
-    return { items: page.items.map((e) => ({ at: e.at + EPOCH, source: e.source, values: e.values })), more: page.more };
+    const page = pageOf(this.statuses.of(deviceId), limit, before === undefined ? undefined : sinceLoad(before));
+    return { items: page.items.map((e) => ({ at: fromLoad(e.at), source: e.source, values: e.values })), more: page.more };
   }
 
   errorPage(deviceId: string, limit: number, before?: number) {

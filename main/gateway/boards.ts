@@ -15,6 +15,7 @@ export const TOO_MANY_NEW_DEVICES_CLOSE = 4429;
 import type { Peer } from './peer.js';
 import type { OtaProgressFrame } from '../../firmware-protocol/index.js';
 import { BoardHistory } from './board-history.js';
+import { fromLoad, sinceLoad } from './epoch.js';
 
 /** What parts (OTA) hear of boards: connects, stored statuses, disconnects, ota_progress frames. */
 export interface BoardListener {
@@ -50,15 +51,9 @@ export interface BoardConn {
   connectionId: Promise<number | null> | number | null;
 }
 
-/**
- * Times a board record keeps are ms since this module loaded, not since 1970:
- * a small integer is kept in the object itself, a timestamp of today is a
- * boxed number of its own (16 bytes a time, three a heartbeating board).
- * Past 24 days of uptime they are boxed again, and still exact.
- */
-const EPOCH = Date.now();
-const rel = (t: number): number => t - EPOCH;
-const abs = (t: number | null): number | null => (t === null ? null : t + EPOCH);
+/** A board record's times are ms since load (epoch.ts): three small integers a heartbeating board, not three boxed numbers. */
+const rel = sinceLoad;
+const abs = (t: number | null): number | null => (t === null ? null : fromLoad(t));
 
 /**
  * What the hub keeps of one board: one record a board, its socket's

@@ -16,6 +16,7 @@ import { CourtsideError } from '../errors.js';
 import { systemClock, type Clock, type TimerHandle } from '../clock.js';
 import { LazyInfo, type EndpointName, type Peer, type PeerObserver } from '../peer.js';
 import { PlatformStats } from './stats.js';
+import { fromLoad, sinceLoad } from '../epoch.js';
 
 /** One connection as handlers, middleware and events see it. */
 export interface ConnectionInfo {
@@ -110,11 +111,9 @@ let seq = 0;
 /**
  * A connection's info is made from these when first read (a handler, an event, `connections()`):
  * most board sockets are never asked, and the object with its metadata, id and boxed time is
- * about 200 bytes a board. Times ms since EPOCH, a small integer kept in the object itself.
+ * about 200 bytes a board. Its time is ms since load (epoch.ts), kept in the object itself.
  * Read, the info is made once and kept: every later reader gets the same object.
  */
-const EPOCH = Date.now();
-
 abstract class InfoSeed extends LazyInfo {
   /** Its platform's, on the prototype of the platform's own seed class. */
   declare readonly platform: Platform;
@@ -208,7 +207,7 @@ export class Platform extends EventEmitter<GatewayEvents> implements PeerObserve
 
   private newSeed(req: IncomingMessage, path: string): InfoSeed {
     const ua = req.headers['user-agent'];
-    return new this.Seed(++seq, this.clock.now() - EPOCH, path, typeof ua === 'string' ? ua : null, typeof req.headers.origin === 'string' ? req.headers.origin : null);
+    return new this.Seed(++seq, sinceLoad(this.clock.now()), path, typeof ua === 'string' ? ua : null, typeof req.headers.origin === 'string' ? req.headers.origin : null);
   }
 
   /** @internal The info a seed describes (InfoSeed.make). */
@@ -221,7 +220,7 @@ export class Platform extends EventEmitter<GatewayEvents> implements PeerObserve
       path: s.path,
       userAgent: s.userAgent,
       origin: s.origin,
-      connectedAt: s.at + EPOCH,
+      connectedAt: fromLoad(s.at),
       sessionId: null,
       userId: null,
       metadata: {},
