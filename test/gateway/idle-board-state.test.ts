@@ -1,14 +1,14 @@
 /**
  * What an idle board costs the gateway was made smaller (one record a board, times kept as
  * small integers, history lists at their exact length, a heartbeat's values shared with the
- * status, connection info made only when read); what users see of those boards must not
- * change. Checked from outside with real ws boards on a manual clock, against what the test
+ * status, connection info made only when read, no listener table on a socket until one is
+ * added); what users see of those boards must not change. Checked from outside with real ws boards on a manual clock, against what the test
  * itself did and when (the clock is the truth for every time): the device list's times and
  * online state through connects, a replacing connection and a disconnect; each heartbeat in
  * the history with its own time and values, past the length where lists stop being copied,
  * and unchanged by a later status; and the connection info an embedding application reads
  * (`connections()`, `sendToConnection`, `connection:removed`) for sockets nobody asked about
- * while they connected.
+ * while they connected, and a listener added late to a socket made without a listener table.
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -157,7 +157,12 @@ describe('idle boards: what the device list, the history and connection info sho
     platform.on('connection:removed', (c) => removed.push(c));
     const d3 = await board('idle-d3');
     const d3Id = mine().find((c) => c.path === '/ws/esp32/idle-d3/')?.id;
+    // The gateway's socket keeps no listener table until a listener comes; one added then is heard.
+    const ws = gw.core.boards.get('idle-d3')!.peer.ws;
+    assert.equal(ws.listenerCount('close'), 0);
+    const heard = new Promise<number>((r) => ws.once('close', (code: number) => r(code)));
     await d3.close();
+    assert.equal(await heard, 1005);
     await d1.close();
     await eventually(() => removed.length === 2);
     assert.deepEqual(removed.map((r) => [r.path, r.connectedAt, r.code]).sort(), [['/ws/esp32/idle-d1/', t0, 1005], ['/ws/esp32/idle-d3/', t0 + 10, 1005]]);
