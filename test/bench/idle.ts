@@ -32,9 +32,21 @@
  * see settledRssKb). Read
  * unsettled, a reading counts whatever garbage the last major GC left, and
  * the baseline's free pages that the boards then fill: in one run 0.6 KB a
- * board less than the next. `rss_per_board_kb` is the settled figure;
- * `rss_per_board_kb_unsettled` the reading just before that collection, at
- * the same moment in both. The device list of Courtside is timed after the
+ * board less than the next.
+ *
+ * Even settled, a baseline holds free memory of its own start-up (pages of the
+ * heap not quite empty, the allocator's free lists) that the first boards then
+ * take: 0.8 KB a board between runs of one server, more in the one whose
+ * start-up did more (Courtside's baseline was 177 MB in one run, 231 in
+ * another). So the boards connect in two waves, the first half of the loaders
+ * and then the rest, with a settled reading between: `rss_per_board_kb` is
+ * the second wave's boards over what they added, each board's own cost once
+ * the start-up's leftovers are used up. The first wave's heartbeat rounds are
+ * under way at that reading, so the second wave's figure also carries some of
+ * the first wave's history: a server that keeps state per heartbeat
+ * (Courtside) is counted a little more, never less. `rss_per_board_kb_from_baseline`
+ * is the whole fleet over the settled baseline, `rss_per_board_kb_unsettled`
+ * the same without any collection (readings just before the settled ones). The device list of Courtside is timed after the
  * readings, so its transient memory (10,000 boards described at once) is not
  * counted as the idle boards'. Before the baseline, both servers see the
  * same 50 boards connect, heartbeat and leave: the code of connecting and
@@ -172,6 +184,8 @@ async function deviceListMs(port: number): Promise<{ ms: number[]; devices: numb
   return { ms, devices };
 }
 
+const perBoard = (kb: number, boards: number): number => Math.round((kb / boards) * 100) / 100;
+
 async function runOne(cfg: Cfg, target: Target): Promise<Record<string, unknown>> {
   const dir = mkdtempSync(join(tmpdir(), 'courtside-idle-bench-'));
   let server: Awaited<ReturnType<typeof startServer>> | undefined;
@@ -183,16 +197,26 @@ async function runOne(cfg: Cfg, target: Target): Promise<Record<string, unknown>
     await new Promise((r) => setTimeout(r, 2000));
     const rssBeforeUnsettled = treeRssKb(server.child.pid!);
     const { kb: rssBefore, processes } = await settledRssKb(server);
-    const t0 = performance.now();
     const per = Math.ceil(cfg.boards / cfg.loaders);
-    for (let l = 0; l < cfg.loaders; l++) {
-      const n = Math.min(per, cfg.boards - l * per);
-      if (n <= 0) break;
-      loaders.push(children.spawn(['--import', 'tsx', join(here, 'idle-load.ts'), '--target', target, '--port', String(server.port),
-        '--boards', String(n), '--offset', String(l * per), '--interval-ms', String(cfg.intervalMs), '--rounds', String(cfg.rounds)]));
+    // Two waves of loaders (the first half of them, then the rest), a settled reading between.
+    const firstWave = Math.max(1, Math.floor(cfg.loaders / 2));
+    let connectMs = 0;
+    let half: { boards: number; kb: number } | null = null;
+    for (const [from, to] of [[0, firstWave], [firstWave, cfg.loaders]] as const) {
+      const t0 = performance.now();
+      const wave: Spawned[] = [];
+      for (let l = from; l < to; l++) {
+        const n = Math.min(per, cfg.boards - l * per);
+        if (n <= 0) break;
+        wave.push(children.spawn(['--import', 'tsx', join(here, 'idle-load.ts'), '--target', target, '--port', String(server.port),
+          '--boards', String(n), '--offset', String(l * per), '--interval-ms', String(cfg.intervalMs), '--rounds', String(cfg.rounds)]));
+      }
+      loaders.push(...wave);
+      await Promise.all(wave.map((p) => waitForOutput(p, /^CONNECTED \d+$/m, 300_000, 'loader CONNECTED')));
+      connectMs += performance.now() - t0;
+      if (from === 0 && firstWave < cfg.loaders) half = { boards: Math.min(cfg.boards, firstWave * per), kb: (await settledRssKb(server)).kb };
     }
-    await Promise.all(loaders.map((p) => waitForOutput(p, /^CONNECTED \d+$/m, 300_000, 'loader CONNECTED')));
-    const connectS = (performance.now() - t0) / 1000;
+    const connectS = connectMs / 1000;
     const results = (await Promise.all(loaders.map((p) => waitForOutput(p, /^(\{.*\})$/m, cfg.intervalMs * cfg.rounds + 120_000, 'loader result'))))
       .map((m) => JSON.parse(m[1]!) as { boards: number; heartbeats_sent: number; answered: number; unanswered: number; late: number; unexpected_closes: number; reply_ms: { p50: number; p99: number; max: number } });
     const rssAfterUnsettled = treeRssKb(server.child.pid!);
@@ -203,8 +227,11 @@ async function runOne(cfg: Cfg, target: Target): Promise<Record<string, unknown>
     return {
       target, boards: cfg.boards, loaders: loaders.length, processes_settled: processes, connect_s: Math.round(connectS * 10) / 10,
       rss_before_mb: Math.round(rssBefore / 102.4) / 10, rss_after_mb: Math.round(rssAfter / 102.4) / 10,
-      rss_per_board_kb: Math.round(((rssAfter - rssBefore) / cfg.boards) * 100) / 100,
-      rss_per_board_kb_unsettled: Math.round(((rssAfterUnsettled - rssBeforeUnsettled) / cfg.boards) * 100) / 100,
+      rss_half_mb: half === null ? null : Math.round(half.kb / 102.4) / 10,
+      // The second wave's boards over what it added (see the header); with one loader, the whole fleet's.
+      rss_per_board_kb: half === null ? perBoard(rssAfter - rssBefore, cfg.boards) : perBoard(rssAfter - half.kb, cfg.boards - half.boards),
+      rss_per_board_kb_from_baseline: perBoard(rssAfter - rssBefore, cfg.boards),
+      rss_per_board_kb_unsettled: perBoard(rssAfterUnsettled - rssBeforeUnsettled, cfg.boards),
       heartbeats_sent: sum('heartbeats_sent'), answered: sum('answered'), unanswered: sum('unanswered'),
       late: sum('late'), unexpected_closes: sum('unexpected_closes'),
       all_answered_within_interval: sum('unanswered') === 0 && sum('late') === 0 && sum('answered') === sum('heartbeats_sent'),
