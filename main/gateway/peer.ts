@@ -5,7 +5,7 @@ import type { Clock, TimerHandle } from './clock.js';
 import type { TokenBucket } from './limits.js';
 import type { Metrics } from './metrics.js';
 import type { Pingable } from './keepalive.js';
-import type { ConnectionInfo } from './platform/platform.js';
+import { LazyInfo, type ConnectionInfo } from './platform/connection-info.js';
 import { NORMAL_RANK, SendBacklog } from './send-backlog.js';
 
 // The socket class is in socket.ts; these are here too, where they always were.
@@ -383,11 +383,6 @@ export class Peer implements Pingable {
   close(code: number, reason: string): void {
     if (this.ws.readyState === WebSocket.OPEN || this.ws.readyState === WebSocket.CONNECTING) this.ws.close(code, reason);
   }
-}
-
-/** What a connection's info is made from the first time it is read (the platform's). */
-export abstract class LazyInfo {
-  abstract make(peer: Peer): ConnectionInfo;
 }
 
 /** A peer's state for pauses, limits hit and a backed-up socket: made the first time one happens. */

@@ -28,7 +28,7 @@ import { frontDoor } from './tls/front-door.js';
 import { plainRequest, refusePlainUpgrade } from './tls/plain.js';
 import { attachEnvelope } from './endpoints/ws.js';
 import type { ConnectionInfo, Platform } from './platform/platform.js';
-import type { LazyInfo } from './peer.js';
+import type { LazyInfo } from './platform/connection-info.js';
 
 type Route =
   | { endpoint: 'legacy' }

@@ -14,27 +14,11 @@ import type { IncomingMessage } from 'node:http';
 import { errorFrame, FrameErrorCodes, isObject, parseJson, type ErrorFrame, type FrameErrorCode } from '../../../firmware-protocol/index.js';
 import { CourtsideError } from '../errors.js';
 import { systemClock, type Clock, type TimerHandle } from '../clock.js';
-import { LazyInfo, type EndpointName, type Peer, type PeerObserver } from '../peer.js';
+import type { EndpointName, Peer, PeerObserver } from '../peer.js';
 import { PlatformStats } from './stats.js';
-import { fromLoad, sinceLoad } from '../epoch.js';
+import { ConnectionInfos, nextSeq, type ConnectionInfo, type LazyInfo } from './connection-info.js';
 
-/** One connection as handlers, middleware and events see it. */
-export interface ConnectionInfo {
-  readonly id: string;
-  readonly endpoint: EndpointName;
-  readonly ip: string;
-  /** The upgrade's path, without the query (which may carry a token). */
-  readonly path: string;
-  readonly userAgent: string | null;
-  readonly origin: string | null;
-  /** ms since epoch, the gateway's clock. */
-  readonly connectedAt: number;
-  /** Set by `init` on /ws, or by connection middleware. */
-  sessionId: string | null;
-  userId: string | null;
-  /** What connection middleware returned, merged. */
-  readonly metadata: Record<string, unknown>;
-}
+export type { ConnectionInfo } from './connection-info.js';
 
 /** A frame a handler received: on /ws the envelope (id always set), elsewhere the endpoint's JSON object. */
 export type IncomingFrame = Record<string, unknown> & { type: string };
@@ -106,34 +90,6 @@ interface Registered {
 /** First wait before a failed handler runs again; doubled each time. */
 export const RETRY_DELAY_MS = 1000;
 
-let seq = 0;
-
-/**
- * A connection's info is made from these when first read (a handler, an event, `connections()`):
- * most board sockets are never asked, and the object with its metadata, id and boxed time is
- * about 200 bytes a board. Its time is ms since load (epoch.ts), kept in the object itself.
- * Read, the info is made once and kept: every later reader gets the same object.
- */
-abstract class InfoSeed extends LazyInfo {
-  /** Its platform's, on the prototype of the platform's own seed class. */
-  declare readonly platform: Platform;
-  constructor(
-    readonly seq: number,
-    readonly at: number,
-    readonly path: string,
-    readonly userAgent: string | null,
-    readonly origin: string | null,
-  ) {
-    super();
-  }
-
-  make(peer: Peer): ConnectionInfo {
-    return this.platform.infoOf(this, peer.endpoint, peer.ip);
-  }
-}
-
-type SeedClass = new (seq: number, at: number, path: string, userAgent: string | null, origin: string | null) => InfoSeed;
-
 /** The error frame for a handler that threw: its catalogue code when it threw a CourtsideError with a frame code, else HANDLER_FAILED. */
 export function handlerError(err: unknown, id: string | number | undefined): ErrorFrame {
   const code = err instanceof CourtsideError && Object.hasOwn(FrameErrorCodes, err.code) ? (err.code as FrameErrorCode) : 'HANDLER_FAILED';
@@ -147,9 +103,9 @@ export class Platform extends EventEmitter<GatewayEvents> implements PeerObserve
   private readonly messageMw: MessageMiddleware[] = [];
   /** Open connections by the number in their id; each peer carries its info (or what it is made from). */
   private readonly live = new Map<number, Peer>();
-  private readonly Seed: SeedClass;
   private readonly plugins: (() => void)[] = [];
   private readonly prefix = `c${process.pid.toString(36)}${Date.now().toString(36)}`;
+  private readonly infos: ConnectionInfos;
   /** Set by the gateway once it runs: operators' system_notification for alerts, health status. */
   notifyOperators: (message: string, level: 'warning' | 'info') => void = () => {};
   status: () => 'healthy' | 'degraded' | 'stopped' = () => 'stopped';
@@ -161,9 +117,7 @@ export class Platform extends EventEmitter<GatewayEvents> implements PeerObserve
   ) {
     super();
     this.stats = new PlatformStats(clock);
-    const Seed = class extends InfoSeed {};
-    Object.defineProperty(Seed.prototype, 'platform', { value: this });
-    this.Seed = Seed;
+    this.infos = new ConnectionInfos(this.prefix, clock);
   }
 
   registerHandler(type: string, handler: MessageHandler, options: HandlerOptions = {}): this {
@@ -197,42 +151,12 @@ export class Platform extends EventEmitter<GatewayEvents> implements PeerObserve
   }
 
   describe(req: IncomingMessage, endpoint: EndpointName, ip: string, path: string): ConnectionInfo {
-    return this.infoOf(this.newSeed(req, path), endpoint, ip);
+    return this.infos.info(this.infos.seed(req, path), endpoint, ip);
   }
 
-  /** What the connection's info is made from when first read (LazyInfo): `added` takes it as well as an info. */
+  /** What the connection's info is made from when first read (connection-info.ts): `added` takes it as well as an info. */
   seedOf(req: IncomingMessage, path: string): LazyInfo {
-    return this.newSeed(req, path);
-  }
-
-  private newSeed(req: IncomingMessage, path: string): InfoSeed {
-    const ua = req.headers['user-agent'];
-    return new this.Seed(++seq, sinceLoad(this.clock.now()), path, typeof ua === 'string' ? ua : null, typeof req.headers.origin === 'string' ? req.headers.origin : null);
-  }
-
-  /** @internal The info a seed describes (InfoSeed.make). */
-  infoOf(s: InfoSeed, endpoint: EndpointName, ip: string): ConnectionInfo {
-    return {
-      // One flat string, not the pieces it was joined from (kept for the connection's life).
-      id: Buffer.from(`${this.prefix}-${s.seq.toString(36)}`, 'latin1').toString('latin1'),
-      endpoint,
-      ip,
-      path: s.path,
-      userAgent: s.userAgent,
-      origin: s.origin,
-      connectedAt: fromLoad(s.at),
-      sessionId: null,
-      userId: null,
-      metadata: {},
-    };
-  }
-
-  /** The number in a connection id of this platform, or null. */
-  private seqOf(id: string): number | null {
-    if (typeof id !== 'string' || !id.startsWith(`${this.prefix}-`)) return null;
-    const tail = id.slice(this.prefix.length + 1);
-    const n = parseInt(tail, 36);
-    return Number.isSafeInteger(n) && n.toString(36) === tail ? n : null;
+    return this.infos.seed(req, path);
   }
 
   /** The connection phase: true when every middleware called next. */
@@ -259,7 +183,7 @@ export class Platform extends EventEmitter<GatewayEvents> implements PeerObserve
    * close handler: no listener or closure here per socket).
    */
   added(info: ConnectionInfo | LazyInfo, peer: Peer): void {
-    const key = info instanceof InfoSeed ? info.seq : this.seqOf((info as ConnectionInfo).id);
+    const key = this.infos.keyOf(info);
     if (key === null) throw new Error(`not a connection id of this gateway: ${(info as ConnectionInfo).id}`);
     this.live.set(key, peer);
     peer.info = info;
@@ -271,7 +195,7 @@ export class Platform extends EventEmitter<GatewayEvents> implements PeerObserve
   removed(peer: Peer, code: number, reason: Buffer): void {
     const held = peer.infoSource;
     if (held === null) return;
-    const key = held instanceof InfoSeed ? held.seq : this.seqOf((held as ConnectionInfo).id);
+    const key = this.infos.keyOf(held);
     if (key === null || this.live.get(key) !== peer) return;
     this.live.delete(key);
     this.stats.disconnected();
@@ -385,7 +309,7 @@ export class Platform extends EventEmitter<GatewayEvents> implements PeerObserve
 
   /** Sends to one connection; on /ws the frame is wrapped in the envelope. False when it is not open. */
   sendToConnection(id: string, message: Record<string, unknown>): boolean {
-    const key = this.seqOf(id);
+    const key = this.infos.seqOf(id);
     const peer = key === null ? undefined : this.live.get(key);
     if (!peer || !peer.open) return false;
     peer.send(peer.endpoint === 'ws' ? this.envelope(message) : message);
@@ -419,7 +343,7 @@ export class Platform extends EventEmitter<GatewayEvents> implements PeerObserve
   }
 
   newId(): string {
-    return `${this.prefix}-m${(++seq).toString(36)}`;
+    return `${this.prefix}-m${nextSeq().toString(36)}`;
   }
 
   getHealth() {
