@@ -4,6 +4,7 @@ import { parseOtaFailSpec } from '../simulator/ota.js';
 import { LOG_LEVELS } from '../gateway/log.js';
 import { startGateway, type Gateway } from '../gateway/index.js';
 import { launchOptions } from '../gateway/launch.js';
+import { tuneHeapForStreaming } from '../gateway/heap.js';
 import { GatewayError } from '../gateway/errors.js';
 import { VERSION } from '../gateway/version.js';
 import { defaultDataDir, DEFAULTS } from '../gateway/options.js';
@@ -224,6 +225,7 @@ export function serveCommand(argv: string[], io: CommandIO): Promise<number> {
     // undefined: the settings file decides (off when it says nothing).
     const tls = tlsCert !== undefined && tlsKey !== undefined ? { certFile: tlsCert, keyFile: tlsKey } : values.tls ? true : values['no-tls'] ? false : undefined;
     let gw: Gateway;
+    tuneHeapForStreaming();
     try {
       // The settings file (data folder) first, the flags over it: the same composition as the desktop app.
       gw = await startGateway({

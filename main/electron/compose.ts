@@ -7,6 +7,7 @@
 import { X509Certificate } from 'node:crypto';
 import { startGateway, type Gateway, type GatewayOptions } from '../gateway/index.js';
 import { launchOptions } from '../gateway/launch.js';
+import { tuneHeapForStreaming } from '../gateway/heap.js';
 import { normalizeFingerprint } from '../../firmware-protocol/tls.js';
 
 /**
@@ -34,5 +35,7 @@ export function isGatewayCertificate(pem: string, fingerprint: string | null): b
 }
 
 export function startDesktopGateway(userDataDir: string, extra: Pick<GatewayOptions, 'logger' | 'env'> = {}): Promise<Gateway> {
+  // The same heap settings as `courtside serve`: the app's main process is the gateway's.
+  tuneHeapForStreaming();
   return startGateway(desktopGatewayOptions(userDataDir, extra));
 }

@@ -9,10 +9,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { startGateway } from '../../../main/gateway/index.js';
+import { tuneHeapForStreaming } from '../../../main/gateway/heap.js';
 
 const { values } = parseArgs({ strict: true, options: { record: { type: 'string' }, tls: { type: 'boolean', default: false } } });
 const record = values.record === undefined ? 0 : Number(values.record);
 
+// As `courtside serve` does before it starts the gateway.
+tuneHeapForStreaming();
 const dir = mkdtempSync(join(tmpdir(), 'courtside-bench-'));
 const gateway = await startGateway({
   host: '127.0.0.1',
