@@ -46,7 +46,12 @@
  * the first wave's history: a server that keeps state per heartbeat
  * (Courtside) is counted a little more, never less. `rss_per_board_kb_from_baseline`
  * is the whole fleet over the settled baseline, `rss_per_board_kb_unsettled`
- * the same without any collection (readings just before the settled ones). The device list of Courtside is timed after the
+ * the same without any collection (readings just before the settled ones).
+ * Beside them, for where the memory is: `rss_main_per_board_kb` (the server's
+ * own process; Courtside's SQLite writer is the rest of its tree) and the V8
+ * heaps of all its processes through the same inspectors (Runtime.getHeapUsage),
+ * `heap_used_per_board_kb` live and `heap_total_per_board_kb` held from the
+ * system; RSS beyond the heap held is native (sockets, buffers, the allocator). The device list of Courtside is timed after the
  * readings, so its transient memory (10,000 boards described at once) is not
  * counted as the idle boards'. Before the baseline, both servers see the
  * same 50 boards connect, heartbeat and leave: the code of connecting and
@@ -55,7 +60,7 @@
  *
  * One JSON document on stdout; exit 1 if a run failed, 2 on a bad flag.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -121,28 +126,32 @@ async function startServer(cfg: Cfg, target: Target, dir: string) {
   return { ...p, port: Number(m[1]) };
 }
 
-/** The inspectors of the server's processes (each prints its address on the stderr they share). */
+/** The inspectors of the server's processes (each prints its address on the stderr they share; whole lines only). */
 function inspectorUrls(p: Spawned): string[] {
-  return [...p.err.join('').matchAll(/Debugger listening on (ws:\/\/\S+)/g)].map((m) => m[1]!);
+  return [...p.err.join('').matchAll(/Debugger listening on (ws:\/\/[\d.]+:\d+\/[0-9a-f-]{36})\r?\n/g)].map((m) => m[1]!);
 }
 
-/** One full garbage collection in every process of the server, through its inspectors. */
-async function collect(urls: string[]): Promise<void> {
-  await Promise.all(urls.map(async (url) => {
+/** One inspector call in each process of the server; the results in the same order. */
+async function inspect(urls: string[], method: string): Promise<Record<string, unknown>[]> {
+  return Promise.all(urls.map(async (url) => {
     const ws = new WebSocket(url, { perMessageDeflate: false });
-    await new Promise<void>((ok, ko) => {
+    const result = await new Promise<Record<string, unknown>>((ok, ko) => {
       ws.once('error', ko);
-      ws.once('open', () => ws.send(JSON.stringify({ id: 1, method: 'HeapProfiler.collectGarbage' })));
+      ws.once('open', () => ws.send(JSON.stringify({ id: 1, method })));
       ws.on('message', (d) => {
-        const r = JSON.parse(d.toString()) as { id?: number; error?: { message: string } };
+        const r = JSON.parse(d.toString()) as { id?: number; result?: Record<string, unknown>; error?: { message: string } };
         if (r.id !== 1) return;
-        if (r.error) ko(new Error(`collectGarbage: ${r.error.message}`));
-        else ok();
+        if (r.error) ko(new Error(`${method}: ${r.error.message}`));
+        else ok(r.result ?? {});
       });
     });
     ws.close();
+    return result;
   }));
 }
+
+/** A settled reading: the tree's RSS, the main process's, and the V8 heaps of all (used, and held from the system). */
+interface Reading { kb: number; mainKb: number; heapUsedKb: number; heapTotalKb: number; processes: number }
 
 /**
  * RSS of the server's process tree, settled: a full collection in every process, six times a
@@ -150,16 +159,30 @@ async function collect(urls: string[]): Promise<void> {
  * go back to the system some collections later (a few MB three or four in, in both servers),
  * so one collection alone leaves the baseline high by chance.
  */
-async function settledRssKb(p: Spawned): Promise<{ kb: number; processes: number }> {
+async function settledRssKb(p: Spawned): Promise<Reading> {
   const urls = inspectorUrls(p);
   if (urls.length === 0) throw new Error(`no inspector address from the server: ${tail(p.err)}`);
   const kb: number[] = [];
+  const mainKb: number[] = [];
   for (let i = 0; i < 6; i++) {
-    await collect(urls);
+    await inspect(urls, 'HeapProfiler.collectGarbage');
     await new Promise((r) => setTimeout(r, 1000));
-    if (i >= 3) kb.push(treeRssKb(p.child.pid!));
+    if (i >= 3) {
+      kb.push(treeRssKb(p.child.pid!));
+      mainKb.push(rssKb(p.child.pid!));
+    }
   }
-  return { kb: kb.sort((a, b) => a - b)[1]!, processes: urls.length };
+  const heaps = (await inspect(urls, 'Runtime.getHeapUsage')) as { usedSize: number; totalSize: number }[];
+  const mid = (xs: number[]) => xs.sort((a, b) => a - b)[1]!;
+  return {
+    kb: mid(kb), mainKb: mid(mainKb), processes: urls.length,
+    heapUsedKb: heaps.reduce((n, h) => n + h.usedSize, 0) / 1024, heapTotalKb: heaps.reduce((n, h) => n + h.totalSize, 0) / 1024,
+  };
+}
+
+/** One process's resident kB. */
+function rssKb(pid: number): number {
+  return Number(/VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0);
 }
 
 /** 50 boards connected, heard twice and gone again, before the baseline (see the header). */
@@ -196,12 +219,13 @@ async function runOne(cfg: Cfg, target: Target): Promise<Record<string, unknown>
     // Settled after start-up (migrations, module loading) before the baseline.
     await new Promise((r) => setTimeout(r, 2000));
     const rssBeforeUnsettled = treeRssKb(server.child.pid!);
-    const { kb: rssBefore, processes } = await settledRssKb(server);
+    const base = await settledRssKb(server);
+    const rssBefore = base.kb;
     const per = Math.ceil(cfg.boards / cfg.loaders);
     // Two waves of loaders (the first half of them, then the rest), a settled reading between.
     const firstWave = Math.max(1, Math.floor(cfg.loaders / 2));
     let connectMs = 0;
-    let half: { boards: number; kb: number } | null = null;
+    let half: (Reading & { boards: number }) | null = null;
     for (const [from, to] of [[0, firstWave], [firstWave, cfg.loaders]] as const) {
       const t0 = performance.now();
       const wave: Spawned[] = [];
@@ -214,22 +238,28 @@ async function runOne(cfg: Cfg, target: Target): Promise<Record<string, unknown>
       loaders.push(...wave);
       await Promise.all(wave.map((p) => waitForOutput(p, /^CONNECTED \d+$/m, 300_000, 'loader CONNECTED')));
       connectMs += performance.now() - t0;
-      if (from === 0 && firstWave < cfg.loaders) half = { boards: Math.min(cfg.boards, firstWave * per), kb: (await settledRssKb(server)).kb };
+      if (from === 0 && firstWave < cfg.loaders) half = { boards: Math.min(cfg.boards, firstWave * per), ...(await settledRssKb(server)) };
     }
     const connectS = connectMs / 1000;
     const results = (await Promise.all(loaders.map((p) => waitForOutput(p, /^(\{.*\})$/m, cfg.intervalMs * cfg.rounds + 120_000, 'loader result'))))
       .map((m) => JSON.parse(m[1]!) as { boards: number; heartbeats_sent: number; answered: number; unanswered: number; late: number; unexpected_closes: number; reply_ms: { p50: number; p99: number; max: number } });
     const rssAfterUnsettled = treeRssKb(server.child.pid!);
-    const rssAfter = (await settledRssKb(server)).kb;
+    const end = await settledRssKb(server);
+    const rssAfter = end.kb;
+    // The second wave's boards (or, with one loader, the whole fleet) over what they added.
+    const from = half ?? base;
+    const marginal = (k: 'kb' | 'mainKb' | 'heapUsedKb' | 'heapTotalKb') => perBoard(end[k] - from[k], cfg.boards - (half?.boards ?? 0));
     const list = target === 'courtside' ? await deviceListMs(server.port) : null;
     if (server.child.exitCode !== null) throw new Error(`server died: ${tail(server.err)}`);
     const sum = (k: 'heartbeats_sent' | 'answered' | 'unanswered' | 'late' | 'unexpected_closes') => results.reduce((n, r) => n + r[k], 0);
     return {
-      target, boards: cfg.boards, loaders: loaders.length, processes_settled: processes, connect_s: Math.round(connectS * 10) / 10,
+      target, boards: cfg.boards, loaders: loaders.length, processes_settled: base.processes, connect_s: Math.round(connectS * 10) / 10,
       rss_before_mb: Math.round(rssBefore / 102.4) / 10, rss_after_mb: Math.round(rssAfter / 102.4) / 10,
       rss_half_mb: half === null ? null : Math.round(half.kb / 102.4) / 10,
       // The second wave's boards over what it added (see the header); with one loader, the whole fleet's.
-      rss_per_board_kb: half === null ? perBoard(rssAfter - rssBefore, cfg.boards) : perBoard(rssAfter - half.kb, cfg.boards - half.boards),
+      rss_per_board_kb: marginal('kb'),
+      // Where it is: the main process (Courtside's SQLite writer is the rest), and the V8 heaps (used; held).
+      rss_main_per_board_kb: marginal('mainKb'), heap_used_per_board_kb: marginal('heapUsedKb'), heap_total_per_board_kb: marginal('heapTotalKb'),
       rss_per_board_kb_from_baseline: perBoard(rssAfter - rssBefore, cfg.boards),
       rss_per_board_kb_unsettled: perBoard(rssAfterUnsettled - rssBeforeUnsettled, cfg.boards),
       heartbeats_sent: sum('heartbeats_sent'), answered: sum('answered'), unanswered: sum('unanswered'),
