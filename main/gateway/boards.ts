@@ -192,10 +192,11 @@ export class BoardHub {
     return this.connOf(deviceId) !== null;
   }
 
+  /** In the order they connected, as a map of connections kept them. */
   connected(): BoardConn[] {
-    const out: BoardConn[] = [];
-    for (const b of this.boards.values()) if (b.conn !== null) out.push(b.conn);
-    return out;
+    const held: Board[] = [];
+    for (const b of this.boards.values()) if (b.conn !== null) held.push(b);
+    return held.sort((x, y) => x.connectedAt! - y.connectedAt!).map((b) => b.conn!);
   }
 
   onlineCount(): number {

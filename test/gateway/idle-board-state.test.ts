@@ -75,7 +75,8 @@ describe('idle boards: what the device list, the history and connection info sho
     assert.equal(d?.online, true);
     assert.equal(d?.connected_at, iso(t0 + 2234));
     assert.equal(gw.core.boards.onlineCount(), 2);
-    assert.deepEqual(gw.core.boards.connected().map((c) => c.deviceId).sort(), ['idle-a', 'idle-b']);
+    // In the order they connected: the replacing connection is the newest.
+    assert.deepEqual(gw.core.boards.connected().map((c) => c.deviceId), ['idle-b', 'idle-a']);
 
     clock.advance(500);
     await a2.close();
