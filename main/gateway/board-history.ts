@@ -4,6 +4,7 @@
  * number of boards: a board that reports every second for a week costs the same as one that
  * reported a few hundred times, and reading a page is a slice, never a scan of the store.
  */
+import { fromLoad, sinceLoad } from './epoch.js';
 
 /** Entries kept per board (newest win). */
 export const HISTORY_PER_BOARD = 500;
@@ -59,6 +60,9 @@ function sameHeartbeat(v: Record<string, unknown>, battery: number | undefined, 
   return keys === (battery === undefined ? 0 : 1) + (rssi === undefined ? 0 : 1) && v.battery === battery && v.rssi === rssi;
 }
 
+/** Lists shorter than this are copied on push (see Ring.push). */
+const SHORT_LIST = 16;
+
 export class Ring<T> {
   private readonly byBoard = new Map<string, T[]>();
   /** Entries over all boards. */
@@ -70,12 +74,18 @@ export class Ring<T> {
   ) {}
 
   push(deviceId: string, entry: T): void {
-    let list = this.byBoard.get(deviceId);
-    if (list) this.byBoard.delete(deviceId);
-    else list = [];
+    const had = this.byBoard.get(deviceId);
+    let list: T[];
+    if (had === undefined) list = [entry];
+    else {
+      this.byBoard.delete(deviceId);
+      // A short list is copied to its exact length: pushed onto, an array grows by 16 places at
+      // least, 128 bytes a board whose history is a heartbeat or two (most of an idle fleet).
+      if (had.length < SHORT_LIST) list = [...had, entry];
+      else (list = had).push(entry);
+    }
     // Re-inserted: the map's order is the order boards were last heard, oldest first.
     this.byBoard.set(deviceId, list);
-    list.push(entry);
     this.total++;
     if (list.length > this.cap) this.total -= list.splice(0, list.length - this.cap).length;
     if (this.byBoard.size > this.maxBoards) this.forget(this.byBoard.keys().next().value!);
@@ -102,38 +112,45 @@ export class Ring<T> {
   }
 }
 
+// Entries keep their time as ms since load (epoch.ts), kept in the entry itself, not a boxed
+// number of its own (16 bytes an entry); pages give the time since 1970 back.
+
 export class BoardHistory {
+  /** Times ms since EPOCH. */
   private readonly statuses = new Ring<StatusEntry>(HISTORY_PER_BOARD);
   private readonly errors = new Ring<ErrorEntry>(HISTORY_PER_BOARD);
 
   status(deviceId: string, at: number, source: StatusEntry['source'], values: Record<string, unknown>): void {
-    this.statuses.push(deviceId, { at: after(this.statuses.of(deviceId), at), source, values });
+    this.statuses.push(deviceId, { at: after(this.statuses.of(deviceId), sinceLoad(at)), source, values });
   }
 
   /**
    * A heartbeat's values. An entry's values are never changed once kept, so a heartbeat that
    * repeats the board's last one shares its values object: an idle board reporting the same
-   * battery and signal for hours keeps one, not one per heartbeat.
+   * battery and signal for hours keeps one, not one per heartbeat. `like`: an object the caller
+   * keeps unchanged too (the board's status), shared when it holds just these values.
    */
-  heartbeat(deviceId: string, at: number, battery: number | undefined, rssi: number | undefined): void {
+  heartbeat(deviceId: string, at: number, battery: number | undefined, rssi: number | undefined, like?: Record<string, unknown> | null): void {
     const list = this.statuses.of(deviceId);
     const last = list.at(-1);
     let values: Record<string, unknown> | undefined;
     if (last !== undefined && last.source === 'heartbeat' && sameHeartbeat(last.values, battery, rssi)) values = last.values;
+    else if (like != null && sameHeartbeat(like, battery, rssi)) values = like;
     else {
       values = {};
       if (battery !== undefined) values.battery = battery;
       if (rssi !== undefined) values.rssi = rssi;
     }
-    this.statuses.push(deviceId, { at: after(list, at), source: 'heartbeat', values });
+    this.statuses.push(deviceId, { at: after(list, sinceLoad(at)), source: 'heartbeat', values });
   }
 
   error(deviceId: string, at: number, code: string, message: string): void {
     this.errors.push(deviceId, { at: after(this.errors.of(deviceId), at), code, message: message.slice(0, 300) });
   }
 
-  statusPage(deviceId: string, limit: number, before?: number) {
-    return pageOf(this.statuses.of(deviceId), limit, before);
+  statusPage(deviceId: string, limit: number, before?: number): { items: StatusEntry[]; more: boolean } {
+    const page = pageOf(this.statuses.of(deviceId), limit, before === undefined ? undefined : sinceLoad(before));
+    return { items: page.items.map((e) => ({ at: fromLoad(e.at), source: e.source, values: e.values })), more: page.more };
   }
 
   errorPage(deviceId: string, limit: number, before?: number) {

@@ -15,6 +15,7 @@ export const TOO_MANY_NEW_DEVICES_CLOSE = 4429;
 import type { Peer } from './peer.js';
 import type { OtaProgressFrame } from '../../firmware-protocol/index.js';
 import { BoardHistory } from './board-history.js';
+import { fromLoad, sinceLoad } from './epoch.js';
 
 /** What parts (OTA) hear of boards: connects, stored statuses, disconnects, ota_progress frames. */
 export interface BoardListener {
@@ -25,6 +26,7 @@ export interface BoardListener {
   commandAck?(deviceId: string, commandId: string, ok: boolean, result: unknown): void;
 }
 
+/** A board as the device list describes it (`BoardHub.describe`). */
 export interface BoardState {
   deviceId: string;
   online: boolean;
@@ -49,9 +51,48 @@ export interface BoardConn {
   connectionId: Promise<number | null> | number | null;
 }
 
+/** A board record's times are ms since load (epoch.ts): three small integers a heartbeating board, not three boxed numbers. */
+const rel = sinceLoad;
+const abs = (t: number | null): number | null => (t === null ? null : fromLoad(t));
+
+/**
+ * What the hub keeps of one board: one record a board, its socket's
+ * connection in it while connected here (not a second map keyed by device
+ * id). Online is having a connection.
+ */
+class Board {
+  conn: BoardConn | null = null;
+  ip: string | null = null;
+  /** ms since EPOCH (rel). */
+  connectedAt: number | null = null;
+  disconnectedAt: number | null = null;
+  lastSeenAt: number | null = null;
+  lastHeartbeatAt: number | null = null;
+  status: Record<string, unknown> | null = null;
+  statusAt: number | null = null;
+}
+
+/** The record's state as the device list reads it, times back in ms since 1970. */
+function stateOf(deviceId: string, b: Board | null): BoardState {
+  if (b === null) return { deviceId, online: false, ip: null, connectedAt: null, disconnectedAt: null, lastSeenAt: null, lastHeartbeatAt: null, status: null, statusAt: null };
+  return {
+    deviceId,
+    online: b.conn !== null,
+    ip: b.ip,
+    connectedAt: abs(b.connectedAt),
+    disconnectedAt: abs(b.disconnectedAt),
+    lastSeenAt: abs(b.lastSeenAt),
+    lastHeartbeatAt: abs(b.lastHeartbeatAt),
+    status: b.status,
+    statusAt: abs(b.statusAt),
+  };
+}
+
 export class BoardHub {
-  private readonly conns = new Map<string, BoardConn>();
-  private readonly states = new Map<string, BoardState>();
+  /** Every board the gateway knows, connected here or not. */
+  private readonly boards = new Map<string, Board>();
+  /** Of those, connected here. */
+  private online = 0;
 
   private readonly newDevices: NewDeviceBudget;
   private readonly listeners: BoardListener[] = [];
@@ -70,13 +111,14 @@ export class BoardHub {
     for (const t of tags) this.tagsOf.set(t.deviceId, [...(this.tagsOf.get(t.deviceId) ?? []), t.tag]);
     for (const d of devices) {
       const s = this.state(d.deviceId);
-      s.connectedAt = d.lastConnectedAt?.getTime() ?? null;
+      const at = d.lastConnectedAt?.getTime();
+      s.connectedAt = at === undefined ? null : rel(at);
     }
     for (const st of statuses) {
-      const s = this.states.get(st.deviceId);
+      const s = this.boards.get(st.deviceId);
       if (!s) continue;
       s.status = (st.status ?? null) as Record<string, unknown> | null;
-      s.statusAt = st.updatedAt.getTime();
+      s.statusAt = rel(st.updatedAt.getTime());
     }
   }
 
@@ -120,37 +162,45 @@ export class BoardHub {
   /** Stores a board's tags (a board not seen yet gets a row, so tags written at provisioning are there when it connects). */
   async setTags(deviceId: string, tags: readonly string[]): Promise<string[]> {
     const list = [...new Set(tags)].sort();
-    if (!this.states.has(deviceId)) await this.ctx.store.upsertDevice({ deviceId, kind: 'board' });
+    if (!this.boards.has(deviceId)) await this.ctx.store.upsertDevice({ deviceId, kind: 'board' });
     await this.ctx.store.setDeviceTags(deviceId, list);
     this.tagsOf.set(deviceId, list);
     const s = this.state(deviceId);
-    this.ctx.operators.publish('devices', { event: 'status', device: this.describe(s) });
+    this.ctx.operators.publish('devices', { event: 'status', device: this.describe(stateOf(deviceId, s)) });
     return list;
   }
 
-  private state(deviceId: string): BoardState {
-    let s = this.states.get(deviceId);
+  private state(deviceId: string): Board {
+    let s = this.boards.get(deviceId);
     if (!s) {
-      s = blankState(deviceId);
-      this.states.set(deviceId, s);
+      s = new Board();
+      this.boards.set(deviceId, s);
     }
     return s;
   }
 
+  /** The board's connection here, if connected here. */
+  private connOf(deviceId: string): BoardConn | null {
+    return this.boards.get(deviceId)?.conn ?? null;
+  }
+
   get(deviceId: string): BoardConn | undefined {
-    return this.conns.get(deviceId);
+    return this.connOf(deviceId) ?? undefined;
   }
 
   isConnected(deviceId: string): boolean {
-    return this.conns.has(deviceId);
+    return this.connOf(deviceId) !== null;
   }
 
+  /** In the order they connected, as a map of connections kept them. */
   connected(): BoardConn[] {
-    return [...this.conns.values()];
+    const held: Board[] = [];
+    for (const b of this.boards.values()) if (b.conn !== null) held.push(b);
+    return held.sort((x, y) => x.connectedAt! - y.connectedAt!).map((b) => b.conn!);
   }
 
   onlineCount(): number {
-    return this.conns.size;
+    return this.online;
   }
 
   /** `conn`: the socket's own object, kept as its connection (its `connectionId` is set here). */
@@ -159,15 +209,17 @@ export class BoardHub {
     const { store, clock } = this.ctx;
     // Every board the store knows was loaded at start: an id not here is new. Past the
     // address's budget it gets no row, no state and no socket, whatever frames follow.
-    if (!this.states.has(deviceId) && !this.newDevices.take(peer.ip)) {
+    if (!this.boards.has(deviceId) && !this.newDevices.take(peer.ip)) {
       peer.error('QUOTA_EXCEEDED', this.newDevices.message(peer.ip));
       peer.close(TOO_MANY_NEW_DEVICES_CLOSE, 'too many new device ids from this address');
       conn.connectionId = null;
       return;
     }
-    const old = this.conns.get(deviceId);
+    const s = this.state(deviceId);
+    const old = s.conn;
     if (old) {
-      this.conns.delete(deviceId);
+      s.conn = null;
+      this.online--;
       this.closeRow(old);
       old.peer.close(4000, 'replaced by a newer connection of the same board');
     }
@@ -184,33 +236,32 @@ export class BoardHub {
     pending.then((id) => {
       if (conn.connectionId === pending) conn.connectionId = id;
     });
-    this.conns.set(deviceId, conn);
-    const s = this.state(deviceId);
-    s.online = true;
+    s.conn = conn;
+    this.online++;
     s.ip = peer.ip;
-    s.connectedAt = now;
-    s.lastSeenAt = now;
+    s.connectedAt = rel(now);
+    s.lastSeenAt = rel(now);
     this.ctx.fleet?.connected(deviceId, peer.ip);
-    this.ctx.operators.publish('devices', { event: 'online', device: this.describe(s) });
+    this.ctx.operators.publish('devices', { event: 'online', device: this.describe(stateOf(deviceId, s)) });
     this.tell('connected', deviceId);
   }
 
   /** Closes the board's socket, if connected (its close handler then disconnects it). */
   closeDevice(deviceId: string, code: number, reason: string): boolean {
-    const c = this.conns.get(deviceId);
+    const c = this.connOf(deviceId);
     c?.peer.close(code, reason);
-    return c !== undefined;
+    return c !== null;
   }
 
   disconnect(conn: BoardConn): void {
-    if (this.conns.get(conn.deviceId) !== conn) return;
-    this.conns.delete(conn.deviceId);
+    const s = this.boards.get(conn.deviceId);
+    if (s === undefined || s.conn !== conn) return;
+    s.conn = null;
+    this.online--;
     this.closeRow(conn);
     this.ctx.fleet?.disconnected(conn.deviceId);
-    const s = this.state(conn.deviceId);
-    s.online = false;
-    s.disconnectedAt = this.ctx.clock.now();
-    this.ctx.operators.publish('devices', { event: 'offline', device: this.describe(s) });
+    s.disconnectedAt = rel(this.ctx.clock.now());
+    this.ctx.operators.publish('devices', { event: 'offline', device: this.describe(stateOf(conn.deviceId, s)) });
     this.tell('disconnected', conn.deviceId);
   }
 
@@ -226,7 +277,7 @@ export class BoardHub {
 
   /** Frames of a socket refused at connect (read before its close) change nothing. */
   private live(deviceId: string): boolean {
-    return this.conns.has(deviceId);
+    return this.connOf(deviceId) !== null;
   }
 
   /** An error the gateway answered a connected board's frame with (shown among the board's events). */
@@ -235,21 +286,22 @@ export class BoardHub {
   }
 
   seen(deviceId: string): void {
-    const s = this.states.get(deviceId);
-    if (s) s.lastSeenAt = this.ctx.clock.now();
+    const s = this.boards.get(deviceId);
+    if (s) s.lastSeenAt = rel(this.ctx.clock.now());
   }
 
   heartbeat(deviceId: string, battery: number | undefined, rssi: number | undefined): void {
-    if (!this.live(deviceId)) return;
-    const s = this.state(deviceId);
+    const s = this.boards.get(deviceId);
+    if (s === undefined || s.conn === null) return;
     const now = this.ctx.clock.now();
-    s.lastHeartbeatAt = now;
+    s.lastHeartbeatAt = rel(now);
     if (battery === undefined && rssi === undefined) return;
     const st = s.status;
     // The same values again (an idle board's every heartbeat): the status as it is, no copy of it.
     // Both keys are set, as a heartbeat always set them (one it does not carry: undefined).
     if (st === null || st.battery !== battery || st.rssi !== rssi || !('battery' in st) || !('rssi' in st)) s.status = { ...(st ?? {}), battery, rssi };
-    this.history.heartbeat(deviceId, now, battery, rssi);
+    // The status, when it holds just these values, is the history entry's values too (neither is changed once kept).
+    this.history.heartbeat(deviceId, now, battery, rssi, s.status);
   }
 
   async setStatus(deviceId: string, status: Record<string, unknown>): Promise<void> {
@@ -259,18 +311,19 @@ export class BoardHub {
     await this.ctx.store.saveDeviceStatus(deviceId, status, new Date(now));
     const s = this.state(deviceId);
     s.status = status;
-    s.statusAt = now;
+    s.statusAt = rel(now);
     this.history.status(deviceId, now, 'status_update', status);
     this.ctx.fleet?.status(deviceId, status);
-    this.ctx.operators.publish('devices', { event: 'status', device: this.describe(s) });
+    this.ctx.operators.publish('devices', { event: 'status', device: this.describe(stateOf(deviceId, s)) });
     this.tell('status', deviceId, status);
   }
 
   /** The device list as operators see it: every board the gateway knows, online first. */
   list(): ReturnType<BoardHub['describe']>[] {
-    const states = [...this.states.values()];
+    const states: BoardState[] = [];
+    for (const [id, b] of this.boards) states.push(stateOf(id, b));
     // Boards other gateways hold show as online there; this gateway may not have heard of them yet.
-    if (this.ctx.fleet) for (const [id] of this.ctx.fleet.remoteAll()) if (!this.states.has(id)) states.push(blankState(id));
+    if (this.ctx.fleet) for (const [id] of this.ctx.fleet.remoteAll()) if (!this.boards.has(id)) states.push(stateOf(id, null));
     return states
       .map((s) => this.describe(s))
       .sort((a, b) => Number(b.online) - Number(a.online) || a.device_id.localeCompare(b.device_id));
@@ -278,20 +331,22 @@ export class BoardHub {
 
   find(deviceId: string): ReturnType<BoardHub['describe']> | undefined {
     // A board only another gateway has seen is described, not remembered here.
-    const s = this.states.get(deviceId) ?? (this.ctx.fleet?.remote(deviceId) ? blankState(deviceId) : undefined);
-    return s && this.describe(s);
+    const b = this.boards.get(deviceId);
+    if (b !== undefined) return this.describe(stateOf(deviceId, b));
+    return this.ctx.fleet?.remote(deviceId) ? this.describe(stateOf(deviceId, null)) : undefined;
   }
 
   /** Connected to this gateway or to another of the fleet. */
   isOnline(deviceId: string): boolean {
-    return this.conns.has(deviceId) || this.ctx.fleet?.remote(deviceId) !== undefined;
+    return this.isConnected(deviceId) || this.ctx.fleet?.remote(deviceId) !== undefined;
   }
 
   describe(s: BoardState) {
     const fleet = this.ctx.fleet;
-    const remote = fleet && !this.conns.has(s.deviceId) ? fleet.remote(s.deviceId) : undefined;
+    const here = this.isConnected(s.deviceId);
+    const remote = fleet && !here ? fleet.remote(s.deviceId) : undefined;
     if (remote) s = { ...s, online: true, ip: remote.ip, connectedAt: remote.connectedAt, status: remote.status ?? s.status };
-    const gateway = fleet ? { gateway_id: remote ? remote.gatewayId : this.conns.has(s.deviceId) ? fleet.gatewayId : null } : {};
+    const gateway = fleet ? { gateway_id: remote ? remote.gatewayId : here ? fleet.gatewayId : null } : {};
     const now = this.ctx.clock.now();
     const age = (t: number | null) => (t === null ? null : Math.max(0, now - t));
     const iso = (t: number | null) => (t === null ? null : new Date(t).toISOString());
@@ -312,8 +367,4 @@ export class BoardHub {
       ...(this.tags(s.deviceId).length > 0 ? { tags: this.tags(s.deviceId) } : {}),
     };
   }
-}
-
-function blankState(deviceId: string): BoardState {
-  return { deviceId, online: false, ip: null, connectedAt: null, disconnectedAt: null, lastSeenAt: null, lastHeartbeatAt: null, status: null, statusAt: null };
 }

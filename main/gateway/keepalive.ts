@@ -73,6 +73,17 @@ export class KeepaliveManager {
     return this.tracked.size;
   }
 
+  /** What is tracked now (a copy: closing them changes the set). */
+  all(): Pingable[] {
+    return [...this.tracked];
+  }
+
+  /** No more sweeps; what is tracked stays until removed (a gateway closing its sockets counts them down). */
+  halt(): void {
+    this.clock.clear(this.timer);
+    this.timer = undefined;
+  }
+
   /** Every socket, whatever its slot (one whole interval's work at once). */
   sweep(): void {
     for (let i = 0; i < this.slots; i++) this.sweepSlot();

@@ -1,4 +1,5 @@
 import type { Clock } from './clock.js';
+import { sinceLoad } from './epoch.js';
 
 /**
  * The machine itself (the demo fleet, the simulator, local tools): not held to
@@ -19,12 +20,8 @@ export function isThisMachine(ip: string): boolean {
  * not in a burst of the client's making, so the time paused is credited back:
  * a client that kept to `rate` meanwhile sends its backlog without a refusal.
  */
-/**
- * Times a bucket keeps are ms since this module loaded, not since 1970: a small integer is kept
- * in the object itself, a timestamp of today is a boxed number of its own (16 bytes a bucket).
- */
-const EPOCH = Date.now();
-
+// Times a bucket keeps are ms since load (epoch.ts): kept in the object itself, not a boxed
+// number of its own (16 bytes a bucket).
 export class TokenBucket {
   private readonly spec: BucketSpec;
   private tokens: number;
@@ -40,11 +37,11 @@ export class TokenBucket {
   constructor(rate: number | BucketSpec, burst?: number, clock?: Clock, maxCreditMs?: number) {
     this.spec = typeof rate === 'number' ? new BucketSpec(rate, burst!, clock!, maxCreditMs) : rate;
     this.tokens = this.spec.burst;
-    this.last = this.spec.clock.now() - EPOCH;
+    this.last = sinceLoad(this.spec.clock.now());
   }
 
   private refill(clockNow: number): void {
-    const now = clockNow - EPOCH;
+    const now = sinceLoad(clockNow);
     if (now > this.last) {
       const { burst, rate } = this.spec;
       this.tokens = Math.min(burst, this.tokens + ((now - this.last) / 1000) * rate);

@@ -5,7 +5,7 @@ import type { Clock, TimerHandle } from './clock.js';
 import type { TokenBucket } from './limits.js';
 import type { Metrics } from './metrics.js';
 import type { Pingable } from './keepalive.js';
-import type { ConnectionInfo } from './platform/platform.js';
+import { LazyInfo, type ConnectionInfo } from './platform/connection-info.js';
 import { NORMAL_RANK, SendBacklog } from './send-backlog.js';
 
 // The socket class is in socket.ts; these are here too, where they always were.
@@ -56,6 +56,9 @@ export interface PeerObserver {
 
 const UNCOMPRESSED = { compress: false };
 
+const IDENTIFIED = 1;
+const KEEPALIVE_SEEN = 2;
+
 /** Wait before looking again when nothing written is left to signal that the socket drained. */
 const DRAIN_RECHECK_MS = 20;
 
@@ -65,22 +68,20 @@ const DRAIN_RECHECK_MS = 20;
  * since the close handler already cleans up.
  */
 export class Peer implements Pingable {
-  private identifiedFlag = false;
+  /** IDENTIFIED and KEEPALIVE_SEEN: one small integer, not a field each. */
+  private flags = 0;
   /** What only a socket that was paused, limited or backed up needs: most never are. */
   private rare: PeerRare | null = null;
   /** Set by the platform: sees every frame sent, and may take a frame of a type the endpoint does not know (not on `/ws`). */
   observer: PeerObserver | null = null;
-  /** How this endpoint answers a frame middleware refused (the envelope on /ws); default the plain error frame. */
-  refuseWith: ((err: unknown, id: string | number | undefined) => void) | null = null;
-  /** This connection as handlers, middleware and events see it. */
-  info: ConnectionInfo | null = null;
+  /** The connection's info, or what it is made from when first read (see `info`). */
+  private infoRef: ConnectionInfo | LazyInfo | null = null;
   /** The endpoint's state for this socket, told when it closes (by the gateway's one close handler for every socket). */
   owner: { closed(): void } | null = null;
   /** The frame intake reading this socket (frames.ts), found by the one message handler of every socket. */
   intake: { message(data: RawData, isBinary: boolean): void } | null = null;
-  /** The keepalive wheel's fields (keepalive.ts), declared so every peer has the same shape. */
+  /** The keepalive wheel's slot (keepalive.ts), declared so every peer has the same shape; its other field is a flag. */
   keepaliveSlot: number | undefined = undefined;
-  keepaliveSeen = false;
 
   /**
    * `frames`: this client's frame budget; `bytes`: bytes a second (past it the socket is read
@@ -100,6 +101,22 @@ export class Peer implements Pingable {
     (ws as GatewaySocket).peer = this;
   }
 
+  /** This connection as handlers, middleware and events see it: made when first read, then kept. */
+  get info(): ConnectionInfo | null {
+    const r = this.infoRef;
+    if (r instanceof LazyInfo) return (this.infoRef = r.make(this));
+    return r;
+  }
+
+  set info(v: ConnectionInfo | LazyInfo | null) {
+    this.infoRef = v;
+  }
+
+  /** What `info` is or is made from, without making it (null: the peer has none). */
+  get infoSource(): ConnectionInfo | LazyInfo | null {
+    return this.infoRef;
+  }
+
   private get extra(): PeerRare {
     return (this.rare ??= new PeerRare());
   }
@@ -115,11 +132,29 @@ export class Peer implements Pingable {
 
   /** True once the first frame named who this is (endpoint `/`); other endpoints identify at the upgrade. */
   get identified(): boolean {
-    return this.identifiedFlag;
+    return (this.flags & IDENTIFIED) !== 0;
   }
 
   markIdentified(): void {
-    this.identifiedFlag = true;
+    this.flags |= IDENTIFIED;
+  }
+
+  /** The keepalive wheel's (keepalive.ts): heard from since its last sweep. */
+  get keepaliveSeen(): boolean {
+    return (this.flags & KEEPALIVE_SEEN) !== 0;
+  }
+
+  set keepaliveSeen(v: boolean) {
+    this.flags = v ? this.flags | KEEPALIVE_SEEN : this.flags & ~KEEPALIVE_SEEN;
+  }
+
+  /** How this endpoint answers a frame middleware refused (the envelope on /ws); default (null) the plain error frame. */
+  get refuseWith(): ((err: unknown, id: string | number | undefined) => void) | null {
+    return this.rare?.refuseWith ?? null;
+  }
+
+  set refuseWith(f: ((err: unknown, id: string | number | undefined) => void) | null) {
+    if (f !== null || this.rare !== null) this.extra.refuseWith = f;
   }
 
   get open(): boolean {
@@ -365,4 +400,6 @@ class PeerRare {
   drainTimer: TimerHandle | undefined = undefined;
   drainWaiters: (() => void)[] | null = null;
   onFlushed: (() => void) | null = null;
+  /** Peer.refuseWith: set on /ws sockets only. */
+  refuseWith: ((err: unknown, id: string | number | undefined) => void) | null = null;
 }

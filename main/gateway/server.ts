@@ -28,6 +28,7 @@ import { frontDoor } from './tls/front-door.js';
 import { plainRequest, refusePlainUpgrade } from './tls/plain.js';
 import { attachEnvelope } from './endpoints/ws.js';
 import type { ConnectionInfo, Platform } from './platform/platform.js';
+import type { LazyInfo } from './platform/connection-info.js';
 
 type Route =
   | { endpoint: 'legacy' }
@@ -135,14 +136,13 @@ export function createGatewayServer({ core, dispatcher, hooks, storeWatch, serve
   const perMessageDeflate = options.compression
     ? { threshold: options.compressionThreshold, serverNoContextTakeover: true, clientNoContextTakeover: true, concurrencyLimit: 4 }
     : false;
-  // The gateway's sockets, tracked here (ws's own tracking is a close listener, a closure, per socket).
-  const sockets = new Set<GatewaySocket>();
+  // The gateway's sockets are the keepalive's (ws's own tracking is a close listener, a closure,
+  // per socket; a set of its own here would be a second entry per socket).
   const handlers: SocketHandlers = {
     pong(peer) {
       keepalive.seen(peer);
     },
     close(peer, code, reason) {
-      sockets.delete(peer.ws as GatewaySocket);
       keepalive.remove(peer);
       platform.removed(peer, code, reason);
       peer.owner?.closed();
@@ -195,8 +195,10 @@ export function createGatewayServer({ core, dispatcher, hooks, storeWatch, serve
 
   const accept = (req: IncomingMessage, socket: Duplex, head: Buffer, endpoint: EndpointName, wire: (peer: Peer) => void) => {
     const ip = clientIp(req);
-    const info = platform.describe(req, endpoint, ip, ownCopy(requestUrl(req)?.pathname ?? ''));
-    if (!platform.hasConnectionMiddleware) return upgrade(req, socket, head, endpoint, wire, info, ip);
+    const path = ownCopy(requestUrl(req)?.pathname ?? '');
+    // Without connection middleware nobody reads the info before the socket is open: made when first read.
+    if (!platform.hasConnectionMiddleware) return upgrade(req, socket, head, endpoint, wire, platform.seedOf(req, path), ip);
+    const info = platform.describe(req, endpoint, ip, path);
     // Connection middleware may refuse before the upgrade, like every other refusal here.
     pendingUpgrades++;
     platform.admit(info, req).finally(() => pendingUpgrades--).then((ok) => {
@@ -205,7 +207,7 @@ export function createGatewayServer({ core, dispatcher, hooks, storeWatch, serve
       refuse(socket, 403, 'Forbidden');
     });
   };
-  const upgrade = (req: IncomingMessage, socket: Duplex, head: Buffer, endpoint: EndpointName, wire: (peer: Peer) => void, info: ConnectionInfo, ip: string) => {
+  const upgrade = (req: IncomingMessage, socket: Duplex, head: Buffer, endpoint: EndpointName, wire: (peer: Peer) => void, info: ConnectionInfo | LazyInfo, ip: string) => {
     wss.handleUpgrade(req, socket, head, (ws) => {
       // From here the WebSocket's own error listener destroys the socket: a second one is an array per socket.
       socket.off('error', destroySocket);
@@ -219,9 +221,8 @@ export function createGatewayServer({ core, dispatcher, hooks, storeWatch, serve
   const peerLimits: PeerLimits = { maxSendBufferBytes: options.maxSendBufferBytes, sendQueueThresholdBytes: options.sendQueueThresholdBytes, clock };
   const frameSpec = new BucketSpec(options.maxFramesPerSecond, options.maxFramesPerSecond * 2, clock);
   const byteSpec = options.maxBytesPerSecond > 0 ? new BucketSpec(options.maxBytesPerSecond, Math.max(options.maxBytesPerSecond * 2, options.maxPayloadBytes), clock) : null;
-  const onUpgraded = (ws: GatewaySocket, ip: string, endpoint: EndpointName, wire: (peer: Peer) => void, info: ConnectionInfo) => {
+  const onUpgraded = (ws: GatewaySocket, ip: string, endpoint: EndpointName, wire: (peer: Peer) => void, info: ConnectionInfo | LazyInfo) => {
     const peer = new Peer(ws, ip, endpoint, peerLimits, metrics, new TokenBucket(frameSpec), byteSpec ? new TokenBucket(byteSpec) : null, addressBudget(ip));
-    sockets.add(ws);
     keepalive.add(peer);
     if (endpoint === 'legacy' && options.identifyTimeoutMs > 0) {
       // A socket on `/` costs a slot until it says who it is; one that never does gives the slot back.
@@ -274,7 +275,7 @@ export function createGatewayServer({ core, dispatcher, hooks, storeWatch, serve
       return refuse(socket, 404, 'Not Found');
     }
     // Upgrades waiting on an async token check count too, or a burst could pass the limit.
-    if (sockets.size + pendingUpgrades >= options.maxConnections) {
+    if (keepalive.size() + pendingUpgrades >= options.maxConnections) {
       metrics.connectionsRejected++;
       ctx.log.warn('connection refused: too many connections', { ip: clientIp(req), limit: options.maxConnections });
       return refuse(socket, 503, 'Service Unavailable');
@@ -347,18 +348,19 @@ export function createGatewayServer({ core, dispatcher, hooks, storeWatch, serve
     handleRequest: onRequest,
     keepalive,
     async close() {
-      keepalive.stop();
+      keepalive.halt();
       platform.broadcast({ type: 'system', content: { action: 'shutdown', text: 'gateway shutting down' } });
-      for (const ws of sockets) ws.close(1001, 'gateway shutting down');
+      for (const p of keepalive.all()) (p as Peer).close(1001, 'gateway shutting down');
       await new Promise<void>((resolve) => {
         const t = setTimeout(() => {
-          for (const ws of sockets) ws.terminate();
+          for (const p of keepalive.all()) p.terminate();
           resolve();
         }, 1000);
         t.unref();
-        const check = () => (sockets.size === 0 ? (clearTimeout(t), resolve()) : setTimeout(check, 10).unref());
+        const check = () => (keepalive.size() === 0 ? (clearTimeout(t), resolve()) : setTimeout(check, 10).unref());
         check();
       });
+      keepalive.stop();
       wss.close();
       http.off('upgrade', onUpgrade);
       if (ownRequests) http.off('request', onRequest);

@@ -33,6 +33,16 @@ export class GatewaySocket extends WebSocket {
   /** The gateway's, on the prototype of its class (socketClass). */
   declare readonly handlers: SocketHandlers | undefined;
 
+  // ws makes its sockets with its own arguments (an overload taking null): passed on as they are.
+  constructor(...args: any[]) {
+    super(...(args as ConstructorParameters<typeof WebSocket>));
+    // An emitter's empty listener table (an object without prototype) is a dictionary, 184
+    // bytes a socket that no listener ever uses. Without one, Node's EventEmitter makes it
+    // when a listener is first added, as for any emitter whose constructor did not.
+    const self = this as unknown as { _events: object | undefined; _eventsCount: number };
+    if (self._eventsCount === 0) self._events = undefined;
+  }
+
   override emit(event: string | symbol, ...args: any[]): boolean {
     const peer = this.peer;
     const h = this.handlers;

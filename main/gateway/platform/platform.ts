@@ -16,24 +16,9 @@ import { CourtsideError } from '../errors.js';
 import { systemClock, type Clock, type TimerHandle } from '../clock.js';
 import type { EndpointName, Peer, PeerObserver } from '../peer.js';
 import { PlatformStats } from './stats.js';
+import { ConnectionInfos, nextSeq, type ConnectionInfo, type LazyInfo } from './connection-info.js';
 
-/** One connection as handlers, middleware and events see it. */
-export interface ConnectionInfo {
-  readonly id: string;
-  readonly endpoint: EndpointName;
-  readonly ip: string;
-  /** The upgrade's path, without the query (which may carry a token). */
-  readonly path: string;
-  readonly userAgent: string | null;
-  readonly origin: string | null;
-  /** ms since epoch, the gateway's clock. */
-  readonly connectedAt: number;
-  /** Set by `init` on /ws, or by connection middleware. */
-  sessionId: string | null;
-  userId: string | null;
-  /** What connection middleware returned, merged. */
-  readonly metadata: Record<string, unknown>;
-}
+export type { ConnectionInfo } from './connection-info.js';
 
 /** A frame a handler received: on /ws the envelope (id always set), elsewhere the endpoint's JSON object. */
 export type IncomingFrame = Record<string, unknown> & { type: string };
@@ -105,8 +90,6 @@ interface Registered {
 /** First wait before a failed handler runs again; doubled each time. */
 export const RETRY_DELAY_MS = 1000;
 
-let seq = 0;
-
 /** The error frame for a handler that threw: its catalogue code when it threw a CourtsideError with a frame code, else HANDLER_FAILED. */
 export function handlerError(err: unknown, id: string | number | undefined): ErrorFrame {
   const code = err instanceof CourtsideError && Object.hasOwn(FrameErrorCodes, err.code) ? (err.code as FrameErrorCode) : 'HANDLER_FAILED';
@@ -118,10 +101,11 @@ export class Platform extends EventEmitter<GatewayEvents> implements PeerObserve
   private readonly handlers = new Map<string, Registered>();
   private readonly connectionMw: ConnectionMiddleware[] = [];
   private readonly messageMw: MessageMiddleware[] = [];
-  /** Open connections by id; each peer carries its info. */
-  private readonly live = new Map<string, Peer>();
+  /** Open connections by the number in their id; each peer carries its info (or what it is made from). */
+  private readonly live = new Map<number, Peer>();
   private readonly plugins: (() => void)[] = [];
   private readonly prefix = `c${process.pid.toString(36)}${Date.now().toString(36)}`;
+  private readonly infos: ConnectionInfos;
   /** Set by the gateway once it runs: operators' system_notification for alerts, health status. */
   notifyOperators: (message: string, level: 'warning' | 'info') => void = () => {};
   status: () => 'healthy' | 'degraded' | 'stopped' = () => 'stopped';
@@ -133,6 +117,7 @@ export class Platform extends EventEmitter<GatewayEvents> implements PeerObserve
   ) {
     super();
     this.stats = new PlatformStats(clock);
+    this.infos = new ConnectionInfos(this.prefix, clock);
   }
 
   registerHandler(type: string, handler: MessageHandler, options: HandlerOptions = {}): this {
@@ -166,20 +151,12 @@ export class Platform extends EventEmitter<GatewayEvents> implements PeerObserve
   }
 
   describe(req: IncomingMessage, endpoint: EndpointName, ip: string, path: string): ConnectionInfo {
-    const ua = req.headers['user-agent'];
-    return {
-      // One flat string, not the pieces it was joined from (kept for the connection's life).
-      id: Buffer.from(`${this.prefix}-${(++seq).toString(36)}`, 'latin1').toString('latin1'),
-      endpoint,
-      ip,
-      path,
-      userAgent: typeof ua === 'string' ? ua : null,
-      origin: typeof req.headers.origin === 'string' ? req.headers.origin : null,
-      connectedAt: this.clock.now(),
-      sessionId: null,
-      userId: null,
-      metadata: {},
-    };
+    return this.infos.info(this.infos.seed(req, path), endpoint, ip);
+  }
+
+  /** What the connection's info is made from when first read (connection-info.ts): `added` takes it as well as an info. */
+  seedOf(req: IncomingMessage, path: string): LazyInfo {
+    return this.infos.seed(req, path);
   }
 
   /** The connection phase: true when every middleware called next. */
@@ -205,24 +182,30 @@ export class Platform extends EventEmitter<GatewayEvents> implements PeerObserve
    * out are watched. The gateway calls `removed` when it closes (from its one
    * close handler: no listener or closure here per socket).
    */
-  added(info: ConnectionInfo, peer: Peer): void {
-    this.live.set(info.id, peer);
+  added(info: ConnectionInfo | LazyInfo, peer: Peer): void {
+    const key = this.infos.keyOf(info);
+    if (key === null) throw new Error(`not a connection id of this gateway: ${(info as ConnectionInfo).id}`);
+    this.live.set(key, peer);
     peer.info = info;
     this.stats.connected();
     peer.observer = this;
-    if (this.listenerCount('connection:added') > 0) this.emit('connection:added', info);
+    if (this.listenerCount('connection:added') > 0) this.emit('connection:added', peer.info!);
   }
 
   removed(peer: Peer, code: number, reason: Buffer): void {
-    const info = peer.info;
-    if (info === null || !this.live.delete(info.id)) return;
+    const held = peer.infoSource;
+    if (held === null) return;
+    const key = this.infos.keyOf(held);
+    if (key === null || this.live.get(key) !== peer) return;
+    this.live.delete(key);
     this.stats.disconnected();
-    if (this.listenerCount('connection:removed') > 0) this.emit('connection:removed', { ...info, code, reason: reason.toString() });
+    if (this.listenerCount('connection:removed') > 0) this.emit('connection:removed', { ...peer.info!, code, reason: reason.toString() });
   }
 
   /** PeerObserver: a frame went out to `peer`. */
   sent(peer: Peer, frame: Record<string, unknown> | string): void {
-    this.sentFrame(peer.info!, frame);
+    if (typeof frame !== 'string' && frame.type === 'error') this.stats.errors++;
+    if (this.listenerCount('message:sent') > 0) this.sentFrame(peer.info!, frame);
   }
 
   /** PeerObserver: a frame of a type the peer's endpoint does not know. */
@@ -271,9 +254,8 @@ export class Platform extends EventEmitter<GatewayEvents> implements PeerObserve
     }
   }
 
+  /** `message:sent` (there are listeners); errors were counted by `sent`. */
   private sentFrame(info: ConnectionInfo, frame: Record<string, unknown> | string): void {
-    if (typeof frame !== 'string' && frame.type === 'error') this.stats.errors++;
-    if (this.listenerCount('message:sent') === 0) return;
     const message = typeof frame === 'string' ? parseJson(frame) : { ok: true as const, value: frame };
     if (message.ok && isObject(message.value)) this.emit('message:sent', { message: message.value, connection: info });
   }
@@ -288,10 +270,11 @@ export class Platform extends EventEmitter<GatewayEvents> implements PeerObserve
    * shown to `message:received`, passed through message middleware.
    */
   intake(peer: Peer, text: string, target: { text(text: string): unknown }): unknown {
-    const info = peer.info;
     const start = this.clock.now();
-    const watched = info !== null && (this.messageMw.length > 0 || this.listenerCount('message:received') > 0);
+    // The info is read (and so made) only when middleware or a listener is there to see it.
+    const watched = peer.infoSource !== null && (this.messageMw.length > 0 || this.listenerCount('message:received') > 0);
     if (!watched) return this.timed(target.text(text), start);
+    const info = peer.info!;
     const j = parseJson(text);
     // Not an object with a type: the endpoint's own refusal answers it, middleware sees only frames.
     if (!j.ok || !isObject(j.value) || typeof j.value.type !== 'string') return this.timed(target.text(text), start);
@@ -326,7 +309,8 @@ export class Platform extends EventEmitter<GatewayEvents> implements PeerObserve
 
   /** Sends to one connection; on /ws the frame is wrapped in the envelope. False when it is not open. */
   sendToConnection(id: string, message: Record<string, unknown>): boolean {
-    const peer = this.live.get(id);
+    const key = this.infos.seqOf(id);
+    const peer = key === null ? undefined : this.live.get(key);
     if (!peer || !peer.open) return false;
     peer.send(peer.endpoint === 'ws' ? this.envelope(message) : message);
     return true;
@@ -335,7 +319,10 @@ export class Platform extends EventEmitter<GatewayEvents> implements PeerObserve
   /** To every connection (of `/ws` unless a filter says otherwise); the number sent to. */
   broadcast(message: Record<string, unknown>, filter: (c: ConnectionInfo) => boolean = (c) => c.endpoint === 'ws'): number {
     let n = 0;
-    for (const { info } of this.live.values()) if (info !== null && filter(info) && this.sendToConnection(info.id, message)) n++;
+    for (const peer of this.live.values()) {
+      const info = peer.info;
+      if (info !== null && filter(info) && this.sendToConnection(info.id, message)) n++;
+    }
     return n;
   }
 
@@ -356,7 +343,7 @@ export class Platform extends EventEmitter<GatewayEvents> implements PeerObserve
   }
 
   newId(): string {
-    return `${this.prefix}-m${(++seq).toString(36)}`;
+    return `${this.prefix}-m${nextSeq().toString(36)}`;
   }
 
   getHealth() {
