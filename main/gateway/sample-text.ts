@@ -9,16 +9,27 @@
  * property load, and that loop was most of what the passthrough cost.
  */
 
-const QUOTE_KEY = '"samples"';
 /** JSON's whitespace, and no other (`\s` takes more than JSON.parse does). */
 const WS = '[ \\t\\n\\r]*';
 const ROW = `\\[[0-9eE+\\-., \\t\\n\\r]*\\]${WS}`;
-/**
- * At a `"samples"`: the key, its colon, and (group 1) arrays of numbers only up to the bracket
- * that closes the outer one. No colon: no match (the word was a string value). A colon but
- * anything else in the value (a string, a third level, a bracket left open): group 1 is absent.
- */
-const SAMPLES_AT = new RegExp(`"samples"${WS}:${WS}(\\[${WS}(?:${ROW}(?:,${WS}${ROW})*)?\\])?`, 'y');
+/** A JSON number as JSON writes one (the schema already refused what is not finite). */
+const NUMBER = '-?(?:0|[1-9][0-9]*)(?:\\.[0-9]+)?(?:[eE][+-]?[0-9]+)?';
+
+/** A key as it appears quoted in the text, and what matches at it: the key, its colon, and (group 1) the value. */
+interface Field {
+  quoted: string;
+  at: RegExp;
+}
+
+/** No colon after the key: no match (the word was a string value). A colon but another value: group 1 is absent. */
+function field(name: string, value: string): Field {
+  return { quoted: `"${name}"`, at: new RegExp(`"${name}"${WS}:${WS}(${value})?`, 'y') };
+}
+
+/** Arrays of numbers only, up to the bracket that closes the outer one (a string, a third level, a bracket left open do not match). */
+const SAMPLES = field('samples', `\\[${WS}(?:${ROW}(?:,${WS}${ROW})*)?\\]`);
+const START_MS = field('start_ms', NUMBER);
+const RATE_HZ = field('rate_hz', NUMBER);
 
 /**
  * The text of the `samples` value of a batch_sensor_data frame the compiled schema passed
@@ -31,13 +42,8 @@ const SAMPLES_AT = new RegExp(`"samples"${WS}:${WS}(\\[${WS}(?:${ROW}(?:,${WS}${
  * cannot lie in one; as a string value it is followed by `,` or `}` and is skipped.
  */
 export function samplesText(frame: string): string | null {
-  return lastValue(frame, QUOTE_KEY, SAMPLES_AT);
+  return lastValue(frame, SAMPLES);
 }
-
-/** A JSON number as JSON writes one (the schema already refused what is not finite). */
-const NUMBER = '-?(?:0|[1-9][0-9]*)(?:\\.[0-9]+)?(?:[eE][+-]?[0-9]+)?';
-const START_AT = new RegExp(`"start_ms"${WS}:${WS}(${NUMBER})?`, 'y');
-const RATE_AT = new RegExp(`"rate_hz"${WS}:${WS}(${NUMBER})?`, 'y');
 
 /**
  * The operator batch's text from `start_ms` on, `"start_ms":…,"rate_hz":…,"samples":…`, each
@@ -46,18 +52,18 @@ const RATE_AT = new RegExp(`"rate_hz"${WS}:${WS}(${NUMBER})?`, 'y');
  * as such.
  */
 export function batchTail(frame: string): string | null {
-  const samples = lastValue(frame, QUOTE_KEY, SAMPLES_AT);
+  const samples = samplesText(frame);
   if (samples === null) return null;
-  const start = lastValue(frame, '"start_ms"', START_AT);
-  const rate = start === null ? null : lastValue(frame, '"rate_hz"', RATE_AT);
+  const start = lastValue(frame, START_MS);
+  const rate = start === null ? null : lastValue(frame, RATE_HZ);
   return rate === null ? null : `"start_ms":${start},"rate_hz":${rate},"samples":${samples}`;
 }
 
-/** Group 1 of `at` matched at the last `key` that `at` matches from (see samplesText), or null. */
-function lastValue(frame: string, key: string, at: RegExp): string | null {
+/** Group 1 of the field's match at the last of its keys where it matches (see samplesText), or null. */
+function lastValue(frame: string, { quoted, at }: Field): string | null {
   let before = frame.length;
   for (;;) {
-    const k = before > 0 ? frame.lastIndexOf(key, before - 1) : -1;
+    const k = before > 0 ? frame.lastIndexOf(quoted, before - 1) : -1;
     if (k < 0) return null;
     at.lastIndex = k;
     const m = at.exec(frame);
