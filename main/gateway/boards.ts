@@ -52,7 +52,6 @@ export interface BoardConn {
 }
 
 /** A board record's times are ms since load (epoch.ts): three small integers a heartbeating board, not three boxed numbers. */
-const rel = sinceLoad;
 const abs = (t: number | null): number | null => (t === null ? null : fromLoad(t));
 
 /**
@@ -63,7 +62,7 @@ const abs = (t: number | null): number | null => (t === null ? null : fromLoad(t
 class Board {
   conn: BoardConn | null = null;
   ip: string | null = null;
-  /** ms since EPOCH (rel). */
+  /** ms since EPOCH (sinceLoad). */
   connectedAt: number | null = null;
   disconnectedAt: number | null = null;
   lastSeenAt: number | null = null;
@@ -112,13 +111,13 @@ export class BoardHub {
     for (const d of devices) {
       const s = this.state(d.deviceId);
       const at = d.lastConnectedAt?.getTime();
-      s.connectedAt = at === undefined ? null : rel(at);
+      s.connectedAt = at === undefined ? null : sinceLoad(at);
     }
     for (const st of statuses) {
       const s = this.boards.get(st.deviceId);
       if (!s) continue;
       s.status = (st.status ?? null) as Record<string, unknown> | null;
-      s.statusAt = rel(st.updatedAt.getTime());
+      s.statusAt = sinceLoad(st.updatedAt.getTime());
     }
   }
 
@@ -239,8 +238,8 @@ export class BoardHub {
     s.conn = conn;
     this.online++;
     s.ip = peer.ip;
-    s.connectedAt = rel(now);
-    s.lastSeenAt = rel(now);
+    s.connectedAt = sinceLoad(now);
+    s.lastSeenAt = sinceLoad(now);
     this.ctx.fleet?.connected(deviceId, peer.ip);
     this.ctx.operators.publish('devices', { event: 'online', device: this.describe(stateOf(deviceId, s)) });
     this.tell('connected', deviceId);
@@ -260,7 +259,7 @@ export class BoardHub {
     this.online--;
     this.closeRow(conn);
     this.ctx.fleet?.disconnected(conn.deviceId);
-    s.disconnectedAt = rel(this.ctx.clock.now());
+    s.disconnectedAt = sinceLoad(this.ctx.clock.now());
     this.ctx.operators.publish('devices', { event: 'offline', device: this.describe(stateOf(conn.deviceId, s)) });
     this.tell('disconnected', conn.deviceId);
   }
@@ -287,14 +286,14 @@ export class BoardHub {
 
   seen(deviceId: string): void {
     const s = this.boards.get(deviceId);
-    if (s) s.lastSeenAt = rel(this.ctx.clock.now());
+    if (s) s.lastSeenAt = sinceLoad(this.ctx.clock.now());
   }
 
   heartbeat(deviceId: string, battery: number | undefined, rssi: number | undefined): void {
     const s = this.boards.get(deviceId);
     if (s === undefined || s.conn === null) return;
     const now = this.ctx.clock.now();
-    s.lastHeartbeatAt = rel(now);
+    s.lastHeartbeatAt = sinceLoad(now);
     if (battery === undefined && rssi === undefined) return;
     const st = s.status;
     // The same values again (an idle board's every heartbeat): the status as it is, no copy of it.
@@ -311,7 +310,7 @@ export class BoardHub {
     await this.ctx.store.saveDeviceStatus(deviceId, status, new Date(now));
     const s = this.state(deviceId);
     s.status = status;
-    s.statusAt = rel(now);
+    s.statusAt = sinceLoad(now);
     this.history.status(deviceId, now, 'status_update', status);
     this.ctx.fleet?.status(deviceId, status);
     this.ctx.operators.publish('devices', { event: 'status', device: this.describe(stateOf(deviceId, s)) });

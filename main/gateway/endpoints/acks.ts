@@ -115,8 +115,7 @@ export class CumulativeAcks {
   private emit(g: Group, from: number, to: number, except: number[]): void {
     // A template, as for the per-frame ack: the frame every board on cumulative acks gets 20 times a second.
     const sid = g.sessionId === null ? 'null' : JSON.stringify(g.sessionId);
-    const text: `{"type":"data_acks",${string}` = `{"type":"data_acks","session_id":${sid},"stored":${g.stored},"from_seq":${from},"to_seq":${to},"except":[${except.join(',')}]}`;
-    this.peer.sendText(text);
+    this.peer.sendText(`{"type":"data_acks","session_id":${sid},"stored":${g.stored},"from_seq":${from},"to_seq":${to},"except":[${except.join(',')}]}`);
   }
 
   /** The socket closed: nothing more to send (a round still under way finds nothing pending). */
