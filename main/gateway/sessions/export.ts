@@ -3,7 +3,8 @@
  * strokes.csv, summary.json, session.json. Streamed: samples are read a page
  * of chunks at a time and written as the zip is consumed, so a one-hour,
  * ten-board session exports in bounded memory. Rows are written as bytes by
- * sample-csv.ts. Zip framing is yazl's.
+ * sample-csv.ts. Zip framing is yazl's; its deflate runs in large chunks
+ * (zip-deflate.ts) and its checksum natively (zip-crc.ts).
  */
 import { Readable, type Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -12,6 +13,7 @@ import type { Store } from '../store/types.js';
 import { unpackSamples } from './ingest.js';
 import { maxRowBytes, writeChunkRows } from './sample-csv.js';
 import './zip-crc.js';
+import { withDeflateChunk } from './zip-deflate.js';
 import { sessionJson } from './json.js';
 import { indexed, overlay, type CorrectedStroke } from './corrections.js';
 import { SeqSet } from './seq-set.js';
@@ -91,7 +93,8 @@ export async function exportSession(store: Store, sessionId: string, out: Writab
   const mtime = row.completedAt ?? row.createdAt;
   // Level 1: the hour-long export spends half its CPU in deflate at the default level for ~10 % less size.
   // A byte stream, not objects: backpressure counts bytes, so a few pages at most wait for deflate.
-  zip.addReadStream(Readable.from(sampleBytes(store, sessionId), { objectMode: false, highWaterMark: 4 << 20 }), 'samples.csv', { mtime, compressionLevel: 1 });
+  const samples = Readable.from(sampleBytes(store, sessionId), { objectMode: false, highWaterMark: 4 << 20 });
+  zip.addReadStreamLazy('samples.csv', { mtime, compressionLevel: 1 }, withDeflateChunk(samples));
   const line = (s: CorrectedStroke, index: number | '') => {
     const c = s.correction;
     return `${csvField(s.deviceId)},${index},${r3(s.tMs)},${s.type},${r3(s.confidence)},${r3(s.peakDps)},${r3(s.speedKmh)},${r3(s.peakG)},${s.saturated ? 1 : 0},` +
