@@ -74,19 +74,31 @@ class BoardRecent {
     if (k !== this.decimation) (this.decimation = k), (this.phase = 0);
     const step = rateHz > 0 ? 1000 / rateHz : 0;
     const kept = rateHz > 0 ? rateHz / k : 0;
+    // The ring's fields in locals for the loop: every sample of every frame passes here.
+    const { data, rate, capacity } = this;
+    let { head, count, lastT, phase } = this;
     for (let j = 0; j < samples.length; j++) {
       const t = startMs + j * step;
-      if (t <= this.lastT) continue;
-      this.lastT = t;
-      if (this.phase++ % k !== 0) continue;
+      if (t <= lastT) continue;
+      lastT = t;
+      if (k !== 1 && phase++ % k !== 0) continue;
       const s = samples[j]!;
-      const o = this.head * (CH + 1);
-      this.data[o] = t;
-      for (let c = 0; c < CH; c++) this.data[o + 1 + c] = s[c] ?? 0;
-      this.rate[this.head] = kept;
-      this.head = (this.head + 1) % this.capacity;
-      if (this.count < this.capacity) this.count++;
+      const o = head * (CH + 1);
+      data[o] = t;
+      data[o + 1] = s[0] ?? 0;
+      data[o + 2] = s[1] ?? 0;
+      data[o + 3] = s[2] ?? 0;
+      data[o + 4] = s[3] ?? 0;
+      data[o + 5] = s[4] ?? 0;
+      data[o + 6] = s[5] ?? 0;
+      rate[head] = kept;
+      if (++head === capacity) head = 0;
+      if (count < capacity) count++;
     }
+    this.head = head;
+    this.count = count;
+    this.lastT = lastT;
+    this.phase = phase;
   }
 
   /** Samples from `seconds` before the newest one, as runs of one rate without a gap. */

@@ -11,6 +11,7 @@ import type { LiveStroke } from '../../../firmware-protocol/index.js';
 import type { IncomingBatch } from '../samples.js';
 import { analyzeSamples } from './analysis/analyze.js';
 import type { SampleColumns } from './analysis/columns.js';
+import { hypot3 } from './analysis/hypot3.js';
 
 /** Samples kept per board, ms of its clock: a stroke with a second either side, and room to wait for the next analysis. */
 const WINDOW_MS = 4000;
@@ -44,9 +45,9 @@ interface BoardWindow {
   seen: number;
 }
 
-/** Time and the six axes, in SampleColumns' order. */
+/** Time, the six axes in SampleColumns' order, then the gyroscope magnitude. */
 const T = 0;
-const COLUMNS = 7;
+const COLUMNS = 8;
 
 /** Room for `more` samples after `end`: the window moved to the front, or into larger arrays. */
 function makeRoom(w: BoardWindow, more: number): void {
@@ -64,8 +65,8 @@ function makeRoom(w: BoardWindow, more: number): void {
 }
 
 function view(w: BoardWindow): SampleColumns {
-  const [t, ax, ay, az, gx, gy, gz] = w.cols.map((c) => c.subarray(w.start, w.end)) as [Float64Array, Float64Array, Float64Array, Float64Array, Float64Array, Float64Array, Float64Array];
-  return { length: w.end - w.start, t, ax, ay, az, gx, gy, gz };
+  const [t, ax, ay, az, gx, gy, gz, gyro] = w.cols.map((c) => c.subarray(w.start, w.end)) as [Float64Array, Float64Array, Float64Array, Float64Array, Float64Array, Float64Array, Float64Array, Float64Array];
+  return { length: w.end - w.start, t, ax, ay, az, gx, gy, gz, gyro };
 }
 
 export type StrokeSink = (sessionId: string, deviceId: string, stroke: LiveStroke, count: number) => void;
@@ -89,7 +90,7 @@ export class LiveStrokes {
     const step = 1000 / b.rateHz;
     const every = Math.max(1, Math.round(b.rateHz / LIVE_RATE_HZ));
     makeRoom(w, Math.ceil(b.samples.length / every));
-    const [t, ax, ay, az, gx, gy, gz] = w.cols as [Float64Array, Float64Array, Float64Array, Float64Array, Float64Array, Float64Array, Float64Array];
+    const [t, ax, ay, az, gx, gy, gz, gyro] = w.cols as [Float64Array, Float64Array, Float64Array, Float64Array, Float64Array, Float64Array, Float64Array, Float64Array];
     for (let i = 0; i < b.samples.length; i++) {
       if (w.seen++ % every !== 0) continue;
       const r = b.samples[i]!;
@@ -97,6 +98,8 @@ export class LiveStrokes {
       t[k] = b.startMs + i * step;
       ax[k] = r[0] ?? 0; ay[k] = r[1] ?? 0; az[k] = r[2] ?? 0;
       gx[k] = r[3] ?? 0; gy[k] = r[4] ?? 0; gz[k] = r[5] ?? 0;
+      // Computed once here, not at each of the ~10 analyses that see this sample.
+      gyro[k] = hypot3(gx[k]!, gy[k]!, gz[k]!);
     }
     if (w.end === w.start) return;
     const last = t[w.end - 1]!;

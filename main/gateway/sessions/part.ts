@@ -15,6 +15,7 @@ import { boardSamples } from './analysis-run.js';
 import { correctionRequests, sessionStrokes } from './corrections-part.js';
 import { playerRequests } from './players.js';
 import type { ImuSample } from './analysis/types.js';
+import { gyroMagnitude } from './analysis/detect.js';
 
 /**
  * The gyroscope magnitude cut to about `points` points for a chart: each
@@ -29,7 +30,7 @@ export function downsampleGyro(samples: readonly ImuSample[], points: number): {
     let at = i;
     for (let j = i; j < Math.min(samples.length, i + per); j++) {
       const s = samples[j]!;
-      const m = Math.hypot(s.gx, s.gy, s.gz);
+      const m = gyroMagnitude(s);
       if (m > best) {
         best = m;
         at = j;

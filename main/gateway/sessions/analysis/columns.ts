@@ -16,6 +16,12 @@ export interface SampleColumns {
   readonly gx: Float64Array;
   readonly gy: Float64Array;
   readonly gz: Float64Array;
+  /**
+   * Each sample's gyroscope magnitude (detect.ts's gyroMagnitude), when whoever made the
+   * columns has it already: the live analysis keeps it per board and looks at each sample
+   * about ten times. Absent, the detector computes it.
+   */
+  readonly gyro?: Float64Array;
 }
 
 /** What the analysis functions take: objects (CSV files, the simulator) or columns (the store). */

@@ -17,6 +17,7 @@
  */
 import type { ImuSample, ResolvedOptions } from './types.js';
 import { asColumns, type SampleColumns, type Samples } from './columns.js';
+import { hypot3 } from './hypot3.js';
 
 const DEG = Math.PI / 180;
 
@@ -83,11 +84,11 @@ export function median(values: readonly number[]): number {
 }
 
 export function gyroMagnitude(s: ImuSample): number {
-  return Math.hypot(s.gx, s.gy, s.gz);
+  return hypot3(s.gx, s.gy, s.gz);
 }
 
 export function accelMagnitude(s: ImuSample): number {
-  return Math.hypot(s.ax, s.ay, s.az);
+  return hypot3(s.ax, s.ay, s.az);
 }
 
 /** Milliseconds to a whole number of samples, at least `min`. */
@@ -134,9 +135,10 @@ function labelBursts(m: ArrayLike<number>, release: number, maxGap: number): Int
 
 /** Each sample's gyroscope magnitude, as gyroMagnitude gives it. */
 function gyroMagnitudes(c: SampleColumns): Float64Array {
+  if (c.gyro) return c.gyro;
   const out = new Float64Array(c.length);
   const { gx, gy, gz } = c;
-  for (let i = 0; i < c.length; i++) out[i] = Math.hypot(gx[i]!, gy[i]!, gz[i]!);
+  for (let i = 0; i < c.length; i++) out[i] = hypot3(gx[i]!, gy[i]!, gz[i]!);
   return out;
 }
 
@@ -233,7 +235,7 @@ function measure(
   let peakAccel = 0;
   let saturated = false;
   const scan = (i: number) => {
-    peakAccel = Math.max(peakAccel, Math.hypot(ax[i]!, ay[i]!, az[i]!));
+    peakAccel = Math.max(peakAccel, hypot3(ax[i]!, ay[i]!, az[i]!));
     saturated =
       saturated ||
       Math.max(Math.abs(gx[i]!), Math.abs(gy[i]!), Math.abs(gz[i]!)) >= gyroLimit ||
