@@ -2,7 +2,8 @@
  * `npm run bench`: every benchmark in one run, one JSON document on stdout:
  * - fanout: 50 boards x 100 frames/s of 5 samples against a bare ws relay and Socket.IO, Courtside
  *   live-only and recording every board (courtside-rec), per-frame acks;
- * - fanout_cumulative: the same boards on cumulative acks;
+ * - fanout_cumulative: the same boards on cumulative acks, with recording's floor beside them too
+ *   (bare-store: the bare relay writing every frame's bytes to SQLite);
  * - fanout_200: 200 boards x 100 frames/s, 2 operators (p99, lost);
  * - idle: 10,000 heartbeating boards, RSS per board against a bare ws server;
  * - ingest: durable ingest into SQLite and MariaDB, several loader processes;
@@ -74,7 +75,7 @@ function run(script: string, args: string[] = []): Promise<{ code: number | null
 const FRAMES_100HZ = ['--rate', '500', '--modes', 'batch', '--batch-size', '5', '--seconds', '8'];
 const args: Record<Part, [string, string[]]> = {
   fanout: ['run.ts', FRAMES_100HZ],
-  fanout_cumulative: ['run.ts', [...FRAMES_100HZ, '--only', 'bare,courtside,courtside-rec', '--ack', 'cumulative']],
+  fanout_cumulative: ['run.ts', [...FRAMES_100HZ, '--only', 'bare,bare-store,courtside,courtside-rec', '--ack', 'cumulative']],
   fanout_200: ['run.ts', [...FRAMES_100HZ, '--boards', '200', '--operators', '2', '--only', 'bare,courtside,courtside-rec', '--ack', 'cumulative']],
   idle: ['idle.ts', []],
   ingest: ['ingest.ts', ['--loaders', '4']],

@@ -55,6 +55,7 @@ const METRICS: [string, Better][] = [
   [`${W('fanout_cumulative', 'batch')}.ratios.courtside_over_bare.server_cpu`, 'lower'],
   [`${W('fanout_cumulative', 'batch')}.ratios.courtside_over_bare.p50`, 'lower'],
   [`${W('fanout_cumulative', 'batch')}.ratios.courtside_rec_over_bare.server_cpu`, 'lower'],
+  [`${W('fanout_cumulative', 'batch')}.ratios.courtside_rec_over_bare_store.server_cpu`, 'lower'],
   [`${W('fanout_200', 'batch')}.servers.courtside.latency_ms.p99`, 'lower'],
   [`${W('fanout_200', 'batch')}.servers.courtside-rec.latency_ms.p99`, 'lower'],
   [`${W('fanout_200', 'batch')}.ratios.courtside_over_bare.p99`, 'lower'],

@@ -6,11 +6,12 @@
  * their own processes so the server's CPU can be read from /proc alone.
  *
  *   npm run bench -- [--boards 50] [--rate 100] [--seconds 15] [--warmup 1]
- *                    [--modes sample,batch] [--batch-size 10] [--only bare,socketio,courtside,courtside-rec]
+ *                    [--modes sample,batch] [--batch-size 10] [--only bare,bare-store,socketio,courtside,courtside-rec]
  *                    [--operators 1] [--ack per-frame|cumulative] [--cpu-prof DIR]
  *
  * courtside-rec is Courtside with a session recording every board (SQLite, its
- * writer process's CPU counted as the server's). --operators N: N subscribers,
+ * writer process's CPU counted as the server's); bare-store, the bare relay
+ * writing every frame's bytes to SQLite too, is the floor it is measured against. --operators N: N subscribers,
  * each of which must get every sample (`lost` counts what any of them missed).
  * --ack cumulative: Courtside's boards opt into cumulative acks (data_acks).
  *
@@ -18,15 +19,22 @@
  * every run finished, 1 when one failed (its entry then has `error`), 2 on a
  * bad flag.
  */
-import { cpus, loadavg } from 'node:os';
-import { resolve } from 'node:path';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { cpus, loadavg, tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { ChildSet, flagFailer, here, stopChild, tail, type Spawned } from './proc.js';
 
-/** courtside-rec: Courtside with a session recording every board (durable storage, acks once on disk); courtside_tls: every socket wss://. */
-type Target = 'bare' | 'socketio' | 'courtside' | 'courtside-rec' | 'courtside_tls';
-const TARGETS: Target[] = ['bare', 'socketio', 'courtside', 'courtside-rec', 'courtside_tls'];
-const SERVER_SCRIPT: Record<Target, string> = { bare: 'bare-relay.ts', socketio: 'socketio-room.ts', courtside: 'courtside.ts', 'courtside-rec': 'courtside.ts', courtside_tls: 'courtside.ts' };
+/**
+ * courtside-rec: Courtside with a session recording every board (durable storage, acks once on disk);
+ * bare-store: the bare relay also writing every frame's bytes to SQLite, recording's floor;
+ * courtside_tls: every socket wss://.
+ */
+type Target = 'bare' | 'bare-store' | 'socketio' | 'courtside' | 'courtside-rec' | 'courtside_tls';
+const TARGETS: Target[] = ['bare', 'bare-store', 'socketio', 'courtside', 'courtside-rec', 'courtside_tls'];
+const SERVER_SCRIPT: Record<Target, string> = {
+  bare: 'bare-relay.ts', 'bare-store': 'bare-relay.ts', socketio: 'socketio-room.ts', courtside: 'courtside.ts', 'courtside-rec': 'courtside.ts', courtside_tls: 'courtside.ts',
+};
 
 const children = new ChildSet();
 const fail: (msg: string) => never = flagFailer('bench');
@@ -75,8 +83,9 @@ function spawnTs(script: string, args: string[], nodeArgs: string[] = []): Spawn
   return children.spawn([...nodeArgs, '--import', 'tsx', script, ...args]);
 }
 
-async function startServer(cfg: Cfg, target: Target): Promise<{ child: Spawned['child']; port: number; stderr: string[]; fingerprint: string | null }> {
-  const args = target === 'courtside-rec' ? ['--record', String(cfg.boards)] : target === 'courtside_tls' ? ['--tls'] : [];
+async function startServer(cfg: Cfg, target: Target, dir: string): Promise<{ child: Spawned['child']; port: number; stderr: string[]; fingerprint: string | null }> {
+  const args = target === 'courtside-rec' ? ['--record', String(cfg.boards)] : target === 'courtside_tls' ? ['--tls']
+    : target === 'bare-store' ? ['--store', join(dir, 'frames.sqlite')] : [];
   const prof = cfg.cpuProf && target.startsWith('courtside') ? ['--cpu-prof', `--cpu-prof-dir=${cfg.cpuProf}`] : [];
   const { child, err: stderr } = spawnTs(resolve(here, 'servers', SERVER_SCRIPT[target]), args, prof);
   let fingerprint: string | null = null;
@@ -99,11 +108,12 @@ type Result = Record<string, unknown>;
 
 async function runOne(cfg: Cfg, target: Target, mode: 'sample' | 'batch'): Promise<Result> {
   let server: Awaited<ReturnType<typeof startServer>> | undefined;
+  const dir = mkdtempSync(join(tmpdir(), 'courtside-bench-'));
   try {
-    server = await startServer(cfg, target);
+    server = await startServer(cfg, target, dir);
     const srv = server;
     const { child: loader, out, err } = spawnTs(resolve(here, 'load.ts'), [
-      '--target', target === 'courtside_tls' ? 'courtside' : target, '--port', String(srv.port), '--pid', String(srv.child.pid),
+      '--target', target === 'courtside_tls' ? 'courtside' : target === 'bare-store' ? 'bare' : target, '--port', String(srv.port), '--pid', String(srv.child.pid),
       ...(srv.fingerprint ? ['--fingerprint', srv.fingerprint] : []),
       '--boards', String(cfg.boards), '--rate', String(cfg.rate), '--seconds', String(cfg.seconds),
       '--warmup', String(cfg.warmup), '--mode', mode, '--batch-size', String(cfg.batchSize), '--drain-ms', String(cfg.drainMs),
@@ -122,6 +132,7 @@ async function runOne(cfg: Cfg, target: Target, mode: 'sample' | 'batch'): Promi
     return { target, mode, error: e instanceof Error ? e.message : String(e) };
   } finally {
     if (server) await stopChild(server.child);
+    rmSync(dir, { recursive: true, force: true });
   }
 }
 
@@ -160,6 +171,8 @@ async function main(): Promise<number> {
         courtside_over_bare: ratio(servers.courtside, servers.bare),
         courtside_over_socketio: ratio(servers.courtside, servers.socketio),
         courtside_rec_over_bare: ratio(servers['courtside-rec'], servers.bare),
+        // Recording against a relay that stores too: what Courtside's durable path costs beyond storing at all.
+        courtside_rec_over_bare_store: ratio(servers['courtside-rec'], servers['bare-store']),
         // What TLS costs: the same gateway, every socket wss:// (the operator's too) against ws://.
         wss_over_ws: ratio(servers.courtside_tls, servers.courtside),
       },

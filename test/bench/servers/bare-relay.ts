@@ -3,15 +3,41 @@
  * unparsed, to each subscriber (`/sub`). No validation, storage or acks: the
  * least work any relay can do. With `--ack` (the idle-board bench) it also
  * answers every frame with a fixed heartbeat_ack, unparsed.
+ *
+ * With `--store FILE` it is the floor for a relay that keeps what it relays
+ * (the peer of Courtside recording a session): every frame's bytes, unparsed,
+ * also go into a SQLite table in FILE (WAL, synchronous FULL, as Courtside's
+ * store), one transaction per turn of the event loop for all the frames that
+ * turn brought. No chunking, no index beyond the row id, no acks.
  */
 import { WebSocketServer, type WebSocket } from 'ws';
+import Database from 'better-sqlite3';
 import type { AddressInfo } from 'node:net';
 
 const ack = process.argv.includes('--ack');
 const ACK = '{"type":"heartbeat_ack","server_time":0}';
+const storeAt = process.argv.includes('--store') ? process.argv[process.argv.indexOf('--store') + 1] : undefined;
+if (storeAt === undefined && process.argv.includes('--store')) throw new Error('--store takes a file');
 
 const wss = new WebSocketServer({ host: '127.0.0.1', port: 0 });
 const subscribers = new Set<WebSocket>();
+
+/** The frames of this turn, written in one transaction at its end. */
+let pending: Buffer[] = [];
+let store: ((frames: Buffer[]) => void) | null = null;
+if (storeAt) {
+  const db = new Database(storeAt);
+  db.pragma('journal_mode = WAL');
+  db.pragma('synchronous = FULL');
+  db.exec('CREATE TABLE IF NOT EXISTS frames (id INTEGER PRIMARY KEY, body BLOB NOT NULL)');
+  const insert = db.prepare('INSERT INTO frames (body) VALUES (?)');
+  store = db.transaction((frames: Buffer[]) => { for (const f of frames) insert.run(f); });
+}
+const flush = (): void => {
+  const frames = pending;
+  pending = [];
+  store!(frames);
+};
 
 wss.on('connection', (ws, req) => {
   if (req.url?.startsWith('/sub')) {
@@ -22,6 +48,10 @@ wss.on('connection', (ws, req) => {
   ws.on('message', (data, isBinary) => {
     if (ack) ws.send(ACK);
     for (const s of subscribers) s.send(data as Buffer, { binary: isBinary });
+    if (store) {
+      if (pending.length === 0) setImmediate(flush);
+      pending.push(data as Buffer);
+    }
   });
 });
 
