@@ -50,6 +50,7 @@ const W = (part: string, mode: string) => `${part}.workloads.[mode=${mode}]`;
 const METRICS: [string, Better][] = [
   [`${W('fanout', 'batch')}.ratios.courtside_over_bare.server_cpu`, 'lower'],
   [`${W('fanout', 'batch')}.ratios.courtside_over_bare.p50`, 'lower'],
+  [`${W('fanout', 'batch')}.ratios.courtside_over_bare_ack.server_cpu`, 'lower'],
   [`${W('fanout', 'batch')}.ratios.courtside_rec_over_bare.server_cpu`, 'lower'],
   [`${W('fanout', 'batch')}.ratios.courtside_rec_over_bare.p50`, 'lower'],
   [`${W('fanout_cumulative', 'batch')}.ratios.courtside_over_bare.server_cpu`, 'lower'],

@@ -6,7 +6,7 @@
  * their own processes so the server's CPU can be read from /proc alone.
  *
  *   npm run bench -- [--boards 50] [--rate 100] [--seconds 15] [--warmup 1]
- *                    [--modes sample,batch] [--batch-size 10] [--only bare,bare-store,socketio,courtside,courtside-rec]
+ *                    [--modes sample,batch] [--batch-size 10] [--only bare,bare-ack,bare-store,socketio,courtside,courtside-rec]
  *                    [--operators 1] [--ack per-frame|cumulative] [--cpu-prof DIR]
  *
  * courtside-rec is Courtside with a session recording every board (SQLite, its
@@ -27,13 +27,14 @@ import { ChildSet, flagFailer, here, stopChild, tail, type Spawned } from './pro
 
 /**
  * courtside-rec: Courtside with a session recording every board (durable storage, acks once on disk);
+ * bare-ack: the bare relay also answering every board frame with a fixed text frame, the floor for per-frame acks;
  * bare-store: the bare relay also writing every frame's bytes to SQLite, recording's floor;
  * courtside_tls: every socket wss://.
  */
-type Target = 'bare' | 'bare-store' | 'socketio' | 'courtside' | 'courtside-rec' | 'courtside_tls';
-const TARGETS: Target[] = ['bare', 'bare-store', 'socketio', 'courtside', 'courtside-rec', 'courtside_tls'];
+type Target = 'bare' | 'bare-ack' | 'bare-store' | 'socketio' | 'courtside' | 'courtside-rec' | 'courtside_tls';
+const TARGETS: Target[] = ['bare', 'bare-ack', 'bare-store', 'socketio', 'courtside', 'courtside-rec', 'courtside_tls'];
 const SERVER_SCRIPT: Record<Target, string> = {
-  bare: 'bare-relay.ts', 'bare-store': 'bare-relay.ts', socketio: 'socketio-room.ts', courtside: 'courtside.ts', 'courtside-rec': 'courtside.ts', courtside_tls: 'courtside.ts',
+  bare: 'bare-relay.ts', 'bare-ack': 'bare-relay.ts', 'bare-store': 'bare-relay.ts', socketio: 'socketio-room.ts', courtside: 'courtside.ts', 'courtside-rec': 'courtside.ts', courtside_tls: 'courtside.ts',
 };
 
 const children = new ChildSet();
@@ -85,7 +86,7 @@ function spawnTs(script: string, args: string[], nodeArgs: string[] = []): Spawn
 
 async function startServer(cfg: Cfg, target: Target, dir: string): Promise<{ child: Spawned['child']; port: number; stderr: string[]; fingerprint: string | null }> {
   const args = target === 'courtside-rec' ? ['--record', String(cfg.boards)] : target === 'courtside_tls' ? ['--tls']
-    : target === 'bare-store' ? ['--store', join(dir, 'frames.sqlite')] : [];
+    : target === 'bare-store' ? ['--store', join(dir, 'frames.sqlite')] : target === 'bare-ack' ? ['--ack'] : [];
   const prof = cfg.cpuProf && target.startsWith('courtside') ? ['--cpu-prof', `--cpu-prof-dir=${cfg.cpuProf}`] : [];
   const { child, err: stderr } = spawnTs(resolve(here, 'servers', SERVER_SCRIPT[target]), args, prof);
   let fingerprint: string | null = null;
@@ -113,7 +114,7 @@ async function runOne(cfg: Cfg, target: Target, mode: 'sample' | 'batch'): Promi
     server = await startServer(cfg, target, dir);
     const srv = server;
     const { child: loader, out, err } = spawnTs(resolve(here, 'load.ts'), [
-      '--target', target === 'courtside_tls' ? 'courtside' : target === 'bare-store' ? 'bare' : target, '--port', String(srv.port), '--pid', String(srv.child.pid),
+      '--target', target === 'courtside_tls' ? 'courtside' : target === 'bare-store' || target === 'bare-ack' ? 'bare' : target, '--port', String(srv.port), '--pid', String(srv.child.pid),
       ...(srv.fingerprint ? ['--fingerprint', srv.fingerprint] : []),
       '--boards', String(cfg.boards), '--rate', String(cfg.rate), '--seconds', String(cfg.seconds),
       '--warmup', String(cfg.warmup), '--mode', mode, '--batch-size', String(cfg.batchSize), '--drain-ms', String(cfg.drainMs),
@@ -169,6 +170,8 @@ async function main(): Promise<number> {
       servers,
       ratios: {
         courtside_over_bare: ratio(servers.courtside, servers.bare),
+        // Against a relay that answers every frame too: what Courtside costs beyond the acks' writes.
+        courtside_over_bare_ack: ratio(servers.courtside, servers['bare-ack']),
         courtside_over_socketio: ratio(servers.courtside, servers.socketio),
         courtside_rec_over_bare: ratio(servers['courtside-rec'], servers.bare),
         // Recording against a relay that stores too: what Courtside's durable path costs beyond storing at all.
