@@ -66,8 +66,11 @@ const DEVICES = num('devices', v.devices, 0, 100_000);
 const HOUR_ID = 's-bench-hour';
 /** The checkout whose code is timed. */
 const root = v.code ? resolve(v.code) : resolve(here, '../..');
-/** Node flags of each timed child process. */
-const NODE_FLAGS = v['cpu-prof'] ? ['--cpu-prof', '--cpu-prof-dir', resolve(v['cpu-prof'])] : [];
+/**
+ * Node flags of each timed child process. The directory in the same argument: the SQLite
+ * writer process inherits execArgv, and a separate DIR there was read as its script.
+ */
+const NODE_FLAGS = v['cpu-prof'] ? ['--cpu-prof', `--cpu-prof-dir=${resolve(v['cpu-prof'])}`] : [];
 
 async function build(db: string): Promise<number> {
   // The timed checkout's own store and packing: its schema is the one its gateway expects.
