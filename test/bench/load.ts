@@ -248,7 +248,10 @@ async function main(): Promise<void> {
     setTimeout(tick, Math.max(0, t0 - clock()));
   });
 
+  const drainEnd = Date.now() + drainMs;
   await Promise.race([allDelivered, new Promise((r) => setTimeout(r, drainMs))]);
+  // A board's ack can come a moment after the operator has the frame's samples: wait for it too.
+  while (courtside && acks < framesSent && Date.now() < drainEnd) await new Promise((r) => setTimeout(r, 5));
   closeSub();
   for (const l of links) l.close();
 
