@@ -6,6 +6,8 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
 import { analyzeCommand } from '../../main/gateway/sessions/analysis/cli.js';
 import { formatCourtsideCsv } from '../../main/gateway/sessions/analysis/csv.js';
 import { createSwingSession } from '../../main/simulator/swing.js';
@@ -133,5 +135,20 @@ describe('courtside analyze', () => {
     const dirArg = await run([dir]);
     assert.equal(dirArg.code, 2);
     assert.match(dirArg.stderr, /is a directory/);
+    // A long unknown header is shown cut short, not whole.
+    const wide = join(dir, 'wide.csv');
+    writeFileSync(wide, `${Array.from({ length: 60 }, (_, i) => `column_${i}`).join(',')}\n1\n`);
+    const w = await run([wide]);
+    assert.equal(w.code, 2);
+    assert.match(w.stderr, /^courtside analyze: [^\n]*unrecognised CSV header "column_0,column_1,[^"\n]{50,80}…"[^\n]*\n$/);
+  });
+
+  test('a zip (a session export, made here by Python zipfile): one line that says to pass its samples.csv, exit 2', async () => {
+    const zip = join(dir, 'export.zip');
+    await promisify(execFile)('python3', ['-c', 'import sys,zipfile\nwith zipfile.ZipFile(sys.argv[1], "w", zipfile.ZIP_DEFLATED) as z: z.writestr("samples.csv", "device,time,ax,ay,az,gx,gy,gz\\n")', zip]);
+    const r = await run([zip]);
+    assert.equal(r.code, 2);
+    assert.equal(r.stdout, '');
+    assert.match(r.stderr, /^courtside analyze: [^\n]*a zip file, not a CSV: unzip it and pass its samples\.csv\n$/);
   });
 });

@@ -51,6 +51,12 @@ interface Layout {
   clock: number;
 }
 
+/** Text from the file in a one-line message: printable ASCII, and not the whole of a long line. */
+function shown(text: string): string {
+  const printable = text.replace(/[^\x20-\x7e]/g, '?');
+  return printable.length > 80 ? `${printable.slice(0, 80)}…` : printable;
+}
+
 function detectLayout(header: string[]): Layout {
   const names = header.map(normalise);
   const at = (name: string) => names.indexOf(name);
@@ -62,7 +68,7 @@ function detectLayout(header: string[]): Layout {
     return { format: 'dataset', time: at('timestamp'), axes: dataset.map(at), device: -1, clock: at('time') };
   }
   throw new RecordingFormatError(
-    `unrecognised CSV header "${header.join(',').replace(/[^\x20-\x7e]/g, '?')}": expected ` +
+    `unrecognised CSV header "${shown(header.join(','))}": expected ` +
       '"device,time,ax,ay,az,gx,gy,gz" or the badminton-imu layout (Accel_X…Gyro_Z, Timestamp)',
   );
 }
@@ -90,6 +96,8 @@ function medianStep(values: number[]): number {
  */
 export function parseRecording(input: string | Uint8Array): ParsedRecording {
   const text = typeof input === 'string' ? input : Buffer.from(input).toString('latin1');
+  // A zip's first bytes: most likely the export of a session, whose samples are a file inside it.
+  if (text.startsWith('PK\u0003\u0004')) throw new RecordingFormatError('a zip file, not a CSV: unzip it and pass its samples.csv');
   const lines = text.replace(/^\ufeff/, '').split(/\r?\n|\r/);
   let h = 0;
   while (h < lines.length && lines[h]!.trim() === '') h++;
