@@ -25,17 +25,32 @@ import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { ChildSet, flagFailer, here, stopChild, tail, type Spawned } from './proc.js';
 
+/** What the load generator speaks to a server as (load.ts --target). */
+type LoadAs = 'bare' | 'socketio' | 'courtside' | 'courtside-rec';
+/** A server of the run: its script under servers/, its arguments, and how the load generator talks to it. */
+interface Subject {
+  script: string;
+  args: (cfg: { boards: number }, dir: string) => string[];
+  loadAs: LoadAs;
+}
 /**
- * courtside-rec: Courtside with a session recording every board (durable storage, acks once on disk);
- * bare-ack: the bare relay also answering every board frame with a fixed text frame, the floor for per-frame acks;
- * bare-store: the bare relay also writing every frame's bytes to SQLite, recording's floor;
- * courtside_tls: every socket wss://.
+ * Every server the run can measure, in the default order:
+ * - bare: the bare relay; bare-ack: it also answers every board frame with a fixed text frame,
+ *   the floor for per-frame acks; bare-store: it also writes every frame's bytes to SQLite, recording's floor;
+ * - courtside-rec: Courtside with a session recording every board (durable storage, acks once on disk);
+ * - courtside_tls: every socket wss://.
  */
-type Target = 'bare' | 'bare-ack' | 'bare-store' | 'socketio' | 'courtside' | 'courtside-rec' | 'courtside_tls';
-const TARGETS: Target[] = ['bare', 'bare-ack', 'bare-store', 'socketio', 'courtside', 'courtside-rec', 'courtside_tls'];
-const SERVER_SCRIPT: Record<Target, string> = {
-  bare: 'bare-relay.ts', 'bare-ack': 'bare-relay.ts', 'bare-store': 'bare-relay.ts', socketio: 'socketio-room.ts', courtside: 'courtside.ts', 'courtside-rec': 'courtside.ts', courtside_tls: 'courtside.ts',
-};
+const SUBJECTS = {
+  bare: { script: 'bare-relay.ts', args: () => [], loadAs: 'bare' },
+  'bare-ack': { script: 'bare-relay.ts', args: () => ['--ack'], loadAs: 'bare' },
+  'bare-store': { script: 'bare-relay.ts', args: (_, dir) => ['--store', join(dir, 'frames.sqlite')], loadAs: 'bare' },
+  socketio: { script: 'socketio-room.ts', args: () => [], loadAs: 'socketio' },
+  courtside: { script: 'courtside.ts', args: () => [], loadAs: 'courtside' },
+  'courtside-rec': { script: 'courtside.ts', args: (cfg) => ['--record', String(cfg.boards)], loadAs: 'courtside-rec' },
+  courtside_tls: { script: 'courtside.ts', args: () => ['--tls'], loadAs: 'courtside' },
+} satisfies Record<string, Subject>;
+type Target = keyof typeof SUBJECTS;
+const TARGETS = Object.keys(SUBJECTS) as Target[];
 
 const children = new ChildSet();
 const fail: (msg: string) => never = flagFailer('bench');
@@ -85,10 +100,9 @@ function spawnTs(script: string, args: string[], nodeArgs: string[] = []): Spawn
 }
 
 async function startServer(cfg: Cfg, target: Target, dir: string): Promise<{ child: Spawned['child']; port: number; stderr: string[]; fingerprint: string | null }> {
-  const args = target === 'courtside-rec' ? ['--record', String(cfg.boards)] : target === 'courtside_tls' ? ['--tls']
-    : target === 'bare-store' ? ['--store', join(dir, 'frames.sqlite')] : target === 'bare-ack' ? ['--ack'] : [];
+  const subject: Subject = SUBJECTS[target];
   const prof = cfg.cpuProf && target.startsWith('courtside') ? ['--cpu-prof', `--cpu-prof-dir=${cfg.cpuProf}`] : [];
-  const { child, err: stderr } = spawnTs(resolve(here, 'servers', SERVER_SCRIPT[target]), args, prof);
+  const { child, err: stderr } = spawnTs(resolve(here, 'servers', subject.script), subject.args(cfg, dir), prof);
   let fingerprint: string | null = null;
   const port = await new Promise<number>((ok, ko) => {
     let out = '';
@@ -114,7 +128,7 @@ async function runOne(cfg: Cfg, target: Target, mode: 'sample' | 'batch'): Promi
     server = await startServer(cfg, target, dir);
     const srv = server;
     const { child: loader, out, err } = spawnTs(resolve(here, 'load.ts'), [
-      '--target', target === 'courtside_tls' ? 'courtside' : target === 'bare-store' || target === 'bare-ack' ? 'bare' : target, '--port', String(srv.port), '--pid', String(srv.child.pid),
+      '--target', SUBJECTS[target].loadAs, '--port', String(srv.port), '--pid', String(srv.child.pid),
       ...(srv.fingerprint ? ['--fingerprint', srv.fingerprint] : []),
       '--boards', String(cfg.boards), '--rate', String(cfg.rate), '--seconds', String(cfg.seconds),
       '--warmup', String(cfg.warmup), '--mode', mode, '--batch-size', String(cfg.batchSize), '--drain-ms', String(cfg.drainMs),

@@ -16,27 +16,29 @@ import type { AddressInfo } from 'node:net';
 
 const ack = process.argv.includes('--ack');
 const ACK = '{"type":"heartbeat_ack","server_time":0}';
-const storeAt = process.argv.includes('--store') ? process.argv[process.argv.indexOf('--store') + 1] : undefined;
-if (storeAt === undefined && process.argv.includes('--store')) throw new Error('--store takes a file');
+const storeFlag = process.argv.indexOf('--store');
+const storeAt = storeFlag < 0 ? undefined : process.argv[storeFlag + 1];
+if (storeFlag >= 0 && storeAt === undefined) throw new Error('--store takes a file');
 
 const wss = new WebSocketServer({ host: '127.0.0.1', port: 0 });
 const subscribers = new Set<WebSocket>();
 
-/** The frames of this turn, written in one transaction at its end. */
-let pending: Buffer[] = [];
-let store: ((frames: Buffer[]) => void) | null = null;
-if (storeAt) {
-  const db = new Database(storeAt);
+/** One transaction inserting the given frames, in the file at `file`. */
+function openStore(file: string): (frames: Buffer[]) => void {
+  const db = new Database(file);
   db.pragma('journal_mode = WAL');
   db.pragma('synchronous = FULL');
   db.exec('CREATE TABLE IF NOT EXISTS frames (id INTEGER PRIMARY KEY, body BLOB NOT NULL)');
   const insert = db.prepare('INSERT INTO frames (body) VALUES (?)');
-  store = db.transaction((frames: Buffer[]) => { for (const f of frames) insert.run(f); });
+  return db.transaction((frames: Buffer[]) => { for (const f of frames) insert.run(f); });
 }
+const store = storeAt === undefined ? null : openStore(storeAt);
+/** The frames of this turn, written in one transaction at its end. */
+let pending: Buffer[] = [];
 const flush = (): void => {
   const frames = pending;
   pending = [];
-  store!(frames);
+  store?.(frames);
 };
 
 wss.on('connection', (ws, req) => {
